@@ -1,0 +1,62 @@
+package importer
+
+import (
+	"context"
+	"iter"
+
+	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/snyk"
+)
+
+// Bitbucket is what the stages need from a Bitbucket Cloud client
+// (*bitbucket.Client satisfies it).
+type Bitbucket interface {
+	// ListWorkspaces lists every workspace the credentials can see, all pages.
+	ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
+	// ListRepositories lists every repository of one workspace, all pages.
+	ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
+}
+
+// Snyk is what the stages need from a Snyk client (*snyk.Client satisfies it).
+type Snyk interface {
+	// ListGroupOrgs lists every org of a group, all pages.
+	ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[snyk.Org, error]
+	// CreateOrg creates an org: POST /org.
+	CreateOrg(ctx context.Context, req snyk.CreateOrgRequest) (*snyk.Org, error)
+	// ListIntegrations returns an org's integrations as {type: id}.
+	ListIntegrations(ctx context.Context, orgID string) (map[string]string, error)
+	// DisableNotifications switches an org's notification e-mails off.
+	DisableNotifications(ctx context.Context, orgID string) error
+	// ImportTarget kicks off an import and returns the job's Location URL.
+	ImportTarget(ctx context.Context, orgID, integrationID string, req snyk.ImportRequest) (string, error)
+	// GetImportJob polls an import job by its Location URL.
+	GetImportJob(ctx context.Context, location string) (*snyk.ImportJob, error)
+	// ListProjects lists an org's projects (REST), all pages.
+	ListProjects(ctx context.Context, orgID string, opts *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error]
+}
+
+// Progress receives a stage's progress so the command layer can render it
+// (a bar on a TTY, a periodic line in CI). Counter names are stable words:
+// "workspaces", "repositories", "targets", "kicked off", "completed",
+// "failed", "skipped", "orgs". A nil Progress is allowed.
+type Progress interface {
+	// Start begins a stage; total is -1 when unknown.
+	Start(stage string, total int)
+	// Add moves a counter of the current stage by n.
+	Add(counter string, n int)
+	// Done ends the current stage.
+	Done()
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Start(string, int) {}
+func (nopProgress) Add(string, int)   {}
+func (nopProgress) Done()             {}
+
+func progressOrNop(p Progress) Progress {
+	if p == nil {
+		return nopProgress{}
+	}
+	return p
+}
