@@ -6,4 +6,49 @@
 // `Authorization: token <SNYK_TOKEN>`. Non-2xx responses become *ErrorResponse
 // or *RateLimitError. The import POST is never retried after Snyk answered
 // with a 5xx, so a target is never imported twice by a retry.
+//
+// # Authentication
+//
+// [WithToken] is required. The client sets `Authorization: token <t>` on every
+// request, and the token never appears in an error: messages Snyk or a proxy
+// echo back are scrubbed.
+//
+// # Base URLs
+//
+// [WithBaseURL] takes SNYK_API, the v1 base (default [DefaultBaseURL];
+// regional hosts such as https://api.eu.snyk.io/v1 work). The REST base is the
+// same scheme and host with the path /rest/. Endpoint paths are relative to
+// these bases, so a base with a path prefix keeps it.
+//
+// # Pagination
+//
+// [Client.ListGroupOrgs] pages with perPage=100&page=N and stops at the first
+// short page, as snyk-api-import does; [Client.ListGroupOrgsPage] fetches one
+// page. [Client.ListProjects] follows JSON:API `links.next` until it is absent,
+// repeats, or a page is empty. Both are iter.Seq2 iterators that yield one
+// error and stop.
+//
+// # Import jobs
+//
+// [Client.ImportTarget] returns the job's Location as Snyk sent it;
+// [Client.GetImportJob] polls it, resolved by [ResolveLocation] so the token is
+// only ever sent to the configured host.
+//
+// # Rate limits and retries
+//
+// The client itself neither waits nor retries: the *http.Client given with
+// [WithHTTPClient] does (internal/httpx: a limiter per token, retries of 429,
+// 5xx and connection errors honouring Retry-After, the last answer passed
+// through). The import POST carries httpx.WithoutServerErrorRetry, so that
+// stack retries it only on 429 and on failures before the request reached
+// Snyk. A 429 left after the retries becomes a *[RateLimitError].
+//
+// # Errors
+//
+// [CheckResponse] turns a non-2xx answer into a *[RateLimitError] (429) or an
+// *[ErrorResponse] carrying Snyk's message, error name and x-error-reference,
+// plus the group, org, integration or job the request was about. Its Error
+// text says what to check: a 401 names the org or group SNYK_TOKEN cannot
+// reach. [IsAuthError] and [IsNotFound] classify errors; errors are returned
+// unwrapped so errors.As works.
 package snyk

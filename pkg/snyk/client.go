@@ -1,0 +1,294 @@
+package snyk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bbimport/bbimport/internal/httpx"
+)
+
+const (
+	// DefaultBaseURL is the v1 API of Snyk's default (US-01) region.
+	DefaultBaseURL = "https://api.snyk.io/v1/"
+	// DefaultRESTVersion is the REST API version sent as `version=` unless
+	// [WithRESTVersion] says otherwise. It is a GA version.
+	DefaultRESTVersion = "2024-10-15"
+	// DefaultUserAgent is sent unless [WithUserAgent] says otherwise.
+	DefaultUserAgent = "bbimport"
+
+	// maxErrorBodySize bounds how much of an error body is read.
+	maxErrorBodySize = 1 << 20
+	// defaultTimeout bounds one attempt when the caller gives no client.
+	defaultTimeout = 30 * time.Second
+
+	mediaTypeJSON    = "application/json"
+	mediaTypeJSONAPI = "application/vnd.api+json"
+)
+
+// Client calls the Snyk v1 API (and the one REST listing bbimport needs).
+// It is safe for concurrent use by several goroutines.
+//
+// The client wraps the *http.Client it is given and never builds its own
+// retries or rate limiting: the command layer hands it the shared stack
+// (internal/httpx). The client sets `Authorization: token <t>` on every
+// request itself, because the Snyk credential is static.
+type Client struct {
+	httpClient  *http.Client
+	baseURL     *url.URL // v1 base, always ends in "/"
+	restURL     *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
+	token       string
+	userAgent   string
+	restVersion string
+}
+
+// Option configures a [Client]. Options validate their input and return an
+// error instead of panicking.
+type Option func(*Client) error
+
+// WithHTTPClient makes the client send its requests through hc (a copy of it
+// is kept, so later changes to hc do not affect the client). Give it the
+// shared retry and rate-limit stack; the default is a plain client with a
+// 30 s timeout and no retries.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("snyk: WithHTTPClient: nil *http.Client")
+		}
+		cp := *hc
+		c.httpClient = &cp
+		return nil
+	}
+}
+
+// WithBaseURL sets the v1 base URL (SNYK_API), e.g. https://api.eu.snyk.io/v1.
+// A trailing slash is added when missing. The REST base is derived from it:
+// the same scheme and host with the path /rest/. Plain http:// is refused
+// unless the host is a loopback address (tests, the simulator), so the token
+// never travels in clear text.
+func WithBaseURL(rawURL string) Option {
+	return func(c *Client) error {
+		u, err := parseBaseURL("SNYK_API", rawURL)
+		if err != nil {
+			return err
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithRESTBaseURL overrides the REST base URL derived from the v1 base
+// (scheme and host of the v1 base + "/rest/"). Only needed when REST is served
+// elsewhere.
+func WithRESTBaseURL(rawURL string) Option {
+	return func(c *Client) error {
+		u, err := parseBaseURL("Snyk REST base URL", rawURL)
+		if err != nil {
+			return err
+		}
+		c.restURL = u
+		return nil
+	}
+}
+
+// WithToken sets the Snyk API token (SNYK_TOKEN), sent as
+// `Authorization: token <t>`. It is required. Surrounding white space is
+// dropped; a token with control characters is refused (the error does not
+// repeat it).
+func WithToken(token string) Option {
+	return func(c *Client) error {
+		token = strings.TrimSpace(token)
+		if token == "" {
+			return errors.New("snyk: WithToken: the token is empty (set SNYK_TOKEN)")
+		}
+		for _, r := range token {
+			if r < 0x20 || r == 0x7f {
+				return errors.New("snyk: WithToken: the token contains control characters (check SNYK_TOKEN)")
+			}
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header, e.g. "bbimport/1.4.0".
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(ua) == "" {
+			return errors.New("snyk: WithUserAgent: empty user agent")
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithRESTVersion sets the REST API version (`version=YYYY-MM-DD`, optionally
+// with `~beta` or `~experimental`). The default is [DefaultRESTVersion].
+func WithRESTVersion(version string) Option {
+	return func(c *Client) error {
+		date, _, _ := strings.Cut(version, "~")
+		if _, err := time.Parse(time.DateOnly, date); err != nil {
+			return fmt.Errorf("snyk: WithRESTVersion: %q is not a version of the form YYYY-MM-DD[~beta]", version)
+		}
+		c.restVersion = version
+		return nil
+	}
+}
+
+// NewClient returns a Snyk client. [WithToken] is required; everything else
+// has a default ([DefaultBaseURL], [DefaultRESTVersion], [DefaultUserAgent]).
+func NewClient(opts ...Option) (*Client, error) {
+	base, _ := url.Parse(DefaultBaseURL)
+	c := &Client{
+		baseURL:     base,
+		userAgent:   DefaultUserAgent,
+		restVersion: DefaultRESTVersion,
+	}
+	for _, opt := range opts {
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.token == "" {
+		return nil, errors.New("snyk: a token is required (set SNYK_TOKEN)")
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{Timeout: defaultTimeout}
+	}
+	if c.restURL == nil {
+		c.restURL = &url.URL{Scheme: c.baseURL.Scheme, Host: c.baseURL.Host, Path: "/rest/"}
+	}
+	return c, nil
+}
+
+// BaseURL returns a copy of the v1 base URL.
+func (c *Client) BaseURL() *url.URL {
+	u := *c.baseURL
+	return &u
+}
+
+// RESTBaseURL returns a copy of the REST base URL.
+func (c *Client) RESTBaseURL() *url.URL {
+	u := *c.restURL
+	return &u
+}
+
+func parseBaseURL(name, rawURL string) (*url.URL, error) {
+	u, err := httpx.CheckBaseURL(rawURL, name)
+	if err != nil {
+		return nil, fmt.Errorf("snyk: %w", err)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("snyk: %s: the URL must not carry user credentials (the token goes in SNYK_TOKEN)", name)
+	}
+	return u, nil
+}
+
+// newRequest builds a request for path, which is relative to base (never
+// starting with "/", so the base's path prefix is kept). A non-nil body is
+// sent as JSON of the given media type; it is buffered so retries can replay
+// it (GetBody is set).
+func (c *Client) newRequest(ctx context.Context, method string, base *url.URL, path string, body any, mediaType string) (*http.Request, error) {
+	if strings.HasPrefix(path, "/") {
+		return nil, fmt.Errorf("snyk: internal error: path %q must be relative", path)
+	}
+	// "./" keeps a first segment containing ":" from being read as a scheme.
+	ref, err := url.Parse("./" + path)
+	if err != nil {
+		return nil, fmt.Errorf("snyk: building URL for %q: %w", path, err)
+	}
+	return c.newRequestURL(ctx, method, base.ResolveReference(ref), body, mediaType)
+}
+
+func (c *Client) newRequestURL(ctx context.Context, method string, u *url.URL, body any, mediaType string) (*http.Request, error) {
+	var r io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("snyk: encoding %s %s body: %w", method, u.Path, err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), r)
+	if err != nil {
+		return nil, fmt.Errorf("snyk: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", mediaType)
+	}
+	req.Header.Set("Accept", mediaType)
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Authorization", "token "+c.token)
+	return req, nil
+}
+
+// do sends req and checks the status: a non-2xx answer becomes the error of
+// [CheckResponse] (with the token scrubbed). When v is non-nil the body is
+// decoded into it. The body is always drained and closed; the returned
+// response is for headers and status only.
+func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, c.scrub(err)
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodySize))
+		resp.Body.Close()
+	}()
+	if err := CheckResponse(resp); err != nil {
+		return resp, c.scrub(err)
+	}
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			return resp, fmt.Errorf("snyk: %s %s: reading the answer: %w", req.Method, sanitizeURL(req.URL), c.scrub(err))
+		}
+	}
+	return resp, nil
+}
+
+// scrub removes the token from an error's text, in case a server or proxy
+// echoed it back. Typed errors keep their type.
+func (c *Client) scrub(err error) error {
+	if err == nil || c.token == "" {
+		return err
+	}
+	var er *ErrorResponse
+	var rl *RateLimitError
+	switch {
+	case errors.As(err, &er):
+		er.Message = strings.ReplaceAll(er.Message, c.token, "[redacted]")
+	case errors.As(err, &rl):
+		rl.Message = strings.ReplaceAll(rl.Message, c.token, "[redacted]")
+	}
+	if strings.Contains(err.Error(), c.token) {
+		return &scrubbedError{msg: strings.ReplaceAll(err.Error(), c.token, "[redacted]"), err: err}
+	}
+	return err
+}
+
+// scrubbedError carries a redacted message while keeping the cause for
+// errors.Is/As.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+func requireID(what, id string) error {
+	if strings.TrimSpace(id) == "" {
+		return fmt.Errorf("snyk: %s is empty", what)
+	}
+	return nil
+}

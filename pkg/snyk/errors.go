@@ -1,0 +1,300 @@
+package snyk
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrorResponse is a non-2xx answer from Snyk (other than 429, see
+// [RateLimitError]). Its Error text says what failed and what to check; it
+// never contains the token.
+type ErrorResponse struct {
+	Response   *http.Response // the answer; its body has been read and closed
+	StatusCode int
+	Message    string // Snyk's message ("Invalid parameter format."), else a short body excerpt
+	Code       string // Snyk's error name or code ("invalidParamData", "SNYK-0005"), if any
+	ErrorRef   string // the x-error-reference header, to quote to Snyk support
+
+	// What the call was about, read from the request path.
+	GroupID       string
+	OrgID         string
+	IntegrationID string
+	JobID         string // import job id, when polling a job
+}
+
+// Error describes the failure for a person: the 401, 403 and 404 texts name
+// the org, group or integration involved and what to check.
+func (r *ErrorResponse) Error() string {
+	var b strings.Builder
+	subject := r.subject()
+	switch r.StatusCode {
+	case http.StatusUnauthorized:
+		fmt.Fprintf(&b, "Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to %s", subject)
+	case http.StatusForbidden:
+		fmt.Fprintf(&b, "Snyk refused the request (403): the account behind SNYK_TOKEN needs admin access to %s", subject)
+	case http.StatusNotFound:
+		switch {
+		case r.JobID != "":
+			fmt.Fprintf(&b, "Snyk found no import job %q for %s (404): the Location it returned no longer resolves", r.JobID, r.subject())
+		case r.IntegrationID != "" && r.OrgID != "":
+			fmt.Fprintf(&b, "Snyk found no integration %q in org %q (404): check the integration id (GET /org/%s/integrations lists them) and that SNYK_TOKEN can see the org", r.IntegrationID, r.OrgID, r.OrgID)
+		case r.OrgID != "" || r.GroupID != "":
+			fmt.Fprintf(&b, "Snyk found no %s (404): check the id and that SNYK_TOKEN can see it", subject)
+		default:
+			b.WriteString("Snyk answered 404 Not Found")
+		}
+	default:
+		fmt.Fprintf(&b, "Snyk answered %d %s", r.StatusCode, http.StatusText(r.StatusCode))
+		if subject != "the requested resource" {
+			fmt.Fprintf(&b, " for %s", subject)
+		}
+	}
+	if r.Message != "" {
+		fmt.Fprintf(&b, ": %s", r.Message)
+	}
+	if r.Code != "" && r.Code != r.Message {
+		fmt.Fprintf(&b, " (%s)", r.Code)
+	}
+	writeRequestAndRef(&b, r.Response, r.ErrorRef)
+	return b.String()
+}
+
+func (r *ErrorResponse) subject() string {
+	switch {
+	case r.OrgID != "" && r.GroupID != "":
+		return fmt.Sprintf("org %q in group %q", r.OrgID, r.GroupID)
+	case r.OrgID != "":
+		return fmt.Sprintf("org %q", r.OrgID)
+	case r.GroupID != "":
+		return fmt.Sprintf("group %q", r.GroupID)
+	default:
+		return "the requested resource"
+	}
+}
+
+// RateLimitError is a 429 answer that the HTTP stack stopped retrying.
+type RateLimitError struct {
+	Response   *http.Response // the answer; its body has been read and closed
+	RetryAfter time.Duration  // from the Retry-After header; 0 when absent
+	Message    string
+	ErrorRef   string
+}
+
+// Error says the limit was reached and when to try again.
+func (r *RateLimitError) Error() string {
+	var b strings.Builder
+	b.WriteString("Snyk rate limit reached (429)")
+	if r.RetryAfter > 0 {
+		fmt.Fprintf(&b, ": retry after %s", r.RetryAfter.Round(time.Second))
+	}
+	b.WriteString("; lower SNYK_RATE_LIMIT or --concurrency")
+	if r.Message != "" {
+		fmt.Fprintf(&b, ": %s", r.Message)
+	}
+	writeRequestAndRef(&b, r.Response, r.ErrorRef)
+	return b.String()
+}
+
+func writeRequestAndRef(b *strings.Builder, resp *http.Response, ref string) {
+	var parts []string
+	if resp != nil && resp.Request != nil && resp.Request.URL != nil {
+		parts = append(parts, resp.Request.Method+" "+sanitizeURL(resp.Request.URL))
+	}
+	if ref != "" {
+		parts = append(parts, "Snyk error reference "+ref)
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(b, " [%s]", strings.Join(parts, "; "))
+	}
+}
+
+// IsAuthError reports whether err is a 401 or 403 from Snyk: the token is
+// invalid, or it cannot act on the org or group involved.
+func IsAuthError(err error) bool {
+	var er *ErrorResponse
+	return errors.As(err, &er) && (er.StatusCode == http.StatusUnauthorized || er.StatusCode == http.StatusForbidden)
+}
+
+// IsNotFound reports whether err is a 404 from Snyk.
+func IsNotFound(err error) bool {
+	var er *ErrorResponse
+	return errors.As(err, &er) && er.StatusCode == http.StatusNotFound
+}
+
+// CheckResponse returns nil for a 2xx answer; otherwise a *[RateLimitError]
+// for 429 or an *[ErrorResponse]. It reads at most 1 MiB of the body and puts
+// what it read back into resp.Body.
+func CheckResponse(resp *http.Response) error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	var data []byte
+	if resp.Body != nil {
+		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+	}
+	message, code := parseErrorBody(data)
+	ref := resp.Header.Get("X-Error-Reference")
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return &RateLimitError{
+			Response:   resp,
+			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			Message:    message,
+			ErrorRef:   ref,
+		}
+	}
+	er := &ErrorResponse{
+		Response:   resp,
+		StatusCode: resp.StatusCode,
+		Message:    message,
+		Code:       code,
+		ErrorRef:   ref,
+	}
+	if resp.Request != nil && resp.Request.URL != nil {
+		er.GroupID, er.OrgID, er.IntegrationID, er.JobID = subjectFromPath(resp.Request.URL)
+	}
+	return er
+}
+
+// errorBody covers the v1 shapes ({"code":400,"message":"…","name":"…"},
+// {"code":401,"error":"Not authorised","message":"…"}) and JSON:API errors.
+type errorBody struct {
+	Message string          `json:"message"`
+	Error   json.RawMessage `json:"error"`
+	Name    string          `json:"name"`
+	Code    json.RawMessage `json:"code"`
+	Errors  []struct {
+		Code   string `json:"code"`
+		Title  string `json:"title"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+func parseErrorBody(data []byte) (message, code string) {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return "", ""
+	}
+	var body errorBody
+	if err := json.Unmarshal(data, &body); err != nil {
+		if bytes.HasPrefix(data, []byte("<")) { // an HTML error page says nothing useful
+			return "", ""
+		}
+		return excerpt(string(data)), ""
+	}
+	message = body.Message
+	if message == "" {
+		var s string
+		if json.Unmarshal(body.Error, &s) == nil {
+			message = s
+		} else if len(body.Error) > 0 {
+			message = excerpt(string(body.Error))
+		}
+	}
+	code = body.Name
+	if code == "" {
+		var s string
+		if json.Unmarshal(body.Code, &s) == nil {
+			code = s
+		}
+	}
+	if len(body.Errors) > 0 {
+		e := body.Errors[0]
+		if message == "" {
+			message = e.Detail
+			if message == "" {
+				message = e.Title
+			}
+		}
+		if code == "" {
+			code = e.Code
+		}
+	}
+	return excerpt(message), code
+}
+
+// excerpt keeps a message to one short line.
+func excerpt(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	const max = 300
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// subjectFromPath reads the group, org and integration ids from a v1 or REST
+// path such as /v1/org/{orgId}/integrations/{integrationId}/import or
+// /rest/orgs/{orgId}/projects, and the job id from .../import/{jobId}.
+func subjectFromPath(u *url.URL) (groupID, orgID, integrationID, jobID string) {
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i := 0; i+1 < len(segs); i++ {
+		next, err := url.PathUnescape(segs[i+1])
+		if err != nil || next == "" {
+			continue
+		}
+		switch segs[i] {
+		case "group", "groups":
+			if groupID == "" {
+				groupID = next
+			}
+		case "org", "orgs":
+			if orgID == "" {
+				orgID = next
+			}
+		case "integrations":
+			if integrationID == "" && orgID != "" {
+				integrationID = next
+			}
+		case "import":
+			if jobID == "" && integrationID != "" {
+				jobID = next
+			}
+		}
+	}
+	return groupID, orgID, integrationID, jobID
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// sanitizeURL drops user info and the fragment from u for error texts.
+func sanitizeURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	cp := *u
+	cp.User = nil
+	cp.Fragment, cp.RawFragment = "", ""
+	return cp.String()
+}

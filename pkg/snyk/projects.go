@@ -1,0 +1,156 @@
+package snyk
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ProjectsPerPage is the page size of [Client.ListProjects].
+const ProjectsPerPage = 100
+
+// projectsPage is one page of REST GET /orgs/{orgId}/projects (JSON:API).
+type projectsPage struct {
+	Data []struct {
+		ID         string `json:"id"`
+		Type       string `json:"type"`
+		Attributes struct {
+			Name            string `json:"name"`
+			Type            string `json:"type"`
+			Origin          string `json:"origin"`
+			TargetFile      string `json:"target_file"`
+			TargetReference string `json:"target_reference"`
+			// targetReference is how pre-GA versions spelled it.
+			TargetReferenceBeta string `json:"targetReference"`
+			Status              string `json:"status"`
+		} `json:"attributes"`
+	} `json:"data"`
+	Links struct {
+		Next string `json:"next"`
+	} `json:"links"`
+}
+
+// ListProjects lists an org's projects, all pages, [ProjectsPerPage] at a
+// time, following `links.next` until it is absent or repeats. When opts names
+// exactly one origin it is sent as `origins=`; any origins given are also
+// filtered client-side. On an error it yields one (zero Project, err) and
+// stops.
+//
+// Snyk REST API: GET /rest/orgs/{orgId}/projects?version=…&limit=100
+// (https://docs.snyk.io/snyk-api/reference/projects).
+func (c *Client) ListProjects(ctx context.Context, orgID string, opts *ProjectListOptions) iter.Seq2[Project, error] {
+	var origins []string
+	if opts != nil {
+		origins = slices.Clone(opts.Origins)
+	}
+	return func(yield func(Project, error) bool) {
+		if err := requireID("org id", orgID); err != nil {
+			yield(Project{}, err)
+			return
+		}
+		q := url.Values{"version": {c.restVersion}, "limit": {strconv.Itoa(ProjectsPerPage)}}
+		if len(origins) == 1 {
+			q.Set("origins", origins[0])
+		}
+		ref, err := url.Parse("./orgs/" + url.PathEscape(orgID) + "/projects?" + q.Encode())
+		if err != nil {
+			yield(Project{}, fmt.Errorf("snyk: %w", err))
+			return
+		}
+		u := c.restURL.ResolveReference(ref)
+		seen := make(map[string]struct{})
+		for {
+			seen[u.String()] = struct{}{}
+			page, err := c.listProjectsPage(ctx, u)
+			if err != nil {
+				yield(Project{}, err)
+				return
+			}
+			for _, d := range page.Data {
+				p := Project{
+					ID:     d.ID,
+					Name:   d.Attributes.Name,
+					Origin: d.Attributes.Origin,
+					Branch: d.Attributes.TargetReference,
+				}
+				if p.Branch == "" {
+					p.Branch = d.Attributes.TargetReferenceBeta
+				}
+				if len(origins) > 0 && !slices.Contains(origins, p.Origin) {
+					continue
+				}
+				if !yield(p, nil) {
+					return
+				}
+			}
+			if len(page.Data) == 0 || page.Links.Next == "" {
+				return
+			}
+			next, err := c.resolveRESTNext(page.Links.Next)
+			if err != nil {
+				yield(Project{}, err)
+				return
+			}
+			if _, dup := seen[next.String()]; dup {
+				return
+			}
+			u = next
+		}
+	}
+}
+
+func (c *Client) listProjectsPage(ctx context.Context, u *url.URL) (*projectsPage, error) {
+	req, err := c.newRequestURL(ctx, http.MethodGet, u, nil, mediaTypeJSONAPI)
+	if err != nil {
+		return nil, err
+	}
+	var page projectsPage
+	if _, err := c.do(req, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// resolveRESTNext turns a JSON:API `links.next` into an absolute URL on the
+// REST host. Snyk sends it relative to the host ("/rest/orgs/…") or relative
+// to the REST base ("/orgs/…"); an absolute link is followed only on the REST
+// base's scheme and host, otherwise its path is re-rooted there, so the token
+// never goes to another host. The version parameter is kept, or added back.
+func (c *Client) resolveRESTNext(next string) (*url.URL, error) {
+	n, err := url.Parse(strings.TrimSpace(next))
+	if err != nil {
+		return nil, fmt.Errorf("snyk: links.next %q is not a URL: %w", next, err)
+	}
+	var u *url.URL
+	switch {
+	case n.IsAbs() && strings.EqualFold(n.Scheme, c.restURL.Scheme) && strings.EqualFold(n.Host, c.restURL.Host):
+		u = n
+	default:
+		p := n.EscapedPath()
+		if !strings.HasPrefix(p, c.restURL.EscapedPath()) {
+			p = strings.TrimLeft(p, "/")
+			if rest, ok := strings.CutPrefix(p, "rest/"); ok {
+				p = rest
+			}
+			p = c.restURL.EscapedPath() + p
+		}
+		ref, err := url.Parse(p)
+		if err != nil {
+			return nil, fmt.Errorf("snyk: links.next %q: %w", next, err)
+		}
+		ref.RawQuery = n.RawQuery
+		u = c.restURL.ResolveReference(ref)
+	}
+	u.User = nil
+	u.Fragment, u.RawFragment = "", ""
+	if q := u.Query(); q.Get("version") == "" {
+		q.Set("version", c.restVersion)
+		u.RawQuery = q.Encode()
+	}
+	return u, nil
+}
