@@ -1,6 +1,10 @@
 package httpx
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
 
 type noServerRetryKey struct{}
 
@@ -18,3 +22,34 @@ func serverErrorRetryDisabled(ctx context.Context) bool {
 	v, _ := ctx.Value(noServerRetryKey{}).(bool)
 	return v
 }
+
+type attemptKey struct{}
+
+// attemptState is shared by the attempts of one request. Attempts run one
+// after another, but the layers that write it and the policy that reads it
+// are different functions, so it travels in the request context; atomics
+// keep the race detector satisfied when the transport reads from its own
+// goroutines.
+type attemptState struct {
+	attempt atomic.Int64 // 1-based number of the current attempt
+	sent    atomic.Bool  // the current attempt got past auth and limiter to the base transport
+	wait    atomic.Int64 // time the current attempt spent in the limiter, in ns
+}
+
+func withAttemptState(ctx context.Context) context.Context {
+	return context.WithValue(ctx, attemptKey{}, &attemptState{})
+}
+
+func attemptStateFrom(ctx context.Context) *attemptState {
+	st, _ := ctx.Value(attemptKey{}).(*attemptState)
+	return st
+}
+
+// begin resets the state for attempt n (1-based).
+func (st *attemptState) begin(n int) {
+	st.attempt.Store(int64(n))
+	st.sent.Store(false)
+	st.wait.Store(0)
+}
+
+func (st *attemptState) limiterWait() time.Duration { return time.Duration(st.wait.Load()) }

@@ -1,0 +1,44 @@
+package httpx
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// CheckBaseURL parses an API base URL taken from the variable or flag name
+// and returns it with a trailing "/", so endpoint paths resolve beneath it.
+// It refuses anything but an absolute https URL, except that plain http is
+// accepted for loopback hosts (127.0.0.0/8, ::1, localhost): tokens must not
+// cross a network in clear text, but tests and the simulator run locally.
+func CheckBaseURL(raw, name string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q is not a valid URL", name, raw)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("%s: %q is not an absolute https URL such as https://api.example.com/v1", name, u.Redacted())
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("%s: %q uses plain http; use https (plain http is accepted only for loopback hosts such as 127.0.0.1 or localhost)", name, u.Redacted())
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("%s: %q has a query or fragment; a base URL ends with its path", name, u.Redacted())
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}

@@ -1,0 +1,157 @@
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// Defaults used by New for zero Options fields.
+const (
+	DefaultRetryMax       = 6
+	DefaultRetryWaitMin   = time.Second
+	DefaultRetryWaitMax   = 60 * time.Second
+	DefaultAttemptTimeout = 60 * time.Second
+)
+
+// Options configures New. Zero values mean the documented default.
+type Options struct {
+	// API labels Exchange and RateLimited reports: "bitbucket" or "snyk".
+	API string
+	// Limiter is shared by every request made with one credential, retries
+	// included; nil means unlimited. See WindowLimiter.
+	Limiter *rate.Limiter
+	// Auth wraps the limited transport with credentials, for example an
+	// oauth2.Transport. It sits below the retries, so it is asked for a token
+	// on every attempt, and above the limiter. Nil means no credentials.
+	Auth func(base http.RoundTripper) http.RoundTripper
+	// Transport is the base transport. Nil means a clone of
+	// http.DefaultTransport whose proxy settings are read from the
+	// environment when New is called (HTTPS_PROXY, NO_PROXY, as Go defines them).
+	Transport http.RoundTripper
+	// RetryMax is how many times a request is retried after the first
+	// attempt: 0 means DefaultRetryMax, a negative value disables retries.
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff; 0 means
+	// DefaultRetryWaitMin and DefaultRetryWaitMax. Retry-After may exceed
+	// RetryWaitMax, up to MaxRetryAfter.
+	RetryWaitMin, RetryWaitMax time.Duration
+	// AttemptTimeout bounds one attempt from the moment it leaves the limiter
+	// until its response body is closed, so a long limiter wait never counts
+	// against it. 0 means DefaultAttemptTimeout, negative means none.
+	AttemptTimeout time.Duration
+	// Observer receives one Exchange per attempt and every rate-limit wait;
+	// nil means nobody listens.
+	Observer Observer
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.RetryMax == 0 {
+		o.RetryMax = DefaultRetryMax
+	}
+	if o.RetryMax < 0 {
+		o.RetryMax = 0
+	}
+	if o.RetryWaitMin == 0 {
+		o.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if o.RetryWaitMax == 0 {
+		o.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if o.AttemptTimeout == 0 {
+		o.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if o.RetryWaitMin < 0 || o.RetryWaitMax < o.RetryWaitMin {
+		return o, fmt.Errorf("httpx: retry waits must satisfy 0 < min <= max, got min %s, max %s", o.RetryWaitMin, o.RetryWaitMax)
+	}
+	return o, nil
+}
+
+// New returns an *http.Client for one API and credential, layered as the
+// package documentation describes. Callers turn non-2xx responses into typed
+// errors: when retries run out the last response is returned as it came, and
+// a transport error is returned only when no response exists.
+func New(opts Options) (*http.Client, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	base := o.Transport
+	if base == nil {
+		base = defaultTransport()
+	}
+	var rt http.RoundTripper = &wireTransport{base: base, timeout: o.AttemptTimeout}
+	if o.Limiter != nil {
+		rt = &limitTransport{limiter: o.Limiter, next: rt}
+	}
+	if o.Auth != nil {
+		if rt = o.Auth(rt); rt == nil {
+			return nil, errors.New("httpx: Options.Auth returned a nil RoundTripper")
+		}
+	}
+	if o.Observer != nil {
+		rt = &observeTransport{api: o.API, obs: o.Observer, next: rt}
+	}
+	p := &policy{api: o.API, obs: o.Observer, now: time.Now}
+	rc := &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: rt,
+			// Redirects are followed by the outer client, so each hop is a
+			// request of its own with its own attempts.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		Logger:         nil, // the default writes to stderr; we report through Observer
+		RetryWaitMin:   o.RetryWaitMin,
+		RetryWaitMax:   o.RetryWaitMax,
+		RetryMax:       o.RetryMax,
+		RequestLogHook: markAttempt,
+		CheckRetry:     p.checkRetry,
+		Backoff:        p.backoff,
+		// Keep the final 429 or 5xx so callers can type it (RateLimitError).
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	return &http.Client{Transport: &retryTransport{next: &retryablehttp.RoundTripper{Client: rc}, base: base}}, nil
+}
+
+// markAttempt is retryablehttp's RequestLogHook, the one place that knows the
+// attempt number; it hands it to the layers below through the request context.
+func markAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
+	if st := attemptStateFrom(req.Context()); st != nil {
+		st.begin(retry + 1)
+	}
+}
+
+// retryTransport gives each request a fresh attemptState before retryablehttp
+// sees it.
+type retryTransport struct {
+	next http.RoundTripper
+	base http.RoundTripper
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		// retryablehttp buffers the body for replay but never closes the
+		// original, which the RoundTripper contract asks of us.
+		defer req.Body.Close()
+	}
+	resp, err := t.next.RoundTrip(req.WithContext(withAttemptState(req.Context())))
+	if err != nil && resp != nil {
+		// A cancelled context can arrive with a response; http.Client
+		// would drop it without closing it.
+		resp.Body.Close()
+		resp = nil
+	}
+	return resp, err
+}
+
+// CloseIdleConnections closes the base transport's idle connections, so
+// (*http.Client).CloseIdleConnections works on the client New returns.
+func (t *retryTransport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
