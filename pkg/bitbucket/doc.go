@@ -10,14 +10,32 @@
 // consumer (the bitbucket-cloud-app source), or Basic / Bearer credentials for
 // the bitbucket-cloud source.
 //
+// [NewTokenSource] exchanges the consumer's key and secret (HTTP Basic) at the
+// token URL, caches the token for every goroutine, renews it shortly before
+// expires_in runs out with one exchange at a time, and [OAuthTransport] renews
+// once and retries once when the API answers 401. [CredentialsFromEnv] picks
+// the bitbucket-cloud source's credentials with the precedence of
+// snyk-api-import, and [Credentials.Transport] sends them. Pass the kind of
+// credentials to [WithAuthKind] so errors name the right variables.
+//
 // # Pagination
 //
 // Listings are iterators (iter.Seq2) that follow the body's `next` link as
 // given, and stop on a missing `next`, an empty page, or a `next` seen before.
+// A `next` on another host than the base URL is refused, so credentials are
+// never sent elsewhere. Each listing also has a one-page method
+// (ListWorkspacesPage, ListRepositoriesPage) that returns [Response.NextURL].
+//
+// # Rate limits
+//
+// The client does not pace or retry: the *http.Client it is given does (see
+// internal/httpx). A 429 that survives the retries becomes *RateLimitError
+// with the time the budget resets.
 //
 // # Errors
 //
 // Non-2xx responses become *ErrorResponse or *RateLimitError; failed token
 // exchanges become *TokenError. Their Error() text is written for the person
-// running bbimport: it says what is wrong and what to do.
+// running bbimport: it says what is wrong and what to do. [IsAuthError]
+// reports the errors that mean the credentials were refused.
 package bitbucket

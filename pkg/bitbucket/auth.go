@@ -1,0 +1,329 @@
+package bitbucket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// DefaultTokenURL is Bitbucket's OAuth 2.0 token endpoint (on bitbucket.org,
+// not api.bitbucket.org).
+const DefaultTokenURL = "https://bitbucket.org/site/oauth2/access_token"
+
+// defaultTokenTTL is assumed when the token response has no expires_in, as
+// snyk-api-import does.
+const defaultTokenTTL = 50 * time.Minute
+
+// maxRenewMargin is how long before expiry a token is renewed, at most; a
+// short-lived token is renewed after four fifths of its life instead.
+const maxRenewMargin = 5 * time.Minute
+
+// TokenConfig configures [NewTokenSource].
+type TokenConfig struct {
+	// ClientID and ClientSecret are the OAuth consumer's key and secret
+	// (BITBUCKET_APP_CLIENT_ID, BITBUCKET_APP_CLIENT_SECRET).
+	ClientID     string
+	ClientSecret string
+	// TokenURL defaults to [DefaultTokenURL]. Plain http:// is refused
+	// unless the host is a loopback address.
+	TokenURL string
+	// HTTPClient sends the token requests; nil means http.DefaultClient. It
+	// must not carry the TokenSource's own OAuthTransport.
+	HTTPClient *http.Client
+	// Now is the clock used to decide when to renew; nil means time.Now.
+	Now func() time.Time
+}
+
+// TokenSource hands out an OAuth consumer's client_credentials access token.
+// The token is cached and shared by every goroutine; at most one exchange
+// runs at a time, and a token is renewed shortly before expires_in runs out
+// (5 minutes before, or after four fifths of its life if that is shorter).
+type TokenSource struct {
+	cfg    clientcredentials.Config
+	secret string
+	hc     *http.Client
+	now    func() time.Time
+
+	mu      sync.Mutex
+	tok     *oauth2.Token
+	renewAt time.Time
+	flight  *tokenCall
+}
+
+// tokenCall is one exchange in progress; waiters block on done.
+type tokenCall struct {
+	done    chan struct{}
+	tok     *oauth2.Token
+	renewAt time.Time
+	err     error
+}
+
+// NewTokenSource returns a token source for the OAuth consumer in cfg. It
+// makes no request until a token is needed.
+func NewTokenSource(cfg TokenConfig) (*TokenSource, error) {
+	if strings.TrimSpace(cfg.ClientID) == "" {
+		return nil, errors.New("bitbucket: the OAuth consumer key is empty; set BITBUCKET_APP_CLIENT_ID")
+	}
+	if strings.TrimSpace(cfg.ClientSecret) == "" {
+		return nil, errors.New("bitbucket: the OAuth consumer secret is empty; set BITBUCKET_APP_CLIENT_SECRET")
+	}
+	tokenURL := cfg.TokenURL
+	if tokenURL == "" {
+		tokenURL = DefaultTokenURL
+	}
+	u, err := checkURL("token URL (BITBUCKET_APP_TOKEN_URL)", tokenURL)
+	if err != nil {
+		return nil, err
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &TokenSource{
+		cfg: clientcredentials.Config{
+			ClientID:     cfg.ClientID,
+			ClientSecret: cfg.ClientSecret,
+			TokenURL:     u.String(),
+			AuthStyle:    oauth2.AuthStyleInHeader,
+		},
+		secret: cfg.ClientSecret,
+		hc:     cfg.HTTPClient,
+		now:    now,
+	}, nil
+}
+
+// Token returns the cached token, or exchanges the consumer's credentials for
+// a new one when there is none or it is due for renewal. Concurrent callers
+// share one exchange. A failed exchange returns a *TokenError for the token
+// endpoint's RFC 6749 errors. The returned token must not be modified.
+func (s *TokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
+	for {
+		s.mu.Lock()
+		if s.tok != nil && s.now().Before(s.renewAt) {
+			tok := s.tok
+			s.mu.Unlock()
+			return tok, nil
+		}
+		call := s.flight
+		leader := call == nil
+		if leader {
+			call = &tokenCall{done: make(chan struct{})}
+			s.flight = call
+		}
+		s.mu.Unlock()
+
+		if leader {
+			s.exchange(ctx, call)
+			return call.tok, call.err
+		}
+		select {
+		case <-call.done:
+			// The leader's request may have ended with its own context; a
+			// waiter whose context is still live tries again.
+			if call.err != nil && ctx.Err() == nil &&
+				(errors.Is(call.err, context.Canceled) || errors.Is(call.err, context.DeadlineExceeded)) {
+				continue
+			}
+			return call.tok, call.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// exchange performs one client_credentials request and publishes the result.
+func (s *TokenSource) exchange(ctx context.Context, call *tokenCall) {
+	defer func() {
+		s.mu.Lock()
+		if call.err == nil {
+			s.tok, s.renewAt = call.tok, call.renewAt
+		}
+		s.flight = nil
+		s.mu.Unlock()
+		close(call.done)
+	}()
+
+	start := s.now()
+	if s.hc != nil {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, s.hc)
+	}
+	tok, err := s.cfg.Token(ctx)
+	if err != nil {
+		call.err = s.tokenError(ctx, err)
+		return
+	}
+	ttl := tokenTTL(tok)
+	call.tok = tok
+	call.renewAt = start.Add(ttl - min(maxRenewMargin, ttl/5))
+}
+
+func (s *TokenSource) tokenError(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	if te := newTokenError(err, s.secret); te != err {
+		return te
+	}
+	msg := err.Error()
+	if s.secret != "" {
+		msg = strings.ReplaceAll(msg, s.secret, "REDACTED")
+	}
+	return fmt.Errorf("bitbucket: requesting an OAuth token from %s: %s", s.cfg.TokenURL, msg)
+}
+
+// tokenTTL reads expires_in (seconds) from the token response.
+func tokenTTL(tok *oauth2.Token) time.Duration {
+	var secs float64
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		secs = v
+	case int64:
+		secs = float64(v)
+	case json.Number:
+		secs, _ = v.Float64()
+	case string:
+		secs, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+	}
+	if secs <= 0 {
+		return defaultTokenTTL
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
+// Invalidate drops the cached token if it is still accessToken, so the next
+// [TokenSource.Token] exchanges again. Many callers invalidating the same bad
+// token cause a single renewal.
+func (s *TokenSource) Invalidate(accessToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok != nil && s.tok.AccessToken == accessToken {
+		s.tok = nil
+	}
+}
+
+// Scopes returns the scopes Bitbucket granted the consumer (the token
+// response's space-separated `scopes`), exchanging for a token if needed. It
+// is nil when Bitbucket did not say.
+func (s *TokenSource) Scopes(ctx context.Context) ([]string, error) {
+	tok, err := s.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, _ := tok.Extra("scopes").(string)
+	if raw == "" {
+		raw, _ = tok.Extra("scope").(string)
+	}
+	return strings.Fields(raw), nil
+}
+
+// OAuthTransport returns a RoundTripper that sends every request through
+// base (nil means http.DefaultTransport) with `Authorization: Bearer` and a
+// token from src. When the API answers 401 it invalidates that token and
+// retries once with a fresh one, if the request has no body or can replay it
+// (GetBody). A failed renewal returns the *TokenError.
+func OAuthTransport(src *TokenSource, base http.RoundTripper) http.RoundTripper {
+	return &oauthTransport{src: src, base: base}
+}
+
+type oauthTransport struct {
+	src  *TokenSource
+	base http.RoundTripper
+}
+
+func (t *oauthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	tok, err := t.src.Token(ctx)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := roundTripper(t.base).RoundTrip(withAuth(req, "Bearer "+tok.AccessToken))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	if !replayable {
+		return resp, nil
+	}
+
+	t.src.Invalidate(tok.AccessToken)
+	fresh, err := t.src.Token(ctx)
+	if err != nil {
+		drain(resp)
+		return nil, err
+	}
+	if fresh.AccessToken == tok.AccessToken {
+		return resp, nil // the endpoint handed back the same token; a retry cannot help
+	}
+	retry := withAuth(req, "Bearer "+fresh.AccessToken)
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		retry.Body = body
+	}
+	drain(resp)
+	return roundTripper(t.base).RoundTrip(retry)
+}
+
+// BasicTransport returns a RoundTripper that adds HTTP Basic user:pass to
+// every request sent through base (nil means http.DefaultTransport).
+func BasicTransport(user, pass string, base http.RoundTripper) http.RoundTripper {
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
+	r.SetBasicAuth(user, pass)
+	return &headerTransport{value: r.Header.Get("Authorization"), base: base}
+}
+
+// BearerTransport returns a RoundTripper that adds `Authorization: Bearer
+// token` to every request sent through base (nil means http.DefaultTransport).
+func BearerTransport(token string, base http.RoundTripper) http.RoundTripper {
+	return &headerTransport{value: "Bearer " + token, base: base}
+}
+
+type headerTransport struct {
+	value string
+	base  http.RoundTripper
+}
+
+func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return roundTripper(t.base).RoundTrip(withAuth(req, t.value))
+}
+
+// withAuth clones req (RoundTrippers must not modify their request) and sets
+// the Authorization header.
+func withAuth(req *http.Request, value string) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", value)
+	return r
+}
+
+func roundTripper(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		return http.DefaultTransport
+	}
+	return rt
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// drain reads a little of resp's body so the connection can be reused, then
+// closes it.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}

@@ -1,0 +1,320 @@
+package bitbucket
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// DefaultBaseURL is the Bitbucket Cloud REST API 2.0 root.
+const DefaultBaseURL = "https://api.bitbucket.org/2.0/"
+
+// DefaultUserAgent is sent when no [WithUserAgent] option is given.
+const DefaultUserAgent = "bbimport"
+
+// Client talks to the Bitbucket Cloud REST API 2.0. It is safe for concurrent
+// use. It adds no auth, retries or pacing of its own: those come from the
+// *http.Client given with [WithHTTPClient].
+type Client struct {
+	client    *http.Client
+	baseURL   *url.URL
+	userAgent string
+	authKind  AuthKind
+}
+
+// Option configures a [Client] in [NewClient]. An option returns an error for
+// an invalid value.
+type Option func(*Client) error
+
+// WithHTTPClient makes the client send every request through a copy of hc,
+// whose Transport is expected to carry auth, retries and rate limiting.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("bitbucket: WithHTTPClient: nil *http.Client")
+		}
+		cp := *hc
+		c.client = &cp
+		return nil
+	}
+}
+
+// WithBaseURL sets the API root (default [DefaultBaseURL]). A trailing slash
+// is added when missing. A plain http:// URL is refused unless its host is a
+// loopback address (tests and the simulator).
+func WithBaseURL(raw string) Option {
+	return func(c *Client) error {
+		u, err := checkURL("base URL", raw)
+		if err != nil {
+			return err
+		}
+		if !strings.HasSuffix(u.Path, "/") {
+			u.Path += "/"
+			if u.RawPath != "" {
+				u.RawPath += "/"
+			}
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (default [DefaultUserAgent]).
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(ua) == "" {
+			return errors.New("bitbucket: WithUserAgent: empty user agent")
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithAuthKind tells the client which kind of credentials its transport
+// carries, so that a 401 or 403 error names the right environment variables
+// and the right place to fix permissions.
+func WithAuthKind(k AuthKind) Option {
+	return func(c *Client) error {
+		c.authKind = k
+		return nil
+	}
+}
+
+// NewClient returns a client for the Bitbucket Cloud API configured by opts.
+func NewClient(opts ...Option) (*Client, error) {
+	base, err := url.Parse(DefaultBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{client: &http.Client{}, baseURL: base, userAgent: DefaultUserAgent}
+	for _, opt := range opts {
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// BaseURL returns the API root the client sends requests to, with a trailing
+// slash.
+func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+// Response wraps the *http.Response of one API call. Its body has already been
+// read and closed.
+type Response struct {
+	*http.Response
+	// NextURL is the body's `next` link, absolute and exactly as Bitbucket
+	// sent it; empty on the last page.
+	NextURL string
+	// Rate holds Bitbucket's optional rate-limit headers.
+	Rate Rate
+}
+
+// Rate is what Bitbucket's optional X-RateLimit-* headers said about the
+// request budget. Bitbucket sends them only for some credentials, so every
+// field may be zero.
+type Rate struct {
+	// Limit is X-RateLimit-Limit: requests allowed per rolling hour.
+	Limit int
+	// NearLimit is X-RateLimit-NearLimit: less than 20% of the budget is left.
+	NearLimit bool
+	// Resource is X-RateLimit-Resource: the budget the request counted against.
+	Resource string
+}
+
+func newResponse(resp *http.Response) *Response {
+	r := &Response{Response: resp}
+	h := resp.Header
+	r.Rate.Limit, _ = strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	r.Rate.NearLimit, _ = strconv.ParseBool(h.Get("X-RateLimit-NearLimit"))
+	r.Rate.Resource = h.Get("X-RateLimit-Resource")
+	return r
+}
+
+// maxSuccessBody bounds a successful JSON body; a page of 100 trimmed
+// repositories is a few tens of KiB.
+const maxSuccessBody = 32 << 20
+
+// get sends GET u (absolute, sent as given) and decodes a 2xx JSON body into v. Any other
+// status becomes the error of [CheckResponse], annotated with workspace and
+// the client's auth kind.
+func (c *Client) get(ctx context.Context, u, workspace string, v any) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+
+	resp, err := c.client.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		// A failed token exchange is the error the person needs; drop the
+		// *url.Error wrapping that repeats the API URL.
+		if te, ok := errors.AsType[*TokenError](err); ok {
+			return nil, te
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+
+	response := newResponse(resp)
+	if err := CheckResponse(resp); err != nil {
+		c.annotate(err, workspace)
+		return response, err
+	}
+	if v != nil {
+		if err := json.NewDecoder(io.LimitReader(resp.Body, maxSuccessBody)).Decode(v); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return response, ctxErr
+			}
+			return response, fmt.Errorf("bitbucket: decoding the answer to GET %s: %w", sanitizeURL(req.URL), err)
+		}
+	}
+	return response, nil
+}
+
+func (c *Client) annotate(err error, workspace string) {
+	switch e := err.(type) {
+	case *ErrorResponse:
+		e.Workspace = workspace
+		e.AuthKind = c.authKind
+	case *RateLimitError:
+		e.AuthKind = c.authKind
+	}
+}
+
+// endpoint resolves a path relative to the base URL and attaches query
+// parameters in the order given (pairs of key, value). Values are escaped with
+// %20 for spaces, as Bitbucket's BBQL examples show.
+func (c *Client) endpoint(path string, params ...string) (string, error) {
+	u, err := c.baseURL.Parse(path)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for i := 0; i+1 < len(params); i += 2 {
+		if params[i+1] == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(params[i]))
+		b.WriteByte('=')
+		b.WriteString(queryEscape(params[i+1]))
+	}
+	u.RawQuery = b.String()
+	return u.String(), nil
+}
+
+// queryEscape escapes a query value, keeping commas (field lists read better)
+// and writing spaces as %20.
+func queryEscape(s string) string {
+	s = url.QueryEscape(s)
+	s = strings.ReplaceAll(s, "+", "%20")
+	return strings.ReplaceAll(s, "%2C", ",")
+}
+
+// pathSegment escapes one path segment such as a workspace slug or a
+// `{uuid}`. It refuses segments that would change the path's shape.
+func pathSegment(what, s string) (string, error) {
+	if s == "" || s == "." || s == ".." {
+		return "", fmt.Errorf("bitbucket: invalid %s %q", what, s)
+	}
+	return url.PathEscape(s), nil
+}
+
+// checkURL parses an API or token URL and refuses plain http:// unless the
+// host is a loopback address. Errors never echo user info from the URL.
+func checkURL(what, raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("bitbucket: the %s is not a valid URL", what)
+	}
+	switch {
+	case u.User != nil:
+		return nil, fmt.Errorf("bitbucket: the %s must not contain credentials", what)
+	case u.Host == "":
+		return nil, fmt.Errorf("bitbucket: the %s %q has no host", what, sanitizeURL(u))
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("bitbucket: the %s %q must not have a query or fragment", what, sanitizeURL(u))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("bitbucket: refusing the plain http:// %s %q: use https:// (http is allowed only for loopback hosts)", what, sanitizeURL(u))
+		}
+	default:
+		return nil, fmt.Errorf("bitbucket: the %s %q must start with https://", what, sanitizeURL(u))
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sameOrigin reports whether a and b share scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		effectivePort(a) == effectivePort(b)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "http") {
+		return "80"
+	}
+	return "443"
+}
+
+// sanitizeURL renders u for an error message or log line: no user info, no
+// fragment, the long `fields` list dropped, and the value of every query
+// parameter other than page, pagelen, q, sort and role replaced by REDACTED
+// (Bitbucket accepts `access_token` in the query string).
+func sanitizeURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	cp := *u
+	cp.User = nil
+	cp.Fragment = ""
+	cp.RawFragment = ""
+	if cp.RawQuery != "" {
+		in, err := url.ParseQuery(cp.RawQuery)
+		if err != nil {
+			cp.RawQuery = "REDACTED"
+		} else {
+			out := url.Values{}
+			for k, vs := range in {
+				switch strings.ToLower(k) {
+				case "fields":
+				case "page", "pagelen", "q", "sort", "role":
+					out[k] = vs
+				default:
+					out[k] = []string{"REDACTED"}
+				}
+			}
+			cp.RawQuery = out.Encode()
+		}
+	}
+	return cp.String()
+}
