@@ -1,0 +1,391 @@
+package importer
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/bbimport/bbimport/pkg/bitbucket"
+)
+
+// defaultOrgConcurrency bounds the orgs import:data lists at once.
+const defaultOrgConcurrency = 4
+
+// ImportDataOptions configures ImportData (import:data).
+type ImportDataOptions struct {
+	// Bitbucket lists each org's workspace.
+	Bitbucket Bitbucket
+	// Snyk is asked for an org's integrations when the created-orgs file
+	// has no usable one; may be nil (such an org then fails).
+	Snyk Snyk
+	// OrgsData is the created-orgs file (required; ours or the original's).
+	OrgsData string
+	// Source is SourceBitbucketCloudApp or SourceBitbucketCloud (required);
+	// it names the output file and picks the integration types to look for.
+	Source string
+	// IntegrationType, if set, is the only integration type used.
+	IntegrationType string
+	// Filter selects the repositories; the zero value keeps every
+	// repository with a main branch.
+	Filter RepoFilter
+	// LogPath is where <source>-import-targets.json is written (required).
+	LogPath string
+	// Concurrency bounds the orgs listed at once (default 4).
+	Concurrency int
+	// Progress receives "orgs", "repositories", "targets", "skipped" and
+	// "failed" counts; may be nil. Calls are serialised.
+	Progress Progress
+}
+
+// ImportDataOrg is what import:data did for one org.
+type ImportDataOrg struct {
+	OrgID string
+	Name  string
+	// Workspace is the workspace slug listed; Project the project key, if
+	// the org holds one project.
+	Workspace     string
+	Project       string
+	IntegrationID string
+	// Repositories listed and Targets written.
+	Repositories int
+	Targets      int
+	// Err is why the org has no targets in the file; nil when it succeeded.
+	Err error
+}
+
+// ImportDataResult is what ImportData did.
+type ImportDataResult struct {
+	// Path is the targets file written.
+	Path string
+	// Orgs has one entry per distinct orgId, in file order.
+	Orgs []ImportDataOrg
+	// DuplicateOrgs counts rows dropped because their orgId came earlier.
+	DuplicateOrgs int
+	// Repositories listed and Targets written, over all orgs.
+	Repositories int
+	Targets      int
+	// Skipped counts the repositories left out, by reason.
+	Skipped map[SkipReason]int
+}
+
+// Failed reports whether any org failed (the command exits 3).
+func (r *ImportDataResult) Failed() bool { return len(r.Failures()) > 0 }
+
+// Failures returns the orgs that failed, in file order.
+func (r *ImportDataResult) Failures() []ImportDataOrg {
+	var out []ImportDataOrg
+	for _, o := range r.Orgs {
+		if o.Err != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ImportData reads a created-orgs file and writes <LogPath>/<source>-
+// import-targets.json with one {orgId, integrationId, target:{owner, name,
+// branch}} per selected repository.
+//
+// Orgs are deduplicated by orgId (the first row wins) and listed several at
+// a time. The file is streamed: each org's targets go to a temp segment file
+// as they are listed and segments are appended to the output in the order of
+// the created-orgs file, so the output is the same for the same answers from
+// Bitbucket (org order as in the input, each org's targets contiguous and in
+// Bitbucket's order) while memory stays flat however many repositories there
+// are. The file appears by rename only when complete.
+//
+// An org whose integration id cannot be found or whose workspace cannot be
+// listed contributes no targets and is reported in the result (Failures);
+// the others go on. Errors returned are about the run itself: options, the
+// input file, writing, or ctx ending (no file is written then).
+func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult, error) {
+	if err := validateImportDataOptions(&opts); err != nil {
+		return nil, err
+	}
+	rows, err := ReadCreatedOrgsFile(opts.OrgsData)
+	if err != nil {
+		return nil, err
+	}
+	res := &ImportDataResult{Skipped: map[SkipReason]int{}}
+	var jobs []*orgListing
+	seen := map[string]bool{}
+	for _, row := range rows {
+		if seen[row.OrgID] {
+			res.DuplicateOrgs++
+			continue
+		}
+		seen[row.OrgID] = true
+		jobs = append(jobs, &orgListing{org: row, done: make(chan struct{}), skipped: map[SkipReason]int{}})
+	}
+
+	prog := &lockedStageProgress{p: progressOrNop(opts.Progress)}
+	prog.Start("import:data", len(jobs))
+	defer prog.Done()
+
+	res.Path = filepath.Join(opts.LogPath, TargetsFileName(opts.Source))
+	segPattern := "." + filepath.Base(res.Path) + ".org-*.tmp"
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		for _, j := range jobs {
+			if j.seg != "" {
+				_ = os.Remove(j.seg)
+			}
+		}
+	}()
+	sem := make(chan struct{}, opts.Concurrency)
+	wg.Go(func() {
+		for _, j := range jobs {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				defer close(j.done)
+				j.run(ctx, &opts, prog, segPattern)
+			})
+		}
+	})
+
+	err = writeFileAtomic(res.Path, func(w io.Writer) error {
+		tw, err := newTargetsWriter(w)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			select {
+			case <-j.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			o := ImportDataOrg{
+				OrgID: j.org.OrgID, Name: j.org.Name, Workspace: j.org.WorkspaceSlug(), Project: j.org.Project,
+				IntegrationID: j.integrationID, Repositories: j.listed, Err: j.err,
+			}
+			res.Repositories += j.listed
+			if j.err == nil {
+				if err := tw.appendSegment(j.seg, j.count); err != nil {
+					return err
+				}
+				o.Targets = j.count
+				res.Targets += j.count
+				for r, n := range j.skipped {
+					res.Skipped[r] += n
+				}
+			}
+			if j.seg != "" {
+				_ = os.Remove(j.seg)
+				j.seg = ""
+			}
+			res.Orgs = append(res.Orgs, o)
+		}
+		return tw.Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func validateImportDataOptions(opts *ImportDataOptions) error {
+	switch {
+	case opts.Bitbucket == nil:
+		return errors.New("import:data: no Bitbucket client")
+	case opts.OrgsData == "":
+		return errors.New("import:data: a created-orgs file is required (--orgsData)")
+	case opts.LogPath == "":
+		return errors.New("import:data: a log path is required (SNYK_LOG_PATH or --logPath)")
+	case opts.Source != SourceBitbucketCloudApp && opts.Source != SourceBitbucketCloud:
+		return fmt.Errorf("import:data: source %q: want %q or %q", opts.Source, SourceBitbucketCloudApp, SourceBitbucketCloud)
+	case opts.Concurrency < 0:
+		return fmt.Errorf("import:data: concurrency %d: want at least 1", opts.Concurrency)
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = defaultOrgConcurrency
+	}
+	if err := opts.Filter.Validate(); err != nil {
+		return fmt.Errorf("import:data: %w", err)
+	}
+	return nil
+}
+
+// orgListing is one org's work: its fields are written by its goroutine and
+// read by the writer only after done is closed.
+type orgListing struct {
+	org  CreatedOrg
+	done chan struct{}
+
+	integrationID string
+	seg           string // temp segment file: ",\n    {target}" per target
+	count, listed int
+	skipped       map[SkipReason]int
+	err           error
+}
+
+func (j *orgListing) run(ctx context.Context, opts *ImportDataOptions, prog Progress, segPattern string) {
+	defer func() {
+		if j.err != nil {
+			prog.Add("failed", 1)
+		}
+		prog.Add("orgs", 1)
+	}()
+	j.integrationID, j.err = resolveIntegrationID(ctx, opts.Snyk, j.org, opts.Source, opts.IntegrationType)
+	if j.err != nil {
+		return
+	}
+	f, err := os.CreateTemp(opts.LogPath, segPattern)
+	if err != nil {
+		j.err = err
+		return
+	}
+	j.seg = f.Name()
+	bw := bufio.NewWriterSize(f, 32<<10)
+	if err := j.list(ctx, opts, prog, bw); err != nil {
+		j.err = err
+	} else if err := bw.Flush(); err != nil {
+		j.err = err
+	}
+	if err := f.Close(); err != nil && j.err == nil {
+		j.err = err
+	}
+}
+
+func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Progress, w *bufio.Writer) error {
+	ws := j.org.WorkspaceSlug()
+	m := newRepoMatcher(opts.Filter, j.org.Project)
+	enc := newTargetLineEncoder()
+	entry := TargetEntry{OrgID: j.org.OrgID, IntegrationID: j.integrationID}
+	listOpts := &bitbucket.RepositoryListOptions{Query: opts.Filter.Query(j.org.Project)}
+	done := ctx.Done()
+	for repo, err := range opts.Bitbucket.ListRepositories(ctx, ws, listOpts) {
+		if err != nil {
+			if j.org.Workspace == "" {
+				// A file written by the original: its name may be a display name.
+				return fmt.Errorf("list repositories of workspace %q (the org's name: the created-orgs file has no \"workspace\" field; if the name is not the workspace slug, add \"workspace\" or re-run orgs:data and orgs:create with bbimport): %w", ws, err)
+			}
+			return fmt.Errorf("list repositories of workspace %q: %w", ws, err)
+		}
+		select {
+		case <-done: // stop at once, not at the next page
+			return context.Cause(ctx)
+		default:
+		}
+		j.listed++
+		prog.Add("repositories", 1)
+		owner := ws
+		if repo.Workspace != "" {
+			owner = repo.Workspace
+		}
+		if reason, skip := m.skip(owner, &repo); skip {
+			j.skipped[reason]++
+			prog.Add("skipped", 1)
+			continue
+		}
+		entry.Target = BitbucketTarget{Owner: owner, Name: repo.Slug, Branch: repo.MainBranch}
+		line, err := enc.line(&entry)
+		if err != nil {
+			return err
+		}
+		if _, err := w.WriteString("," + targetsLinePrefix); err != nil {
+			return err
+		}
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+		j.count++
+		prog.Add("targets", 1)
+	}
+	return nil
+}
+
+// appendSegment copies a segment written by orgListing (count targets, each
+// preceded by ",\n    ") into the file, dropping the very first comma.
+func (tw *targetsWriter) appendSegment(path string, count int) error {
+	if count == 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	if tw.count == 0 {
+		if _, err := r.Discard(1); err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	if _, err := tw.w.ReadFrom(r); err != nil {
+		return err
+	}
+	tw.count += count
+	return nil
+}
+
+// IntegrationCandidates are the integration types import:data looks for,
+// in order: integrationType alone if given, else bitbucket-cloud-app then
+// bitbucket-connect-app for the app source, or bitbucket-cloud.
+func IntegrationCandidates(source, integrationType string) []string {
+	switch {
+	case integrationType != "":
+		return []string{integrationType}
+	case source == SourceBitbucketCloudApp:
+		return []string{"bitbucket-cloud-app", "bitbucket-connect-app"}
+	default:
+		return []string{"bitbucket-cloud"}
+	}
+}
+
+// resolveIntegrationID finds the org's integration id: the first candidate
+// present in the created-orgs file, else the first present in
+// GET /org/{orgId}/integrations. None: an error listing the keys it has.
+func resolveIntegrationID(ctx context.Context, s Snyk, org CreatedOrg, source, integrationType string) (string, error) {
+	cands := IntegrationCandidates(source, integrationType)
+	for _, c := range cands {
+		if id := org.Integrations[c]; id != "" {
+			return id, nil
+		}
+	}
+	have := map[string]string{}
+	for k, v := range org.Integrations {
+		have[k] = v
+	}
+	if s != nil {
+		integ, err := s.ListIntegrations(ctx, org.OrgID)
+		if err != nil {
+			return "", fmt.Errorf("org %q (%s): read its integrations from Snyk: %w", org.Name, org.OrgID, err)
+		}
+		for _, c := range cands {
+			if id := integ[c]; id != "" {
+				return id, nil
+			}
+		}
+		for k, v := range integ {
+			have[k] = v
+		}
+	}
+	keys := "none"
+	if len(have) > 0 {
+		keys = strings.Join(sortedIntegrationKeys(have), ", ")
+	}
+	hint := "connect Bitbucket Cloud to this org in Snyk"
+	if others := slices.DeleteFunc(sortedIntegrationKeys(have), func(k string) bool { return slices.Contains(cands, k) }); len(others) > 0 {
+		hint += ", or choose one of its integrations with --integrationType"
+	}
+	return "", fmt.Errorf("org %q (%s) has no %s integration (it has: %s); %s", org.Name, org.OrgID, strings.Join(cands, " or "), keys, hint)
+}

@@ -1,0 +1,496 @@
+package importer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/google/go-cmp/cmp"
+)
+
+const stagesCreatedOrgs = `{"orgData":[
+ {"orgId":"o-acme","name":"Acme Corp","workspace":"acme","integrations":{"bitbucket-cloud":"i-cloud","bitbucket-connect-app":"i-connect"}},
+ {"orgId":"o-legacy","name":"legacy","integrations":{"bitbucket-cloud-app":"i-app"}},
+ {"orgId":"o-acme","name":"Acme again","workspace":"other"},
+ {"orgId":"o-pay","name":"Acme Corp / Payments","workspace":"acme","project":"PAY","integrations":{"bitbucket-cloud-app":"i-pay"}}
+]}`
+
+func stagesImportEstate() *stagesBB {
+	pay := bitbucket.Project{Key: "PAY"}
+	ops := bitbucket.Project{Key: "OPS"}
+	return &stagesBB{
+		repos: map[string][]bitbucket.Repository{
+			"acme": {
+				{Slug: "api", Workspace: "acme", MainBranch: "main", Project: pay},
+				{Slug: "api-fork", Workspace: "acme", MainBranch: "main", IsFork: true, Project: pay},
+				{Slug: "empty", Workspace: "acme", Project: ops},
+				{Slug: "runbooks", Workspace: "acme", MainBranch: "master", Project: ops},
+				{Slug: "web", Workspace: "acme", MainBranch: "release/2.x", Project: pay},
+			},
+			"legacy": {
+				{Slug: "old", MainBranch: "trunk"}, // the client left Workspace empty: the org's slug is used
+				{Slug: "sandbox-1", Workspace: "legacy", MainBranch: "main"},
+			},
+		},
+	}
+}
+
+func importDataOpts(bb *stagesBB, s *stagesSnyk, file, dir string) ImportDataOptions {
+	return ImportDataOptions{Bitbucket: bb, Snyk: s, OrgsData: file, Source: SourceBitbucketCloudApp, LogPath: dir}
+}
+
+func TestGoldenImportData(t *testing.T) {
+	dir := t.TempDir()
+	bb := stagesImportEstate()
+	s := newStagesSnyk()
+	opts := importDataOpts(bb, s, writeStagesFile(t, dir, "created.json", stagesCreatedOrgs), dir)
+	opts.Filter = RepoFilter{SkipForks: true, Exclude: []string{"sandbox-*"}}
+	opts.Concurrency = 3
+	prog := &stagesProgress{}
+	opts.Progress = prog
+	res, err := ImportData(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Path != filepath.Join(dir, "bitbucket-cloud-app-import-targets.json") {
+		t.Errorf("Path = %s", res.Path)
+	}
+	assertGolden(t, "testdata/importdata/stage.targets.golden.json", readStagesFile(t, res.Path))
+
+	want := &ImportDataResult{
+		Path: res.Path,
+		Orgs: []ImportDataOrg{
+			{OrgID: "o-acme", Name: "Acme Corp", Workspace: "acme", IntegrationID: "i-connect", Repositories: 5, Targets: 3},
+			{OrgID: "o-legacy", Name: "legacy", Workspace: "legacy", IntegrationID: "i-app", Repositories: 2, Targets: 1},
+			{OrgID: "o-pay", Name: "Acme Corp / Payments", Workspace: "acme", Project: "PAY", IntegrationID: "i-pay", Repositories: 5, Targets: 2},
+		},
+		DuplicateOrgs: 1,
+		Repositories:  12,
+		Targets:       6,
+		Skipped:       map[SkipReason]int{SkipFork: 2, SkipEmpty: 1, SkipExcluded: 1, SkipProject: 2},
+	}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
+	}
+	if res.Failed() {
+		t.Error("Failed() = true")
+	}
+	var calls []string
+	for _, c := range bb.repoCalls() {
+		calls = append(calls, c.Workspace+" q="+c.Query)
+	}
+	slices.Sort(calls)
+	if diff := cmp.Diff([]string{"acme q=", `acme q=project.key="PAY"`, "legacy q="}, calls); diff != "" {
+		t.Errorf("listings (-want +got):\n%s", diff)
+	}
+	if len(s.integCalls) != 0 {
+		t.Errorf("Snyk asked for integrations %v though the file has them", s.integCalls)
+	}
+	if prog.stage != "import:data" || prog.total != 3 || prog.counts["orgs"] != 3 || prog.counts["targets"] != 6 ||
+		prog.counts["repositories"] != 12 || prog.counts["skipped"] != 6 || prog.done != 1 {
+		t.Errorf("progress %+v", prog)
+	}
+	if prog.overlaps != 0 {
+		t.Errorf("Progress called concurrently %d times", prog.overlaps)
+	}
+	assertNoTempFiles(t, dir)
+}
+
+// The output does not depend on which org finishes first: org order is the
+// input's, each org's targets contiguous in Bitbucket's order.
+func TestImportDataDeterministicOrder(t *testing.T) {
+	var created strings.Builder
+	created.WriteString(`{"orgData":[`)
+	bb := &stagesBB{repos: map[string][]bitbucket.Repository{}}
+	for i := range 12 {
+		ws := fmt.Sprintf("ws%02d", i)
+		if i > 0 {
+			created.WriteString(",")
+		}
+		fmt.Fprintf(&created, `{"orgId":"o%d","name":%q,"integrations":{"bitbucket-cloud":"i"}}`, i, ws)
+		for r := range 30 {
+			bb.repos[ws] = append(bb.repos[ws], bitbucket.Repository{Slug: fmt.Sprintf("r%02d", r), MainBranch: "main"})
+		}
+	}
+	created.WriteString("]}")
+	bb.blockUntil = make(chan struct{})
+	bb.blockOnlyFor = "ws00" // the first org finishes last
+	dir := t.TempDir()
+	opts := importDataOpts(bb, nil, writeStagesFile(t, dir, "c.json", created.String()), dir)
+	opts.Source, opts.Concurrency = SourceBitbucketCloud, 4
+	go func() {
+		for {
+			bb.mu.Lock()
+			n := len(bb.yielded)
+			bb.mu.Unlock()
+			if n >= 11 {
+				close(bb.blockUntil)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	res, err := ImportData(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Targets != 360 {
+		t.Fatalf("Targets = %d", res.Targets)
+	}
+	targets := decodeTargets(t, res.Path)
+	for i, tg := range targets {
+		want := fmt.Sprintf("o%d ws%02d r%02d", i/30, i/30, i%30)
+		if got := tg.OrgID + " " + tg.Target.Owner + " " + tg.Target.Name; got != want {
+			t.Fatalf("target %d = %s, want %s", i, got, want)
+		}
+	}
+	if bb.maxInFlight > 4 {
+		t.Errorf("%d listings at once, want at most 4", bb.maxInFlight)
+	}
+}
+
+func decodeTargets(t *testing.T, path string) []TargetEntry {
+	t.Helper()
+	var f struct {
+		Targets []TargetEntry `json:"targets"`
+	}
+	if err := json.Unmarshal(readStagesFile(t, path), &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Targets
+}
+
+// The original's created-orgs file has no workspace: its name is listed.
+func TestImportDataCompatCreatedOrgs(t *testing.T) {
+	bb := &stagesBB{repos: map[string][]bitbucket.Repository{
+		"snyktestscmgroup": {{Slug: "test-spaces", Workspace: "snyktestscmgroup", MainBranch: "master"}},
+	}}
+	dir := t.TempDir()
+	opts := importDataOpts(bb, nil, compatPath("bitbucket-cloud.created-orgs.json"), dir)
+	opts.Source = SourceBitbucketCloud
+	res, err := ImportData(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []TargetEntry{{OrgID: "<snyk_org_id>", IntegrationID: "<snyk_org_integration_id>",
+		Target: BitbucketTarget{Owner: "snyktestscmgroup", Name: "test-spaces", Branch: "master"}}}
+	if diff := cmp.Diff(want, decodeTargets(t, res.Path)); diff != "" {
+		t.Errorf("targets (-want +got):\n%s", diff)
+	}
+	if res.Path != filepath.Join(dir, "bitbucket-cloud-import-targets.json") {
+		t.Errorf("Path = %s", res.Path)
+	}
+}
+
+func TestIntegrationIDResolution(t *testing.T) {
+	tests := []struct {
+		name      string
+		source    string
+		intType   string
+		file, api map[string]string
+		apiErr    error
+		want      string
+		wantErr   string // substring
+		wantAsked bool
+	}{
+		{"app: cloud-app first", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, nil, "a", "", false},
+		{"app: connect-app next", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud": "b"}, nil, nil, "c", "", false},
+		{"cloud: bitbucket-cloud", SourceBitbucketCloud, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud": "b"}, nil, nil, "b", "", false},
+		{"explicit type wins", SourceBitbucketCloudApp, "bitbucket-cloud", map[string]string{"bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, nil, "b", "", false},
+		{"file lacks it: Snyk asked", SourceBitbucketCloud, "", map[string]string{"github": "g"}, map[string]string{"bitbucket-cloud": "b2"}, nil, "b2", "", true},
+		{"no integrations in file: Snyk asked", SourceBitbucketCloudApp, "", nil, map[string]string{"bitbucket-connect-app": "c2"}, nil, "c2", "", true},
+		{"explicit type from Snyk", SourceBitbucketCloudApp, "bitbucket-cloud", nil, map[string]string{"bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, "b", "", true},
+		{"none anywhere: keys listed", SourceBitbucketCloudApp, "", map[string]string{"github": "g"}, map[string]string{"gitlab": "l", "bitbucket-cloud": "b"}, nil, "",
+			`has no bitbucket-cloud-app or bitbucket-connect-app integration (it has: bitbucket-cloud, github, gitlab); connect Bitbucket Cloud to this org in Snyk, or choose one of its integrations with --integrationType`, true},
+		{"none at all", SourceBitbucketCloud, "", nil, map[string]string{}, nil, "", `has no bitbucket-cloud integration (it has: none); connect Bitbucket Cloud to this org in Snyk`, true},
+		{"Snyk fails", SourceBitbucketCloud, "", nil, nil, errors.New("403 forbidden"), "", "read its integrations from Snyk: 403 forbidden", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStagesSnyk()
+			s.integrations["o"] = tt.api
+			if tt.apiErr != nil {
+				s.integErr = map[string]error{"o": tt.apiErr}
+			}
+			got, err := resolveIntegrationID(t.Context(), s, CreatedOrg{OrgID: "o", Name: "n", Integrations: tt.file}, tt.source, tt.intType)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+			} else if err != nil || got != tt.want {
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+			if asked := len(s.integCalls) > 0; asked != tt.wantAsked {
+				t.Errorf("Snyk asked = %v, want %v", asked, tt.wantAsked)
+			}
+		})
+	}
+	t.Run("no Snyk client", func(t *testing.T) {
+		_, err := resolveIntegrationID(t.Context(), nil, CreatedOrg{OrgID: "o", Name: "n"}, SourceBitbucketCloud, "")
+		if err == nil || !strings.Contains(err.Error(), "(it has: none)") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+// Filters reach Bitbucket as q= and select the same targets client-side.
+func TestImportDataFilters(t *testing.T) {
+	since := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	repos := []bitbucket.Repository{
+		{Slug: "api", MainBranch: "main", IsPrivate: true, UpdatedOn: since.AddDate(0, 1, 0), Project: bitbucket.Project{Key: "PAY"}},
+		{Slug: "site", MainBranch: "main", IsPrivate: false, UpdatedOn: since.AddDate(0, 2, 0), Project: bitbucket.Project{Key: "WEB"}},
+		{Slug: "old", MainBranch: "main", IsPrivate: true, UpdatedOn: since.AddDate(-1, 0, 0), Project: bitbucket.Project{Key: "PAY"}},
+		{Slug: "fork", MainBranch: "main", IsPrivate: true, IsFork: true, UpdatedOn: since.AddDate(0, 1, 0), Project: bitbucket.Project{Key: "PAY"}},
+		{Slug: "bare", IsPrivate: true, UpdatedOn: since.AddDate(0, 1, 0), Project: bitbucket.Project{Key: "PAY"}},
+	}
+	tests := []struct {
+		name        string
+		f           RepoFilter
+		wantQ       string
+		wantTargets []string
+		wantSkipped map[SkipReason]int
+	}{
+		{"defaults", RepoFilter{}, "", []string{"api", "site", "old", "fork"}, map[SkipReason]int{SkipEmpty: 1}},
+		{"keep empty", RepoFilter{IncludeEmptyRepos: true}, "", []string{"api", "site", "old", "fork", "bare"}, map[SkipReason]int{}},
+		{"skip forks", RepoFilter{SkipForks: true}, "", []string{"api", "site", "old"}, map[SkipReason]int{SkipFork: 1, SkipEmpty: 1}},
+		{"private", RepoFilter{Visibility: VisibilityPrivate}, "is_private=true", []string{"api", "old", "fork"}, map[SkipReason]int{SkipVisibility: 1, SkipEmpty: 1}},
+		{"public", RepoFilter{Visibility: VisibilityPublic}, "is_private=false", []string{"site"}, map[SkipReason]int{SkipVisibility: 4}},
+		{"updated since", RepoFilter{UpdatedSince: since}, "updated_on>2024-05-01T00:00:00Z", []string{"api", "site", "fork"}, map[SkipReason]int{SkipNotUpdated: 1, SkipEmpty: 1}},
+		{"projects", RepoFilter{Projects: []string{"WEB", "OPS"}}, `(project.key="WEB" OR project.key="OPS")`, []string{"site"}, map[SkipReason]int{SkipProject: 4}},
+		{"include/exclude", RepoFilter{Include: []string{"ws/*i*", "old"}, Exclude: []string{"ws/site"}}, "", []string{"api", "old"}, map[SkipReason]int{SkipExcluded: 1, SkipNotIncluded: 1, SkipEmpty: 1}},
+		{"combined", RepoFilter{Visibility: VisibilityPrivate, UpdatedSince: since, SkipForks: true}, "is_private=true AND updated_on>2024-05-01T00:00:00Z", []string{"api"},
+			map[SkipReason]int{SkipVisibility: 1, SkipNotUpdated: 1, SkipFork: 1, SkipEmpty: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bb := &stagesBB{repos: map[string][]bitbucket.Repository{"ws": repos}}
+			dir := t.TempDir()
+			opts := importDataOpts(bb, nil, writeStagesFile(t, dir, "c.json", `{"orgData":[{"orgId":"o","workspace":"ws","name":"WS","integrations":{"bitbucket-cloud":"i"}}]}`), dir)
+			opts.Source, opts.Filter = SourceBitbucketCloud, tt.f
+			res, err := ImportData(t.Context(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := bb.repoCalls()
+			if len(calls) != 1 || calls[0].Query != tt.wantQ || calls[0].Workspace != "ws" {
+				t.Errorf("calls = %+v, want one for ws with q %q", calls, tt.wantQ)
+			}
+			var got []string
+			for _, tg := range decodeTargets(t, res.Path) {
+				got = append(got, tg.Target.Name)
+			}
+			if diff := cmp.Diff(tt.wantTargets, got); diff != "" {
+				t.Errorf("targets (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantSkipped, res.Skipped, cmpEmptyMapsEqual()); diff != "" {
+				t.Errorf("skipped (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func cmpEmptyMapsEqual() cmp.Option {
+	return cmp.FilterValues(func(a, b map[SkipReason]int) bool { return len(a) == 0 && len(b) == 0 },
+		cmp.Comparer(func(a, b map[SkipReason]int) bool { return true }))
+}
+
+// A failing org (no integration, unknown workspace, listing error half-way)
+// contributes nothing and does not stop the others.
+func TestImportDataPerOrgFailures(t *testing.T) {
+	bb := &stagesBB{
+		repos: map[string][]bitbucket.Repository{
+			"good":    {{Slug: "a", MainBranch: "main"}},
+			"halfway": {{Slug: "x", MainBranch: "main"}, {Slug: "y", MainBranch: "main"}},
+			"good2":   {{Slug: "b", MainBranch: "main"}},
+		},
+		repoErr: map[string]error{"halfway": &stagesHTTPError{status: 429, msg: "hourly budget spent"}},
+	}
+	dir := t.TempDir()
+	file := writeStagesFile(t, dir, "c.json", `{"orgData":[
+	 {"orgId":"o1","name":"good","integrations":{"bitbucket-cloud":"i"}},
+	 {"orgId":"o2","name":"nointegration","integrations":{"github":"g"}},
+	 {"orgId":"o3","name":"missing","integrations":{"bitbucket-cloud":"i"}},
+	 {"orgId":"o4","name":"halfway","integrations":{"bitbucket-cloud":"i"}},
+	 {"orgId":"o5","name":"good2","integrations":{"bitbucket-cloud":"i"}}]}`)
+	opts := importDataOpts(bb, newStagesSnyk(), file, dir)
+	opts.Source = SourceBitbucketCloud
+	prog := &stagesProgress{}
+	opts.Progress = prog
+	res, err := ImportData(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range decodeTargets(t, res.Path) {
+		got = append(got, tg.Target.Owner+"/"+tg.Target.Name)
+	}
+	if diff := cmp.Diff([]string{"good/a", "good2/b"}, got); diff != "" {
+		t.Errorf("targets (-want +got):\n%s", diff)
+	}
+	if !res.Failed() {
+		t.Fatal("Failed() = false")
+	}
+	var failed []string
+	for _, f := range res.Failures() {
+		failed = append(failed, f.OrgID)
+	}
+	if diff := cmp.Diff([]string{"o2", "o3", "o4"}, failed); diff != "" {
+		t.Errorf("failures (-want +got):\n%s", diff)
+	}
+	var he *stagesHTTPError
+	if f := res.Failures(); !errors.As(f[1].Err, &he) || he.status != 404 || !errors.As(f[2].Err, &he) || he.status != 429 {
+		t.Errorf("failures not typed: %v / %v", f[1].Err, f[2].Err)
+	}
+	if !strings.Contains(res.Failures()[1].Err.Error(), `has no "workspace" field`) {
+		t.Errorf("a name used as workspace should say so: %v", res.Failures()[1].Err)
+	}
+	if !strings.Contains(res.Failures()[0].Err.Error(), "(it has: github)") {
+		t.Errorf("integration failure = %v", res.Failures()[0].Err)
+	}
+	if res.Targets != 2 || prog.counts["failed"] != 3 {
+		t.Errorf("Targets = %d, failed progress = %d", res.Targets, prog.counts["failed"])
+	}
+	assertNoTempFiles(t, dir)
+}
+
+func TestImportDataBadInput(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content, want string
+	}{
+		{"missing orgId", `{"orgData":[{"name":"a","orgId":"o"},{"name":"b","integrations":{}}]}`, `orgData[1]: missing "orgId"`},
+		{"empty", `{"orgData":[]}`, `"orgData" is empty`},
+		{"invalid", "{\"orgData\": [\n}", `c.json:2:1: invalid JSON`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := importDataOpts(&stagesBB{}, nil, writeStagesFile(t, dir, "c.json", tt.content), dir)
+			_, err := ImportData(t.Context(), opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	for name, mod := range map[string]func(*ImportDataOptions){
+		"no source":      func(o *ImportDataOptions) { o.Source = "" },
+		"bad source":     func(o *ImportDataOptions) { o.Source = "gitlab" },
+		"bad glob":       func(o *ImportDataOptions) { o.Filter.Include = []string{"["} },
+		"no log path":    func(o *ImportDataOptions) { o.LogPath = "" },
+		"no client":      func(o *ImportDataOptions) { o.Bitbucket = nil },
+		"negative conc.": func(o *ImportDataOptions) { o.Concurrency = -1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			opts := importDataOpts(&stagesBB{}, nil, compatPath("bitbucket-cloud.created-orgs.json"), dir)
+			mod(&opts)
+			if _, err := ImportData(t.Context(), opts); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
+
+// Cancelled mid-run: an error, no targets file, no temp or segment file.
+func TestImportDataCancelled(t *testing.T) {
+	bb := &stagesBB{generated: map[string]int{"big": 1_000_000}, repos: map[string][]bitbucket.Repository{"small": {{Slug: "a", MainBranch: "m"}}}}
+	dir := t.TempDir()
+	file := writeStagesFile(t, dir, "c.json", `{"orgData":[{"orgId":"o1","name":"small","integrations":{"bitbucket-cloud":"i"}},{"orgId":"o2","name":"big","integrations":{"bitbucket-cloud":"i"}}]}`)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	prog := &cancellingProgress{after: 1000, cancel: cancel}
+	opts := importDataOpts(bb, nil, file, dir)
+	opts.Source, opts.Progress = SourceBitbucketCloud, prog
+	res, err := ImportData(ctx, opts)
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("res %v err %v, want context.Canceled", res, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files left: %v", entries)
+	}
+}
+
+// cancellingProgress cancels after some repositories.
+type cancellingProgress struct {
+	nopProgress
+	n, after int
+	cancel   func()
+}
+
+func (p *cancellingProgress) Add(counter string, n int) {
+	if counter == "repositories" {
+		if p.n += n; p.n == p.after {
+			p.cancel()
+		}
+	}
+}
+
+// 100,000 repositories in one workspace stream through to the file.
+func TestImportDataLargeWorkspace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large")
+	}
+	const n = 100_000
+	bb := &stagesBB{generated: map[string]int{"big": n}}
+	dir := t.TempDir()
+	file := writeStagesFile(t, dir, "c.json", `{"orgData":[{"orgId":"o","name":"big","integrations":{"bitbucket-cloud":"i"}}]}`)
+	opts := importDataOpts(bb, nil, file, dir)
+	opts.Source = SourceBitbucketCloud
+	res, err := ImportData(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Targets != n {
+		t.Fatalf("Targets = %d", res.Targets)
+	}
+	f, err := os.Open(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	lines := 0
+	var last string
+	for sc.Scan() {
+		lines++
+		if strings.HasPrefix(sc.Text(), "    {") {
+			last = sc.Text()
+		}
+	}
+	if lines != n+4 {
+		t.Errorf("%d lines, want %d", lines, n+4)
+	}
+	if want := `    {"orgId":"o","integrationId":"i","target":{"owner":"big","name":"repo-099999","branch":"main"}}`; last != want {
+		t.Errorf("last target line %s", last)
+	}
+	assertNoTempFiles(t, dir)
+}
+
+// BenchmarkImportDataStream writes b.N targets from one workspace; B/op and
+// allocs/op are per target, and stay flat as b.N grows.
+func BenchmarkImportDataStream(b *testing.B) {
+	dir := b.TempDir()
+	file := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(file, []byte(`{"orgData":[{"orgId":"o","name":"big","integrations":{"bitbucket-cloud":"i"}}]}`), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	bb := &stagesBB{generated: map[string]int{"big": b.N}}
+	opts := ImportDataOptions{Bitbucket: bb, OrgsData: file, Source: SourceBitbucketCloud, LogPath: dir}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res, err := ImportData(b.Context(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Targets != b.N {
+		b.Fatalf("Targets = %d", res.Targets)
+	}
+}

@@ -1,0 +1,384 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bbimport/bbimport/pkg/snyk"
+)
+
+// OrgsCreateOptions configures OrgsCreate (orgs:create).
+type OrgsCreateOptions struct {
+	// Snyk lists, creates and configures orgs.
+	Snyk Snyk
+	// File is the orgs data file (required; ours or the original's).
+	File string
+	// AllowDuplicateNames creates an org even when the group already has
+	// one of that exact name (the original's default). By default such an
+	// org is reused, which makes a re-run create nothing.
+	AllowDuplicateNames bool
+	// ExcludeExistingOrgs leaves reused orgs out of the created-orgs file
+	// (--includeExistingOrgsInOutput=false); by default they are in it.
+	ExcludeExistingOrgs bool
+	// DryRun only lists the groups' orgs and reports what would be created
+	// or reused: nothing is created, no file or log is written.
+	DryRun bool
+	// LogPath is where snyk-created-orgs.json and the logs go (required).
+	LogPath string
+	// Now stamps log lines; time.Now if nil.
+	Now func() time.Time
+	// Progress receives "orgs" and "failed" counts; may be nil.
+	Progress Progress
+}
+
+// OrgStatus is what happened to one row of the orgs data file.
+type OrgStatus string
+
+// Row statuses.
+const (
+	// OrgCreated: a new org was created (possibly with warnings).
+	OrgCreated OrgStatus = "created"
+	// OrgReused: an org of that name already existed in the group.
+	OrgReused OrgStatus = "reused"
+	// OrgFailed: the org could not be created; Err says why.
+	OrgFailed OrgStatus = "failed"
+	// OrgWouldCreate and OrgWouldReuse are the dry-run counterparts.
+	OrgWouldCreate OrgStatus = "would-create"
+	OrgWouldReuse  OrgStatus = "would-reuse"
+	// OrgNotAttempted: the run was interrupted before this row.
+	OrgNotAttempted OrgStatus = "not-attempted"
+)
+
+// OrgOutcome is the outcome of one row.
+type OrgOutcome struct {
+	Row    OrgRow
+	Status OrgStatus
+	// Org is the org as written to the created-orgs file; nil when failed,
+	// not attempted or would-create.
+	Org *CreatedOrg
+	// Err is why the row failed.
+	Err error
+	// Warnings are problems that did not stop the org from being created
+	// or reused (notifications left on, integrations not read).
+	Warnings []string
+}
+
+// OrgsCreateResult is what OrgsCreate did.
+type OrgsCreateResult struct {
+	// Path is the created-orgs file written; empty on a dry run.
+	Path string
+	// Orgs has one outcome per row of the input file, in order.
+	Orgs []OrgOutcome
+	// Written is how many orgs the created-orgs file holds.
+	Written int
+}
+
+// Count returns how many rows ended with status s.
+func (r *OrgsCreateResult) Count(s OrgStatus) int {
+	n := 0
+	for _, o := range r.Orgs {
+		if o.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Failed reports whether any row failed (the command exits 3).
+func (r *OrgsCreateResult) Failed() bool { return r.Count(OrgFailed) > 0 }
+
+// Failures returns the failed rows.
+func (r *OrgsCreateResult) Failures() []OrgOutcome {
+	var out []OrgOutcome
+	for _, o := range r.Orgs {
+		if o.Status == OrgFailed {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// OrgsCreate creates the Snyk orgs named in an orgs data file and writes
+// <LogPath>/snyk-created-orgs.json. Per group it lists the group's orgs once
+// (all pages); unless AllowDuplicateNames, an org whose name matches exactly
+// is reused, so a re-run creates nothing. A new org is created (POST /org),
+// its integrations read and its notification e-mails switched off; failing
+// either of the last two is a warning, not a failure, since the org exists.
+// One failed row does not stop the others: the result lists it, and it is
+// appended to <groupId>.failed-to-create-orgs.log; created orgs are appended
+// to <groupId>.created-orgs.log. If ctx ends mid-run, the file is written
+// with what was done and ctx's error is returned with the result. If no
+// group's orgs could be listed at all, the first listing error is returned
+// with the result and no file is written.
+func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult, error) {
+	switch {
+	case opts.Snyk == nil:
+		return nil, errors.New("orgs:create: no Snyk client")
+	case opts.File == "":
+		return nil, errors.New("orgs:create: an orgs data file is required (--file)")
+	case opts.LogPath == "":
+		return nil, errors.New("orgs:create: a log path is required (SNYK_LOG_PATH or --logPath)")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	rows, err := ReadOrgsDataFile(opts.File)
+	if err != nil {
+		return nil, err
+	}
+	for i, row := range rows {
+		if strings.ContainsAny(row.GroupID, `/\`) {
+			return nil, &FileFormatError{Path: opts.File, Where: fmt.Sprintf("orgs[%d]", i), Msg: fmt.Sprintf("groupId %q: must not contain a slash", row.GroupID)}
+		}
+	}
+	prog := progressOrNop(opts.Progress)
+	prog.Start("orgs:create", len(rows))
+	defer prog.Done()
+
+	res := &OrgsCreateResult{Orgs: make([]OrgOutcome, len(rows))}
+	for i, row := range rows {
+		res.Orgs[i] = OrgOutcome{Row: row, Status: OrgNotAttempted}
+	}
+	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun}
+	defer logs.close()
+
+	var groupOrder []string
+	groups := map[string][]int{}
+	for i, row := range rows {
+		if _, ok := groups[row.GroupID]; !ok {
+			groupOrder = append(groupOrder, row.GroupID)
+		}
+		groups[row.GroupID] = append(groups[row.GroupID], i)
+	}
+
+	var ctxErr, listErr error
+	listFailures := 0
+groups:
+	for _, gid := range groupOrder {
+		byName, err := listGroupOrgsByName(ctx, opts.Snyk, gid)
+		if err != nil {
+			if ctxErr = ctx.Err(); ctxErr != nil {
+				break
+			}
+			err = fmt.Errorf("list the orgs of group %s: %w", gid, err)
+			listFailures++
+			if listErr == nil {
+				listErr = err
+			}
+			for _, i := range groups[gid] {
+				res.Orgs[i].Status, res.Orgs[i].Err = OrgFailed, err
+				if lerr := logs.failed(res.Orgs[i].Row, err); lerr != nil {
+					return nil, lerr
+				}
+				prog.Add("failed", 1)
+				prog.Add("orgs", 1)
+			}
+			continue
+		}
+		for _, i := range groups[gid] {
+			if ctxErr = ctx.Err(); ctxErr != nil {
+				break groups
+			}
+			out := &res.Orgs[i]
+			if err := createOrReuseOrg(ctx, &opts, byName, out, logs); err != nil {
+				return nil, err
+			}
+			if out.Status == OrgFailed {
+				prog.Add("failed", 1)
+			}
+			prog.Add("orgs", 1)
+		}
+	}
+	if listFailures == len(groupOrder) {
+		// Nothing could even be listed (a rejected token, most likely): say
+		// so as an error, and keep any created-orgs file of an earlier run.
+		return res, listErr
+	}
+	if opts.DryRun {
+		return res, ctxErr
+	}
+
+	var orgs []CreatedOrg
+	seen := map[string]bool{}
+	for _, o := range res.Orgs {
+		if o.Org == nil || seen[o.Org.OrgID] || (o.Status == OrgReused && opts.ExcludeExistingOrgs) {
+			continue
+		}
+		seen[o.Org.OrgID] = true
+		orgs = append(orgs, *o.Org)
+	}
+	res.Path = filepath.Join(opts.LogPath, CreatedOrgsFileName)
+	res.Written = len(orgs)
+	if err := WriteCreatedOrgsFile(res.Path, orgs); err != nil {
+		return nil, err
+	}
+	return res, ctxErr
+}
+
+// createOrReuseOrg settles one row. Only errors writing the logs are
+// returned; the row's own failure is recorded in out.
+func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[string][]snyk.Org, out *OrgOutcome, logs *orgsCreateLogs) error {
+	row := out.Row
+	if existing := byName[row.Name]; len(existing) > 0 && !opts.AllowDuplicateNames {
+		org := existing[0]
+		co := CreatedOrg{
+			OrgID: org.ID, Name: org.Name, GroupID: row.GroupID, OrigName: row.Name,
+			Workspace: row.Workspace, Project: row.Project,
+			ID: org.ID, Created: org.Created, Slug: org.Slug, URL: org.URL,
+		}
+		if co.Name == "" {
+			co.Name = row.Name
+		}
+		out.Status, out.Org = OrgReused, &co
+		if opts.DryRun {
+			out.Status = OrgWouldReuse
+			return nil
+		}
+		if !opts.ExcludeExistingOrgs && co.OrgID != "" {
+			integ, err := opts.Snyk.ListIntegrations(ctx, co.OrgID)
+			if err != nil {
+				out.Warnings = append(out.Warnings, fmt.Sprintf("could not read the integrations of org %s (import:data will ask again): %v", co.OrgID, err))
+			}
+			co.Integrations = integ
+		}
+		return nil
+	}
+	if opts.DryRun {
+		out.Status = OrgWouldCreate
+		// A later row of the same name would reuse this one.
+		byName[row.Name] = append(byName[row.Name], snyk.Org{Name: row.Name})
+		return nil
+	}
+
+	org, err := opts.Snyk.CreateOrg(ctx, snyk.CreateOrgRequest{Name: row.Name, GroupID: row.GroupID, SourceOrgID: row.SourceOrgID})
+	if err == nil && (org == nil || org.ID == "") {
+		err = errors.New("Snyk answered without an org id")
+	}
+	if err != nil {
+		out.Status, out.Err = OrgFailed, fmt.Errorf("create org %q: %w", row.Name, err)
+		return logs.failed(row, err)
+	}
+	co := CreatedOrg{
+		OrgID: org.ID, Name: org.Name, GroupID: row.GroupID, OrigName: row.Name,
+		SourceOrgID: row.SourceOrgID, Workspace: row.Workspace, Project: row.Project,
+		ID: org.ID, Created: org.Created, Slug: org.Slug, URL: org.URL,
+	}
+	if co.Name == "" {
+		co.Name = row.Name
+	}
+	out.Status, out.Org = OrgCreated, &co
+	byName[row.Name] = append(byName[row.Name], *org)
+
+	integ, err := opts.Snyk.ListIntegrations(ctx, org.ID)
+	if err != nil {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("could not read the integrations of org %s (import:data will ask again): %v", org.ID, err))
+	}
+	co.Integrations = integ
+	if err := opts.Snyk.DisableNotifications(ctx, org.ID); err != nil {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("could not switch off the notification e-mails of org %s: %v", org.ID, err))
+	}
+	return logs.created(row, &co)
+}
+
+// listGroupOrgsByName lists a group's orgs, all pages, by exact name, each
+// name's orgs in listing order.
+func listGroupOrgsByName(ctx context.Context, s Snyk, groupID string) (map[string][]snyk.Org, error) {
+	byName := map[string][]snyk.Org{}
+	for org, err := range s.ListGroupOrgs(ctx, groupID) {
+		if err != nil {
+			return nil, err
+		}
+		byName[org.Name] = append(byName[org.Name], org)
+	}
+	return byName, nil
+}
+
+// orgsCreateLogs appends JSON lines to <groupId>.created-orgs.log and
+// <groupId>.failed-to-create-orgs.log, in the original's fields. Files are
+// opened on first use, in append mode, and kept open for the run; each line
+// is one write.
+type orgsCreateLogs struct {
+	dir   string
+	now   func() time.Time
+	off   bool
+	files map[string]*os.File
+}
+
+// createdOrgLine is a line of <groupId>.created-orgs.log.
+type createdOrgLine struct {
+	Name         string   `json:"name"`
+	ID           string   `json:"id"`
+	Created      string   `json:"created,omitempty"`
+	Integrations []string `json:"integrations"`
+	Msg          string   `json:"msg"`
+	Time         string   `json:"time"`
+	V            int      `json:"v"`
+}
+
+// failedOrgLine is a line of <groupId>.failed-to-create-orgs.log.
+type failedOrgLine struct {
+	OrigName     string `json:"origName"`
+	GroupID      string `json:"groupId"`
+	ErrorMessage string `json:"errorMessage"`
+	Msg          string `json:"msg"`
+	Time         string `json:"time"`
+	V            int    `json:"v"`
+}
+
+// logTimeLayout is JavaScript's Date.toISOString, as the original wrote.
+const logTimeLayout = "2006-01-02T15:04:05.000Z"
+
+func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg) error {
+	integ := []string{}
+	for _, k := range sortedIntegrationKeys(org.Integrations) {
+		integ = append(integ, k+":"+org.Integrations[k])
+	}
+	return l.append(row.GroupID+".created-orgs.log", createdOrgLine{
+		Name: row.Name, ID: org.OrgID, Created: org.Created, Integrations: integ,
+		Msg: "Created org", Time: l.now().UTC().Format(logTimeLayout),
+	})
+}
+
+func (l *orgsCreateLogs) failed(row OrgRow, err error) error {
+	return l.append(row.GroupID+".failed-to-create-orgs.log", failedOrgLine{
+		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: err.Error(),
+		Msg: "Failed to create org", Time: l.now().UTC().Format(logTimeLayout),
+	})
+}
+
+func (l *orgsCreateLogs) append(name string, line any) error {
+	if l.off {
+		return nil
+	}
+	f := l.files[name]
+	if f == nil {
+		var err error
+		f, err = os.OpenFile(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
+		if l.files == nil {
+			l.files = map[string]*os.File{}
+		}
+		l.files[name] = f
+	}
+	var b strings.Builder
+	if err := newJSONEncoder(&b, "", "").Encode(line); err != nil {
+		return err
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		return fmt.Errorf("append to %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+func (l *orgsCreateLogs) close() {
+	for _, f := range l.files {
+		_ = f.Close()
+	}
+}
