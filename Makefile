@@ -25,3 +25,6 @@ golden:
 
 clean:
 	rm -rf $(BIN) demo-out bench-out
+
+demo: build
+	./scripts/demo.sh

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func newApp(rt *runtime) *cli.App {
+	importCmd := newImportCommand(rt)
+	return &cli.App{
+		Name:  "bbimport",
+		Usage: "mirror Bitbucket Cloud workspaces and repositories into Snyk and import them",
+		Description: "Drop-in for snyk-api-import's Bitbucket Cloud flow: " +
+			"orgs:data → orgs:create → import:data → import. See README.md.",
+		Version:         version,
+		Writer:          rt.Stdout,
+		ErrWriter:       rt.Stderr,
+		HideHelpCommand: true,
+		// The original's default command is import: `bbimport --file x` works.
+		Flags:  importCmd.Flags,
+		Action: importCmd.Action,
+		Commands: []*cli.Command{
+			newOrgsDataCommand(rt),
+			newOrgsCreateCommand(rt),
+			newImportDataCommand(rt),
+			importCmd,
+			newListImportedCommand(rt),
+			newDoctorCommand(rt),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are ours (exitCode)
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &usageError{err}
+		},
+	}
+}
+
+// withKebab gives every flag the kebab-case alias of its camelCase name
+// (`--groupId` and `--group-id`), as the original's yargs did.
+func withKebab(flags []cli.Flag) []cli.Flag {
+	for _, f := range flags {
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			f.Aliases = addKebab(f.Name, f.Aliases)
+		case *cli.BoolFlag:
+			f.Aliases = addKebab(f.Name, f.Aliases)
+		case *cli.IntFlag:
+			f.Aliases = addKebab(f.Name, f.Aliases)
+		case *cli.StringSliceFlag:
+			f.Aliases = addKebab(f.Name, f.Aliases)
+		case *cli.DurationFlag:
+			f.Aliases = addKebab(f.Name, f.Aliases)
+		}
+	}
+	return flags
+}
+
+func addKebab(name string, aliases []string) []string {
+	k := kebab(name)
+	if k == name {
+		return aliases
+	}
+	for _, a := range aliases {
+		if a == k {
+			return aliases
+		}
+	}
+	return append(aliases, k)
+}
+
+func kebab(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// commonFlags are accepted by every command, after the command name as the
+// original's were.
+func commonFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "logPath", Usage: "output directory for generated files and logs (else SNYK_LOG_PATH)"},
+		&cli.StringFlag{Name: "logLevel", Usage: "trace, debug, info, warn or error (DEBUG=*snyk* also turns on debug)"},
+		&cli.StringFlag{Name: "logFormat", Value: "auto", Usage: "auto (text on a terminal, JSON lines otherwise), json or text"},
+		&cli.IntFlag{Name: "bitbucketRateLimit", Usage: "Bitbucket requests per hour for this credential (else BITBUCKET_RATE_LIMIT, default 1000)"},
+		&cli.IntFlag{Name: "snykRateLimit", Usage: "Snyk requests per minute (else SNYK_RATE_LIMIT, default 1500)"},
+	}
+}
+
+// begin runs first in every action: it marks the arguments as accepted,
+// sets up logging and resolves the log path.
+func (rt *runtime) begin(c *cli.Context) (logPath string, err error) {
+	rt.actionStarted = true
+	if err := rt.setupLogging(c); err != nil {
+		return "", err
+	}
+	if c.Args().Len() > 0 {
+		return "", usagef("unexpected argument %q; flags take the form --name=value", c.Args().First())
+	}
+	return rt.logPath(c)
+}
+
+// logPath resolves --logPath / SNYK_LOG_PATH (required by every command, as
+// the original), expands ~ and creates the directory.
+func (rt *runtime) logPath(c *cli.Context) (string, error) {
+	p := strings.TrimSpace(c.String("logPath"))
+	if p == "" {
+		p = rt.env("SNYK_LOG_PATH")
+	}
+	if p == "" {
+		return "", usagef("SNYK_LOG_PATH is not set: set it to the directory for generated files and logs (export SNYK_LOG_PATH=./snyk-logs) or pass --logPath")
+	}
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", usagef("SNYK_LOG_PATH %q starts with ~ but the home directory is unknown: %v", p, err)
+		}
+		p = filepath.Join(home, strings.TrimPrefix(p, "~"))
+	}
+	p = filepath.Clean(p)
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		return "", usagef("cannot create the log directory SNYK_LOG_PATH=%s: %v", p, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
+	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/snyk"
+	"github.com/urfave/cli/v2"
+)
+
+// Defaults of the paced stacks (SPEC §2).
+const (
+	defaultBitbucketPerHour = 1000
+	defaultSnykPerMinute    = 1500
+)
+
+// bitbucketClient is a Bitbucket client plus what doctor needs to look at.
+type bitbucketClient struct {
+	*bitbucket.Client
+	Tokens *bitbucket.TokenSource // nil for the bitbucket-cloud source
+	Creds  bitbucket.Credentials
+}
+
+// newBitbucket assembles the Bitbucket stack for a source: credentials from
+// the environment, one limiter for this credential, retries, debug log.
+func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient, error) {
+	perHour, err := rt.intSetting(c, "bitbucketRateLimit", "BITBUCKET_RATE_LIMIT", defaultBitbucketPerHour, 1, 1_000_000)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimSpace(c.String("sourceUrl"))
+	baseName := "--sourceUrl"
+	if base == "" {
+		base, baseName = rt.env("BITBUCKET_APP_API_BASE"), "BITBUCKET_APP_API_BASE"
+	}
+	if base == "" {
+		base = bitbucket.DefaultBaseURL
+	}
+	if _, err := httpx.CheckBaseURL(base, baseName); err != nil {
+		return nil, usagef("%v", err)
+	}
+
+	out := &bitbucketClient{}
+	var auth func(http.RoundTripper) http.RoundTripper
+	kind := bitbucket.AuthOAuthConsumer
+	switch source {
+	case sourceApp:
+		id, secret := rt.env("BITBUCKET_APP_CLIENT_ID"), rt.env("BITBUCKET_APP_CLIENT_SECRET")
+		if id == "" || secret == "" {
+			return nil, usagef("the bitbucket-cloud-app source needs an OAuth consumer: set BITBUCKET_APP_CLIENT_ID (the consumer's Key) and BITBUCKET_APP_CLIENT_SECRET (its Secret); see README \"Setting up a Bitbucket OAuth consumer\"")
+		}
+		rt.redactor.Add(secret)
+		tokenURL := rt.env("BITBUCKET_APP_TOKEN_URL")
+		if tokenURL == "" {
+			tokenURL = bitbucket.DefaultTokenURL
+		}
+		if _, err := httpx.CheckBaseURL(tokenURL, "BITBUCKET_APP_TOKEN_URL"); err != nil {
+			return nil, usagef("%v", err)
+		}
+		// The token endpoint is not the API: it is not paced by the hourly
+		// budget, and bad credentials must fail fast, so few retries.
+		tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, Observer: rt.httpObserver()})
+		if err != nil {
+			return nil, err
+		}
+		src, err := bitbucket.NewTokenSource(bitbucket.TokenConfig{
+			ClientID: id, ClientSecret: secret, TokenURL: tokenURL, HTTPClient: tokenHTTP,
+		})
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		out.Tokens = src
+		auth = func(base http.RoundTripper) http.RoundTripper {
+			return bitbucket.OAuthTransport(src, learnAuthorization(rt.redactor, base))
+		}
+	case sourceCloud:
+		creds, err := bitbucket.CredentialsFromEnv(rt.Getenv)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if w := creds.Warning(); w != "" {
+			rt.log.Warn().Msg(w)
+		}
+		out.Creds, kind = creds, creds.Kind
+		auth = creds.Transport
+	}
+	hc, err := httpx.New(httpx.Options{
+		API:      "bitbucket",
+		Limiter:  httpx.WindowLimiter(perHour, time.Hour),
+		Auth:     auth,
+		Observer: rt.httpObserver(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	cl, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(base),
+		bitbucket.WithUserAgent("bbimport/"+version), bitbucket.WithAuthKind(kind))
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	out.Client = cl
+	return out, nil
+}
+
+// newSnyk assembles the Snyk stack: SNYK_TOKEN, SNYK_API, its own limiter.
+func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
+	token := rt.env("SNYK_TOKEN")
+	if token == "" {
+		return nil, usagef("SNYK_TOKEN is not set: export SNYK_TOKEN=<your Snyk API token> (Account settings → API token; a service account token of the group is best)")
+	}
+	perMinute, err := rt.intSetting(c, "snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute, 1, 1_000_000)
+	if err != nil {
+		return nil, err
+	}
+	base := rt.env("SNYK_API")
+	if base == "" {
+		base = snyk.DefaultBaseURL
+	}
+	if _, err := httpx.CheckBaseURL(base, "SNYK_API"); err != nil {
+		return nil, usagef("%v", err)
+	}
+	hc, err := httpx.New(httpx.Options{
+		API:      "snyk",
+		Limiter:  httpx.WindowLimiter(perMinute, time.Minute),
+		Observer: rt.httpObserver(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	cl, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(base), snyk.WithToken(token),
+		snyk.WithUserAgent("bbimport/"+version))
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return cl, nil
+}
+
+// httpObserver is shared by every stack of the run so rate-limit notices are
+// deduplicated across them.
+func (rt *runtime) httpObserver() httpx.Observer {
+	rt.observerOnce.Do(func() { rt.observer = newHTTPLog(rt.log) })
+	return rt.observer
+}
+
+// learnAuthorization teaches the redactor each access token as the OAuth
+// transport starts using it, so a token can never leak into a log line even
+// if some error text were to echo it.
+func learnAuthorization(r *redact.Redactor, base http.RoundTripper) http.RoundTripper {
+	var mu sync.Mutex
+	last := ""
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if v := req.Header.Get("Authorization"); v != "" {
+			mu.Lock()
+			if v != last {
+				last = v
+				r.Add(strings.TrimSpace(strings.TrimPrefix(v, "Bearer")))
+			}
+			mu.Unlock()
+		}
+		return base.RoundTrip(req)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// isAuthError reports a credential problem of either API (exit 4).
+func isAuthError(err error) bool {
+	if bitbucket.IsAuthError(err) {
+		return true
+	}
+	var se *snyk.ErrorResponse
+	return errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/urfave/cli/v2"
+)
+
+func newImportCommand(rt *runtime) *cli.Command {
+	return &cli.Command{
+		Name:    "import",
+		Aliases: []string{"i"},
+		Usage:   "kick off a Snyk import for every target of the targets file, poll the jobs, log every result (the default command)",
+		Flags: withKebab(append([]cli.Flag{
+			&cli.StringFlag{Name: "file", Usage: "import targets file, or a directory holding import-projects.json (else SNYK_IMPORT_PATH)"},
+			&cli.BoolFlag{Name: "dryRun", Usage: "print what would be imported; call nothing on Snyk"},
+			&cli.IntFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
+			&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
+		}, commonFlags()...)),
+		Action: func(c *cli.Context) error {
+			logPath, err := rt.begin(c)
+			if err != nil {
+				return err
+			}
+			file, err := rt.importFile(c)
+			if err != nil {
+				return err
+			}
+			conc, err := rt.intSetting(c, "concurrency", "CONCURRENT_IMPORTS", 15, importer.MinConcurrency, importer.MaxConcurrency)
+			if err != nil {
+				return err
+			}
+			if c.Duration("pollTimeout") <= 0 {
+				return usagef("--pollTimeout must be positive, e.g. 2h or 30m")
+			}
+			opts := importer.ImportOptions{
+				File: file, LogPath: logPath, Concurrency: conc,
+				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
+			}
+			if !opts.DryRun {
+				if opts.Snyk, err = rt.newSnyk(c); err != nil {
+					return err
+				}
+			}
+			p := rt.newProgress()
+			defer p.Done()
+			opts.Progress = p
+			res, err := importer.Import(c.Context, opts)
+			p.Done()
+			if res != nil {
+				rt.printImport(res)
+			}
+			if err != nil {
+				return err
+			}
+			if res.Failed() {
+				return &partialError{fmt.Sprintf("finished with failures (%s); failed targets are retried by the next run — details in %s",
+					failureLine(res), filepath.Join(logPath, "import-summary.json"))}
+			}
+			return nil
+		},
+	}
+}
+
+// importFile resolves --file / SNYK_IMPORT_PATH as the original did: a file,
+// or a directory holding import-projects.json.
+func (rt *runtime) importFile(c *cli.Context) (string, error) {
+	v, from := strings.TrimSpace(c.String("file")), "--file"
+	if v == "" {
+		v, from = rt.env("SNYK_IMPORT_PATH"), "SNYK_IMPORT_PATH"
+	}
+	if v == "" {
+		return "", usagef("no targets file: pass --file=<import targets file> (written by import:data) or set SNYK_IMPORT_PATH")
+	}
+	st, err := os.Stat(v)
+	switch {
+	case err == nil && st.IsDir():
+		p := filepath.Join(v, "import-projects.json")
+		if _, err := os.Stat(p); err != nil {
+			return "", usagef("%s=%s is a directory without import-projects.json; pass the targets file itself", from, v)
+		}
+		return p, nil
+	case err == nil:
+		return v, nil
+	default:
+		return "", usagef("%s=%s: no such file; pass the targets file written by import:data", from, v)
+	}
+}
+
+func failureLine(res *importer.ImportResult) string {
+	var parts []string
+	for _, g := range res.Failures {
+		parts = append(parts, fmt.Sprintf("%d %s: %s", g.Count, g.Stage, g.Cause))
+		if len(parts) == 4 {
+			break
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (rt *runtime) printImport(res *importer.ImportResult) {
+	out := rt.Stdout
+	if res.DryRun {
+		fmt.Fprintf(out, "Dry run: would import %d of %s (%d already imported, %d duplicates); nothing was sent to Snyk.\n",
+			res.WouldImport, plural(res.Targets, "target"), res.Skipped, res.Duplicates)
+		for _, t := range res.Sample {
+			owner, _ := t.Target.Get("owner")
+			name, _ := t.Target.Get("name")
+			branch, _ := t.Target.Get("branch")
+			fmt.Fprintf(out, "  %-36s %s/%s@%s\n", t.OrgID, owner, name, branch)
+		}
+		if res.WouldImport > len(res.Sample) {
+			fmt.Fprintf(out, "  … and %d more\n", res.WouldImport-len(res.Sample))
+		}
+		return
+	}
+	if res.ProjectsImported == 0 {
+		fmt.Fprintln(out, "⚠ No projects imported!")
+	} else {
+		fmt.Fprintf(out, "Imported %s.\n", plural(res.ProjectsImported, "project"))
+	}
+	fmt.Fprintf(out, "Processed %d out of a total of %d targets (%d were skipped as they have been previously imported).\n",
+		res.KickedOff+res.KickOffFailures, res.Targets, res.Skipped)
+	fmt.Fprintf(out, "Jobs: %d complete, %d failed, %d not polled to the end; projects failed: %d; kick-offs refused: %d. Took %s.\n",
+		res.JobsComplete, res.JobsFailed, res.PollFailures+res.JobsUnfinished, res.ProjectsFailed, res.KickOffFailures, humanDuration(res.Duration.Truncate(time.Second)))
+	for _, g := range res.Failures {
+		fmt.Fprintf(out, "  failed %-8s %5d × %s\n", g.Stage, g.Count, g.Cause)
+	}
+	if res.Interrupted {
+		fmt.Fprintf(out, "Interrupted: %d targets not started; run the same command again to resume.\n", res.NotStarted)
+	}
+	fmt.Fprintf(out, "Check the logs for any failures located at: %s/*\n", res.LogPath)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/urfave/cli/v2"
+)
+
+func newListImportedCommand(rt *runtime) *cli.Command {
+	return &cli.Command{
+		Name:  "list:imported",
+		Usage: "list what Snyk already has and append it to imported-targets.log, so import skips it",
+		Flags: withKebab(append([]cli.Flag{
+			&cli.StringFlag{Name: "groupId", Usage: "every org of this Snyk group (or --orgId)"},
+			&cli.StringFlag{Name: "orgId", Usage: "this one Snyk org (or --groupId)"},
+			&cli.StringSliceFlag{Name: "integrationType", Usage: "project origins to list (repeatable; default bitbucket-cloud-app and bitbucket-cloud)"},
+		}, commonFlags()...)),
+		Action: func(c *cli.Context) error {
+			logPath, err := rt.begin(c)
+			if err != nil {
+				return err
+			}
+			group, org := strings.TrimSpace(c.String("groupId")), strings.TrimSpace(c.String("orgId"))
+			switch {
+			case group == "" && org == "":
+				return usagef("pass exactly one of --groupId or --orgId")
+			case group != "" && org != "":
+				return usagef("--groupId and --orgId were both given; pass exactly one")
+			}
+			types := c.StringSlice("integrationType")
+			if len(types) == 0 {
+				types = []string{sourceApp, sourceCloud}
+			}
+			sn, err := rt.newSnyk(c)
+			if err != nil {
+				return err
+			}
+			p := rt.newProgress()
+			defer p.Done()
+			res, err := importer.ListImported(c.Context, importer.ListImportedOptions{
+				Snyk: sn, GroupID: group, OrgID: org, IntegrationTypes: types, LogPath: logPath,
+				Now: rt.Now, Progress: p,
+			})
+			p.Done()
+			if err != nil {
+				return err
+			}
+			for _, f := range res.FailedOrgs {
+				rt.log.Error().Str("orgId", f.OrgID).Msgf("could not list org %s: %v", f.OrgID, f.Err)
+			}
+			if res.Targets == 0 {
+				fmt.Fprintf(rt.Stdout, "⚠ No repo(s) found in %s for integration type(s) %s!\n", plural(res.Orgs, "org"), strings.Join(types, ", "))
+			} else {
+				fmt.Fprintf(rt.Stdout, "Found %s (%d newly recorded). Written the data to file: %s\n", plural(res.Targets, "target"), res.Written, res.LogFile)
+			}
+			if res.Failed() {
+				return &partialError{fmt.Sprintf("%s could not be listed; the skip list misses their projects", plural(len(res.FailedOrgs), "org"))}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/urfave/cli/v2"
+)
+
+func newOrgsDataCommand(rt *runtime) *cli.Command {
+	return &cli.Command{
+		Name:  "orgs:data",
+		Usage: "list the Bitbucket workspaces the credentials can see and write the Snyk orgs data file",
+		Flags: withKebab(append([]cli.Flag{
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+			&cli.StringFlag{Name: "groupId", Usage: "Snyk group public id the orgs will belong to (required)"},
+			&cli.StringFlag{Name: "sourceOrgPublicId", Usage: "Snyk org whose settings and integrations new orgs copy (sourceOrgId)"},
+			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
+			&cli.BoolFlag{Name: "skipEmptyOrgs", Usage: "leave out workspaces with no repositories (one request each)"},
+			&cli.StringSliceFlag{Name: "workspace", Usage: "use exactly these workspace slugs instead of listing (repeatable)"},
+			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments), instead of listing"},
+			&cli.StringFlag{Name: "orgPer", Value: "workspace", Usage: "workspace (one org per workspace) or project (one per Bitbucket project)"},
+		}, commonFlags()...)),
+		Action: func(c *cli.Context) error {
+			logPath, err := rt.begin(c)
+			if err != nil {
+				return err
+			}
+			source, err := checkSource(c.String("source"))
+			if err != nil {
+				return err
+			}
+			groupID, err := requireString(c, "groupId", "the Snyk group public id (Group settings → General)")
+			if err != nil {
+				return err
+			}
+			workspaces, err := workspaceFlags(c)
+			if err != nil {
+				return err
+			}
+			orgPer, err := orgPerFlag(c)
+			if err != nil {
+				return err
+			}
+			bb, err := rt.newBitbucket(c, source)
+			if err != nil {
+				return err
+			}
+			p := rt.newProgress()
+			defer p.Done()
+			res, err := importer.OrgsData(c.Context, importer.OrgsDataOptions{
+				Bitbucket: bb, Source: source, GroupID: groupID,
+				SourceOrgID:   strings.TrimSpace(c.String("sourceOrgPublicId")),
+				Workspaces:    workspaces,
+				SkipEmptyOrgs: c.Bool("skipEmptyOrgs"),
+				OrgPer:        orgPer,
+				LogPath:       logPath,
+				Progress:      p,
+			})
+			p.Done()
+			if err != nil {
+				return err
+			}
+			for _, d := range res.Dropped {
+				rt.log.Info().Str("workspace", d.Workspace).Msgf("left out workspace %s: %s", d.Workspace, d.Reason)
+			}
+			if len(res.Orgs) == 0 {
+				fmt.Fprintf(rt.Stdout, "⚠ No workspace(s) found! Written an empty orgs list to %s\n", res.Path)
+				rt.log.Warn().Msg("no workspaces found: the consumer's owner is a member of none, or pass --workspace=<slug> for each workspace (run `bbimport doctor` to check access)")
+				return nil
+			}
+			fmt.Fprintf(rt.Stdout, "Found %s. Written the data to file: %s\n", plural(len(res.Orgs), "workspace"), res.Path)
+			rt.next("bbimport orgs:create --file=%s", res.Path)
+			return nil
+		},
+	}
+}
+
+// workspaceFlags gathers --workspace values and --workspacesFile lines.
+func workspaceFlags(c *cli.Context) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" && !seen[part] {
+				seen[part] = true
+				out = append(out, part)
+			}
+		}
+	}
+	for _, w := range c.StringSlice("workspace") {
+		add(w)
+	}
+	if f := strings.TrimSpace(c.String("workspacesFile")); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, usagef("--workspacesFile: cannot read %s: %v", f, err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				add(line)
+			}
+		}
+		if len(out) == 0 {
+			return nil, usagef("--workspacesFile %s names no workspace: put one slug per line", f)
+		}
+	}
+	return out, nil
+}
+
+func orgPerFlag(c *cli.Context) (importer.OrgPer, error) {
+	switch v := strings.TrimSpace(c.String("orgPer")); v {
+	case "", "workspace":
+		return importer.OrgPerWorkspace, nil
+	case "project":
+		return importer.OrgPerProject, nil
+	default:
+		return "", usagef("--orgPer=%q is not supported; use workspace or project", v)
+	}
+}
+
+func newOrgsCreateCommand(rt *runtime) *cli.Command {
+	return &cli.Command{
+		Name:  "orgs:create",
+		Usage: "create the Snyk orgs of an orgs data file (reusing existing ones) and write snyk-created-orgs.json",
+		Flags: withKebab(append([]cli.Flag{
+			&cli.StringFlag{Name: "file", Usage: "orgs data file written by orgs:data (required)"},
+			&cli.BoolFlag{Name: "noDuplicateNames", Usage: "accepted for compatibility: reusing orgs by name is the default"},
+			&cli.BoolFlag{Name: "allowDuplicateNames", Usage: "create an org even when the group has one of that name (the original's default)"},
+			&cli.BoolFlag{Name: "includeExistingOrgsInOutput", Value: true, Usage: "list reused orgs in snyk-created-orgs.json too"},
+			&cli.BoolFlag{Name: "no-includeExistingOrgsInOutput", Usage: "same as --includeExistingOrgsInOutput=false"},
+			&cli.BoolFlag{Name: "dryRun", Usage: "print what would be created or reused; create nothing"},
+		}, commonFlags()...)),
+		Action: func(c *cli.Context) error {
+			logPath, err := rt.begin(c)
+			if err != nil {
+				return err
+			}
+			file, err := requireString(c, "file", "the orgs data file written by orgs:data")
+			if err != nil {
+				return err
+			}
+			if c.Bool("noDuplicateNames") && c.Bool("allowDuplicateNames") {
+				return usagef("--noDuplicateNames and --allowDuplicateNames contradict each other; pass one")
+			}
+			sn, err := rt.newSnyk(c)
+			if err != nil {
+				return err
+			}
+			p := rt.newProgress()
+			defer p.Done()
+			res, err := importer.OrgsCreate(c.Context, importer.OrgsCreateOptions{
+				Snyk: sn, File: file, LogPath: logPath,
+				AllowDuplicateNames: c.Bool("allowDuplicateNames"),
+				ExcludeExistingOrgs: !c.Bool("includeExistingOrgsInOutput") || c.Bool("no-includeExistingOrgsInOutput"),
+				DryRun:              c.Bool("dryRun"),
+				Now:                 rt.Now,
+				Progress:            p,
+			})
+			p.Done()
+			if res != nil {
+				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath)
+			}
+			if err != nil {
+				return err
+			}
+			if res.Failed() {
+				return &partialError{fmt.Sprintf("%s of %d could not be created; see %s", plural(res.Count(importer.OrgFailed), "org"), len(res.Orgs), filepath.Join(logPath, "*.failed-to-create-orgs.log"))}
+			}
+			return nil
+		},
+	}
+}
+
+func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath string) {
+	for _, o := range res.Orgs {
+		for _, w := range o.Warnings {
+			rt.log.Warn().Str("org", o.Row.Name).Msg(w)
+		}
+		if o.Status == importer.OrgFailed {
+			rt.log.Error().Str("org", o.Row.Name).Msgf("could not create org %q: %v", o.Row.Name, o.Err)
+		}
+	}
+	if dryRun {
+		fmt.Fprintf(rt.Stdout, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",
+			res.Count(importer.OrgWouldCreate), res.Count(importer.OrgWouldReuse), plural(len(res.Orgs), "organization"))
+		rows := res.Orgs
+		if len(rows) > 20 {
+			rows = rows[:20]
+		}
+		for _, o := range rows {
+			fmt.Fprintf(rt.Stdout, "  %-13s %s (group %s)\n", o.Status, o.Row.Name, o.Row.GroupID)
+		}
+		if len(res.Orgs) > len(rows) {
+			fmt.Fprintf(rt.Stdout, "  … and %d more\n", len(res.Orgs)-len(rows))
+		}
+		return
+	}
+	created, reused := res.Count(importer.OrgCreated), res.Count(importer.OrgReused)
+	if created == 0 && reused == 0 {
+		fmt.Fprintln(rt.Stdout, "⚠ No organization(s) created!")
+		return
+	}
+	fmt.Fprintf(rt.Stdout, "Created %d out of %s (reused %d that already existed). Written the data to file: %s\n",
+		created, plural(len(res.Orgs), "organization"), reused, res.Path)
+	if res.Failed() {
+		fmt.Fprintf(rt.Stdout, "%s failed; see %s\n", plural(res.Count(importer.OrgFailed), "organization"), filepath.Join(logPath, "<groupId>.failed-to-create-orgs.log"))
+	}
+	rt.next("bbimport import:data --source=<source> --orgsData=%s", res.Path)
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Sources bbimport speaks for.
+const (
+	sourceApp   = "bitbucket-cloud-app"
+	sourceCloud = "bitbucket-cloud"
+)
+
+func checkSource(s string) (string, error) {
+	switch s = strings.TrimSpace(s); s {
+	case sourceApp, sourceCloud:
+		return s, nil
+	case "":
+		return "", usagef("--source is required: bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud (username + app password / API token)")
+	default:
+		return "", usagef("--source %q is not supported by bbimport; use bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud", s)
+	}
+}
+
+// requireString returns a required flag's value or a usage error naming it.
+func requireString(c *cli.Context, name, what string) (string, error) {
+	v := strings.TrimSpace(c.String(name))
+	if v == "" {
+		return "", usagef("--%s is required: %s", name, what)
+	}
+	return v, nil
+}
+
+// intSetting resolves an integer from a flag, else an environment variable,
+// else a default, and checks its range with a message naming both.
+func (rt *runtime) intSetting(c *cli.Context, flag, env string, def, min, max int) (int, error) {
+	raw, from := "", ""
+	if c.IsSet(flag) {
+		raw, from = strconv.Itoa(c.Int(flag)), "--"+flag
+	} else if v := rt.env(env); v != "" {
+		raw, from = v, env
+	}
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, usagef("%s=%q is not a whole number; set it to a number from %d to %d", from, raw, min, max)
+	}
+	if n < min || n > max {
+		return 0, usagef("%s=%d is out of range; set it to a number from %d to %d", from, n, min, max)
+	}
+	return n, nil
+}
+
+// parseDate accepts the date forms a person types: 2024-01-31, or RFC 3339.
+func parseDate(flag, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, usagef("--%s=%q is not a date; use YYYY-MM-DD or RFC 3339 (2024-01-31T00:00:00Z)", flag, s)
+}
+
+// plural renders "1 workspace" / "3 workspaces".
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

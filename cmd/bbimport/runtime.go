@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bbimport/bbimport/internal/redact"
+	"github.com/rs/zerolog"
+	"golang.org/x/term"
+)
+
+// Exit codes, as the README documents them.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitPartial     = 3
+	exitAuth        = 4
+	exitInterrupted = 130
+)
+
+// runtime is everything a command touches outside its arguments, so tests
+// can run the real app with buffers, a fake environment and no TTY.
+type runtime struct {
+	Stdout io.Writer
+	Stderr io.Writer // raw; logs go through the redacting writer
+	Getenv func(string) string
+	// StderrTTY decides human-readable logs and live progress bars.
+	StderrTTY bool
+	Now       func() time.Time
+	// ProgressInterval is how often CI progress lines come (default 10 s).
+	ProgressInterval time.Duration
+
+	redactor      *redact.Redactor
+	log           zerolog.Logger
+	actionStarted bool
+
+	observerOnce sync.Once
+	observer     *httpLog
+}
+
+func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
+	rt := &runtime{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now}
+	if f, ok := stderr.(*os.File); ok {
+		rt.StderrTTY = term.IsTerminal(int(f.Fd()))
+	}
+	return rt
+}
+
+// run runs the app and maps its outcome to an exit code, printing the one
+// paragraph a failed run owes the user on stderr.
+func (rt *runtime) run(ctx context.Context, args []string) int {
+	rt.redactor = redact.New(rt.secretValues()...)
+	rt.log = zerolog.New(rt.redactor.Writer(rt.Stderr)).With().Timestamp().Logger()
+	err := newApp(rt).RunContext(ctx, args)
+	code := exitCode(err, rt.actionStarted)
+	if err != nil && !errors.Is(err, errSilent) {
+		msg := err.Error()
+		if code == exitInterrupted {
+			msg = "interrupted: stopped before finishing; run the same command again to resume"
+		}
+		fmt.Fprintln(rt.redactor.Writer(rt.Stderr), "bbimport: "+strings.TrimSpace(msg))
+	}
+	return code
+}
+
+// secretVars are the environment variables whose values never appear in any
+// output.
+var secretVars = []string{
+	"SNYK_TOKEN", "SNYK_OAUTH_TOKEN",
+	"BITBUCKET_APP_CLIENT_SECRET",
+	"BITBUCKET_CLOUD_PASSWORD", "BITBUCKET_CLOUD_API_TOKEN", "BITBUCKET_CLOUD_OAUTH_TOKEN",
+}
+
+func (rt *runtime) secretValues() []string {
+	var out []string
+	for _, name := range secretVars {
+		if v := strings.TrimSpace(rt.Getenv(name)); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// env returns a trimmed environment variable.
+func (rt *runtime) env(name string) string { return strings.TrimSpace(rt.Getenv(name)) }
+
+// usageError is a mistake in how the command was called (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
+
+// partialError is a run that finished but where some targets or orgs failed
+// (exit 3). Its message says what failed and where the details are.
+type partialError struct{ msg string }
+
+func (e *partialError) Error() string { return e.msg }
+
+// authError is a credential problem (exit 4).
+type authError struct{ err error }
+
+func (e *authError) Error() string { return e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// errSilent ends a run with exit 1 when the message was already printed
+// (doctor prints each failed check itself).
+var errSilent = errors.New("failed")
+
+// exitCode maps an error to the documented exit code, in one place.
+func exitCode(err error, actionStarted bool) int {
+	var (
+		usage   *usageError
+		partial *partialError
+		auth    *authError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &usage):
+		return exitUsage
+	case errors.As(err, &auth) || isAuthError(err):
+		return exitAuth
+	case errors.As(err, &partial):
+		return exitPartial
+	case !actionStarted:
+		// urfave/cli rejected the arguments before any command ran.
+		return exitUsage
+	default:
+		return exitFailed
+	}
+}
+
+// newProgress renders stage progress on stderr: a bar on a TTY, a line
+// every 10 s in CI.
+func (rt *runtime) newProgress() *progress {
+	return newProgress(rt.Stderr, rt.StderrTTY, rt.log, rt.progressInterval())
+}
+
+func (rt *runtime) progressInterval() time.Duration {
+	if rt.ProgressInterval > 0 {
+		return rt.ProgressInterval
+	}
+	return 10 * time.Second
+}
+
+// next tells the user the command that follows a stage.
+func (rt *runtime) next(format string, a ...any) {
+	fmt.Fprintf(rt.Stdout, "Next: "+format+"\n", a...)
+}

@@ -1,0 +1,450 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/bbimport/bbimport/pkg/snyk"
+)
+
+// Defaults and limits of ImportOptions.
+const (
+	DefaultConcurrency   = 15
+	MinConcurrency       = 1
+	MaxConcurrency       = 50
+	DefaultPollTimeout   = 2 * time.Hour
+	DefaultPollInitial   = time.Second
+	DefaultPollMax       = 30 * time.Second
+	DefaultShutdownGrace = 5 * time.Second
+
+	dryRunSampleSize = 20
+)
+
+// ImportOptions configures Import.
+type ImportOptions struct {
+	// Snyk kicks off and polls the imports (not used by a dry run).
+	Snyk Snyk
+	// File is the targets file, already resolved (a directory has been
+	// turned into <dir>/import-projects.json by the caller).
+	File string
+	// LogPath is the directory of the resume log, the other logs and
+	// import-summary.json; it is created if missing.
+	LogPath string
+	// Concurrency is the number of workers, MinConcurrency..MaxConcurrency
+	// (CONCURRENT_IMPORTS / --concurrency); anything else is an error.
+	Concurrency int
+	// PollTimeout bounds the polling of one job (default 2h).
+	PollTimeout time.Duration
+	// PollInitial is the wait before a job's first poll (default 1s); the wait
+	// doubles after every poll up to PollMax (default 30s).
+	PollInitial time.Duration
+	PollMax     time.Duration
+	// ShutdownGrace is how long an import request already on its way may
+	// take to finish after ctx is cancelled, so that a job Snyk accepted is
+	// logged and not imported again by the next run (default 5s; negative:
+	// cancel it at once). Polling stops at once either way.
+	ShutdownGrace time.Duration
+	// DryRun reads the targets file and the resume log and reports what
+	// would be imported; it calls nothing on Snyk and writes no file.
+	DryRun bool
+	// Now is the clock (default time.Now); Hostname and PID are written in
+	// every log line (default: this host and process).
+	Now      func() time.Time
+	Hostname string
+	PID      int
+	// Progress receives the counters "skipped", "kicked off", "completed"
+	// and "failed" of the stage "import"; nil is allowed.
+	Progress Progress
+}
+
+func (o *ImportOptions) validate() error {
+	if o.Concurrency < MinConcurrency || o.Concurrency > MaxConcurrency {
+		return fmt.Errorf("concurrency (CONCURRENT_IMPORTS or --concurrency) must be a whole number from %d to %d, got %d",
+			MinConcurrency, MaxConcurrency, o.Concurrency)
+	}
+	if o.File == "" {
+		return errors.New("no targets file given (--file or SNYK_IMPORT_PATH)")
+	}
+	if o.LogPath == "" {
+		return errors.New("no log directory given (SNYK_LOG_PATH or --logPath)")
+	}
+	if o.Snyk == nil && !o.DryRun {
+		return errors.New("importer: ImportOptions.Snyk is nil")
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = DefaultPollTimeout
+	}
+	if o.PollInitial <= 0 {
+		o.PollInitial = DefaultPollInitial
+	}
+	if o.PollMax <= 0 {
+		o.PollMax = DefaultPollMax
+	}
+	o.PollMax = max(o.PollMax, o.PollInitial)
+	if o.ShutdownGrace == 0 {
+		o.ShutdownGrace = DefaultShutdownGrace
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.Progress = progressOrNop(o.Progress)
+	return nil
+}
+
+// Import kicks off a Snyk import for every target of the targets file not
+// already imported, with a pool of Concurrency workers that each import one
+// target and poll its job to the end before taking the next (no batch
+// barrier). It reads imported-targets.log first and skips targets whose
+// last line there says they are in Snyk; it appends the original's log
+// lines as it goes and writes import-summary.json at the end.
+//
+// The error is non-nil when the run could not be done as asked (bad
+// options, unreadable or invalid file, log files that cannot be written) or
+// was interrupted: when ctx is cancelled, no new target is started, polling
+// stops, the logs are flushed and closed, and Import returns the result so
+// far with an error wrapping ctx.Err(). Failures of single targets are not
+// errors: they are counted in the result (see ImportResult.Failed).
+func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	res := &ImportResult{File: opts.File, LogPath: opts.LogPath, DryRun: opts.DryRun, Started: opts.Now()}
+
+	resume, err := LoadResumeLog(filepath.Join(opts.LogPath, ImportedTargetsLog))
+	if err != nil {
+		return nil, err
+	}
+	res.ResumeLogLines, res.ResumeLogMalformed = resume.Lines, resume.Malformed
+
+	// First pass: validate the whole file and count its rows, so that a bad
+	// row fails the run before anything is imported, and progress has a total.
+	for _, err := range ReadTargets(opts.File) {
+		if err != nil {
+			return nil, err
+		}
+		res.Targets++
+		if res.Targets%4096 == 0 && ctx.Err() != nil {
+			res.Interrupted = true
+			return res, fmt.Errorf("import interrupted: %w", ctx.Err())
+		}
+	}
+
+	if opts.DryRun {
+		return dryRun(ctx, opts, res, resume)
+	}
+
+	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
+		return nil, fmt.Errorf("create log directory: %w", err)
+	}
+	run := &importRun{
+		ctx:    ctx,
+		opts:   &opts,
+		res:    res,
+		logs:   newLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now),
+		prog:   opts.Progress,
+		resume: resume,
+	}
+	runErr := run.run()
+
+	res.Duration = opts.Now().Sub(res.Started)
+	res.NotStarted = max(0, res.Targets-res.Skipped-res.Duplicates-res.KickedOff-res.KickOffFailures)
+	res.JobsUnfinished = res.KickedOff - res.JobsComplete - res.JobsFailed - res.PollFailures
+	res.Interrupted = ctx.Err() != nil
+	res.sortFailures()
+
+	var errs []error
+	if runErr != nil {
+		errs = append(errs, runErr)
+	}
+	if err := run.logs.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if run.firstLogErr != nil {
+		errs = append(errs, fmt.Errorf("%d log line(s) could not be written, the next run may import some targets again: %w", res.LogErrors, run.firstLogErr))
+	}
+	if err := writeImportSummary(opts.LogPath, res); err != nil {
+		errs = append(errs, err)
+	}
+	if res.Interrupted {
+		errs = append(errs, fmt.Errorf("import interrupted: %w", ctx.Err()))
+	}
+	return res, errors.Join(errs...)
+}
+
+// dryRun reports what Import would do without calling Snyk.
+func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *ResumeLog) (*ImportResult, error) {
+	seen := make(map[string]struct{})
+	for it, err := range ReadTargets(opts.File) {
+		if err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("import interrupted: %w", err)
+		}
+		switch {
+		case resume.Skip(it.Key()):
+			res.Skipped++
+		default:
+			id := identityKey(it)
+			if _, dup := seen[id]; dup {
+				res.Duplicates++
+				continue
+			}
+			seen[id] = struct{}{}
+			res.WouldImport++
+			if len(res.Sample) < dryRunSampleSize {
+				res.Sample = append(res.Sample, it)
+			}
+		}
+	}
+	res.Duration = opts.Now().Sub(res.Started)
+	return res, nil
+}
+
+// importRun is the state of one Import call.
+type importRun struct {
+	ctx    context.Context
+	opts   *ImportOptions
+	logs   *logFiles
+	prog   Progress
+	resume *ResumeLog
+
+	// kickCtx is what import POSTs run under: it outlives ctx by
+	// ShutdownGrace so an accepted import is still logged.
+	kickCtx context.Context
+
+	mu          sync.Mutex // guards res, prog, firstLogErr
+	res         *ImportResult
+	firstLogErr error
+}
+
+func (r *importRun) run() error {
+	r.prog.Start("import", r.res.Targets)
+	defer r.prog.Done()
+
+	kickCtx, cancelKick := context.WithCancel(context.WithoutCancel(r.ctx))
+	r.kickCtx = kickCtx
+	finished := make(chan struct{})
+	graceDone := make(chan struct{})
+	go func() {
+		defer close(graceDone)
+		defer cancelKick()
+		select {
+		case <-finished:
+			return
+		case <-r.ctx.Done():
+		}
+		if r.opts.ShutdownGrace < 0 {
+			return
+		}
+		t := time.NewTimer(r.opts.ShutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-finished:
+		}
+	}()
+
+	queue := make(chan ImportTarget)
+	var wg sync.WaitGroup
+	for range r.opts.Concurrency {
+		wg.Go(func() {
+			for it := range queue {
+				if r.ctx.Err() != nil {
+					continue // interrupted: drain without starting
+				}
+				r.importOne(it)
+			}
+		})
+	}
+	feedErr := r.feed(queue)
+	close(queue)
+	wg.Wait()
+	close(finished)
+	<-graceDone
+	return feedErr
+}
+
+// feed streams the targets file into queue, leaving out targets already
+// imported and duplicates; it stops as soon as ctx is done.
+func (r *importRun) feed(queue chan<- ImportTarget) error {
+	seen := make(map[string]struct{})
+	for it, err := range ReadTargets(r.opts.File) {
+		if err != nil {
+			return err
+		}
+		if r.ctx.Err() != nil {
+			return nil
+		}
+		if r.resume.Skip(it.Key()) {
+			r.update(func(res *ImportResult) { res.Skipped++; r.prog.Add("skipped", 1) })
+			continue
+		}
+		id := identityKey(it)
+		if _, dup := seen[id]; dup {
+			r.update(func(res *ImportResult) { res.Duplicates++; r.prog.Add("skipped", 1) })
+			continue
+		}
+		seen[id] = struct{}{}
+		select {
+		case queue <- it:
+		case <-r.ctx.Done():
+			return nil
+		}
+	}
+	return nil
+}
+
+func (r *importRun) update(fn func(res *ImportResult)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r.res)
+}
+
+func (r *importRun) logErr(err error) {
+	if err == nil {
+		return
+	}
+	r.update(func(res *ImportResult) {
+		res.LogErrors++
+		if r.firstLogErr == nil {
+			r.firstLogErr = err
+		}
+	})
+}
+
+// importOne kicks off one target and polls its job to the end.
+func (r *importRun) importOne(it ImportTarget) {
+	key := it.Key()
+	loc, err := r.opts.Snyk.ImportTarget(r.kickCtx, it.OrgID, it.IntegrationID, it.request())
+	if err == nil && loc == "" {
+		err = errors.New("Snyk accepted the import but sent no Location to poll")
+	}
+	if err != nil {
+		if r.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return // interrupted before Snyk answered: not started, retried next run
+		}
+		var target any = it.Target
+		if it.Raw != nil {
+			target = it.Raw
+		}
+		r.logErr(r.logs.write(it.OrgID+FailedImportsLogSuffix, levelError, "Failed to import target",
+			logField{"integrationId", it.IntegrationID},
+			logField{"target", target},
+			logField{"errorData", map[string]string{
+				"errorMessage": "Could not complete API import",
+				"innerError":   err.Error(),
+			}},
+		))
+		r.update(func(res *ImportResult) {
+			res.KickOffFailures++
+			res.addFailure(StageKickOff, errorCause(err), key)
+			r.prog.Add("failed", 1)
+		})
+		return
+	}
+	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add("kicked off", 1) })
+	r.logErr(r.logs.targetLine(levelInfo, MsgTargetRequested, it, loc))
+	r.logErr(r.logs.write(it.OrgID+ImportJobsLogSuffix, levelInfo, "Kicked off import",
+		logField{"orgId", it.OrgID}, logField{"pollingUrl", loc}))
+	if r.ctx.Err() != nil {
+		return // interrupted: Snyk has the job, the next run skips the target
+	}
+
+	job, err := pollJob(r.ctx, r.opts.Snyk, loc, r.opts.PollInitial, r.opts.PollMax, r.opts.PollTimeout)
+	if err != nil {
+		if r.ctx.Err() != nil {
+			return
+		}
+		r.logErr(r.logs.write(it.OrgID+FailedPollsLogSuffix, levelError, "Failed to poll url",
+			logField{"orgId", it.OrgID}, logField{"locationUrl", loc}, logField{"errorMessage", err.Error()}))
+		r.logErr(r.logs.targetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", err.Error()}))
+		r.update(func(res *ImportResult) {
+			res.PollFailures++
+			res.addFailure(StagePoll, errorCause(err), key)
+			r.prog.Add("failed", 1)
+		})
+		return
+	}
+	r.jobDone(it, key, loc, job)
+}
+
+// jobDone logs a finished job and its projects.
+func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJob) {
+	fields := []logField{{"locationUrl", loc}, {"id", job.ID}, {"status", job.Status}}
+	if job.Created != "" {
+		fields = append(fields, logField{"created", job.Created})
+	}
+	logs := job.Logs
+	if logs == nil {
+		logs = []snyk.ImportLog{}
+	}
+	fields = append(fields, logField{"logs", logs})
+	r.logErr(r.logs.write(ImportJobResultsLog, levelInfo, "Import job result", fields...))
+
+	imported, failed := 0, 0
+	seen := make(map[string]struct{})
+	var causes []string
+	for _, l := range job.Logs {
+		for _, p := range l.Projects {
+			if p.Success {
+				if _, dup := seen[p.ProjectURL]; dup && p.ProjectURL != "" {
+					continue
+				}
+				seen[p.ProjectURL] = struct{}{}
+				imported++
+				r.logErr(r.logs.write(it.OrgID+ImportedProjectsLogSuffix, levelInfo, "Imported project",
+					logField{"orgId", it.OrgID}, logField{"locationUrl", loc}, logField{"projectId", lastPathSegment(p.ProjectURL)},
+					logField{"targetFile", p.TargetFile}, logField{"success", p.Success}, logField{"projectUrl", p.ProjectURL}))
+				continue
+			}
+			failed++
+			pf := []logField{{"orgId", it.OrgID}, {"targetFile", p.TargetFile}, {"success", p.Success}, {"projectUrl", p.ProjectURL}}
+			if p.UserMessage != "" {
+				pf = append(pf, logField{"userMessage", p.UserMessage})
+			}
+			pf = append(pf, logField{"locationUrl", loc})
+			r.logErr(r.logs.write(it.OrgID+FailedProjectsLogSuffix, levelError, "Error importing project", pf...))
+			cause := "project failed"
+			if p.UserMessage != "" {
+				cause = messageClass(p.UserMessage)
+			}
+			causes = append(causes, cause)
+		}
+	}
+	jobFailed := job.Status == snyk.JobFailed
+	if jobFailed {
+		r.logErr(r.logs.targetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", "import job failed"}))
+	}
+	r.update(func(res *ImportResult) {
+		res.ProjectsImported += imported
+		res.ProjectsFailed += failed
+		for _, c := range causes {
+			res.addFailure(StageProject, c, key)
+		}
+		if jobFailed {
+			res.JobsFailed++
+			res.addFailure(StageJob, "job failed", key)
+			r.prog.Add("failed", 1)
+			return
+		}
+		res.JobsComplete++
+		r.prog.Add("completed", 1)
+	})
+}
+
+// lastPathSegment is the part of a URL after its last "/" (a project URL's
+// project id).
+func lastPathSegment(u string) string {
+	for i := len(u) - 1; i >= 0; i-- {
+		if u[i] == '/' {
+			return u[i+1:]
+		}
+	}
+	return u
+}

@@ -1,0 +1,198 @@
+package importer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Log files of `import` and `list:imported`, in the log directory. Per-org
+// files are named `<orgId>` + the suffix.
+const (
+	ImportedTargetsLog  = "imported-targets.log"
+	ImportJobResultsLog = "import-job-results.log"
+
+	ImportJobsLogSuffix       = ".import-jobs.log"
+	FailedImportsLogSuffix    = ".failed-imports.log"
+	ImportedProjectsLogSuffix = ".imported-projects.log"
+	FailedProjectsLogSuffix   = ".failed-projects.log"
+	FailedPollsLogSuffix      = ".failed-polls.log"
+)
+
+// importLoggerName is the bunyan logger name the original writes in every
+// import log line.
+const importLoggerName = "snyk:import-projects-script"
+
+// Bunyan levels.
+const (
+	levelInfo  = 30
+	levelError = 50
+)
+
+// logField is one record field of a log line, written in order.
+type logField struct {
+	key   string
+	value any
+}
+
+// logFiles writes JSON-lines logs in the original's bunyan envelope
+// (`name, hostname, pid, level, <fields>, msg, time, v`). Each file is opened
+// once, in append mode, on its first line, and stays open until Close. Each
+// line is one Write of a whole line to an unbuffered file, so it is on disk
+// (in the page cache) as soon as write returns and lines of concurrent
+// workers never interleave. Safe for concurrent use.
+type logFiles struct {
+	dir      string
+	name     string
+	hostname string
+	pid      int
+	now      func() time.Time
+
+	mu     sync.Mutex
+	files  map[string]*logFile
+	closed bool
+}
+
+type logFile struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func newLogFiles(dir, hostname string, pid int, now func() time.Time) *logFiles {
+	if hostname == "" {
+		hostname, _ = os.Hostname()
+	}
+	if pid == 0 {
+		pid = os.Getpid()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &logFiles{dir: dir, name: importLoggerName, hostname: hostname, pid: pid, now: now, files: make(map[string]*logFile)}
+}
+
+var errLogsClosed = errors.New("log files already closed")
+
+func (l *logFiles) file(name string) (*logFile, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, errLogsClosed
+	}
+	if lf, ok := l.files[name]; ok {
+		return lf, nil
+	}
+	f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	lf := &logFile{f: f}
+	l.files[name] = lf
+	return lf, nil
+}
+
+// write appends one line to the named file.
+func (l *logFiles) write(name string, level int, msg string, fields ...logField) error {
+	line, err := l.line(level, msg, fields)
+	if err != nil {
+		return fmt.Errorf("log %s: %w", name, err)
+	}
+	lf, err := l.file(name)
+	if err != nil {
+		return fmt.Errorf("log %s: %w", name, err)
+	}
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if _, err := lf.f.Write(line); err != nil {
+		return fmt.Errorf("log %s: %w", name, err)
+	}
+	return nil
+}
+
+// line renders one bunyan line, newline included.
+func (l *logFiles) line(level int, msg string, fields []logField) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(256)
+	b.WriteString(`{"name":`)
+	writeJSONValue(&b, l.name)
+	b.WriteString(`,"hostname":`)
+	writeJSONValue(&b, l.hostname)
+	b.WriteString(`,"pid":`)
+	b.WriteString(strconv.Itoa(l.pid))
+	b.WriteString(`,"level":`)
+	b.WriteString(strconv.Itoa(level))
+	for _, f := range fields {
+		b.WriteByte(',')
+		writeJSONValue(&b, f.key)
+		b.WriteByte(':')
+		if err := writeJSONValue(&b, f.value); err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.key, err)
+		}
+	}
+	b.WriteString(`,"msg":`)
+	writeJSONValue(&b, msg)
+	b.WriteString(`,"time":`)
+	writeJSONValue(&b, bunyanTime(l.now()))
+	b.WriteString(`,"v":0}` + "\n")
+	return b.Bytes(), nil
+}
+
+// bunyanTime formats t as JavaScript's Date#toISOString: UTC, milliseconds.
+func bunyanTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// writeJSONValue appends v as compact JSON without HTML escaping (as
+// JSON.stringify writes it).
+func writeJSONValue(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b.Truncate(b.Len() - 1) // Encode's newline
+	return nil
+}
+
+// Close closes every file opened; later writes fail.
+func (l *logFiles) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	var errs []error
+	for name, lf := range l.files {
+		lf.mu.Lock()
+		if err := lf.f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", name, err))
+		}
+		lf.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// targetLine writes an imported-targets.log line (the original's shape:
+// target reduced to TargetKeys, locationUrl, orgId, integrationId,
+// targetId). locationURL "" is written as null.
+func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) error {
+	var loc any
+	if locationURL != "" {
+		loc = locationURL
+	}
+	fields := append([]logField{
+		{"target", it.Target},
+		{"locationUrl", loc},
+		{"orgId", it.OrgID},
+		{"integrationId", it.IntegrationID},
+		{"targetId", it.Key()},
+	}, extra...)
+	return l.write(ImportedTargetsLog, level, msg, fields...)
+}
