@@ -65,7 +65,8 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		}
 		// The token endpoint is not the API: it is not paced by the hourly
 		// budget, and bad credentials must fail fast, so few retries.
-		tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, Observer: rt.httpObserver()})
+		tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, Observer: rt.httpObserver(),
+			RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax})
 		if err != nil {
 			return nil, err
 		}
@@ -91,10 +92,11 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		auth = creds.Transport
 	}
 	hc, err := httpx.New(httpx.Options{
-		API:      "bitbucket",
-		Limiter:  httpx.WindowLimiter(perHour, time.Hour),
-		Auth:     auth,
-		Observer: rt.httpObserver(),
+		API:          "bitbucket",
+		Limiter:      httpx.WindowLimiter(perHour, time.Hour),
+		Auth:         auth,
+		Observer:     rt.httpObserver(),
+		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 	})
 	if err != nil {
 		return nil, err
@@ -126,9 +128,10 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 		return nil, usagef("%v", err)
 	}
 	hc, err := httpx.New(httpx.Options{
-		API:      "snyk",
-		Limiter:  httpx.WindowLimiter(perMinute, time.Minute),
-		Observer: rt.httpObserver(),
+		API:          "snyk",
+		Limiter:      httpx.WindowLimiter(perMinute, time.Minute),
+		Observer:     rt.httpObserver(),
+		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 	})
 	if err != nil {
 		return nil, err

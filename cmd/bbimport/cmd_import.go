@@ -41,6 +41,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 			opts := importer.ImportOptions{
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
+				PollInitial: rt.Tuning.PollInitial, PollMax: rt.Tuning.PollMax,
 			}
 			if !opts.DryRun {
 				if opts.Snyk, err = rt.newSnyk(c); err != nil {

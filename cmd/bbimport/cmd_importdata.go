@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
 )
@@ -141,4 +140,3 @@ func sumSkipped(m map[importer.SkipReason]int) int {
 	}
 	return n
 }
-

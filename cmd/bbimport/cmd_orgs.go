@@ -162,7 +162,7 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			})
 			p.Done()
 			if res != nil {
-				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath)
+				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath, sourceOfOrgsFile(file))
 			}
 			if err != nil {
 				return err
@@ -175,7 +175,19 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 	}
 }
 
-func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath string) {
+// sourceOfOrgsFile reads the source back from orgs:data's file name
+// (group-<id>-<source>-orgs.json), for the hint of the next command.
+func sourceOfOrgsFile(path string) string {
+	base := filepath.Base(path)
+	for _, s := range []string{sourceApp, sourceCloud} {
+		if strings.HasSuffix(base, "-"+s+"-orgs.json") {
+			return s
+		}
+	}
+	return "<source>"
+}
+
+func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string) {
 	for _, o := range res.Orgs {
 		for _, w := range o.Warnings {
 			rt.log.Warn().Str("org", o.Row.Name).Msg(w)
@@ -209,5 +221,5 @@ func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, 
 	if res.Failed() {
 		fmt.Fprintf(rt.Stdout, "%s failed; see %s\n", plural(res.Count(importer.OrgFailed), "organization"), filepath.Join(logPath, "<groupId>.failed-to-create-orgs.log"))
 	}
-	rt.next("bbimport import:data --source=<source> --orgsData=%s", res.Path)
+	rt.next("bbimport import:data --source=%s --orgsData=%s", source, res.Path)
 }

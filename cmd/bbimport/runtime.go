@@ -36,6 +36,8 @@ type runtime struct {
 	Now       func() time.Time
 	// ProgressInterval is how often CI progress lines come (default 10 s).
 	ProgressInterval time.Duration
+	// Tuning shortens the waits in tests; the zero value is production.
+	Tuning tuning
 
 	redactor      *redact.Redactor
 	log           zerolog.Logger
@@ -90,6 +92,12 @@ func (rt *runtime) secretValues() []string {
 
 // env returns a trimmed environment variable.
 func (rt *runtime) env(name string) string { return strings.TrimSpace(rt.Getenv(name)) }
+
+// tuning holds the waits tests shorten: retry backoff and job polling.
+type tuning struct {
+	RetryWaitMin, RetryWaitMax time.Duration
+	PollInitial, PollMax       time.Duration
+}
 
 // usageError is a mistake in how the command was called (exit 2).
 type usageError struct{ err error }

@@ -362,3 +362,15 @@ func oneLine(s string) string {
 	}
 	return s
 }
+
+// HTTPStatus returns the response's status code, so callers can group
+// failures by status without knowing this package.
+func (e *ErrorResponse) HTTPStatus() int {
+	if e.Response == nil {
+		return 0
+	}
+	return e.Response.StatusCode
+}
+
+// HTTPStatus returns 429.
+func (e *RateLimitError) HTTPStatus() int { return http.StatusTooManyRequests }

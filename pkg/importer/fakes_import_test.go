@@ -71,7 +71,7 @@ func newImpFakeSnyk(t *testing.T) *impFakeSnyk {
 type impStatusErr struct{ code int }
 
 func (e *impStatusErr) Error() string   { return "snyk: " + strconv.Itoa(e.code) + " " + "answer" }
-func (e *impStatusErr) StatusCode() int { return e.code }
+func (e *impStatusErr) HTTPStatus() int { return e.code }
 
 func impTargetName(req snyk.ImportRequest) string {
 	var m map[string]any

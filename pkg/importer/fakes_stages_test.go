@@ -124,7 +124,7 @@ type stagesHTTPError struct {
 }
 
 func (e *stagesHTTPError) Error() string   { return fmt.Sprintf("%d: %s", e.status, e.msg) }
-func (e *stagesHTTPError) StatusCode() int { return e.status }
+func (e *stagesHTTPError) HTTPStatus() int { return e.status }
 
 // stagesSnyk is an in-memory Snyk for orgs:create and import:data.
 type stagesSnyk struct {

@@ -159,7 +159,7 @@ func writeImportSummary(dir string, r *ImportResult) error {
 }
 
 // statusCoder is implemented by API errors that carry an HTTP status.
-type statusCoder interface{ StatusCode() int }
+type statusCoder interface{ HTTPStatus() int }
 
 var statusInText = regexp.MustCompile(`(?i)\b(?:status(?: code)?|http)[ :=]*([1-5][0-9][0-9])\b`)
 
@@ -167,7 +167,7 @@ var statusInText = regexp.MustCompile(`(?i)\b(?:status(?: code)?|http)[ :=]*([1-
 func errorStatus(err error) int {
 	var sc statusCoder
 	if errors.As(err, &sc) {
-		return sc.StatusCode()
+		return sc.HTTPStatus()
 	}
 	if m := statusInText.FindStringSubmatch(err.Error()); m != nil {
 		n, _ := strconv.Atoi(m[1])

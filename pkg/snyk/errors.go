@@ -298,3 +298,10 @@ func sanitizeURL(u *url.URL) string {
 	cp.Fragment, cp.RawFragment = "", ""
 	return cp.String()
 }
+
+// HTTPStatus returns the response's status code, so callers can group
+// failures by status without knowing this package.
+func (e *ErrorResponse) HTTPStatus() int { return e.StatusCode }
+
+// HTTPStatus returns 429.
+func (e *RateLimitError) HTTPStatus() int { return http.StatusTooManyRequests }
