@@ -28,3 +28,12 @@ clean:
 
 demo: build
 	./scripts/demo.sh
+
+# make bench: Go benchmarks (short benchtime), then bbbench runs the real
+# binary against bbsim on loopback and prints one table (docs/benchmarks.md).
+# Not part of make test; takes about 3 minutes on 2 cores.
+BENCH_PKGS := ./internal/sim ./pkg/bitbucket ./pkg/importer
+bench: build
+	$(GO) build -o $(BIN)/bbbench ./cmd/bbbench
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms $(BENCH_PKGS)
+	$(BIN)/bbbench -bin $(BIN) -out bench-out

@@ -21,7 +21,7 @@ func newApp(rt *runtime) *cli.App {
 			"orgs:data → orgs:create → import:data → import. See README.md.",
 		Version:         version,
 		Writer:          rt.Stdout,
-		ErrWriter:       rt.Stderr,
+		ErrWriter:       rt.stderr(),
 		HideHelpCommand: true,
 		// The original's default command is import: `bbimport --file x` works.
 		Flags:  importCmd.Flags,

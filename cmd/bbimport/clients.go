@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -66,7 +67,8 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		// The token endpoint is not the API: it is not paced by the hourly
 		// budget, and bad credentials must fail fast, so few retries.
 		tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, Observer: rt.httpObserver(),
-			RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax})
+			RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
+			AttemptTimeout: rt.Tuning.AttemptTimeout})
 		if err != nil {
 			return nil, err
 		}
@@ -85,8 +87,14 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
+		// The env values are redacted already; the Basic header's base64 is
+		// not a literal env value, so teach it too.
+		rt.redactor.Add(creds.Secret)
+		if creds.Basic {
+			rt.redactor.Add(base64.StdEncoding.EncodeToString([]byte(creds.Username + ":" + creds.Secret)))
+		}
 		if w := creds.Warning(); w != "" {
-			rt.log.Warn().Msg(w)
+			rt.log.Warn().Str("auth", creds.Kind.String()).Msg(w)
 		}
 		out.Creds, kind = creds, creds.Kind
 		auth = creds.Transport
@@ -97,6 +105,7 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		Auth:         auth,
 		Observer:     rt.httpObserver(),
 		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
+		AttemptTimeout: rt.Tuning.AttemptTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -132,6 +141,7 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 		Limiter:      httpx.WindowLimiter(perMinute, time.Minute),
 		Observer:     rt.httpObserver(),
 		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
+		AttemptTimeout: rt.Tuning.AttemptTimeout,
 	})
 	if err != nil {
 		return nil, err

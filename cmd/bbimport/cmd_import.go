@@ -19,8 +19,10 @@ func newImportCommand(rt *runtime) *cli.Command {
 		Flags: withKebab(append([]cli.Flag{
 			&cli.StringFlag{Name: "file", Usage: "import targets file, or a directory holding import-projects.json (else SNYK_IMPORT_PATH)"},
 			&cli.BoolFlag{Name: "dryRun", Usage: "print what would be imported; call nothing on Snyk"},
-			&cli.IntFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
+			// A string, so that intSetting answers `--concurrency=abc` with the range.
+			&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 			&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
+			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "wait before an import job's first poll; it doubles after every poll, up to 30s"},
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -38,10 +40,17 @@ func newImportCommand(rt *runtime) *cli.Command {
 			if c.Duration("pollTimeout") <= 0 {
 				return usagef("--pollTimeout must be positive, e.g. 2h or 30m")
 			}
+			pollInitial := c.Duration("pollInterval")
+			if pollInitial < time.Millisecond || pollInitial > time.Minute {
+				return usagef("--pollInterval=%s is out of range; use 1ms to 1m (default 1s)", pollInitial)
+			}
+			if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
+				pollInitial = rt.Tuning.PollInitial
+			}
 			opts := importer.ImportOptions{
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
-				PollInitial: rt.Tuning.PollInitial, PollMax: rt.Tuning.PollMax,
+				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
 			}
 			if !opts.DryRun {
 				if opts.Snyk, err = rt.newSnyk(c); err != nil {

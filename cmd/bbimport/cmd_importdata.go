@@ -25,7 +25,10 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			&cli.BoolFlag{Name: "private", Usage: "only private repositories (filtered by Bitbucket)"},
 			&cli.BoolFlag{Name: "public", Usage: "only public repositories (filtered by Bitbucket)"},
 			&cli.StringFlag{Name: "updatedSince", Usage: "only repositories updated since this date, YYYY-MM-DD (filtered by Bitbucket: fewer pages)"},
-			&cli.StringSliceFlag{Name: "project", Usage: "only repositories of this Bitbucket project key (repeatable; filtered by Bitbucket)"},
+			&cli.StringSliceFlag{Name: "project", Usage: "only repositories of this Bitbucket project key (repeatable; filtered by Bitbucket; orgs of other projects are not listed)"},
+			&cli.StringSliceFlag{Name: "workspace", Usage: "only the orgs of this workspace slug (repeatable; the other orgs of --orgsData are not listed)"},
+			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments): only the orgs of these workspaces"},
+			&cli.StringFlag{Name: "orgPer", Usage: "check that --orgsData has one org per workspace or per project (default: follow the file)"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "workspaces listed at once"},
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
@@ -45,6 +48,16 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			workspaces, err := workspaceFlags(c)
+			if err != nil {
+				return err
+			}
+			var orgPer importer.OrgPer
+			if c.IsSet("orgPer") {
+				if orgPer, err = orgPerFlag(c); err != nil {
+					return err
+				}
+			}
 			if n := c.Int("concurrency"); n < 1 || n > 50 {
 				return usagef("--concurrency=%d is out of range; use 1 to 50", n)
 			}
@@ -58,6 +71,10 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 				Bitbucket: bb, OrgsData: orgsData, Source: source,
 				IntegrationType: strings.TrimSpace(c.String("integrationType")),
 				Filter:          filter, LogPath: logPath, Concurrency: c.Int("concurrency"),
+				Workspaces: workspaces, OrgPer: orgPer,
+			}
+			if q := filter.Query(""); q != "" {
+				rt.log.Info().Str("q", q).Msg("Bitbucket filters the repositories server-side")
 			}
 			if rt.env("SNYK_TOKEN") != "" {
 				if opts.Snyk, err = rt.newSnyk(c); err != nil {
@@ -107,20 +124,36 @@ func repoFilter(c *cli.Context) (importer.RepoFilter, error) {
 }
 
 func (rt *runtime) printImportData(res *importer.ImportDataResult) error {
+	for _, w := range res.UnmatchedWorkspaces {
+		rt.log.Warn().Str("workspace", w).Msgf("--workspace %s: no org of the orgs file is for this workspace; check the slug, or run orgs:data and orgs:create for it", w)
+	}
+	for _, w := range res.Warnings {
+		rt.log.Warn().Msg(w)
+	}
+	if len(res.LeftOut) > 0 {
+		byReason := map[string]int{}
+		for _, o := range res.LeftOut {
+			byReason[o.Reason]++
+			rt.log.Debug().Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace).Str("project", o.Project).
+				Msgf("left out org %q: %s", o.Name, o.Reason)
+		}
+		rt.log.Info().Msgf("left out %s of the orgs file without listing: %s", plural(len(res.LeftOut), "org"), countsText(byReason))
+	}
 	for _, o := range res.Failures() {
 		rt.log.Error().Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace).
 			Msgf("could not list workspace %q for org %q: %v", o.Workspace, o.Name, o.Err)
 	}
-	if len(res.Skipped) > 0 {
-		reasons := make([]string, 0, len(res.Skipped))
+	skipped := ""
+	if n := sumSkipped(res.Skipped); n > 0 {
+		byReason := map[string]int{}
 		for r, n := range res.Skipped {
-			reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
+			byReason[string(r)] = n
 		}
-		sort.Strings(reasons)
-		rt.log.Info().Msgf("skipped %s: %s", plural(sumSkipped(res.Skipped), "repository"), strings.Join(reasons, ", "))
+		skipped = fmt.Sprintf(", %d skipped: %s", n, countsText(byReason))
+		rt.log.Info().Interface("skipped", res.Skipped).Msgf("skipped %s: %s", plural(n, "repository"), countsText(byReason))
 	}
-	fmt.Fprintf(rt.Stdout, "Found %s in %s (%s listed). Written the data to file: %s\n",
-		plural(res.Targets, "target"), plural(len(res.Orgs), "org"), plural(res.Repositories, "repository"), res.Path)
+	fmt.Fprintf(rt.Stdout, "Found %s in %s (%s listed%s). Written the data to file: %s\n",
+		plural(res.Targets, "target"), plural(len(res.Orgs), "org"), plural(res.Repositories, "repository"), skipped, res.Path)
 	if res.Failed() {
 		names := make([]string, 0)
 		for _, o := range res.Failures() {
@@ -131,6 +164,26 @@ func (rt *runtime) printImportData(res *importer.ImportDataResult) error {
 	}
 	rt.next("bbimport import --file=%s", res.Path)
 	return nil
+}
+
+// countsText renders counts by reason, largest first then by name:
+// "6 fork, 4 empty".
+func countsText(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", m[k], k)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sumSkipped(m map[importer.SkipReason]int) int {

@@ -19,10 +19,10 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			&cli.StringFlag{Name: "groupId", Usage: "Snyk group public id the orgs will belong to (required)"},
 			&cli.StringFlag{Name: "sourceOrgPublicId", Usage: "Snyk org whose settings and integrations new orgs copy (sourceOrgId)"},
 			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
-			&cli.BoolFlag{Name: "skipEmptyOrgs", Usage: "leave out workspaces with no repositories (one request each)"},
+			&cli.BoolFlag{Name: "skipEmptyOrgs", Usage: "leave out workspaces (with --orgPer=project: projects) with no repositories (one request each)"},
 			&cli.StringSliceFlag{Name: "workspace", Usage: "use exactly these workspace slugs instead of listing (repeatable)"},
 			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments), instead of listing"},
-			&cli.StringFlag{Name: "orgPer", Value: "workspace", Usage: "workspace (one org per workspace) or project (one per Bitbucket project)"},
+			&cli.StringFlag{Name: "orgPer", Value: "workspace", Usage: "workspace (one org per workspace) or project (one org per Bitbucket project, named \"<workspace> / <project name>\")"},
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -64,8 +64,25 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			for _, w := range res.Warnings {
+				rt.log.Warn().Msg(w)
+			}
 			for _, d := range res.Dropped {
+				if d.Project != "" {
+					rt.log.Info().Str("workspace", d.Workspace).Str("project", d.Project).Msgf("left out project %s of workspace %s: %s", d.Project, d.Workspace, d.Reason)
+					continue
+				}
 				rt.log.Info().Str("workspace", d.Workspace).Msgf("left out workspace %s: %s", d.Workspace, d.Reason)
+			}
+			if orgPer == importer.OrgPerProject {
+				if len(res.Orgs) == 0 {
+					fmt.Fprintf(rt.Stdout, "⚠ No project(s) found in %s! Written an empty orgs list to %s\n", plural(res.Workspaces, "workspace"), res.Path)
+					return nil
+				}
+				fmt.Fprintf(rt.Stdout, "Found %s in %s (one org per project). Written the data to file: %s\n",
+					plural(len(res.Orgs), "project"), plural(res.Workspaces, "workspace"), res.Path)
+				rt.next("bbimport orgs:create --file=%s", res.Path)
+				return nil
 			}
 			if len(res.Orgs) == 0 {
 				fmt.Fprintf(rt.Stdout, "⚠ No workspace(s) found! Written an empty orgs list to %s\n", res.Path)

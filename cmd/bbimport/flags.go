@@ -36,11 +36,13 @@ func requireString(c *cli.Context, name, what string) (string, error) {
 }
 
 // intSetting resolves an integer from a flag, else an environment variable,
-// else a default, and checks its range with a message naming both.
+// else a default, and checks its range with a message naming both. The flag
+// may be a StringFlag, so that `--flag=abc` gets this message too rather
+// than the CLI's bare parse error.
 func (rt *runtime) intSetting(c *cli.Context, flag, env string, def, min, max int) (int, error) {
 	raw, from := "", ""
 	if c.IsSet(flag) {
-		raw, from = strconv.Itoa(c.Int(flag)), "--"+flag
+		raw, from = strings.TrimSpace(fmt.Sprint(c.Value(flag))), "--"+flag
 	} else if v := rt.env(env); v != "" {
 		raw, from = v, env
 	}

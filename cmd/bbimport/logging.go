@@ -11,12 +11,14 @@ import (
 )
 
 // setupLogging builds the run's logger from --logLevel, --logFormat and the
-// original's DEBUG switch. Every byte passes through the redactor.
+// original's DEBUG switch. Logs go to stderr, never stdout, and every byte
+// passes through the redactor (rt.stderr).
 func (rt *runtime) setupLogging(c *cli.Context) error {
+	rt.setupOutput()
 	level := zerolog.InfoLevel
-	if s := c.String("logLevel"); s != "" {
+	if s := strings.TrimSpace(c.String("logLevel")); s != "" {
 		l, err := zerolog.ParseLevel(strings.ToLower(s))
-		if err != nil || l == zerolog.NoLevel {
+		if err != nil || l == zerolog.NoLevel || l > zerolog.PanicLevel {
 			return usagef("--logLevel %q is not a level; use one of trace, debug, info, warn, error", s)
 		}
 		level = l
@@ -24,24 +26,30 @@ func (rt *runtime) setupLogging(c *cli.Context) error {
 	if debugEnabled(rt.Getenv("DEBUG")) && level > zerolog.DebugLevel {
 		level = zerolog.DebugLevel
 	}
-	var w io.Writer = rt.redactor.Writer(rt.Stderr)
-	switch f := strings.ToLower(c.String("logFormat")); f {
+	w := rt.stderr()
+	switch f := strings.ToLower(strings.TrimSpace(c.String("logFormat"))); f {
 	case "", "auto":
 		if rt.StderrTTY {
-			w = consoleWriter(w)
+			w = rt.consoleWriter(w)
 		}
 	case "json":
 	case "text", "console":
-		w = consoleWriter(w)
+		w = rt.consoleWriter(w)
 	default:
-		return usagef("--logFormat %q is not a format; use auto, json or text", f)
+		return usagef("--logFormat %q is not a format; use auto (text on a terminal, JSON lines otherwise), json or text", f)
 	}
 	rt.log = zerolog.New(w).Level(level).With().Timestamp().Logger()
 	return nil
 }
 
-func consoleWriter(w io.Writer) io.Writer {
-	return zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: false}
+// consoleWriter renders human-readable lines; colours only on a terminal
+// that has not asked for none (NO_COLOR), so `--logFormat=text` in CI stays
+// free of escape codes.
+func (rt *runtime) consoleWriter(w io.Writer) io.Writer {
+	return zerolog.ConsoleWriter{
+		Out: w, TimeFormat: time.TimeOnly,
+		NoColor: !rt.StderrTTY || rt.Getenv("NO_COLOR") != "" || rt.Getenv("TERM") == "dumb",
+	}
 }
 
 // debugEnabled follows the original's `debug` library convention: DEBUG=*snyk*

@@ -4,16 +4,36 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	rt := newRuntime(os.Stdout, os.Stderr, os.Getenv)
+	rt.setupOutput()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first Ctrl-C (or SIGTERM from a CI runner) stops new work, lets
+	// in-flight requests finish, flushes the logs and prints the summary so
+	// far (exit 130). A second one quits at once: the default action.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		signal.Stop(sigs)
+		name := "Ctrl-C"
+		if s == syscall.SIGTERM {
+			name = "SIGTERM"
+		}
+		fmt.Fprintf(rt.stderr(), "bbimport: %s: stopping; in-flight requests get up to 10 s, then the logs are flushed and the summary printed (%s again quits at once)\n", name, name)
+		cancel()
+	}()
 	code := rt.run(ctx, os.Args)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
 }

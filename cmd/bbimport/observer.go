@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 // httpLog turns the HTTP stack's per-attempt reports into log lines: one
 // debug line per exchange, and an info line when a 429 makes us wait (at most
 // one per API every few seconds, so 15 workers hitting the same limit say it
-// once).
+// once). The logger's writer redacts, so URLs, bodies and errors are safe.
 type httpLog struct {
 	log  zerolog.Logger
 	mu   sync.Mutex
@@ -23,20 +25,34 @@ func newHTTPLog(log zerolog.Logger) *httpLog {
 	return &httpLog{log: log, last: map[string]time.Time{}, now: time.Now}
 }
 
-// Exchange implements httpx.Observer.
+// Exchange implements httpx.Observer: one debug line per attempt, e.g.
+//
+//	GET https://api.bitbucket.org/2.0/user/workspaces → 200 in 182ms (attempt 1)
+//
+// with the same facts as fields, the time spent waiting for our own rate
+// limiter, and the start of the response body when the status is an error.
 func (h *httpLog) Exchange(e httpx.Exchange) {
 	if h.log.GetLevel() > zerolog.DebugLevel {
 		return
 	}
 	ev := h.log.Debug().Str("api", e.API).Str("method", e.Method).Str("url", e.URL).
 		Int("status", e.Status).Dur("duration", e.Duration).Int("attempt", e.Attempt)
+	if e.Wait >= time.Millisecond {
+		ev = ev.Dur("rate_limit_wait", e.Wait)
+	}
+	outcome := fmt.Sprintf("%d", e.Status)
 	if e.Err != nil {
 		ev = ev.AnErr("error", e.Err)
+		outcome = "error"
 	}
 	if e.ErrorBody != "" {
-		ev = ev.Str("body", e.ErrorBody)
+		ev = ev.Str("body", strings.TrimSpace(e.ErrorBody))
 	}
-	ev.Msg("http")
+	msg := fmt.Sprintf("%s %s → %s in %s (attempt %d)", e.Method, e.URL, outcome, humanDuration(e.Duration), e.Attempt)
+	if e.Wait >= time.Second {
+		msg += fmt.Sprintf(", %s of it waiting for the %s rate limit", humanDuration(e.Wait), apiName(e.API))
+	}
+	ev.Msg(msg)
 }
 
 // RateLimited implements httpx.Observer.
@@ -49,12 +65,23 @@ func (h *httpLog) RateLimited(api string, wait time.Duration, status int) {
 	}
 	h.mu.Unlock()
 	if quiet {
+		// Still one debug line each, so a debug log shows every wait.
+		h.log.Debug().Str("api", api).Int("status", status).Str("wait", humanDuration(wait)).
+			Msgf("%s rate limit reached, waiting %s", apiName(api), humanDuration(wait))
 		return
 	}
-	name := map[string]string{"bitbucket": "Bitbucket", "snyk": "Snyk"}[api]
-	if name == "" {
-		name = api
-	}
 	h.log.Info().Str("api", api).Int("status", status).Str("wait", humanDuration(wait)).
-		Msgf("%s rate limit reached, waiting %s", name, humanDuration(wait))
+		Msgf("%s rate limit reached, waiting %s", apiName(api), humanDuration(wait))
+}
+
+func apiName(api string) string {
+	switch api {
+	case "bitbucket":
+		return "Bitbucket"
+	case "bitbucket-token":
+		return "Bitbucket token endpoint"
+	case "snyk":
+		return "Snyk"
+	}
+	return api
 }

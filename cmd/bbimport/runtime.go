@@ -42,6 +42,13 @@ type runtime struct {
 	redactor      *redact.Redactor
 	log           zerolog.Logger
 	actionStarted bool
+	// term serialises stderr: log lines from many goroutines, and on a TTY
+	// the live progress bar, share it without garbling each other.
+	term *terminal
+
+	wrapOnce sync.Once
+	// ctx is the run's context, so the closing hints know about Ctrl-C.
+	ctx context.Context
 
 	observerOnce sync.Once
 	observer     *httpLog
@@ -58,18 +65,48 @@ func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
 // run runs the app and maps its outcome to an exit code, printing the one
 // paragraph a failed run owes the user on stderr.
 func (rt *runtime) run(ctx context.Context, args []string) int {
-	rt.redactor = redact.New(rt.secretValues()...)
-	rt.log = zerolog.New(rt.redactor.Writer(rt.Stderr)).With().Timestamp().Logger()
+	rt.setupOutput()
+	rt.ctx = ctx
 	err := newApp(rt).RunContext(ctx, args)
 	code := exitCode(err, rt.actionStarted)
 	if err != nil && !errors.Is(err, errSilent) {
 		msg := err.Error()
 		if code == exitInterrupted {
-			msg = "interrupted: stopped before finishing; run the same command again to resume"
+			msg = "interrupted: stopped before finishing; what was done so far is recorded in SNYK_LOG_PATH, run the same command again to resume"
 		}
-		fmt.Fprintln(rt.redactor.Writer(rt.Stderr), "bbimport: "+strings.TrimSpace(msg))
+		fmt.Fprintln(rt.stderr(), "bbimport: "+strings.TrimSpace(msg))
 	}
 	return code
+}
+
+// setupOutput builds the redactor from the secret environment variables and
+// routes every byte the run prints through it: stdout (results), stderr
+// (logs, the final message) and the CLI's own help and usage text. Only the
+// progress bar writes raw, and it prints nothing but counters.
+func (rt *runtime) setupOutput() {
+	rt.wrapOnce.Do(func() {
+		rt.redactor = redact.New(rt.secretValues()...)
+		rt.term = &terminal{w: rt.Stderr}
+		rt.Stdout = rt.redactor.Writer(&lockedWriter{w: rt.Stdout})
+		rt.log = zerolog.New(rt.stderr()).With().Timestamp().Logger()
+	})
+}
+
+// stderr is where log lines and messages go: redacted, one whole line per
+// write, and clear of the progress bar.
+func (rt *runtime) stderr() io.Writer { return rt.redactor.Writer(rt.term) }
+
+// lockedWriter serialises writes to a writer that is not safe for
+// concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // secretVars are the environment variables whose values never appear in any
@@ -93,10 +130,12 @@ func (rt *runtime) secretValues() []string {
 // env returns a trimmed environment variable.
 func (rt *runtime) env(name string) string { return strings.TrimSpace(rt.Getenv(name)) }
 
-// tuning holds the waits tests shorten: retry backoff and job polling.
+// tuning holds the waits tests shorten: retry backoff, job polling and the
+// timeout of one HTTP attempt (0: httpx.DefaultAttemptTimeout).
 type tuning struct {
 	RetryWaitMin, RetryWaitMax time.Duration
 	PollInitial, PollMax       time.Duration
+	AttemptTimeout             time.Duration
 }
 
 // usageError is a mistake in how the command was called (exit 2).
@@ -152,7 +191,7 @@ func exitCode(err error, actionStarted bool) int {
 // newProgress renders stage progress on stderr: a bar on a TTY, a line
 // every 10 s in CI.
 func (rt *runtime) newProgress() *progress {
-	return newProgress(rt.Stderr, rt.StderrTTY, rt.log, rt.progressInterval())
+	return newProgress(rt.term, rt.StderrTTY, rt.log, rt.progressInterval())
 }
 
 func (rt *runtime) progressInterval() time.Duration {
@@ -162,7 +201,12 @@ func (rt *runtime) progressInterval() time.Duration {
 	return 10 * time.Second
 }
 
-// next tells the user the command that follows a stage.
+// next tells the user the command that follows a stage, unless the stage
+// was interrupted: then the next thing to run is the same command again.
 func (rt *runtime) next(format string, a ...any) {
+	if rt.ctx != nil && rt.ctx.Err() != nil {
+		fmt.Fprintln(rt.Stdout, "Interrupted: run the same command again to finish this stage before going on.")
+		return
+	}
 	fmt.Fprintf(rt.Stdout, "Next: "+format+"\n", a...)
 }

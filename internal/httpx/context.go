@@ -9,8 +9,10 @@ import (
 type noServerRetryKey struct{}
 
 // WithoutServerErrorRetry marks a request context as not safe to repeat once
-// the server has answered: such a request is retried only on 429 and on
-// errors that happened before the request reached the server (a failed dial).
+// the server has answered: such a request is retried only on 429, on 503
+// (the server refused to handle it, so it did not act on it) and on errors
+// that happened before the request reached the server (a failed dial); never
+// on 500, 502, 504 or a connection lost after sending.
 // The Snyk import POST uses it so a 5xx after Snyk accepted the job never
 // turns into a second import.
 func WithoutServerErrorRetry(ctx context.Context) context.Context {

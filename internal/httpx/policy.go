@@ -44,7 +44,11 @@ func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error)
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return true, nil
 	case noServerRetry:
-		return false, nil
+		// 503 says the server would not handle the request at all (overload,
+		// maintenance, no healthy backend): it did not act on it, so sending
+		// it again cannot do it twice. 500, 502 and 504 may come after it
+		// acted.
+		return resp.StatusCode == http.StatusServiceUnavailable, nil
 	default:
 		return retryableStatus(resp.StatusCode), nil
 	}

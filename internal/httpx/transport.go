@@ -1,7 +1,9 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +11,9 @@ import (
 
 	"golang.org/x/net/http/httpproxy"
 )
+
+// maxIdleConnsPerHost is above the largest worker pool (import: 50).
+const maxIdleConnsPerHost = 64
 
 // defaultTransport is Go's default transport with the proxy settings read now
 // rather than once per process: http.ProxyFromEnvironment caches the
@@ -22,6 +27,12 @@ func defaultTransport() *http.Transport {
 	} else {
 		t = &http.Transport{ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second}
 	}
+	// Every request of a client goes to one host (the API), from up to 50
+	// workers at once: Go's default of 2 idle connections per host closed
+	// all but two after each burst, so most requests paid a new TCP (and
+	// TLS) handshake. Keep as many idle as there can be workers.
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	t.MaxIdleConns = max(t.MaxIdleConns, maxIdleConnsPerHost)
 	proxy := httpproxy.FromEnvironment().ProxyFunc()
 	t.Proxy = func(req *http.Request) (*url.URL, error) { return proxy(req.URL) }
 	return t
@@ -40,7 +51,8 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.sent.Store(true)
 	}
 	if t.timeout <= 0 {
-		return t.base.RoundTrip(req)
+		resp, err := t.base.RoundTrip(req)
+		return readWhole(req, resp, err)
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
@@ -50,6 +62,43 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The timeout covers reading the body too; closing it releases the timer.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return readWhole(req, resp, nil)
+}
+
+// maxBufferedBody bounds how much of a body readWhole holds; the rest, if
+// any, is streamed as usual. API pages are tens of KiB.
+const maxBufferedBody = 32 << 20
+
+// readWhole reads the body of an idempotent request's response within the
+// attempt, so a connection that drops halfway through the body fails the
+// attempt and is retried like one that drops before the headers, instead of
+// failing the caller's decoding once the retries are over. Other methods
+// keep their body streamed: their headers may carry all that matters (the
+// Location of an accepted Snyk import), and the request must not be sent
+// again for a body the server had already acted on.
+func readWhole(req *http.Request, resp *http.Response, err error) (*http.Response, error) {
+	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
+		return resp, err
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+	default:
+		return resp, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBufferedBody))
+	if err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("reading the response body (%d bytes received): %w", len(data), err)
+	}
+	if int64(len(data)) < maxBufferedBody {
+		resp.Body.Close() // releases the attempt's timer and the connection
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		return resp, nil
+	}
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
 	return resp, nil
 }
 

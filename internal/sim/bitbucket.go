@@ -19,6 +19,7 @@ import (
 //	GET  /2.0/user/workspaces                 workspace_access items (scope account)
 //	GET  /2.0/repositories/{workspace}        repositories; slug or {uuid} (scope repository)
 //	GET  /2.0/workspaces/{workspace}          one workspace (scope account)
+//	GET  /2.0/workspaces/{workspace}/projects the workspace's projects (scope project)
 //	GET  /2.0/user                            the authenticated user (scope account)
 //	*    /2.0/workspaces, /2.0/repositories,
 //	     /2.0/user/permissions/{workspaces,repositories}
@@ -28,7 +29,7 @@ import (
 // MaxPageLen, size, values, absolute next/previous URLs built from the
 // request's Host and keeping its query) and honour fields= (bitbucket_query.go);
 // q= filters repositories before pagination; sort= is ignored, and so is q=
-// on /2.0/user/workspaces.
+// on /2.0/user/workspaces and on projects.
 //
 // Every /2.0 request passes, in order: the fault layer (Faults), the removed
 // endpoints (410, before auth), authentication (401), the per-credential
@@ -40,10 +41,15 @@ import (
 //
 //	bitbucket.requests                  /2.0 requests that reached a handler (after the fault layer)
 //	bitbucket.requests.<route>          the same per route: user_workspaces, repositories,
-//	                                    workspace, user, removed, unknown
+//	                                    projects, workspace, user, removed, unknown
 //	bitbucket.workspaces_pages          200 pages of /2.0/user/workspaces
 //	bitbucket.repositories_pages        200 pages of /2.0/repositories/{workspace}
 //	bitbucket.repositories_pages.<slug> the same per workspace (by slug, even when asked by uuid)
+//	bitbucket.projects_pages            200 pages of /2.0/workspaces/{workspace}/projects
+//	bitbucket.projects_pages.<slug>     the same per workspace
+//	bitbucket.auth.<kind>               authenticated /2.0 requests by kind of credential:
+//	                                    basic (Users), static (StaticTokens as Bearer),
+//	                                    consumer (tokens issued to the OAuth consumer)
 //	bitbucket.token_exchanges           tokens issued by the token endpoint
 //	bitbucket.token_errors              token endpoint requests answered with an OAuth error
 //	bitbucket.max_pagelen               the largest pagelen asked for (even if refused)
@@ -97,7 +103,8 @@ type BitbucketConfig struct {
 	TokenError string
 	// Scopes are the space-separated scopes granted to every credential
 	// (default DefaultBitbucketScopes). Without "account", the workspace and
-	// user routes answer 403; without "repository", repository listing does.
+	// user routes answer 403; without "repository", repository listing does;
+	// without "project", project listing does.
 	Scopes string
 
 	// Users are the bitbucket-cloud source's Basic credentials: username

@@ -38,6 +38,8 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 		st.apiError(w, http.StatusUnauthorized, msg, nil, nil)
 		return
 	}
+	kind, _, _ := strings.Cut(key, ":")
+	st.s.add("bitbucket.auth."+kind, 1)
 	if wait, ok := st.spend(key); !ok {
 		st.s.add("bitbucket.429", 1)
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(wait.Seconds(), 1))), 10))
@@ -46,8 +48,11 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope := "account"
-	if route == "repositories" {
+	switch route {
+	case "repositories":
 		scope = "repository"
+	case "projects":
+		scope = "project"
 	}
 	if !st.hasScope(scope) {
 		st.lacksScope(w, scope)
@@ -58,6 +63,8 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 		st.listWorkspaces(w, r)
 	case "repositories":
 		st.listRepositories(w, r, arg)
+	case "projects":
+		st.listProjects(w, r, arg)
 	case "workspace":
 		ws := st.workspace(arg)
 		if ws == nil {
@@ -102,6 +109,8 @@ func bbRoute(segs []string) (route, arg string) {
 		return "repositories", segs[1]
 	case len(segs) == 2 && segs[0] == "workspaces" && segs[1] != "":
 		return "workspace", segs[1]
+	case len(segs) == 3 && segs[0] == "workspaces" && segs[1] != "" && segs[2] == "projects":
+		return "projects", segs[1]
 	case len(segs) == 1 && segs[0] == "user":
 		return "user", ""
 	}
@@ -148,14 +157,7 @@ func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	if ws.ListStatus != 0 {
-		msg := http.StatusText(ws.ListStatus)
-		switch ws.ListStatus {
-		case http.StatusForbidden:
-			msg = "You do not have access to this workspace's repositories."
-		case http.StatusNotFound:
-			msg = "No workspace with identifier '" + id + "'."
-		}
-		st.apiError(w, ws.ListStatus, msg, nil, nil)
+		st.workspaceListError(w, ws.ListStatus, id)
 		return
 	}
 	page, pagelen, fields, ok := st.listParams(w, r)
@@ -200,6 +202,79 @@ func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Reques
 	st.s.add("bitbucket.repositories_pages", 1)
 	st.s.add("bitbucket.repositories_pages."+ws.Slug, 1)
 	st.s.add("bitbucket.bytes", int64(n))
+}
+
+// listProjects is GET /2.0/workspaces/{workspace}/projects: the projects of
+// WorkspaceSpec.Projects then EmptyProjects, paginated like repositories.
+// q= is not supported here (as for workspaces, it is ignored).
+func (st *bitbucketState) listProjects(w http.ResponseWriter, r *http.Request, id string) {
+	ws := st.workspace(id)
+	if ws == nil {
+		st.apiError(w, http.StatusNotFound, "No workspace with identifier '"+id+"'.", nil, nil)
+		return
+	}
+	if ws.ListStatus != 0 {
+		st.workspaceListError(w, ws.ListStatus, id)
+		return
+	}
+	page, pagelen, fields, ok := st.listParams(w, r)
+	if !ok {
+		return
+	}
+	keys := ws.projectKeys()
+	start := min((page-1)*pagelen, len(keys))
+	end := min(start+pagelen, len(keys))
+	base := bbBase(r)
+	values := make([]any, 0, end-start)
+	for _, k := range keys[start:end] {
+		values = append(values, bbProjectJSON(base, ws, k))
+	}
+	n := st.writePage(w, r, page, pagelen, len(keys), values, fields)
+	st.s.add("bitbucket.projects_pages", 1)
+	st.s.add("bitbucket.projects_pages."+ws.Slug, 1)
+	st.s.add("bitbucket.bytes", int64(n))
+}
+
+// workspaceListError answers a listing of a workspace with ListStatus.
+func (st *bitbucketState) workspaceListError(w http.ResponseWriter, status int, id string) {
+	msg := http.StatusText(status)
+	switch status {
+	case http.StatusForbidden:
+		msg = "You do not have access to this workspace's repositories."
+	case http.StatusNotFound:
+		msg = "No workspace with identifier '" + id + "'."
+	}
+	st.apiError(w, status, msg, nil, nil)
+}
+
+// bbProjectJSON is a project object as GET .../projects returns it.
+func bbProjectJSON(base string, ws *WorkspaceSpec, key string) map[string]any {
+	self := base + "/2.0/workspaces/" + url.PathEscape(ws.Slug) + "/projects/" + url.PathEscape(key)
+	html := "https://bitbucket.org/" + url.PathEscape(ws.Slug) + "/workspace/projects/" + url.PathEscape(key)
+	created := estateFrom.Add(time.Duration(estateHash(ws.Slug, key)%(3*365*24)) * time.Hour)
+	return map[string]any{
+		"type":                       "project",
+		"key":                        key,
+		"uuid":                       estateUUID("project", ws.Slug+"/"+key),
+		"name":                       estateProjectName(key),
+		"description":                "Simulated project " + key + " of " + ws.Name + ".",
+		"is_private":                 true,
+		"has_publicly_visible_repos": false,
+		"created_on":                 bbTime(created),
+		"updated_on":                 bbTime(created.Add(24 * time.Hour)),
+		"owner": map[string]any{
+			"type": "team", "uuid": ws.UUID, "username": ws.Slug, "display_name": ws.Name,
+		},
+		"workspace": map[string]any{
+			"type": "workspace", "uuid": ws.UUID, "slug": ws.Slug, "name": ws.Name,
+		},
+		"links": map[string]any{
+			"self":         bbHref(self),
+			"html":         bbHref(html),
+			"avatar":       bbHref(html + "/avatar/32"),
+			"repositories": bbHref(base + "/2.0/repositories/" + url.PathEscape(ws.Slug) + "?q=project.key%3D%22" + url.QueryEscape(key) + "%22"),
+		},
+	}
 }
 
 // listParams reads page, pagelen and fields, answering 400 when invalid.

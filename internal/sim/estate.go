@@ -33,17 +33,26 @@ type WorkspaceSpec struct {
 	// Private repositories have `is_private: true`.
 	Private int
 	// Projects are project keys; repository i is in Projects[i%len(Projects)].
-	// Empty means one project "PROJ" ("Untitled project").
+	// Empty means one project "PROJ" ("Untitled project") when the workspace
+	// has repositories, and no project at all when it has none.
 	Projects []string
+	// EmptyProjects are further project keys that hold no repository: listed
+	// by GET /2.0/workspaces/{workspace}/projects, matched by no repository.
+	EmptyProjects []string
 	// UpdatedOn overrides repository i's updated_on (nil = the default spread).
 	UpdatedOn func(i int) time.Time
 	// Unlisted workspaces are missing from GET /2.0/user/workspaces but can be
 	// read by slug (a consumer told about a workspace with --workspace).
 	Unlisted bool
 	// ListStatus, when non-zero, is answered (with a Bitbucket error body) to
-	// every GET /2.0/repositories/{this workspace}: a workspace that is listed
-	// but cannot be read (403, 404, 500...).
+	// every GET /2.0/repositories/{this workspace} and
+	// GET /2.0/workspaces/{this workspace}/projects: a workspace that is
+	// listed but cannot be read (403, 404, 500...).
 	ListStatus int
+
+	// noProjects is set by normalized: no Projects were given and there is
+	// no repository, so the workspace has no project at all.
+	noProjects bool
 }
 
 // BitbucketRepo is one generated repository, as the simulator serves it.
@@ -97,6 +106,7 @@ func Estate(workspaces, reposEach int) []WorkspaceSpec {
 // BitbucketConfig.Workspaces is nil), for the demo and end-to-end tests:
 //
 //	acme-platform  "Acme Platform"    120 repos (6 forks, 4 empty), 3 projects
+//	                                  and a 4th project, ARCHIVE, with no repository
 //	acme-mobile    "Acme Mobile"       12 repos (2 forks, 1 empty)
 //	data-science   "Data Science Lab"   3 repos
 //	oss-mirrors    "OSS Mirrors"       25 repos, all public forks
@@ -104,7 +114,7 @@ func Estate(workspaces, reposEach int) []WorkspaceSpec {
 func FixtureWorkspaces() []WorkspaceSpec {
 	return []WorkspaceSpec{
 		{Slug: "acme-platform", Name: "Acme Platform", Repos: 120, Forks: 6, Empty: 4, Private: 100,
-			Projects: []string{"PLAT", "WEB", "OPS"}},
+			Projects: []string{"PLAT", "WEB", "OPS"}, EmptyProjects: []string{"ARCHIVE"}},
 		{Slug: "acme-mobile", Name: "Acme Mobile", Repos: 12, Forks: 2, Empty: 1, Private: 12,
 			Projects: []string{"MOB"}},
 		{Slug: "data-science", Name: "Data Science Lab", Repos: 3, Private: 2, Projects: []string{"DS"}},
@@ -129,8 +139,36 @@ func (w WorkspaceSpec) normalized() WorkspaceSpec {
 	w.Private = min(max(w.Private, 0), w.Repos)
 	if len(w.Projects) == 0 {
 		w.Projects = []string{"PROJ"}
+		w.noProjects = w.Repos == 0
 	}
 	return w
+}
+
+// ProjectKeys are the workspace's projects in listing order: Projects
+// (without repeats) then EmptyProjects. A workspace without repositories and
+// without explicit Projects has none.
+func (w WorkspaceSpec) ProjectKeys() []string {
+	w = w.normalized()
+	return w.projectKeys()
+}
+
+// projectKeys is ProjectKeys on an already normalised spec.
+func (w *WorkspaceSpec) projectKeys() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(keys []string) {
+		for _, k := range keys {
+			if k != "" && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	if !w.noProjects {
+		add(w.Projects)
+	}
+	add(w.EmptyProjects)
+	return out
 }
 
 // RepoAt generates repository i (0 ≤ i < Repos) of the workspace.

@@ -60,6 +60,9 @@ type Server struct {
 	// URL is the base URL once Start has been called (e.g. http://127.0.0.1:PORT).
 	URL string
 	srv *http.Server
+	// fresh are the connections accepted on which no request has arrived
+	// yet (a client's spare dial): Shutdown would wait 5 s for each.
+	fresh map[net.Conn]struct{}
 }
 
 // New builds a simulator from cfg. Call Start to listen, or use it as an
@@ -100,16 +103,34 @@ func (s *Server) Start(addr string) error {
 	}
 	s.URL = "http://" + ln.Addr().String()
 	s.snyk.setBaseURL(s.URL)
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.fresh = map[net.Conn]struct{}{}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: s.trackConn}
 	go func() { _ = s.srv.Serve(ln) }()
 	return nil
 }
 
-// Close stops a started simulator.
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if state == http.StateNew {
+		s.fresh[c] = struct{}{}
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
+// Close stops a started simulator. In-flight requests may finish (up to
+// 2 s); connections that never carried a request are closed at once, since
+// http.Server.Shutdown would otherwise wait for them.
 func (s *Server) Close() error {
 	if s.srv == nil {
 		return nil
 	}
+	s.mu.Lock()
+	for c := range s.fresh {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)

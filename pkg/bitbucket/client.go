@@ -142,6 +142,10 @@ func newResponse(resp *http.Response) *Response {
 // repositories is a few tens of KiB.
 const maxSuccessBody = 32 << 20
 
+// maxDrainBody bounds what is read and thrown away after decoding so the
+// connection can be reused; a longer rest closes the connection instead.
+const maxDrainBody = 64 << 10
+
 // get sends GET u (absolute, sent as given) and decodes a 2xx JSON body into v. Any other
 // status becomes the error of [CheckResponse], annotated with workspace and
 // the client's auth kind.
@@ -165,7 +169,16 @@ func (c *Client) get(ctx context.Context, u, workspace string, v any) (*Response
 		}
 		return nil, err
 	}
-	defer resp.Body.Close()
+	// Drain what the decoder left (the end of a chunked body) before closing,
+	// or the transport closes the connection instead of reusing it: without
+	// this every page paid a new TCP (and TLS) handshake.
+	// The network body, not resp.Body: CheckResponse replaces resp.Body of
+	// an error with an in-memory copy that ErrorResponse keeps readable.
+	body := resp.Body
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrainBody))
+		body.Close()
+	}()
 
 	response := newResponse(resp)
 	if err := CheckResponse(resp); err != nil {

@@ -1,6 +1,6 @@
 // Package bitbucket is a small client for the parts of the Bitbucket Cloud
 // REST API 2.0 that bbimport needs: listing the workspaces a credential can
-// see and the repositories of a workspace.
+// see, the repositories of a workspace and the projects of a workspace.
 //
 // # Authentication
 //

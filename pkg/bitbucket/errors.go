@@ -197,6 +197,11 @@ func (e *ErrorResponse) scope() (scope, action string) {
 		path = e.Response.Request.URL.Path
 	}
 	switch {
+	case strings.HasSuffix(strings.TrimSuffix(path, "/"), "/projects"):
+		scope, action = "project", "to list projects"
+		if e.Workspace != "" {
+			action = fmt.Sprintf("to list the projects of workspace %q (needed by --orgPer=project)", e.Workspace)
+		}
 	case strings.Contains(path, "/repositories/"):
 		scope, action = "repository", "to list repositories"
 		if e.Workspace != "" {

@@ -15,6 +15,9 @@ type Bitbucket interface {
 	ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
 	// ListRepositories lists every repository of one workspace, all pages.
 	ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
+	// ListProjects lists every project of one workspace, all pages, including
+	// projects without repositories (orgs:data --orgPer=project).
+	ListProjects(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error]
 }
 
 // Snyk is what the stages need from a Snyk client (*snyk.Client satisfies it).

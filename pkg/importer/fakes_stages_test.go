@@ -31,6 +31,11 @@ type stagesBB struct {
 	maxInFlight  int
 	blockUntil   chan struct{} // if set, ListRepositories waits on it
 	blockOnlyFor string
+	// projects overrides a workspace's project listing; without an entry
+	// the projects are those of its repositories, in order of appearance.
+	projects     map[string][]bitbucket.Project
+	projectErr   map[string]error // returned instead of the workspace's projects
+	projectCalls []string
 }
 
 type stagesRepoCall struct {
@@ -99,7 +104,18 @@ func (b *stagesBB) ListRepositories(ctx context.Context, workspace string, opts 
 			yield(bitbucket.Repository{}, &stagesHTTPError{status: 404, msg: "workspace " + workspace + " not found"})
 			return
 		}
+		// The one q= the fake applies: the per-project probe of orgs:data,
+		// pagelen=1 with q=project.key="K".
+		onlyProject, probe := "", false
+		if opts != nil && opts.PageLen == 1 {
+			if k, ok := strings.CutPrefix(opts.Query, `project.key="`); ok && strings.HasSuffix(k, `"`) && !strings.Contains(k, " ") {
+				onlyProject, probe = strings.TrimSuffix(k, `"`), true
+			}
+		}
 		for _, r := range b.repos[workspace] {
+			if probe && r.Project.Key != onlyProject {
+				continue
+			}
 			count()
 			if !yield(r, nil) {
 				return
@@ -107,6 +123,38 @@ func (b *stagesBB) ListRepositories(ctx context.Context, workspace string, opts 
 		}
 		if err := b.repoErr[workspace]; err != nil {
 			yield(bitbucket.Repository{}, err)
+		}
+	}
+}
+
+func (b *stagesBB) ListProjects(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error] {
+	return func(yield func(bitbucket.Project, error) bool) {
+		b.mu.Lock()
+		b.projectCalls = append(b.projectCalls, workspace)
+		b.mu.Unlock()
+		if err := b.projectErr[workspace]; err != nil {
+			yield(bitbucket.Project{}, err)
+			return
+		}
+		projects, ok := b.projects[workspace]
+		if !ok {
+			repos, known := b.repos[workspace]
+			if !known {
+				yield(bitbucket.Project{}, &stagesHTTPError{status: 404, msg: "workspace " + workspace + " not found"})
+				return
+			}
+			seen := map[string]bool{}
+			for _, r := range repos {
+				if k := r.Project.Key; k != "" && !seen[k] {
+					seen[k] = true
+					projects = append(projects, r.Project)
+				}
+			}
+		}
+		for _, p := range projects {
+			if !yield(p, nil) {
+				return
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,10 +99,15 @@ const bbqlTimeLayout = "2006-01-02T15:04:05Z"
 // Query builds the BBQL expression for GET /2.0/repositories/{workspace}?q=
 // from the server-side filters, plus orgProject (the project key of an org
 // made per project; "" for none). Terms are joined by AND; several project
-// keys are one parenthesised OR. An empty string means no q at all. Example:
+// keys are one parenthesised OR. An org's project that is one of
+// f.Projects is the only project term (the intersection). An empty string
+// means no q at all. Example:
 //
 //	is_private=true AND updated_on>2024-01-01T00:00:00Z AND (project.key="A" OR project.key="B")
 func (f RepoFilter) Query(orgProject string) string {
+	if orgProject != "" && slices.Contains(f.Projects, orgProject) {
+		f.Projects = nil
+	}
 	var terms []string
 	switch f.Visibility {
 	case VisibilityPrivate:

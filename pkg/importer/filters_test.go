@@ -24,6 +24,7 @@ func TestRepoFilterQuery(t *testing.T) {
 		{"projects OR-ed, deduplicated", RepoFilter{Projects: []string{"A", "B", "A"}}, "", `(project.key="A" OR project.key="B")`},
 		{"org project", RepoFilter{}, "PAY", `project.key="PAY"`},
 		{"quoted", RepoFilter{Projects: []string{`X"Y\Z`}}, "", `project.key="X\"Y\\Z"`},
+		{"org project among the projects: the intersection", RepoFilter{Projects: []string{"A", "B"}}, "B", `project.key="B"`},
 		{"everything", RepoFilter{Visibility: VisibilityPrivate, UpdatedSince: since, Projects: []string{"A", "B"}}, "C",
 			`is_private=true AND updated_on>2024-01-01T00:30:00Z AND (project.key="A" OR project.key="B") AND project.key="C"`},
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -142,6 +144,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
 	run := &importRun{
+		denied: make(map[string]error),
 		ctx:    ctx,
 		opts:   &opts,
 		res:    res,
@@ -160,6 +163,9 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	var errs []error
 	if runErr != nil {
 		errs = append(errs, runErr)
+	}
+	if err := run.authError(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := run.logs.Close(); err != nil {
 		errs = append(errs, err)
@@ -218,9 +224,41 @@ type importRun struct {
 	// ShutdownGrace so an accepted import is still logged.
 	kickCtx context.Context
 
-	mu          sync.Mutex // guards res, prog, firstLogErr
+	mu          sync.Mutex // guards res, prog, firstLogErr, denied, authFailures
 	res         *ImportResult
 	firstLogErr error
+	// denied holds, per org, the 401/403 with which Snyk refused the token:
+	// the org's other targets are not sent (they would be refused too).
+	denied map[string]error
+	// authFailures counts kick-offs failed by a 401/403, sent or not.
+	authFailures int
+}
+
+// deniedErr returns the error with which Snyk refused the token for org,
+// or nil.
+func (r *importRun) deniedErr(orgID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.denied[orgID]
+}
+
+// authError is the error of a run in which Snyk accepted no import and
+// refused the token for every org tried (exit 4), or nil.
+func (r *importRun) authError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.denied) == 0 || r.res.KickedOff > 0 || r.authFailures != r.res.KickOffFailures {
+		return nil
+	}
+	var first error
+	for _, org := range slices.Sorted(maps.Keys(r.denied)) {
+		first = r.denied[org]
+		break
+	}
+	if len(r.denied) == 1 {
+		return fmt.Errorf("Snyk accepted no import: %w", first)
+	}
+	return fmt.Errorf("Snyk accepted no import and refused the token for all %d orgs of the targets file; the first: %w", len(r.denied), first)
 }
 
 func (r *importRun) run() error {
@@ -321,6 +359,11 @@ func (r *importRun) logErr(err error) {
 // importOne kicks off one target and polls its job to the end.
 func (r *importRun) importOne(it ImportTarget) {
 	key := it.Key()
+	if err := r.deniedErr(it.OrgID); err != nil {
+		// Snyk refused the token for this org: sending would be refused too.
+		r.kickOffFailed(it, key, fmt.Errorf("not sent, Snyk refused the token for this org: %w", err))
+		return
+	}
 	loc, err := r.opts.Snyk.ImportTarget(r.kickCtx, it.OrgID, it.IntegrationID, it.request())
 	if err == nil && loc == "" {
 		err = errors.New("Snyk accepted the import but sent no Location to poll")
@@ -329,23 +372,14 @@ func (r *importRun) importOne(it ImportTarget) {
 		if r.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			return // interrupted before Snyk answered: not started, retried next run
 		}
-		var target any = it.Target
-		if it.Raw != nil {
-			target = it.Raw
+		if snyk.IsAuthError(err) {
+			r.update(func(*ImportResult) {
+				if r.denied[it.OrgID] == nil {
+					r.denied[it.OrgID] = err
+				}
+			})
 		}
-		r.logErr(r.logs.write(it.OrgID+FailedImportsLogSuffix, levelError, "Failed to import target",
-			logField{"integrationId", it.IntegrationID},
-			logField{"target", target},
-			logField{"errorData", map[string]string{
-				"errorMessage": "Could not complete API import",
-				"innerError":   err.Error(),
-			}},
-		))
-		r.update(func(res *ImportResult) {
-			res.KickOffFailures++
-			res.addFailure(StageKickOff, errorCause(err), key)
-			r.prog.Add("failed", 1)
-		})
+		r.kickOffFailed(it, key, err)
 		return
 	}
 	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add("kicked off", 1) })
@@ -372,6 +406,32 @@ func (r *importRun) importOne(it ImportTarget) {
 		return
 	}
 	r.jobDone(it, key, loc, job)
+}
+
+// kickOffFailed logs and counts a target Snyk did not accept (retried by
+// the next run: it gets no imported-targets.log line).
+func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
+	var target any = it.Target
+	if it.Raw != nil {
+		target = it.Raw
+	}
+	r.logErr(r.logs.write(it.OrgID+FailedImportsLogSuffix, levelError, "Failed to import target",
+		logField{"integrationId", it.IntegrationID},
+		logField{"target", target},
+		logField{"errorData", map[string]string{
+			"errorMessage": "Could not complete API import",
+			"innerError":   err.Error(),
+		}},
+	))
+	auth := snyk.IsAuthError(err)
+	r.update(func(res *ImportResult) {
+		res.KickOffFailures++
+		if auth {
+			r.authFailures++
+		}
+		res.addFailure(StageKickOff, errorCause(err), key)
+		r.prog.Add("failed", 1)
+	})
 }
 
 // jobDone logs a finished job and its projects.

@@ -35,6 +35,17 @@ type ImportDataOptions struct {
 	// Filter selects the repositories; the zero value keeps every
 	// repository with a main branch.
 	Filter RepoFilter
+	// Workspaces, if set, restricts the run to the orgs of these workspace
+	// slugs (matched case-insensitively against each row's "workspace", or
+	// its "name" in files written by the original); the other rows are left
+	// out without a request. A slug that no row names is reported in
+	// UnmatchedWorkspaces; if no row matches at all, ImportData fails.
+	Workspaces []string
+	// OrgPer, if set, is what the file's orgs must stand for: OrgPerProject
+	// requires a "project" on every (selected) row, OrgPerWorkspace forbids
+	// one. Empty follows the file: a row with a project lists only that
+	// project's repositories, one without lists the whole workspace.
+	OrgPer OrgPer
 	// LogPath is where <source>-import-targets.json is written (required).
 	LogPath string
 	// Concurrency bounds the orgs listed at once (default 4).
@@ -64,7 +75,8 @@ type ImportDataOrg struct {
 type ImportDataResult struct {
 	// Path is the targets file written.
 	Path string
-	// Orgs has one entry per distinct orgId, in file order.
+	// Orgs has one entry per distinct orgId that was selected (see
+	// LeftOut), in file order.
 	Orgs []ImportDataOrg
 	// DuplicateOrgs counts rows dropped because their orgId came earlier.
 	DuplicateOrgs int
@@ -73,7 +85,27 @@ type ImportDataResult struct {
 	Targets      int
 	// Skipped counts the repositories left out, by reason.
 	Skipped map[SkipReason]int
+	// LeftOut are the orgs of the file that were not listed at all: not in
+	// Workspaces, or an org of a project that Filter.Projects excludes.
+	LeftOut []LeftOutOrg
+	// UnmatchedWorkspaces are the Workspaces that no row of the file names.
+	UnmatchedWorkspaces []string
+	// Warnings are sentences for the person running import:data.
+	Warnings []string
 }
+
+// LeftOutOrg is an org of the created-orgs file that import:data did not
+// list, and why.
+type LeftOutOrg struct {
+	OrgID, Name, Workspace, Project string
+	Reason                          string
+}
+
+// Reasons an org is left out.
+const (
+	leftOutWorkspace = "not in --workspace"
+	leftOutProject   = "project not in --project"
+)
 
 // Failed reports whether any org failed (the command exits 3).
 func (r *ImportDataResult) Failed() bool { return len(r.Failures()) > 0 }
@@ -93,8 +125,9 @@ func (r *ImportDataResult) Failures() []ImportDataOrg {
 // import-targets.json with one {orgId, integrationId, target:{owner, name,
 // branch}} per selected repository.
 //
-// Orgs are deduplicated by orgId (the first row wins) and listed several at
-// a time. The file is streamed: each org's targets go to a temp segment file
+// Orgs are deduplicated by orgId (the first row wins), selected by
+// Workspaces, OrgPer and Filter.Projects (without a request; see LeftOut),
+// and listed several at a time. The file is streamed: each org's targets go to a temp segment file
 // as they are listed and segments are appended to the output in the order of
 // the created-orgs file, so the output is the same for the same answers from
 // Bitbucket (org order as in the input, each org's targets contiguous and in
@@ -116,12 +149,20 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	res := &ImportDataResult{Skipped: map[SkipReason]int{}}
 	var jobs []*orgListing
 	seen := map[string]bool{}
+	var unique []CreatedOrg
 	for _, row := range rows {
 		if seen[row.OrgID] {
 			res.DuplicateOrgs++
 			continue
 		}
 		seen[row.OrgID] = true
+		unique = append(unique, row)
+	}
+	selected, err := selectOrgs(unique, &opts, res)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range selected {
 		jobs = append(jobs, &orgListing{org: row, done: make(chan struct{}), skipped: map[SkipReason]int{}})
 	}
 
@@ -214,6 +255,8 @@ func validateImportDataOptions(opts *ImportDataOptions) error {
 		return fmt.Errorf("import:data: source %q: want %q or %q", opts.Source, SourceBitbucketCloudApp, SourceBitbucketCloud)
 	case opts.Concurrency < 0:
 		return fmt.Errorf("import:data: concurrency %d: want at least 1", opts.Concurrency)
+	case opts.OrgPer != "" && opts.OrgPer != OrgPerWorkspace && opts.OrgPer != OrgPerProject:
+		return fmt.Errorf("import:data: orgPer %q: want %q or %q", opts.OrgPer, OrgPerWorkspace, OrgPerProject)
 	}
 	if opts.Concurrency == 0 {
 		opts.Concurrency = defaultOrgConcurrency
@@ -222,6 +265,123 @@ func validateImportDataOptions(opts *ImportDataOptions) error {
 		return fmt.Errorf("import:data: %w", err)
 	}
 	return nil
+}
+
+// selectOrgs applies Workspaces, OrgPer and Filter.Projects to the
+// deduplicated rows: it returns the orgs to list, records the others in
+// res.LeftOut, and warns about a workspace imported twice (once whole, once
+// per project).
+func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResult) ([]CreatedOrg, error) {
+	var wanted map[string]bool
+	matched := map[string]bool{}
+	for _, w := range opts.Workspaces {
+		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
+			if wanted == nil {
+				wanted = map[string]bool{}
+			}
+			wanted[w] = true
+		}
+	}
+	if len(opts.Workspaces) > 0 && wanted == nil {
+		return nil, errors.New("import:data: --workspace was given but names no workspace")
+	}
+	var projects map[string]bool
+	if len(opts.Filter.Projects) > 0 {
+		projects = map[string]bool{}
+		for _, k := range opts.Filter.Projects {
+			projects[k] = true
+		}
+	}
+	var out []CreatedOrg
+	var wrongShape []string
+	for i, row := range rows {
+		ws := strings.ToLower(row.WorkspaceSlug())
+		leave := func(reason string) {
+			res.LeftOut = append(res.LeftOut, LeftOutOrg{OrgID: row.OrgID, Name: row.Name, Workspace: row.WorkspaceSlug(), Project: row.Project, Reason: reason})
+		}
+		if wanted != nil {
+			if !wanted[ws] {
+				leave(leftOutWorkspace)
+				continue
+			}
+			matched[ws] = true
+		}
+		if (opts.OrgPer == OrgPerProject && row.Project == "") || (opts.OrgPer == OrgPerWorkspace && row.Project != "") {
+			wrongShape = append(wrongShape, fmt.Sprintf("org %q (row %d)", row.Name, i))
+			continue
+		}
+		if row.Project != "" && projects != nil && !projects[row.Project] {
+			leave(leftOutProject)
+			continue
+		}
+		out = append(out, row)
+	}
+	if len(wrongShape) > 0 {
+		n := len(wrongShape)
+		if n > 3 {
+			wrongShape = append(wrongShape[:3], fmt.Sprintf("%d more", n-3))
+		}
+		if opts.OrgPer == OrgPerProject {
+			return nil, fmt.Errorf("import:data: --orgPer=project but %s of %s %s no \"project\": the file was made with one org per workspace; run orgs:data --orgPer=project and orgs:create again, or drop --orgPer",
+				pluralWord(n, "org", "orgs"), opts.OrgsData, haveHas(n)+" ("+strings.Join(wrongShape, ", ")+")")
+		}
+		return nil, fmt.Errorf("import:data: --orgPer=workspace but %s of %s %s a \"project\": the file was made with one org per project; drop --orgPer or pass --orgPer=project",
+			pluralWord(n, "org", "orgs"), opts.OrgsData, haveHas(n)+" ("+strings.Join(wrongShape, ", ")+")")
+	}
+	if wanted != nil {
+		for _, w := range opts.Workspaces {
+			if w = strings.TrimSpace(w); w != "" && !matched[strings.ToLower(w)] && !slices.Contains(res.UnmatchedWorkspaces, w) {
+				res.UnmatchedWorkspaces = append(res.UnmatchedWorkspaces, w)
+			}
+		}
+		if len(matched) == 0 {
+			var have []string
+			seen := map[string]bool{}
+			for _, row := range rows {
+				if ws := row.WorkspaceSlug(); !seen[ws] {
+					seen[ws] = true
+					have = append(have, ws)
+				}
+			}
+			if len(have) > 10 {
+				have = append(have[:10], "…")
+			}
+			return nil, fmt.Errorf("import:data: no org of %s is for workspace %s (its workspaces: %s); check the slugs given with --workspace",
+				opts.OrgsData, strings.Join(res.UnmatchedWorkspaces, ", "), strings.Join(have, ", "))
+		}
+	}
+	// A workspace listed whole by one org and per project by others would
+	// have its repositories imported twice.
+	whole := map[string]string{}
+	perProject := map[string]int{}
+	var order []string
+	for _, row := range out {
+		ws := row.WorkspaceSlug()
+		if _, ok := whole[ws]; !ok && perProject[ws] == 0 {
+			order = append(order, ws)
+		}
+		if row.Project == "" {
+			if _, ok := whole[ws]; !ok {
+				whole[ws] = row.Name
+			}
+		} else {
+			perProject[ws]++
+		}
+	}
+	for _, ws := range order {
+		if name, ok := whole[ws]; ok && perProject[ws] > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("workspace %q has an org for the whole workspace (%q) and %s for its projects: its repositories are imported into both; remove one or the other from the orgs file",
+				ws, name, pluralWord(perProject[ws], "org", "orgs")))
+		}
+	}
+	return out, nil
+}
+
+func haveHas(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
 }
 
 // orgListing is one org's work: its fields are written by its goroutine and

@@ -77,6 +77,8 @@ func TestGoldenImportData(t *testing.T) {
 		Repositories:  12,
 		Targets:       6,
 		Skipped:       map[SkipReason]int{SkipFork: 2, SkipEmpty: 1, SkipExcluded: 1, SkipProject: 2},
+		Warnings: []string{`workspace "acme" has an org for the whole workspace ("Acme Corp") and 1 org for its projects: ` +
+			`its repositories are imported into both; remove one or the other from the orgs file`},
 	}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
@@ -492,5 +494,119 @@ func BenchmarkImportDataStream(b *testing.B) {
 	}
 	if res.Targets != b.N {
 		b.Fatalf("Targets = %d", res.Targets)
+	}
+}
+
+// --workspace, --orgPer and --project select orgs before any request.
+func TestImportDataSelectOrgs(t *testing.T) {
+	const created = `{"orgData":[
+ {"orgId":"o-acme","name":"Acme Corp","workspace":"acme","integrations":{"bitbucket-cloud":"i"}},
+ {"orgId":"o-legacy","name":"legacy","integrations":{"bitbucket-cloud":"i"}},
+ {"orgId":"o-pay","name":"acme / Payments","workspace":"acme-p","project":"PAY","integrations":{"bitbucket-cloud":"i"}},
+ {"orgId":"o-ops","name":"acme / Operations","workspace":"acme-p","project":"OPS","integrations":{"bitbucket-cloud":"i"}}
+]}`
+	repos := func() *stagesBB {
+		b := stagesImportEstate()
+		b.repos["acme-p"] = b.repos["acme"]
+		return b
+	}
+	tests := []struct {
+		name          string
+		workspaces    []string
+		orgPer        OrgPer
+		projects      []string
+		wantOrgs      []string // listed org ids
+		wantCalls     []string // workspace q=…
+		wantLeft      []LeftOutOrg
+		wantUnmatched []string
+		wantErr       string
+	}{
+		{name: "all", wantOrgs: []string{"o-acme", "o-legacy", "o-pay", "o-ops"},
+			wantCalls: []string{"acme q=", `acme-p q=project.key="OPS"`, `acme-p q=project.key="PAY"`, "legacy q="}},
+		{name: "one workspace, case-insensitive, unknown reported", workspaces: []string{"ACME", "typo", " "},
+			wantOrgs: []string{"o-acme"}, wantCalls: []string{"acme q="},
+			wantLeft: []LeftOutOrg{
+				{OrgID: "o-legacy", Name: "legacy", Workspace: "legacy", Reason: leftOutWorkspace},
+				{OrgID: "o-pay", Name: "acme / Payments", Workspace: "acme-p", Project: "PAY", Reason: leftOutWorkspace},
+				{OrgID: "o-ops", Name: "acme / Operations", Workspace: "acme-p", Project: "OPS", Reason: leftOutWorkspace},
+			},
+			wantUnmatched: []string{"typo"}},
+		{name: "original's file: the name is the workspace", workspaces: []string{"legacy"}, wantOrgs: []string{"o-legacy"}, wantCalls: []string{"legacy q="},
+			wantLeft: []LeftOutOrg{
+				{OrgID: "o-acme", Name: "Acme Corp", Workspace: "acme", Reason: leftOutWorkspace},
+				{OrgID: "o-pay", Name: "acme / Payments", Workspace: "acme-p", Project: "PAY", Reason: leftOutWorkspace},
+				{OrgID: "o-ops", Name: "acme / Operations", Workspace: "acme-p", Project: "OPS", Reason: leftOutWorkspace},
+			}},
+		{name: "per-project orgs of other projects are not listed", workspaces: []string{"acme-p"}, orgPer: OrgPerProject, projects: []string{"PAY", "CORE"},
+			wantOrgs: []string{"o-pay"}, wantCalls: []string{`acme-p q=project.key="PAY"`},
+			wantLeft: []LeftOutOrg{
+				{OrgID: "o-acme", Name: "Acme Corp", Workspace: "acme", Reason: leftOutWorkspace},
+				{OrgID: "o-legacy", Name: "legacy", Workspace: "legacy", Reason: leftOutWorkspace},
+				{OrgID: "o-ops", Name: "acme / Operations", Workspace: "acme-p", Project: "OPS", Reason: leftOutProject},
+			}},
+		{name: "--project on whole-workspace orgs is a q= filter", workspaces: []string{"acme"}, projects: []string{"PAY", "CORE"},
+			wantOrgs: []string{"o-acme"}, wantCalls: []string{`acme q=(project.key="PAY" OR project.key="CORE")`},
+			wantLeft: []LeftOutOrg{
+				{OrgID: "o-legacy", Name: "legacy", Workspace: "legacy", Reason: leftOutWorkspace},
+				{OrgID: "o-pay", Name: "acme / Payments", Workspace: "acme-p", Project: "PAY", Reason: leftOutWorkspace},
+				{OrgID: "o-ops", Name: "acme / Operations", Workspace: "acme-p", Project: "OPS", Reason: leftOutWorkspace},
+			}},
+		{name: "no workspace matches", workspaces: []string{"nope"}, wantErr: `no org of`},
+		{name: "blank workspaces", workspaces: []string{" "}, wantErr: "names no workspace"},
+		{name: "orgPer=project on per-workspace rows", orgPer: OrgPerProject, wantErr: `--orgPer=project but 2 orgs`},
+		{name: "orgPer=workspace on per-project rows", orgPer: OrgPerWorkspace, wantErr: `--orgPer=workspace but 2 orgs`},
+		{name: "orgPer=workspace on the selected rows only", orgPer: OrgPerWorkspace, workspaces: []string{"acme", "legacy"},
+			wantOrgs: []string{"o-acme", "o-legacy"}, wantCalls: []string{"acme q=", "legacy q="},
+			wantLeft: []LeftOutOrg{
+				{OrgID: "o-pay", Name: "acme / Payments", Workspace: "acme-p", Project: "PAY", Reason: leftOutWorkspace},
+				{OrgID: "o-ops", Name: "acme / Operations", Workspace: "acme-p", Project: "OPS", Reason: leftOutWorkspace},
+			}},
+		{name: "bad orgPer", orgPer: "repo", wantErr: "orgPer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bb := repos()
+			opts := importDataOpts(bb, nil, writeStagesFile(t, dir, "created.json", created), dir)
+			opts.Source = SourceBitbucketCloud
+			opts.Workspaces, opts.OrgPer, opts.Filter.Projects = tt.workspaces, tt.orgPer, tt.projects
+			res, err := ImportData(t.Context(), opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if len(bb.repoCalls()) != 0 {
+					t.Errorf("listed %v before failing", bb.repoCalls())
+				}
+				if _, err := os.Stat(filepath.Join(dir, TargetsFileName(SourceBitbucketCloud))); err == nil {
+					t.Error("targets file written")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var orgs []string
+			for _, o := range res.Orgs {
+				orgs = append(orgs, o.OrgID)
+			}
+			if diff := cmp.Diff(tt.wantOrgs, orgs); diff != "" {
+				t.Errorf("orgs (-want +got):\n%s", diff)
+			}
+			var calls []string
+			for _, c := range bb.repoCalls() {
+				calls = append(calls, c.Workspace+" q="+c.Query)
+			}
+			slices.Sort(calls)
+			if diff := cmp.Diff(tt.wantCalls, calls); diff != "" {
+				t.Errorf("listings (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantLeft, res.LeftOut); diff != "" {
+				t.Errorf("LeftOut (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantUnmatched, res.UnmatchedWorkspaces); diff != "" {
+				t.Errorf("UnmatchedWorkspaces (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

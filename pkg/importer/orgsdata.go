@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -29,7 +31,7 @@ const defaultWorkspaceConcurrency = 8
 
 // OrgsDataOptions configures OrgsData (orgs:data).
 type OrgsDataOptions struct {
-	// Bitbucket lists workspaces and repositories.
+	// Bitbucket lists workspaces, projects and repositories.
 	Bitbucket Bitbucket
 	// Source is SourceBitbucketCloudApp (default) or SourceBitbucketCloud;
 	// it decides the org names and the file name.
@@ -41,25 +43,37 @@ type OrgsDataOptions struct {
 	// Workspaces, if set, are the workspace slugs to use instead of listing
 	// (org names are then the slugs, whatever the source).
 	Workspaces []string
-	// SkipEmptyOrgs drops workspaces (or projects) without repositories:
-	// one request with pagelen=1 per workspace.
+	// SkipEmptyOrgs drops workspaces without repositories: one request with
+	// pagelen=1 per workspace. With OrgPerProject it drops projects without
+	// repositories instead: one request with pagelen=1 and
+	// q=project.key="KEY" per project.
 	SkipEmptyOrgs bool
-	// OrgPer is OrgPerWorkspace (default) or OrgPerProject. Per project,
-	// every repository of every workspace is listed to find the projects
-	// that hold repositories (projects without one are never rows).
+	// OrgPer is OrgPerWorkspace (default) or OrgPerProject. Per project, each
+	// workspace's projects are listed (GET /2.0/workspaces/{workspace}/
+	// projects: one request per 100 projects, however many repositories
+	// there are) and every project is a row, one without repositories too
+	// unless SkipEmptyOrgs. If the credentials may not list projects (403:
+	// no project permission), the workspace's repositories are listed
+	// instead and the projects holding at least one become rows; a warning
+	// says so.
 	OrgPer OrgPer
 	// LogPath is the directory the file is written into (required, existing).
 	LogPath string
-	// Concurrency bounds the workspaces worked on at once (default 8).
+	// Concurrency bounds the Bitbucket calls made at once (default 8).
 	Concurrency int
-	// Progress receives "workspaces" and "repositories" counts; may be nil.
+	// Progress receives "workspaces", "projects" and "repositories" counts;
+	// may be nil.
 	Progress Progress
 }
 
-// DroppedWorkspace is a workspace orgs:data left out, and why.
+// DroppedWorkspace is a workspace, or one project of a workspace, that
+// orgs:data left out, and why.
 type DroppedWorkspace struct {
 	Workspace string
-	Reason    string
+	// Project is the project key when one project was left out
+	// (OrgPerProject); empty when the whole workspace was.
+	Project string
+	Reason  string
 }
 
 // OrgsDataResult is what OrgsData did.
@@ -70,14 +84,17 @@ type OrgsDataResult struct {
 	Orgs []OrgRow
 	// Workspaces is how many workspaces were considered.
 	Workspaces int
-	// Dropped lists the workspaces without a row, in order.
+	// Dropped lists the workspaces (or projects) without a row, in order.
 	Dropped []DroppedWorkspace
+	// Warnings are sentences for the person running orgs:data, such as a
+	// project listing that had to fall back to listing repositories.
+	Warnings []string
 }
 
-// Reasons a workspace has no row.
+// Reasons a workspace or project has no row.
 const (
 	dropNoRepositories = "no repositories (--skipEmptyOrgs)"
-	dropNoProjects     = "no repositories, so no projects"
+	dropNoProjects     = "no projects"
 )
 
 // OrgsData lists the Bitbucket workspaces (or takes opts.Workspaces) and
@@ -104,69 +121,35 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 		return nil, err
 	}
 
-	res := &OrgsDataResult{Workspaces: len(workspaces)}
-	type wsOutcome struct {
-		rows    []OrgRow
-		dropped string
-	}
-	outcomes := make([]wsOutcome, len(workspaces))
-	work := func(ctx context.Context, i int) error {
-		ws := workspaces[i]
-		switch {
-		case opts.OrgPer == OrgPerProject:
-			projects, listed, orphans, err := workspaceProjects(ctx, opts.Bitbucket, ws.Slug, prog)
-			if err != nil {
-				return fmt.Errorf("list repositories of workspace %q: %w", ws.Slug, err)
-			}
-			switch {
-			case listed == 0:
-				outcomes[i].dropped = dropNoProjects
-			case orphans > 0:
-				outcomes[i].dropped = fmt.Sprintf("%d of %d repositories belong to no project and get no org", orphans, listed)
-			}
-			for _, p := range projects {
-				pname := p.Name
-				if pname == "" {
-					pname = p.Key
+	res := &OrgsDataResult{Workspaces: len(workspaces), Orgs: []OrgRow{}}
+	if opts.OrgPer == OrgPerProject {
+		if err := orgsDataPerProject(ctx, &opts, workspaces, prog, res); err != nil {
+			return nil, err
+		}
+	} else {
+		empty := make([]bool, len(workspaces))
+		if opts.SkipEmptyOrgs {
+			err := boundedEach(ctx, len(workspaces), opts.Concurrency, func(ctx context.Context, i int) error {
+				ok, err := hasRepositories(ctx, opts.Bitbucket, workspaces[i].Slug, "")
+				if err != nil {
+					return fmt.Errorf("check workspace %q for repositories: %w", workspaces[i].Slug, err)
 				}
-				outcomes[i].rows = append(outcomes[i].rows, OrgRow{
-					Name: orgName(opts.Source, ws) + " / " + pname, GroupID: opts.GroupID,
-					SourceOrgID: opts.SourceOrgID, Workspace: ws.Slug, Project: p.Key,
-				})
-			}
-		case opts.SkipEmptyOrgs:
-			ok, err := hasRepositories(ctx, opts.Bitbucket, ws.Slug)
-			if err != nil {
-				return fmt.Errorf("check workspace %q for repositories: %w", ws.Slug, err)
-			}
-			if !ok {
-				outcomes[i].dropped = dropNoRepositories
+				empty[i] = !ok
 				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
-			fallthrough
-		default:
-			outcomes[i].rows = []OrgRow{{
+		}
+		for i, ws := range workspaces {
+			if empty[i] {
+				res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: ws.Slug, Reason: dropNoRepositories})
+				continue
+			}
+			res.Orgs = append(res.Orgs, OrgRow{
 				Name: orgName(opts.Source, ws), GroupID: opts.GroupID,
 				SourceOrgID: opts.SourceOrgID, Workspace: ws.Slug,
-			}}
-		}
-		return nil
-	}
-	if opts.SkipEmptyOrgs || opts.OrgPer == OrgPerProject {
-		err = boundedEach(ctx, len(workspaces), opts.Concurrency, work)
-	} else {
-		for i := range workspaces {
-			_ = work(ctx, i)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	res.Orgs = []OrgRow{}
-	for i, o := range outcomes {
-		res.Orgs = append(res.Orgs, o.rows...)
-		if o.dropped != "" {
-			res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: workspaces[i].Slug, Reason: o.dropped})
+			})
 		}
 	}
 	res.Path = filepath.Join(opts.LogPath, OrgsDataFileName(opts.GroupID, opts.Source))
@@ -174,6 +157,154 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 		return nil, err
 	}
 	return res, nil
+}
+
+// workspaceProjectsFound is what orgs:data learnt about one workspace's
+// projects.
+type workspaceProjectsFound struct {
+	projects []bitbucket.Project // sorted by key
+	// probe: SkipEmptyOrgs must ask Bitbucket whether each project holds a
+	// repository (false after the fallback, whose projects all hold one).
+	probe   bool
+	dropped string
+	warning string
+}
+
+// orgsDataPerProject makes one row per project: first every workspace's
+// projects are listed (at most Concurrency workspaces at once), then, with
+// SkipEmptyOrgs, every project is probed (at most Concurrency at once).
+func orgsDataPerProject(ctx context.Context, opts *OrgsDataOptions, workspaces []bitbucket.Workspace, prog Progress, res *OrgsDataResult) error {
+	found := make([]workspaceProjectsFound, len(workspaces))
+	err := boundedEach(ctx, len(workspaces), opts.Concurrency, func(ctx context.Context, i int) error {
+		f, err := findProjects(ctx, opts.Bitbucket, workspaces[i].Slug, prog)
+		if err != nil {
+			return err
+		}
+		f.probe = f.probe && opts.SkipEmptyOrgs
+		found[i] = f
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	type probe struct{ ws, p int }
+	var probes []probe
+	for i := range found {
+		if found[i].probe {
+			for j := range found[i].projects {
+				probes = append(probes, probe{i, j})
+			}
+		}
+	}
+	empty := make([]bool, len(probes))
+	err = boundedEach(ctx, len(probes), opts.Concurrency, func(ctx context.Context, k int) error {
+		ws, key := workspaces[probes[k].ws].Slug, found[probes[k].ws].projects[probes[k].p].Key
+		ok, err := hasRepositories(ctx, opts.Bitbucket, ws, projectTerm([]string{key}))
+		if err != nil {
+			return fmt.Errorf("check project %s of workspace %q for repositories: %w", key, ws, err)
+		}
+		empty[k] = !ok
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	k := 0
+	for i, f := range found {
+		ws := workspaces[i]
+		if f.warning != "" {
+			res.Warnings = append(res.Warnings, f.warning)
+		}
+		if f.dropped != "" {
+			res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: ws.Slug, Reason: f.dropped})
+		}
+		for _, p := range f.projects {
+			if f.probe {
+				k++
+				if empty[k-1] {
+					res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: ws.Slug, Project: p.Key, Reason: dropNoRepositories})
+					continue
+				}
+			}
+			res.Orgs = append(res.Orgs, OrgRow{
+				Name: ProjectOrgName(orgName(opts.Source, ws), p), GroupID: opts.GroupID,
+				SourceOrgID: opts.SourceOrgID, Workspace: ws.Slug, Project: p.Key,
+			})
+		}
+	}
+	return nil
+}
+
+// ProjectOrgName is the name of the org of one project:
+// "<workspace> / <project name>" (the key when the project has no name).
+func ProjectOrgName(workspace string, p bitbucket.Project) string {
+	name := strings.TrimSpace(p.Name)
+	if name == "" {
+		name = p.Key
+	}
+	return workspace + " / " + name
+}
+
+// findProjects lists a workspace's projects, or, when Bitbucket refuses the
+// project listing with 403, finds them by listing its repositories.
+func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress) (workspaceProjectsFound, error) {
+	var f workspaceProjectsFound
+	byKey := map[string]bitbucket.Project{}
+	var listErr error
+	for p, err := range bb.ListProjects(ctx, workspace) {
+		if err != nil {
+			listErr = err
+			break
+		}
+		if _, dup := byKey[p.Key]; p.Key != "" && !dup {
+			byKey[p.Key] = p
+			prog.Add("projects", 1)
+		}
+	}
+	if listErr != nil {
+		if !isForbidden(listErr) {
+			return f, fmt.Errorf("list projects of workspace %q: %w", workspace, listErr)
+		}
+		projects, listed, orphans, err := workspaceProjects(ctx, bb, workspace, prog)
+		if err != nil {
+			return f, fmt.Errorf("list repositories of workspace %q: %w", workspace, err)
+		}
+		f.projects = projects
+		f.warning = fmt.Sprintf("found the projects of workspace %q by listing its %s, because Bitbucket refused to list its projects: %v",
+			workspace, pluralWord(listed, "repository", "repositories"), listErr)
+		switch {
+		case listed == 0:
+			f.dropped = dropNoProjects
+		case orphans > 0:
+			f.dropped = fmt.Sprintf("%d of %d repositories belong to no project and get no org", orphans, listed)
+		}
+		return f, nil
+	}
+	f.projects = make([]bitbucket.Project, 0, len(byKey))
+	for _, p := range byKey {
+		f.projects = append(f.projects, p)
+	}
+	slices.SortFunc(f.projects, func(a, b bitbucket.Project) int { return strings.Compare(a.Key, b.Key) })
+	f.probe = true
+	if len(f.projects) == 0 {
+		f.dropped = dropNoProjects
+	}
+	return f, nil
+}
+
+// isForbidden reports a 403 from an API client's typed error.
+func isForbidden(err error) bool {
+	var sc statusCoder
+	return errors.As(err, &sc) && sc.HTTPStatus() == http.StatusForbidden
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 func validateOrgsDataOptions(opts *OrgsDataOptions) error {
@@ -242,9 +373,10 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 	return out, nil
 }
 
-// hasRepositories asks for one repository (pagelen=1) and stops there.
-func hasRepositories(ctx context.Context, bb Bitbucket, workspace string) (bool, error) {
-	for _, err := range bb.ListRepositories(ctx, workspace, &bitbucket.RepositoryListOptions{PageLen: 1}) {
+// hasRepositories asks for one repository (pagelen=1, with the BBQL query
+// q if not empty) and stops there: one request.
+func hasRepositories(ctx context.Context, bb Bitbucket, workspace, q string) (bool, error) {
+	for _, err := range bb.ListRepositories(ctx, workspace, &bitbucket.RepositoryListOptions{PageLen: 1, Query: q}) {
 		if err != nil {
 			return false, err
 		}
@@ -255,7 +387,8 @@ func hasRepositories(ctx context.Context, bb Bitbucket, workspace string) (bool,
 
 // workspaceProjects lists every repository of a workspace and returns the
 // projects that hold at least one, sorted by key, how many repositories were
-// listed, and how many belong to no project.
+// listed, and how many belong to no project. It is the fallback of
+// findProjects for credentials without the project permission.
 func workspaceProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress) (projects []bitbucket.Project, listed, orphans int, err error) {
 	byKey := map[string]bitbucket.Project{}
 	for repo, err := range bb.ListRepositories(ctx, workspace, nil) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
@@ -42,8 +43,11 @@ func TestGoldenOrgsData(t *testing.T) {
 		name        string
 		opts        OrgsDataOptions
 		golden      string
+		bb          func(b *stagesBB)
 		wantDropped []DroppedWorkspace
 		wantProbes  int // ListRepositories calls
+		// ListProjects calls and warnings
+		wantProjectCalls, wantWarnings int
 	}{
 		{
 			name:   "app source names orgs after display names",
@@ -68,16 +72,56 @@ func TestGoldenOrgsData(t *testing.T) {
 			golden: "testdata/orgsdata/explicit.golden.json",
 		},
 		{
-			name:        "one org per project",
-			opts:        OrgsDataOptions{GroupID: "g-1", OrgPer: OrgPerProject},
-			golden:      "testdata/orgsdata/per-project.golden.json",
-			wantDropped: []DroppedWorkspace{{Workspace: "empty-ws", Reason: dropNoProjects}, {Workspace: "solo", Reason: "1 of 1 repositories belong to no project and get no org"}},
-			wantProbes:  4,
+			name:             "one org per project: projects listed, no repository listed",
+			opts:             OrgsDataOptions{GroupID: "g-1", OrgPer: OrgPerProject},
+			golden:           "testdata/orgsdata/per-project.golden.json",
+			wantDropped:      []DroppedWorkspace{{Workspace: "empty-ws", Reason: dropNoProjects}, {Workspace: "solo", Reason: dropNoProjects}},
+			wantProjectCalls: 4,
+		},
+		{
+			name: "one org per project keeps a project without repositories",
+			opts: OrgsDataOptions{GroupID: "g-1", OrgPer: OrgPerProject, Source: SourceBitbucketCloud},
+			bb: func(b *stagesBB) {
+				b.projects = map[string][]bitbucket.Project{"acme": {{Key: "PAY", Name: "Payments"}, {Key: "OLD", Name: "Archive"}, {Key: "OPS", Name: "Operations"}}}
+			},
+			golden:           "testdata/orgsdata/per-project-with-empty.golden.json",
+			wantDropped:      []DroppedWorkspace{{Workspace: "empty-ws", Reason: dropNoProjects}, {Workspace: "solo", Reason: dropNoProjects}},
+			wantProjectCalls: 4,
+		},
+		{
+			name: "one org per project, skip empty: one probe per project",
+			opts: OrgsDataOptions{GroupID: "g-1", OrgPer: OrgPerProject, SkipEmptyOrgs: true, Concurrency: 2},
+			bb: func(b *stagesBB) {
+				b.projects = map[string][]bitbucket.Project{"acme": {{Key: "PAY", Name: "Payments"}, {Key: "OLD", Name: "Archive"}, {Key: "OPS", Name: "Operations"}}}
+			},
+			golden: "testdata/orgsdata/per-project.golden.json",
+			wantDropped: []DroppedWorkspace{
+				{Workspace: "acme", Project: "OLD", Reason: dropNoRepositories},
+				{Workspace: "empty-ws", Reason: dropNoProjects}, {Workspace: "solo", Reason: dropNoProjects},
+			},
+			wantProbes:       4, // acme: OLD, OPS, PAY; rnd: LAB
+			wantProjectCalls: 4,
+		},
+		{
+			name: "one org per project without the project permission: repositories listed instead",
+			opts: OrgsDataOptions{GroupID: "g-1", OrgPer: OrgPerProject, SkipEmptyOrgs: true},
+			bb: func(b *stagesBB) {
+				forbidden := &stagesHTTPError{status: 403, msg: "lacks the project scope"}
+				b.projectErr = map[string]error{"acme": forbidden, "empty-ws": forbidden, "rnd": forbidden, "solo": forbidden}
+			},
+			golden:           "testdata/orgsdata/per-project.golden.json",
+			wantDropped:      []DroppedWorkspace{{Workspace: "empty-ws", Reason: dropNoProjects}, {Workspace: "solo", Reason: "1 of 1 repositories belong to no project and get no org"}},
+			wantProbes:       4,
+			wantProjectCalls: 4,
+			wantWarnings:     4,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bb := stagesEstate()
+			if tt.bb != nil {
+				tt.bb(bb)
+			}
 			dir := t.TempDir()
 			tt.opts.Bitbucket, tt.opts.LogPath = bb, dir
 			prog := &stagesProgress{}
@@ -100,6 +144,17 @@ func TestGoldenOrgsData(t *testing.T) {
 			}
 			if n := len(bb.repoCalls()); n != tt.wantProbes {
 				t.Errorf("ListRepositories called %d times, want %d", n, tt.wantProbes)
+			}
+			if n := len(bb.projectCalls); n != tt.wantProjectCalls {
+				t.Errorf("ListProjects called %d times, want %d", n, tt.wantProjectCalls)
+			}
+			if len(res.Warnings) != tt.wantWarnings {
+				t.Errorf("warnings = %q, want %d", res.Warnings, tt.wantWarnings)
+			}
+			for _, c := range bb.repoCalls() {
+				if tt.opts.OrgPer == OrgPerProject && tt.wantWarnings == 0 && (c.PageLen != 1 || !strings.HasPrefix(c.Query, "project.key=")) {
+					t.Errorf("repository call %+v: want a pagelen=1 probe with q=project.key=…", c)
+				}
 			}
 			back, err := ReadOrgsDataFile(res.Path)
 			if err != nil {
@@ -150,7 +205,20 @@ func TestOrgsDataErrors(t *testing.T) {
 			b.repos["rnd"] = nil
 			return b
 		}, OrgsDataOptions{SkipEmptyOrgs: true}},
-		{"project listing fails", func() *stagesBB { b := stagesEstate(); b.repoErr = map[string]error{"acme": authErr}; return b }, OrgsDataOptions{OrgPer: OrgPerProject}},
+		{"project listing fails", func() *stagesBB { b := stagesEstate(); b.projectErr = map[string]error{"acme": authErr}; return b }, OrgsDataOptions{OrgPer: OrgPerProject}},
+		{"project probe fails", func() *stagesBB {
+			b := stagesEstate()
+			b.repoErr = map[string]error{"rnd": authErr}
+			b.repos["rnd"] = nil
+			b.projects = map[string][]bitbucket.Project{"rnd": {{Key: "LAB"}}}
+			return b
+		}, OrgsDataOptions{OrgPer: OrgPerProject, SkipEmptyOrgs: true}},
+		{"fallback listing fails", func() *stagesBB {
+			b := stagesEstate()
+			b.projectErr = map[string]error{"acme": &stagesHTTPError{status: 403, msg: "no project scope"}}
+			b.repoErr = map[string]error{"acme": authErr}
+			return b
+		}, OrgsDataOptions{OrgPer: OrgPerProject}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

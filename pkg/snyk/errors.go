@@ -219,7 +219,7 @@ func parseErrorBody(data []byte) (message, code string) {
 			code = e.Code
 		}
 	}
-	return excerpt(message), code
+	return excerpt(message), excerpt(code) // both end up in one log line
 }
 
 // excerpt keeps a message to one short line.

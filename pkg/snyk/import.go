@@ -21,8 +21,10 @@ var ErrNoLocation = errors.New("snyk accepted the import but sent no Location he
 // URL as Snyk sent it (poll it with [Client.GetImportJob]).
 //
 // The request is marked with [httpx.WithoutServerErrorRetry]: the HTTP stack
-// retries it on 429 and on errors before the request reached Snyk, never
-// after Snyk answered 5xx, so a retry cannot import a target twice.
+// retries it on 429, on 503 (Snyk would not handle the request, so it made
+// no job) and on errors before the request reached Snyk; never after Snyk
+// answered 500, 502 or 504, which may follow a job it created, so a retry
+// cannot import a target twice.
 //
 // Snyk API: POST /org/{orgId}/integrations/{integrationId}/import → 201 +
 // Location (https://docs.snyk.io/snyk-api/reference/import-projects-v1).

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/bbimport/bbimport/internal/httpx"
 )
 
 // OrgsPerPage is the page size used by [Client.ListGroupOrgs].
@@ -81,12 +83,19 @@ func (c *Client) ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[Or
 // CreateOrg creates an org and returns it as Snyk answered (id, name, slug,
 // url, created, group). Snyk answers 201; 200 is accepted too.
 //
+// Like the import POST, the request is marked with
+// [httpx.WithoutServerErrorRetry]: Snyk does not refuse a second org of the
+// same name, so a POST repeated after Snyk may have acted on it (a 500, a
+// connection lost after sending) could create the org twice. Such an org is
+// reported failed instead, and the next orgs:create finds it by name.
+//
 // Snyk API: POST /org with {name, groupId, sourceOrgId?}
 // (https://docs.snyk.io/snyk-api/reference/organizations-v1).
 func (c *Client) CreateOrg(ctx context.Context, r CreateOrgRequest) (*Org, error) {
 	if err := requireID("org name", r.Name); err != nil {
 		return nil, err
 	}
+	ctx = httpx.WithoutServerErrorRetry(ctx)
 	req, err := c.newRequest(ctx, http.MethodPost, c.baseURL, "org", r, mediaTypeJSON)
 	if err != nil {
 		return nil, err

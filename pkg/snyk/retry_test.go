@@ -75,8 +75,9 @@ func (s *scripted) attempts() int {
 }
 
 // TestClient_ImportTarget_neverRetriedAfterServerAnswer checks SPEC §5: the
-// import POST is retried on 429 only; once Snyk answered 5xx, or the
-// connection broke after the request was sent, it is not sent again.
+// import POST is retried on 429 and 503 (Snyk refused to handle it) only;
+// once Snyk answered 500, 502 or 504, or the connection broke after the
+// request was sent, it is not sent again.
 func TestClient_ImportTarget_neverRetriedAfterServerAnswer(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -88,7 +89,9 @@ func TestClient_ImportTarget_neverRetriedAfterServerAnswer(t *testing.T) {
 	}{
 		{name: "500 once", statuses: []int{500, 201}, wantAttempts: 1, check: wantStatus(500)},
 		{name: "502 once", statuses: []int{502, 201}, wantAttempts: 1, check: wantStatus(502)},
-		{name: "503 once", statuses: []int{503, 201}, wantAttempts: 1, check: wantStatus(503)},
+		{name: "504 once", statuses: []int{504, 201}, wantAttempts: 1, check: wantStatus(504)},
+		// 503: Snyk would not handle the request, so it did not act on it.
+		{name: "503 then 201 is retried", statuses: []int{503, 201}, wantAttempts: 2, wantOK: true},
 		{name: "connection dropped after sending", statuses: []int{0, 201}, wantAttempts: 1},
 		{name: "429 then 201 is retried", statuses: []int{429, 429, 201}, wantAttempts: 3, wantOK: true},
 		{name: "429 forever ends typed", statuses: []int{429}, wantAttempts: 4, check: func(t *testing.T, err error) {

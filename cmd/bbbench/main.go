@@ -1,0 +1,709 @@
+// Command bbbench runs the real bbimport binary against the simulator (bbsim)
+// on loopback, with latency on, and prints one table: Bitbucket requests made
+// against the minimum possible, bytes received, Snyk requests per imported
+// target, wall time, throughput and peak resident memory. Then it checks the
+// targets of docs/benchmarks.md and says which hold.
+//
+//	make build && go run ./cmd/bbbench            # what `make bench` runs
+//	go run ./cmd/bbbench -quick                   # small sizes, a few seconds
+//
+// Every number comes from the simulator's counters (GET /_sim/counters,
+// before and after each measured command) and from the child process's
+// rusage (ru_maxrss: peak resident set, KiB on Linux). Only the measured
+// command is timed; the setup stages (orgs:create, import:data before an
+// import) are not.
+//
+// Rate limits: BITBUCKET_RATE_LIMIT and SNYK_RATE_LIMIT default to 1,000/h
+// and 1,500/min, which would make every run here a measurement of the
+// limiter. The runs set both to 1,000,000 except the run that measures the
+// Snyk limiter, which sets SNYK_RATE_LIMIT and gives the simulator the same
+// limit so that any request over it comes back 429 and is counted.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type config struct {
+	bin, out string
+	quick    bool
+	only     string
+}
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.bin, "bin", "bin", "directory holding bbimport and bbsim (make build)")
+	flag.StringVar(&cfg.out, "out", "bench-out", "directory for the runs' files, logs and results.{md,json}")
+	flag.BoolVar(&cfg.quick, "quick", false, "small sizes (a smoke test of the driver, not a measurement)")
+	flag.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this (importdata, import, rate)")
+	flag.Parse()
+	if err := run(cfg, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bbbench:", err)
+		os.Exit(1)
+	}
+}
+
+// row is one line of the table.
+type row struct {
+	Stage   string `json:"stage"`
+	Estate  string `json:"estate"`
+	Setting string `json:"setting"`
+
+	BBRequests int64 `json:"bitbucketRequests"` // -1: not measured (no Bitbucket in this stage)
+	BBMinimum  int64 `json:"bitbucketMinimum"`
+	Bytes      int64 `json:"bytes"`
+	// Untrimmed is the bytes the same pages weigh without `fields=`
+	// (estimated from a probe of whole pages; 0 = not measured).
+	Untrimmed int64 `json:"untrimmedBytes"`
+
+	Targets        int64   `json:"targets"`
+	SnykPerTarget  float64 `json:"snykRequestsPerTarget"`
+	PollsPerTarget float64 `json:"pollsPerTarget"`
+
+	Wall       time.Duration `json:"wallNs"`
+	Throughput string        `json:"throughput"`
+	MaxRSSKiB  int64         `json:"maxRssKiB"`
+	CPU        time.Duration `json:"cpuNs"`    // bbimport's user+system CPU
+	SimCPU     time.Duration `json:"simCpuNs"` // the simulator's during the run
+	Exit       int           `json:"exit"`
+}
+
+// check is one target of the issue and whether this run met it.
+type check struct {
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+}
+
+type report struct {
+	Started time.Time `json:"started"`
+	Cores   int       `json:"cores"`
+	Rows    []row     `json:"rows"`
+	Checks  []check   `json:"checks"`
+	Notes   []string  `json:"notes"`
+}
+
+func run(cfg config, stdout, stderr io.Writer) error {
+	for _, b := range []string{"bbimport", "bbsim"} {
+		if _, err := os.Stat(filepath.Join(cfg.bin, b)); err != nil {
+			return fmt.Errorf("%s/%s is missing: run make build first", cfg.bin, b)
+		}
+	}
+	bin, err := filepath.Abs(cfg.bin)
+	if err != nil {
+		return err
+	}
+	cfg.bin = bin
+	if err := os.RemoveAll(cfg.out); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		return err
+	}
+	rep := &report{Started: time.Now(), Cores: cores()}
+	b := &bench{cfg: cfg, rep: rep, log: stderr}
+
+	sz := sizes{dataWS: 200, bigWS: 400, repos: 250, importWS: 8, slowTargets: 200, rateTargets: 500, rateLimit: 1800}
+	if cfg.quick {
+		sz = sizes{dataWS: 10, bigWS: 20, repos: 250, importWS: 1, slowTargets: 50, rateTargets: 60, rateLimit: 600}
+	}
+	steps := []struct {
+		name string
+		fn   func(sizes) error
+	}{
+		{"importdata", b.importData},
+		{"import", b.importFast},
+		{"import-default-poll", b.importDefaultPoll},
+		{"rate", b.importRateBound},
+	}
+	for _, s := range steps {
+		if cfg.only != "" && !strings.Contains(s.name, cfg.only) {
+			continue
+		}
+		start := time.Now()
+		fmt.Fprintf(stderr, "bbbench: %s ...\n", s.name)
+		if err := s.fn(sz); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		fmt.Fprintf(stderr, "bbbench: %s done in %s\n", s.name, time.Since(start).Round(100*time.Millisecond))
+	}
+
+	b.note("Peak RSS is the child's ru_maxrss (getrusage via wait4). Linux starts it at the parent's high-water mark (Go forks with CLONE_VM); bbbench's own peak was %.1f MiB, so every figure above it is bbimport's own.", float64(selfPeakKiB())/1024)
+	table := renderTable(rep)
+	fmt.Fprint(stdout, table)
+	if err := os.WriteFile(filepath.Join(cfg.out, "results.md"), []byte(table), 0o644); err != nil {
+		return err
+	}
+	js, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(filepath.Join(cfg.out, "results.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	for _, c := range rep.Checks {
+		if !c.Met {
+			fmt.Fprintln(stdout, "\nSome targets were not met (see above); docs/benchmarks.md says why.")
+			break
+		}
+	}
+	return nil
+}
+
+type sizes struct {
+	dataWS, bigWS, repos int
+	importWS             int // workspaces of `repos` repositories: the import run's targets
+	slowTargets          int // targets of the default-poll run (one workspace)
+	rateTargets          int // targets of the rate-bound run (one workspace)
+	rateLimit            int // SNYK_RATE_LIMIT of the rate-bound run, per minute
+}
+
+type bench struct {
+	probed bool
+	cfg    config
+	rep    *report
+	log    io.Writer
+}
+
+func (b *bench) note(format string, a ...any) {
+	b.rep.Notes = append(b.rep.Notes, fmt.Sprintf(format, a...))
+}
+
+func (b *bench) check(target, measured string, met bool) {
+	b.rep.Checks = append(b.rep.Checks, check{Target: target, Measured: measured, Met: met})
+}
+
+// unlimited is the environment that takes both limiters out of the way.
+func unlimited(s *sim, logPath string) map[string]string {
+	env := map[string]string{}
+	for k, v := range s.Env {
+		env[k] = v
+	}
+	env["SNYK_LOG_PATH"] = logPath
+	env["BITBUCKET_RATE_LIMIT"] = "1000000"
+	env["SNYK_RATE_LIMIT"] = "1000000"
+	return env
+}
+
+// importDataConcurrency is what the import:data rows pass as --concurrency
+// besides the default (4).
+const importDataConcurrency = 16
+
+// importData measures orgs:data and import:data on the 50,000-repository
+// estate (default and raised --concurrency) and import:data on the
+// 100,000-repository one.
+func (b *bench) importData(sz sizes) error {
+	ctx := context.Background()
+	var best50k time.Duration
+	for _, ws := range []int{sz.dataWS, sz.bigWS} {
+		dir, _ := filepath.Abs(filepath.Join(b.cfg.out, fmt.Sprintf("importdata-%d", ws*sz.repos)))
+		s, err := startSim(b.cfg.bin, dir, "-workspaces", fmt.Sprint(ws), "-repos", fmt.Sprint(sz.repos), "-latency", "20ms")
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer s.Stop()
+			estate := fmt.Sprintf("%d × %d = %s repos", ws, sz.repos, thousands(int64(ws*sz.repos)))
+			logs := filepath.Join(dir, "logs")
+			env := unlimited(s, logs)
+			minRepoPages := int64(ws) * ceilDiv(int64(sz.repos), 100)
+
+			// orgs:data: the workspace listing (measured on the first estate).
+			c0, err := s.Counters()
+			if err != nil {
+				return err
+			}
+			r, err := runBBImport(ctx, b.cfg.bin, dir, "orgs-data", env, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+s.Env["SNYK_GROUP_ID"])
+			if err != nil {
+				return err
+			}
+			if r.ExitCode != 0 {
+				return fmt.Errorf("orgs:data exited %d; see %s", r.ExitCode, r.Stderr)
+			}
+			c1, err := s.Counters()
+			if err != nil {
+				return err
+			}
+			d := c1.sub(c0)
+			if ws == sz.dataWS {
+				b.rep.Rows = append(b.rep.Rows, row{
+					Stage: "orgs:data", Estate: fmt.Sprintf("%d workspaces", ws), Setting: "20 ms latency",
+					BBRequests: d["bitbucket.requests"], BBMinimum: ceilDiv(int64(ws), 100), Bytes: d["bitbucket.bytes"],
+					SnykPerTarget: -1, PollsPerTarget: -1, Targets: -1,
+					Wall: r.Wall, MaxRSSKiB: r.MaxRSS, CPU: r.CPU, Exit: r.ExitCode,
+				})
+			}
+			orgsFile := filepath.Join(logs, "group-"+s.Env["SNYK_GROUP_ID"]+"-bitbucket-cloud-app-orgs.json")
+			created := filepath.Join(dir, "snyk-created-orgs.json")
+			if err := writeCreatedOrgs(orgsFile, created); err != nil {
+				return err
+			}
+
+			concs := []int{importDataConcurrency}
+			if ws == sz.dataWS {
+				concs = []int{0, importDataConcurrency}
+			}
+			for _, conc := range concs {
+				args := []string{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + created}
+				setting := "20 ms, default --concurrency (4)"
+				name := "import-data-default"
+				if conc > 0 {
+					args = append(args, fmt.Sprintf("--concurrency=%d", conc))
+					setting = fmt.Sprintf("20 ms, --concurrency=%d", conc)
+					name = fmt.Sprintf("import-data-c%d", conc)
+				}
+				c0, err := s.Counters()
+				if err != nil {
+					return err
+				}
+				simCPU := s.CPU()
+				r, err := runBBImport(ctx, b.cfg.bin, dir, name, env, args...)
+				simCPU = s.CPU() - simCPU
+				if err != nil {
+					return err
+				}
+				if r.ExitCode != 0 {
+					return fmt.Errorf("import:data exited %d; see %s", r.ExitCode, r.Stderr)
+				}
+				c1, err := s.Counters()
+				if err != nil {
+					return err
+				}
+				d := c1.sub(c0)
+				targets := countTargets(filepath.Join(logs, "bitbucket-cloud-app-import-targets.json"))
+				b.rep.Rows = append(b.rep.Rows, row{
+					Stage: "import:data", Estate: estate, Setting: setting,
+					BBRequests: d["bitbucket.requests"], BBMinimum: minRepoPages, Bytes: d["bitbucket.bytes"],
+					Targets: targets, SnykPerTarget: -1, PollsPerTarget: -1,
+					Wall: r.Wall, Throughput: fmt.Sprintf("%s repos/s", thousands(int64(float64(ws*sz.repos)/r.Wall.Seconds()))),
+					MaxRSSKiB: r.MaxRSS, CPU: r.CPU, SimCPU: simCPU, Exit: r.ExitCode,
+				})
+				if d["bitbucket.429"]+d["bitbucket.5xx"] != 0 {
+					b.note("import:data %s: the simulator answered %d 429s and %d 5xx", estate, d["bitbucket.429"], d["bitbucket.5xx"])
+				}
+				if ws == sz.dataWS && conc == importDataConcurrency {
+					best50k = r.Wall
+				}
+			}
+			// The untrimmed comparison: whole pages of one workspace with
+			// and without fields=, after the measured runs.
+			return b.probeUntrimmed(s, ws*sz.repos)
+		}()
+		if err != nil {
+			return err
+		}
+	}
+
+	// Checks over the rows just added.
+	allMin := true
+	var worst string
+	for _, r := range b.rep.Rows {
+		if r.Stage != "orgs:data" && r.Stage != "import:data" {
+			continue
+		}
+		if r.BBRequests != r.BBMinimum {
+			allMin = false
+		}
+		worst += fmt.Sprintf("%s %s: %d/%d; ", r.Stage, r.Estate, r.BBRequests, r.BBMinimum)
+	}
+	b.check("Bitbucket requests equal to the minimum (Σ ceil(repos/100) + workspace pages)", strings.TrimSuffix(worst, "; "), allMin)
+	for i := range b.rep.Rows {
+		r := &b.rep.Rows[i]
+		if r.Stage == "import:data" && r.Untrimmed > 0 {
+			ratio := float64(r.Bytes) / float64(r.Untrimmed)
+			b.check("response bytes well under an untrimmed response (fields=)",
+				fmt.Sprintf("%s received for %s, %s without fields= (%.1f%%, %.1f× less)",
+					mib(r.Bytes), r.Estate, mib(r.Untrimmed), 100*ratio, 1/ratio), ratio < 0.25)
+			break
+		}
+	}
+	b.check("import:data, 50,000 repositories, 20 ms latency, under 3 s wall",
+		fmt.Sprintf("%.2f s with --concurrency=%d (default 4: see the table)", best50k.Seconds(), importDataConcurrency),
+		best50k > 0 && best50k < 3*time.Second)
+	for _, r := range b.rep.Rows {
+		if r.Stage == "import:data" && strings.HasPrefix(r.Estate, fmt.Sprint(sz.bigWS)+" ") {
+			b.check(fmt.Sprintf("peak memory under 100 MB at %s repositories", thousands(int64(sz.bigWS*sz.repos))),
+				fmt.Sprintf("%.1f MiB peak RSS", float64(r.MaxRSSKiB)/1024), r.MaxRSSKiB*1024 < 100e6)
+		}
+	}
+	return nil
+}
+
+// probeUntrimmed fetches every page of ws-001 with the client's fields=
+// absent and present, and fills Untrimmed of the import:data rows of this
+// estate with bytes × (untrimmed / trimmed).
+func (b *bench) probeUntrimmed(s *sim, repos int) error {
+	tok, err := s.bitbucketToken()
+	if err != nil {
+		return err
+	}
+	base := s.Env["BITBUCKET_APP_API_BASE"] + "/repositories/ws-001?pagelen=100"
+	full, pages, err := s.pageBytes(tok, base)
+	if err != nil {
+		return err
+	}
+	trimmed, _, err := s.pageBytes(tok, base+"&fields="+bitbucketRepositoryFields)
+	if err != nil {
+		return err
+	}
+	factor := float64(full) / float64(trimmed)
+	for i := range b.rep.Rows {
+		r := &b.rep.Rows[i]
+		if r.Stage == "import:data" && strings.Contains(r.Estate, thousands(int64(repos))+" repos") {
+			r.Untrimmed = int64(float64(r.Bytes) * factor)
+		}
+	}
+	if !b.probed {
+		b.probed = true
+		b.note("Untrimmed comparison: the %d pages of ws-001 weigh %s without fields= and %s with bbimport's fields= list (%.1f×); the untrimmed column is the measured bytes × that factor.",
+			pages, kib(full), kib(trimmed), factor)
+	}
+	return nil
+}
+
+// bitbucketRepositoryFields mirrors pkg/bitbucket's fields= list for the
+// probe (the run itself uses the binary's own list; only the ratio uses this).
+const bitbucketRepositoryFields = "next,values.slug,values.name,values.full_name,values.is_private," +
+	"values.mainbranch.name,values.parent.full_name,values.updated_on," +
+	"values.project.key,values.project.name,values.project.uuid,values.workspace.slug"
+
+// writeCreatedOrgs turns an orgs data file into a created-orgs file, as if
+// orgs:create had created each org, without paying for orgs:create (which is
+// not measured here). Only import:data reads it.
+func writeCreatedOrgs(orgsData, out string) error {
+	raw, err := os.ReadFile(orgsData)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Orgs []struct {
+			Name, GroupID, Workspace string
+		} `json:"orgs"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return fmt.Errorf("%s: %w", orgsData, err)
+	}
+	type createdOrg struct {
+		OrgID        string            `json:"orgId"`
+		Name         string            `json:"name"`
+		GroupID      string            `json:"groupId"`
+		Integrations map[string]string `json:"integrations"`
+		Workspace    string            `json:"workspace"`
+	}
+	var file struct {
+		OrgData []createdOrg `json:"orgData"`
+	}
+	for i, o := range in.Orgs {
+		file.OrgData = append(file.OrgData, createdOrg{
+			OrgID: fmt.Sprintf("0b0e0000-0000-4000-8000-%012d", i+1), Name: o.Name, GroupID: o.GroupID,
+			Integrations: map[string]string{"bitbucket-cloud-app": fmt.Sprintf("1c0e0000-0000-4000-8000-%012d", i+1)},
+			Workspace:    o.Workspace,
+		})
+	}
+	if len(file.OrgData) == 0 {
+		return fmt.Errorf("%s lists no org", orgsData)
+	}
+	js, err := json.MarshalIndent(file, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, js, 0o644)
+}
+
+// countTargets counts the rows of a targets file (one "orgId" per row),
+// streaming: bbbench must stay small, since a child's ru_maxrss starts from
+// its parent's high-water mark (Go forks with CLONE_VM; see selfPeakKiB).
+func countTargets(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	// import:data writes one target per line.
+	var n int64
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if bytes.Contains(sc.Bytes(), []byte(`"orgId"`)) {
+			n++
+		}
+	}
+	if sc.Err() != nil {
+		return -1
+	}
+	return n
+}
+
+// selfPeakKiB is this process's VmHWM. The children's ru_maxrss cannot be
+// below it: Linux carries the parent's high-water mark into a child forked
+// with CLONE_VM at exec. It is reported so the peak-memory column can be
+// trusted (every child's peak must be above it to be its own).
+func selfPeakKiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var n int64
+			_, _ = fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// importSetup is a simulator with orgs created and a targets file written,
+// ready for a measured `import`.
+type importSetup struct {
+	sim     *sim
+	dir     string
+	env     map[string]string
+	targets string
+	n       int64
+}
+
+// prepareImport starts a simulator of ws × repos (all with a branch kept:
+// --skipEmptyRepos=false) and runs orgs:data, orgs:create and import:data.
+func (b *bench) prepareImport(name string, ws, repos int, simArgs ...string) (*importSetup, error) {
+	ctx := context.Background()
+	dir, _ := filepath.Abs(filepath.Join(b.cfg.out, name))
+	args := append([]string{"-workspaces", fmt.Sprint(ws), "-repos", fmt.Sprint(repos)}, simArgs...)
+	s, err := startSim(b.cfg.bin, dir, args...)
+	if err != nil {
+		return nil, err
+	}
+	logs := filepath.Join(dir, "logs")
+	env := unlimited(s, logs)
+	steps := [][]string{
+		{"orgs:data", "--source=bitbucket-cloud-app", "--groupId=" + s.Env["SNYK_GROUP_ID"]},
+		{"orgs:create", "--file=" + filepath.Join(logs, "group-"+s.Env["SNYK_GROUP_ID"]+"-bitbucket-cloud-app-orgs.json")},
+		{"import:data", "--source=bitbucket-cloud-app", "--skipEmptyRepos=false", "--concurrency=16",
+			"--orgsData=" + filepath.Join(logs, "snyk-created-orgs.json")},
+	}
+	for i, st := range steps {
+		r, err := runBBImport(ctx, b.cfg.bin, dir, fmt.Sprintf("setup-%d", i), env, st...)
+		if err == nil && r.ExitCode != 0 {
+			err = fmt.Errorf("%s exited %d; see %s", st[0], r.ExitCode, r.Stderr)
+		}
+		if err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	targets := filepath.Join(logs, "bitbucket-cloud-app-import-targets.json")
+	return &importSetup{sim: s, dir: dir, env: env, targets: targets, n: countTargets(targets)}, nil
+}
+
+// importResult is one measured import.
+type importResult struct {
+	simCPU  time.Duration
+	run     *procRun
+	d       counters
+	samples []sample
+}
+
+func (b *bench) measureImport(st *importSetup, name string, sampleKey string, args ...string) (*importResult, error) {
+	c0, err := st.sim.Counters()
+	if err != nil {
+		return nil, err
+	}
+	var sp *sampler
+	if sampleKey != "" {
+		sp = startSampler(st.sim, sampleKey, 250*time.Millisecond)
+	}
+	all := append([]string{"import", "--file=" + st.targets}, args...)
+	simCPU := st.sim.CPU()
+	r, err := runBBImport(context.Background(), b.cfg.bin, st.dir, name, st.env, all...)
+	simCPU = st.sim.CPU() - simCPU
+	var samples []sample
+	if sp != nil {
+		samples = sp.Stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+	c1, err := st.sim.Counters()
+	if err != nil {
+		return nil, err
+	}
+	d := c1.sub(c0)
+	if r.ExitCode != 0 {
+		return nil, fmt.Errorf("import exited %d; see %s", r.ExitCode, r.Stderr)
+	}
+	if d["snyk.jobs_complete"] != st.n || d["snyk.redundant_imports"] != 0 {
+		return nil, fmt.Errorf("import: %d jobs complete for %d targets, %d redundant imports", d["snyk.jobs_complete"], st.n, d["snyk.redundant_imports"])
+	}
+	return &importResult{run: r, d: d, samples: samples, simCPU: simCPU}, nil
+}
+
+func (b *bench) importRow(st *importSetup, res *importResult, setting string) row {
+	n := float64(st.n)
+	return row{
+		Stage: "import", Estate: fmt.Sprintf("%s targets", thousands(st.n)), Setting: setting,
+		BBRequests: res.d["bitbucket.requests"], BBMinimum: 0, Bytes: -1,
+		Targets: st.n, SnykPerTarget: float64(res.d["snyk.requests"]) / n, PollsPerTarget: float64(res.d["snyk.polls"]) / n,
+		Wall: res.run.Wall, Throughput: fmt.Sprintf("%.1f targets/s", n/res.run.Wall.Seconds()),
+		MaxRSSKiB: res.run.MaxRSS, CPU: res.run.CPU, SimCPU: res.simCPU, Exit: res.run.ExitCode,
+	}
+}
+
+const (
+	importLatency      = 50 * time.Millisecond
+	importPendingPolls = 2
+	importConcurrency  = 50
+	fastPollInterval   = time.Millisecond
+)
+
+// pollWaits is the sum of the waits before `polls` polls starting at
+// initial and doubling (the importer's backoff, below its 30 s cap).
+func pollWaits(initial time.Duration, polls int) time.Duration {
+	var sum time.Duration
+	for i := 0; i < polls; i++ {
+		sum += min(initial<<i, 30*time.Second)
+	}
+	return sum
+}
+
+// importFast: 2,000 targets, 50 ms latency, jobs pending for 2 polls, 50
+// workers, first poll after 1 ms: the pipeline against the formula.
+func (b *bench) importFast(sz sizes) error {
+	st, err := b.prepareImport("import-fast", sz.importWS, sz.repos,
+		"-latency", importLatency.String(), "-pending-polls", fmt.Sprint(importPendingPolls))
+	if err != nil {
+		return err
+	}
+	defer st.sim.Stop()
+	res, err := b.measureImport(st, "import", "",
+		fmt.Sprintf("--concurrency=%d", importConcurrency), "--pollInterval="+fastPollInterval.String())
+	if err != nil {
+		return err
+	}
+	r := b.importRow(st, res, fmt.Sprintf("50 ms, pending 2 polls, --concurrency=%d --pollInterval=%s", importConcurrency, fastPollInterval))
+	b.rep.Rows = append(b.rep.Rows, r)
+
+	got := float64(st.n) / res.run.Wall.Seconds()
+	formula := float64(importConcurrency) / (importLatency.Seconds() * r.SnykPerTarget)
+	b.check("import throughput within 20% of concurrency / (latency × requests per target)",
+		fmt.Sprintf("%.1f targets/s vs %d / (50 ms × %.2f) = %.1f targets/s (%+.1f%%); with the poll waits (%s per target) the bound is %.1f",
+			got, importConcurrency, r.SnykPerTarget, formula, 100*(got/formula-1), pollWaits(fastPollInterval, importPendingPolls+1),
+			float64(importConcurrency)/(importLatency.Seconds()*r.SnykPerTarget+pollWaits(fastPollInterval, importPendingPolls+1).Seconds())),
+		got >= 0.8*formula && got <= formula*1.001)
+	b.check("polling at most 3 requests per target on average (jobs pending for 2 polls)",
+		fmt.Sprintf("%.2f polls per target (%d polls / %d jobs)", r.PollsPerTarget, res.d["snyk.polls"], res.d["snyk.imports"]),
+		r.PollsPerTarget <= 3)
+	return nil
+}
+
+// importDefaultPoll: the same with the default first poll (1 s): the poll
+// waits, not the latency, bound the throughput.
+func (b *bench) importDefaultPoll(sz sizes) error {
+	st, err := b.prepareImport("import-default-poll", 1, sz.slowTargets,
+		"-latency", importLatency.String(), "-pending-polls", fmt.Sprint(importPendingPolls))
+	if err != nil {
+		return err
+	}
+	defer st.sim.Stop()
+	res, err := b.measureImport(st, "import", "", fmt.Sprintf("--concurrency=%d", importConcurrency))
+	if err != nil {
+		return err
+	}
+	r := b.importRow(st, res, fmt.Sprintf("50 ms, pending 2 polls, --concurrency=%d, default --pollInterval (1s)", importConcurrency))
+	b.rep.Rows = append(b.rep.Rows, r)
+	waits := pollWaits(time.Second, importPendingPolls+1)
+	bound := float64(importConcurrency) / (importLatency.Seconds()*r.SnykPerTarget + waits.Seconds())
+	got := float64(st.n) / res.run.Wall.Seconds()
+	b.note("Default --pollInterval: each job waits %s before its 3 polls (1 s + 2 s + 4 s), so the bound is %d / (%.2f × 50 ms + %s) = %.1f targets/s; measured %.1f (%+.1f%%).",
+		waits, importConcurrency, r.SnykPerTarget, waits, bound, got, 100*(got/bound-1))
+	return nil
+}
+
+// importRateBound: SNYK_RATE_LIMIT binds. The simulator gets the same
+// per-minute limit (plus the setup's requests, made in its first window), so
+// any request beyond the configured rate is answered 429 and counted.
+func (b *bench) importRateBound(sz sizes) error {
+	// The setup's Snyk requests land in the simulator's first fixed window:
+	// allow for them. They are counted before the measured run.
+	const setupAllowance = 50
+	st, err := b.prepareImport("import-rate", 1, sz.rateTargets,
+		"-latency", importLatency.String(), "-pending-polls", fmt.Sprint(importPendingPolls),
+		"-snyk-rate-limit", fmt.Sprint(sz.rateLimit+setupAllowance))
+	if err != nil {
+		return err
+	}
+	defer st.sim.Stop()
+	c0, err := st.sim.Counters()
+	if err != nil {
+		return err
+	}
+	if c0["snyk.requests"] > setupAllowance {
+		return fmt.Errorf("setup made %d Snyk requests, more than the %d allowed for", c0["snyk.requests"], setupAllowance)
+	}
+	st.env["SNYK_RATE_LIMIT"] = fmt.Sprint(sz.rateLimit)
+	res, err := b.measureImport(st, "import", "snyk.requests",
+		fmt.Sprintf("--concurrency=%d", importConcurrency), "--pollInterval="+fastPollInterval.String())
+	if err != nil {
+		return err
+	}
+	r := b.importRow(st, res, fmt.Sprintf("50 ms, pending 2 polls, --concurrency=%d --pollInterval=%s, SNYK_RATE_LIMIT=%d", importConcurrency, fastPollInterval, sz.rateLimit))
+	b.rep.Rows = append(b.rep.Rows, r)
+
+	window := time.Minute
+	maxWin, span := maxInWindow(res.samples, window)
+	steady := steadyRate(res.samples, res.d["snyk.requests"], sz.rateLimit/4)
+	b.check(fmt.Sprintf("never above the configured Snyk rate (SNYK_RATE_LIMIT=%d/min)", sz.rateLimit),
+		fmt.Sprintf("%d requests in %.0f s; busiest %s window seen: %d; after the first quarter's burst %.0f requests/min (the limiter's refill, ¾ of the limit); simulator 429s: %d",
+			res.d["snyk.requests"], res.run.Wall.Seconds(), span.Round(time.Second), maxWin, steady, res.d["snyk.429"]),
+		res.d["snyk.429"] == 0 && maxWin <= int64(sz.rateLimit))
+	return nil
+}
+
+// maxInWindow is the largest increase of the sampled counter over any span
+// of at most window between two samples, and the longest such span seen.
+func maxInWindow(s []sample, window time.Duration) (int64, time.Duration) {
+	var best int64
+	var span time.Duration
+	j := 0
+	for i := range s {
+		if j < i {
+			j = i
+		}
+		for j+1 < len(s) && s[j+1].at.Sub(s[i].at) <= window {
+			j++
+		}
+		if d := s[j].n - s[i].n; d > best {
+			best = d
+		}
+		span = max(span, s[j].at.Sub(s[i].at))
+	}
+	return best, span
+}
+
+// steadyRate is the per-minute request rate after the first `burst`
+// requests (the limiter's initial bucket), from the samples.
+func steadyRate(s []sample, total int64, burst int) float64 {
+	if len(s) < 2 {
+		return math.NaN()
+	}
+	base := s[0].n
+	for i := range s {
+		if s[i].n-base >= int64(burst) {
+			last := s[len(s)-1]
+			if last.at.Sub(s[i].at) < 5*time.Second {
+				return math.NaN()
+			}
+			return float64(last.n-s[i].n) / last.at.Sub(s[i].at).Minutes()
+		}
+	}
+	return math.NaN()
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+
+	"runtime"
+	"strings"
+	"time"
+)
+
+func cores() int { return runtime.NumCPU() }
+
+// renderTable is the one table (markdown), the targets and the notes.
+func renderTable(rep *report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nbbimport against bbsim on loopback — %d cores, %s, %s\n\n", rep.Cores, runtime.GOOS+"/"+runtime.GOARCH, rep.Started.Format("2006-01-02 15:04 MST"))
+	b.WriteString("| stage | estate | setting | Bitbucket requests | minimum | bytes received | untrimmed (no fields=) | Snyk req/target | polls/target | wall | throughput | peak RSS | CPU bbimport / bbsim |\n")
+	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range rep.Rows {
+		bb, minimum := "–", "–"
+		if r.Stage != "import" {
+			bb, minimum = thousands(r.BBRequests), thousands(r.BBMinimum)
+		}
+		bytes, untrimmed := "–", "–"
+		if r.Bytes >= 0 {
+			bytes = mib(r.Bytes)
+		}
+		if r.Untrimmed > 0 {
+			untrimmed = fmt.Sprintf("%s (%.1f×)", mib(r.Untrimmed), float64(r.Untrimmed)/float64(r.Bytes))
+		}
+		per, polls := "–", "–"
+		if r.SnykPerTarget >= 0 {
+			per = fmt.Sprintf("%.2f", r.SnykPerTarget)
+		}
+		if r.PollsPerTarget >= 0 {
+			polls = fmt.Sprintf("%.2f", r.PollsPerTarget)
+		}
+		tp := r.Throughput
+		if tp == "" {
+			tp = "–"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f MiB | %.2f s / %.2f s |\n",
+			r.Stage, r.Estate, r.Setting, bb, minimum, bytes, untrimmed, per, polls, seconds(r.Wall), tp, float64(r.MaxRSSKiB)/1024,
+			r.CPU.Seconds(), r.SimCPU.Seconds())
+	}
+	if len(rep.Checks) > 0 {
+		b.WriteString("\nTargets:\n\n")
+		for _, c := range rep.Checks {
+			mark := "MET    "
+			if !c.Met {
+				mark = "NOT MET"
+			}
+			fmt.Fprintf(&b, "- %s  %s — %s\n", mark, c.Target, c.Measured)
+		}
+	}
+	if len(rep.Notes) > 0 {
+		b.WriteString("\nNotes:\n\n")
+		for _, n := range rep.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	b.WriteString("\nRate limits: BITBUCKET_RATE_LIMIT=1000000 and SNYK_RATE_LIMIT=1000000 for every run but the SNYK_RATE_LIMIT one (defaults 1000/h and 1500/min would pace everything).\n")
+	return b.String()
+}
+
+func seconds(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+func mib(n int64) string {
+	if n < 1<<20 {
+		return kib(n)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+func kib(n int64) string { return fmt.Sprintf("%.1f KiB", float64(n)/1024) }
+
+// thousands formats n with comma separators: 100000 → "100,000".
+func thousands(n int64) string {
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bbimport/bbimport/internal/sim"
+)
+
+// Secrets of the leak tests: distinctive, so that any occurrence is a leak
+// and not a coincidence.
+const (
+	leakClientSecret = "cs-LEAK-8f3b2a91d7e6"
+	leakSnykToken    = "st-LEAK-5c0e7d1a9b24"
+)
+
+// leakEnv is a simulator with the leak tests' secrets, short-lived
+// Bitbucket tokens (several get issued and renewed), and faults so that
+// error bodies, retries and rate-limit waits are logged too.
+func leakEnv(t *testing.T) *simEnv {
+	t.Helper()
+	e := newSimEnv(t, sim.Config{
+		Bitbucket: sim.BitbucketConfig{
+			ClientSecret: leakClientSecret,
+			TokenTTL:     time.Second,
+			Faults:       sim.Faults{Latency: 2 * time.Millisecond, RateLimitEvery: 9, ServerErrorRate: 0.05},
+		},
+		Snyk: sim.SnykConfig{
+			Token:            leakSnykToken,
+			Faults:           sim.Faults{RateLimitEvery: 13, ServerErrorRate: 0.02},
+			FailJobEvery:     9,
+			FailProjectEvery: 7,
+			PendingPolls:     1,
+		},
+	})
+	e.Set("BITBUCKET_APP_CLIENT_SECRET", leakClientSecret)
+	e.Set("SNYK_TOKEN", leakSnykToken)
+	e.Set("SNYK_RATE_LIMIT", "100000")
+	return e
+}
+
+// assertNoSecrets fails for any secret value in everything the runs printed
+// and every file in the log directory.
+func assertNoSecrets(t *testing.T, e *simEnv, runs []result, extra ...string) {
+	t.Helper()
+	issued := e.Sim.IssuedBitbucketTokens()
+	secrets := append([]string{leakClientSecret, leakSnykToken}, extra...)
+	secrets = append(secrets, issued...)
+	var all strings.Builder
+	for _, r := range runs {
+		all.WriteString(e.allOutput(r))
+	}
+	text := all.String()
+	for _, s := range secrets {
+		if i := strings.Index(text, s); i >= 0 {
+			lo, hi := max(0, i-200), min(len(text), i+len(s)+100)
+			t.Errorf("secret %q leaked:\n…%s…", s, text[lo:hi])
+		}
+	}
+}
+
+// debugLines parses the JSON log lines of stderr.
+func debugLines(t *testing.T, stderr string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("stderr line is not JSON: %v\n%s", err, line)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// exchanges are the per-request debug lines.
+func exchanges(lines []map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, l := range lines {
+		if _, ok := l["method"]; ok && l["level"] == "debug" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestSecrets_pipelineDebug runs every stage with DEBUG=*snyk* against a
+// faulty simulator and finds no secret anywhere: not the client secret, not
+// SNYK_TOKEN, not one of the access tokens issued during the run.
+func TestSecrets_pipelineDebug(t *testing.T) {
+	e := leakEnv(t)
+	e.Set("DEBUG", "*snyk*")
+	g := sim.SimSnykGroupID
+	var runs []result
+	run := func(want int, args ...string) result {
+		r := e.Run(args...)
+		if r.Code != want && !(want == exitOK && r.Code == exitPartial) {
+			t.Fatalf("bbimport %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.Code, want, r.Stdout, lastLines(r.Stderr, 20))
+		}
+		runs = append(runs, r)
+		return r
+	}
+	run(0, "doctor", "--groupId="+g)
+	run(0, "orgs:data", "--groupId="+g)
+	run(0, "orgs:create", "--file="+e.File("group-"+g+"-bitbucket-cloud-app-orgs.json"))
+	run(0, "import:data", "--source=bitbucket-cloud-app", "--orgsData="+e.File("snyk-created-orgs.json"))
+	e.Sim.ExpireBitbucketTokens() // the next stage renews on a 401
+	run(0, "doctor", "--orgsData="+e.File("snyk-created-orgs.json"))
+	run(exitPartial, "import", "--file="+e.File("bitbucket-cloud-app-import-targets.json"), "--concurrency=20")
+	run(0, "list:imported", "--groupId="+g)
+	run(0, "import", "--file="+e.File("bitbucket-cloud-app-import-targets.json"), "--logFormat=text")
+
+	if n := len(e.Sim.IssuedBitbucketTokens()); n < 3 {
+		t.Fatalf("only %d access tokens were issued; the test wants several", n)
+	}
+	assertNoSecrets(t, e, runs)
+
+	// The test is only worth something if the debug log is there: one line
+	// per exchange with the facts, the token endpoint included, error
+	// bodies of failed attempts, and retries.
+	var all []map[string]any
+	for _, r := range runs {
+		all = append(all, exchanges(debugLines(t, r.Stderr))...)
+	}
+	if len(all) < 100 {
+		t.Fatalf("only %d exchange lines at debug level", len(all))
+	}
+	var token, errBody, retry, bb, snyk bool
+	for _, x := range all {
+		for _, k := range []string{"api", "method", "url", "status", "duration", "attempt", "message"} {
+			if _, ok := x[k]; !ok {
+				t.Fatalf("exchange line without %q: %v", k, x)
+			}
+		}
+		url, _ := x["url"].(string)
+		switch {
+		case strings.HasSuffix(url, "/site/oauth2/access_token") && x["status"] == 200.0:
+			token = true
+		case strings.Contains(url, "/2.0/"):
+			bb = true
+		case strings.Contains(url, "/v1/"):
+			snyk = true
+		}
+		if b, _ := x["body"].(string); b != "" && x["status"].(float64) >= 400 {
+			errBody = true
+		}
+		if x["attempt"].(float64) > 1 {
+			retry = true
+		}
+	}
+	if !token || !bb || !snyk || !errBody || !retry {
+		t.Errorf("debug log lacks: token exchange %v, bitbucket %v, snyk %v, error body %v, retry %v", token, bb, snyk, errBody, retry)
+	}
+}
+
+// TestSecrets_traceLevel: the most verbose level leaks nothing either.
+func TestSecrets_traceLevel(t *testing.T) {
+	e := leakEnv(t)
+	g := sim.SimSnykGroupID
+	var runs []result
+	for _, args := range [][]string{
+		{"orgs:data", "--groupId=" + g, "--logLevel=trace"},
+		{"orgs:create", "--file=" + e.File("group-"+g+"-bitbucket-cloud-app-orgs.json"), "--logLevel=trace"},
+		{"import:data", "--orgsData=" + e.File("snyk-created-orgs.json"), "--logLevel=trace", "--logFormat=text"},
+		{"import", "--file=" + e.File("bitbucket-cloud-app-import-targets.json"), "--logLevel=trace", "--concurrency=20"},
+	} {
+		r := e.Run(args...)
+		if r.Code != exitOK && r.Code != exitPartial {
+			t.Fatalf("%v: exit %d\n%s", args, r.Code, lastLines(r.Stderr, 20))
+		}
+		runs = append(runs, r)
+	}
+	if !strings.Contains(runs[0].Stderr, `"level":"debug"`) {
+		t.Fatal("no debug lines at --logLevel=trace")
+	}
+	assertNoSecrets(t, e, runs)
+}
+
+// TestSecrets_errorPaths: wrong credentials end up in error messages, debug
+// lines and doctor output, never as values.
+func TestSecrets_errorPaths(t *testing.T) {
+	const wrongSecret, wrongToken = "cs-WRONG-1a2b3c4d5e6f", "st-WRONG-6f5e4d3c2b1a"
+	e := leakEnv(t)
+	e.Set("DEBUG", "*")
+	g := sim.SimSnykGroupID
+	var runs []result
+	run := func(want int, args ...string) {
+		t.Helper()
+		r := e.Run(args...)
+		if r.Code != want {
+			t.Errorf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, r.Code, want, r.Stdout, lastLines(r.Stderr, 20))
+		}
+		runs = append(runs, r)
+	}
+	// A good run first, so there are files to create orgs from.
+	run(0, "orgs:data", "--groupId="+g)
+
+	e.Set("BITBUCKET_APP_CLIENT_SECRET", wrongSecret)
+	run(exitAuth, "orgs:data", "--groupId="+g)
+	run(exitAuth, "doctor", "--groupId="+g)
+	e.Set("BITBUCKET_APP_CLIENT_SECRET", leakClientSecret)
+
+	e.Set("SNYK_TOKEN", wrongToken)
+	run(exitAuth, "orgs:create", "--file="+e.File("group-"+g+"-bitbucket-cloud-app-orgs.json"))
+	run(exitAuth, "doctor", "--groupId="+g)
+	run(exitAuth, "list:imported", "--groupId="+g, "--logFormat=text")
+
+	assertNoSecrets(t, e, runs, wrongSecret, wrongToken)
+	// And the messages say what went wrong without the values.
+	joined := ""
+	for _, r := range runs {
+		joined += r.Stdout + r.Stderr
+	}
+	for _, want := range []string{"invalid_client", "Snyk rejected"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no %q in the error output", want)
+		}
+	}
+}
+
+// TestSecrets_echoedByServer: an API that echoes credentials back in its
+// error bodies (proxies and gateways do) cannot make us print them: the
+// access token issued at run time and SNYK_TOKEN are masked in error
+// messages and in debug lines.
+func TestSecrets_echoedByServer(t *testing.T) {
+	e := leakEnv(t)
+	e.Set("DEBUG", "*snyk*")
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		msg := fmt.Sprintf("bad request with %s at %s", r.Header.Get("Authorization"), r.URL)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"type": "error", "error": map[string]string{"message": msg},
+			"message": msg, "code": 400,
+		})
+	}))
+	t.Cleanup(echo.Close)
+	e.Set("BITBUCKET_APP_API_BASE", echo.URL+"/2.0")
+	e.Set("SNYK_API", echo.URL+"/v1")
+
+	var runs []result
+	for _, args := range [][]string{
+		{"orgs:data", "--groupId=" + sim.SimSnykGroupID},
+		{"doctor", "--groupId=" + sim.SimSnykGroupID},
+		{"list:imported", "--groupId=" + sim.SimSnykGroupID, "--logFormat=text"},
+	} {
+		r := e.Run(args...)
+		runs = append(runs, r)
+		if !strings.Contains(r.Stdout+r.Stderr, "bad request with") {
+			t.Errorf("%v: the echoed message is not shown at all:\n%s\n%s", args, r.Stdout, r.Stderr)
+		}
+	}
+	if len(e.Sim.IssuedBitbucketTokens()) == 0 {
+		t.Fatal("no token was issued")
+	}
+	assertNoSecrets(t, e, runs)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
