@@ -37,3 +37,15 @@ bench: build
 	$(GO) build -o $(BIN)/bbbench ./cmd/bbbench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms $(BENCH_PKGS)
 	$(BIN)/bbbench -bin $(BIN) -out bench-out
+
+# make fuzz: every fuzz target (input files, Bitbucket and Snyk pages) for
+# FUZZTIME each; their seeds (f.Add, testdata/fuzz) already run in make test.
+FUZZTIME ?= 20s
+FUZZ_PKGS := ./pkg/importer ./pkg/bitbucket ./pkg/snyk
+fuzz:
+	@set -e; for pkg in $(FUZZ_PKGS); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done

@@ -293,9 +293,11 @@ type sampler struct {
 	done    chan struct{}
 }
 
+// sample is one reading of a counter: the simulator took it at some moment
+// between start and end.
 type sample struct {
-	at time.Time
-	n  int64
+	start, end time.Time
+	n          int64
 }
 
 func startSampler(s *sim, key string, every time.Duration) *sampler {
@@ -305,9 +307,10 @@ func startSampler(s *sim, key string, every time.Duration) *sampler {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
+			start := time.Now()
 			if c, err := s.Counters(); err == nil {
 				sp.mu.Lock()
-				sp.samples = append(sp.samples, sample{time.Now(), c[key]})
+				sp.samples = append(sp.samples, sample{start, time.Now(), c[key]})
 				sp.mu.Unlock()
 			}
 			select {

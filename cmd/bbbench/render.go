@@ -13,7 +13,8 @@ func cores() int { return runtime.NumCPU() }
 // renderTable is the one table (markdown), the targets and the notes.
 func renderTable(rep *report) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nbbimport against bbsim on loopback — %d cores, %s, %s\n\n", rep.Cores, runtime.GOOS+"/"+runtime.GOARCH, rep.Started.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "\nbbimport against bbsim on loopback — %d cores, %s, %s, load average %s at the start and %s at the end\n\n",
+		rep.Cores, runtime.GOOS+"/"+runtime.GOARCH, rep.Started.Format("2006-01-02 15:04 MST"), rep.Load[0], rep.Load[1])
 	b.WriteString("| stage | estate | setting | Bitbucket requests | minimum | bytes received | untrimmed (no fields=) | Snyk req/target | polls/target | wall | throughput | peak RSS | CPU bbimport / bbsim |\n")
 	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rep.Rows {

@@ -163,7 +163,7 @@ func TestCloudSourceAuthMethods(t *testing.T) {
 			want := cloudExpectedTargets(t, e)
 			checkCloudTargets(t, targets, want)
 
-			run("import", "--file="+targets, "--concurrency=5")
+			run("import", "--file="+targets, "--concurrency=25")
 			assertImportedOnce(t, e, want)
 
 			// Every Bitbucket request used the expected kind of credential.

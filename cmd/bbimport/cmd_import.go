@@ -137,11 +137,15 @@ func (rt *runtime) printImport(res *importer.ImportResult) {
 	fmt.Fprintf(out, "Processed %d out of a total of %d targets (%d were skipped as they have been previously imported).\n",
 		res.KickedOff+res.KickOffFailures, res.Targets, res.Skipped)
 	fmt.Fprintf(out, "Jobs: %d complete, %d failed, %d not polled to the end; projects failed: %d; kick-offs refused: %d. Took %s.\n",
-		res.JobsComplete, res.JobsFailed, res.PollFailures+res.JobsUnfinished, res.ProjectsFailed, res.KickOffFailures, humanDuration(res.Duration.Truncate(time.Second)))
+		res.JobsComplete, res.JobsFailed, res.PollFailures+res.JobsUnfinished, res.ProjectsFailed, res.KickOffFailures, humanDuration(res.Duration))
 	for _, g := range res.Failures {
 		fmt.Fprintf(out, "  failed %-8s %5d × %s\n", g.Stage, g.Count, g.Cause)
 	}
 	if res.Interrupted {
+		if res.JobsUnfinished > 0 {
+			fmt.Fprintf(out, "%s accepted by Snyk were still running: Snyk finishes them on its own and the next run skips their targets.\n",
+				plural(res.JobsUnfinished, "job"))
+		}
 		fmt.Fprintf(out, "Interrupted: %d targets not started; run the same command again to resume.\n", res.NotStarted)
 	}
 	fmt.Fprintf(out, "Check the logs for any failures located at: %s/*\n", res.LogPath)

@@ -63,9 +63,9 @@ func waitCounter(t *testing.T, s *sim.Server, name string, n int64, limit time.D
 // TestInterruptResume: the real binary's import, interrupted mid-run by
 // SIGINT (and SIGTERM) while jobs are being polled and most targets are not
 // started, exits 130 within 10 s and says how to resume; the re-run imports
-// every remaining target and nothing twice. The binary polls with its
-// production waits (first poll after 1 s), so jobs are pending for one poll
-// and complete on the second (~3 s per job).
+// every remaining target and nothing twice. Jobs are pending for one poll
+// and complete on the second; the binary's first poll comes after
+// --pollInterval=250ms (1 s by default), so a job takes ~750 ms.
 func TestInterruptResume(t *testing.T) {
 	if goruntime.GOOS == "windows" {
 		t.Skip("signals: POSIX only")
@@ -80,15 +80,19 @@ func TestInterruptResume(t *testing.T) {
 		want    map[string]bool
 	}
 	var setups []setup
-	for range 2 {
+	// SIGTERM meets a slower Snyk: import POSTs are on their way when it
+	// comes, and must still be logged.
+	for _, latency := range []time.Duration{10 * time.Millisecond, 60 * time.Millisecond} {
 		e := newSimEnv(t, sim.Config{
 			Bitbucket: sim.BitbucketConfig{Workspaces: []sim.WorkspaceSpec{
 				{Slug: "north", Name: "North Team", Repos: 24},
 				{Slug: "south", Name: "South Team", Repos: 24},
 			}},
-			Snyk: sim.SnykConfig{PendingPolls: 1, Faults: sim.Faults{Latency: 10 * time.Millisecond}},
+			Snyk: sim.SnykConfig{PendingPolls: 1, Faults: sim.Faults{Latency: latency}},
 		})
+		start := time.Now()
 		targets := e.Pipeline()
+		t.Logf("pipeline with Snyk latency %s: %s", latency, time.Since(start).Round(time.Millisecond))
 		want := expectedTargets(t, e)
 		if len(want) != 48 {
 			t.Fatalf("want 48 targets, got %d", len(want))
@@ -104,9 +108,10 @@ func TestInterruptResume(t *testing.T) {
 }
 
 func testInterruptResume(t *testing.T, bin string, sig syscall.Signal, e *simEnv, targets string, want map[string]bool) {
-	// First run: 4 workers; interrupted once two jobs have completed (the
-	// others in flight, ~40 targets not started).
-	cmd := exec.Command(bin, "import", "--file="+targets)
+	// First run: 4 workers; interrupted once the first jobs have completed
+	// and their workers have kicked off the next ones (in flight, pending
+	// for ~750 ms), with ~40 targets not started.
+	cmd := exec.Command(bin, "import", "--file="+targets, "--pollInterval=250ms")
 	cmd.Env = binaryEnv(e, "CONCURRENT_IMPORTS=4")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -115,7 +120,7 @@ func testInterruptResume(t *testing.T, bin string, sig syscall.Signal, e *simEnv
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	waitCounter(t, e.Sim, "snyk.jobs_complete", 2, 15*time.Second)
+	waitCounter(t, e.Sim, "snyk.imports", 6, 15*time.Second)
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
@@ -133,9 +138,11 @@ func testInterruptResume(t *testing.T, bin string, sig syscall.Signal, e *simEnv
 	}
 	t.Logf("%s: exited %s after the signal", sig, time.Since(sent).Round(time.Millisecond))
 
+	// The process waited for every import POST it had sent (the grace), so
+	// Snyk has no job the resume log does not know about.
 	imports := e.Sim.Count("snyk.imports")
 	inFlight := e.Sim.Count("snyk.jobs_in_flight") // accepted, never polled to the end
-	if imports >= int64(len(want)) || inFlight == 0 {
+	if imports >= int64(len(want)) || inFlight == 0 || e.Sim.Count("snyk.jobs_complete") == 0 {
 		t.Fatalf("not interrupted mid-run: %d jobs created of %d targets, %d in flight", imports, len(want), inFlight)
 	}
 	if !strings.Contains(stderr.String(), "run the same command again to resume") {
@@ -153,7 +160,7 @@ func testInterruptResume(t *testing.T, bin string, sig syscall.Signal, e *simEnv
 	}
 
 	// The re-run (all remaining targets at once) completes.
-	re := exec.Command(bin, "import", "--file="+targets)
+	re := exec.Command(bin, "import", "--file="+targets, "--pollInterval=250ms")
 	re.Env = binaryEnv(e, "CONCURRENT_IMPORTS=50")
 	out, err := re.CombinedOutput()
 	if err != nil {

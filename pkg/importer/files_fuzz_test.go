@@ -213,7 +213,7 @@ func FuzzReadTargets(f *testing.F) {
 			t.Fatalf("resume log: %d lines (%d malformed), want %d good lines", rl.Lines, rl.Malformed, len(targets))
 		}
 		for _, it := range targets {
-			if !rl.Skip(it.Key()) {
+			if !rl.SkipTarget(it) {
 				t.Fatalf("target %d (key %q) logged as requested is not skipped by the next run", it.Index, it.Key())
 			}
 		}

@@ -193,7 +193,7 @@ func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *
 			return res, fmt.Errorf("import interrupted: %w", err)
 		}
 		switch {
-		case resume.Skip(it.Key()):
+		case resume.SkipTarget(it):
 			res.Skipped++
 		default:
 			id := identityKey(it)
@@ -319,7 +319,7 @@ func (r *importRun) feed(queue chan<- ImportTarget) error {
 		if r.ctx.Err() != nil {
 			return nil
 		}
-		if r.resume.Skip(it.Key()) {
+		if r.resume.SkipTarget(it) {
 			r.update(func(res *ImportResult) { res.Skipped++; r.prog.Add("skipped", 1) })
 			continue
 		}

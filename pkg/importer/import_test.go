@@ -786,3 +786,56 @@ func TestImportLogWriteErrorReported(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 }
+
+// A 401/403 on an org's import POST: Snyk refuses the token for that org,
+// so its other targets are not sent (logged as failed, retried next run);
+// the other orgs go on. When no org accepts anything, the run's error is
+// the auth error (exit 4).
+func TestImportOrgRefusingTheToken(t *testing.T) {
+	var rows []string
+	for i := range 5 {
+		rows = append(rows, impRow("org-deny", "int1", "ws", fmt.Sprintf("deny-%d", i), "main"))
+		rows = append(rows, impRow("org-ok", "int2", "ws", fmt.Sprintf("ok-%d", i), "main"))
+	}
+	e := newImpEnv(t, rows...)
+	refuse := func(ctx context.Context, name string) error {
+		if strings.HasPrefix(name, "deny-") {
+			return &snyk.ErrorResponse{StatusCode: 401, Message: "Not authorised", OrgID: "org-deny"}
+		}
+		return nil
+	}
+	e.fake.kickOff = refuse
+	opts := e.opts()
+	opts.Concurrency = 1
+	res, err := Import(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("one org refusing the token is a partial failure, not an error: %v", err)
+	}
+	sent := 0
+	for _, c := range e.fake.imports {
+		if c.OrgID == "org-deny" {
+			sent++
+		}
+	}
+	if sent != 1 || res.KickOffFailures != 5 || res.KickedOff != 5 || !res.Failed() {
+		t.Errorf("%d POSTs to the refusing org (want 1); result %+v", sent, res)
+	}
+	if n := len(impReadLog(t, filepath.Join(e.logPath, "org-deny"+FailedImportsLogSuffix))); n != 5 {
+		t.Errorf("%d failed-imports lines, want 5", n)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].Cause != "HTTP 401" || res.Failures[0].Count != 5 {
+		t.Errorf("failures = %+v, want 5 × HTTP 401", res.Failures)
+	}
+
+	// Every org refuses: the run's error says so, typed.
+	e2 := newImpEnv(t, impRows(4)...)
+	e2.fake.kickOff = func(context.Context, string) error {
+		return &snyk.ErrorResponse{StatusCode: 401, Message: "Not authorised", OrgID: "org1"}
+	}
+	opts = e2.opts()
+	opts.Concurrency = 1
+	res, err = Import(t.Context(), opts)
+	if !snyk.IsAuthError(err) || res == nil || res.KickOffFailures != 4 || len(e2.fake.imports) != 1 {
+		t.Errorf("all refused: err %v, result %+v, %d POSTs (want 1)", err, res, len(e2.fake.imports))
+	}
+}

@@ -180,15 +180,16 @@ func (l *logFiles) Close() error {
 }
 
 // targetLine writes an imported-targets.log line (the original's shape:
-// target reduced to TargetKeys, locationUrl, orgId, integrationId,
-// targetId). locationURL "" is written as null.
+// target reduced to TargetKeys, plus `id` when it has one so that GitLab
+// targets are told apart, locationUrl, orgId, integrationId, targetId).
+// locationURL "" is written as null.
 func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) error {
 	var loc any
 	if locationURL != "" {
 		loc = locationURL
 	}
 	fields := append([]logField{
-		{"target", it.Target},
+		{"target", it.Target.resumeJSON()},
 		{"locationUrl", loc},
 		{"orgId", it.OrgID},
 		{"integrationId", it.IntegrationID},

@@ -47,11 +47,16 @@ func ResumeKey(orgID, integrationID string, t Target) string {
 	return b.String()
 }
 
-// identityKey tells targets of one file apart: the resume key plus `id`, so
-// two GitLab targets {id, branch} on the same branch are not duplicates.
+// identityKey tells targets apart: the resume key plus `id`, so two GitLab
+// targets {id, branch} on the same branch are not the same target (the
+// original's key, which leaves `id` out, makes them one).
 func identityKey(it ImportTarget) string {
-	k := it.Key()
-	if id := it.Target.vals[targetIdxID]; id != nil {
+	return targetIdentity(it.OrgID, it.IntegrationID, it.Target)
+}
+
+func targetIdentity(orgID, integrationID string, t Target) string {
+	k := ResumeKey(orgID, integrationID, t)
+	if id := t.vals[targetIdxID]; id != nil {
 		k += "\x00id=" + jsValueText(id)
 	}
 	return k
@@ -69,11 +74,26 @@ type ResumeLog struct {
 // Skip reports whether the target's last line in the log was
 // MsgTargetRequested or MsgTargetExists (any message other than
 // MsgTargetFailed counts as imported, as the original treats every line).
+// key is a ResumeKey; for a target with an `id`, use SkipTarget.
 func (r *ResumeLog) Skip(key string) bool {
 	if r == nil {
 		return false
 	}
 	return r.last[key]
+}
+
+// SkipTarget is Skip for an import target. A target with an `id` (GitLab)
+// is looked up by its key plus id, as bbimport logs it; only when no line
+// of that form names it, a line without id (the original's, whose key left
+// `id` out) decides.
+func (r *ResumeLog) SkipTarget(it ImportTarget) bool {
+	if r == nil {
+		return false
+	}
+	if skip, ok := r.last[identityKey(it)]; ok || it.Target.vals[targetIdxID] == nil {
+		return skip
+	}
+	return r.last[it.Key()]
 }
 
 // Len is the number of distinct target keys in the log.
@@ -158,7 +178,7 @@ func (rl *ResumeLog) addLine(b []byte) {
 		rl.Malformed++
 		return
 	}
-	key := ResumeKey(strings.TrimSpace(*l.OrgID), strings.TrimSpace(*l.IntegrationID), t)
+	key := targetIdentity(strings.TrimSpace(*l.OrgID), strings.TrimSpace(*l.IntegrationID), t)
 	rl.last[key] = l.Msg != MsgTargetFailed
 }
 

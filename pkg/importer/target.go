@@ -111,6 +111,24 @@ func (t Target) requestJSON() json.RawMessage {
 	return t.logJSON()
 }
 
+// resumeJSON is the target as imported-targets.log records it: logJSON plus
+// `id` last when present (the original's key leaves `id` out, so without it
+// two GitLab targets on one branch could not be told apart on resume).
+func (t Target) resumeJSON() json.RawMessage {
+	b := t.logJSON()
+	id := t.vals[targetIdxID]
+	if id == nil {
+		return b
+	}
+	b = b[:len(b)-1]
+	if len(b) > 1 {
+		b = append(b, ',')
+	}
+	b = append(b, `"id":`...)
+	b = append(b, id...)
+	return append(b, '}')
+}
+
 // logJSON writes the TargetKeys present, in that order.
 func (t Target) logJSON() []byte {
 	b := []byte{'{'}

@@ -39,7 +39,8 @@
 // The client itself neither waits nor retries: the *http.Client given with
 // [WithHTTPClient] does (internal/httpx: a limiter per token, retries of 429,
 // 5xx and connection errors honouring Retry-After, the last answer passed
-// through). The import POST carries httpx.WithoutServerErrorRetry, so that
+// through). The import POST (and POST /org, as Snyk accepts two orgs of one
+// name) carries httpx.WithoutServerErrorRetry, so that
 // stack retries it only on 429, on 503 (Snyk refused to handle it, so no job
 // was created) and on failures before the request reached Snyk; never on
 // 500, 502 or 504, which may come after Snyk created the job. A 429 left after the retries becomes a *[RateLimitError].
