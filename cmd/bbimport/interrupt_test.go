@@ -148,8 +148,8 @@ func testInterruptResume(t *testing.T, bin string, sig syscall.Signal, e *simEnv
 	if !strings.Contains(stderr.String(), "run the same command again to resume") {
 		t.Errorf("stderr does not say how to resume:\n%s", stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "Interrupted:") {
-		t.Errorf("stdout has no summary of the interrupted run:\n%s", stdout.String())
+	if !strings.Contains(stdout.String(), "Interrupted:") || !strings.Contains(stdout.String(), "accepted by Snyk were still running") {
+		t.Errorf("stdout does not sum up the interrupted run (targets not started, jobs still running):\n%s", stdout.String())
 	}
 	// Every job Snyk accepted is in the resume log (flushed before exit).
 	if n := countLines(t, e.File(importer.ImportedTargetsLog), importer.MsgTargetRequested); n != int(imports) {
