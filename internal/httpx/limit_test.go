@@ -114,8 +114,11 @@ func TestLimiterSharedAcrossGoroutines(t *testing.T) {
 
 	sort.Slice(sent, func(i, j int) bool { return sent[i].Before(sent[j]) })
 	sort.Slice(seen, func(i, j int) bool { return seen[i].Before(seen[j]) })
-	if got := maxInWindow(sent, window); got > limit {
-		t.Errorf("%d requests left the stack within %s, want at most %d", got, window, limit)
+	// Timestamps taken after the limiter releases a request can bunch up
+	// under load (a delayed goroutine records late), so a sliding-window
+	// count of them is not a sound bound; only the count from the start is.
+	if len(sent) != workers {
+		t.Errorf("%d requests left the stack, want %d", len(sent), workers)
 	}
 	// Arrivals only ever come later than releases, so counting from before
 	// the first release gives a bound no scheduling jitter can break: by time
