@@ -141,7 +141,7 @@ func TestNewTokenSource_validation(t *testing.T) {
 		{"no id", TokenConfig{ClientSecret: "x"}, "bitbucket: the OAuth consumer key is empty; set BITBUCKET_APP_CLIENT_ID"},
 		{"no secret", TokenConfig{ClientID: "x"}, "bitbucket: the OAuth consumer secret is empty; set BITBUCKET_APP_CLIENT_SECRET"},
 		{"plain http", TokenConfig{ClientID: "x", ClientSecret: "y", TokenURL: "http://bitbucket.org/site/oauth2/access_token"},
-			`bitbucket: refusing the plain http:// token URL (BITBUCKET_APP_TOKEN_URL) "http://bitbucket.org/site/oauth2/access_token": use https:// (http is allowed only for loopback hosts)`},
+			`bitbucket: the token URL (BITBUCKET_APP_TOKEN_URL): "http://bitbucket.org/site/oauth2/access_token" uses plain http; use https (plain http is accepted only for loopback hosts such as 127.0.0.1 or localhost)`},
 	}
 	for _, tt := range tests {
 		_, err := NewTokenSource(tt.cfg)

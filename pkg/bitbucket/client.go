@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/internal/httpx"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -51,15 +51,9 @@ func WithHTTPClient(hc *http.Client) Option {
 // loopback address (tests and the simulator).
 func WithBaseURL(raw string) Option {
 	return func(c *Client) error {
-		u, err := checkURL("base URL", raw)
+		u, err := httpx.CheckBaseURL(raw, "bitbucket: the base URL")
 		if err != nil {
 			return err
-		}
-		if !strings.HasSuffix(u.Path, "/") {
-			u.Path += "/"
-			if u.RawPath != "" {
-				u.RawPath += "/"
-			}
 		}
 		c.baseURL = u
 		return nil
@@ -247,39 +241,10 @@ func pathSegment(what, s string) (string, error) {
 	return url.PathEscape(s), nil
 }
 
-// checkURL parses an API or token URL and refuses plain http:// unless the
-// host is a loopback address. Errors never echo user info from the URL.
+// checkURL parses an API or token URL with the project's one rule (see
+// httpx.CheckURL): https, or plain http to a loopback host only.
 func checkURL(what, raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return nil, fmt.Errorf("bitbucket: the %s is not a valid URL", what)
-	}
-	switch {
-	case u.User != nil:
-		return nil, fmt.Errorf("bitbucket: the %s must not contain credentials", what)
-	case u.Host == "":
-		return nil, fmt.Errorf("bitbucket: the %s %q has no host", what, sanitizeURL(u))
-	case u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("bitbucket: the %s %q must not have a query or fragment", what, sanitizeURL(u))
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("bitbucket: refusing the plain http:// %s %q: use https:// (http is allowed only for loopback hosts)", what, sanitizeURL(u))
-		}
-	default:
-		return nil, fmt.Errorf("bitbucket: the %s %q must start with https://", what, sanitizeURL(u))
-	}
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return httpx.CheckURL(raw, "bitbucket: the "+what)
 }
 
 // sameOrigin reports whether a and b share scheme, host and port.

@@ -97,12 +97,12 @@ func TestNewClient(t *testing.T) {
 		{
 			name:    "plain http refused",
 			opts:    []Option{WithBaseURL("http://api.bitbucket.org/2.0")},
-			wantErr: `bitbucket: refusing the plain http:// base URL "http://api.bitbucket.org/2.0": use https:// (http is allowed only for loopback hosts)`,
+			wantErr: `bitbucket: the base URL: "http://api.bitbucket.org/2.0" uses plain http; use https (plain http is accepted only for loopback hosts such as 127.0.0.1 or localhost)`,
 		},
-		{name: "credentials in URL refused", opts: []Option{WithBaseURL("https://me:hunter2@api.bitbucket.org/2.0")}, wantErr: "bitbucket: the base URL must not contain credentials"},
-		{name: "no host", opts: []Option{WithBaseURL("/2.0")}, wantErr: `bitbucket: the base URL "/2.0" has no host`},
-		{name: "other scheme", opts: []Option{WithBaseURL("ftp://api.bitbucket.org/2.0")}, wantErr: `bitbucket: the base URL "ftp://api.bitbucket.org/2.0" must start with https://`},
-		{name: "query refused", opts: []Option{WithBaseURL("https://api.bitbucket.org/2.0?x=1")}, wantErr: `bitbucket: the base URL "https://api.bitbucket.org/2.0?x=REDACTED" must not have a query or fragment`},
+		{name: "credentials in URL refused", opts: []Option{WithBaseURL("https://me:hunter2@api.bitbucket.org/2.0")}, wantErr: "bitbucket: the base URL: the URL must not contain credentials; use the variables for them"},
+		{name: "no host", opts: []Option{WithBaseURL("/2.0")}, wantErr: `bitbucket: the base URL: "/2.0" is not an absolute https URL such as https://api.example.com/v1`},
+		{name: "other scheme", opts: []Option{WithBaseURL("ftp://api.bitbucket.org/2.0")}, wantErr: `bitbucket: the base URL: "ftp://api.bitbucket.org/2.0" is not an absolute https URL such as https://api.example.com/v1`},
+		{name: "query refused", opts: []Option{WithBaseURL("https://api.bitbucket.org/2.0?x=1")}, wantErr: `bitbucket: the base URL: the URL has a query or fragment; give it without them`},
 		{name: "nil http client", opts: []Option{WithHTTPClient(nil)}, wantErr: "bitbucket: WithHTTPClient: nil *http.Client"},
 		{name: "empty user agent", opts: []Option{WithUserAgent(" ")}, wantErr: "bitbucket: WithUserAgent: empty user agent"},
 	}

@@ -185,9 +185,6 @@ func parseBaseURL(name, rawURL string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snyk: %w", err)
 	}
-	if u.User != nil {
-		return nil, fmt.Errorf("snyk: %s: the URL must not carry user credentials (the token goes in SNYK_TOKEN)", name)
-	}
 	return u, nil
 }
 

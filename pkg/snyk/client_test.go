@@ -149,7 +149,7 @@ func TestNewClient_options(t *testing.T) {
 		{name: "plain http elsewhere", opts: []Option{WithToken("t"), WithBaseURL("http://api.snyk.io/v1")}, wantErr: "plain http"},
 		{name: "relative base", opts: []Option{WithToken("t"), WithBaseURL("api.snyk.io/v1")}, wantErr: "absolute https URL"},
 		{name: "other scheme", opts: []Option{WithToken("t"), WithBaseURL("ftp://api.snyk.io/v1")}, wantErr: "absolute https URL"},
-		{name: "credentials in URL", opts: []Option{WithToken("t"), WithBaseURL("https://u:p@api.snyk.io/v1")}, wantErr: "user credentials"},
+		{name: "credentials in URL", opts: []Option{WithToken("t"), WithBaseURL("https://u:p@api.snyk.io/v1")}, wantErr: "must not contain credentials"},
 		{name: "nil http client", opts: []Option{WithToken("t"), WithHTTPClient(nil)}, wantErr: "nil *http.Client"},
 		{name: "bad REST version", opts: []Option{WithToken("t"), WithRESTVersion("latest")}, wantErr: "YYYY-MM-DD"},
 		{name: "beta REST version", opts: []Option{WithToken("t"), WithRESTVersion("2024-10-15~beta")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://api.snyk.io/rest/"},
