@@ -69,8 +69,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 				return err
 			}
 			if res.Failed() {
-				return &partialError{fmt.Sprintf("finished with failures (%s); failed targets are retried by the next run — details in %s",
-					failureLine(res), filepath.Join(logPath, "import-summary.json"))}
+				return &partialError{importFailureMessage(res, logPath)}
 			}
 			return nil
 		},
@@ -102,15 +101,25 @@ func (rt *runtime) importFile(c *cli.Context) (string, error) {
 	}
 }
 
-func failureLine(res *importer.ImportResult) string {
+// importFailureMessage is the closing paragraph of an import with failures:
+// what failed, by cause, and what the next run will and will not do.
+func importFailureMessage(res *importer.ImportResult, logPath string) string {
 	var parts []string
 	for _, g := range res.Failures {
-		parts = append(parts, fmt.Sprintf("%d %s: %s", g.Count, g.Stage, g.Cause))
+		parts = append(parts, fmt.Sprintf("%d× %s: %s", g.Count, g.Stage, g.Cause))
 		if len(parts) == 4 {
 			break
 		}
 	}
-	return strings.Join(parts, "; ")
+	msg := "finished with failures (" + strings.Join(parts, "; ") + ")"
+	if res.KickOffFailures+res.JobsFailed+res.PollFailures > 0 {
+		msg += "; the failed targets are retried by the next run"
+	}
+	if res.ProjectsFailed > 0 {
+		msg += "; failed projects are listed in " + filepath.Join(logPath, "<orgId>.failed-projects.log") +
+			" and not retried (re-importing the repository would not fix a manifest Snyk cannot parse)"
+	}
+	return msg + " — details in " + filepath.Join(logPath, "import-summary.json")
 }
 
 func (rt *runtime) printImport(res *importer.ImportResult) {
