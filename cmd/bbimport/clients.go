@@ -57,11 +57,13 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 			return nil, usagef("the bitbucket-cloud-app source needs an OAuth consumer: set BITBUCKET_APP_CLIENT_ID (the consumer's Key) and BITBUCKET_APP_CLIENT_SECRET (its Secret); see README \"Setting up a Bitbucket OAuth consumer\"")
 		}
 		rt.redactor.Add(secret)
+		// The token exchange sends id:secret as HTTP Basic.
+		rt.redactor.Add(base64.StdEncoding.EncodeToString([]byte(id + ":" + secret)))
 		tokenURL := rt.env("BITBUCKET_APP_TOKEN_URL")
 		if tokenURL == "" {
 			tokenURL = bitbucket.DefaultTokenURL
 		}
-		if _, err := httpx.CheckBaseURL(tokenURL, "BITBUCKET_APP_TOKEN_URL"); err != nil {
+		if _, err := httpx.CheckURL(tokenURL, "BITBUCKET_APP_TOKEN_URL"); err != nil {
 			return nil, usagef("%v", err)
 		}
 		// The token endpoint is not the API: it is not paced by the hourly

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -114,7 +115,26 @@ func New(opts Options) (*http.Client, error) {
 		// Keep the final 429 or 5xx so callers can type it (RateLimitError).
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	return &http.Client{Transport: &retryTransport{next: &retryablehttp.RoundTripper{Client: rc}, base: base}}, nil
+	return &http.Client{
+		Transport:     &retryTransport{next: &retryablehttp.RoundTripper{Client: rc}, base: base},
+		CheckRedirect: sameOriginRedirects,
+	}, nil
+}
+
+// sameOriginRedirects follows a redirect only within the origin (scheme,
+// host, port) of the first request. Credentials are added by RoundTrippers,
+// not request headers, so Go's own rule of dropping Authorization on a
+// cross-host hop does not apply: without this, a redirect would carry the
+// Bitbucket token or the Snyk token to another host or to plain http.
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	first := via[0].URL
+	if !strings.EqualFold(req.URL.Scheme, first.Scheme) || !strings.EqualFold(req.URL.Host, first.Host) {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }
 
 // markAttempt is retryablehttp's RequestLogHook, the one place that knows the

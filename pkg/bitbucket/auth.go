@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -57,16 +56,30 @@ type TokenSource struct {
 	mu      sync.Mutex
 	tok     *oauth2.Token
 	renewAt time.Time
-	flight  *tokenCall
+	// expiresAt is when tok stops working. Between renewAt and expiresAt a
+	// renewal is due but tok is still good: callers get it rather than wait
+	// on, or fail with, a slow or failing token endpoint.
+	expiresAt time.Time
+	flight    *tokenCall
 }
 
 // tokenCall is one exchange in progress; waiters block on done.
 type tokenCall struct {
-	done    chan struct{}
-	tok     *oauth2.Token
-	renewAt time.Time
-	err     error
+	done      chan struct{}
+	tok       *oauth2.Token
+	renewAt   time.Time
+	expiresAt time.Time
+	err       error
 }
+
+// renewRetry is how long a failed renewal waits before the next try while
+// the current token is still valid, so an outage of the token endpoint does
+// not turn every API request into a token request.
+const renewRetry = 10 * time.Second
+
+// expirySkew keeps a token from being used in its last seconds, when it
+// could expire on the way to Bitbucket.
+const expirySkew = 10 * time.Second
 
 // NewTokenSource returns a token source for the OAuth consumer in cfg. It
 // makes no request until a token is needed.
@@ -120,11 +133,19 @@ func (s *TokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
 			call = &tokenCall{done: make(chan struct{})}
 			s.flight = call
 		}
+		stillValid := s.tok != nil && s.now().Before(s.expiresAt.Add(-expirySkew))
+		current := s.tok
 		s.mu.Unlock()
 
 		if leader {
 			s.exchange(ctx, call)
+			if call.err != nil && stillValid && ctx.Err() == nil {
+				return current, nil
+			}
 			return call.tok, call.err
+		}
+		if stillValid {
+			return current, nil
 		}
 		select {
 		case <-call.done:
@@ -145,8 +166,11 @@ func (s *TokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
 func (s *TokenSource) exchange(ctx context.Context, call *tokenCall) {
 	defer func() {
 		s.mu.Lock()
-		if call.err == nil {
-			s.tok, s.renewAt = call.tok, call.renewAt
+		switch {
+		case call.err == nil:
+			s.tok, s.renewAt, s.expiresAt = call.tok, call.renewAt, call.expiresAt
+		case s.tok != nil && s.now().Before(s.expiresAt.Add(-expirySkew)):
+			s.renewAt = s.now().Add(renewRetry)
 		}
 		s.flight = nil
 		s.mu.Unlock()
@@ -165,6 +189,7 @@ func (s *TokenSource) exchange(ctx context.Context, call *tokenCall) {
 	ttl := tokenTTL(tok)
 	call.tok = tok
 	call.renewAt = start.Add(ttl - min(maxRenewMargin, ttl/5))
+	call.expiresAt = start.Add(ttl)
 }
 
 func (s *TokenSource) tokenError(ctx context.Context, err error) error {
@@ -178,8 +203,19 @@ func (s *TokenSource) tokenError(ctx context.Context, err error) error {
 	if s.secret != "" {
 		msg = strings.ReplaceAll(msg, s.secret, "REDACTED")
 	}
-	return fmt.Errorf("bitbucket: requesting an OAuth token from %s: %s", s.cfg.TokenURL, msg)
+	return &scrubbedError{msg: "bitbucket: requesting an OAuth token from " + s.cfg.TokenURL + ": " + msg, err: err}
 }
+
+// scrubbedError shows a message with the secret removed but keeps the cause,
+// so the retry policy can still tell a certificate error (final) from a
+// dropped connection (retried).
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
 
 // tokenTTL reads expires_in (seconds) from the token response.
 func tokenTTL(tok *oauth2.Token) time.Duration {

@@ -140,6 +140,9 @@ func CheckResponse(resp *http.Response) error {
 	var data []byte
 	if resp.Body != nil {
 		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
+		// Close the network body here: callers only ever see the copy, so
+		// nobody else would, and the connection would linger.
+		_ = resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(data))
 	}
 	message, code := parseErrorBody(data)
