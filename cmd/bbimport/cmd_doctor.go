@@ -102,7 +102,13 @@ func newDoctorCommand(rt *runtime) *cli.Command {
 			d := &doctor{out: rt.Stdout}
 			rt.doctorEnv(c, d, source)
 			rt.doctorBitbucket(c, d, source)
+			if err := c.Context.Err(); err != nil {
+				return err // interrupted: exit 130, not a failed check
+			}
 			group := rt.doctorSnyk(c, d, source)
+			if err := c.Context.Err(); err != nil {
+				return err
+			}
 			fmt.Fprintln(rt.Stdout)
 			if d.failed > 0 {
 				fmt.Fprintf(rt.Stdout, "%s failed, %d passed: fix the ✗ lines above and run bbimport doctor again.\n",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bbimport/bbimport/pkg/importer"
@@ -32,6 +33,11 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 			types := c.StringSlice("integrationType")
 			if len(types) == 0 {
 				types = []string{sourceApp, sourceCloud}
+			}
+			for _, t := range types {
+				if !slices.Contains(importer.ListImportedTypes, t) {
+					return usagef("--integrationType=%q is not a Snyk integration type; use one of %s", t, strings.Join(importer.ListImportedTypes, ", "))
+				}
 			}
 			sn, err := rt.newSnyk(c)
 			if err != nil {

@@ -235,13 +235,35 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 			}
 			res.Orgs = append(res.Orgs, o)
 		}
+		if len(res.Orgs) > 0 && len(res.Failures()) == len(res.Orgs) {
+			// Nothing could be listed (rejected credentials, most likely):
+			// an error, not a partial run, and the previous file stays.
+			return &AllOrgsFailedError{Orgs: len(res.Orgs), First: res.Orgs[0].Err}
+		}
 		return tw.Close()
 	})
+	if all, ok := errors.AsType[*AllOrgsFailedError](err); ok {
+		return res, all
+	}
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
 }
+
+// AllOrgsFailedError is import:data failing for every org: no targets file
+// is written, so the one from an earlier run is kept.
+type AllOrgsFailedError struct {
+	Orgs  int
+	First error
+}
+
+func (e *AllOrgsFailedError) Error() string {
+	return fmt.Sprintf("none of the %d orgs could be listed, so the targets file was not written (an earlier one is kept); the first failure: %v", e.Orgs, e.First)
+}
+
+// Unwrap returns the first org's error, so a rejected credential is seen as such.
+func (e *AllOrgsFailedError) Unwrap() error { return e.First }
 
 func validateImportDataOptions(opts *ImportDataOptions) error {
 	switch {

@@ -235,8 +235,15 @@ func (l *listImported) org(org snyk.Org) error {
 			continue
 		}
 		intID := integrations[p.Origin]
-		if intID == "" {
-			intID = integrations[bitbucketAppAlias(p.Origin)]
+		if bitbucketAppAlias(p.Origin) != "" {
+			// The app's projects may carry either origin; pick the id the
+			// way import:data does, or the resume keys would never match.
+			intID = ""
+			for _, k := range IntegrationCandidates(SourceBitbucketCloudApp, "") {
+				if intID = integrations[k]; intID != "" {
+					break
+				}
+			}
 		}
 		it := ImportTarget{OrgID: org.ID, IntegrationID: intID, Target: target}
 		l.add(it)

@@ -88,8 +88,12 @@ func (l *logFiles) file(name string) (*logFile, error) {
 	if lf, ok := l.files[name]; ok {
 		return lf, nil
 	}
-	f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
+		return nil, err
+	}
+	if err := endWithNewline(f); err != nil {
+		_ = f.Close()
 		return nil, err
 	}
 	lf := &logFile{f: f}
@@ -196,4 +200,22 @@ func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationUR
 		{"targetId", it.Key()},
 	}, extra...)
 	return l.write(ImportedTargetsLog, level, msg, fields...)
+}
+
+// endWithNewline finishes a last line a killed run left half-written, so the
+// first line appended now is not glued to it (and lost to the resume log).
+func endWithNewline(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	_, err = f.Write([]byte{'\n'})
+	return err
 }

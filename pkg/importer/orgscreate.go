@@ -156,7 +156,9 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 		groups[row.GroupID] = append(groups[row.GroupID], i)
 	}
 
-	var ctxErr, listErr error
+	// A log line that cannot be written must not lose the orgs already
+	// created: the file is still written, and the error returned after it.
+	var ctxErr, listErr, logErr error
 	listFailures := 0
 groups:
 	for _, gid := range groupOrder {
@@ -172,9 +174,7 @@ groups:
 			}
 			for _, i := range groups[gid] {
 				res.Orgs[i].Status, res.Orgs[i].Err = OrgFailed, err
-				if lerr := logs.failed(res.Orgs[i].Row, err); lerr != nil {
-					return nil, lerr
-				}
+				logErr = errors.Join(logErr, logs.failed(res.Orgs[i].Row, err))
 				prog.Add("failed", 1)
 				prog.Add("orgs", 1)
 			}
@@ -185,9 +185,7 @@ groups:
 				break groups
 			}
 			out := &res.Orgs[i]
-			if err := createOrReuseOrg(ctx, &opts, byName, out, logs); err != nil {
-				return nil, err
-			}
+			logErr = errors.Join(logErr, createOrReuseOrg(ctx, &opts, byName, out, logs))
 			if out.Status == OrgFailed {
 				prog.Add("failed", 1)
 			}
@@ -197,7 +195,7 @@ groups:
 	if listFailures == len(groupOrder) {
 		// Nothing could even be listed (a rejected token, most likely): say
 		// so as an error, and keep any created-orgs file of an earlier run.
-		return res, listErr
+		return res, errors.Join(listErr, logErr)
 	}
 	if opts.DryRun {
 		return res, ctxErr
@@ -213,11 +211,32 @@ groups:
 		orgs = append(orgs, *o.Org)
 	}
 	res.Path = filepath.Join(opts.LogPath, CreatedOrgsFileName)
+	if ctxErr != nil {
+		// An interrupted run must not forget
+		// the orgs an earlier run recorded: keep those not settled now.
+		orgs = appendEarlierOrgs(res.Path, orgs, seen)
+	}
 	res.Written = len(orgs)
 	if err := WriteCreatedOrgsFile(res.Path, orgs); err != nil {
 		return nil, err
 	}
-	return res, ctxErr
+	return res, errors.Join(ctxErr, logErr)
+}
+
+// appendEarlierOrgs adds the orgs of an existing created-orgs file that are
+// not in seen. An unreadable or missing file adds nothing.
+func appendEarlierOrgs(path string, orgs []CreatedOrg, seen map[string]bool) []CreatedOrg {
+	earlier, err := ReadCreatedOrgsFile(path)
+	if err != nil {
+		return orgs
+	}
+	for _, o := range earlier {
+		if o.OrgID != "" && !seen[o.OrgID] {
+			seen[o.OrgID] = true
+			orgs = append(orgs, o)
+		}
+	}
+	return orgs
 }
 
 // createOrReuseOrg settles one row. Only errors writing the logs are
@@ -258,6 +277,11 @@ func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[s
 	org, err := opts.Snyk.CreateOrg(ctx, snyk.CreateOrgRequest{Name: row.Name, GroupID: row.GroupID, SourceOrgID: row.SourceOrgID})
 	if err == nil && (org == nil || org.ID == "") {
 		err = errors.New("Snyk answered without an org id")
+	}
+	if err != nil && ctx.Err() != nil {
+		// Interrupted, not failed: Snyk may or may not have created it, and
+		// the next run finds it by name if it did.
+		return nil
 	}
 	if err != nil {
 		out.Status, out.Err = OrgFailed, fmt.Errorf("create org %q: %w", row.Name, err)

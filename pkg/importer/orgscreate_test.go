@@ -389,3 +389,24 @@ func contextCancelledAfterCreates(t *testing.T, s *stagesSnyk, n int) (context.C
 	}
 	return ctx, cancel
 }
+
+// An interrupted run keeps the orgs an earlier run recorded in
+// snyk-created-orgs.json instead of replacing the file with what it reached.
+func TestOrgsCreateInterruptedKeepsEarlierOrgs(t *testing.T) {
+	s := newStagesSnyk()
+	dir := t.TempDir()
+	earlier := []CreatedOrg{{OrgID: "old-1", Name: "x", GroupID: "g", OrigName: "x", Workspace: "x"}}
+	if err := WriteCreatedOrgsFile(filepath.Join(dir, CreatedOrgsFileName), earlier); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := contextCancelledAfterCreates(t, s, 1)
+	defer cancel()
+	res, err := OrgsCreate(ctx, orgsCreateOpts(s, writeStagesFile(t, dir, "orgs.json", `{"orgs":[{"name":"a","groupId":"g"},{"name":"b","groupId":"g"}]}`), dir))
+	if err == nil || res == nil {
+		t.Fatalf("res %v err %v, want both", res, err)
+	}
+	orgs, rerr := ReadCreatedOrgsFile(res.Path)
+	if rerr != nil || len(orgs) != 2 || orgs[1].OrgID != "old-1" {
+		t.Errorf("file after interrupt: %+v %v, want the created org then the earlier one", orgs, rerr)
+	}
+}

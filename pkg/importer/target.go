@@ -441,6 +441,11 @@ func (row targetRow) toTarget(index int) (it ImportTarget, msg string) {
 	if it.OrgID, msg = requiredString(row.OrgID, "orgId"); msg != "" {
 		return it, msg
 	}
+	// The org id names log files (<orgId>.failed-imports.log): it must stay
+	// one file name inside SNYK_LOG_PATH.
+	if strings.ContainsAny(it.OrgID, `/\`) || strings.Contains(it.OrgID, "..") {
+		return it, fmt.Sprintf(`"orgId" %q is not a Snyk org id (no slashes or "..")`, it.OrgID)
+	}
 	if it.IntegrationID, msg = requiredString(row.IntegrationID, "integrationId"); msg != "" {
 		return it, msg
 	}
