@@ -185,3 +185,20 @@ func BenchmarkString(b *testing.B) {
 		})
 	}
 }
+
+func TestRedactMoreFieldForms(t *testing.T) {
+	r := New()
+	for _, in := range []string{
+		`password="hunter22"`,
+		`{"accessToken":"abcdef123"}`,
+		`body="{\"access_token\":\"ab\\/cd-abcdef123\"}"`,
+	} {
+		got := r.String(in)
+		if strings.Contains(got, "hunter22") || strings.Contains(got, "abcdef123") || strings.Contains(got, `\/cd`) {
+			t.Errorf("String(%s) = %s: secret left", in, got)
+		}
+	}
+	if got := r.String(`token_type: bearer, tokens: 3`); got != `token_type: bearer, tokens: 3` {
+		t.Errorf("look-alike keys masked: %s", got)
+	}
+}

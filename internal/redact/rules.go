@@ -6,7 +6,7 @@ import (
 )
 
 // keys are field names whose values are credentials whatever they look like.
-const keys = `access_token|refresh_token|id_token|client_secret|token|password|passwd|api_key|apikey`
+const keys = `access_token|accesstoken|refresh_token|refreshtoken|id_token|client_secret|clientsecret|token|password|passwd|api_key|apikey`
 
 // keyHints are lower-case words one of which every key contains.
 var keyHints = []string{"token", "secret", "passw", "key"}
@@ -28,9 +28,14 @@ var rules = []struct {
 	// JSON fields: "access_token": "…", with escaped quotes inside the value.
 	{regexp.MustCompile(`(?i)("(?:` + keys + `)"\s*:\s*")(?:[^"\\]|\\.)*"`), "${1}" + Mask + `"`, keyHints},
 	// The same inside a JSON string (a logged body): \"access_token\":\"…\".
-	{regexp.MustCompile(`(?i)(\\"(?:` + keys + `)\\"\s*:\s*\\")[^"\\]*`), "${1}" + Mask, keyHints},
+	// A backslash inside the value escapes the next character; \" ends it.
+	{regexp.MustCompile(`(?i)(\\"(?:` + keys + `)\\"\s*:\s*\\")(?:[^"\\]|\\[^"])*`), "${1}" + Mask, keyHints},
 	// Forms, query strings and key=value logs: access_token=…&.
 	{regexp.MustCompile(`(?i)((?:^|[?&;,\s{(\[])(?:` + keys + `)=)[^&\s"'\\#;]+`), "${1}" + Mask, keyHints},
+	// Quoted key=value: password="…". (Not `token: …`: that is how people
+	// write prose such as "Snyk token: not checked"; literal values and
+	// the field forms above cover real secrets.)
+	{regexp.MustCompile(`(?i)((?:^|[\s{(\[,;])(?:` + keys + `)\s*=\s*")[^"\r\n]*`), "${1}" + Mask, keyHints},
 	// Passwords in URLs: https://user:secret@host.
 	{regexp.MustCompile(`(://[^/\s:@"]+:)[^/\s@"]+@`), "${1}" + Mask + "@", []string{"@"}},
 }
