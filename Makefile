@@ -1,13 +1,16 @@
 GO ?= go
 BIN := bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# One static binary: no cgo, no local paths in it.
+STATIC := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
 .PHONY: all build test lint fmt golden demo bench fuzz clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/bbimport ./cmd/bbimport
-	$(GO) build -o $(BIN)/bbsim ./cmd/bbsim
+	$(STATIC) -o $(BIN)/bbimport ./cmd/bbimport
+	$(STATIC) -o $(BIN)/bbsim ./cmd/bbsim
 
 test:
 	$(GO) vet ./...
