@@ -151,16 +151,7 @@ func (st *bitbucketState) listWorkspaces(w http.ResponseWriter, r *http.Request)
 
 // listRepositories is GET /2.0/repositories/{workspace}.
 func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Request, id string) {
-	ws := st.workspace(id)
-	if ws == nil {
-		st.apiError(w, http.StatusNotFound, "No workspace with identifier '"+id+"'.", nil, nil)
-		return
-	}
-	if ws.ListStatus != 0 {
-		st.workspaceListError(w, ws.ListStatus, id)
-		return
-	}
-	page, pagelen, fields, ok := st.listParams(w, r)
+	ws, page, pagelen, fields, ok := st.workspaceListing(w, r, id)
 	if !ok {
 		return
 	}
@@ -198,26 +189,14 @@ func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Reques
 	for i := range matched {
 		values[i] = bbRepoJSON(base, ws, &matched[i], want)
 	}
-	n := st.writePage(w, r, page, pagelen, total, values, fields)
-	st.s.add("bitbucket.repositories_pages", 1)
-	st.s.add("bitbucket.repositories_pages."+ws.Slug, 1)
-	st.s.add("bitbucket.bytes", int64(n))
+	st.writeWorkspacePage(w, r, "repositories", ws, page, pagelen, total, values, fields)
 }
 
 // listProjects is GET /2.0/workspaces/{workspace}/projects: the projects of
 // WorkspaceSpec.Projects then EmptyProjects, paginated like repositories.
 // q= is not supported here (as for workspaces, it is ignored).
 func (st *bitbucketState) listProjects(w http.ResponseWriter, r *http.Request, id string) {
-	ws := st.workspace(id)
-	if ws == nil {
-		st.apiError(w, http.StatusNotFound, "No workspace with identifier '"+id+"'.", nil, nil)
-		return
-	}
-	if ws.ListStatus != 0 {
-		st.workspaceListError(w, ws.ListStatus, id)
-		return
-	}
-	page, pagelen, fields, ok := st.listParams(w, r)
+	ws, page, pagelen, fields, ok := st.workspaceListing(w, r, id)
 	if !ok {
 		return
 	}
@@ -229,9 +208,31 @@ func (st *bitbucketState) listProjects(w http.ResponseWriter, r *http.Request, i
 	for _, k := range keys[start:end] {
 		values = append(values, bbProjectJSON(base, ws, k))
 	}
-	n := st.writePage(w, r, page, pagelen, len(keys), values, fields)
-	st.s.add("bitbucket.projects_pages", 1)
-	st.s.add("bitbucket.projects_pages."+ws.Slug, 1)
+	st.writeWorkspacePage(w, r, "projects", ws, page, pagelen, len(keys), values, fields)
+}
+
+// workspaceListing starts a listing of one workspace's resources: it answers
+// 404 for an unknown workspace, the workspace's ListStatus, or a 400 for bad
+// paging parameters, and reports ok=false when it has answered.
+func (st *bitbucketState) workspaceListing(w http.ResponseWriter, r *http.Request, id string) (ws *WorkspaceSpec, page, pagelen int, fields *bbFields, ok bool) {
+	if ws = st.workspace(id); ws == nil {
+		st.apiError(w, http.StatusNotFound, "No workspace with identifier '"+id+"'.", nil, nil)
+		return nil, 0, 0, nil, false
+	}
+	if ws.ListStatus != 0 {
+		st.workspaceListError(w, ws.ListStatus, id)
+		return nil, 0, 0, nil, false
+	}
+	page, pagelen, fields, ok = st.listParams(w, r)
+	return ws, page, pagelen, fields, ok
+}
+
+// writeWorkspacePage writes one page of a workspace listing and counts it as
+// bitbucket.<kind>_pages, bitbucket.<kind>_pages.<slug> and bitbucket.bytes.
+func (st *bitbucketState) writeWorkspacePage(w http.ResponseWriter, r *http.Request, kind string, ws *WorkspaceSpec, page, pagelen, total int, values []any, fields *bbFields) {
+	n := st.writePage(w, r, page, pagelen, total, values, fields)
+	st.s.add("bitbucket."+kind+"_pages", 1)
+	st.s.add("bitbucket."+kind+"_pages."+ws.Slug, 1)
 	st.s.add("bitbucket.bytes", int64(n))
 }
 
