@@ -1,10 +1,9 @@
 package bitbucket_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
+	"github.com/bbimport/bbimport/internal/apitest"
 	"net/http"
 	"net/url"
 	"os"
@@ -49,30 +48,12 @@ func (a *fuzzAPI) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" || !strings.EqualFold(req.URL.Host, "api.bitbucket.org") {
 		a.t.Fatalf("request sent outside the base URL: %s", req.URL)
 	}
-	h := http.Header{"Content-Type": {"application/json"}}
-	if a.retryAfter != "" {
-		h.Set("Retry-After", a.retryAfter)
-	}
-	return &http.Response{
-		StatusCode: a.status, Status: strconv.Itoa(a.status) + " " + http.StatusText(a.status),
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: h, Body: io.NopCloser(bytes.NewReader(a.body)), ContentLength: int64(len(a.body)), Request: req,
-	}, nil
-}
-
-// fuzzStatus maps any number onto a status a server can send (100..599),
-// keeping the common ones (200, 401, 404, 429, 500) reachable as-is.
-func fuzzStatus(n uint16) int {
-	if n >= 100 && n < 600 {
-		return int(n)
-	}
-	return 200
+	return apitest.Response(req, a.status, map[string]string{"Retry-After": a.retryAfter}, a.body), nil
 }
 
 func newFuzzClient(t *testing.T, status uint16, retryAfter string, body []byte) (*bitbucket.Client, *fuzzAPI) {
-	api := &fuzzAPI{t: t, status: fuzzStatus(status), retryAfter: retryAfter, body: body}
-	// Redirects are not followed, as by the shared HTTP stack (internal/httpx).
-	hc := &http.Client{Transport: api, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	api := &fuzzAPI{t: t, status: apitest.FuzzStatus(status), retryAfter: retryAfter, body: body}
+	hc := &http.Client{Transport: api, CheckRedirect: apitest.NoRedirects}
 	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc),
 		bitbucket.WithBaseURL(fuzzBase), bitbucket.WithAuthKind(bitbucket.AuthOAuthConsumer))
 	if err != nil {

@@ -1,15 +1,13 @@
 package snyk_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"github.com/bbimport/bbimport/internal/apitest"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -58,29 +56,11 @@ func (a *fuzzAPI) RoundTrip(req *http.Request) (*http.Response, error) {
 	if a.rest && req.URL.Query().Get("version") == "" {
 		a.t.Fatalf("REST listing request without version: %s", req.URL)
 	}
-	h := http.Header{"Content-Type": {"application/json"}}
-	for k, v := range map[string]string{"Location": a.location, "Retry-After": a.retryAfter} {
-		if v != "" {
-			h.Set(k, v)
-		}
-	}
-	return &http.Response{
-		StatusCode: a.status, Status: strconv.Itoa(a.status) + " " + http.StatusText(a.status),
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: h, Body: io.NopCloser(bytes.NewReader(a.body)), ContentLength: int64(len(a.body)), Request: req,
-	}, nil
-}
-
-func fuzzStatus(n uint16) int {
-	if n >= 100 && n < 600 {
-		return int(n)
-	}
-	return 200
+	return apitest.Response(req, a.status, map[string]string{"Location": a.location, "Retry-After": a.retryAfter}, a.body), nil
 }
 
 func newFuzzClient(t *testing.T, api *fuzzAPI) *snyk.Client {
-	// Redirects are not followed, as by the shared HTTP stack (internal/httpx).
-	hc := &http.Client{Transport: api, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hc := &http.Client{Transport: api, CheckRedirect: apitest.NoRedirects}
 	c, err := snyk.NewClient(snyk.WithHTTPClient(hc),
 		snyk.WithBaseURL("https://"+fuzzHost+"/v1/"), snyk.WithToken(fuzzToken))
 	if err != nil {
@@ -161,7 +141,7 @@ func FuzzGroupOrgsPage(f *testing.F) {
 		f.Add(uint16(200), "", []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
-		api := &fuzzAPI{t: t, status: fuzzStatus(status), retryAfter: retryAfter, body: body}
+		api := &fuzzAPI{t: t, status: apitest.FuzzStatus(status), retryAfter: retryAfter, body: body}
 		c := newFuzzClient(t, api)
 		if _, err := c.ListGroupOrgsPage(t.Context(), "g/../1", 1, 100); err != nil {
 			checkErr(t, api.status, err)
@@ -212,7 +192,7 @@ func FuzzImportJob(f *testing.F) {
 		f.Add(uint16(200), loc, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status uint16, location string, body []byte) {
-		api := &fuzzAPI{t: t, status: fuzzStatus(status), location: location, body: body}
+		api := &fuzzAPI{t: t, status: apitest.FuzzStatus(status), location: location, body: body}
 		if strings.ContainsAny(location, "\r\n") {
 			api.location = strings.NewReplacer("\r", "", "\n", "").Replace(location) // not a header value
 		}
@@ -269,7 +249,7 @@ func FuzzProjectsPage(f *testing.F) {
 		f.Add(uint16(200), []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
-		api := &fuzzAPI{t: t, status: fuzzStatus(status), body: body, rest: true}
+		api := &fuzzAPI{t: t, status: apitest.FuzzStatus(status), body: body, rest: true}
 		c := newFuzzClient(t, api)
 		for _, opts := range []*snyk.ProjectListOptions{nil, {Origins: []string{"bitbucket-cloud"}}, {Origins: []string{"a", "b"}}} {
 			errs := 0
