@@ -9,36 +9,36 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…" (make
+// build, make dist); otherwise it comes from the build info (versionInfo).
 var version = "dev"
 
+func init() { version = versionInfo(version, readBuildInfo) }
+
 func newApp(rt *runtime) *cli.App {
-	importCmd := newImportCommand(rt)
-	return &cli.App{
+	app := &cli.App{
 		Name:  "bbimport",
 		Usage: "mirror Bitbucket Cloud workspaces and repositories into Snyk and import them",
 		Description: "Drop-in for snyk-api-import's Bitbucket Cloud flow: " +
-			"orgs:data → orgs:create → import:data → import. See README.md.",
+			"orgs:data → orgs:create → import:data → import. See README.md.\n" +
+			"Global options may come before or after the command name. Without a command name\n" +
+			"bbimport runs import, as the original did: bbimport --file=targets.json.",
 		Version:         version,
 		Writer:          rt.Stdout,
 		ErrWriter:       rt.stderr(),
 		HideHelpCommand: true,
-		// The original's default command is import: `bbimport --file x` works.
-		Flags:  importCmd.Flags,
-		Action: importCmd.Action,
 		Commands: []*cli.Command{
 			newOrgsDataCommand(rt),
 			newOrgsCreateCommand(rt),
 			newImportDataCommand(rt),
-			importCmd,
+			newImportCommand(rt),
 			newListImportedCommand(rt),
 			newDoctorCommand(rt),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are ours (exitCode)
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{err}
-		},
 	}
+	finishApp(rt, app)
+	return app
 }
 
 // withKebab gives every flag the kebab-case alias of its camelCase name
@@ -116,23 +116,35 @@ func (rt *runtime) begin(c *cli.Context) (logPath string, err error) {
 // logPath resolves --logPath / SNYK_LOG_PATH (required by every command, as
 // the original), expands ~ and creates the directory.
 func (rt *runtime) logPath(c *cli.Context) (string, error) {
-	p := strings.TrimSpace(c.String("logPath"))
-	if p == "" {
-		p = rt.env("SNYK_LOG_PATH")
+	p, from, err := rt.logPathSetting(c)
+	if err != nil {
+		return "", err
 	}
 	if p == "" {
 		return "", usagef("SNYK_LOG_PATH is not set: set it to the directory for generated files and logs (export SNYK_LOG_PATH=./snyk-logs) or pass --logPath")
 	}
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		return "", usagef("cannot create the log directory %s=%s: %v", from, p, err)
+	}
+	return p, nil
+}
+
+// logPathSetting is the log directory without creating it ("" when neither
+// --logPath nor SNYK_LOG_PATH is set), and which of the two named it.
+func (rt *runtime) logPathSetting(c *cli.Context) (path, from string, err error) {
+	p, from := strings.TrimSpace(c.String("logPath")), "--logPath"
+	if p == "" {
+		p, from = rt.env("SNYK_LOG_PATH"), "SNYK_LOG_PATH"
+	}
+	if p == "" {
+		return "", "", nil
+	}
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return "", usagef("SNYK_LOG_PATH %q starts with ~ but the home directory is unknown: %v", p, err)
+			return "", from, usagef("%s %q starts with ~ but the home directory is unknown: %v", from, p, err)
 		}
 		p = filepath.Join(home, strings.TrimPrefix(p, "~"))
 	}
-	p = filepath.Clean(p)
-	if err := os.MkdirAll(p, 0o755); err != nil {
-		return "", usagef("cannot create the log directory SNYK_LOG_PATH=%s: %v", p, err)
-	}
-	return p, nil
+	return filepath.Clean(p), from, nil
 }

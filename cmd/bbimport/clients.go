@@ -31,7 +31,7 @@ type bitbucketClient struct {
 // newBitbucket assembles the Bitbucket stack for a source: credentials from
 // the environment, one limiter for this credential, retries, debug log.
 func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient, error) {
-	perHour, err := rt.intSetting(c, "bitbucketRateLimit", "BITBUCKET_RATE_LIMIT", defaultBitbucketPerHour, 1, 1_000_000)
+	perHour, err := rt.intSetting(c, "bitbucketRateLimit", "BITBUCKET_RATE_LIMIT", defaultBitbucketPerHour)
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +121,14 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 	return out, nil
 }
 
-// newSnyk assembles the Snyk stack: SNYK_TOKEN, SNYK_API, its own limiter.
+// newSnyk assembles the Snyk stack: SNYK_OAUTH_TOKEN or SNYK_TOKEN,
+// SNYK_API, its own limiter.
 func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
-	token := rt.env("SNYK_TOKEN")
-	if token == "" {
-		return nil, usagef("SNYK_TOKEN is not set: export SNYK_TOKEN=<your Snyk API token> (Account settings → API token; a service account token of the group is best)")
+	credential, err := rt.snykCredential()
+	if err != nil {
+		return nil, err
 	}
-	perMinute, err := rt.intSetting(c, "snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute, 1, 1_000_000)
+	perMinute, err := rt.intSetting(c, "snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute)
 	if err != nil {
 		return nil, err
 	}
@@ -148,12 +149,25 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(base), snyk.WithToken(token),
+	cl, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(base), credential,
 		snyk.WithUserAgent("bbimport/"+version))
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
 	return cl, nil
+}
+
+// snykCredential follows snyk-request-manager: a non-blank SNYK_OAUTH_TOKEN
+// wins over SNYK_TOKEN and is sent as `Authorization: Bearer`. Unlike the
+// original, SNYK_TOKEN need not be set as well.
+func (rt *runtime) snykCredential() (snyk.Option, error) {
+	if t := rt.env("SNYK_OAUTH_TOKEN"); t != "" {
+		return snyk.WithOAuthToken(t), nil
+	}
+	if t := rt.env("SNYK_TOKEN"); t != "" {
+		return snyk.WithToken(t), nil
+	}
+	return nil, usagef("SNYK_TOKEN is not set: export SNYK_TOKEN=<your Snyk API token> (Account settings → API token; a service account token of the group is best), or SNYK_OAUTH_TOKEN=<an OAuth access token>")
 }
 
 // httpObserver is shared by every stack of the run so rate-limit notices are

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
@@ -33,17 +32,13 @@ func newImportCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
-			conc, err := rt.intSetting(c, "concurrency", "CONCURRENT_IMPORTS", 15, importer.MinConcurrency, importer.MaxConcurrency)
+			conc, err := rt.intSetting(c, "concurrency", "CONCURRENT_IMPORTS", 15)
 			if err != nil {
 				return err
 			}
-			if c.Duration("pollTimeout") <= 0 {
-				return usagef("--pollTimeout must be positive, e.g. 2h or 30m")
-			}
+			// --pollTimeout and --pollInterval are range-checked (valueRules)
+			// before the action runs.
 			pollInitial := c.Duration("pollInterval")
-			if pollInitial < time.Millisecond || pollInitial > time.Minute {
-				return usagef("--pollInterval=%s is out of range; use 1ms to 1m (default 1s)", pollInitial)
-			}
 			if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
 				pollInitial = rt.Tuning.PollInitial
 			}
@@ -85,6 +80,10 @@ func (rt *runtime) importFile(c *cli.Context) (string, error) {
 	}
 	if v == "" {
 		return "", usagef("no targets file: pass --file=<import targets file> (written by import:data) or set SNYK_IMPORT_PATH")
+	}
+	v, err := rt.inputPath(c, from, v)
+	if err != nil {
+		return "", err
 	}
 	st, err := os.Stat(v)
 	switch {

@@ -48,7 +48,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
-			workspaces, err := workspaceFlags(c)
+			workspaces, err := rt.workspaceFlags(c)
 			if err != nil {
 				return err
 			}
@@ -58,8 +58,8 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 					return err
 				}
 			}
-			if n := c.Int("concurrency"); n < 1 || n > 50 {
-				return usagef("--concurrency=%d is out of range; use 1 to 50", n)
+			if orgsData, err = rt.inputPath(c, "--orgsData", orgsData); err != nil {
+				return err
 			}
 			bb, err := rt.newBitbucket(c, source)
 			if err != nil {
@@ -76,7 +76,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if q := filter.Query(""); q != "" {
 				rt.log.Info().Str("q", q).Msg("Bitbucket filters the repositories server-side")
 			}
-			if rt.env("SNYK_TOKEN") != "" {
+			if _, err := rt.snykCredential(); err == nil {
 				if opts.Snyk, err = rt.newSnyk(c); err != nil {
 					return err
 				}

@@ -37,7 +37,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
-			workspaces, err := workspaceFlags(c)
+			workspaces, err := rt.workspaceFlags(c)
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 }
 
 // workspaceFlags gathers --workspace values and --workspacesFile lines.
-func workspaceFlags(c *cli.Context) ([]string, error) {
+func (rt *runtime) workspaceFlags(c *cli.Context) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -112,6 +112,10 @@ func workspaceFlags(c *cli.Context) ([]string, error) {
 		add(w)
 	}
 	if f := strings.TrimSpace(c.String("workspacesFile")); f != "" {
+		f, err := rt.inputPath(c, "--workspacesFile", f)
+		if err != nil {
+			return nil, err
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, usagef("--workspacesFile: cannot read %s: %v", f, err)
@@ -158,6 +162,9 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			}
 			file, err := requireString(c, "file", "the orgs data file written by orgs:data")
 			if err != nil {
+				return err
+			}
+			if file, err = rt.inputPath(c, "--file", file); err != nil {
 				return err
 			}
 			if c.Bool("noDuplicateNames") && c.Bool("allowDuplicateNames") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,10 +35,9 @@ func requireString(c *cli.Context, name, what string) (string, error) {
 }
 
 // intSetting resolves an integer from a flag, else an environment variable,
-// else a default, and checks its range with a message naming both. The flag
-// may be a StringFlag, so that `--flag=abc` gets this message too rather
-// than the CLI's bare parse error.
-func (rt *runtime) intSetting(c *cli.Context, flag, env string, def, min, max int) (int, error) {
+// else a default, and checks it against the flag's valueRules range with a
+// message naming the flag or the variable.
+func (rt *runtime) intSetting(c *cli.Context, flag, env string, def int) (int, error) {
 	raw, from := "", ""
 	if c.IsSet(flag) {
 		raw, from = strings.TrimSpace(fmt.Sprint(c.Value(flag))), "--"+flag
@@ -49,14 +47,8 @@ func (rt *runtime) intSetting(c *cli.Context, flag, env string, def, min, max in
 	if raw == "" {
 		return def, nil
 	}
-	n, err := strconv.Atoi(raw)
-	if err != nil {
-		return 0, usagef("%s=%q is not a whole number; set it to a number from %d to %d", from, raw, min, max)
-	}
-	if n < min || n > max {
-		return 0, usagef("%s=%d is out of range; set it to a number from %d to %d", from, n, min, max)
-	}
-	return n, nil
+	r := valueRules[flag]
+	return checkWhole(from, raw, int(r.min), int(r.max))
 }
 
 // parseDate accepts the date forms a person types: 2024-01-31, or RFC 3339.

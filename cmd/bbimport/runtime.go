@@ -67,7 +67,7 @@ func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
 func (rt *runtime) run(ctx context.Context, args []string) int {
 	rt.setupOutput()
 	rt.ctx = ctx
-	err := newApp(rt).RunContext(ctx, args)
+	err := runApp(ctx, rt, args)
 	code := exitCode(err, rt.actionStarted)
 	if err != nil && !errors.Is(err, errSilent) {
 		msg := err.Error()

@@ -45,6 +45,7 @@ type Client struct {
 	baseURL     *url.URL // v1 base, always ends in "/"
 	restURL     *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
 	token       string
+	scheme      string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
 	userAgent   string
 	restVersion string
 }
@@ -99,21 +100,29 @@ func WithRESTBaseURL(rawURL string) Option {
 }
 
 // WithToken sets the Snyk API token (SNYK_TOKEN), sent as
-// `Authorization: token <t>`. It is required. Surrounding white space is
-// dropped; a token with control characters is refused (the error does not
-// repeat it).
-func WithToken(token string) Option {
+// `Authorization: token <t>`. It (or [WithOAuthToken]) is required.
+// Surrounding white space is dropped; a token with control characters is
+// refused (the error does not repeat it).
+func WithToken(token string) Option { return withCredential("token", "SNYK_TOKEN", token) }
+
+// WithOAuthToken sets an OAuth access token (SNYK_OAUTH_TOKEN), sent as
+// `Authorization: Bearer <t>` as snyk-request-manager does.
+func WithOAuthToken(token string) Option {
+	return withCredential("Bearer", "SNYK_OAUTH_TOKEN", token)
+}
+
+func withCredential(scheme, variable, token string) Option {
 	return func(c *Client) error {
 		token = strings.TrimSpace(token)
 		if token == "" {
-			return errors.New("snyk: WithToken: the token is empty (set SNYK_TOKEN)")
+			return fmt.Errorf("snyk: the token is empty (set %s)", variable)
 		}
 		for _, r := range token {
 			if r < 0x20 || r == 0x7f {
-				return errors.New("snyk: WithToken: the token contains control characters (check SNYK_TOKEN)")
+				return fmt.Errorf("snyk: the token contains control characters (check %s)", variable)
 			}
 		}
-		c.token = token
+		c.token, c.scheme = token, scheme
 		return nil
 	}
 }
@@ -222,7 +231,7 @@ func (c *Client) newRequestURL(ctx context.Context, method string, u *url.URL, b
 	}
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Authorization", "token "+c.token)
+	req.Header.Set("Authorization", c.scheme+" "+c.token)
 	return req, nil
 }
 

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// runApp arranges the command line (arrangeArgs) and runs the app.
+func runApp(ctx context.Context, rt *runtime, args []string) error {
+	app := newApp(rt)
+	args, err := arrangeArgs(app, args)
+	if err != nil {
+		return err
+	}
+	return app.RunContext(ctx, args)
+}
+
+// finishApp gives the app what every command shares: the global options
+// (root --help lists them; arrangeArgs moves them after the command name),
+// one-line usage errors instead of a help dump, the value checks, and the
+// help and completion commands. It works from app.Commands, so a new
+// command needs nothing here.
+func finishApp(rt *runtime, app *cli.App) {
+	app.Commands = append(app.Commands, newHelpCommand(), newCompletionCommand())
+	// Our own help command keeps urfave from adding --help to the app.
+	app.Flags = append(globalFlags(app), cli.HelpFlag)
+	app.OnUsageError = func(c *cli.Context, err error, _ bool) error { return usageFrom(c, err) }
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = app.OnUsageError
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			if err := rt.checkCommandLine(c); err != nil {
+				return err
+			}
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+	}
+}
+
+// globalFlags are the options every command with them accepts before its
+// name too: the common ones, and --dryRun for the commands that have it.
+func globalFlags(app *cli.App) []cli.Flag {
+	flags := commonFlags()
+	if cmds := commandsWithFlag(app, "dryRun"); len(cmds) > 0 {
+		flags = append(flags, &cli.BoolFlag{Name: "dryRun", Aliases: []string{"dry-run"},
+			Usage: "print what would be done and change nothing (" + strings.Join(cmds, ", ") + "; refused by the others)"})
+	}
+	for _, f := range flags {
+		if f, ok := f.(*cli.StringFlag); ok {
+			f.Aliases = addKebab(f.Name, f.Aliases)
+		}
+		if f, ok := f.(*cli.IntFlag); ok {
+			f.Aliases = addKebab(f.Name, f.Aliases)
+		}
+	}
+	return flags
+}
+
+// usageFrom turns a flag parse error into one line (flagSyntaxError), or
+// keeps the CLI's own text.
+func usageFrom(c *cli.Context, err error) error {
+	if c.Command != nil {
+		if e := flagSyntaxError(c.Command, err); e != nil {
+			return e
+		}
+	}
+	return &usageError{err}
+}
+
+// checkCommandLine runs before a command's action: the logging flags, the
+// numeric values, and the input files that live in the log directory.
+func (rt *runtime) checkCommandLine(c *cli.Context) error {
+	if lookupFlag(c.Command.Flags, "logLevel") != nil {
+		if err := rt.setupLogging(c); err != nil {
+			return err
+		}
+	}
+	if err := checkValues(c); err != nil {
+		return err
+	}
+	rt.findInputsInLogPath(c)
+	return nil
+}
+
+// newHelpCommand: `bbimport help` (exit 0) and `bbimport help <command>`.
+func newHelpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "help",
+		Usage:     "show the commands, or the flags of one command",
+		ArgsUsage: "[command]",
+		Action: func(c *cli.Context) error {
+			root := c.Lineage()[1]
+			switch c.Args().Len() {
+			case 0:
+				return cli.ShowAppHelp(root)
+			case 1:
+				name := c.Args().First()
+				if root.App.Command(name) == nil {
+					return unknownCommandError(root.App, name)
+				}
+				return cli.ShowCommandHelp(root, name)
+			default:
+				return usagef("help takes one command name, e.g. bbimport help import")
+			}
+		},
+	}
+}
+
+// newCompletionCommand prints a shell completion script (as gh does).
+func newCompletionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print a completion script: bash, zsh or fish (see docs/install.md)",
+		ArgsUsage: "bash|zsh|fish",
+		Action: func(c *cli.Context) error {
+			root := c.Lineage()[1]
+			if c.Args().Len() != 1 {
+				return usagef("completion needs the shell: bbimport completion bash|zsh|fish")
+			}
+			script, err := completionScript(root.App, c.Args().First())
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprint(root.App.Writer, script)
+			return err
+		},
+	}
+}
