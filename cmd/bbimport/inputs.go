@@ -42,17 +42,14 @@ func (rt *runtime) inputPath(c *cli.Context, from, v string) (string, error) {
 	if _, err := os.Stat(v); !errors.Is(err, fs.ErrNotExist) || filepath.IsAbs(v) {
 		return v, nil
 	}
-	cwd, _ := os.Getwd()
 	dir, dirFrom, err := rt.logPathSetting(c)
-	if err != nil {
-		return "", err
-	}
-	if dir == "" {
-		return "", usagef("%s=%s: no such file in the current directory (%s), and neither SNYK_LOG_PATH nor --logPath is set to look there", from, v, cwd)
+	if err != nil || dir == "" {
+		return v, err // every command that reads inputs requires the log path first
 	}
 	p := filepath.Join(dir, v)
 	if _, err := os.Stat(p); err == nil {
 		return p, nil
 	}
+	cwd, _ := os.Getwd()
 	return "", usagef("%s=%s: no such file in the current directory (%s) nor in the log directory %s=%s", from, v, cwd, dirFrom, dir)
 }
