@@ -4,13 +4,41 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # One static binary: no cgo, no local paths in it.
 STATIC := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
-.PHONY: all build test lint fmt golden demo bench fuzz clean
+.PHONY: all build dist test lint fmt golden demo bench fuzz clean
 
 all: build
 
 build:
 	$(STATIC) -o $(BIN)/bbimport ./cmd/bbimport
 	$(STATIC) -o $(BIN)/bbsim ./cmd/bbsim
+
+# make dist: one archive per platform in $(DIST)/ (tar.gz; zip for windows)
+# holding the static binary and README.md, and SHA256SUMS over them. The
+# version is the git tag (git describe), or VERSION=v1.2.3. One platform:
+# make dist PLATFORMS=linux/amd64.
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
+DIST ?= dist
+SHA256SUM ?= $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo shasum -a 256)
+dist:
+	rm -rf $(DIST)
+	mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; \
+		if [ "$$os" = windows ]; then ext=.exe; fi; \
+		name=bbimport_$(VERSION)_$${os}_$${arch}; \
+		mkdir -p $(DIST)/$$name; \
+		echo "  $$name"; \
+		GOOS=$$os GOARCH=$$arch $(STATIC) -o $(DIST)/$$name/bbimport$$ext ./cmd/bbimport; \
+		cp README.md $(DIST)/$$name/; \
+		if [ "$$os" = windows ]; then \
+			(cd $(DIST) && zip -qr $$name.zip $$name); \
+		else \
+			tar -C $(DIST) -czf $(DIST)/$$name.tar.gz $$name; \
+		fi; \
+		rm -rf $(DIST)/$$name; \
+	done
+	cd $(DIST) && $(SHA256SUM) $$(ls *.tar.gz *.zip 2>/dev/null) > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
 
 test:
 	$(GO) vet ./...
@@ -27,7 +55,7 @@ golden:
 	$(GO) test ./pkg/importer -run Golden -update
 
 clean:
-	rm -rf $(BIN) demo-out bench-out
+	rm -rf $(BIN) $(DIST) demo-out bench-out
 
 demo: build
 	./scripts/demo.sh
