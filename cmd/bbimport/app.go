@@ -95,8 +95,10 @@ func commonFlags() []cli.Flag {
 		&cli.StringFlag{Name: "logPath", Usage: "output directory for generated files and logs (else SNYK_LOG_PATH)"},
 		&cli.StringFlag{Name: "logLevel", Usage: "trace, debug, info, warn or error (DEBUG=*snyk* also turns on debug)"},
 		&cli.StringFlag{Name: "logFormat", Value: "auto", Usage: "auto (text on a terminal, JSON lines otherwise), json or text"},
-		&cli.IntFlag{Name: "bitbucketRateLimit", Usage: "Bitbucket requests per hour for this credential (else BITBUCKET_RATE_LIMIT, default 1000)"},
-		&cli.IntFlag{Name: "snykRateLimit", Usage: "Snyk requests per minute (else SNYK_RATE_LIMIT, default 1500)"},
+		// Strings, so that help shows no "(default: 0)" and intSetting checks
+		// the value with the same message as the variable's.
+		&cli.StringFlag{Name: "bitbucketRateLimit", Usage: "Bitbucket requests per hour for this credential, 1 or more (else BITBUCKET_RATE_LIMIT, default 1000)"},
+		&cli.StringFlag{Name: "snykRateLimit", Usage: "Snyk requests per minute, 1 or more (else SNYK_RATE_LIMIT, default 1500)"},
 	}
 }
 

@@ -51,15 +51,7 @@ func globalFlags(app *cli.App) []cli.Flag {
 		flags = append(flags, &cli.BoolFlag{Name: "dryRun", Aliases: []string{"dry-run"},
 			Usage: "print what would be done and change nothing (" + strings.Join(cmds, ", ") + "; refused by the others)"})
 	}
-	for _, f := range flags {
-		if f, ok := f.(*cli.StringFlag); ok {
-			f.Aliases = addKebab(f.Name, f.Aliases)
-		}
-		if f, ok := f.(*cli.IntFlag); ok {
-			f.Aliases = addKebab(f.Name, f.Aliases)
-		}
-	}
-	return flags
+	return withKebab(flags)
 }
 
 // usageFrom turns a flag parse error into one line (flagSyntaxError), or

@@ -312,7 +312,7 @@ func TestFlagValueMessages(t *testing.T) {
 		want []string
 	}{
 		{[]string{"orgs:data", "--groupId=g", "--bitbucketRateLimit=abc"}, []string{`--bitbucketRateLimit="abc" is not a whole number`, "1 or more"}},
-		{[]string{"orgs:data", "--groupId=g", "--bitbucket-rate-limit=abc"}, []string{`--bitbucket-rate-limit="abc" is not a whole number`}},
+		{[]string{"orgs:data", "--groupId=g", "--bitbucket-rate-limit=abc"}, []string{`--bitbucketRateLimit="abc" is not a whole number`}},
 		{[]string{"orgs:data", "--groupId=g", "--bitbucketRateLimit=0"}, []string{"--bitbucketRateLimit=0 is out of range", "1 or more"}},
 		{[]string{"import", "--file=" + file, "--snykRateLimit=99999999999999999999999"}, []string{"--snykRateLimit=99999999999999999999999 is too large"}},
 		{[]string{"import", "--file=" + file, "--concurrency=abc"}, []string{`--concurrency="abc" is not a whole number`, "1 to 50"}},
