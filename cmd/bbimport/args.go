@@ -33,6 +33,12 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 	}
 	prog, rest := args[0], args[1:]
 	def := app.Command(defaultCommand)
+	// Any command's flag may be typed before the name by mistake; knowing
+	// them all tells a value from the command name while scanning.
+	var commandFlags []cli.Flag
+	for _, c := range app.Commands {
+		commandFlags = append(commandFlags, c.Flags...)
+	}
 	type early struct {
 		toks   []string
 		name   string
@@ -54,10 +60,14 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 		}
 		f, global := lookupFlag(app.Flags, name), true
 		if f == nil {
-			f, global = lookupFlag(def.Flags, name), false
+			f, global = lookupFlag(commandFlags, name), false
 		}
 		if f == nil {
-			return nil, unknownFlagError(name, "", append(slices.Clone(app.Flags), def.Flags...))
+			cmd := def
+			if c := firstCommand(app, rest[i+1:]); c != nil {
+				cmd = c
+			}
+			return nil, unknownFlagError(name, "", append(slices.Clone(app.Flags), cmd.Flags...))
 		}
 		e := early{toks: []string{rest[i]}, name: f.Names()[0], global: global}
 		if !hasValue && i+1 < len(rest) {
@@ -90,9 +100,11 @@ func arrangeArgs(app *cli.App, args []string) ([]string, error) {
 	for _, e := range pre {
 		switch {
 		case e.name == "help":
+		case !e.global && lookupFlag(cmd.Flags, e.name) == nil:
+			return nil, unknownFlagError(e.name, rest[i], cmd.Flags)
 		case !e.global:
-			return nil, usagef("--%s is an option of %s, not a global option: put it after the command name (bbimport %s --%s=…)",
-				e.name, defaultCommand, rest[i], e.name)
+			return nil, usagef("--%s is not a global option: put it after the command name (bbimport %s --%s=…)",
+				e.name, rest[i], e.name)
 		case lookupFlag(cmd.Flags, e.name) == nil:
 			return nil, usagef("--%s does not apply to %s (it applies to %s): remove it",
 				e.name, rest[i], strings.Join(commandsWithFlag(app, e.name), ", "))
@@ -161,6 +173,16 @@ func takesValue(f cli.Flag) bool {
 
 func isBoolWord(s string) bool {
 	return strings.EqualFold(s, "true") || strings.EqualFold(s, "false")
+}
+
+// firstCommand is the first argument that names a command, or nil.
+func firstCommand(app *cli.App, toks []string) *cli.Command {
+	for _, t := range toks {
+		if c := app.Command(t); c != nil {
+			return c
+		}
+	}
+	return nil
 }
 
 // commandsWithFlag names the commands that take a flag.

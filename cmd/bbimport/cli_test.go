@@ -262,7 +262,11 @@ func TestMistypedCommandLine(t *testing.T) {
 		{[]string{"orgs:data", "--zzzzzz"}, "bbimport help orgs:data lists the flags"},
 		{[]string{"orgs:data", "--groupId"}, "--groupId needs a value"},
 		{[]string{"import", "--dryRun=maybe"}, `--dryRun="maybe" is not true or false`},
-		{[]string{"--file=x", "orgs:create"}, "put it after the command name"},
+		{[]string{"--file=x", "orgs:create"}, "--file is not a global option: put it after the command name (bbimport orgs:create --file=…)"},
+		{[]string{"--skipEmptyOrgs", "orgs:data", "--groupId=g"}, "--skipEmptyOrgs is not a global option: put it after the command name"},
+		{[]string{"--file=x", "orgs:data"}, "unknown flag --file for orgs:data"},
+		{[]string{"--grupId=g", "orgs:data"}, "did you mean --groupId?"},
+		{[]string{"import", "-v"}, "unknown flag --v for import; bbimport help import lists the flags"},
 	} {
 		r := e.Run(tt.args...)
 		oneLine(t, r, tt.args, tt.want)
@@ -459,4 +463,34 @@ func runBash(t *testing.T, bash, script, line string) string {
 		t.Fatalf("bash completion of %q: %v\n%s", line, err, out)
 	}
 	return string(out)
+}
+
+// TestArrangeArgs: the rewrite itself, before urfave/cli parses anything.
+func TestArrangeArgs(t *testing.T) {
+	app, _ := appCommands(t)
+	for _, tt := range []struct{ in, want string }{
+		{"", "import"},
+		{"--file=t.json", "import --file=t.json"},
+		{"--file t.json --dryRun true", "import --file t.json --dryRun=true"},
+		{"--dryRun orgs:create --file=F", "orgs:create --dryRun --file=F"},
+		{"--dryRun true orgs:create --file F", "orgs:create --dryRun=true --file F"},
+		{"--logPath /tmp/x --log-level debug i --file=T", "i --logPath /tmp/x --log-level debug --file=T"},
+		{"orgs:data --groupId G --skipEmptyOrgs false --workspace w", "orgs:data --groupId G --skipEmptyOrgs=false --workspace w"},
+		{"orgs:data --skipEmptyOrgs true", "orgs:data --skipEmptyOrgs=true"},
+		{"orgs:data --workspace true", "orgs:data --workspace true"}, // a string flag keeps its value
+		{"--help orgs:data", "orgs:data --help"},
+		{"--help", "--help"},
+		{"--version import", "--version"},
+		{"help import", "help import"},
+	} {
+		in := append([]string{"bbimport"}, strings.Fields(tt.in)...)
+		got, err := arrangeArgs(app, in)
+		if err != nil {
+			t.Errorf("%q: %v", tt.in, err)
+			continue
+		}
+		if g := strings.Join(got[1:], " "); g != tt.want {
+			t.Errorf("%q → %q, want %q", tt.in, g, tt.want)
+		}
+	}
 }

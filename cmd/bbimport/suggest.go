@@ -60,7 +60,8 @@ func closest(input string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	if bestD >= 0 && bestD <= max(2, len(in)/3) {
+	// One or two letters say too little to guess from.
+	if len(in) > 2 && bestD >= 0 && bestD <= max(2, len(in)/3) {
 		return best
 	}
 	parts := strings.Split(strings.ToLower(input), ":")
