@@ -411,8 +411,8 @@ func TestInputsFromLogPath(t *testing.T) {
 	}
 }
 
-// TestCompletion: the scripts name every command and its flags; bash
-// completes a command (across the colon bash splits words at) and a flag.
+// TestCompletion: the scripts name every command and its flags, and each
+// shell (where installed) completes commands and flags through its script.
 func TestCompletion(t *testing.T) {
 	e := newSimEnv(t, sim.Config{})
 	_, commands := appCommands(t)
@@ -428,41 +428,80 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 	oneLine(t, e.Run("completion", "tcsh"), nil, "bash, zsh and fish")
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
+	script := func(t *testing.T, sh string) string {
+		p := filepath.Join(t.TempDir(), "bbimport."+sh)
+		if err := os.WriteFile(p, []byte(e.MustRun(0, "completion", sh).Stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	script := filepath.Join(t.TempDir(), "bbimport.bash")
-	if err := os.WriteFile(script, []byte(e.MustRun(0, "completion", "bash").Stdout), 0o644); err != nil {
-		t.Fatal(err)
+	shell := func(t *testing.T, name string, args ...string) string {
+		t.Helper()
+		bin, err := exec.LookPath(name)
+		if err != nil {
+			t.Skipf("no %s", name)
+		}
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %q: %v\n%s", name, args, err, out)
+		}
+		return string(out)
 	}
-	for _, tt := range []struct{ line, want string }{
-		{"bbimport orgs:d", "data"},
-		{"bbimport impo", "import import:data"},
-		{"bbimport orgs:data --grou", "--groupId --group-id"},
-		{"bbimport --logLevel=debug import --dry", "--dryRun --dry-run"},
-		{"bbimport --log", "--logFormat --logLevel --logPath --log-format --log-level --log-path"},
-	} {
-		out := runBash(t, bash, script, tt.line)
-		got := strings.Fields(out)
-		want := strings.Fields(tt.want)
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("completing %q: %q, want %q", tt.line, got, want)
+	sameWords := func(t *testing.T, what, got, want string) {
+		t.Helper()
+		g, w := strings.Fields(got), strings.Fields(want)
+		slices.Sort(g)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("completing %q: %q, want %q", what, g, w)
 		}
 	}
-}
-
-// runBash sources the script and asks _bbimport to complete line.
-func runBash(t *testing.T, bash, script, line string) string {
-	t.Helper()
-	out, err := exec.Command(bash, "-c", `source "$1"; COMP_LINE="$2"; COMP_POINT=${#COMP_LINE}; _bbimport; echo "${COMPREPLY[*]}"`,
-		"bash", script, line).CombinedOutput()
-	if err != nil {
-		t.Fatalf("bash completion of %q: %v\n%s", line, err, out)
-	}
-	return string(out)
+	t.Run("bash", func(t *testing.T) {
+		p := script(t, "bash")
+		for _, tt := range []struct{ line, want string }{
+			{"bbimport orgs:d", "data"}, // bash splits words at the colon
+			{"bbimport impo", "import import:data"},
+			{"bbimport orgs:data --grou", "--groupId --group-id"},
+			{"bbimport --logLevel=debug import --dry", "--dryRun --dry-run"},
+			{"bbimport --log", "--logFormat --logLevel --logPath --log-format --log-level --log-path"},
+		} {
+			out := shell(t, "bash", "-c", `source "$1"; COMP_LINE="$2"; COMP_POINT=${#COMP_LINE}; _bbimport; echo "${COMPREPLY[*]}"`,
+				"bash", p, tt.line)
+			sameWords(t, tt.line, out, tt.want)
+		}
+	})
+	t.Run("zsh", func(t *testing.T) {
+		p := script(t, "zsh")
+		shell(t, "zsh", "-n", p)
+		// compadd stubbed: the candidates offered (zsh filters them by prefix).
+		for _, tt := range []struct {
+			words        string
+			want, absent string
+		}{
+			{"bbimport orgs:d", "orgs:data", "--groupId"},
+			{"bbimport orgs:data --gr", "--groupId", "--file"},
+			{"bbimport --logLevel=debug import x", "--dryRun", "orgs:data"},
+		} {
+			words := strings.Fields(tt.words)
+			out := shell(t, "zsh", append([]string{"-f", "-c", `compdef() { :; }; compadd() { shift; print -r -- "$@"; }; source "$1"; shift; words=("$@"); CURRENT=$#; _bbimport`, "zsh", p}, words...)...)
+			got := strings.Fields(out)
+			if !slices.Contains(got, tt.want) || slices.Contains(got, tt.absent) {
+				t.Errorf("zsh completing %q: %q, want %s and not %s", tt.words, got, tt.want, tt.absent)
+			}
+		}
+	})
+	t.Run("fish", func(t *testing.T) {
+		p := script(t, "fish")
+		shell(t, "fish", "-n", p)
+		for _, tt := range []struct{ line, want string }{
+			{"bbimport orgs:d", "orgs:data"},
+			{"bbimport orgs:data --grou", "--groupId --group-id"},
+		} {
+			// `string split` exits 1 when no line had a tab (no description).
+			out := shell(t, "fish", "-c", `source $argv[1]; complete -C $argv[2] | string split -f1 \t; true`, p, tt.line)
+			sameWords(t, tt.line, out, tt.want)
+		}
+	})
 }
 
 // TestArrangeArgs: the rewrite itself, before urfave/cli parses anything.
