@@ -12,7 +12,7 @@ build:
 	$(STATIC) -o $(BIN)/bbimport ./cmd/bbimport
 	$(STATIC) -o $(BIN)/bbsim ./cmd/bbsim
 
-# make dist: one archive per platform in $(DIST)/ (tar.gz; zip for windows)
+# make dist: one archive per platform in $(DIST)/ (tar.gz; zip, which needs zip(1), for windows)
 # holding the static binary and README.md, and SHA256SUMS over them. The
 # version is the git tag (git describe), or VERSION=v1.2.3. One platform:
 # make dist PLATFORMS=linux/amd64.

@@ -69,6 +69,7 @@ func TestSnykOAuthToken(t *testing.T) {
 		{"import:data", "--orgsData=" + e.File("snyk-created-orgs.json"), "--logLevel=trace"},
 		{"import", "--file=" + e.File("bitbucket-cloud-app-import-targets.json"), "--logLevel=trace"},
 		{"list:imported", "--groupId=" + g, "--logLevel=trace", "--logFormat=text"},
+		{"doctor", "--groupId=" + g, "--orgsData=snyk-created-orgs.json", "--logLevel=trace"},
 	} {
 		runs = append(runs, e.MustRun(0, args...))
 	}
