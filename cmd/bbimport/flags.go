@@ -47,7 +47,10 @@ func (rt *runtime) intSetting(c *cli.Context, flag, env string, def int) (int, e
 	if raw == "" {
 		return def, nil
 	}
-	r := valueRules[flag]
+	r, ok := valueRules[flag]
+	if !ok {
+		r = valueRule{min: 0, max: unbounded} // give the flag a rule: its range belongs in valueRules
+	}
 	return checkWhole(from, raw, int(r.min), int(r.max))
 }
 
