@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -177,5 +178,84 @@ func untar(t *testing.T, archive, member, dst string) {
 			t.Fatal(err)
 		}
 		return
+	}
+}
+
+// TestGoInstallVersion: `go install github.com/bbimport/bbimport/cmd/bbimport@v1.2.3`
+// (no ldflags) reports v1.2.3. The tagged module is served from a file://
+// proxy made of this tree, its dependencies from the local module cache: no
+// network.
+func TestGoInstallVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the module in a fresh module cache")
+	}
+	if goruntime.GOOS == "windows" {
+		t.Skip("file:// proxy paths")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	root := filepath.Join("..", "..")
+	ls := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard")
+	ls.Dir = root
+	out, err := ls.Output()
+	if err != nil {
+		t.Skipf("git ls-files: %v", err)
+	}
+	const mod, v = "github.com/bbimport/bbimport", "v1.2.3"
+	proxy := t.TempDir()
+	dir := filepath.Join(proxy, mod, "@v")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	zf, err := os.Create(filepath.Join(dir, v+".zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	for _, name := range strings.Fields(string(out)) {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			continue // deleted in the work tree
+		}
+		w, err := zw.Create(mod + "@" + v + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		v + ".mod":  repoFile(t, "go.mod"),
+		v + ".info": `{"Version":"` + v + `","Time":"2026-12-01T00:00:00Z"}`,
+		"list":      v + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cache, err := exec.Command(goBin, "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gobin := t.TempDir()
+	install := exec.Command(goBin, "install", mod+"/cmd/bbimport@"+v)
+	install.Env = append(os.Environ(),
+		"GOPROXY=file://"+proxy+",file://"+filepath.Join(strings.TrimSpace(string(cache)), "cache", "download"),
+		"GOMODCACHE="+t.TempDir(), "GOFLAGS=-trimpath -modcacherw", "GOSUMDB=off", "GOTOOLCHAIN=local", "GOBIN="+gobin)
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("go install: %v\n%s", err, out)
+	}
+	got, err := exec.Command(filepath.Join(gobin, "bbimport"), "--version").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(got)) != "bbimport version "+v {
+		t.Errorf("go-installed bbimport --version: %q, %v", got, err)
 	}
 }
