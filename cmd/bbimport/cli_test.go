@@ -323,9 +323,9 @@ func TestFlagValueMessages(t *testing.T) {
 		{[]string{"import:data", "--orgsData=x", "--concurrency=abc"}, []string{`--concurrency="abc" is not a whole number`, "1 to 50"}},
 		{[]string{"import:data", "--orgsData=x", "--concurrency=51"}, []string{"--concurrency=51 is out of range", "1 to 50"}},
 		{[]string{"import", "--file=" + file, "--pollInterval=abc"}, []string{`--pollInterval="abc" is not a duration`, "1ms to 1m"}},
-		{[]string{"import", "--file=" + file, "--pollInterval=2m"}, []string{"--pollInterval=2m0s is out of range", "1ms to 1m"}},
+		{[]string{"import", "--file=" + file, "--pollInterval=2m"}, []string{"--pollInterval=2m is out of range", "1ms to 1m"}},
 		{[]string{"import", "--file=" + file, "--pollTimeout=1ns"}, []string{"--pollTimeout=1ns is out of range", "1s to 168h"}},
-		{[]string{"import", "--file=" + file, "--pollTimeout=-5m"}, []string{"--pollTimeout=-5m0s is out of range"}},
+		{[]string{"import", "--file=" + file, "--pollTimeout=-5m"}, []string{"--pollTimeout=-5m is out of range"}},
 		{[]string{"doctor", "--maxWorkspaces=-1"}, []string{"--maxWorkspaces=-1 is out of range", "0 or more"}},
 		{[]string{"doctor", "--maxWorkspaces=many"}, []string{`--maxWorkspaces="many" is not a whole number`}},
 	} {
@@ -379,7 +379,7 @@ func TestInputsFromLogPath(t *testing.T) {
 	}
 	e.MustRun(0, "orgs:data", "--groupId="+g, "--workspacesFile=ws.txt")
 	e.MustRun(0, "orgs:create", "--file=group-"+g+"-bitbucket-cloud-app-orgs.json")
-	e.MustRun(0, "import:data", "--orgsData=snyk-created-orgs.json")
+	e.MustRun(0, "import:data", "--orgs-data=snyk-created-orgs.json") // the kebab alias too
 	r := e.MustRun(0, "import", "--file=bitbucket-cloud-app-import-targets.json", "--dryRun")
 	if !strings.Contains(r.Stdout, "would import 18 of 18 targets") {
 		t.Errorf("import of the north workspace's targets: %s", r.Stdout)

@@ -82,7 +82,7 @@ func checkDuration(from, raw string, min, max time.Duration) (time.Duration, err
 		return 0, usagef("%s=%q is not a duration; %s, such as 30s, 5m or 2h", from, raw, want)
 	}
 	if d < min || d > max {
-		return 0, usagef("%s=%s is out of range; %s", from, raw, want)
+		return 0, usagef("%s=%s is out of range; %s", from, shortDuration(d), want)
 	}
 	return d, nil
 }
