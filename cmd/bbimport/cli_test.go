@@ -157,29 +157,26 @@ func TestGlobalFlagsMeaning(t *testing.T) {
 func TestDryRunBeforeCommand(t *testing.T) {
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}})
 	g := sim.SimSnykGroupID
-	e.MustRun(0, "orgs:data", "--groupId="+g)
-	orgsFile := e.File("group-" + g + "-bitbucket-cloud-app-orgs.json")
-	for _, dry := range [][]string{{"--dryRun"}, {"--dryRun", "true"}, {"--dry-run=true"}} {
-		r := e.MustRun(0, append(dry, "orgs:create", "--file="+orgsFile)...)
-		if !strings.Contains(r.Stdout, "Dry run") {
-			t.Errorf("%v orgs:create: stdout:\n%s", dry, r.Stdout)
+	// Each spelling before the command, then the count that must stay 0.
+	dryRuns := func(counter string, args ...string) {
+		t.Helper()
+		for _, dry := range [][]string{{"--dryRun"}, {"--dryRun", "true"}, {"--dry-run=true"}} {
+			r := e.MustRun(0, append(dry, args...)...)
+			if !strings.Contains(r.Stdout, "Dry run") {
+				t.Errorf("%v %v: stdout:\n%s", dry, args, r.Stdout)
+			}
+		}
+		if n := e.Sim.Count(counter); n != 0 {
+			t.Fatalf("--dryRun before %s: %s = %d, want 0", args[0], counter, n)
 		}
 	}
-	if n := e.Sim.Count("snyk.orgs_created"); n != 0 {
-		t.Fatalf("--dryRun before orgs:create: %d orgs created, want 0", n)
-	}
+	e.MustRun(0, "orgs:data", "--groupId="+g)
+	orgsFile := e.File("group-" + g + "-bitbucket-cloud-app-orgs.json")
+	dryRuns("snyk.orgs_created", "orgs:create", "--file="+orgsFile)
 	e.MustRun(0, "orgs:create", "--file="+orgsFile)
 	e.MustRun(0, "import:data", "--orgsData="+e.File("snyk-created-orgs.json"))
 	targets := e.File("bitbucket-cloud-app-import-targets.json")
-	for _, dry := range [][]string{{"--dryRun"}, {"--dryRun", "true"}, {"--dry-run=true"}} {
-		r := e.MustRun(0, append(dry, "import", "--file="+targets)...)
-		if !strings.Contains(r.Stdout, "Dry run") {
-			t.Errorf("%v import: stdout:\n%s", dry, r.Stdout)
-		}
-	}
-	if n := e.Sim.Count("snyk.imports"); n != 0 {
-		t.Fatalf("--dryRun before import: %d imports, want 0", n)
-	}
+	dryRuns("snyk.imports", "import", "--file="+targets)
 	// `--dryRun false` before the command is a real run.
 	e.MustRun(0, "--dryRun", "false", "import", "--file="+targets)
 	if n := e.Sim.Count("snyk.imports"); n == 0 {
