@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/snyk"
@@ -30,6 +31,18 @@ type doctor struct {
 	passed, failed, warned int
 	// authFailed: a credential was rejected (exit 4 rather than 1).
 	authFailed bool
+	rt         *runtime
+}
+
+// explain is explain() that first recognises a network failure waiting
+// cannot fix: its fix names the proxy, CA or base URL setting, never the
+// credentials the request never got to present.
+func (d *doctor) explain(err error) (problem, fix string, auth bool) {
+	if ne, ok := httpx.AsNetError(err); ok && d.rt != nil {
+		problem, fix = d.rt.explainNet(ne)
+		return problem, fix, false
+	}
+	return explain(err)
 }
 
 func (d *doctor) ok(check, format string, a ...any) {
@@ -47,11 +60,16 @@ func (d *doctor) warn(check, problem, fix string) {
 	fmt.Fprintf(d.out, "⚠ %s: %s%s\n", check, problem, fixSuffix(fix))
 }
 
+// info prints a fact that is not a check (it neither passes nor fails).
+func (d *doctor) info(check, format string, a ...any) {
+	fmt.Fprintf(d.out, "• %s: %s\n", check, fmt.Sprintf(format, a...))
+}
+
 func (d *doctor) skip(check, why string) { fmt.Fprintf(d.out, "- %s: not checked, %s\n", check, why) }
 
 // failErr reports a failed check from an error, explained.
 func (d *doctor) failErr(check string, err error, fallbackFix string) {
-	problem, fix, auth := explain(err)
+	problem, fix, auth := d.explain(err)
 	if fix == "" {
 		fix = fallbackFix
 	}
@@ -99,8 +117,9 @@ func newDoctorCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
-			d := &doctor{out: rt.Stdout}
+			d := &doctor{out: rt.Stdout, rt: rt}
 			rt.doctorEnv(c, d, source)
+			rt.doctorNetwork(c, d, source)
 			rt.doctorBitbucket(c, d, source)
 			if err := c.Context.Err(); err != nil {
 				return err // interrupted: exit 130, not a failed check
@@ -321,7 +340,7 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 		f.slugs = append(f.slugs, ws)
 	}
 	for _, f := range failures {
-		problem, fix, auth := explain(f.err)
+		problem, fix, auth := d.explain(f.err)
 		if auth {
 			d.authFailed = true
 		}
@@ -506,7 +525,7 @@ func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, o
 		keys[key]++
 	}
 	for _, k := range causes {
-		problem, fix, auth := explain(causeErr[k])
+		problem, fix, auth := d.explain(causeErr[k])
 		if auth {
 			d.authFailed = true
 		}
