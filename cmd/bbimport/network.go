@@ -159,29 +159,31 @@ func (rt *runtime) explainNet(ne *httpx.NetError) (problem, fix string) {
 func (rt *runtime) proxyLabel(addr string) string {
 	for _, name := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
 		if v := os.Getenv(name); v != "" {
-			return safeProxyURL(v) + " (" + name + ")"
+			u, creds := safeProxyURL(v)
+			if creds {
+				return u + " (" + name + ", credentials not shown)"
+			}
+			return u + " (" + name + ")"
 		}
 	}
 	return addr
 }
 
-// safeProxyURL drops any user and password from a proxy URL.
-func safeProxyURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
+// safeProxyURL drops any user and password from a proxy URL, and says
+// whether there were any.
+func safeProxyURL(raw string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		// "proxy:3128" without a scheme is how some people write it.
+		// "user:pw@proxy:3128" without a scheme is how some people write it.
 		if at := strings.LastIndex(raw, "@"); at >= 0 {
-			return raw[at+1:]
+			return raw[at+1:], true
 		}
-		return raw
+		return raw, false
 	}
 	creds := u.User != nil
 	u.User = nil
-	s := u.String()
-	if creds {
-		s += " (with credentials, not shown)"
-	}
-	return s
+	return u.String(), creds
 }
 
 func hostOnly(hostport string) string {
@@ -232,7 +234,10 @@ func proxySummary(bases []apiBase) string {
 		if u, err := httpx.ProxyFor(b.URL); err != nil {
 			p = "invalid proxy setting: " + err.Error()
 		} else if u != nil {
-			p = safeProxyURL(u.String())
+			var creds bool
+			if p, creds = safeProxyURL(u.String()); creds {
+				p += " (credentials not shown)"
+			}
 		}
 		if _, ok := byProxy[p]; !ok {
 			order = append(order, p)

@@ -186,9 +186,16 @@ func certFailure(err error) (string, bool) {
 	return err.Error(), true
 }
 
+// urlHost is the host of the innermost request in err: a token exchange
+// failing under an API request is about the token endpoint's host.
 func urlHost(err error) string {
 	var ue *url.Error
-	if errors.As(err, &ue) {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if u, ok := e.(*url.Error); ok {
+			ue = u
+		}
+	}
+	if ue != nil || errors.As(err, &ue) {
 		if u, perr := url.Parse(ue.URL); perr == nil {
 			return u.Host
 		}
