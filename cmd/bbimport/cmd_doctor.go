@@ -316,12 +316,11 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 	if max := c.Int("maxWorkspaces"); max > 0 && len(check) > max {
 		check = check[:max]
 	}
-	type failure struct {
-		err   error
-		slugs []string
+	type wsErr struct {
+		slug string
+		err  error
 	}
-	var failures []*failure
-	byCause := map[string]*failure{}
+	var errs []wsErr
 	for _, ws := range check {
 		err := firstRepoPage(ctx, bb.Client, ws)
 		if err == nil {
@@ -330,21 +329,19 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 		if ctx.Err() != nil {
 			return
 		}
-		key := causeKey(err)
-		f := byCause[key]
-		if f == nil {
-			f = &failure{err: err}
-			byCause[key] = f
-			failures = append(failures, f)
-		}
-		f.slugs = append(f.slugs, ws)
+		errs = append(errs, wsErr{ws, err})
 	}
+	failures := groupByCause(errs, func(w wsErr) (string, error) { return "", w.err })
 	for _, f := range failures {
 		problem, fix, auth := d.explain(f.err)
 		if auth {
 			d.authFailed = true
 		}
-		what := fmt.Sprintf("cannot list %d of %d (%s): %s", len(f.slugs), len(check), firstFew(f.slugs, 5), problem)
+		slugs := make([]string, len(f.items))
+		for i, w := range f.items {
+			slugs[i] = w.slug
+		}
+		what := fmt.Sprintf("cannot list %d of %d (%s): %s", len(slugs), len(check), firstFew(slugs, 5), problem)
 		d.fail(repoCheck, what, fix)
 	}
 	if len(failures) == 0 {
@@ -489,21 +486,18 @@ func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, o
 	cands := importer.IntegrationCandidates(source, integrationType)
 	keys := map[string]int{}
 	var without []string // "Name (id): has a, b"
-	errsByCause := map[string][]string{}
-	var causeErr = map[string]error{}
-	var causes []string
+	type orgErr struct {
+		name string
+		err  error
+	}
+	var errs []orgErr
 	for _, o := range orgs {
 		ints, err := sn.ListIntegrations(ctx, o.OrgID)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			k := causeKey(err)
-			if _, ok := causeErr[k]; !ok {
-				causeErr[k] = err
-				causes = append(causes, k)
-			}
-			errsByCause[k] = append(errsByCause[k], o.Name)
+			errs = append(errs, orgErr{o.Name, err})
 			continue
 		}
 		key := ""
@@ -524,12 +518,17 @@ func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, o
 		}
 		keys[key]++
 	}
-	for _, k := range causes {
-		problem, fix, auth := d.explain(causeErr[k])
+	causes := groupByCause(errs, func(o orgErr) (string, error) { return "", o.err })
+	for _, g := range causes {
+		problem, fix, auth := d.explain(g.err)
 		if auth {
 			d.authFailed = true
 		}
-		d.fail(check, fmt.Sprintf("cannot read the integrations of %d of %d orgs (%s): %s", len(errsByCause[k]), len(orgs), firstFew(errsByCause[k], 5), problem), fix)
+		names := make([]string, len(g.items))
+		for i, o := range g.items {
+			names[i] = o.name
+		}
+		d.fail(check, fmt.Sprintf("cannot read the integrations of %d of %d orgs (%s): %s", len(names), len(orgs), firstFew(names, 5), problem), fix)
 	}
 	if len(without) > 0 {
 		d.fail(check, fmt.Sprintf("no %s integration in %d of %d orgs of %s: %s", strings.Join(cands, " or "), len(without), len(orgs), filepath.Base(file), firstFew(without, 5)),

@@ -53,8 +53,17 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
-			for _, f := range res.FailedOrgs {
-				rt.log.Error().Str("orgId", f.OrgID).Msgf("could not list org %s: %v", f.OrgID, f.Err)
+			for _, g := range groupByCause(res.FailedOrgs, func(f importer.OrgFailure) (string, error) { return "", f.Err }) {
+				ids := make([]string, len(g.items))
+				for i, f := range g.items {
+					ids[i] = f.OrgID
+				}
+				ev := errorFields(rt.log.Error(), g.err).Str("orgId", ids[0])
+				if len(ids) == 1 {
+					ev.Msgf("could not list org %s: %v", ids[0], g.err)
+					continue
+				}
+				ev.Int("orgs", len(ids)).Msgf("could not list %d orgs (%s): %v", len(ids), firstFew(ids, 5), g.err)
 			}
 			if res.Targets == 0 {
 				fmt.Fprintf(rt.Stdout, "⚠ No repo(s) found in %s for integration type(s) %s!\n", plural(res.Orgs, "org"), strings.Join(types, ", "))

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,7 +181,7 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			})
 			p.Done()
 			if res != nil {
-				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath, sourceOfOrgsFile(file))
+				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath, sourceOfOrgsFile(file), err)
 			}
 			if err != nil {
 				return err
@@ -204,14 +206,38 @@ func sourceOfOrgsFile(path string) string {
 	return "<source>"
 }
 
-func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string) {
+func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
+	var failed []importer.OrgOutcome
 	for _, o := range res.Orgs {
 		for _, w := range o.Warnings {
 			rt.log.Warn().Str("org", o.Row.Name).Msg(w)
 		}
 		if o.Status == importer.OrgFailed {
-			rt.log.Error().Str("org", o.Row.Name).Msgf("could not create org %q: %v", o.Row.Name, o.Err)
+			failed = append(failed, o)
 		}
+	}
+	// One line per distinct cause: a group whose orgs cannot be listed
+	// fails every org of it the same way, and a rejected token every group.
+	scope := func(o importer.OrgOutcome) (string, error) {
+		if httpStatus(o.Err) == http.StatusUnauthorized {
+			return "", o.Err
+		}
+		return o.Row.GroupID, o.Err
+	}
+	for _, g := range groupByCause(failed, scope) {
+		if runErr != nil && errors.Is(runErr, g.err) {
+			continue // the closing message says it
+		}
+		names := make([]string, len(g.items))
+		for i, o := range g.items {
+			names[i] = o.Row.Name
+		}
+		ev := errorFields(rt.log.Error(), g.err).Str("org", names[0]).Int("orgs", len(names))
+		if len(names) == 1 {
+			ev.Msgf("could not create org %q: %v", names[0], g.err)
+			continue
+		}
+		ev.Msgf("could not create %d orgs (%s): %v", len(names), firstFew(quoteEach(names), 3), g.err)
 	}
 	if dryRun {
 		fmt.Fprintf(rt.Stdout, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",
