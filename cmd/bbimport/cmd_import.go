@@ -29,6 +29,8 @@ func newImportCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("import", logPath)
+			st.dryRun = c.Bool("dryRun")
 			file, err := rt.importFile(c)
 			if err != nil {
 				return err
@@ -63,6 +65,8 @@ func newImportCommand(rt *runtime) *cli.Command {
 			res, err := importer.Import(c.Context, opts)
 			p.Done()
 			if res != nil {
+				st.started, st.failures = res.Started, res.Failures
+				st.detail = importSummary{ImportResult: res, Failed: res.Failed()}
 				rt.printImport(res)
 			}
 			if err != nil {

@@ -36,6 +36,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("import:data", logPath)
 			orgsData, err := requireString(c, "orgsData", "the snyk-created-orgs.json file written by orgs:create")
 			if err != nil {
 				return err
@@ -89,6 +90,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st.output, st.detail, st.failures = res.Path, importDataSummary(orgsData, res), importDataFailures(res)
 			return rt.printImportData(res)
 		},
 	}

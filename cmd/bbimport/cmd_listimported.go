@@ -23,6 +23,7 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("list:imported", logPath)
 			group, org := strings.TrimSpace(c.String("groupId")), strings.TrimSpace(c.String("orgId"))
 			switch {
 			case group == "" && org == "":
@@ -53,6 +54,7 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st.output, st.detail, st.failures = res.LogFile, listImportedSummary(res), listImportedFailures(res)
 			for _, g := range groupByCause(res.FailedOrgs, func(f importer.OrgFailure) (string, error) { return "", f.Err }) {
 				ids := make([]string, len(g.items))
 				for i, f := range g.items {

@@ -31,6 +31,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("orgs:data", logPath)
 			source, err := checkSource(c.String("source"))
 			if err != nil {
 				return err
@@ -66,6 +67,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st.output, st.detail = res.Path, orgsDataSummary(groupID, source, res)
 			for _, w := range res.Warnings {
 				rt.log.Warn().Msg(w)
 			}
@@ -158,6 +160,8 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("orgs:create", logPath)
+			st.dryRun = c.Bool("dryRun")
 			file, err := requireString(c, "file", "the orgs data file written by orgs:data")
 			if err != nil {
 				return err
@@ -181,6 +185,7 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			})
 			p.Done()
 			if res != nil {
+				st.output, st.detail, st.failures = res.Path, orgsCreateSummary(file, res), orgsCreateFailures(res)
 				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath, sourceOfOrgsFile(file), err)
 			}
 			if err != nil {

@@ -59,6 +59,8 @@ type runtime struct {
 	observer     *httpLog
 	// net holds the trusted roots and the base URLs in use.
 	net netSetup
+	// stage is the running stage, for its summary file; nil for doctor.
+	stage *stageRun
 }
 
 func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
@@ -80,15 +82,20 @@ func (rt *runtime) run(ctx context.Context, args []string) int {
 	rt.jsonStderr = jsonLogFormatIn(args)
 	err := newApp(rt).RunContext(ctx, args)
 	code := exitCode(err, rt.actionStarted)
+	msg := ""
 	if err != nil && !errors.Is(err, errSilent) {
-		msg := err.Error()
+		msg = err.Error()
 		if m, ok := rt.netMessage(err); ok {
 			msg = m
 		}
 		if code == exitInterrupted {
 			msg = "interrupted: stopped before finishing; what was done so far is recorded in SNYK_LOG_PATH, run the same command again to resume"
 		}
-		rt.finalLine(code, err, "bbimport: "+strings.TrimSpace(msg))
+		msg = "bbimport: " + strings.TrimSpace(msg)
+	}
+	rt.writeSummary(code, err, msg)
+	if msg != "" {
+		rt.finalLine(code, err, msg)
 	}
 	return code
 }
