@@ -31,7 +31,9 @@ type doctor struct {
 	passed, failed, warned int
 	// authFailed: a credential was rejected (exit 4 rather than 1).
 	authFailed bool
-	rt         *runtime
+	// caFailed: the extra CA bundle check failed (every client fails with it).
+	caFailed bool
+	rt       *runtime
 }
 
 // explain is explain() that first recognises a network failure waiting
@@ -77,6 +79,17 @@ func (d *doctor) failErr(check string, err error, fallbackFix string) {
 		d.authFailed = true
 	}
 	d.fail(check, problem, fix)
+}
+
+// clientFailed reports a client that could not be built; a CA bundle
+// already reported by the network check is not reported again.
+func (d *doctor) clientFailed(check string, err error) {
+	var be *httpx.CABundleError
+	if d.caFailed && errors.As(err, &be) {
+		d.skip(check, "the CA certificates above cannot be used")
+		return
+	}
+	d.failErr(check, err, "")
 }
 
 func fixSuffix(fix string) string {
@@ -261,7 +274,7 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 	}
 	bb, err := rt.newBitbucket(c, source)
 	if err != nil {
-		d.failErr("Bitbucket client", err, "")
+		d.clientFailed("Bitbucket client", err)
 		d.skip(wsCheck, "no Bitbucket client")
 		d.skip(repoCheck, "no Bitbucket client")
 		return
@@ -408,7 +421,7 @@ func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 	}
 	sn, err := rt.newSnyk(c)
 	if err != nil {
-		d.failErr("Snyk client", err, "")
+		d.clientFailed("Snyk client", err)
 		return ""
 	}
 	orgsFile := strings.TrimSpace(c.String("orgsData"))

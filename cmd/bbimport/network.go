@@ -82,14 +82,26 @@ func caBundleUsage(err error) error {
 	if !errors.As(err, &be) {
 		return err
 	}
+	var msg string
 	switch {
 	case errors.Is(err, httpx.ErrNoCertificates):
-		return usagef("%s=%s holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at your proxy's or private CA's certificate in PEM form, or unset it", be.Setting, be.Path)
+		msg = fmt.Sprintf("%s=%s holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at your proxy's or private CA's certificate in PEM form, or unset it", be.Setting, be.Path)
 	case errors.Is(err, os.ErrNotExist):
-		return usagef("%s=%s: no such file; point it at a PEM file of CA certificates, or unset it", be.Setting, be.Path)
+		msg = fmt.Sprintf("%s=%s: no such file; point it at a PEM file of CA certificates, or unset it", be.Setting, be.Path)
+	default:
+		msg = fmt.Sprintf("%s=%s cannot be read: %v; point it at a readable PEM file of CA certificates, or unset it", be.Setting, be.Path, errors.Unwrap(be))
 	}
-	return usagef("%s=%s cannot be read: %v; point it at a readable PEM file of CA certificates, or unset it", be.Setting, be.Path, errors.Unwrap(be))
+	return &usageError{&wordedError{msg: msg, err: err}}
 }
+
+// wordedError is an error in our words that keeps its cause for errors.As.
+type wordedError struct {
+	msg string
+	err error
+}
+
+func (e *wordedError) Error() string { return e.msg }
+func (e *wordedError) Unwrap() error { return e.err }
 
 // noteBase records a base URL the run uses (for doctor and for fixes).
 func (rt *runtime) noteBase(api, rawURL, setting string) {
@@ -306,6 +318,7 @@ func (rt *runtime) doctorNetwork(c *cli.Context, d *doctor, source string) {
 	d.info("API bases", "%s; Snyk REST on the same host under /rest", strings.Join(parts, ", "))
 	d.info("proxy", "%s", proxySummary(bases))
 	if _, err := rt.transport(); err != nil {
+		d.caFailed = true
 		d.fail("CA certificates", err.Error(), "")
 		return
 	}

@@ -97,12 +97,18 @@ func orgsCreateSummary(file string, res *importer.OrgsCreateResult) any {
 		res.Count(importer.OrgFailed), res.Count(importer.OrgNotAttempted), res.Written}
 }
 
-func orgsCreateFailures(res *importer.OrgsCreateResult) []importer.FailureGroup {
-	var fs []importer.Failure
-	for _, o := range res.Failures() {
-		fs = append(fs, importer.Failure{Example: o.Row.Name, Err: o.Err})
+// failuresOf groups a stage's failed items by cause for its summary.
+func failuresOf[T any](step string, items []T, failure func(T) (example string, err error)) []importer.FailureGroup {
+	fs := make([]importer.Failure, 0, len(items))
+	for _, it := range items {
+		example, err := failure(it)
+		fs = append(fs, importer.Failure{Example: example, Err: err})
 	}
-	return importer.GroupFailures("create", fs)
+	return importer.GroupFailures(step, fs)
+}
+
+func orgsCreateFailures(res *importer.OrgsCreateResult) []importer.FailureGroup {
+	return failuresOf("create", res.Failures(), func(o importer.OrgOutcome) (string, error) { return o.Row.Name, o.Err })
 }
 
 func importDataSummary(orgsData string, res *importer.ImportDataResult) any {
@@ -118,19 +124,11 @@ func importDataSummary(orgsData string, res *importer.ImportDataResult) any {
 }
 
 func importDataFailures(res *importer.ImportDataResult) []importer.FailureGroup {
-	var fs []importer.Failure
-	for _, o := range res.Failures() {
-		fs = append(fs, importer.Failure{Example: o.Workspace, Err: o.Err})
-	}
-	return importer.GroupFailures("list", fs)
+	return failuresOf("list", res.Failures(), func(o importer.ImportDataOrg) (string, error) { return o.Workspace, o.Err })
 }
 
 func listImportedFailures(res *importer.ListImportedResult) []importer.FailureGroup {
-	var fs []importer.Failure
-	for _, o := range res.FailedOrgs {
-		fs = append(fs, importer.Failure{Example: o.OrgID, Err: o.Err})
-	}
-	return importer.GroupFailures("list", fs)
+	return failuresOf("list", res.FailedOrgs, func(o importer.OrgFailure) (string, error) { return o.OrgID, o.Err })
 }
 
 func listImportedSummary(res *importer.ListImportedResult) any {
