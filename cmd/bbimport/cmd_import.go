@@ -73,7 +73,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 				return err
 			}
 			if res.Failed() {
-				return &partialError{importFailureMessage(res, logPath)}
+				return &partialError{importFailureMessage(res, logPath) + rt.netHint("Snyk API", res.Failures)}
 			}
 			return nil
 		},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/urfave/cli/v2"
 )
@@ -150,7 +151,7 @@ func (rt *runtime) explainNet(ne *httpx.NetError) (problem, fix string) {
 		return fmt.Sprintf("cannot reach %s: the host name %q does not resolve (no such host)", what, hostOnly(host)),
 			"check " + setting + " for a typo; if this machine reaches the internet through a proxy, set HTTPS_PROXY"
 	case httpx.NetUntrustedCert:
-		return fmt.Sprintf("cannot reach %s: the TLS certificate of %s is not trusted (%s)", what, host, ne.Detail),
+		return fmt.Sprintf("cannot reach %s: the TLS certificate of %s is not trusted%s", what, host, inParens(ne.Detail)),
 			"if a TLS-inspecting proxy or a private CA signs it, point " + envExtraCA + " (or " + envNodeExtraCA + ") at that CA's certificate in PEM form: both add to the system roots, while SSL_CERT_FILE replaces them"
 	case httpx.NetProxy:
 		proxy := rt.proxyLabel(ne.Proxy)
@@ -158,13 +159,20 @@ func (rt *runtime) explainNet(ne *httpx.NetError) (problem, fix string) {
 			return fmt.Sprintf("cannot reach %s: the proxy %s asks for credentials (407)", what, proxy),
 				"put the proxy's user and password in HTTPS_PROXY (http://user:password@proxy:port), or ask for this host to be allowed"
 		}
-		return fmt.Sprintf("cannot reach %s: the proxy %s failed (%s)", what, proxy, ne.Detail),
+		return fmt.Sprintf("cannot reach %s: the proxy %s failed%s", what, proxy, inParens(ne.Detail)),
 			"check HTTPS_PROXY (and HTTP_PROXY, NO_PROXY): the proxy must be running and reachable from here; unset it for a direct connection"
 	case httpx.NetRefused:
 		return fmt.Sprintf("cannot reach %s: %s refused the connection", what, host),
 			"check " + setting + " (host and port) and any firewall between this machine and it"
 	}
 	return ne.Error(), ""
+}
+
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
 }
 
 // proxyLabel names the proxy without its credentials.
@@ -214,6 +222,28 @@ func (rt *runtime) netMessage(err error) (string, bool) {
 	}
 	problem, fix := rt.explainNet(ne)
 	return problem + fixSuffix(fix), true
+}
+
+// netHint is the fix for failures of many items that share a network
+// cause waiting cannot fix (every import kick-off failing on DNS): the
+// failure groups keep only the cause's name, and api says which base URL
+// the items were sent to. "" when no group has such a cause.
+func (rt *runtime) netHint(api string, groups []importer.FailureGroup) string {
+	host := ""
+	for _, b := range rt.apiBases() {
+		if u, err := url.Parse(b.URL); err == nil && b.API == api {
+			host = u.Host
+		}
+	}
+	for _, g := range groups {
+		for k := httpx.NetDNSNotFound; k <= httpx.NetRefused; k++ {
+			if g.Cause == k.String() {
+				problem, fix := rt.explainNet(&httpx.NetError{Kind: k, Host: host})
+				return ". " + problem + fixSuffix(fix)
+			}
+		}
+	}
+	return ""
 }
 
 // caSource describes where trusted roots come from, for doctor.
