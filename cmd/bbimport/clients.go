@@ -46,6 +46,11 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 	if _, err := httpx.CheckBaseURL(base, baseName); err != nil {
 		return nil, usagef("%v", err)
 	}
+	rt.noteBase("Bitbucket API", base, settingName(baseName, base == bitbucket.DefaultBaseURL && rt.env(baseName) == ""))
+	transport, err := rt.transport()
+	if err != nil {
+		return nil, err
+	}
 
 	out := &bitbucketClient{}
 	var auth func(http.RoundTripper) http.RoundTripper
@@ -66,9 +71,10 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		if _, err := httpx.CheckURL(tokenURL, "BITBUCKET_APP_TOKEN_URL"); err != nil {
 			return nil, usagef("%v", err)
 		}
+		rt.noteBase("Bitbucket token endpoint", tokenURL, settingName("BITBUCKET_APP_TOKEN_URL", rt.env("BITBUCKET_APP_TOKEN_URL") == ""))
 		// The token endpoint is not the API: it is not paced by the hourly
 		// budget, and bad credentials must fail fast, so few retries.
-		tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, Observer: rt.httpObserver(),
+		tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, Observer: rt.httpObserver(), Transport: transport,
 			RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 			AttemptTimeout: rt.Tuning.AttemptTimeout})
 		if err != nil {
@@ -104,6 +110,7 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 	hc, err := httpx.New(httpx.Options{
 		API:          "bitbucket",
 		Limiter:      httpx.WindowLimiter(perHour, time.Hour),
+		Transport:    transport,
 		Auth:         auth,
 		Observer:     rt.httpObserver(),
 		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
@@ -139,9 +146,15 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 	if _, err := httpx.CheckBaseURL(base, "SNYK_API"); err != nil {
 		return nil, usagef("%v", err)
 	}
+	rt.noteBase("Snyk API", base, settingName("SNYK_API", rt.env("SNYK_API") == ""))
+	transport, err := rt.transport()
+	if err != nil {
+		return nil, err
+	}
 	hc, err := httpx.New(httpx.Options{
 		API:          "snyk",
 		Limiter:      httpx.WindowLimiter(perMinute, time.Minute),
+		Transport:    transport,
 		Observer:     rt.httpObserver(),
 		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 		AttemptTimeout: rt.Tuning.AttemptTimeout,

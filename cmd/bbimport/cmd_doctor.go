@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/snyk"
@@ -30,6 +31,20 @@ type doctor struct {
 	passed, failed, warned int
 	// authFailed: a credential was rejected (exit 4 rather than 1).
 	authFailed bool
+	// caFailed: the extra CA bundle check failed (every client fails with it).
+	caFailed bool
+	rt       *runtime
+}
+
+// explain is explain() that first recognises a network failure waiting
+// cannot fix: its fix names the proxy, CA or base URL setting, never the
+// credentials the request never got to present.
+func (d *doctor) explain(err error) (problem, fix string, auth bool) {
+	if ne, ok := httpx.AsNetError(err); ok && d.rt != nil {
+		problem, fix = d.rt.explainNet(ne)
+		return problem, fix, false
+	}
+	return explain(err)
 }
 
 func (d *doctor) ok(check, format string, a ...any) {
@@ -47,11 +62,16 @@ func (d *doctor) warn(check, problem, fix string) {
 	fmt.Fprintf(d.out, "⚠ %s: %s%s\n", check, problem, fixSuffix(fix))
 }
 
+// info prints a fact that is not a check (it neither passes nor fails).
+func (d *doctor) info(check, format string, a ...any) {
+	fmt.Fprintf(d.out, "• %s: %s\n", check, fmt.Sprintf(format, a...))
+}
+
 func (d *doctor) skip(check, why string) { fmt.Fprintf(d.out, "- %s: not checked, %s\n", check, why) }
 
 // failErr reports a failed check from an error, explained.
 func (d *doctor) failErr(check string, err error, fallbackFix string) {
-	problem, fix, auth := explain(err)
+	problem, fix, auth := d.explain(err)
 	if fix == "" {
 		fix = fallbackFix
 	}
@@ -59,6 +79,17 @@ func (d *doctor) failErr(check string, err error, fallbackFix string) {
 		d.authFailed = true
 	}
 	d.fail(check, problem, fix)
+}
+
+// clientFailed reports a client that could not be built; a CA bundle
+// already reported by the network check is not reported again.
+func (d *doctor) clientFailed(check string, err error) {
+	var be *httpx.CABundleError
+	if d.caFailed && errors.As(err, &be) {
+		d.skip(check, "the CA certificates above cannot be used")
+		return
+	}
+	d.failErr(check, err, "")
 }
 
 func fixSuffix(fix string) string {
@@ -99,8 +130,9 @@ func newDoctorCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
-			d := &doctor{out: rt.Stdout}
+			d := &doctor{out: rt.Stdout, rt: rt}
 			rt.doctorEnv(c, d, source)
+			rt.doctorNetwork(c, d, source)
 			rt.doctorBitbucket(c, d, source)
 			if err := c.Context.Err(); err != nil {
 				return err // interrupted: exit 130, not a failed check
@@ -143,7 +175,9 @@ func (rt *runtime) doctorEnv(c *cli.Context, d *doctor, source string) {
 	case sourceCloud:
 		need = []string{}
 	}
-	need = append(need, "SNYK_TOKEN")
+	if rt.env("SNYK_OAUTH_TOKEN") == "" {
+		need = append(need, "SNYK_TOKEN")
+	}
 	if strings.TrimSpace(c.String("logPath")) == "" {
 		need = append(need, "SNYK_LOG_PATH")
 	}
@@ -242,7 +276,7 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 	}
 	bb, err := rt.newBitbucket(c, source)
 	if err != nil {
-		d.failErr("Bitbucket client", err, "")
+		d.clientFailed("Bitbucket client", err)
 		d.skip(wsCheck, "no Bitbucket client")
 		d.skip(repoCheck, "no Bitbucket client")
 		return
@@ -297,12 +331,11 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 	if max := c.Int("maxWorkspaces"); max > 0 && len(check) > max {
 		check = check[:max]
 	}
-	type failure struct {
-		err   error
-		slugs []string
+	type wsErr struct {
+		slug string
+		err  error
 	}
-	var failures []*failure
-	byCause := map[string]*failure{}
+	var errs []wsErr
 	for _, ws := range check {
 		err := firstRepoPage(ctx, bb.Client, ws)
 		if err == nil {
@@ -311,21 +344,19 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 		if ctx.Err() != nil {
 			return
 		}
-		key := causeKey(err)
-		f := byCause[key]
-		if f == nil {
-			f = &failure{err: err}
-			byCause[key] = f
-			failures = append(failures, f)
-		}
-		f.slugs = append(f.slugs, ws)
+		errs = append(errs, wsErr{ws, err})
 	}
+	failures := groupByCause(errs, func(w wsErr) (string, error) { return "", w.err })
 	for _, f := range failures {
-		problem, fix, auth := explain(f.err)
+		problem, fix, auth := d.explain(f.err)
 		if auth {
 			d.authFailed = true
 		}
-		what := fmt.Sprintf("cannot list %d of %d (%s): %s", len(f.slugs), len(check), firstFew(f.slugs, 5), problem)
+		slugs := make([]string, len(f.items))
+		for i, w := range f.items {
+			slugs[i] = w.slug
+		}
+		what := fmt.Sprintf("cannot list %d of %d (%s): %s", len(slugs), len(check), firstFew(slugs, 5), problem)
 		d.fail(repoCheck, what, fix)
 	}
 	if len(failures) == 0 {
@@ -386,13 +417,13 @@ func firstFew(s []string, n int) string {
 func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 	ctx := c.Context
 	const tokenCheck, orgsCheck = "Snyk token", "orgs"
-	if rt.env("SNYK_TOKEN") == "" {
-		d.skip(tokenCheck, "SNYK_TOKEN is not set")
+	if rt.env("SNYK_TOKEN") == "" && rt.env("SNYK_OAUTH_TOKEN") == "" {
+		d.skip(tokenCheck, "neither SNYK_TOKEN nor SNYK_OAUTH_TOKEN is set")
 		return ""
 	}
 	sn, err := rt.newSnyk(c)
 	if err != nil {
-		d.failErr("Snyk client", err, "")
+		d.clientFailed("Snyk client", err)
 		return ""
 	}
 	orgsFile := strings.TrimSpace(c.String("orgsData"))
@@ -470,21 +501,18 @@ func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, o
 	cands := importer.IntegrationCandidates(source, integrationType)
 	keys := map[string]int{}
 	var without []string // "Name (id): has a, b"
-	errsByCause := map[string][]string{}
-	var causeErr = map[string]error{}
-	var causes []string
+	type orgErr struct {
+		name string
+		err  error
+	}
+	var errs []orgErr
 	for _, o := range orgs {
 		ints, err := sn.ListIntegrations(ctx, o.OrgID)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			k := causeKey(err)
-			if _, ok := causeErr[k]; !ok {
-				causeErr[k] = err
-				causes = append(causes, k)
-			}
-			errsByCause[k] = append(errsByCause[k], o.Name)
+			errs = append(errs, orgErr{o.Name, err})
 			continue
 		}
 		key := ""
@@ -505,12 +533,17 @@ func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, o
 		}
 		keys[key]++
 	}
-	for _, k := range causes {
-		problem, fix, auth := explain(causeErr[k])
+	causes := groupByCause(errs, func(o orgErr) (string, error) { return "", o.err })
+	for _, g := range causes {
+		problem, fix, auth := d.explain(g.err)
 		if auth {
 			d.authFailed = true
 		}
-		d.fail(check, fmt.Sprintf("cannot read the integrations of %d of %d orgs (%s): %s", len(errsByCause[k]), len(orgs), firstFew(errsByCause[k], 5), problem), fix)
+		names := make([]string, len(g.items))
+		for i, o := range g.items {
+			names[i] = o.name
+		}
+		d.fail(check, fmt.Sprintf("cannot read the integrations of %d of %d orgs (%s): %s", len(names), len(orgs), firstFew(names, 5), problem), fix)
 	}
 	if len(without) > 0 {
 		d.fail(check, fmt.Sprintf("no %s integration in %d of %d orgs of %s: %s", strings.Join(cands, " or "), len(without), len(orgs), filepath.Base(file), firstFew(without, 5)),

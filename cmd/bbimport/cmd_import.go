@@ -28,6 +28,8 @@ func newImportCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("import", logPath)
+			st.dryRun = c.Bool("dryRun")
 			file, err := rt.importFile(c)
 			if err != nil {
 				return err
@@ -58,13 +60,15 @@ func newImportCommand(rt *runtime) *cli.Command {
 			res, err := importer.Import(c.Context, opts)
 			p.Done()
 			if res != nil {
+				st.started, st.failures = res.Started, res.Failures
+				st.detail = importSummary{ImportResult: res, Failed: res.Failed()}
 				rt.printImport(res)
 			}
 			if err != nil {
 				return err
 			}
 			if res.Failed() {
-				return &partialError{importFailureMessage(res, logPath)}
+				return &partialError{importFailureMessage(res, logPath) + rt.netHint("Snyk API", res.Failures)}
 			}
 			return nil
 		},

@@ -36,6 +36,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("import:data", logPath)
 			orgsData, err := requireString(c, "orgsData", "the snyk-created-orgs.json file written by orgs:create")
 			if err != nil {
 				return err
@@ -89,6 +90,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st.output, st.detail, st.failures = res.Path, importDataSummary(orgsData, res), importDataFailures(res)
 			return rt.printImportData(res)
 		},
 	}
@@ -139,9 +141,18 @@ func (rt *runtime) printImportData(res *importer.ImportDataResult) error {
 		}
 		rt.log.Info().Msgf("left out %s of the orgs file without listing: %s", plural(len(res.LeftOut), "org"), countsText(byReason))
 	}
-	for _, o := range res.Failures() {
-		rt.log.Error().Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace).
-			Msgf("could not list workspace %q for org %q: %v", o.Workspace, o.Name, o.Err)
+	for _, g := range groupByCause(res.Failures(), func(o importer.ImportDataOrg) (string, error) { return "", o.Err }) {
+		o := g.items[0]
+		ev := errorFields(rt.log.Error(), g.err).Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace)
+		if len(g.items) == 1 {
+			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, rt.errText(o.Err))
+			continue
+		}
+		names := make([]string, len(g.items))
+		for i, it := range g.items {
+			names[i] = it.Workspace
+		}
+		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), rt.errText(g.err))
 	}
 	skipped := ""
 	if n := sumSkipped(res.Skipped); n > 0 {

@@ -23,6 +23,7 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("list:imported", logPath)
 			group, org := strings.TrimSpace(c.String("groupId")), strings.TrimSpace(c.String("orgId"))
 			switch {
 			case group == "" && org == "":
@@ -53,8 +54,18 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
-			for _, f := range res.FailedOrgs {
-				rt.log.Error().Str("orgId", f.OrgID).Msgf("could not list org %s: %v", f.OrgID, f.Err)
+			st.output, st.detail, st.failures = res.LogFile, listImportedSummary(res), listImportedFailures(res)
+			for _, g := range groupByCause(res.FailedOrgs, func(f importer.OrgFailure) (string, error) { return "", f.Err }) {
+				ids := make([]string, len(g.items))
+				for i, f := range g.items {
+					ids[i] = f.OrgID
+				}
+				ev := errorFields(rt.log.Error(), g.err).Str("orgId", ids[0])
+				if len(ids) == 1 {
+					ev.Msgf("could not list org %s: %s", ids[0], rt.errText(g.err))
+					continue
+				}
+				ev.Int("orgs", len(ids)).Msgf("could not list %d orgs (%s): %s", len(ids), firstFew(ids, 5), rt.errText(g.err))
 			}
 			if res.Targets == 0 {
 				fmt.Fprintf(rt.Stdout, "⚠ No repo(s) found in %s for integration type(s) %s!\n", plural(res.Orgs, "org"), strings.Join(types, ", "))

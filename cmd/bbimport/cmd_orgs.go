@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +31,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("orgs:data", logPath)
 			source, err := checkSource(c.String("source"))
 			if err != nil {
 				return err
@@ -64,6 +67,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st.output, st.detail = res.Path, orgsDataSummary(groupID, source, res)
 			for _, w := range res.Warnings {
 				rt.log.Warn().Msg(w)
 			}
@@ -160,6 +164,8 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			st := rt.startStage("orgs:create", logPath)
+			st.dryRun = c.Bool("dryRun")
 			file, err := requireString(c, "file", "the orgs data file written by orgs:data")
 			if err != nil {
 				return err
@@ -186,7 +192,8 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			})
 			p.Done()
 			if res != nil {
-				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath, sourceOfOrgsFile(file))
+				st.output, st.detail, st.failures = res.Path, orgsCreateSummary(file, res), orgsCreateFailures(res)
+				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath, sourceOfOrgsFile(file), err)
 			}
 			if err != nil {
 				return err
@@ -211,14 +218,38 @@ func sourceOfOrgsFile(path string) string {
 	return "<source>"
 }
 
-func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string) {
+func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
+	var failed []importer.OrgOutcome
 	for _, o := range res.Orgs {
 		for _, w := range o.Warnings {
 			rt.log.Warn().Str("org", o.Row.Name).Msg(w)
 		}
 		if o.Status == importer.OrgFailed {
-			rt.log.Error().Str("org", o.Row.Name).Msgf("could not create org %q: %v", o.Row.Name, o.Err)
+			failed = append(failed, o)
 		}
+	}
+	// One line per distinct cause: a group whose orgs cannot be listed
+	// fails every org of it the same way, and a rejected token every group.
+	scope := func(o importer.OrgOutcome) (string, error) {
+		if httpStatus(o.Err) == http.StatusUnauthorized {
+			return "", o.Err
+		}
+		return o.Row.GroupID, o.Err
+	}
+	for _, g := range groupByCause(failed, scope) {
+		if runErr != nil && errors.Is(runErr, g.err) {
+			continue // the closing message says it
+		}
+		names := make([]string, len(g.items))
+		for i, o := range g.items {
+			names[i] = o.Row.Name
+		}
+		ev := errorFields(rt.log.Error(), g.err).Str("org", names[0]).Int("orgs", len(names))
+		if len(names) == 1 {
+			ev.Msgf("could not create org %q: %s", names[0], rt.errText(g.err))
+			continue
+		}
+		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), rt.errText(g.err))
 	}
 	if dryRun {
 		fmt.Fprintf(rt.Stdout, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",

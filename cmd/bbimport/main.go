@@ -30,7 +30,7 @@ func main() {
 		if s == syscall.SIGTERM {
 			name = "SIGTERM"
 		}
-		fmt.Fprintf(rt.stderr(), "bbimport: %s: stopping; import requests already sent get a few seconds to finish, then the logs are flushed and the summary printed (%s again quits at once)\n", name, name)
+		rt.notice(fmt.Sprintf("bbimport: %s: stopping; import requests already sent get a few seconds to finish, then the logs are flushed and the summary printed (%s again quits at once)", name, name))
 		cancel()
 	}()
 	code := rt.run(ctx, os.Args)

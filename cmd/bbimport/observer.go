@@ -74,6 +74,48 @@ func (h *httpLog) RateLimited(api string, wait time.Duration, status int) {
 		Msgf("%s rate limit reached, waiting %s", apiName(api), humanDuration(wait))
 }
 
+// Retrying implements httpx.RetryObserver: the first retry of an API says so
+// at once (warn), with the cause, so a person is not left staring at a
+// silent terminal through minutes of backoff. Later ones within a minute
+// stay quiet: each attempt has its debug line (Exchange) already.
+func (h *httpLog) Retrying(r httpx.Retry) {
+	cause := fmt.Sprintf("HTTP %d", r.Status)
+	if r.Err != nil {
+		cause = shortNetCause(r.Err)
+	}
+	h.mu.Lock()
+	now := h.now()
+	key := "retry " + r.API
+	quiet := now.Sub(h.last[key]) < time.Minute
+	if !quiet {
+		h.last[key] = now
+	}
+	h.mu.Unlock()
+	if quiet {
+		return
+	}
+	ev := h.log.Warn().Str("api", r.API).Str("method", r.Method).Str("url", r.URL).Int("attempt", r.Attempt).
+		Int("max_attempts", r.MaxAttempts).Bool("retryable", true)
+	if r.Status != 0 {
+		ev = ev.Int("status", r.Status)
+	}
+	if r.Err != nil {
+		ev = ev.AnErr("error", r.Err)
+	}
+	ev.Msgf("%s: %s %s failed (%s); retrying with backoff (attempt %d of %d)",
+		apiName(r.API), r.Method, r.URL, cause, r.Attempt+1, r.MaxAttempts)
+}
+
+// shortNetCause is the end of a transport error's text ("connection
+// refused", "i/o timeout"), without the URL and addresses that lead it.
+func shortNetCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		return msg[i+2:]
+	}
+	return msg
+}
+
 func apiName(api string) string {
 	switch api {
 	case "bitbucket":

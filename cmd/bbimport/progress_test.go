@@ -115,7 +115,7 @@ func TestProgress_barTracksTheTotal(t *testing.T) {
 	p.Add("failed", 1)
 	p.Add("orgs", 1)
 	p.Add("orgs", 1)
-	if got := p.bar.State().CurrentPercent; got != 0.5 {
+	if got := p.fractionLocked(); got != 0.5 {
 		t.Errorf("bar at %.2f after 2 of 4 orgs, want 0.50", got)
 	}
 	p.mu.Lock()
@@ -129,7 +129,7 @@ func TestProgress_barTracksTheTotal(t *testing.T) {
 	for _, c := range []string{"skipped", "skipped", "kicked off", "completed", "failed"} {
 		p.Add(c, 1)
 	}
-	if got := p.bar.State().CurrentPercent; got != 0.4 {
+	if got := p.fractionLocked(); got != 0.4 {
 		t.Errorf("import bar at %.2f after 2 skipped + 1 completed + 1 failed of 10, want 0.40", got)
 	}
 	p.Done()

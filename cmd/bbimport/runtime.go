@@ -31,9 +31,10 @@ type runtime struct {
 	Stdout io.Writer
 	Stderr io.Writer // raw; logs go through the redacting writer
 	Getenv func(string) string
-	// StderrTTY decides human-readable logs and live progress bars.
-	StderrTTY bool
-	Now       func() time.Time
+	// StderrTTY decides human-readable logs and live progress bars;
+	// StdoutTTY decides colour in the results (doctor's ✓/✗).
+	StderrTTY, StdoutTTY bool
+	Now                  func() time.Time
 	// ProgressInterval is how often CI progress lines come (default 10 s).
 	ProgressInterval time.Duration
 	// Tuning shortens the waits in tests; the zero value is production.
@@ -46,18 +47,29 @@ type runtime struct {
 	// the live progress bar, share it without garbling each other.
 	term *terminal
 
+	// jsonStderr: --logFormat=json was asked for, so every stderr line,
+	// the final message included, is a JSON object.
+	jsonStderr bool
+
 	wrapOnce sync.Once
 	// ctx is the run's context, so the closing hints know about Ctrl-C.
 	ctx context.Context
 
 	observerOnce sync.Once
 	observer     *httpLog
+	// net holds the trusted roots and the base URLs in use.
+	net netSetup
+	// stage is the running stage, for its summary file; nil for doctor.
+	stage *stageRun
 }
 
 func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
 	rt := &runtime{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now}
 	if f, ok := stderr.(*os.File); ok {
 		rt.StderrTTY = term.IsTerminal(int(f.Fd()))
+	}
+	if f, ok := stdout.(*os.File); ok {
+		rt.StdoutTTY = term.IsTerminal(int(f.Fd()))
 	}
 	return rt
 }
@@ -67,16 +79,50 @@ func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
 func (rt *runtime) run(ctx context.Context, args []string) int {
 	rt.setupOutput()
 	rt.ctx = ctx
+	rt.jsonStderr = jsonLogFormatIn(args)
 	err := runApp(ctx, rt, args)
 	code := exitCode(err, rt.actionStarted)
+	msg := ""
 	if err != nil && !errors.Is(err, errSilent) {
-		msg := err.Error()
+		msg = err.Error()
+		if m, ok := rt.netMessage(err); ok {
+			msg = m
+		}
 		if code == exitInterrupted {
 			msg = "interrupted: stopped before finishing; what was done so far is recorded in SNYK_LOG_PATH, run the same command again to resume"
 		}
-		fmt.Fprintln(rt.stderr(), "bbimport: "+strings.TrimSpace(msg))
+		msg = "bbimport: " + strings.TrimSpace(msg)
+	}
+	rt.writeSummary(code, err, msg)
+	if msg != "" {
+		rt.finalLine(code, err, msg)
 	}
 	return code
+}
+
+// finalLine prints the one paragraph a failed run owes the user: a JSON
+// line (with error, status and retryable) when the logs are JSON by
+// request, so that every stderr line parses; otherwise the text, escaped,
+// in red on a terminal that takes colour.
+func (rt *runtime) finalLine(code int, err error, msg string) {
+	if rt.jsonStderr {
+		// Its own logger: --logLevel must not hide the run's outcome.
+		l := zerolog.New(rt.stderr()).With().Timestamp().Logger()
+		errorFields(l.Error(), err).Int("exit_code", code).Msg(msg)
+		return
+	}
+	fmt.Fprintln(rt.stderr(), rt.paint(rt.StderrTTY, colourRed, termSafe(msg, true)))
+}
+
+// notice prints a line of the CLI's own to stderr (the Ctrl-C notice): a
+// JSON warn line when logs are JSON by request, else the text.
+func (rt *runtime) notice(msg string) {
+	if rt.jsonStderr {
+		l := zerolog.New(rt.stderr()).With().Timestamp().Logger()
+		l.Warn().Msg(msg)
+		return
+	}
+	fmt.Fprintln(rt.stderr(), msg)
 }
 
 // setupOutput builds the redactor from the secret environment variables and
@@ -87,7 +133,13 @@ func (rt *runtime) setupOutput() {
 	rt.wrapOnce.Do(func() {
 		rt.redactor = redact.New(rt.secretValues()...)
 		rt.term = &terminal{w: rt.Stderr}
-		rt.Stdout = rt.redactor.Writer(&lockedWriter{w: rt.Stdout})
+		var out io.Writer = &lockedWriter{w: rt.Stdout}
+		if rt.colour(rt.StdoutTTY) {
+			out = markColours{out}
+		}
+		// Redact first (secrets are matched in the raw text), then escape
+		// what a server or an input file put in the results.
+		rt.Stdout = rt.redactor.Writer(safeWriter{out})
 		rt.log = zerolog.New(rt.stderr()).With().Timestamp().Logger()
 	})
 }

@@ -110,7 +110,7 @@ func New(opts Options) (*http.Client, error) {
 		RetryWaitMax:   o.RetryWaitMax,
 		RetryMax:       o.RetryMax,
 		RequestLogHook: markAttempt,
-		CheckRetry:     p.checkRetry,
+		CheckRetry:     reportRetries(o.Observer, o.API, o.RetryMax, p.checkRetry),
 		Backoff:        p.backoff,
 		// Keep the final 429 or 5xx so callers can type it (RateLimitError).
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,

@@ -65,6 +65,9 @@ func retryableError(err error) bool {
 	if errors.Is(err, errSlotAfterDeadline) {
 		return false
 	}
+	if _, final := AsNetError(err); final {
+		return false // DNS name not found, untrusted certificate, dead proxy: waiting will not help
+	}
 	// A token endpoint refusing the credentials will refuse them again; only
 	// its outages and rate limits are worth waiting for.
 	var re *oauth2.RetrieveError

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bbimport/bbimport/internal/httpx"
 )
 
 // ImportSummaryFile is written in the log directory at the end of `import`.
@@ -191,6 +193,9 @@ func errorCause(err error) string {
 	if s := errorStatus(err); s != 0 {
 		return "HTTP " + strconv.Itoa(s)
 	}
+	if ne, ok := httpx.AsNetError(err); ok {
+		return ne.Kind.String() // "DNS name not found", "certificate not trusted", …
+	}
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne):
@@ -201,6 +206,10 @@ func errorCause(err error) string {
 	}
 	return messageClass(err.Error())
 }
+
+// MessageClass is the cause of an error message as failures are grouped by
+// it: ids, URLs, numbers and quoted values blanked out.
+func MessageClass(msg string) string { return messageClass(msg) }
 
 // messageClass blanks the variable parts (ids, URLs, numbers, quoted
 // values) of a message so that equal causes group together.

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/snyk"
+	"github.com/urfave/cli/v2"
+)
+
+// Extra CA bundles, added to the system roots. NODE_EXTRA_CA_CERTS is the
+// variable users of the original already set; ours is for people who do
+// not want a Node name in their Go job. In Go, SSL_CERT_FILE replaces the
+// system roots instead, which breaks every other host behind a private CA.
+const (
+	envExtraCA     = "BBIMPORT_EXTRA_CA_CERTS"
+	envNodeExtraCA = "NODE_EXTRA_CA_CERTS"
+)
+
+// netSetup is what the run's HTTP stacks share: the trusted roots (built
+// once) and the base URLs in use with the setting that chose each, so a
+// network failure can name the variable to check.
+type netSetup struct {
+	once    sync.Once
+	bundles []httpx.CABundle
+	counts  []int
+	pool    *x509.CertPool
+	err     error
+
+	mu    sync.Mutex
+	bases []apiBase
+}
+
+// apiBase is one base URL the run talks to.
+type apiBase struct {
+	API     string // "Bitbucket API", "Bitbucket token endpoint", "Snyk API"
+	URL     string
+	Setting string // the variable or flag it came from, or "default"
+}
+
+// transport is the base transport for a new HTTP stack: nil (httpx's
+// default) when no extra CA bundle is set, else one trusting the system
+// roots plus the bundles. A bundle that cannot be used is a usage error
+// naming its variable.
+func (rt *runtime) transport() (http.RoundTripper, error) {
+	n := &rt.net
+	n.once.Do(func() {
+		for _, name := range []string{envExtraCA, envNodeExtraCA} {
+			if p := rt.env(name); p != "" {
+				n.bundles = append(n.bundles, httpx.CABundle{Setting: name, Path: p})
+			}
+		}
+		if len(n.bundles) == 0 {
+			return
+		}
+		pool, counts, err := httpx.RootsWithBundles(n.bundles)
+		if err != nil {
+			n.err = caBundleUsage(err)
+			return
+		}
+		n.counts, n.pool = counts, pool
+	})
+	if n.err != nil {
+		return nil, n.err
+	}
+	if n.pool == nil {
+		return nil, nil
+	}
+	return httpx.NewTransport(n.pool), nil
+}
+
+func caBundleUsage(err error) error {
+	var be *httpx.CABundleError
+	if !errors.As(err, &be) {
+		return err
+	}
+	var msg string
+	switch {
+	case errors.Is(err, httpx.ErrNoCertificates):
+		msg = fmt.Sprintf("%s=%s holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at your proxy's or private CA's certificate in PEM form, or unset it", be.Setting, be.Path)
+	case errors.Is(err, os.ErrNotExist):
+		msg = fmt.Sprintf("%s=%s: no such file; point it at a PEM file of CA certificates, or unset it", be.Setting, be.Path)
+	default:
+		msg = fmt.Sprintf("%s=%s cannot be read: %v; point it at a readable PEM file of CA certificates, or unset it", be.Setting, be.Path, errors.Unwrap(be))
+	}
+	return &usageError{&wordedError{msg: msg, err: err}}
+}
+
+// wordedError is an error in our words that keeps its cause for errors.As.
+type wordedError struct {
+	msg string
+	err error
+}
+
+func (e *wordedError) Error() string { return e.msg }
+func (e *wordedError) Unwrap() error { return e.err }
+
+// noteBase records a base URL the run uses (for doctor and for fixes).
+func (rt *runtime) noteBase(api, rawURL, setting string) {
+	n := &rt.net
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, b := range n.bases {
+		if b.API == api {
+			return
+		}
+	}
+	n.bases = append(n.bases, apiBase{API: api, URL: rawURL, Setting: setting})
+}
+
+func (rt *runtime) apiBases() []apiBase {
+	rt.net.mu.Lock()
+	defer rt.net.mu.Unlock()
+	return append([]apiBase(nil), rt.net.bases...)
+}
+
+// baseForHost finds which base URL a failed host belongs to.
+func (rt *runtime) baseForHost(host string) (apiBase, bool) {
+	for _, b := range rt.apiBases() {
+		if u, err := url.Parse(b.URL); err == nil && (strings.EqualFold(u.Host, host) || strings.EqualFold(u.Hostname(), host)) {
+			return b, true
+		}
+	}
+	return apiBase{}, false
+}
+
+// explainNet words a network failure that waiting cannot fix: what is wrong
+// and the setting to check.
+func (rt *runtime) explainNet(ne *httpx.NetError) (problem, fix string) {
+	what, setting := "the API", "the API base URL (BITBUCKET_APP_API_BASE or --sourceUrl, BITBUCKET_APP_TOKEN_URL, SNYK_API)"
+	if b, ok := rt.baseForHost(ne.Host); ok {
+		what = b.API
+		if b.Setting == "default" {
+			setting = "that this machine can reach " + b.URL + " (the default; " + b.API + " base)"
+		} else {
+			setting = b.Setting + " (" + b.URL + ")"
+		}
+	}
+	host := ne.Host
+	switch ne.Kind {
+	case httpx.NetDNSNotFound:
+		return fmt.Sprintf("cannot reach %s: the host name %q does not resolve (no such host)", what, hostOnly(host)),
+			"check " + setting + " for a typo; if this machine reaches the internet through a proxy, set HTTPS_PROXY"
+	case httpx.NetUntrustedCert:
+		return fmt.Sprintf("cannot reach %s: the TLS certificate of %s is not trusted%s", what, host, inParens(ne.Detail)),
+			"if a TLS-inspecting proxy or a private CA signs it, point " + envExtraCA + " (or " + envNodeExtraCA + ") at that CA's certificate in PEM form: both add to the system roots, while SSL_CERT_FILE replaces them"
+	case httpx.NetProxy:
+		proxy := rt.proxyLabel(ne.Proxy)
+		if strings.Contains(ne.Detail, http.StatusText(http.StatusProxyAuthRequired)) {
+			return fmt.Sprintf("cannot reach %s: the proxy %s asks for credentials (407)", what, proxy),
+				"put the proxy's user and password in HTTPS_PROXY (http://user:password@proxy:port), or ask for this host to be allowed"
+		}
+		return fmt.Sprintf("cannot reach %s: the proxy %s failed%s", what, proxy, inParens(ne.Detail)),
+			"check HTTPS_PROXY (and HTTP_PROXY, NO_PROXY): the proxy must be running and reachable from here; unset it for a direct connection"
+	case httpx.NetRefused:
+		return fmt.Sprintf("cannot reach %s: %s refused the connection", what, host),
+			"check " + setting + " (host and port) and any firewall between this machine and it"
+	}
+	return ne.Error(), ""
+}
+
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+// proxyLabel names the proxy without its credentials.
+func (rt *runtime) proxyLabel(addr string) string {
+	for _, name := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		if v := os.Getenv(name); v != "" {
+			u, creds := safeProxyURL(v)
+			if creds {
+				return u + " (" + name + ", credentials not shown)"
+			}
+			return u + " (" + name + ")"
+		}
+	}
+	return addr
+}
+
+// safeProxyURL drops any user and password from a proxy URL, and says
+// whether there were any.
+func safeProxyURL(raw string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		// "user:pw@proxy:3128" without a scheme is how some people write it.
+		if at := strings.LastIndex(raw, "@"); at >= 0 {
+			return raw[at+1:], true
+		}
+		return raw, false
+	}
+	creds := u.User != nil
+	u.User = nil
+	return u.String(), creds
+}
+
+func hostOnly(hostport string) string {
+	if u, err := url.Parse("//" + hostport); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return hostport
+}
+
+// netMessage is the final line for an error that is, at bottom, a network
+// failure that waiting cannot fix; ok is false for any other error.
+func (rt *runtime) netMessage(err error) (string, bool) {
+	ne, ok := httpx.AsNetError(err)
+	if !ok {
+		return "", false
+	}
+	problem, fix := rt.explainNet(ne)
+	return problem + fixSuffix(fix), true
+}
+
+// netHint is the fix for failures of many items that share a network
+// cause waiting cannot fix (every import kick-off failing on DNS): the
+// failure groups keep only the cause's name, and api says which base URL
+// the items were sent to. "" when no group has such a cause.
+func (rt *runtime) netHint(api string, groups []importer.FailureGroup) string {
+	host := ""
+	for _, b := range rt.apiBases() {
+		if u, err := url.Parse(b.URL); err == nil && b.API == api {
+			host = u.Host
+		}
+	}
+	for _, g := range groups {
+		for k := httpx.NetDNSNotFound; k <= httpx.NetRefused; k++ {
+			if g.Cause == k.String() {
+				problem, fix := rt.explainNet(&httpx.NetError{Kind: k, Host: host})
+				return ". " + problem + fixSuffix(fix)
+			}
+		}
+	}
+	return ""
+}
+
+// caSource describes where trusted roots come from, for doctor.
+func (rt *runtime) caSource() string {
+	base := "the system's roots"
+	if f := rt.env("SSL_CERT_FILE"); f != "" {
+		base = "SSL_CERT_FILE=" + f + " (replaces the system's roots)"
+	}
+	if d := rt.env("SSL_CERT_DIR"); d != "" {
+		base += ", SSL_CERT_DIR=" + d
+	}
+	if _, err := rt.transport(); err != nil {
+		return base
+	}
+	parts := []string{base}
+	for i, b := range rt.net.bundles {
+		parts = append(parts, fmt.Sprintf("%s from %s=%s", plural(rt.net.counts[i], "certificate"), b.Setting, b.Path))
+	}
+	return strings.Join(parts, " + ")
+}
+
+// proxySummary says which proxy each base URL goes through, credentials
+// never shown. The proxy is read from the process environment, as the
+// transport reads it.
+func proxySummary(bases []apiBase) string {
+	byProxy := map[string][]string{}
+	var order []string
+	for _, b := range bases {
+		p := "direct"
+		if u, err := httpx.ProxyFor(b.URL); err != nil {
+			p = "invalid proxy setting: " + err.Error()
+		} else if u != nil {
+			var creds bool
+			if p, creds = safeProxyURL(u.String()); creds {
+				p += " (credentials not shown)"
+			}
+		}
+		if _, ok := byProxy[p]; !ok {
+			order = append(order, p)
+		}
+		byProxy[p] = append(byProxy[p], b.API)
+	}
+	if len(order) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(order))
+	for _, p := range order {
+		parts = append(parts, p+" for "+strings.Join(byProxy[p], ", "))
+	}
+	s := strings.Join(parts, "; ")
+	if np := firstEnv("NO_PROXY", "no_proxy"); np != "" {
+		s += " (NO_PROXY=" + np + ")"
+	}
+	return s
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// settingName is the setting a base URL came from, or "default".
+func settingName(name string, isDefault bool) string {
+	if isDefault {
+		return "default"
+	}
+	return name
+}
+
+// doctorNetwork shows where the run's requests go: each API base and the
+// setting behind it, the proxy of each, and which certificates are trusted.
+// A CA bundle that cannot be used is a failed check.
+func (rt *runtime) doctorNetwork(c *cli.Context, d *doctor, source string) {
+	bbBase, bbSetting := strings.TrimSpace(c.String("sourceUrl")), "--sourceUrl"
+	if bbBase == "" {
+		bbBase, bbSetting = rt.env("BITBUCKET_APP_API_BASE"), "BITBUCKET_APP_API_BASE"
+	}
+	if bbBase == "" {
+		bbBase, bbSetting = bitbucket.DefaultBaseURL, "default"
+	}
+	bases := []apiBase{{API: "Bitbucket API", URL: bbBase, Setting: bbSetting}}
+	if source == sourceApp {
+		tok, setting := rt.env("BITBUCKET_APP_TOKEN_URL"), "BITBUCKET_APP_TOKEN_URL"
+		if tok == "" {
+			tok, setting = bitbucket.DefaultTokenURL, "default"
+		}
+		bases = append(bases, apiBase{API: "Bitbucket token endpoint", URL: tok, Setting: setting})
+	}
+	sn, setting := rt.env("SNYK_API"), "SNYK_API"
+	if sn == "" {
+		sn, setting = snyk.DefaultBaseURL, "default"
+	}
+	bases = append(bases, apiBase{API: "Snyk API", URL: sn, Setting: setting})
+	parts := make([]string, len(bases))
+	for i, b := range bases {
+		parts[i] = fmt.Sprintf("%s %s (%s)", b.API, b.URL, b.Setting)
+	}
+	d.info("API bases", "%s; Snyk REST on the same host under /rest", strings.Join(parts, ", "))
+	d.info("proxy", "%s", proxySummary(bases))
+	if _, err := rt.transport(); err != nil {
+		d.caFailed = true
+		d.fail("CA certificates", err.Error(), "")
+		return
+	}
+	d.info("CA certificates", "%s", rt.caSource())
+}
