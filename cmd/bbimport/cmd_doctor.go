@@ -418,7 +418,7 @@ func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 	ctx := c.Context
 	const tokenCheck, orgsCheck = "Snyk token", "orgs"
 	if rt.env("SNYK_TOKEN") == "" && rt.env("SNYK_OAUTH_TOKEN") == "" {
-		d.skip(tokenCheck, "neither SNYK_TOKEN nor SNYK_OAUTH_TOKEN is set")
+		d.skip(tokenCheck, "SNYK_TOKEN is not set")
 		return ""
 	}
 	sn, err := rt.newSnyk(c)
