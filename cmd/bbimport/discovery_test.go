@@ -211,7 +211,7 @@ func TestImportDataFilters(t *testing.T) {
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return r.IsPrivate }, client: defaultClient}},
 		{name: "public", args: []string{"--public"}, q: "is_private=false",
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return !r.IsPrivate }, client: defaultClient}},
-		{name: "updatedSince", args: []string{"--updatedSince=2025-01-01"}, q: "updated_on>2025-01-01T00:00:00Z",
+		{name: "updatedSince", args: []string{"--updatedSince=2025-01-01"}, q: "updated_on>2025-01-01T00:00:00+00:00",
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return r.UpdatedOn.After(since) }, client: defaultClient}},
 		{name: "one project", args: []string{"--project=CORE"}, q: `project.key="CORE"`,
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return r.ProjectKey == "CORE" }, client: defaultClient}},
@@ -223,7 +223,7 @@ func TestImportDataFilters(t *testing.T) {
 			args: []string{"--private", "--skipForks", "--updatedSince=2024-06-01", "--project=WEB", "--project=MOB",
 				"--exclude=*/repo-02*", "--include=big/*", "--include=small/*", "--workspace=big", "--workspace=small", "--skipEmptyRepos=false"},
 			workspaces: []string{"big", "small"},
-			q:          `is_private=true AND updated_on>2024-06-01T00:00:00Z AND (project.key="WEB" OR project.key="MOB")`,
+			q:          `is_private=true AND updated_on>2024-06-01T00:00:00+00:00 AND (project.key="WEB" OR project.key="MOB")`,
 			p: repoPredicate{
 				server: func(r sim.BitbucketRepo) bool {
 					return r.IsPrivate && r.UpdatedOn.After(since2) && (r.ProjectKey == "WEB" || r.ProjectKey == "MOB")
