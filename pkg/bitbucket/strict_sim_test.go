@@ -13,50 +13,44 @@ import (
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 )
 
-// TestSimulator_WorkspaceNames: with and without `name` in the
-// /2.0/user/workspaces items, the same names come out; without it, exactly
-// one GET /2.0/workspaces/{slug} per workspace is made, and none with it.
+// TestSimulator_WorkspaceNames: /2.0/user/workspaces items without `name`
+// (the spec's form, the simulator's default) list with an empty Name, and
+// GetWorkspace reads it; with names listed, the listing has them. Either
+// way the names are the same.
 func TestSimulator_WorkspaceNames(t *testing.T) {
-	var want map[string]string
-	for _, names := range []bool{true, false} {
-		t.Run(fmt.Sprintf("names in listing=%v", names), func(t *testing.T) {
-			s := startSim(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: sevenWorkspaces(), WorkspaceAccessNames: names}})
-			var mu sync.Mutex
-			var warnings []string
-			c := newSimClient(t, s, sim.DefaultBitbucketClientSecret, bitbucket.WithWarnFunc(func(m string) {
-				mu.Lock()
-				defer mu.Unlock()
-				warnings = append(warnings, m)
-			}))
-			got := map[string]string{}
-			for ws, err := range c.ListWorkspaces(t.Context()) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				got[ws.Slug] = ws.Name
-			}
-			if len(got) != len(sevenSizes) || got["ws-250"] != "Workspace 250" {
-				t.Errorf("names = %v", got)
-			}
-			if want == nil {
-				want = got
-			} else if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("names = %v, want the same as with names listed: %v", got, want)
-			}
-			extra := int64(0)
-			if !names {
-				extra = int64(len(sevenSizes))
-			}
-			if n := s.Count("bitbucket.requests.workspace"); n != extra {
-				t.Errorf("GET /2.0/workspaces/{slug} requests = %d, want %d", n, extra)
-			}
-			if n := s.Count("bitbucket.requests"); n != 1+extra {
-				t.Errorf("Bitbucket requests = %d, want %d", n, 1+extra)
-			}
-			if len(warnings) != 0 {
-				t.Errorf("warnings = %q", warnings)
-			}
-		})
+	named := startSim(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: sevenWorkspaces(), WorkspaceAccessNames: true}})
+	plain := startSim(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: sevenWorkspaces()}})
+	cn := newSimClient(t, named, sim.DefaultBitbucketClientSecret)
+	cp := newSimClient(t, plain, sim.DefaultBitbucketClientSecret)
+	want := map[string]string{}
+	for ws, err := range cn.ListWorkspaces(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[ws.Slug] = ws.Name
+	}
+	got := map[string]string{}
+	for ws, err := range cp.ListWorkspaces(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ws.Name != "" || ws.UUID == "" {
+			t.Errorf("listed %+v, want no name and a uuid", ws)
+		}
+		full, err := cp.GetWorkspace(t.Context(), ws.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[ws.Slug] = full.Name
+	}
+	if len(want) != len(sevenSizes) || want["ws-250"] != "Workspace 250" || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("names = %v, want %v", got, want)
+	}
+	if n := named.Count("bitbucket.requests"); n != 1 {
+		t.Errorf("requests with names listed = %d, want 1", n)
+	}
+	if n := plain.Count("bitbucket.requests.workspace"); n != int64(len(sevenSizes)) {
+		t.Errorf("GET /2.0/workspaces/{slug} = %d, want %d", n, len(sevenSizes))
 	}
 }
 

@@ -2,7 +2,6 @@ package bitbucket
 
 import (
 	"context"
-	"fmt"
 	"iter"
 )
 
@@ -27,10 +26,9 @@ func (c *Client) workspacesURL() (string, error) {
 }
 
 // ListWorkspaces yields every workspace the credentials can see, following
-// pagination to the end. A workspace listed without its display name gets it
-// from GET /2.0/workspaces/{slug} (one more request through the same stack,
-// only for such workspaces); when that fails the name is the slug and the
-// [WithWarnFunc] hook says so. It yields at most one error, then stops.
+// pagination to the end. Name is empty when the listing leaves it out (the
+// spec's items carry none); [Client.GetWorkspace] has it. It yields at most
+// one error, then stops.
 //
 // Bitbucket API: GET /2.0/user/workspaces
 // (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-workspaces/#api-user-workspaces-get)
@@ -39,20 +37,11 @@ func (c *Client) ListWorkspaces(ctx context.Context) iter.Seq2[Workspace, error]
 	if err != nil {
 		return func(yield func(Workspace, error) bool) { yield(Workspace{}, err) }
 	}
-	return paginate(ctx, c, first, "", func(a workspaceAccess) (Workspace, bool) {
-		ws, ok := a.workspace()
-		if !ok {
-			return ws, false
-		}
-		c.fillName(ctx, &ws)
-		// Interrupted while fetching the name: the next item reports ctx.
-		return ws, ctx.Err() == nil
-	})
+	return paginate(ctx, c, first, "", workspaceAccess.workspace)
 }
 
 // ListWorkspacesPage fetches one page of workspaces: the first when next is
-// empty, else next, a [Response.NextURL] from the page before. Names missing
-// from the listing are fetched as in [Client.ListWorkspaces].
+// empty, else next, a [Response.NextURL] from the page before.
 //
 // Bitbucket API: GET /2.0/user/workspaces
 func (c *Client) ListWorkspacesPage(ctx context.Context, next string) ([]Workspace, *Response, error) {
@@ -74,17 +63,14 @@ func (c *Client) ListWorkspacesPage(ctx context.Context, next string) ([]Workspa
 	out := make([]Workspace, 0, len(items))
 	for _, it := range items {
 		if ws, ok := it.workspace(); ok {
-			c.fillName(ctx, &ws)
 			out = append(out, ws)
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, resp, err
 	}
 	return out, resp, nil
 }
 
-// GetWorkspace fetches one workspace by slug or `{uuid}`.
+// GetWorkspace fetches one workspace by slug or `{uuid}`, with its display
+// name (for workspaces listed without one).
 //
 // Bitbucket API: GET /2.0/workspaces/{workspace}
 // (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-workspaces/#api-workspaces-workspace-get)
@@ -102,27 +88,4 @@ func (c *Client) GetWorkspace(ctx context.Context, workspace string) (Workspace,
 		return Workspace{}, err
 	}
 	return ws, nil
-}
-
-// fillName gives ws its display name when the listing left it out: from
-// GET /2.0/workspaces/{slug}, else the slug, with a warning.
-func (c *Client) fillName(ctx context.Context, ws *Workspace) {
-	if ws.Name != "" {
-		return
-	}
-	got, err := c.GetWorkspace(ctx, ws.Slug)
-	switch {
-	case err == nil && got.Name != "":
-		ws.Name = got.Name
-		if ws.UUID == "" {
-			ws.UUID = got.UUID
-		}
-		return
-	case ctx.Err() != nil:
-		return
-	case err == nil:
-		err = fmt.Errorf("GET /2.0/workspaces/%s has no name", ws.Slug)
-	}
-	ws.Name = ws.Slug
-	c.warn(fmt.Sprintf("workspace %q: Bitbucket listed it without a display name and reading it failed, so its org is named by the slug (%v)", ws.Slug, err))
 }
