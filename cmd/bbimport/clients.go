@@ -120,7 +120,8 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		return nil, err
 	}
 	cl, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(base),
-		bitbucket.WithUserAgent("bbimport/"+version), bitbucket.WithAuthKind(kind))
+		bitbucket.WithUserAgent("bbimport/"+version), bitbucket.WithAuthKind(kind),
+		bitbucket.WithWarnFunc(func(msg string) { rt.log.Warn().Msg(msg) }))
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -142,6 +143,10 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 	base := rt.env("SNYK_API")
 	if base == "" {
 		base = snyk.DefaultBaseURL
+	}
+	base, note := snyk.NormalizeBaseURL(base)
+	if note != "" {
+		rt.log.Info().Msg(note)
 	}
 	if _, err := httpx.CheckBaseURL(base, "SNYK_API"); err != nil {
 		return nil, usagef("%v", err)

@@ -373,9 +373,10 @@ func firstRepoPage(ctx context.Context, c *bitbucket.Client, ws string) error {
 	return err
 }
 
-// hasScope accepts a wider form of a scope ("repository:write").
+// hasScope accepts a scope that implies it ("project" and "pullrequest"
+// imply "repository"; bitbucket.ScopeGranted has the list).
 func hasScope(granted []string, scope string) bool {
-	return slices.ContainsFunc(granted, func(g string) bool { return g == scope || strings.HasPrefix(g, scope+":") })
+	return bitbucket.ScopeGranted(granted, scope)
 }
 
 func quoteJoin(s []string) string {
@@ -636,6 +637,11 @@ func explain(err error) (problem, fix string, auth bool) {
 		case se.StatusCode == http.StatusForbidden:
 			return fmt.Sprintf("Snyk refused the token access to %s (403%s)", snykSubject(se), snykMessage(se)),
 				"use the token of a Group Admin, or of a service account of the group with the Group Admin role", false
+		case se.StatusCode == http.StatusNotFound && se.GroupID != "" && !snykV1Path(se):
+			// Every call 404s when SNYK_API is not a v1 base: the group id is
+			// not what to check first.
+			return fmt.Sprintf("Snyk answered 404 for group %q, and SNYK_API does not point at a v1 API", se.GroupID),
+				"set SNYK_API to your region's API (https://api.snyk.io, https://api.eu.snyk.io, https://api.au.snyk.io; /v1 is added), then run doctor again", false
 		case se.StatusCode == http.StatusNotFound && se.GroupID != "":
 			return fmt.Sprintf("Snyk has no group %q visible to this token (404)", se.GroupID),
 				"check --groupId (Snyk → Group settings → General → Group ID) and that SNYK_API is the region the group lives in", false
@@ -646,6 +652,16 @@ func explain(err error) (problem, fix string, auth bool) {
 		return se.Error(), "", false
 	}
 	return err.Error(), "", false
+}
+
+// snykV1Path reports whether the failed request went to a v1 API path
+// (…/v1/… or …/api/v1/…), as every v1 call of a right SNYK_API does.
+func snykV1Path(se *snyk.ErrorResponse) bool {
+	if se.Response == nil || se.Response.Request == nil || se.Response.Request.URL == nil {
+		return true
+	}
+	p := se.Response.Request.URL.Path
+	return strings.HasPrefix(p, "/v1/") || strings.Contains(p, "/v1/group/") || strings.Contains(p, "/v1/org/")
 }
 
 func snykSubject(se *snyk.ErrorResponse) string {

@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -211,7 +212,7 @@ func TestImportDataFilters(t *testing.T) {
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return r.IsPrivate }, client: defaultClient}},
 		{name: "public", args: []string{"--public"}, q: "is_private=false",
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return !r.IsPrivate }, client: defaultClient}},
-		{name: "updatedSince", args: []string{"--updatedSince=2025-01-01"}, q: "updated_on>2025-01-01T00:00:00Z",
+		{name: "updatedSince", args: []string{"--updatedSince=2025-01-01"}, q: "updated_on>2025-01-01T00:00:00+00:00",
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return r.UpdatedOn.After(since) }, client: defaultClient}},
 		{name: "one project", args: []string{"--project=CORE"}, q: `project.key="CORE"`,
 			p: repoPredicate{server: func(r sim.BitbucketRepo) bool { return r.ProjectKey == "CORE" }, client: defaultClient}},
@@ -223,7 +224,7 @@ func TestImportDataFilters(t *testing.T) {
 			args: []string{"--private", "--skipForks", "--updatedSince=2024-06-01", "--project=WEB", "--project=MOB",
 				"--exclude=*/repo-02*", "--include=big/*", "--include=small/*", "--workspace=big", "--workspace=small", "--skipEmptyRepos=false"},
 			workspaces: []string{"big", "small"},
-			q:          `is_private=true AND updated_on>2024-06-01T00:00:00Z AND (project.key="WEB" OR project.key="MOB")`,
+			q:          `is_private=true AND updated_on>2024-06-01T00:00:00+00:00 AND (project.key="WEB" OR project.key="MOB")`,
 			p: repoPredicate{
 				server: func(r sim.BitbucketRepo) bool {
 					return r.IsPrivate && r.UpdatedOn.After(since2) && (r.ProjectKey == "WEB" || r.ProjectKey == "MOB")
@@ -450,51 +451,60 @@ func TestOrgsDataDiscovery(t *testing.T) {
 			rows:  []string{"small / Project MOB|small|MOB", "hidden / Untitled project|hidden|PROJ"},
 			calls: map[string]int64{"bitbucket.requests.projects": 2, "bitbucket.projects_pages": 2}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: discoveryEstate(),
-				Users: map[string]string{"ci-bot": "app-password-1"}}})
-			source := "bitbucket-cloud-app"
-			if slices.Contains(tt.args, "--source=bitbucket-cloud") {
-				source = "bitbucket-cloud"
-				e.Set("BITBUCKET_CLOUD_USERNAME", "ci-bot")
-				e.Set("BITBUCKET_CLOUD_PASSWORD", "app-password-1")
-			}
-			var r result
-			delta := bbDelta(e, func() {
-				r = e.MustRun(0, append([]string{"orgs:data", "--groupId=g1", "--logFormat=json"}, tt.args...)...)
-			})
-			if diff := cmp.Diff(tt.rows, orgRows(t, e.File("group-g1-"+source+"-orgs.json"))); diff != "" {
-				t.Errorf("rows (-want +got):\n%s", diff)
-			}
-			total := int64(0)
-			for k, v := range tt.calls {
-				if strings.HasPrefix(k, "bitbucket.requests.") {
-					total += v
+	// With names in the workspace listing the counts are the minimum; the
+	// spec's listing has none, and then the app source reads each listed
+	// workspace once for its display name: same rows, 4 more requests.
+	for _, names := range []bool{true, false} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/names listed=%v", tt.name, names), func(t *testing.T) {
+				e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: discoveryEstate(),
+					Users: map[string]string{"ci-bot": "app-password-1"}, WorkspaceAccessNames: names}})
+				source := "bitbucket-cloud-app"
+				if slices.Contains(tt.args, "--source=bitbucket-cloud") {
+					source = "bitbucket-cloud"
+					e.Set("BITBUCKET_CLOUD_USERNAME", "ci-bot")
+					e.Set("BITBUCKET_CLOUD_PASSWORD", "app-password-1")
 				}
-			}
-			want := map[string]int64{"bitbucket.requests": total}
-			for k, v := range tt.calls {
-				want[k] = v
-			}
-			got := map[string]int64{}
-			for k, v := range delta {
-				if strings.Count(k, ".") == 1 || strings.HasPrefix(k, "bitbucket.requests.") {
-					if k != "bitbucket.token_exchanges" {
-						got[k] = v
+				calls := maps.Clone(tt.calls)
+				if !names && source == "bitbucket-cloud-app" && calls["bitbucket.requests.user_workspaces"] > 0 {
+					calls["bitbucket.requests.workspace"] = 4
+				}
+				var r result
+				delta := bbDelta(e, func() {
+					r = e.MustRun(0, append([]string{"orgs:data", "--groupId=g1", "--logFormat=json"}, tt.args...)...)
+				})
+				if diff := cmp.Diff(tt.rows, orgRows(t, e.File("group-g1-"+source+"-orgs.json"))); diff != "" {
+					t.Errorf("rows (-want +got):\n%s", diff)
+				}
+				total := int64(0)
+				for k, v := range calls {
+					if strings.HasPrefix(k, "bitbucket.requests.") {
+						total += v
 					}
 				}
-			}
-			if total == 0 {
-				want = map[string]int64{}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("Bitbucket requests (-want +got):\n%s", diff)
-			}
-			if tt.stdout != "" && !strings.Contains(r.Stdout, tt.stdout) {
-				t.Errorf("stdout lacks %q:\n%s", tt.stdout, r.Stdout)
-			}
-		})
+				want := map[string]int64{"bitbucket.requests": total}
+				for k, v := range calls {
+					want[k] = v
+				}
+				got := map[string]int64{}
+				for k, v := range delta {
+					if strings.Count(k, ".") == 1 || strings.HasPrefix(k, "bitbucket.requests.") {
+						if k != "bitbucket.token_exchanges" {
+							got[k] = v
+						}
+					}
+				}
+				if total == 0 {
+					want = map[string]int64{}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("Bitbucket requests (-want +got):\n%s", diff)
+				}
+				if tt.stdout != "" && !strings.Contains(r.Stdout, tt.stdout) {
+					t.Errorf("stdout lacks %q:\n%s", tt.stdout, r.Stdout)
+				}
+			})
+		}
 	}
 }
 

@@ -78,7 +78,9 @@ func createdOrgs(t *testing.T, e *simEnv) string {
 }
 
 func TestDoctor_allGood(t *testing.T) {
-	e := newSimEnv(t, sim.Config{})
+	// Every scope listed explicitly (TestDoctor_impliedScopes covers the
+	// implied forms real tokens show).
+	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: "account repository project"}})
 	orgs := createdOrgs(t, e)
 	r := e.MustRun(0, "doctor", "--groupId="+sim.SimSnykGroupID, "--orgsData="+orgs)
 	t.Logf("doctor output:\n%s", r.Stdout)
@@ -135,12 +137,13 @@ func TestDoctor_publicConsumer(t *testing.T) {
 }
 
 func TestDoctor_tokenWithoutRepositoryScope(t *testing.T) {
-	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: "account project"}})
+	// project:admin, unlike project, implies no repository access.
+	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: "account project:admin"}})
 	r := e.MustRun(exitFailed, "doctor", "--groupId="+sim.SimSnykGroupID)
 	t.Logf("doctor output:\n%s", r.Stdout)
 
 	// The exchange works and shows what was granted, with a warning ...
-	wantContains(t, checkLine(t, r.Stdout, "✓", "Bitbucket token"), "scopes granted: account project")
+	wantContains(t, checkLine(t, r.Stdout, "✓", "Bitbucket token"), "scopes granted: account project:admin")
 	wantContains(t, checkLine(t, r.Stdout, "⚠", "Bitbucket scopes"),
 		`the consumer lacks "repository" (needed to list repositories)`, "tick 'Repositories: Read'")
 	checkLine(t, r.Stdout, "✓", "workspaces")
@@ -148,7 +151,7 @@ func TestDoctor_tokenWithoutRepositoryScope(t *testing.T) {
 	wantFailed(t, r.Stdout, "repositories")
 	wantContains(t, checkLine(t, r.Stdout, "✗", "repositories"),
 		"cannot list 5 of 5 (acme-platform, acme-mobile", "Bitbucket answered 403",
-		`lacks the "repository" permission (granted: account project)`,
+		`lacks the "repository" permission (granted: account project:admin)`,
 		"— fix: in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick 'Repositories: Read' and save")
 	if got := e.Sim.Count("bitbucket.403"); got != 5 {
 		t.Errorf("bitbucket.403 = %d, want one per workspace (5)", got)

@@ -58,6 +58,7 @@ type options struct {
 	failProjectEvery, failJobEvery       int
 	acceptThen5xx                        float64
 	locationForm                         string
+	failWholeJob, workspaceNames         bool
 	groupID                              string
 	seed                                 uint64
 }
@@ -81,7 +82,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.bbRateLimit, "bitbucket-rate-limit", 0, "Bitbucket requests per credential per hour (0 = unlimited)")
 	fs.IntVar(&o.snykRateLimit, "snyk-rate-limit", 0, "Snyk requests per minute (0 = unlimited)")
 	fs.IntVar(&o.failProjectEvery, "fail-project-every", 0, "every Nth imported project fails (0 = never)")
-	fs.IntVar(&o.failJobEvery, "fail-job-every", 0, "every Nth import job ends failed (0 = never)")
+	fs.IntVar(&o.failJobEvery, "fail-job-every", 0, "every Nth import job fails: complete with a failed log entry, as Snyk reports it (0 = never)")
+	fs.BoolVar(&o.failWholeJob, "fail-whole-job", false, "lenient: -fail-job-every's jobs end with the job status failed instead")
+	fs.BoolVar(&o.workspaceNames, "workspace-names", false, "lenient: GET /2.0/user/workspaces items carry the workspace name (the spec's carry none)")
 	fs.Float64Var(&o.acceptThen5xx, "accept-then-5xx", 0, "fraction of import POSTs that create the job and answer 500")
 	fs.StringVar(&o.locationForm, "location-form", "v1", "form of import Location URLs: v1 or api-v1")
 	fs.StringVar(&o.groupID, "snyk-group", sim.SimSnykGroupID, "id of the one Snyk group")
@@ -113,12 +116,13 @@ func (o *options) config() sim.Config {
 	cfg := sim.Config{
 		Seed: o.seed,
 		Bitbucket: sim.BitbucketConfig{
-			Faults:            faults,
-			TokenFaults:       faults,
-			TokenTTL:          o.tokenTTL,
-			Users:             map[string]string{simUser: simAppPassword},
-			StaticTokens:      []string{simAPIToken},
-			RateLimitPerToken: o.bbRateLimit,
+			Faults:               faults,
+			TokenFaults:          faults,
+			TokenTTL:             o.tokenTTL,
+			Users:                map[string]string{simUser: simAppPassword},
+			StaticTokens:         []string{simAPIToken},
+			RateLimitPerToken:    o.bbRateLimit,
+			WorkspaceAccessNames: o.workspaceNames,
 		},
 		Snyk: sim.SnykConfig{
 			Faults:             faults,
@@ -126,6 +130,7 @@ func (o *options) config() sim.Config {
 			PendingPolls:       o.pendingPolls,
 			FailProjectEvery:   o.failProjectEvery,
 			FailJobEvery:       o.failJobEvery,
+			FailWholeJob:       o.failWholeJob,
 			AcceptThen5xx:      o.acceptThen5xx,
 			LocationForm:       o.locationForm,
 			RateLimitPerMinute: o.snykRateLimit,

@@ -63,7 +63,12 @@ import (
 const (
 	DefaultBitbucketClientID     = "sim-client-id"
 	DefaultBitbucketClientSecret = "sim-client-secret"
-	DefaultBitbucketScopes       = "account repository project"
+	// DefaultBitbucketScopes is what a consumer with Account: Read,
+	// Repositories: Read and Projects: Read ticked shows: Bitbucket lists only
+	// the ticked scopes that are not implied by another (project implies
+	// repository), as real tokens do ("pipeline runner pullrequest team
+	// project account issue snippet").
+	DefaultBitbucketScopes = "project account"
 )
 
 // LastPageNext is a pagination quirk of real Bitbucket, for client tests.
@@ -103,9 +108,22 @@ type BitbucketConfig struct {
 	TokenError string
 	// Scopes are the space-separated scopes granted to every credential
 	// (default DefaultBitbucketScopes). Without "account", the workspace and
-	// user routes answer 403; without "repository", repository listing does;
-	// without "project", project listing does.
+	// user routes answer 403; without "repository" (or a scope implying it:
+	// repository:write, project, pullrequest, pullrequest:write), repository
+	// listing does; without "project", project listing does.
 	Scopes string
+
+	// Lenient knobs: each restores a friendlier behaviour than the published
+	// API's (bitbucket_strict.go), for tests that are about something else.
+
+	// BBQLAcceptZ makes q= accept dates written with `Z`; by default they
+	// are refused with 400 "Illegal character in input: 'Z'", as reported
+	// for Bitbucket.
+	BBQLAcceptZ bool
+	// WorkspaceAccessNames puts `name` (and type "workspace") in the
+	// `workspace` of GET /2.0/user/workspaces items; by default they are the
+	// spec's workspace_base {type, uuid, slug, links}, without a name.
+	WorkspaceAccessNames bool
 
 	// Users are the bitbucket-cloud source's Basic credentials: username
 	// (or e-mail) → app password or API token.
@@ -235,17 +253,6 @@ func (st *bitbucketState) workspace(id string) *WorkspaceSpec {
 		}
 	}
 	return &st.ws[i]
-}
-
-// hasScope reports whether the granted scopes include scope (or a wider
-// form of it such as "repository:write" or "read:repository:bitbucket").
-func (st *bitbucketState) hasScope(scope string) bool {
-	for _, g := range st.scopes {
-		if g == scope || strings.HasPrefix(g, scope+":") || g == "read:"+scope+":bitbucket" {
-			return true
-		}
-	}
-	return false
 }
 
 // ---- token endpoint ----

@@ -138,7 +138,7 @@ func (st *bitbucketState) listWorkspaces(w http.ResponseWriter, r *http.Request)
 		values = append(values, map[string]any{
 			"type":          "workspace_access",
 			"administrator": false,
-			"workspace":     bbWorkspaceJSON(base, ws),
+			"workspace":     st.bbWorkspaceAccessJSON(base, ws),
 			"links": map[string]any{
 				"self": bbHref(base + "/2.0/user/workspaces/" + url.PathEscape(ws.Slug)),
 			},
@@ -157,6 +157,10 @@ func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Reques
 	}
 	var filter bbExpr
 	if q := r.URL.Query().Get("q"); q != "" {
+		if !st.cfg.BBQLAcceptZ && bbqlZoneZ(q) {
+			st.apiError(w, http.StatusBadRequest, "Illegal character in input: 'Z'", nil, nil)
+			return
+		}
 		var err error
 		if filter, err = parseBBQL(q); err != nil {
 			st.apiError(w, http.StatusBadRequest, "Invalid query", err.Error(), nil)

@@ -350,7 +350,7 @@ func TestBitbucketRepositoryListingCounts(t *testing.T) {
 }
 
 func TestBitbucketWorkspaceListing(t *testing.T) {
-	s, base := newBB(t, BitbucketConfig{})
+	s, base := newBB(t, BitbucketConfig{WorkspaceAccessNames: true})
 	auth := bbBearer(bbTokenFor(t, base))
 	values, pages := bbListAll(t, base+"/2.0/user/workspaces?pagelen=2", auth)
 	if pages != 3 || len(values) != 5 {
@@ -502,7 +502,7 @@ func TestBitbucketFieldsTrimBody(t *testing.T) {
 
 func TestBitbucketQueryFilters(t *testing.T) {
 	spec := WorkspaceSpec{Slug: "ws", Repos: 300, Forks: 30, Empty: 12, Private: 200, Projects: []string{"A", "B", "C"}}
-	s, base := newBB(t, BitbucketConfig{Workspaces: []WorkspaceSpec{spec}})
+	s, base := newBB(t, BitbucketConfig{Workspaces: []WorkspaceSpec{spec}, BBQLAcceptZ: true})
 	auth := bbBearer(bbTokenFor(t, base))
 	since := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 
@@ -587,7 +587,8 @@ func TestBitbucketErrorStatuses(t *testing.T) {
 }
 
 func TestBitbucketScopes(t *testing.T) {
-	s, base := newBB(t, BitbucketConfig{Scopes: "account project"})
+	// project:admin implies neither project nor repository (Atlassian's scope list).
+	s, base := newBB(t, BitbucketConfig{Scopes: "account project:admin"})
 	auth := bbBearer(bbTokenFor(t, base))
 	bbWantStatus(t, bbDo(t, http.MethodGet, base+"/2.0/user/workspaces", auth, nil), http.StatusOK)
 	r := bbDo(t, http.MethodGet, base+"/2.0/repositories/acme-platform", auth, nil)

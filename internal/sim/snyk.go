@@ -79,8 +79,13 @@ type SnykConfig struct {
 	// FailProjectEvery makes every Nth project result success:false with a
 	// userMessage (0 = never). Counted over all jobs.
 	FailProjectEvery int
-	// FailJobEvery makes every Nth job end `failed` (0 = never).
+	// FailJobEvery makes every Nth job's import fail (0 = never). As Snyk
+	// reports it, the job ends `complete` with its log entry `failed` and
+	// `projects: []`; FailWholeJob makes the job itself end `failed`.
 	FailJobEvery int
+	// FailWholeJob (lenient knob): FailJobEvery's jobs end with the job
+	// status `failed` instead of a failed log entry in a complete job.
+	FailWholeJob bool
 	// ProjectsPerTarget is how many manifests an import without `files`
 	// finds: 0 means 1–3 (derived from the target), < 0 means none (an empty
 	// repository: complete with no projects).
@@ -96,9 +101,11 @@ type SnykConfig struct {
 	// "https://api.snyk.io", to test clients that must rebase a Location
 	// whose host is not SNYK_API). "" means the simulator's own base URL.
 	LocationBase string
-	// RESTLinks is the form of REST `links.next`: "" = "/rest/orgs/...",
-	// "bare" = "/orgs/..." (relative to the REST base), "absolute" =
-	// "<base>/rest/orgs/...".
+	// RESTLinks is the form of REST `links` (self, next): "" or "bare" =
+	// "/orgs/..." relative to the REST base, as Snyk's REST OpenAPI
+	// documents; "rest" = "/rest/orgs/..." (the older simulator's form);
+	// "absolute" = "<base>/rest/orgs/..."; "object" = the LinkProperty
+	// object form {"href": "/orgs/...", "meta": {...}}.
 	RESTLinks string
 	// RateLimitPerMinute answers 429 with Retry-After once this many Snyk
 	// requests arrived in the current window (0 = no limit).

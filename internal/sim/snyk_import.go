@@ -267,7 +267,10 @@ func (st *snykState) pollJob(w http.ResponseWriter, r *http.Request) {
 		Projects []snykProjectResult `json:"projects"`
 	}
 	lg := logJSON{Name: j.logName, Created: j.created, Status: j.Status, Projects: []snykProjectResult{}}
-	if j.Status == "complete" {
+	switch {
+	case j.done && j.fail:
+		lg.Status = "failed" // inside a complete job unless FailWholeJob
+	case j.Status == "complete":
 		lg.Projects = j.results
 	}
 	resp := struct {
@@ -289,7 +292,11 @@ func (st *snykState) finish(j *snykJobState) {
 		st.s.add("snyk.jobs_in_flight", -1)
 	}
 	if j.fail {
-		j.Status = "failed"
+		// snyk.jobs_failed counts failed imports in either form.
+		j.Status = "complete"
+		if st.cfg.FailWholeJob {
+			j.Status = "failed"
+		}
 		st.s.add("snyk.jobs_failed", 1)
 		return
 	}

@@ -139,7 +139,7 @@ func (st *snykState) listProjects(w http.ResponseWriter, r *http.Request) {
 	st.mu.Unlock()
 
 	st.s.add("snyk.projects_pages", 1)
-	links := map[string]string{"self": st.restLink(r, r.URL.Query())}
+	links := map[string]any{"self": st.restLink(r, r.URL.Query())}
 	if more {
 		next := r.URL.Query()
 		next.Set("starting_after", base64.RawURLEncoding.EncodeToString([]byte("p:"+strconv.Itoa(last))))
@@ -155,15 +155,17 @@ func (st *snykState) listProjects(w http.ResponseWriter, r *http.Request) {
 
 // restLink builds a link to the request's path with query q, in the form
 // SnykConfig.RESTLinks asks for.
-func (st *snykState) restLink(r *http.Request, q url.Values) string {
+func (st *snykState) restLink(r *http.Request, q url.Values) any {
 	p := r.URL.Path + "?" + q.Encode()
 	switch st.cfg.RESTLinks {
-	case "bare":
-		return strings.TrimPrefix(p, "/rest")
+	case "rest":
+		return p
 	case "absolute":
 		return st.base(r) + p
+	case "object":
+		return map[string]any{"href": strings.TrimPrefix(p, "/rest"), "meta": map[string]any{}}
 	default:
-		return p
+		return strings.TrimPrefix(p, "/rest")
 	}
 }
 

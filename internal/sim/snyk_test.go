@@ -415,7 +415,7 @@ func TestSnykJobPendingThenComplete(t *testing.T) {
 }
 
 func TestSnykFailedProjectsAndJobs(t *testing.T) {
-	s, c := snykSim(t, sim.SnykConfig{ProjectsPerTarget: 2, FailProjectEvery: 2, FailJobEvery: 3})
+	s, c := snykSim(t, sim.SnykConfig{ProjectsPerTarget: 2, FailProjectEvery: 2, FailJobEvery: 3, FailWholeJob: true})
 	orgID, ints := c.createOrg("ws")
 	var statuses []string
 	failedProjects := 0
@@ -444,7 +444,7 @@ func TestSnykFailedProjectsAndJobs(t *testing.T) {
 }
 
 func TestSnykDuplicateImportCounted(t *testing.T) {
-	s, c := snykSim(t, sim.SnykConfig{FailJobEvery: 1})
+	s, c := snykSim(t, sim.SnykConfig{FailJobEvery: 1, FailWholeJob: true})
 	orgID, ints := c.createOrg("ws")
 	c.pollUntilDone(c.importTarget(orgID, ints["bitbucket-cloud"], "ws", "repo", "main"))
 	c.importTarget(orgID, ints["bitbucket-cloud"], "ws", "repo", "main")
@@ -488,7 +488,7 @@ func TestSnykAcceptedThen5xx(t *testing.T) {
 }
 
 func TestSnykRESTProjects(t *testing.T) {
-	for _, form := range []string{"", "bare", "absolute"} {
+	for _, form := range []string{"rest", "bare", "absolute"} {
 		t.Run("links="+form, func(t *testing.T) {
 			s, c := snykSim(t, sim.SnykConfig{
 				ProjectsPerTarget: 3,

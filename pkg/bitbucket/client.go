@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DefaultBaseURL is the Bitbucket Cloud REST API 2.0 root.
@@ -27,6 +28,10 @@ type Client struct {
 	baseURL   *url.URL
 	userAgent string
 	authKind  AuthKind
+	warnFunc  func(string)
+	// smallPages holds the listings (pageRoute) that refused pagelen=100
+	// once, so later first pages ask for fallbackPageLen at once.
+	smallPages sync.Map
 }
 
 // Option configures a [Client] in [NewClient]. An option returns an error for
@@ -78,6 +83,22 @@ func WithAuthKind(k AuthKind) Option {
 	return func(c *Client) error {
 		c.authKind = k
 		return nil
+	}
+}
+
+// WithWarnFunc sets the hook that receives warnings: sentences about a
+// degraded answer the client worked around (a workspace named by its slug,
+// a smaller page size). The default drops them; the library never logs.
+func WithWarnFunc(f func(msg string)) Option {
+	return func(c *Client) error {
+		c.warnFunc = f
+		return nil
+	}
+}
+
+func (c *Client) warn(msg string) {
+	if c.warnFunc != nil {
+		c.warnFunc(msg)
 	}
 }
 

@@ -177,7 +177,7 @@ func (e *ErrorResponse) Error() string {
 			what = "Bitbucket has no such resource or " + e.AuthKind.who() + " cannot see it"
 		}
 	case http.StatusGone:
-		what = "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead"
+		what = e.gone()
 	default:
 		if status >= 500 {
 			what = "Bitbucket failed to answer; try again later"
@@ -186,6 +186,28 @@ func (e *ErrorResponse) Error() string {
 		}
 	}
 	return joinWhere(what, describe(e.Response, e.Message))
+}
+
+// gone explains a 410 by endpoint. Bitbucket answers 410 for the endpoints
+// CHANGE-2770 removed (with a body naming it), and the spec documents 410 on
+// GET /2.0/repositories/{workspace} for an account "marked as spam".
+func (e *ErrorResponse) gone() string {
+	removed := "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead"
+	if strings.Contains(e.Message+" "+e.Detail, "CHANGE-2770") {
+		return removed
+	}
+	var path string
+	if e.Response != nil && e.Response.Request != nil && e.Response.Request.URL != nil {
+		path = strings.TrimSuffix(e.Response.Request.URL.Path, "/")
+	}
+	if i := strings.Index(path, "/repositories/"); i >= 0 {
+		ws := e.Workspace
+		if ws == "" {
+			ws, _, _ = strings.Cut(path[i+len("/repositories/"):], "/")
+		}
+		return fmt.Sprintf("Bitbucket answers 410 Gone for workspace %q: its account is marked as spam or deactivated; open bitbucket.org/%s to check, ask Atlassian support to restore it, or leave the workspace out", ws, ws)
+	}
+	return removed
 }
 
 // scope is the Bitbucket permission the failed request needed: the first
@@ -207,8 +229,13 @@ func (e *ErrorResponse) scope() (scope, action string) {
 		if e.Workspace != "" {
 			action = fmt.Sprintf("to list the repositories of workspace %q", e.Workspace)
 		}
-	case strings.HasSuffix(strings.TrimSuffix(path, "/"), "/workspaces"):
+	case strings.HasSuffix(strings.TrimSuffix(path, "/"), "/user/workspaces"):
 		scope, action = "account", "to list your workspaces"
+	case strings.Contains(path, "/workspaces/"):
+		scope, action = "account", "to read a workspace"
+		if e.Workspace != "" {
+			action = fmt.Sprintf("to read workspace %q (its display name)", e.Workspace)
+		}
 	default:
 		action = "for this request"
 	}
@@ -227,11 +254,17 @@ func (e *ErrorResponse) forbidden() string {
 		return "these credentials lack a permission this request needs; check the permissions the token or app password was given"
 	}
 	label, tokenScope := scopeLabel(scope)
+	tokenScopes := tokenScope + " scope"
+	if strings.HasSuffix(action, "your workspaces") {
+		// GET /2.0/user/workspaces is about the user as much as the
+		// workspaces: API tokens need both (docs/api-notes.md).
+		tokenScopes = tokenScope + " and read:user:bitbucket scopes"
+	}
 	switch e.AuthKind {
 	case AuthAPIToken:
-		return fmt.Sprintf("the API token lacks the %q permission %s; create a token with the %s scope and set BITBUCKET_CLOUD_API_TOKEN", scope, action, tokenScope)
+		return fmt.Sprintf("the API token lacks the %q permission %s; create a token with the %s and set BITBUCKET_CLOUD_API_TOKEN", scope, action, tokenScopes)
 	case AuthUser:
-		return fmt.Sprintf("the app password lacks the %q permission %s; app passwords cannot be edited, so create an Atlassian API token with the %s scope and use it instead", scope, action, tokenScope)
+		return fmt.Sprintf("the app password lacks the %q permission %s; app passwords cannot be edited, so create an Atlassian API token with the %s and use it instead", scope, action, tokenScopes)
 	case AuthOAuthToken:
 		return fmt.Sprintf("the OAuth token lacks the %q scope %s; issue a new token from a consumer with %s ticked and set BITBUCKET_CLOUD_OAUTH_TOKEN", scope, action, label)
 	default:

@@ -61,7 +61,7 @@ var errorCases = []errorCase{
 	},
 	{
 		name: "403 account scope, app password", kind: AuthUser, path: "workspaces", status: 403,
-		want: `the app password lacks the "account" permission to list your workspaces; app passwords cannot be edited, so create an Atlassian API token with the read:workspace:bitbucket scope and use it instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
+		want: `the app password lacks the "account" permission to list your workspaces; app passwords cannot be edited, so create an Atlassian API token with the read:workspace:bitbucket and read:user:bitbucket scopes and use it instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
 		name: "403 repository scope, oauth token", kind: AuthOAuthToken, path: "repositories", status: 403,

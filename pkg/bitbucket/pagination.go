@@ -22,7 +22,7 @@ type page[T any] struct {
 // error, so credentials are never sent elsewhere.
 func fetchPage[T any](ctx context.Context, c *Client, u, workspace string) ([]T, *Response, error) {
 	var p page[T]
-	resp, err := c.get(ctx, u, workspace, &p)
+	resp, u, err := c.getPage(ctx, u, workspace, &p)
 	if err != nil {
 		return nil, resp, err
 	}

@@ -25,7 +25,7 @@ type simClient struct {
 
 // newSimClient builds the production stack (token source, OAuth transport,
 // httpx retries) against s, with millisecond retry waits.
-func newSimClient(t *testing.T, s *sim.Server, secret string) simClient {
+func newSimClient(t *testing.T, s *sim.Server, secret string, opts ...bitbucket.Option) simClient {
 	t.Helper()
 	tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	if err != nil {
@@ -47,8 +47,8 @@ func newSimClient(t *testing.T, s *sim.Server, secret string) simClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL+"/2.0"),
-		bitbucket.WithAuthKind(bitbucket.AuthOAuthConsumer))
+	c, err := bitbucket.NewClient(append([]bitbucket.Option{bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL + "/2.0"),
+		bitbucket.WithAuthKind(bitbucket.AuthOAuthConsumer)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,9 @@ func listAll(t *testing.T, ctx context.Context, c simClient) map[string]int {
 }
 
 func TestSimulator_ExactRequestCounts(t *testing.T) {
-	s := startSim(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: sevenWorkspaces()}})
+	// Names in the listing: the minimum, no per-workspace request
+	// (TestSimulator_WorkspaceNames covers listings without them).
+	s := startSim(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: sevenWorkspaces(), WorkspaceAccessNames: true}})
 	c := newSimClient(t, s, sim.DefaultBitbucketClientSecret)
 	got := listAll(t, t.Context(), c)
 
@@ -239,7 +241,7 @@ func TestSimulator_ErrorMessages(t *testing.T) {
 			call: listWorkspaces, want: []string{"BITBUCKET_APP_CLIENT_ID", "BITBUCKET_APP_CLIENT_SECRET"}},
 		{name: "public consumer", cfg: sim.BitbucketConfig{PublicConsumer: true},
 			call: listWorkspaces, want: []string{"public", "private consumer"}},
-		{name: "no repository scope", cfg: sim.BitbucketConfig{Scopes: "account project"},
+		{name: "no repository scope", cfg: sim.BitbucketConfig{Scopes: "account project:admin"},
 			call: listRepos("acme-mobile"), want: []string{"repository", "Repositories: Read"}},
 		{name: "no account scope", cfg: sim.BitbucketConfig{Scopes: "repository project"},
 			call: listWorkspaces, want: []string{"account"}},

@@ -40,7 +40,7 @@ type Repository struct {
 // RepositoryListOptions narrows GET /2.0/repositories/{workspace}.
 type RepositoryListOptions struct {
 	// Query is a BBQL expression sent as `q=` so Bitbucket filters
-	// server-side (for example `updated_on>2024-01-01T00:00:00Z`).
+	// server-side (for example `updated_on>2024-01-01T00:00:00+00:00`).
 	Query string
 	// PageLen defaults to 100, the largest Bitbucket accepts.
 	PageLen int

@@ -5,7 +5,9 @@ import (
 	"iter"
 )
 
-// workspaceAccess is one item of GET /2.0/user/workspaces.
+// workspaceAccess is one item of GET /2.0/user/workspaces. The spec's
+// example item's `workspace` is a workspace_base {type, slug, uuid, links}
+// without `name`; other clients have seen `name` there. Both are read.
 type workspaceAccess struct {
 	Workspace *Workspace `json:"workspace"`
 }
@@ -24,7 +26,9 @@ func (c *Client) workspacesURL() (string, error) {
 }
 
 // ListWorkspaces yields every workspace the credentials can see, following
-// pagination to the end. It yields at most one error, then stops.
+// pagination to the end. Name is empty when the listing leaves it out (the
+// spec's items carry none); [Client.GetWorkspace] has it. It yields at most
+// one error, then stops.
 //
 // Bitbucket API: GET /2.0/user/workspaces
 // (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-workspaces/#api-user-workspaces-get)
@@ -63,4 +67,25 @@ func (c *Client) ListWorkspacesPage(ctx context.Context, next string) ([]Workspa
 		}
 	}
 	return out, resp, nil
+}
+
+// GetWorkspace fetches one workspace by slug or `{uuid}`, with its display
+// name (for workspaces listed without one).
+//
+// Bitbucket API: GET /2.0/workspaces/{workspace}
+// (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-workspaces/#api-workspaces-workspace-get)
+func (c *Client) GetWorkspace(ctx context.Context, workspace string) (Workspace, error) {
+	seg, err := pathSegment("workspace", workspace)
+	if err != nil {
+		return Workspace{}, err
+	}
+	u, err := c.endpoint("workspaces/" + seg)
+	if err != nil {
+		return Workspace{}, err
+	}
+	var ws Workspace
+	if _, err := c.get(ctx, u, workspace, &ws); err != nil {
+		return Workspace{}, err
+	}
+	return ws, nil
 }

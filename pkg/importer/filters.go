@@ -93,8 +93,12 @@ func (f RepoFilter) Validate() error {
 	return nil
 }
 
-// bbqlTimeLayout is how dates are written in BBQL: RFC 3339 in UTC.
-const bbqlTimeLayout = "2006-01-02T15:04:05Z"
+// bbqlTimeLayout is how dates are written in BBQL: RFC 3339 in UTC with a
+// numeric offset. Atlassian's filtering examples write the offset
+// (`2023-06-05T14:00:00-07:00`) and a public report shows Bitbucket refusing
+// the `Z` form ("Illegal character in input: 'Z'"); the offset form is valid
+// RFC 3339 either way (docs/api-notes.md).
+const bbqlTimeLayout = "2006-01-02T15:04:05-07:00"
 
 // Query builds the BBQL expression for GET /2.0/repositories/{workspace}?q=
 // from the server-side filters, plus orgProject (the project key of an org
@@ -103,7 +107,7 @@ const bbqlTimeLayout = "2006-01-02T15:04:05Z"
 // f.Projects is the only project term (the intersection). An empty string
 // means no q at all. Example:
 //
-//	is_private=true AND updated_on>2024-01-01T00:00:00Z AND (project.key="A" OR project.key="B")
+//	is_private=true AND updated_on>2024-01-01T00:00:00+00:00 AND (project.key="A" OR project.key="B")
 func (f RepoFilter) Query(orgProject string) string {
 	if orgProject != "" && slices.Contains(f.Projects, orgProject) {
 		f.Projects = nil

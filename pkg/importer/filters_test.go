@@ -19,14 +19,14 @@ func TestRepoFilterQuery(t *testing.T) {
 		{"client-side only", RepoFilter{SkipForks: true, Include: []string{"a/*"}, Exclude: []string{"b"}}, "", ""},
 		{"private", RepoFilter{Visibility: VisibilityPrivate}, "", "is_private=true"},
 		{"public", RepoFilter{Visibility: VisibilityPublic}, "", "is_private=false"},
-		{"updated since, in UTC", RepoFilter{UpdatedSince: since}, "", "updated_on>2024-01-01T00:30:00Z"},
+		{"updated since, in UTC", RepoFilter{UpdatedSince: since}, "", "updated_on>2024-01-01T00:30:00+00:00"},
 		{"one project", RepoFilter{Projects: []string{"PAY"}}, "", `project.key="PAY"`},
 		{"projects OR-ed, deduplicated", RepoFilter{Projects: []string{"A", "B", "A"}}, "", `(project.key="A" OR project.key="B")`},
 		{"org project", RepoFilter{}, "PAY", `project.key="PAY"`},
 		{"quoted", RepoFilter{Projects: []string{`X"Y\Z`}}, "", `project.key="X\"Y\\Z"`},
 		{"org project among the projects: the intersection", RepoFilter{Projects: []string{"A", "B"}}, "B", `project.key="B"`},
 		{"everything", RepoFilter{Visibility: VisibilityPrivate, UpdatedSince: since, Projects: []string{"A", "B"}}, "C",
-			`is_private=true AND updated_on>2024-01-01T00:30:00Z AND (project.key="A" OR project.key="B") AND project.key="C"`},
+			`is_private=true AND updated_on>2024-01-01T00:30:00+00:00 AND (project.key="A" OR project.key="B") AND project.key="C"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

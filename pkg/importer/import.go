@@ -477,9 +477,10 @@ func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJo
 			causes = append(causes, cause)
 		}
 	}
-	jobFailed := job.Status == snyk.JobFailed
+	failure := jobFailure(job)
+	jobFailed := failure != ""
 	if jobFailed {
-		r.logErr(r.logs.targetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", "import job failed"}))
+		r.logErr(r.logs.targetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", failure}))
 	}
 	r.update(func(res *ImportResult) {
 		res.ProjectsImported += imported

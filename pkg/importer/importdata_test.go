@@ -266,10 +266,10 @@ func TestImportDataFilters(t *testing.T) {
 		{"skip forks", RepoFilter{SkipForks: true}, "", []string{"api", "site", "old"}, map[SkipReason]int{SkipFork: 1, SkipEmpty: 1}},
 		{"private", RepoFilter{Visibility: VisibilityPrivate}, "is_private=true", []string{"api", "old", "fork"}, map[SkipReason]int{SkipVisibility: 1, SkipEmpty: 1}},
 		{"public", RepoFilter{Visibility: VisibilityPublic}, "is_private=false", []string{"site"}, map[SkipReason]int{SkipVisibility: 4}},
-		{"updated since", RepoFilter{UpdatedSince: since}, "updated_on>2024-05-01T00:00:00Z", []string{"api", "site", "fork"}, map[SkipReason]int{SkipNotUpdated: 1, SkipEmpty: 1}},
+		{"updated since", RepoFilter{UpdatedSince: since}, "updated_on>2024-05-01T00:00:00+00:00", []string{"api", "site", "fork"}, map[SkipReason]int{SkipNotUpdated: 1, SkipEmpty: 1}},
 		{"projects", RepoFilter{Projects: []string{"WEB", "OPS"}}, `(project.key="WEB" OR project.key="OPS")`, []string{"site"}, map[SkipReason]int{SkipProject: 4}},
 		{"include/exclude", RepoFilter{Include: []string{"ws/*i*", "old"}, Exclude: []string{"ws/site"}}, "", []string{"api", "old"}, map[SkipReason]int{SkipExcluded: 1, SkipNotIncluded: 1, SkipEmpty: 1}},
-		{"combined", RepoFilter{Visibility: VisibilityPrivate, UpdatedSince: since, SkipForks: true}, "is_private=true AND updated_on>2024-05-01T00:00:00Z", []string{"api"},
+		{"combined", RepoFilter{Visibility: VisibilityPrivate, UpdatedSince: since, SkipForks: true}, "is_private=true AND updated_on>2024-05-01T00:00:00+00:00", []string{"api"},
 			map[SkipReason]int{SkipVisibility: 1, SkipNotUpdated: 1, SkipFork: 1, SkipEmpty: 1}},
 	}
 	for _, tt := range tests {

@@ -122,6 +122,9 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 	}
 
 	res := &OrgsDataResult{Workspaces: len(workspaces), Orgs: []OrgRow{}}
+	if err := nameWorkspaces(ctx, &opts, workspaces, res); err != nil {
+		return nil, err
+	}
 	if opts.OrgPer == OrgPerProject {
 		if err := orgsDataPerProject(ctx, &opts, workspaces, prog, res); err != nil {
 			return nil, err

@@ -70,12 +70,14 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithBaseURL sets the v1 base URL (SNYK_API), e.g. https://api.eu.snyk.io/v1.
-// A trailing slash is added when missing. The REST base is derived from it:
-// the same scheme and host with the path /rest/. Plain http:// is refused
-// unless the host is a loopback address (tests, the simulator), so the token
-// never travels in clear text.
+// It is normalised first ([NormalizeBaseURL]: a bare host, /api/v1 or a
+// REST base on a Snyk host become the v1 base). The REST base is derived
+// from it: the same scheme, host and path prefix with /rest/ in place of
+// /v1/. Plain http:// is refused unless the host is a loopback address
+// (tests, the simulator), so the token never travels in clear text.
 func WithBaseURL(rawURL string) Option {
 	return func(c *Client) error {
+		rawURL, _ = NormalizeBaseURL(rawURL)
 		u, err := parseBaseURL("SNYK_API", rawURL)
 		if err != nil {
 			return err
@@ -172,7 +174,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		c.httpClient = &http.Client{Timeout: defaultTimeout}
 	}
 	if c.restURL == nil {
-		c.restURL = &url.URL{Scheme: c.baseURL.Scheme, Host: c.baseURL.Host, Path: "/rest/"}
+		c.restURL = restBaseFor(c.baseURL)
 	}
 	return c, nil
 }

@@ -30,9 +30,7 @@ type projectsPage struct {
 			Status              string `json:"status"`
 		} `json:"attributes"`
 	} `json:"data"`
-	Links struct {
-		Next string `json:"next"`
-	} `json:"links"`
+	Links restLinks `json:"links"`
 }
 
 // ListProjects lists an org's projects, all pages, [ProjectsPerPage] at a
@@ -53,7 +51,7 @@ func (c *Client) ListProjects(ctx context.Context, orgID string, opts *ProjectLi
 			yield(Project{}, err)
 			return
 		}
-		q := url.Values{"version": {c.restVersion}, "limit": {strconv.Itoa(ProjectsPerPage)}}
+		q := url.Values{"version": {c.restVersion}, "limit": {strconv.Itoa(restLimit(ProjectsPerPage))}}
 		if len(origins) == 1 {
 			q.Set("origins", origins[0])
 		}
@@ -91,7 +89,7 @@ func (c *Client) ListProjects(ctx context.Context, orgID string, opts *ProjectLi
 			if len(page.Data) == 0 || page.Links.Next == "" {
 				return
 			}
-			next, err := c.resolveRESTNext(page.Links.Next)
+			next, err := c.resolveRESTNext(string(page.Links.Next))
 			if err != nil {
 				yield(Project{}, err)
 				return

@@ -1,0 +1,66 @@
+package bitbucket
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestErrorMessages_perEndpoint: a 410 is explained by endpoint (removed by
+// CHANGE-2770, or a workspace whose account is marked as spam), and the
+// API-token hint for listing workspaces names every scope it needs.
+func TestErrorMessages_perEndpoint(t *testing.T) {
+	t.Parallel()
+	cases := []errorCase{
+		{
+			name: "410 on a workspace's repositories: spam", kind: AuthOAuthConsumer, path: "repositories", status: 410,
+			want: `Bitbucket answers 410 Gone for workspace "acme-corp": its account is marked as spam or deactivated; open bitbucket.org/acme-corp to check, ask Atlassian support to restore it, or leave the workspace out (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 410 Gone)`,
+		},
+		{
+			name: "410 CHANGE-2770 body on repositories", kind: AuthOAuthConsumer, path: "repositories", status: 410, fixture: "error-410-change-2770.json",
+			want: "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 410: CHANGE-2770 - Functionality has been deprecated)",
+		},
+		{
+			name: "410 on user/workspaces without a body", kind: AuthOAuthConsumer, path: "workspaces", status: 410,
+			want: "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 410 Gone)",
+		},
+		{
+			name: "403 listing workspaces, api token", kind: AuthAPIToken, path: "workspaces", status: 403,
+			want: `the API token lacks the "account" permission to list your workspaces; create a token with the read:workspace:bitbucket and read:user:bitbucket scopes and set BITBUCKET_CLOUD_API_TOKEN (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err, base := listError(t, tc)
+			if err == nil {
+				t.Fatal("listing succeeded; want an error")
+			}
+			if want := strings.ReplaceAll(tc.want, "{{BASE}}", base); err.Error() != want {
+				t.Errorf("error =\n  %q\nwant\n  %q", err, want)
+			}
+		})
+	}
+}
+
+// TestAPITokenScopeHints: every call bbimport makes names, for an API
+// token, the scopes Atlassian lists for it.
+func TestAPITokenScopeHints(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path, workspace, want string
+	}{
+		{"/2.0/user/workspaces", "", "read:workspace:bitbucket and read:user:bitbucket scopes"},
+		{"/2.0/workspaces/acme-corp", "acme-corp", `"account" permission to read workspace "acme-corp" (its display name); create a token with the read:workspace:bitbucket scope`},
+		{"/2.0/repositories/acme-corp", "acme-corp", "read:repository:bitbucket scope"},
+		{"/2.0/workspaces/acme-corp/projects", "acme-corp", "read:project:bitbucket scope"},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "https://api.bitbucket.org"+tt.path, nil)
+		e := &ErrorResponse{Response: &http.Response{StatusCode: 403, Request: req}, Workspace: tt.workspace, AuthKind: AuthAPIToken}
+		if got := e.Error(); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q lacks %q", tt.path, got, tt.want)
+		}
+	}
+}
