@@ -47,6 +47,8 @@ type Client struct {
 	token       string
 	userAgent   string
 	restVersion string
+	// maxPages is httpx.MaxPages; tests lower it.
+	maxPages int
 }
 
 // Option configures a [Client]. Options validate their input and return an
@@ -150,6 +152,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		baseURL:     base,
 		userAgent:   DefaultUserAgent,
 		restVersion: DefaultRESTVersion,
+		maxPages:    httpx.MaxPages,
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
@@ -246,7 +249,7 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 		return resp, c.scrub(err)
 	}
 	if v != nil {
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		if err := json.NewDecoder(httpx.LimitBody(resp.Body)).Decode(v); err != nil {
 			return resp, fmt.Errorf("snyk: %s %s: reading the answer: %w", req.Method, sanitizeURL(req.URL), c.scrub(err))
 		}
 	}
@@ -282,6 +285,12 @@ type scrubbedError struct {
 
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
+
+// tooManyPages is the error of a listing that reached c.maxPages: a server
+// inventing a new next page forever.
+func (c *Client) tooManyPages(what string) error {
+	return fmt.Errorf("snyk: stopped after %d pages of %s: every page links to a new next page, far beyond any real estate", c.maxPages, what)
+}
 
 func requireID(what, id string) error {
 	if strings.TrimSpace(id) == "" {
