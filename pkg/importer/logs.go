@@ -53,6 +53,7 @@ type logFiles struct {
 	hostname string
 	pid      int
 	now      func() time.Time
+	open     openFunc // nil: openNoFollow
 
 	mu     sync.Mutex
 	files  map[string]*logFile
@@ -61,7 +62,7 @@ type logFiles struct {
 
 type logFile struct {
 	mu sync.Mutex
-	f  *os.File
+	f  logHandle
 }
 
 func newLogFiles(dir, hostname string, pid int, now func() time.Time) *logFiles {
@@ -88,7 +89,7 @@ func (l *logFiles) file(name string) (*logFile, error) {
 	if lf, ok := l.files[name]; ok {
 		return lf, nil
 	}
-	f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := l.open.open(filepath.Join(l.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +108,11 @@ func (l *logFiles) write(name string, level int, msg string, fields ...logField)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, err)
 	}
+	return l.writeLine(name, line)
+}
+
+// writeLine appends a rendered line to the named file.
+func (l *logFiles) writeLine(name string, line []byte) error {
 	lf, err := l.file(name)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, err)
@@ -188,6 +194,15 @@ func (l *logFiles) Close() error {
 // targets are told apart, locationUrl, orgId, integrationId, targetId).
 // locationURL "" is written as null.
 func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) error {
+	line, err := l.renderTargetLine(level, msg, it, locationURL, extra...)
+	if err != nil {
+		return fmt.Errorf("log %s: %w", ImportedTargetsLog, err)
+	}
+	return l.writeLine(ImportedTargetsLog, line)
+}
+
+// renderTargetLine renders the line targetLine writes.
+func (l *logFiles) renderTargetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) ([]byte, error) {
 	var loc any
 	if locationURL != "" {
 		loc = locationURL
@@ -199,12 +214,12 @@ func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationUR
 		{"integrationId", it.IntegrationID},
 		{"targetId", it.Key()},
 	}, extra...)
-	return l.write(ImportedTargetsLog, level, msg, fields...)
+	return l.line(level, msg, fields)
 }
 
 // endWithNewline finishes a last line a killed run left half-written, so the
 // first line appended now is not glued to it (and lost to the resume log).
-func endWithNewline(f *os.File) error {
+func endWithNewline(f logHandle) error {
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 {
 		return err

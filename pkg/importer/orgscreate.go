@@ -330,7 +330,7 @@ type orgsCreateLogs struct {
 	dir   string
 	now   func() time.Time
 	off   bool
-	files map[string]*os.File
+	files map[string]logHandle
 }
 
 // createdOrgLine is a line of <groupId>.created-orgs.log.
@@ -382,12 +382,12 @@ func (l *orgsCreateLogs) append(name string, line any) error {
 	f := l.files[name]
 	if f == nil {
 		var err error
-		f, err = os.OpenFile(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err = openNoFollow(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE)
 		if err != nil {
 			return err
 		}
 		if l.files == nil {
-			l.files = map[string]*os.File{}
+			l.files = map[string]logHandle{}
 		}
 		l.files[name] = f
 	}
@@ -395,7 +395,7 @@ func (l *orgsCreateLogs) append(name string, line any) error {
 	if err := newJSONEncoder(&b, "", "").Encode(line); err != nil {
 		return err
 	}
-	if _, err := f.WriteString(b.String()); err != nil {
+	if _, err := f.Write([]byte(b.String())); err != nil {
 		return fmt.Errorf("append to %s: %w", f.Name(), err)
 	}
 	return nil
