@@ -30,6 +30,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments): only the orgs of these workspaces"},
 			&cli.StringFlag{Name: "orgPer", Usage: "check that --orgsData has one org per workspace or per project (default: follow the file)"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "workspaces listed at once"},
+			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -61,6 +62,11 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if n := c.Int("concurrency"); n < 1 || n > 50 {
 				return usagef("--concurrency=%d is out of range; use 1 to 50", n)
 			}
+			lock, err := rt.lockLogDir(c, logPath)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			bb, err := rt.newBitbucket(c, source)
 			if err != nil {
 				return err
