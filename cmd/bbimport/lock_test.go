@@ -48,7 +48,7 @@ func TestSecondImportOnALogDirectoryIsRefused(t *testing.T) {
 	first, done, out := startBinary(t, bin, e, []string{"CONCURRENT_IMPORTS=2"}, "import", "--file="+targets, "--pollInterval=250ms")
 	waitCounter(t, e.Sim, "snyk.imports", 2, 15*time.Second)
 
-	second := e.Run("import", "--file=" + targets)
+	second := e.Run("import", "--file="+targets)
 	if second.Code != exitUsage {
 		t.Fatalf("second import: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", second.Code, exitUsage, second.Stdout, second.Stderr)
 	}
