@@ -190,6 +190,7 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 				DryRun:              c.Bool("dryRun"),
 				Now:                 rt.Now,
 				Progress:            p,
+				Redact:              rt.redactor.String,
 			})
 			p.Done()
 			if res != nil {

@@ -63,6 +63,12 @@ type ImportOptions struct {
 	// and "failed" of the stage "import"; nil is allowed.
 	Progress Progress
 
+	// Redact, if set, scrubs secrets from every text of a server or an
+	// error written under LogPath: whole lines of the per-org and job logs,
+	// the errorMessage of resume-log lines (whose other fields identify the
+	// target and must stay exact), the causes in import-summary.json.
+	Redact func(string) string
+
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
 	openFile openFunc
@@ -160,7 +166,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 		return nil, fmt.Errorf("the log directory %s cannot be written, so nothing was sent to Snyk: %w", opts.LogPath, err)
 	}
 	logs := newLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now)
-	logs.open = opts.openFile
+	logs.open, logs.redact = opts.openFile, opts.Redact
 	run := &importRun{
 		denied: make(map[string]error),
 		ctx:    ctx,
@@ -474,7 +480,7 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.resumeErr(r.failedLine(it, loc, err.Error()))
 		r.update(func(res *ImportResult) {
 			res.PollFailures++
-			res.addFailure(StagePoll, errorCause(err), key)
+			res.addFailure(StagePoll, r.scrub(errorCause(err)), key)
 			r.prog.Add("failed", 1)
 		})
 		return
@@ -485,11 +491,19 @@ func (r *importRun) importOne(it ImportTarget) {
 // failedLine appends a "failed" line for it to the resume log, so the next
 // run imports it again.
 func (r *importRun) failedLine(it ImportTarget, loc, msg string) error {
-	line, err := r.logs.renderTargetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", msg})
+	line, err := r.logs.renderTargetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", r.scrub(msg)})
 	if err != nil {
 		return err
 	}
 	return r.ahead.append(line)
+}
+
+// scrub is opts.Redact, if any.
+func (r *importRun) scrub(s string) string {
+	if r.opts.Redact == nil {
+		return s
+	}
+	return r.opts.Redact(s)
 }
 
 // kickOffFailed logs and counts a target Snyk did not accept (retried by
@@ -513,7 +527,7 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 		if auth {
 			r.authFailures++
 		}
-		res.addFailure(StageKickOff, errorCause(err), key)
+		res.addFailure(StageKickOff, r.scrub(errorCause(err)), key)
 		r.prog.Add("failed", 1)
 	})
 }
@@ -569,7 +583,7 @@ func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJo
 		res.ProjectsImported += imported
 		res.ProjectsFailed += failed
 		for _, c := range causes {
-			res.addFailure(StageProject, c, key)
+			res.addFailure(StageProject, r.scrub(c), key)
 		}
 		if jobFailed {
 			res.JobsFailed++

@@ -54,6 +54,10 @@ type logFiles struct {
 	pid      int
 	now      func() time.Time
 	open     openFunc // nil: openNoFollow
+	// redact, if set, scrubs each line of every file but the resume log
+	// (whose target fields must stay exact; its callers scrub its
+	// errorMessage).
+	redact func(string) string
 
 	mu     sync.Mutex
 	files  map[string]*logFile
@@ -113,6 +117,9 @@ func (l *logFiles) write(name string, level int, msg string, fields ...logField)
 
 // writeLine appends a rendered line to the named file.
 func (l *logFiles) writeLine(name string, line []byte) error {
+	if l.redact != nil && name != ImportedTargetsLog {
+		line = []byte(l.redact(string(line)))
+	}
 	lf, err := l.file(name)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, err)

@@ -35,6 +35,10 @@ type OrgsCreateOptions struct {
 	// Progress receives "orgs" and "failed" counts; may be nil.
 	Progress Progress
 
+	// Redact, if set, scrubs secrets from the error texts written to the
+	// failed-to-create-orgs logs.
+	Redact func(string) string
+
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
 	openFile openFunc
@@ -155,7 +159,7 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 			return nil, fmt.Errorf("the log directory %s cannot be written, so no org was created: %w", opts.LogPath, err)
 		}
 	}
-	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile}
+	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact}
 	defer logs.close()
 
 	var groupOrder []string
@@ -355,11 +359,12 @@ func listGroupOrgsByName(ctx context.Context, s Snyk, groupID string) (map[strin
 // opened on first use, in append mode, and kept open for the run; each line
 // is one write.
 type orgsCreateLogs struct {
-	dir   string
-	now   func() time.Time
-	off   bool
-	open  openFunc
-	files map[string]logHandle
+	dir    string
+	now    func() time.Time
+	off    bool
+	open   openFunc
+	redact func(string) string
+	files  map[string]logHandle
 	// ahead holds the created-orgs logs, written ahead (see aheadLog).
 	ahead map[string]*aheadLog
 	// stopErr is the first failure to keep a created org's record: no org
@@ -463,7 +468,7 @@ func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s slot) error {
 
 func (l *orgsCreateLogs) failed(row OrgRow, err error) error {
 	return l.append(row.GroupID+".failed-to-create-orgs.log", failedOrgLine{
-		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: err.Error(),
+		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: l.scrub(err.Error()),
 		Msg: "Failed to create org", Time: l.now().UTC().Format(logTimeLayout),
 	})
 }
@@ -492,6 +497,13 @@ func (l *orgsCreateLogs) append(name string, line any) error {
 		return fmt.Errorf("append to %s: %w", f.Name(), err)
 	}
 	return nil
+}
+
+func (l *orgsCreateLogs) scrub(s string) string {
+	if l.redact == nil {
+		return s
+	}
+	return l.redact(s)
 }
 
 func (l *orgsCreateLogs) close() {

@@ -49,6 +49,8 @@ type Client struct {
 	restVersion string
 	// maxPages is httpx.MaxPages; tests lower it.
 	maxPages int
+	// redact, if set, scrubs every error text (see WithRedact).
+	redact func(string) string
 }
 
 // Option configures a [Client]. Options validate their input and return an
@@ -266,14 +268,24 @@ func (c *Client) scrub(err error) error {
 	var rl *RateLimitError
 	switch {
 	case errors.As(err, &er):
-		er.Message = strings.ReplaceAll(er.Message, c.token, "[redacted]")
+		er.Message = c.scrubText(er.Message)
 	case errors.As(err, &rl):
-		rl.Message = strings.ReplaceAll(rl.Message, c.token, "[redacted]")
+		rl.Message = c.scrubText(rl.Message)
 	}
-	if strings.Contains(err.Error(), c.token) {
-		return &scrubbedError{msg: strings.ReplaceAll(err.Error(), c.token, "[redacted]"), err: err}
+	if msg := err.Error(); c.scrubText(msg) != msg {
+		return &scrubbedError{msg: c.scrubText(msg), err: err}
 	}
 	return err
+}
+
+// scrubText removes the token, and whatever the caller's redactor knows,
+// from s.
+func (c *Client) scrubText(s string) string {
+	s = strings.ReplaceAll(s, c.token, "[redacted]")
+	if c.redact != nil {
+		s = c.redact(s)
+	}
+	return s
 }
 
 // scrubbedError carries a redacted message while keeping the cause for
