@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -62,8 +61,8 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 			return nil, usagef("the bitbucket-cloud-app source needs an OAuth consumer: set BITBUCKET_APP_CLIENT_ID (the consumer's Key) and BITBUCKET_APP_CLIENT_SECRET (its Secret); see README \"Setting up a Bitbucket OAuth consumer\"")
 		}
 		rt.redactor.Add(secret)
-		// The token exchange sends id:secret as HTTP Basic.
-		rt.redactor.Add(base64.StdEncoding.EncodeToString([]byte(id + ":" + secret)))
+		// The token exchange sends id:secret as HTTP Basic, URL-encoded first.
+		rt.redactor.AddBasic(id, secret)
 		tokenURL := rt.env("BITBUCKET_APP_TOKEN_URL")
 		if tokenURL == "" {
 			tokenURL = bitbucket.DefaultTokenURL
@@ -99,7 +98,7 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		// not a literal env value, so teach it too.
 		rt.redactor.Add(creds.Secret)
 		if creds.Basic {
-			rt.redactor.Add(base64.StdEncoding.EncodeToString([]byte(creds.Username + ":" + creds.Secret)))
+			rt.redactor.AddBasic(creds.Username, creds.Secret)
 		}
 		if w := creds.Warning(); w != "" {
 			rt.log.Warn().Str("auth", creds.Kind.String()).Msg(w)
@@ -168,7 +167,8 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 		return nil, err
 	}
 	cl, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(base), credential,
-		snyk.WithUserAgent("bbimport/"+version))
+		snyk.WithUserAgent("bbimport/"+version),
+		snyk.WithRedact(rt.redactor.String))
 	if err != nil {
 		return nil, usagef("%v", err)
 	}

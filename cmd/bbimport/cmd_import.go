@@ -22,6 +22,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 			&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 			&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
 			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "wait before an import job's first poll; it doubles after every poll, up to 30s"},
+			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -48,8 +49,14 @@ func newImportCommand(rt *runtime) *cli.Command {
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
 				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
+				Redact: rt.redactor.String,
 			}
 			if !opts.DryRun {
+				lock, err := rt.lockLogDir(c, logPath)
+				if err != nil {
+					return err
+				}
+				defer lock.Release()
 				if opts.Snyk, err = rt.newSnyk(c); err != nil {
 					return err
 				}

@@ -30,6 +30,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments): only the orgs of these workspaces"},
 			&cli.StringFlag{Name: "orgPer", Usage: "check that --orgsData has one org per workspace or per project (default: follow the file)"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "workspaces listed at once"},
+			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -62,6 +63,11 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if orgsData, err = rt.inputPath(c, "--orgsData", orgsData); err != nil {
 				return err
 			}
+			lock, err := rt.lockLogDir(c, logPath)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			bb, err := rt.newBitbucket(c, source)
 			if err != nil {
 				return err

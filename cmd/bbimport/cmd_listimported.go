@@ -17,6 +17,7 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 			&cli.StringFlag{Name: "groupId", Usage: "every org of this Snyk group (or --orgId)"},
 			&cli.StringFlag{Name: "orgId", Usage: "this one Snyk org (or --groupId)"},
 			&cli.StringSliceFlag{Name: "integrationType", Usage: "project origins to list (repeatable; default bitbucket-cloud-app and bitbucket-cloud)"},
+			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -40,6 +41,11 @@ func newListImportedCommand(rt *runtime) *cli.Command {
 					return usagef("--integrationType=%q is not a Snyk integration type; use one of %s", t, strings.Join(importer.ListImportedTypes, ", "))
 				}
 			}
+			lock, err := rt.lockLogDir(c, logPath)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			sn, err := rt.newSnyk(c)
 			if err != nil {
 				return err

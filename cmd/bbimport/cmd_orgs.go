@@ -25,6 +25,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			&cli.StringSliceFlag{Name: "workspace", Usage: "use exactly these workspace slugs instead of listing (repeatable)"},
 			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments), instead of listing"},
 			&cli.StringFlag{Name: "orgPer", Value: "workspace", Usage: "workspace (one org per workspace) or project (one org per Bitbucket project, named \"<workspace> / <project name>\")"},
+			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -48,6 +49,11 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			lock, err := rt.lockLogDir(c, logPath)
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			bb, err := rt.newBitbucket(c, source)
 			if err != nil {
 				return err
@@ -158,6 +164,7 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			&cli.BoolFlag{Name: "includeExistingOrgsInOutput", Value: true, Usage: "list reused orgs in snyk-created-orgs.json too"},
 			&cli.BoolFlag{Name: "no-includeExistingOrgsInOutput", Usage: "same as --includeExistingOrgsInOutput=false"},
 			&cli.BoolFlag{Name: "dryRun", Usage: "print what would be created or reused; create nothing"},
+			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			logPath, err := rt.begin(c)
@@ -176,6 +183,13 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 			if c.Bool("noDuplicateNames") && c.Bool("allowDuplicateNames") {
 				return usagef("--noDuplicateNames and --allowDuplicateNames contradict each other; pass one")
 			}
+			if !c.Bool("dryRun") {
+				lock, err := rt.lockLogDir(c, logPath)
+				if err != nil {
+					return err
+				}
+				defer lock.Release()
+			}
 			sn, err := rt.newSnyk(c)
 			if err != nil {
 				return err
@@ -189,6 +203,7 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 				DryRun:              c.Bool("dryRun"),
 				Now:                 rt.Now,
 				Progress:            p,
+				Redact:              rt.redactor.String,
 			})
 			p.Done()
 			if res != nil {

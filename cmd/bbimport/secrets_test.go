@@ -2,10 +2,14 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -275,4 +279,118 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// leakSecrets are the secret shapes of the encoded-form leak tests: a long
+// one, short ones (1 to 3 characters, masked as whole tokens) and ones with
+// the characters JSON escapes.
+var leakSecrets = []string{"cs-LEAK-0d9c8b7a6f5e", "a", "Q7", "k+z", `se"cr\et-LEAK`, `\"\\`}
+
+// wireForms are the forms a hostile server echoes a secret in: as is,
+// URL-encoded, JSON-escaped once and twice, base64 of the value alone, and
+// the Basic value of id:secret as oauth2 really sends it (both URL-encoded
+// first). Each is framed by "|" so that a short one is a whole token.
+func wireForms(id, secret string) []string {
+	esc := func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }
+	return []string{
+		secret, url.QueryEscape(secret), esc(secret), esc(esc(secret)),
+		base64.StdEncoding.EncodeToString([]byte(secret)),
+		base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret))),
+	}
+}
+
+// echoForms answers 401 with every wire form of secret in the error text.
+func echoForms(forms []string, oauth bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		msg := "ECHO auth=|" + r.Header.Get("Authorization") + "|"
+		for _, f := range forms {
+			msg += " |" + f + "|"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		if oauth {
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": msg})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"message": msg, "code": 401, "error": msg})
+	}
+}
+
+// assertNoForms fails for any form of a secret, framed, in text; the forms
+// may be JSON-escaped again by a log line.
+func assertNoForms(t *testing.T, secret, text string, forms []string) {
+	t.Helper()
+	esc := func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }
+	if !strings.Contains(text, "ECHO") {
+		t.Fatalf("secret %q: the echoed message reached no output, so the test proves nothing", secret)
+	}
+	for _, f := range forms {
+		for _, g := range []string{f, esc(f), esc(esc(f))} {
+			if i := strings.Index(text, "|"+g+"|"); i >= 0 {
+				lo, hi := max(0, i-120), min(len(text), i+len(g)+40)
+				t.Errorf("secret %q: form %q leaked:\n…%s…", secret, g, text[lo:hi])
+			}
+		}
+	}
+}
+
+// A token endpoint echoing the Basic value oauth2 sends (base64 of the
+// URL-encoded id:secret) leaked the secret in the final message and in
+// doctor's ✗ line, at the default level; so did double-escaped JSON forms,
+// base64 of the secret alone, and any secret under 4 characters.
+func TestSecrets_encodedFormsOfTheClientSecret(t *testing.T) {
+	const id = "consumer key+1"
+	for _, secret := range leakSecrets {
+		t.Run(secret, func(t *testing.T) {
+			e := leakEnv(t)
+			forms := wireForms(id, secret)
+			echo := httptest.NewServer(echoForms(forms, true))
+			t.Cleanup(echo.Close)
+			e.Set("BITBUCKET_APP_CLIENT_ID", id)
+			e.Set("BITBUCKET_APP_CLIENT_SECRET", secret)
+			e.Set("BITBUCKET_APP_TOKEN_URL", echo.URL+"/site/oauth2/access_token")
+			var text strings.Builder
+			for _, args := range [][]string{
+				{"orgs:data", "--groupId=" + sim.SimSnykGroupID},
+				{"doctor", "--groupId=" + sim.SimSnykGroupID},
+				{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--logLevel=trace"},
+			} {
+				r := e.Run(args...)
+				if r.Code == exitOK {
+					t.Errorf("%v succeeded against a token endpoint refusing everything", args)
+				}
+				text.WriteString(e.allOutput(r))
+			}
+			assertNoForms(t, secret, text.String(), forms)
+		})
+	}
+}
+
+// Snyk echoing encoded forms of SNYK_TOKEN in an import refusal: the
+// failure logs and the summary in SNYK_LOG_PATH got only the literal token
+// scrubbed.
+func TestSecrets_encodedFormsOfTheSnykTokenInLogFiles(t *testing.T) {
+	for _, token := range leakSecrets {
+		t.Run(token, func(t *testing.T) {
+			e := leakEnv(t)
+			forms := wireForms("token", token)[:5] // no Basic: Snyk's is "token <t>"
+			echo := httptest.NewServer(echoForms(forms, false))
+			t.Cleanup(echo.Close)
+			e.Set("SNYK_TOKEN", token)
+			e.Set("SNYK_API", echo.URL+"/v1")
+			targets := filepath.Join(t.TempDir(), "targets.json")
+			if err := os.WriteFile(targets, []byte(`{"targets":[{"orgId":"o1","integrationId":"i1","target":{"owner":"ws","name":"repo","branch":"main"}}]}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := e.Run("import", "--file="+targets)
+			if r.Code == exitOK {
+				t.Fatalf("import succeeded against a Snyk refusing everything:\n%s", r.Stderr)
+			}
+			files := e.allOutput(result{})
+			if !strings.Contains(files, "ECHO") {
+				t.Fatalf("the refusal is in no file of the log directory:\n%s", files)
+			}
+			assertNoForms(t, token, e.allOutput(r), forms)
+		})
+	}
 }

@@ -3,6 +3,7 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -52,7 +53,7 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.timeout <= 0 {
 		resp, err := t.base.RoundTrip(req)
-		return readWhole(req, resp, err)
+		return readWhole(req, limitResponse(resp), err)
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
@@ -62,12 +63,16 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The timeout covers reading the body too; closing it releases the timer.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return readWhole(req, resp, nil)
+	return readWhole(req, limitResponse(resp), nil)
 }
 
-// maxBufferedBody bounds how much of a body readWhole holds; the rest, if
-// any, is streamed as usual. API pages are tens of KiB.
-const maxBufferedBody = 32 << 20
+// limitResponse bounds resp's body by MaxResponseBody.
+func limitResponse(resp *http.Response) *http.Response {
+	if resp != nil && resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = LimitBody(resp.Body)
+	}
+	return resp
+}
 
 // readWhole reads the body of an idempotent request's response within the
 // attempt, so a connection that drops halfway through the body fails the
@@ -75,7 +80,9 @@ const maxBufferedBody = 32 << 20
 // failing the caller's decoding once the retries are over. Other methods
 // keep their body streamed: their headers may carry all that matters (the
 // Location of an accepted Snyk import), and the request must not be sent
-// again for a body the server had already acted on.
+// again for a body the server had already acted on. A body over
+// MaxResponseBody is not retried (the server would send it again): the
+// caller gets a body whose reads fail with ErrResponseTooLarge.
 func readWhole(req *http.Request, resp *http.Response, err error) (*http.Response, error) {
 	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
 		return resp, err
@@ -85,21 +92,49 @@ func readWhole(req *http.Request, resp *http.Response, err error) (*http.Respons
 	default:
 		return resp, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBufferedBody))
-	if err != nil {
+	if resp.ContentLength > MaxResponseBody {
 		resp.Body.Close()
-		return nil, fmt.Errorf("reading the response body (%d bytes received): %w", len(data), err)
-	}
-	if int64(len(data)) < maxBufferedBody {
-		resp.Body.Close() // releases the attempt's timer and the connection
-		resp.Body = io.NopCloser(bytes.NewReader(data))
+		resp.Body = failedBody{err: ErrResponseTooLarge}
 		return resp, nil
 	}
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
+	body, n, err := readChunks(resp.Body)
+	resp.Body.Close() // releases the attempt's timer and the connection
+	if errors.Is(err, ErrResponseTooLarge) {
+		resp.Body = failedBody{err: err}
+		return resp, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the response body (%d bytes received): %w", n, err)
+	}
+	resp.Body = io.NopCloser(body)
 	return resp, nil
+}
+
+// readChunks reads r to the end into chunks that are never copied or
+// regrown (io.ReadAll's growth left up to four times the body as garbage,
+// which for a body at MaxResponseBody is the difference between 32 MiB and
+// over 100 MiB in use), and returns a reader over them.
+func readChunks(r io.Reader) (io.Reader, int64, error) {
+	const first, most = 4 << 10, 1 << 20
+	var readers []io.Reader
+	var total int64
+	for size := first; ; size = min(2*size, most) {
+		buf := make([]byte, size)
+		n, err := io.ReadFull(r, buf)
+		total += int64(n)
+		if n > 0 {
+			readers = append(readers, bytes.NewReader(buf[:n]))
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			if len(readers) == 1 {
+				return readers[0], total, nil
+			}
+			return io.MultiReader(readers...), total, nil
+		case err != nil:
+			return nil, total, err
+		}
+	}
 }
 
 type cancelOnClose struct {

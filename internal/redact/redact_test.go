@@ -24,7 +24,8 @@ func TestString(t *testing.T) {
 		name, in, want string
 	}{
 		{"plain text untouched", "listed 12 repositories in acme", "listed 12 repositories in acme"},
-		{"short values are not secrets", "abc and abcd", "abc and abcd"},
+		// Issue 14: a short secret is masked as a whole token, never inside a word.
+		{"short values are whole tokens", "abc and abcd", "[REDACTED] and abcd"},
 		{"literal", "secret is " + clientSecret + ".", "secret is [REDACTED]."},
 		{"literal twice", snykToken + snykToken, "[REDACTED][REDACTED]"},
 		{"query-escaped literal", "body client_id=x&client_sec=" + url.QueryEscape(clientSecret),

@@ -23,6 +23,12 @@ const DefaultTokenURL = "https://bitbucket.org/site/oauth2/access_token"
 // snyk-api-import does.
 const defaultTokenTTL = 50 * time.Minute
 
+// maxTokenTTL caps expires_in: a token endpoint answering a lifetime of
+// years (or one that overflows time.Duration, which came out negative and
+// renewed the token on every call) is treated as one that lasts a day. A
+// token that really dies sooner is renewed by the 401 path.
+const maxTokenTTL = 24 * time.Hour
+
 // maxRenewMargin is how long before expiry a token is renewed, at most; a
 // short-lived token is renewed after four fifths of its life instead.
 const maxRenewMargin = 5 * time.Minute
@@ -230,8 +236,11 @@ func tokenTTL(tok *oauth2.Token) time.Duration {
 	case string:
 		secs, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
 	}
-	if secs <= 0 {
+	if !(secs > 0) { // also NaN
 		return defaultTokenTTL
+	}
+	if secs >= maxTokenTTL.Seconds() { // also +Inf; compared before converting, which would overflow
+		return maxTokenTTL
 	}
 	return time.Duration(secs * float64(time.Second))
 }

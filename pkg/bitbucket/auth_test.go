@@ -223,6 +223,23 @@ func TestOAuthTransport_fiftyListingsOneExchange(t *testing.T) {
 	}
 }
 
+// A lifetime that overflowed time.Duration renewed the token on every call
+// (43 exchanges for 60 requests); clamped, one exchange serves them all.
+func TestOAuthTransport_hugeExpiresInOneExchange(t *testing.T) {
+	t.Parallel()
+	ts := newTokenServer(t, func(ts *tokenServer) { ts.expiresIn = 9_300_000_000 })
+	c, mux, base, _ := oauthSetup(t, ts, nil)
+	serveRepos(t, mux, base, "acme", 10)
+	for range 60 {
+		if _, err := collect(t, c.ListRepositories(t.Context(), "acme", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := ts.exchanges.Load(); n != 1 {
+		t.Errorf("exchanges = %d for 60 listings; want 1", n)
+	}
+}
+
 func TestTokenSource_renewal(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -574,6 +591,11 @@ func TestTokenTTL(t *testing.T) {
 		{map[string]any{"expires_in": "soon"}, 50 * time.Minute},
 		{map[string]any{"expires_in": float64(0)}, 50 * time.Minute},
 		{map[string]any{}, 50 * time.Minute},
+		{map[string]any{"expires_in": float64(9.3e9)}, 24 * time.Hour},
+		{map[string]any{"expires_in": "1e300"}, 24 * time.Hour},
+		{map[string]any{"expires_in": "+Inf"}, 24 * time.Hour},
+		{map[string]any{"expires_in": "NaN"}, 50 * time.Minute},
+		{map[string]any{"expires_in": float64(-5)}, 50 * time.Minute},
 	}
 	for _, tt := range tests {
 		tok := (&oauth2.Token{AccessToken: "x"}).WithExtra(tt.extra)

@@ -32,6 +32,8 @@ type Client struct {
 	// smallPages holds the listings (pageRoute) that refused pagelen=100
 	// once, so later first pages ask for fallbackPageLen at once.
 	smallPages sync.Map
+	// maxPages is httpx.MaxPages; tests lower it.
+	maxPages int
 }
 
 // Option configures a [Client] in [NewClient]. An option returns an error for
@@ -108,7 +110,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{client: &http.Client{}, baseURL: base, userAgent: DefaultUserAgent}
+	c := &Client{client: &http.Client{}, baseURL: base, userAgent: DefaultUserAgent, maxPages: httpx.MaxPages}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
 			return nil, err
@@ -152,10 +154,6 @@ func newResponse(resp *http.Response) *Response {
 	r.Rate.Resource = h.Get("X-RateLimit-Resource")
 	return r
 }
-
-// maxSuccessBody bounds a successful JSON body; a page of 100 trimmed
-// repositories is a few tens of KiB.
-const maxSuccessBody = 32 << 20
 
 // maxDrainBody bounds what is read and thrown away after decoding so the
 // connection can be reused; a longer rest closes the connection instead.
@@ -201,7 +199,7 @@ func (c *Client) get(ctx context.Context, u, workspace string, v any) (*Response
 		return response, err
 	}
 	if v != nil {
-		if err := json.NewDecoder(io.LimitReader(resp.Body, maxSuccessBody)).Decode(v); err != nil {
+		if err := json.NewDecoder(httpx.LimitBody(resp.Body)).Decode(v); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return response, ctxErr
 			}

@@ -64,8 +64,9 @@ func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 // paginate yields every item of every page from first on, converted by conv
 // (items for which conv reports false are skipped). It stops after a page
-// without `next`, an empty page, or a `next` seen before; it yields one error
-// and stops; it returns as soon as yield returns false or ctx is done.
+// without `next`, an empty page, or a `next` seen before; after c.maxPages
+// pages (a server inventing a new `next` forever) it yields an error, as it
+// yields one error of any kind and stops; it returns as soon as yield returns false or ctx is done.
 func paginate[R, T any](ctx context.Context, c *Client, first, workspace string, conv func(R) (T, bool)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -73,6 +74,11 @@ func paginate[R, T any](ctx context.Context, c *Client, first, workspace string,
 		for u := first; u != ""; {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
+				return
+			}
+			if len(seen) >= c.maxPages {
+				fu, _ := url.Parse(first)
+				yield(zero, fmt.Errorf("bitbucket: stopped after %d pages of GET %s: every page links to a new next page, far beyond any real workspace", c.maxPages, sanitizeURL(fu)))
 				return
 			}
 			seen[u] = true

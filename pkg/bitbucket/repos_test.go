@@ -488,3 +488,43 @@ func TestClient_HasRepositories(t *testing.T) {
 		})
 	}
 }
+
+// A body over the limit said "unexpected EOF" (the decoder hit the end of a
+// silently cut body); it says why now.
+func TestClient_ListRepositories_bodyOverLimit(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	chunk := []byte(strings.Repeat(`{"slug":"r"},`, 4096))
+	mux.HandleFunc("GET /repositories/acme", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"values":[`))
+		for sent := 0; sent <= 40<<20; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	_, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+	if err == nil || !strings.HasSuffix(err.Error(), ": response over 32 MiB") {
+		t.Fatalf("error %v; want one ending in %q", err, ": response over 32 MiB")
+	}
+}
+
+// A next link that is new on every page was followed forever (only exact
+// repeats stopped it).
+func TestClient_ListRepositories_endlessUniqueNext(t *testing.T) {
+	t.Parallel()
+	c, mux, base := setup(t)
+	c.maxPages = 50
+	var requests atomic.Int64
+	mux.HandleFunc("GET /repositories/acme", func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		fmt.Fprintf(w, `{"values":[{"slug":"r%d"}],"next":"%s/repositories/acme?page=%d"}`, n, base, n+1)
+	})
+	repos, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+	if err == nil || !strings.Contains(err.Error(), "stopped after 50 pages") {
+		t.Fatalf("error %v; want one saying it stopped after 50 pages", err)
+	}
+	if len(repos) != 50 || requests.Load() != 50 {
+		t.Errorf("%d repositories from %d requests; want 50 from 50", len(repos), requests.Load())
+	}
+}

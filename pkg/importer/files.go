@@ -294,6 +294,7 @@ func readJSONRows(path, key string) ([]json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	data = bytes.TrimPrefix(data, utf8BOM)
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		var typ *json.UnmarshalTypeError
@@ -604,4 +605,17 @@ func sortedIntegrationKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// utf8BOM is the byte order mark some Windows editors put at the start of a
+// UTF-8 file; JSON does not allow it, so it is dropped before decoding (it
+// was refused as "invalid character 'ï'").
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// skipBOM drops a leading UTF-8 byte order mark from r.
+func skipBOM(r *bufio.Reader) *bufio.Reader {
+	if b, err := r.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		_, _ = r.Discard(len(utf8BOM))
+	}
+	return r
 }

@@ -62,6 +62,16 @@ type ImportOptions struct {
 	// Progress receives the counters "skipped", "kicked off", "completed"
 	// and "failed" of the stage "import"; nil is allowed.
 	Progress Progress
+
+	// Redact, if set, scrubs secrets from every text of a server or an
+	// error written under LogPath: whole lines of the per-org and job logs,
+	// the errorMessage of resume-log lines (whose other fields identify the
+	// target and must stay exact), the causes in import-summary.json.
+	Redact func(string) string
+
+	// openFile opens the log files (nil: openNoFollow); tests make it fail
+	// like a full disk.
+	openFile openFunc
 }
 
 func (o *ImportOptions) validate() error {
@@ -143,12 +153,27 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
+	// Write-ahead: nothing is sent before the resume log is open and the
+	// directory takes new files, so an import is never sent whose record
+	// could not be kept (a read-only directory sent all 155 and recorded none).
+	ahead, err := openAheadLog(opts.openFile, filepath.Join(opts.LogPath, ImportedTargetsLog))
+	if err == nil {
+		if err = checkWritableDir(opts.openFile, opts.LogPath); err != nil {
+			_ = ahead.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the log directory %s cannot be written, so nothing was sent to Snyk: %w", opts.LogPath, err)
+	}
+	logs := newLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now)
+	logs.open, logs.redact = opts.openFile, opts.Redact
 	run := &importRun{
 		denied: make(map[string]error),
 		ctx:    ctx,
 		opts:   &opts,
 		res:    res,
-		logs:   newLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now),
+		logs:   logs,
+		ahead:  ahead,
 		prog:   opts.Progress,
 		resume: resume,
 	}
@@ -170,7 +195,14 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if err := run.logs.Close(); err != nil {
 		errs = append(errs, err)
 	}
-	if run.firstLogErr != nil {
+	if err := run.ahead.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if run.stopErr != nil {
+		errs = append(errs, fmt.Errorf("stopped starting imports after the resume log in %s could not be written (%w); every import Snyk accepted is recorded, and the %d target(s) not started are imported by the next run once the directory is writable",
+			opts.LogPath, run.stopErr, res.NotStarted))
+	}
+	if run.firstLogErr != nil && !errors.Is(run.firstLogErr, run.stopErr) {
 		errs = append(errs, fmt.Errorf("%d log line(s) could not be written, the next run may import some targets again: %w", res.LogErrors, run.firstLogErr))
 	}
 	if err := writeImportSummary(opts.LogPath, res); err != nil {
@@ -217,6 +249,7 @@ type importRun struct {
 	ctx    context.Context
 	opts   *ImportOptions
 	logs   *logFiles
+	ahead  *aheadLog // imported-targets.log, written ahead
 	prog   Progress
 	resume *ResumeLog
 
@@ -224,9 +257,12 @@ type importRun struct {
 	// ShutdownGrace so an accepted import is still logged.
 	kickCtx context.Context
 
-	mu          sync.Mutex // guards res, prog, firstLogErr, denied, authFailures
+	mu          sync.Mutex // guards res, prog, firstLogErr, stopErr, denied, authFailures
 	res         *ImportResult
 	firstLogErr error
+	// stopErr is the first failure to write the resume log: no import is
+	// started after it.
+	stopErr error
 	// denied holds, per org, the 401/403 with which Snyk refused the token:
 	// the org's other targets are not sent (they would be refused too).
 	denied map[string]error
@@ -293,8 +329,8 @@ func (r *importRun) run() error {
 	for range r.opts.Concurrency {
 		wg.Go(func() {
 			for it := range queue {
-				if r.ctx.Err() != nil {
-					continue // interrupted: drain without starting
+				if r.ctx.Err() != nil || r.stopped() {
+					continue // interrupted or stopped: drain without starting
 				}
 				r.importOne(it)
 			}
@@ -316,7 +352,7 @@ func (r *importRun) feed(queue chan<- ImportTarget) error {
 		if err != nil {
 			return err
 		}
-		if r.ctx.Err() != nil {
+		if r.ctx.Err() != nil || r.stopped() {
 			return nil
 		}
 		if r.resume.SkipTarget(it) {
@@ -356,6 +392,40 @@ func (r *importRun) logErr(err error) {
 	})
 }
 
+// stopped reports whether a resume-log write has failed.
+func (r *importRun) stopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopErr != nil
+}
+
+// resumeErr records a failed resume-log write, which stops the run from
+// starting more imports.
+func (r *importRun) resumeErr(err error) {
+	if err == nil {
+		return
+	}
+	r.logErr(err)
+	r.update(func(*ImportResult) {
+		if r.stopErr == nil {
+			r.stopErr = err
+		}
+	})
+}
+
+// locationRoom is the room reserved for the Location in a "requested"
+// line: Snyk's are about 160 bytes. A longer one is appended instead.
+const locationRoom = 256
+
+// reserveRequested reserves the room of it's "requested" line.
+func (r *importRun) reserveRequested(it ImportTarget) (slot, error) {
+	tmpl, err := r.logs.renderTargetLine(levelInfo, MsgTargetRequested, it, "")
+	if err != nil {
+		return slot{}, err
+	}
+	return r.ahead.reserve(len(tmpl) + locationRoom)
+}
+
 // importOne kicks off one target and polls its job to the end.
 func (r *importRun) importOne(it ImportTarget) {
 	key := it.Key()
@@ -364,11 +434,17 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.kickOffFailed(it, key, fmt.Errorf("not sent, Snyk refused the token for this org: %w", err))
 		return
 	}
+	room, err := r.reserveRequested(it)
+	if err != nil {
+		r.resumeErr(err) // not sent: the next run imports it
+		return
+	}
 	loc, err := r.opts.Snyk.ImportTarget(r.kickCtx, it.OrgID, it.IntegrationID, it.request())
 	if err == nil && loc == "" {
 		err = errors.New("Snyk accepted the import but sent no Location to poll")
 	}
 	if err != nil {
+		r.ahead.release(room)
 		if r.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			return // interrupted before Snyk answered: not started, retried next run
 		}
@@ -383,7 +459,11 @@ func (r *importRun) importOne(it ImportTarget) {
 		return
 	}
 	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add("kicked off", 1) })
-	r.logErr(r.logs.targetLine(levelInfo, MsgTargetRequested, it, loc))
+	line, err := r.logs.renderTargetLine(levelInfo, MsgTargetRequested, it, loc)
+	if err == nil {
+		err = r.ahead.fill(room, line)
+	}
+	r.resumeErr(err)
 	r.logErr(r.logs.write(it.OrgID+ImportJobsLogSuffix, levelInfo, "Kicked off import",
 		logField{"orgId", it.OrgID}, logField{"pollingUrl", loc}))
 	if r.ctx.Err() != nil {
@@ -397,15 +477,33 @@ func (r *importRun) importOne(it ImportTarget) {
 		}
 		r.logErr(r.logs.write(it.OrgID+FailedPollsLogSuffix, levelError, "Failed to poll url",
 			logField{"orgId", it.OrgID}, logField{"locationUrl", loc}, logField{"errorMessage", err.Error()}))
-		r.logErr(r.logs.targetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", err.Error()}))
+		r.resumeErr(r.failedLine(it, loc, err.Error()))
 		r.update(func(res *ImportResult) {
 			res.PollFailures++
-			res.addFailure(StagePoll, errorCause(err), key)
+			res.addFailure(StagePoll, r.scrub(errorCause(err)), key)
 			r.prog.Add("failed", 1)
 		})
 		return
 	}
 	r.jobDone(it, key, loc, job)
+}
+
+// failedLine appends a "failed" line for it to the resume log, so the next
+// run imports it again.
+func (r *importRun) failedLine(it ImportTarget, loc, msg string) error {
+	line, err := r.logs.renderTargetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", r.scrub(msg)})
+	if err != nil {
+		return err
+	}
+	return r.ahead.append(line)
+}
+
+// scrub is opts.Redact, if any.
+func (r *importRun) scrub(s string) string {
+	if r.opts.Redact == nil {
+		return s
+	}
+	return r.opts.Redact(s)
 }
 
 // kickOffFailed logs and counts a target Snyk did not accept (retried by
@@ -429,7 +527,7 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 		if auth {
 			r.authFailures++
 		}
-		res.addFailure(StageKickOff, errorCause(err), key)
+		res.addFailure(StageKickOff, r.scrub(errorCause(err)), key)
 		r.prog.Add("failed", 1)
 	})
 }
@@ -480,13 +578,13 @@ func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJo
 	failure := jobFailure(job)
 	jobFailed := failure != ""
 	if jobFailed {
-		r.logErr(r.logs.targetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", failure}))
+		r.resumeErr(r.failedLine(it, loc, failure))
 	}
 	r.update(func(res *ImportResult) {
 		res.ProjectsImported += imported
 		res.ProjectsFailed += failed
 		for _, c := range causes {
-			res.addFailure(StageProject, c, key)
+			res.addFailure(StageProject, r.scrub(c), key)
 		}
 		if jobFailed {
 			res.JobsFailed++

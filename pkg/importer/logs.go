@@ -53,6 +53,11 @@ type logFiles struct {
 	hostname string
 	pid      int
 	now      func() time.Time
+	open     openFunc // nil: openNoFollow
+	// redact, if set, scrubs each line of every file but the resume log
+	// (whose target fields must stay exact; its callers scrub its
+	// errorMessage).
+	redact func(string) string
 
 	mu     sync.Mutex
 	files  map[string]*logFile
@@ -61,7 +66,7 @@ type logFiles struct {
 
 type logFile struct {
 	mu sync.Mutex
-	f  *os.File
+	f  logHandle
 }
 
 func newLogFiles(dir, hostname string, pid int, now func() time.Time) *logFiles {
@@ -88,7 +93,7 @@ func (l *logFiles) file(name string) (*logFile, error) {
 	if lf, ok := l.files[name]; ok {
 		return lf, nil
 	}
-	f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := l.open.open(filepath.Join(l.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +111,14 @@ func (l *logFiles) write(name string, level int, msg string, fields ...logField)
 	line, err := l.line(level, msg, fields)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, err)
+	}
+	return l.writeLine(name, line)
+}
+
+// writeLine appends a rendered line to the named file.
+func (l *logFiles) writeLine(name string, line []byte) error {
+	if l.redact != nil && name != ImportedTargetsLog {
+		line = []byte(l.redact(string(line)))
 	}
 	lf, err := l.file(name)
 	if err != nil {
@@ -188,6 +201,15 @@ func (l *logFiles) Close() error {
 // targets are told apart, locationUrl, orgId, integrationId, targetId).
 // locationURL "" is written as null.
 func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) error {
+	line, err := l.renderTargetLine(level, msg, it, locationURL, extra...)
+	if err != nil {
+		return fmt.Errorf("log %s: %w", ImportedTargetsLog, err)
+	}
+	return l.writeLine(ImportedTargetsLog, line)
+}
+
+// renderTargetLine renders the line targetLine writes.
+func (l *logFiles) renderTargetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) ([]byte, error) {
 	var loc any
 	if locationURL != "" {
 		loc = locationURL
@@ -199,12 +221,12 @@ func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationUR
 		{"integrationId", it.IntegrationID},
 		{"targetId", it.Key()},
 	}, extra...)
-	return l.write(ImportedTargetsLog, level, msg, fields...)
+	return l.line(level, msg, fields)
 }
 
 // endWithNewline finishes a last line a killed run left half-written, so the
 // first line appended now is not glued to it (and lost to the resume log).
-func endWithNewline(f *os.File) error {
+func endWithNewline(f logHandle) error {
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 {
 		return err

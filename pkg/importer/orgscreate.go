@@ -34,6 +34,14 @@ type OrgsCreateOptions struct {
 	Now func() time.Time
 	// Progress receives "orgs" and "failed" counts; may be nil.
 	Progress Progress
+
+	// Redact, if set, scrubs secrets from the error texts written to the
+	// failed-to-create-orgs logs.
+	Redact func(string) string
+
+	// openFile opens the log files (nil: openNoFollow); tests make it fail
+	// like a full disk.
+	openFile openFunc
 }
 
 // OrgStatus is what happened to one row of the orgs data file.
@@ -144,7 +152,14 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 	for i, row := range rows {
 		res.Orgs[i] = OrgOutcome{Row: row, Status: OrgNotAttempted}
 	}
-	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun}
+	if !opts.DryRun {
+		// Write-ahead, as for imports: no org is created whose record
+		// could not be kept.
+		if err := checkWritableDir(opts.openFile, opts.LogPath); err != nil {
+			return nil, fmt.Errorf("the log directory %s cannot be written, so no org was created: %w", opts.LogPath, err)
+		}
+	}
+	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact}
 	defer logs.close()
 
 	var groupOrder []string
@@ -184,13 +199,23 @@ groups:
 			if ctxErr = ctx.Err(); ctxErr != nil {
 				break groups
 			}
+			if logs.stopErr != nil {
+				break groups
+			}
 			out := &res.Orgs[i]
 			logErr = errors.Join(logErr, createOrReuseOrg(ctx, &opts, byName, out, logs))
 			if out.Status == OrgFailed {
 				prog.Add("failed", 1)
 			}
-			prog.Add("orgs", 1)
+			if out.Status != OrgNotAttempted {
+				prog.Add("orgs", 1)
+			}
 		}
+	}
+	if logs.stopErr != nil {
+		// Orgs created before the failure are kept in the file below.
+		logErr = fmt.Errorf("stopped creating orgs after a log in %s could not be written (%w); every org Snyk created is recorded, and the next run goes on from there once the directory is writable",
+			opts.LogPath, logs.stopErr)
 	}
 	if listFailures == len(groupOrder) {
 		// Nothing could even be listed (a rejected token, most likely): say
@@ -211,8 +236,8 @@ groups:
 		orgs = append(orgs, *o.Org)
 	}
 	res.Path = filepath.Join(opts.LogPath, CreatedOrgsFileName)
-	if ctxErr != nil {
-		// An interrupted run must not forget
+	if ctxErr != nil || logs.stopErr != nil {
+		// An interrupted or stopped run must not forget
 		// the orgs an earlier run recorded: keep those not settled now.
 		orgs = appendEarlierOrgs(res.Path, orgs, seen)
 	}
@@ -274,9 +299,16 @@ func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[s
 		return nil
 	}
 
+	room, err := logs.reserveCreated(row)
+	if err != nil {
+		return nil // not sent; logs.stopErr ends the run
+	}
 	org, err := opts.Snyk.CreateOrg(ctx, snyk.CreateOrgRequest{Name: row.Name, GroupID: row.GroupID, SourceOrgID: row.SourceOrgID})
 	if err == nil && (org == nil || org.ID == "") {
 		err = errors.New("Snyk answered without an org id")
+	}
+	if err != nil {
+		logs.release(row, room)
 	}
 	if err != nil && ctx.Err() != nil {
 		// Interrupted, not failed: Snyk may or may not have created it, and
@@ -306,7 +338,7 @@ func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[s
 	if err := opts.Snyk.DisableNotifications(ctx, org.ID); err != nil {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("could not switch off the notification e-mails of org %s: %v", org.ID, err))
 	}
-	return logs.created(row, &co)
+	return logs.created(row, &co, room)
 }
 
 // listGroupOrgsByName lists a group's orgs, all pages, by exact name, each
@@ -327,10 +359,72 @@ func listGroupOrgsByName(ctx context.Context, s Snyk, groupID string) (map[strin
 // opened on first use, in append mode, and kept open for the run; each line
 // is one write.
 type orgsCreateLogs struct {
-	dir   string
-	now   func() time.Time
-	off   bool
-	files map[string]*os.File
+	dir    string
+	now    func() time.Time
+	off    bool
+	open   openFunc
+	redact func(string) string
+	files  map[string]logHandle
+	// ahead holds the created-orgs logs, written ahead (see aheadLog).
+	ahead map[string]*aheadLog
+	// stopErr is the first failure to keep a created org's record: no org
+	// is created after it.
+	stopErr error
+}
+
+// createdRoom is the room reserved for a created-orgs line beyond its
+// shape without integrations: its creation time and a dozen integrations.
+const createdRoom = 1024
+
+func createdLogName(groupID string) string { return groupID + ".created-orgs.log" }
+
+// reserveCreated reserves the room of row's created-orgs line before the
+// org is created; a failure stops the run.
+func (l *orgsCreateLogs) reserveCreated(row OrgRow) (slot, error) {
+	if l.off {
+		return slot{}, nil
+	}
+	name := createdLogName(row.GroupID)
+	a := l.ahead[name]
+	if a == nil {
+		var err error
+		if a, err = openAheadLog(l.open, filepath.Join(l.dir, name)); err != nil {
+			l.stopErr = err
+			return slot{}, err
+		}
+		if l.ahead == nil {
+			l.ahead = map[string]*aheadLog{}
+		}
+		l.ahead[name] = a
+	}
+	tmpl, err := l.createdLine(row, &CreatedOrg{})
+	if err != nil {
+		return slot{}, err
+	}
+	s, err := a.reserve(len(tmpl) + createdRoom)
+	if err != nil {
+		l.stopErr = err
+	}
+	return s, err
+}
+
+func (l *orgsCreateLogs) release(row OrgRow, s slot) {
+	if a := l.ahead[createdLogName(row.GroupID)]; a != nil {
+		a.release(s)
+	}
+}
+
+func (l *orgsCreateLogs) createdLine(row OrgRow, org *CreatedOrg) ([]byte, error) {
+	integ := []string{}
+	for _, k := range sortedIntegrationKeys(org.Integrations) {
+		integ = append(integ, k+":"+org.Integrations[k])
+	}
+	var b strings.Builder
+	err := newJSONEncoder(&b, "", "").Encode(createdOrgLine{
+		Name: row.Name, ID: org.OrgID, Created: org.Created, Integrations: integ,
+		Msg: "Created org", Time: l.now().UTC().Format(logTimeLayout),
+	})
+	return []byte(b.String()), err
 }
 
 // createdOrgLine is a line of <groupId>.created-orgs.log.
@@ -357,20 +451,24 @@ type failedOrgLine struct {
 // logTimeLayout is JavaScript's Date.toISOString, as the original wrote.
 const logTimeLayout = "2006-01-02T15:04:05.000Z"
 
-func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg) error {
-	integ := []string{}
-	for _, k := range sortedIntegrationKeys(org.Integrations) {
-		integ = append(integ, k+":"+org.Integrations[k])
+// created fills the room reserved for row's line and fsyncs it.
+func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s slot) error {
+	if l.off {
+		return nil
 	}
-	return l.append(row.GroupID+".created-orgs.log", createdOrgLine{
-		Name: row.Name, ID: org.OrgID, Created: org.Created, Integrations: integ,
-		Msg: "Created org", Time: l.now().UTC().Format(logTimeLayout),
-	})
+	line, err := l.createdLine(row, org)
+	if err == nil {
+		err = l.ahead[createdLogName(row.GroupID)].fill(s, line)
+	}
+	if err != nil && l.stopErr == nil {
+		l.stopErr = err
+	}
+	return err
 }
 
 func (l *orgsCreateLogs) failed(row OrgRow, err error) error {
 	return l.append(row.GroupID+".failed-to-create-orgs.log", failedOrgLine{
-		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: err.Error(),
+		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: l.scrub(err.Error()),
 		Msg: "Failed to create org", Time: l.now().UTC().Format(logTimeLayout),
 	})
 }
@@ -382,12 +480,12 @@ func (l *orgsCreateLogs) append(name string, line any) error {
 	f := l.files[name]
 	if f == nil {
 		var err error
-		f, err = os.OpenFile(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err = openNoFollow(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE)
 		if err != nil {
 			return err
 		}
 		if l.files == nil {
-			l.files = map[string]*os.File{}
+			l.files = map[string]logHandle{}
 		}
 		l.files[name] = f
 	}
@@ -395,14 +493,24 @@ func (l *orgsCreateLogs) append(name string, line any) error {
 	if err := newJSONEncoder(&b, "", "").Encode(line); err != nil {
 		return err
 	}
-	if _, err := f.WriteString(b.String()); err != nil {
+	if _, err := f.Write([]byte(b.String())); err != nil {
 		return fmt.Errorf("append to %s: %w", f.Name(), err)
 	}
 	return nil
 }
 
+func (l *orgsCreateLogs) scrub(s string) string {
+	if l.redact == nil {
+		return s
+	}
+	return l.redact(s)
+}
+
 func (l *orgsCreateLogs) close() {
 	for _, f := range l.files {
 		_ = f.Close()
+	}
+	for _, a := range l.ahead {
+		_ = a.Close()
 	}
 }

@@ -60,8 +60,9 @@ func pollJob(ctx context.Context, s Snyk, location string, initial, max, timeout
 }
 
 // permanentPollError reports whether polling again cannot help: a 4xx
-// answer other than 408 and 429 (the job or the token is wrong).
+// answer other than 408 and 429 (the job or the token is wrong), or an
+// error that cannot heal (see unhealablePollError).
 func permanentPollError(err error) bool {
 	s := errorStatus(err)
-	return s >= 400 && s < 500 && s != 408 && s != 429
+	return s >= 400 && s < 500 && s != 408 && s != 429 || unhealablePollError(err)
 }

@@ -288,7 +288,7 @@ func ReadTargets(path string) iter.Seq2[ImportTarget, error] {
 			return
 		}
 		defer f.Close()
-		tr := &targetsReader{path: path, dec: json.NewDecoder(bufio.NewReaderSize(f, 64<<10))}
+		tr := &targetsReader{path: path, dec: json.NewDecoder(skipBOM(bufio.NewReaderSize(f, 64<<10)))}
 		tr.dec.UseNumber()
 		err = tr.read(func(it ImportTarget) bool { return yield(it, nil) })
 		if err != nil && !errors.Is(err, errStopTargets) {
@@ -423,7 +423,7 @@ func (r *targetsReader) syntaxErr(err error) error {
 		return jsonErrorPosition(r.path, nil, err)
 	}
 	defer f.Close()
-	return jsonErrorPosition(r.path, f, err)
+	return jsonErrorPosition(r.path, skipBOM(bufio.NewReader(f)), err)
 }
 
 // targetRow is one raw row of a targets file.

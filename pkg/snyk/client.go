@@ -48,6 +48,10 @@ type Client struct {
 	scheme      string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
 	userAgent   string
 	restVersion string
+	// maxPages is httpx.MaxPages; tests lower it.
+	maxPages int
+	// redact, if set, scrubs every error text (see WithRedact).
+	redact func(string) string
 }
 
 // Option configures a [Client]. Options validate their input and return an
@@ -161,6 +165,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		baseURL:     base,
 		userAgent:   DefaultUserAgent,
 		restVersion: DefaultRESTVersion,
+		maxPages:    httpx.MaxPages,
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
@@ -257,7 +262,7 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 		return resp, c.scrub(err)
 	}
 	if v != nil {
-		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		if err := json.NewDecoder(httpx.LimitBody(resp.Body)).Decode(v); err != nil {
 			return resp, fmt.Errorf("snyk: %s %s: reading the answer: %w", req.Method, sanitizeURL(req.URL), c.scrub(err))
 		}
 	}
@@ -274,14 +279,24 @@ func (c *Client) scrub(err error) error {
 	var rl *RateLimitError
 	switch {
 	case errors.As(err, &er):
-		er.Message = strings.ReplaceAll(er.Message, c.token, "[redacted]")
+		er.Message = c.scrubText(er.Message)
 	case errors.As(err, &rl):
-		rl.Message = strings.ReplaceAll(rl.Message, c.token, "[redacted]")
+		rl.Message = c.scrubText(rl.Message)
 	}
-	if strings.Contains(err.Error(), c.token) {
-		return &scrubbedError{msg: strings.ReplaceAll(err.Error(), c.token, "[redacted]"), err: err}
+	if msg := err.Error(); c.scrubText(msg) != msg {
+		return &scrubbedError{msg: c.scrubText(msg), err: err}
 	}
 	return err
+}
+
+// scrubText removes the token, and whatever the caller's redactor knows,
+// from s.
+func (c *Client) scrubText(s string) string {
+	s = strings.ReplaceAll(s, c.token, "[redacted]")
+	if c.redact != nil {
+		s = c.redact(s)
+	}
+	return s
 }
 
 // scrubbedError carries a redacted message while keeping the cause for
@@ -293,6 +308,12 @@ type scrubbedError struct {
 
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
+
+// tooManyPages is the error of a listing that reached c.maxPages: a server
+// inventing a new next page forever.
+func (c *Client) tooManyPages(what string) error {
+	return fmt.Errorf("snyk: stopped after %d pages of %s: every page links to a new next page, far beyond any real estate", c.maxPages, what)
+}
 
 func requireID(what, id string) error {
 	if strings.TrimSpace(id) == "" {

@@ -91,12 +91,17 @@ func (c *Client) GetImportJob(ctx context.Context, location string) (*ImportJob,
 // path, is an error: a poll URL is never made up.
 func ResolveLocation(base *url.URL, location string) (*url.URL, error) {
 	location = strings.TrimSpace(location)
+	if strings.Contains(location, `\`) {
+		// Browsers and some URL parsers read "\" as "/" (so "/\\host" is
+		// another host); Go does not. Which one the server meant is unknown.
+		return nil, locationErrorf("snyk: import job Location %q contains a backslash; refusing to guess what it names", location)
+	}
 	if location == "" {
-		return nil, errors.New("snyk: the import job has no Location to poll")
+		return nil, &LocationError{errors.New("snyk: the import job has no Location to poll")}
 	}
 	loc, err := url.Parse(location)
 	if err != nil {
-		return nil, fmt.Errorf("snyk: import job Location %q is not a URL: %w", location, err)
+		return nil, locationErrorf("snyk: import job Location %q is not a URL: %w", location, err)
 	}
 	if loc.IsAbs() && strings.EqualFold(loc.Scheme, base.Scheme) && strings.EqualFold(loc.Host, base.Host) {
 		loc.User = nil
@@ -110,14 +115,14 @@ func ResolveLocation(base *url.URL, location string) (*url.URL, error) {
 	} else if loc.Host == "" && loc.Scheme == "" {
 		rest = strings.TrimLeft(p, "/")
 	} else {
-		return nil, fmt.Errorf("snyk: import job Location %q has no /v1/ path to poll on %s", location, base.Host)
+		return nil, locationErrorf("snyk: import job Location %q has no /v1/ path to poll on %s", location, base.Host)
 	}
 	if rest == "" {
-		return nil, fmt.Errorf("snyk: import job Location %q names no job", location)
+		return nil, locationErrorf("snyk: import job Location %q names no job", location)
 	}
 	ref, err := url.Parse("./" + rest)
 	if err != nil {
-		return nil, fmt.Errorf("snyk: import job Location %q: %w", location, err)
+		return nil, locationErrorf("snyk: import job Location %q: %w", location, err)
 	}
 	ref.RawQuery = loc.RawQuery
 	return base.ResolveReference(ref), nil

@@ -57,6 +57,10 @@ func (c *Client) ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[Or
 	return func(yield func(Org, error) bool) {
 		seen := make(map[string]struct{})
 		for page := 1; ; page++ {
+			if page > c.maxPages {
+				yield(Org{}, c.tooManyPages("the orgs of group "+groupID))
+				return
+			}
 			p, err := c.ListGroupOrgsPage(ctx, groupID, page, OrgsPerPage)
 			if err != nil {
 				yield(Org{}, err)

@@ -63,6 +63,10 @@ func (c *Client) ListProjects(ctx context.Context, orgID string, opts *ProjectLi
 		u := c.restURL.ResolveReference(ref)
 		seen := make(map[string]struct{})
 		for {
+			if len(seen) >= c.maxPages {
+				yield(Project{}, c.tooManyPages("the projects of org "+orgID))
+				return
+			}
 			seen[u.String()] = struct{}{}
 			page, err := c.listProjectsPage(ctx, u)
 			if err != nil {

@@ -1,0 +1,163 @@
+// Package dirlock gives one process at a time a directory: every bbimport
+// command that writes into a log directory holds its lock, so two runs can
+// never import the same targets or create the same orgs twice.
+//
+// The lock is an advisory lock on a file in the directory (flock on unix,
+// LockFileEx on Windows), which the system releases when the holder exits,
+// however it exits: a run killed with SIGKILL leaves no stuck lock. The same
+// file holds who has it (pid, host, command, start time), so the refusal of
+// a second run names the holder. Readers (doctor, dry runs) do not take it.
+package dirlock
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// FileName is the lock file in the locked directory.
+const FileName = ".bbimport.lock"
+
+// pollInterval is how often a waiting Acquire tries again.
+const pollInterval = 200 * time.Millisecond
+
+// Lock is a held directory lock.
+type Lock struct {
+	f    *os.File
+	path string
+}
+
+// HeldError is the refusal of Acquire without wait: another process holds
+// the lock. Its fields come from the holder's info and may be zero when the
+// holder had not written them yet (or is an older bbimport).
+type HeldError struct {
+	Path    string
+	PID     int
+	Host    string
+	Command string
+	Started time.Time
+}
+
+func (e *HeldError) Error() string {
+	who := "another bbimport"
+	if e.Command != "" {
+		who += " " + e.Command
+	}
+	var details []string
+	if e.PID != 0 {
+		details = append(details, fmt.Sprintf("pid %d", e.PID))
+	}
+	if e.Host != "" {
+		details = append(details, "on "+e.Host)
+	}
+	if !e.Started.IsZero() {
+		details = append(details, "started "+e.Started.UTC().Format(time.RFC3339))
+	}
+	if len(details) > 0 {
+		who += " (" + strings.Join(details, ", ") + ")"
+	}
+	return fmt.Sprintf("%s is using the log directory %s (lock %s); wait for it to finish, pass --wait to wait for it, or use another SNYK_LOG_PATH",
+		who, filepath.Dir(e.Path), e.Path)
+}
+
+// holder is what the lock file says about its holder.
+type holder struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	Command string    `json:"command"`
+	Started time.Time `json:"started"`
+}
+
+// Acquire locks dir for command (a name shown to a second run). When another
+// process holds the lock it returns a *HeldError at once, or, with wait,
+// tries again until the lock is free or ctx is done (then ctx's error). The
+// lock file is never followed through a symbolic link.
+func Acquire(ctx context.Context, dir, command string, wait bool) (*Lock, error) {
+	path := filepath.Join(dir, FileName)
+	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("the lock file %s is a symbolic link; remove it", path)
+	}
+	f, err := openLockFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot lock the log directory %s: %w", dir, err)
+	}
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("cannot lock the log directory %s: %w", dir, err)
+		}
+		if ok {
+			break
+		}
+		if !wait {
+			held := readHolder(path)
+			_ = f.Close()
+			return nil, held
+		}
+		select {
+		case <-ctx.Done():
+			_ = f.Close()
+			return nil, ctx.Err()
+		case <-time.After(pollInterval):
+		}
+	}
+	l := &Lock{f: f, path: path}
+	if err := l.writeHolder(command); err != nil {
+		_ = l.Release()
+		return nil, fmt.Errorf("cannot lock the log directory %s: %w", dir, err)
+	}
+	return l, nil
+}
+
+func (l *Lock) writeHolder(command string) error {
+	host, _ := os.Hostname()
+	b, err := json.Marshal(holder{PID: os.Getpid(), Host: host, Command: command, Started: time.Now().UTC().Truncate(time.Second)})
+	if err != nil {
+		return err
+	}
+	if err := l.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = l.f.WriteAt(append(b, '\n'), 0)
+	return err
+}
+
+// readHolder reads the holder's info. The holder writes it just after it
+// gets the lock, so an empty file is read again briefly before giving up.
+func readHolder(path string) *HeldError {
+	e := &HeldError{Path: path}
+	for range 10 {
+		b, err := os.ReadFile(path)
+		var h holder
+		if err == nil && json.Unmarshal(b, &h) == nil {
+			e.PID, e.Host, e.Command, e.Started = h.PID, h.Host, h.Command, h.Started
+			return e
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return e
+}
+
+// Release gives the lock up; the holder info is cleared first, so a stale
+// file never names a process that is gone. Releasing twice is a no-op.
+func (l *Lock) Release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	f := l.f
+	l.f = nil
+	terr := f.Truncate(0)
+	uerr := unlock(f)
+	cerr := f.Close()
+	return errors.Join(terr, uerr, cerr)
+}
+
+// Path is the lock file.
+func (l *Lock) Path() string { return l.path }

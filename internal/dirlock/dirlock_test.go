@@ -1,0 +1,129 @@
+package dirlock
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSecondAcquireIsRefusedNamingTheHolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := Acquire(t.Context(), dir, "import", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Acquire(t.Context(), dir, "orgs:create", false)
+	var held *HeldError
+	if !errors.As(err, &held) {
+		t.Fatalf("second Acquire: %v; want a *HeldError", err)
+	}
+	host, _ := os.Hostname()
+	if held.PID != os.Getpid() || held.Host != host || held.Command != "import" || time.Since(held.Started) > time.Minute {
+		t.Errorf("holder %+v; want this process, this host, import, just now", held)
+	}
+	for _, want := range []string{"another bbimport import (pid ", "on " + host, "started ", dir, "--wait"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not name %q", err, want)
+		}
+	}
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Release(); err != nil {
+		t.Errorf("second Release: %v", err)
+	}
+	again, err := Acquire(t.Context(), dir, "import", false)
+	if err != nil {
+		t.Fatalf("Acquire after Release: %v", err)
+	}
+	again.Release()
+}
+
+func TestAcquireWaits(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := Acquire(t.Context(), dir, "import", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		first.Release()
+	}()
+	start := time.Now()
+	second, err := Acquire(t.Context(), dir, "import", true)
+	if err != nil {
+		t.Fatalf("waiting Acquire: %v", err)
+	}
+	defer second.Release()
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Errorf("got the lock after %v, before the holder released it", d)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := Acquire(ctx, dir, "import", true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting Acquire with a deadline: %v; want DeadlineExceeded", err)
+	}
+}
+
+func TestAcquireRefusesASymlinkedLockFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.Symlink(t.TempDir()+"/elsewhere", dir+"/"+FileName); err != nil {
+		t.Skip(err)
+	}
+	if _, err := Acquire(t.Context(), dir, "import", false); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Acquire: %v; want a refusal naming the link", err)
+	}
+}
+
+// A holder killed with SIGKILL cannot release anything itself: the system
+// does, and the next run gets the lock at once.
+func TestKilledHolderLeavesNoStuckLock(t *testing.T) {
+	if os.Getenv("DIRLOCK_HOLD") != "" {
+		if _, err := Acquire(context.Background(), os.Getenv("DIRLOCK_HOLD"), "import", false); err != nil {
+			os.Stdout.WriteString("error " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Stdout.WriteString("locked\n")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledHolderLeavesNoStuckLock$")
+	cmd.Env = append(os.Environ(), "DIRLOCK_HOLD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "locked\n" {
+		cmd.Process.Kill()
+		t.Fatalf("helper: %q", line)
+	}
+	_, err = Acquire(t.Context(), dir, "import", false)
+	var held *HeldError
+	if !errors.As(err, &held) || held.PID != cmd.Process.Pid {
+		t.Errorf("while the helper runs: %v; want a HeldError naming pid %d", err, cmd.Process.Pid)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL on unix
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	l, err := Acquire(t.Context(), dir, "import", false)
+	if err != nil {
+		t.Fatalf("after SIGKILL: %v; want the lock", err)
+	}
+	l.Release()
+}

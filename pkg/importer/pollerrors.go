@@ -1,0 +1,26 @@
+package importer
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/pkg/snyk"
+)
+
+// unhealablePollError reports whether a poll failed in a way the same
+// request cannot repair: a Location that cannot be polled, or a 2xx body
+// that is not an import job (invalid JSON, nested too deep, a raw control
+// character, a wrong type, over the size limit). Each tied a worker up until
+// the poll timeout (2 h by default). A body cut by a dropped connection is
+// not one of them: the HTTP stack retries that within the attempt. A proxy
+// answering 200 with an HTML page would be taken as final too; the target
+// is then logged failed and imported again by the next run.
+func unhealablePollError(err error) bool {
+	var (
+		loc    *snyk.LocationError
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+	)
+	return errors.As(err, &loc) || errors.As(err, &syntax) || errors.As(err, &typ) || httpx.IsResponseTooLarge(err)
+}
