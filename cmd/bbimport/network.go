@@ -114,7 +114,8 @@ func (rt *runtime) noteBase(api, rawURL, setting string) {
 			return
 		}
 	}
-	n.bases = append(n.bases, apiBase{API: api, URL: rawURL, Setting: setting})
+	// Shown as people write it: normalised bases carry a trailing slash.
+	n.bases = append(n.bases, apiBase{API: api, URL: strings.TrimSuffix(rawURL, "/"), Setting: setting})
 }
 
 func (rt *runtime) apiBases() []apiBase {
