@@ -119,3 +119,15 @@ func (f *LogFiles) Close() error { return f.l.Close() }
 func WriteFileAtomic(path string, write func(w io.Writer) error) error {
 	return writeFileAtomic(path, write)
 }
+
+// NewBitbucketTarget is the import target {owner, name, branch} of a
+// Bitbucket Cloud repository (branch left out when empty).
+func NewBitbucketTarget(owner, name, branch string) Target {
+	var t Target
+	t.setString("owner", owner)
+	t.setString("name", name)
+	if branch != "" {
+		t.setString("branch", branch)
+	}
+	return t
+}
