@@ -32,6 +32,7 @@ func newApp(rt *runtime) *cli.App {
 			newImportDataCommand(rt),
 			importCmd,
 			newListImportedCommand(rt),
+			newSyncCommand(rt),
 			newDoctorCommand(rt),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are ours (exitCode)

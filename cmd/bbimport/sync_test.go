@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bbimport/bbimport/internal/sim"
+	"github.com/bbimport/bbimport/pkg/importer"
+)
+
+// syncEnv is a simulator whose estate has been imported by a first
+// `sync --importNew`, with every project made of two manifests.
+type syncEnv struct {
+	*simEnv
+	orgs map[string]string // workspace slug → org id
+}
+
+func newSyncEnv(t *testing.T) *syncEnv {
+	t.Helper()
+	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{ProjectsPerTarget: 2}})
+	group := sim.SimSnykGroupID
+	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
+	e.MustRun(0, "orgs:create", "--file="+e.File("group-"+group+"-bitbucket-cloud-app-orgs.json"))
+	rows, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	se := &syncEnv{simEnv: e, orgs: map[string]string{}}
+	for _, r := range rows {
+		se.orgs[r.Workspace] = r.OrgID
+	}
+	r := e.MustRun(0, se.syncArgs("--importNew")...)
+	if !strings.Contains(r.Stdout, "Finished syncing all bitbucket-cloud-app targets") {
+		t.Fatalf("first sync:\n%s", r.Stdout)
+	}
+	return se
+}
+
+func (e *syncEnv) syncArgs(extra ...string) []string {
+	return append([]string{"sync", "--orgsData=" + e.File("snyk-created-orgs.json")}, extra...)
+}
+
+// importable are a workspace's repositories that an import picks up (they
+// have a main branch), in listing order.
+func (e *syncEnv) importable(ws string) []sim.BitbucketRepo {
+	var out []sim.BitbucketRepo
+	for _, r := range e.Sim.CurrentRepositories(ws) {
+		if r.MainBranch != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// projects indexes an org's projects by name ("ws/repo:file").
+func (e *syncEnv) projects(ws string) map[string]sim.SnykProject {
+	out := map[string]sim.SnykProject{}
+	for _, p := range e.Sim.SnykProjects(e.orgs[ws]) {
+		out[p.Name] = p
+	}
+	return out
+}
+
+// delta returns the change of the named counters since before.
+func delta(s *sim.Server, before map[string]int64, names ...string) map[string]int64 {
+	out := map[string]int64{}
+	for _, n := range names {
+		out[n] = s.Count(n) - before[n]
+	}
+	return out
+}
+
+var syncCounters = []string{"snyk.projects_updated", "snyk.projects_deactivated", "snyk.projects_deleted",
+	"snyk.imports", "bitbucket.repository_reads", "bitbucket.repositories_pages"}
+
+// TestSyncAcceptance is issue 12's acceptance test: between two runs 3
+// repositories are renamed, 2 deleted, 4 change their default branch, 5
+// gain a manifest and 6 are new, while a second workspace (where one
+// repository was deleted) answers 5xx on every try.
+func TestSyncAcceptance(t *testing.T) {
+	e := newSyncEnv(t)
+	const ws, failing = "acme-platform", "acme-mobile"
+	repos := e.importable(ws)
+	pick := func(from, n int) []string {
+		var out []string
+		for _, r := range repos[from : from+n] {
+			out = append(out, r.Slug)
+		}
+		return out
+	}
+	renamed, deleted, branched, manifest := pick(0, 3), pick(3, 2), pick(5, 4), pick(9, 5)
+	change := sim.EstateChange{Workspace: ws, Rename: map[string]string{}, Delete: deleted,
+		Branch: map[string]string{}, AddManifest: map[string][]string{}, New: 6}
+	for _, s := range renamed {
+		change.Rename[s] = "renamed-" + s
+	}
+	for _, s := range branched {
+		change.Branch[s] = "develop"
+	}
+	for _, s := range manifest {
+		change.AddManifest[s] = []string{"services/new/package.json"}
+	}
+	if err := e.Sim.ChangeEstate(change); err != nil {
+		t.Fatal(err)
+	}
+	goneInFailing := e.importable(failing)[0].Slug
+	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: failing, Delete: []string{goneInFailing}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sim.SetWorkspaceListStatus(failing, http.StatusInternalServerError); err != nil {
+		t.Fatal(err)
+	}
+	before := e.projects(ws)
+
+	// Dry run first: reads only, the plan written.
+	writes := e.Sim.SnykWrites()
+	dry := e.MustRun(3, e.syncArgs("--importNew", "--dryRun")...)
+	if got := e.Sim.SnykWrites() - writes; got != 0 {
+		t.Fatalf("dry run made %d Snyk writes", got)
+	}
+	dryPlan := readPlan(t, e.File(e.orgs[ws]+".sync-plan.json"))
+	for _, want := range []string{"3 rename", "2 deactivate-deleted", "4 update-branch", "5 reimport", "6 import-new"} {
+		if !strings.Contains(dry.Stdout, want) {
+			t.Errorf("dry-run plan lacks %q:\n%s", want, dry.Stdout)
+		}
+	}
+
+	// Second run.
+	c0 := e.Sim.Counters()
+	r := e.MustRun(3, e.syncArgs("--importNew")...)
+	if !strings.Contains(r.Stderr, failing) {
+		t.Errorf("exit 3 without naming %s:\n%s", failing, r.Stderr)
+	}
+	d := delta(e.Sim, c0, syncCounters...)
+	want := map[string]int64{
+		"snyk.projects_updated":     4 * 2,
+		"snyk.projects_deactivated": (3 + 2) * 2,
+		"snyk.projects_deleted":     0,
+		"snyk.imports":              3 + 5 + 6,
+		"bitbucket.repository_reads": 2, // one per deletion candidate
+	}
+	for k, v := range want {
+		if d[k] != v {
+			t.Errorf("second run: %s = %d, want %d", k, d[k], v)
+		}
+	}
+	if got := readPlan(t, e.File(e.orgs[ws]+".sync-plan.json")); fmt.Sprint(got) != fmt.Sprint(dryPlan) {
+		t.Errorf("the run's plan differs from the dry run's:\n run %v\n dry %v", got, dryPlan)
+	}
+	after := e.projects(ws)
+	if n := len(after) - len(before); n != 3*2+5+6*2 {
+		t.Errorf("%d new projects, want %d (renamed 3×2, new manifests 5, new repositories 6×2)", n, 3*2+5+6*2)
+	}
+	for _, s := range renamed {
+		for _, f := range []string{"package.json", "backend/pom.xml"} {
+			if p := after[ws+"/"+s+":"+f]; p.Status != "inactive" {
+				t.Errorf("renamed %s: old project %s is %q", s, f, p.Status)
+			}
+			if p := after[ws+"/renamed-"+s+":"+f]; p.Status != "active" {
+				t.Errorf("renamed %s: new project %s is %q", s, f, p.Status)
+			}
+		}
+	}
+	for _, s := range deleted {
+		if p := after[ws+"/"+s+":package.json"]; p.Status != "inactive" {
+			t.Errorf("deleted %s: project is %q", s, p.Status)
+		}
+	}
+	for _, s := range branched {
+		if p := after[ws+"/"+s+":package.json"]; p.Branch != "develop" || p.Status != "active" {
+			t.Errorf("branch of %s: %q (%s)", s, p.Branch, p.Status)
+		}
+	}
+	for _, s := range manifest {
+		if p, ok := after[ws+"/"+s+":services/new/package.json"]; !ok || p.Status != "active" {
+			t.Errorf("new manifest of %s not imported", s)
+		}
+	}
+	for name, p := range e.projects(failing) {
+		if p.Status != "active" {
+			t.Errorf("failing workspace: %s was %s", name, p.Status)
+		}
+	}
+	for _, f := range []string{".updated-projects.log", ".sync-state.json"} {
+		if _, err := os.Stat(e.File(e.orgs[ws] + f)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// Third run, the workspace healthy again: only its deletion is left.
+	if err := e.Sim.SetWorkspaceListStatus(failing, 0); err != nil {
+		t.Fatal(err)
+	}
+	writes = e.Sim.SnykWrites()
+	e.MustRun(0, e.syncArgs("--importNew")...)
+	if got := e.Sim.SnykWrites() - writes; got != 2 {
+		t.Errorf("third run: %d writes, want 2 (the deleted %s/%s's projects)", got, failing, goneInFailing)
+	}
+	if p := e.projects(failing)[failing+"/"+goneInFailing+":package.json"]; p.Status != "inactive" {
+		t.Errorf("third run: %s/%s's project is %q", failing, goneInFailing, p.Status)
+	}
+
+	// Fourth run: nothing to do, and Bitbucket is asked for the listings only.
+	c0 = e.Sim.Counters()
+	r = e.MustRun(0, e.syncArgs("--importNew")...)
+	if got := writesSince(e.Sim, c0); got != 0 {
+		t.Errorf("fourth run: %d writes, want 0\n%s", got, r.Stdout)
+	}
+	if d := delta(e.Sim, c0, "bitbucket.repository_reads"); d["bitbucket.repository_reads"] != 0 {
+		t.Errorf("fourth run read %d repositories one by one", d["bitbucket.repository_reads"])
+	}
+	if !strings.Contains(r.Stdout, "Did not detect any changes to apply") {
+		t.Errorf("fourth run:\n%s", r.Stdout)
+	}
+}
+
+// writesSince is the number of Snyk writes since the counter snapshot c.
+func writesSince(s *sim.Server, c map[string]int64) int64 {
+	var then int64
+	for _, n := range []string{"snyk.orgs_created", "snyk.notification_settings", "snyk.imports",
+		"snyk.projects_updated", "snyk.projects_deactivated", "snyk.projects_deleted"} {
+		then += c[n]
+	}
+	return s.SnykWrites() - then
+}
+
+// contextAfterImports is cancelled once the simulator has accepted n
+// imports (a Ctrl-C in the middle of a sync).
+func contextAfterImports(t *testing.T, s *sim.Server, n int64) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		for ctx.Err() == nil && s.Count("snyk.imports") < n {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	return ctx, cancel
+}
+
+// readPlan returns a plan file's steps as "action ws/slug" strings.
+func readPlan(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Steps []struct{ Action, Workspace, Slug, OldSlug string } `json:"steps"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range p.Steps {
+		out = append(out, s.Action+" "+s.Workspace+"/"+s.Slug+"<"+s.OldSlug)
+	}
+	return out
+}
+
+// TestSyncGuardHoldsBackMassDeactivation: a listing that suddenly misses
+// 60 % of the repositories changes nothing and exits 3.
+func TestSyncGuardHoldsBackMassDeactivation(t *testing.T) {
+	e := newSyncEnv(t)
+	const ws = "acme-platform"
+	all := e.Sim.CurrentRepositories(ws)
+	var gone []string
+	for _, r := range all[:len(all)*6/10] {
+		gone = append(gone, r.Slug)
+	}
+	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: ws, Delete: gone}); err != nil {
+		t.Fatal(err)
+	}
+	c0 := e.Sim.Counters()
+	r := e.MustRun(3, e.syncArgs("--importNew")...)
+	if got := writesSince(e.Sim, c0); got != 0 {
+		t.Errorf("held-back run made %d writes", got)
+	}
+	if d := delta(e.Sim, c0, "bitbucket.repository_reads"); d["bitbucket.repository_reads"] != 0 {
+		t.Errorf("held-back run confirmed %d deletions one by one", d["bitbucket.repository_reads"])
+	}
+	if !strings.Contains(r.Stdout, "Held back") || !strings.Contains(r.Stderr, "--maxDeactivate") {
+		t.Errorf("no held-back message:\nstdout:\n%s\nstderr:\n%s", r.Stdout, r.Stderr)
+	}
+	if !strings.Contains(r.Stdout, "deactivate-deleted") {
+		t.Errorf("the held-back plan is not printed:\n%s", r.Stdout)
+	}
+	// The user agrees: a higher limit applies it.
+	e.MustRun(0, e.syncArgs("--maxDeactivate=100%")...)
+	inactive := 0
+	for _, p := range e.projects(ws) {
+		if p.Status == "inactive" {
+			inactive++
+		}
+	}
+	if inactive == 0 {
+		t.Error("--maxDeactivate=100% deactivated nothing")
+	}
+}
+
+// TestSyncResumesAfterInterruptionWithoutDuplicates: a sync stopped at
+// once, then run again, ends as one uninterrupted run would, with no target
+// imported twice.
+func TestSyncResumesAfterInterruptionWithoutDuplicates(t *testing.T) {
+	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{ProjectsPerTarget: 2, PendingPolls: 3}})
+	group := sim.SimSnykGroupID
+	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
+	e.MustRun(0, "orgs:create", "--file="+e.File("group-"+group+"-bitbucket-cloud-app-orgs.json"))
+	args := []string{"sync", "--orgsData=" + e.File("snyk-created-orgs.json"), "--importNew"}
+	ctx, cancel := contextAfterImports(t, e.Sim, 20)
+	defer cancel()
+	if r := e.RunContext(ctx, args...); r.Code != exitInterrupted {
+		t.Fatalf("interrupted sync: exit %d\n%s\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	e.MustRun(0, args...)
+	e.MustRun(0, args...)
+	for key, n := range e.Sim.ImportedTargets() {
+		if n > 1 {
+			t.Errorf("%s imported %d times", key, n)
+		}
+	}
+	if got := e.Sim.Count("snyk.redundant_imports"); got != 0 {
+		t.Errorf("%d redundant imports", got)
+	}
+}
+
+// TestSyncUsage: the flags the original had, and what is refused.
+func TestSyncUsage(t *testing.T) {
+	e := newSimEnv(t, sim.Config{})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sync"}, "--orgPublicId"},
+		{[]string{"sync", "--orgPublicId=x", "--detect=tree"}, "not built yet"},
+		{[]string{"sync", "--orgPublicId=x", "--onDeletedRepo=purge"}, "deactivate, delete or ignore"},
+		{[]string{"sync", "--orgPublicId=x", "--maxDeactivate=lots"}, "--maxDeactivate"},
+		{[]string{"sync", "--orgPublicId=x", "--snykProduct=code"}, "open-source, container or iac"},
+		{[]string{"sync", "--orgPublicId=x", "--exclusionGlobs=[a"}, "--exclusionGlobs"},
+	} {
+		r := e.Run(tc.args...)
+		if r.Code != exitUsage || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", tc.args, r.Code, r.Stderr, tc.want)
+		}
+	}
+	if slices.Contains(strings.Fields(e.Run("sync", "--help").Stdout), "--updatedSince") {
+		t.Error("sync offers --updatedSince, which would hide repositories from the deletion check")
+	}
+}
