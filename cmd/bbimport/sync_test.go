@@ -140,10 +140,10 @@ func TestSyncAcceptance(t *testing.T) {
 	}
 	d := delta(e.Sim, c0, syncCounters...)
 	want := map[string]int64{
-		"snyk.projects_updated":     4 * 2,
-		"snyk.projects_deactivated": (3 + 2) * 2,
-		"snyk.projects_deleted":     0,
-		"snyk.imports":              3 + 5 + 6,
+		"snyk.projects_updated":      4 * 2,
+		"snyk.projects_deactivated":  (3 + 2) * 2,
+		"snyk.projects_deleted":      0,
+		"snyk.imports":               3 + 5 + 6,
 		"bitbucket.repository_reads": 2, // one per deletion candidate
 	}
 	for k, v := range want {
