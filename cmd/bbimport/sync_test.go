@@ -312,7 +312,8 @@ func TestSyncResumesAfterInterruptionWithoutDuplicates(t *testing.T) {
 	group := sim.SimSnykGroupID
 	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
 	e.MustRun(0, "orgs:create", "--file="+e.File("group-"+group+"-bitbucket-cloud-app-orgs.json"))
-	args := []string{"sync", "--orgsData=" + e.File("snyk-created-orgs.json"), "--importNew"}
+	// Unpaced: the pacing is not what this test is about.
+	args := []string{"sync", "--orgsData=" + e.File("snyk-created-orgs.json"), "--importNew", "--snykRateLimit=1000000"}
 	ctx, cancel := contextAfterImports(t, e.Sim, 20)
 	defer cancel()
 	if r := e.RunContext(ctx, args...); r.Code != exitInterrupted {
