@@ -280,3 +280,12 @@ func (st *bitbucketState) getRepository(w http.ResponseWriter, r *http.Request, 
 	}
 	st.apiError(w, http.StatusNotFound, "Repository "+url.PathEscape(ws.Slug)+"/"+url.PathEscape(slug)+" not found", nil, nil)
 }
+
+// RepoUUIDs maps each current slug of a workspace to its repository's UUID.
+func (s *Server) RepoUUIDs(workspace string) map[string]string {
+	out := map[string]string{}
+	for _, r := range s.CurrentRepositories(workspace) {
+		out[r.Slug] = r.UUID
+	}
+	return out
+}
