@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
@@ -40,12 +39,9 @@ func newImportCommand(rt *runtime) *cli.Command {
 			if c.Duration("pollTimeout") <= 0 {
 				return usagef("--pollTimeout must be positive, e.g. 2h or 30m")
 			}
-			pollInitial := c.Duration("pollInterval")
-			if pollInitial < time.Millisecond || pollInitial > time.Minute {
-				return usagef("--pollInterval=%s is out of range; use 1ms to 1m (default 1s)", pollInitial)
-			}
-			if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
-				pollInitial = rt.Tuning.PollInitial
+			pollInitial, err := rt.pollInterval(c)
+			if err != nil {
+				return err
 			}
 			opts := importer.ImportOptions{
 				File: file, LogPath: logPath, Concurrency: conc,

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/syncer"
@@ -44,6 +45,7 @@ func newSyncCommand(rt *runtime) *cli.Command {
 		&cli.StringFlag{Name: "detect", Value: "updated", Usage: "how changed repositories are found: updated (updated_on, no extra request)"},
 		&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 		&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
+		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "wait before an import job's first poll; it doubles after every poll, up to 30s"},
 	}
 	return &cli.Command{
 		Name:  "sync",
@@ -146,12 +148,16 @@ func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, 
 	if c.Duration("pollTimeout") <= 0 {
 		return opts, usagef("--pollTimeout must be positive, e.g. 2h or 30m")
 	}
+	pollInitial, err := rt.pollInterval(c)
+	if err != nil {
+		return opts, err
+	}
 	return syncer.Options{
 		Source: source, IntegrationType: strings.TrimSpace(c.String("integrationType")), LogPath: logPath,
 		DryRun: c.Bool("dryRun"), ImportNew: c.Bool("importNew"), OnDeleted: onDeleted, MaxDeactivate: limit,
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
-		PollInitial: rt.Tuning.PollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now,
+		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now,
 	}, nil
 }
 
@@ -302,4 +308,17 @@ func syncFailureMessage(res *syncer.Result, logPath string) string {
 		}
 	}
 	return "sync finished with problems: " + strings.Join(parts, "; ") + " — details in " + filepath.Join(logPath, syncer.SummaryFile)
+}
+
+// pollInterval reads --pollInterval (import and sync): the wait before a
+// job's first poll.
+func (rt *runtime) pollInterval(c *cli.Context) (time.Duration, error) {
+	d := c.Duration("pollInterval")
+	if d < time.Millisecond || d > time.Minute {
+		return 0, usagef("--pollInterval=%s is out of range; use 1ms to 1m (default 1s)", d)
+	}
+	if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
+		d = rt.Tuning.PollInitial
+	}
+	return d, nil
 }
