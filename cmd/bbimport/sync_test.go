@@ -354,3 +354,30 @@ func TestSyncUsage(t *testing.T) {
 		t.Error("sync offers --updatedSince, which would hide repositories from the deletion check")
 	}
 }
+
+// TestSyncCredentials: rejected credentials of either API end with exit 4,
+// and nothing is changed.
+func TestSyncCredentials(t *testing.T) {
+	e := newSyncEnv(t)
+	for _, tc := range []struct{ name, key, value string }{
+		{"bitbucket", "BITBUCKET_APP_CLIENT_SECRET", "wrong-secret"},
+		{"snyk", "SNYK_TOKEN", "wrong-token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old := e.getenv(tc.key)
+			e.Set(tc.key, tc.value)
+			defer e.Set(tc.key, old)
+			c0 := e.Sim.Counters()
+			r := e.Run(e.syncArgs("--importNew")...)
+			if r.Code != exitAuth {
+				t.Errorf("exit %d, want %d\n%s\n%s", r.Code, exitAuth, r.Stdout, r.Stderr)
+			}
+			if got := writesSince(e.Sim, c0); got != 0 {
+				t.Errorf("%d writes", got)
+			}
+			if strings.Contains(e.allOutput(r), tc.value) {
+				t.Error("the rejected secret appears in the output")
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ package syncer
 
 import (
 	"cmp"
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -504,14 +505,34 @@ func ExclusionMatcher(globs []string) func(file string) bool {
 	}
 }
 
-// ValidateGlobs checks the syntax of --exclusionGlobs.
+// Snyk's limits on an import's exclusionGlobs (the import answers 400
+// beyond them).
+const (
+	maxExclusionGlobs   = 10
+	maxExclusionGlobLen = 100
+)
+
+// ValidateGlobs checks the syntax of --exclusionGlobs and Snyk's limits
+// (at most 10 entries of at most 100 characters).
 func ValidateGlobs(globs []string) error {
+	n := 0
 	for _, g := range globs {
 		for _, part := range strings.Split(g, ",") {
-			if _, err := path.Match(strings.TrimPrefix(strings.TrimSpace(part), "**/"), ""); err != nil {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			n++
+			if len(part) > maxExclusionGlobLen {
+				return &GlobError{Glob: part, Err: fmt.Errorf("longer than the %d characters Snyk accepts", maxExclusionGlobLen)}
+			}
+			if _, err := path.Match(strings.TrimPrefix(part, "**/"), ""); err != nil {
 				return &GlobError{Glob: part, Err: err}
 			}
 		}
+	}
+	if n > maxExclusionGlobs {
+		return &GlobError{Glob: strings.Join(globs, ","), Err: fmt.Errorf("%d globs; Snyk accepts at most %d", n, maxExclusionGlobs)}
 	}
 	return nil
 }

@@ -258,3 +258,16 @@ func TestNextState(t *testing.T) {
 		t.Errorf("state %v, want %v", got, want)
 	}
 }
+
+func TestValidateGlobs(t *testing.T) {
+	for _, ok := range [][]string{nil, {"test,ci"}, {"a,", "**/fixtures/*"}} {
+		if err := ValidateGlobs(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range [][]string{{"[a"}, {strings.Repeat("x", 101)}, {"a,b,c,d,e,f,g,h,i,j,k"}} {
+		if err := ValidateGlobs(bad); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}

@@ -233,6 +233,8 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if authFailures > 0 && authFailures == len(res.Orgs) {
 		errs = append(errs, res.Orgs[0].Err)
+	} else if err := s.allListingsRefused(); err != nil {
+		errs = append(errs, err)
 	}
 	if res.Interrupted {
 		errs = append(errs, fmt.Errorf("sync interrupted: %w", ctx.Err()))
@@ -306,6 +308,22 @@ func (s *syncRun) logLine(err error) {
 	if err != nil && s.logErr == nil {
 		s.logErr = err
 	}
+}
+
+// allListingsRefused is the error of a run in which Bitbucket refused the
+// credentials for every workspace listed (exit 4, not a partial run).
+func (s *syncRun) allListingsRefused() error {
+	var first error
+	for _, l := range s.listings {
+		if l.Err == nil || !bitbucket.IsAuthError(l.Err) {
+			return nil
+		}
+		first = cmp.Or(first, l.Err)
+	}
+	if first == nil {
+		return nil
+	}
+	return fmt.Errorf("Bitbucket refused the credentials for every workspace: %w", first)
 }
 
 // org syncs one org.
