@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -87,29 +89,7 @@ var syncCounters = []string{"snyk.projects_updated", "snyk.projects_deactivated"
 func TestSyncAcceptance(t *testing.T) {
 	e := newSyncEnv(t)
 	const ws, failing = "acme-platform", "acme-mobile"
-	repos := e.importable(ws)
-	pick := func(from, n int) []string {
-		var out []string
-		for _, r := range repos[from : from+n] {
-			out = append(out, r.Slug)
-		}
-		return out
-	}
-	renamed, deleted, branched, manifest := pick(0, 3), pick(3, 2), pick(5, 4), pick(9, 5)
-	change := sim.EstateChange{Workspace: ws, Rename: map[string]string{}, Delete: deleted,
-		Branch: map[string]string{}, AddManifest: map[string][]string{}, New: 6}
-	for _, s := range renamed {
-		change.Rename[s] = "renamed-" + s
-	}
-	for _, s := range branched {
-		change.Branch[s] = "develop"
-	}
-	for _, s := range manifest {
-		change.AddManifest[s] = []string{"services/new/package.json"}
-	}
-	if err := e.Sim.ChangeEstate(change); err != nil {
-		t.Fatal(err)
-	}
+	ch := e.change(t, ws)
 	goneInFailing := e.importable(failing)[0].Slug
 	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: failing, Delete: []string{goneInFailing}}); err != nil {
 		t.Fatal(err)
@@ -154,35 +134,7 @@ func TestSyncAcceptance(t *testing.T) {
 	if got := readPlan(t, e.File(e.orgs[ws]+".sync-plan.json")); fmt.Sprint(got) != fmt.Sprint(dryPlan) {
 		t.Errorf("the run's plan differs from the dry run's:\n run %v\n dry %v", got, dryPlan)
 	}
-	after := e.projects(ws)
-	if n := len(after) - len(before); n != 3*2+5+6*2 {
-		t.Errorf("%d new projects, want %d (renamed 3×2, new manifests 5, new repositories 6×2)", n, 3*2+5+6*2)
-	}
-	for _, s := range renamed {
-		for _, f := range []string{"package.json", "backend/pom.xml"} {
-			if p := after[ws+"/"+s+":"+f]; p.Status != "inactive" {
-				t.Errorf("renamed %s: old project %s is %q", s, f, p.Status)
-			}
-			if p := after[ws+"/renamed-"+s+":"+f]; p.Status != "active" {
-				t.Errorf("renamed %s: new project %s is %q", s, f, p.Status)
-			}
-		}
-	}
-	for _, s := range deleted {
-		if p := after[ws+"/"+s+":package.json"]; p.Status != "inactive" {
-			t.Errorf("deleted %s: project is %q", s, p.Status)
-		}
-	}
-	for _, s := range branched {
-		if p := after[ws+"/"+s+":package.json"]; p.Branch != "develop" || p.Status != "active" {
-			t.Errorf("branch of %s: %q (%s)", s, p.Branch, p.Status)
-		}
-	}
-	for _, s := range manifest {
-		if p, ok := after[ws+"/"+s+":services/new/package.json"]; !ok || p.Status != "active" {
-			t.Errorf("new manifest of %s not imported", s)
-		}
-	}
+	ch.check(t, e, before)
 	for name, p := range e.projects(failing) {
 		if p.Status != "active" {
 			t.Errorf("failing workspace: %s was %s", name, p.Status)
@@ -379,5 +331,126 @@ func TestSyncCredentials(t *testing.T) {
 				t.Error("the rejected secret appears in the output")
 			}
 		})
+	}
+}
+
+// estateChange is the acceptance test's change to one workspace: 3
+// renamed, 2 deleted, 4 moved to branch develop, 5 given a manifest, 6 new.
+type estateChange struct {
+	ws                                   string
+	renamed, deleted, branched, manifest []string
+}
+
+func (e *syncEnv) change(t *testing.T, ws string) *estateChange {
+	t.Helper()
+	repos := e.importable(ws)
+	pick := func(from, n int) []string {
+		var out []string
+		for _, r := range repos[from : from+n] {
+			out = append(out, r.Slug)
+		}
+		return out
+	}
+	ch := &estateChange{ws: ws, renamed: pick(0, 3), deleted: pick(3, 2), branched: pick(5, 4), manifest: pick(9, 5)}
+	change := sim.EstateChange{Workspace: ws, Rename: map[string]string{}, Delete: ch.deleted,
+		Branch: map[string]string{}, AddManifest: map[string][]string{}, New: 6}
+	for _, s := range ch.renamed {
+		change.Rename[s] = "renamed-" + s
+	}
+	for _, s := range ch.branched {
+		change.Branch[s] = "develop"
+	}
+	for _, s := range ch.manifest {
+		change.AddManifest[s] = []string{"services/new/package.json"}
+	}
+	if err := e.Sim.ChangeEstate(change); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// check asserts that Snyk has exactly the change's effects, compared with
+// the projects before it, and no project twice.
+func (ch *estateChange) check(t *testing.T, e *syncEnv, before map[string]sim.SnykProject) {
+	t.Helper()
+	ws := ch.ws
+	after := e.projects(ws)
+	if n := len(after) - len(before); n != 3*2+5+6*2 {
+		t.Errorf("%d new projects, want %d (renamed 3×2, new manifests 5, new repositories 6×2)", n, 3*2+5+6*2)
+	}
+	if all := e.Sim.SnykProjects(e.orgs[ws]); len(all) != len(after) {
+		t.Errorf("%d projects but %d distinct names: a project was made twice", len(all), len(after))
+	}
+	for _, s := range ch.renamed {
+		for _, f := range []string{"package.json", "backend/pom.xml"} {
+			if p := after[ws+"/"+s+":"+f]; p.Status != "inactive" {
+				t.Errorf("renamed %s: old project %s is %q", s, f, p.Status)
+			}
+			if p := after[ws+"/renamed-"+s+":"+f]; p.Status != "active" {
+				t.Errorf("renamed %s: new project %s is %q", s, f, p.Status)
+			}
+		}
+	}
+	for _, s := range ch.deleted {
+		if p := after[ws+"/"+s+":package.json"]; p.Status != "inactive" {
+			t.Errorf("deleted %s: project is %q", s, p.Status)
+		}
+	}
+	for _, s := range ch.branched {
+		if p := after[ws+"/"+s+":package.json"]; p.Branch != "develop" || p.Status != "active" {
+			t.Errorf("branch of %s: %q (%s)", s, p.Branch, p.Status)
+		}
+	}
+	for _, s := range ch.manifest {
+		if p, ok := after[ws+"/"+s+":services/new/package.json"]; !ok || p.Status != "active" {
+			t.Errorf("new manifest of %s not imported", s)
+		}
+	}
+}
+
+// TestSyncKilledConverges: the real binary, killed with SIGKILL in the
+// middle of applying a plan (branch updates sent, imports under way),
+// then run again: Snyk ends with exactly the changes, no project twice,
+// and a further run changes nothing.
+func TestSyncKilledConverges(t *testing.T) {
+	if goruntime.GOOS == "windows" {
+		t.Skip("SIGKILL semantics")
+	}
+	e := newSyncEnv(t)
+	bin := buildBinary(t, t.TempDir())
+	const ws = "acme-platform"
+	ch := e.change(t, ws)
+	before := e.projects(ws)
+	args := e.syncArgs("--importNew", "--pollInterval=1ms", "--concurrency=2")
+	// Paced so that the kill lands mid-plan: a burst of 60 Snyk requests
+	// (the reads, the branch updates, the first imports), then 3 a second.
+	cmd := exec.Command(bin, append(args, "--snykRateLimit=240")...)
+	cmd.Env = binaryEnv(e.simEnv)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	imports := e.Sim.Count("snyk.imports")
+	waitCounter(t, e.Sim, "snyk.imports", imports+3, 30*time.Second)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	// Snyk finishes the jobs it accepted without anyone polling them.
+	e.Sim.FinishPendingJobs()
+	if got := e.Sim.Count("snyk.imports") - imports; got >= 3+5+6 {
+		t.Fatalf("not killed mid-plan: %d of 14 imports already made", got)
+	}
+	e.MustRun(0, args...)
+	ch.check(t, e, before)
+	c0 := e.Sim.Counters()
+	e.MustRun(0, args...)
+	if got := writesSince(e.Sim, c0); got != 0 {
+		t.Errorf("the run after convergence made %d writes", got)
+	}
+	// Only a re-import may be redone (the killed run saved no state); a new
+	// or renamed repository is imported once.
+	for key, n := range e.Sim.ImportedTargets() {
+		reimported := slices.ContainsFunc(ch.manifest, func(s string) bool { return strings.Contains(key, "|"+s+"|") })
+		if n > 1 && !reimported {
+			t.Errorf("%s imported %d times", key, n)
+		}
 	}
 }

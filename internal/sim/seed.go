@@ -76,3 +76,20 @@ func (s *Server) PlanChange(workspace string, c ChangeCounts) (EstateChange, err
 	}
 	return ch, nil
 }
+
+// FinishPendingJobs ends every import job still pending, as Snyk does on
+// its own: the simulator otherwise finishes a job only when it is polled,
+// and a client killed mid-run never polls its last jobs again.
+func (s *Server) FinishPendingJobs() int {
+	st := s.snyk
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	n := 0
+	for _, j := range st.jobOrder {
+		if !j.done {
+			st.finish(j)
+			n++
+		}
+	}
+	return n
+}
