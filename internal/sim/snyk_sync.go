@@ -185,9 +185,7 @@ func (st *snykState) updateProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := o.projects[i]
-	if o.byName[p.Name+"\x00"+p.Branch] == p {
-		delete(o.byName, p.Name+"\x00"+p.Branch)
-	}
+	o.unindex(p)
 	p.Branch = *body.Branch
 	o.byName[p.Name+"\x00"+p.Branch] = p
 	out := snykProjectResource(o.ID, p)
@@ -225,9 +223,7 @@ func (st *snykState) deleteProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := o.projects[i]
-	if o.byName[p.Name+"\x00"+p.Branch] == p {
-		delete(o.byName, p.Name+"\x00"+p.Branch)
-	}
+	o.unindex(p)
 	o.projects = slices.Delete(o.projects, i, i+1)
 	st.mu.Unlock()
 	st.s.add("snyk.projects_deleted", 1)
@@ -244,4 +240,12 @@ func (s *Server) SnykWrites() int64 {
 		n += s.Count(c)
 	}
 	return n
+}
+
+// unindex drops p from the name index (before its branch changes or it is
+// deleted). Callers hold st.mu.
+func (o *snykOrgState) unindex(p *SnykProject) {
+	if o.byName[p.Name+"\x00"+p.Branch] == p {
+		delete(o.byName, p.Name+"\x00"+p.Branch)
+	}
 }

@@ -150,6 +150,7 @@ func (a *applier) imports() {
 	if len(targets) == 0 || a.ctx.Err() != nil {
 		return
 	}
+	a.s.importsRan = true
 	_, err := importer.Import(a.ctx, importer.ImportOptions{
 		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency,
 		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollTimeout: opts.PollTimeout,

@@ -204,11 +204,24 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		failed: importer.NewLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now)}
 	var errs []error
 	authFailures := 0
-	for _, org := range opts.Orgs {
+	prog := opts.Progress
+	if prog == nil {
+		prog = nopProgress{}
+	}
+	prog.Start("sync", len(opts.Orgs))
+	defer prog.Done()
+	for i, org := range opts.Orgs {
 		if ctx.Err() != nil {
 			break
 		}
 		o := s.org(ctx, org)
+		if s.importsRan {
+			// The import pool showed its own stage: back to the orgs.
+			s.importsRan = false
+			prog.Start("sync", len(opts.Orgs))
+			prog.Add("orgs", i)
+		}
+		prog.Add("orgs", 1)
 		if o.Err != nil {
 			o.ErrMsg = o.Err.Error()
 			if isAuth(o.Err) {
@@ -302,7 +315,16 @@ type syncRun struct {
 	logs     *importer.LogFiles
 	failed   *importer.LogFiles
 	logErr   error
+	// importsRan says the last org started imports (whose pool took over
+	// the progress display).
+	importsRan bool
 }
+
+type nopProgress struct{}
+
+func (nopProgress) Start(string, int) {}
+func (nopProgress) Add(string, int)   {}
+func (nopProgress) Done()             {}
 
 func (s *syncRun) logLine(err error) {
 	if err != nil && s.logErr == nil {
