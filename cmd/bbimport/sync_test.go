@@ -140,6 +140,7 @@ func TestSyncAcceptance(t *testing.T) {
 			t.Errorf("failing workspace: %s was %s", name, p.Status)
 		}
 	}
+	checkUpdatedLog(t, e.File(e.orgs[ws]+".updated-projects.log"))
 	for _, f := range []string{".updated-projects.log", ".sync-state.json"} {
 		if _, err := os.Stat(e.File(e.orgs[ws] + f)); err != nil {
 			t.Error(err)
@@ -451,6 +452,42 @@ func TestSyncKilledConverges(t *testing.T) {
 		reimported := slices.ContainsFunc(ch.manifest, func(s string) bool { return strings.Contains(key, "|"+s+"|") })
 		if n > 1 && !reimported {
 			t.Errorf("%s imported %d times", key, n)
+		}
+	}
+}
+
+// checkUpdatedLog checks <orgId>.updated-projects.log against the
+// original's line format: bunyan envelope, logger snyk:sync-org-projects,
+// level 30, {orgId, projectPublicId, from, to, update, dryRun: "false",
+// target: {id, origin, displayName}}, msg 'Snyk project "<update>" update
+// completed'; and that every kind of update is there.
+func checkUpdatedLog(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var l struct {
+			Name, Hostname, Msg, Time        string
+			Level, Pid, V                    int
+			OrgID, ProjectPublicID, From, To string
+			Update, DryRun                   string
+			Target                           struct{ ID, Origin, DisplayName string }
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("%s: %v in %s", path, err, line)
+		}
+		if l.Name != "snyk:sync-org-projects" || l.Level != 30 || l.DryRun != "false" || l.OrgID == "" || l.ProjectPublicID == "" ||
+			l.Target.DisplayName == "" || l.Msg != `Snyk project "`+l.Update+`" update completed` || l.Time == "" {
+			t.Errorf("line not in the original's format: %s", line)
+		}
+		kinds[l.Update]++
+	}
+	for _, k := range []string{"branch", "deactivate", "import"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %q line in %s (%v)", k, path, kinds)
 		}
 	}
 }
