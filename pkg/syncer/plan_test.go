@@ -271,3 +271,9 @@ func TestValidateGlobs(t *testing.T) {
 		}
 	}
 }
+
+// saveAs writes s as org's state file in dir (tests).
+func (s *State) saveAs(dir, org string) error {
+	s.OrgID = org
+	return s.Save(dir)
+}
