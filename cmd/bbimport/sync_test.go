@@ -284,6 +284,31 @@ func TestSyncResumesAfterInterruptionWithoutDuplicates(t *testing.T) {
 	}
 }
 
+// TestSyncOrgSelection: --orgPublicId alone (the original's form: the
+// org's workspaces come from its targets) and --groupId alone (every org of
+// the group, listed from Snyk) plan the same as --orgsData.
+func TestSyncOrgSelection(t *testing.T) {
+	e := newSyncEnv(t)
+	const ws = "acme-platform"
+	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: ws, Delete: []string{e.importable(ws)[0].Slug}}); err != nil {
+		t.Fatal(err)
+	}
+	org := e.orgs[ws]
+	r := e.MustRun(0, "sync", "--orgPublicId="+org, "--dryRun")
+	if !strings.Contains(r.Stdout, "Plan for org "+org+": 1 deactivate-deleted") {
+		t.Errorf("--orgPublicId:\n%s", r.Stdout)
+	}
+	r = e.MustRun(0, "sync", "--groupId="+sim.SimSnykGroupID, "--dryRun")
+	for ws, id := range e.orgs {
+		if !strings.Contains(r.Stdout, "Plan for org "+id) {
+			t.Errorf("--groupId: no plan for %s's org:\n%s", ws, r.Stdout)
+		}
+	}
+	if !strings.Contains(r.Stdout, "Plan for org "+org+": 1 deactivate-deleted") {
+		t.Errorf("--groupId:\n%s", r.Stdout)
+	}
+}
+
 // TestSyncUsage: the flags the original had, and what is refused.
 func TestSyncUsage(t *testing.T) {
 	e := newSimEnv(t, sim.Config{})
