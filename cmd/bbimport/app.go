@@ -33,6 +33,7 @@ func newApp(rt *runtime) *cli.App {
 			newImportDataCommand(rt),
 			newImportCommand(rt),
 			newListImportedCommand(rt),
+			newSyncCommand(rt),
 			newDoctorCommand(rt),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are ours (exitCode)

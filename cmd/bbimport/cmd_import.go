@@ -41,10 +41,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 			}
 			// --pollTimeout and --pollInterval are range-checked (valueRules)
 			// before the action runs.
-			pollInitial := c.Duration("pollInterval")
-			if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
-				pollInitial = rt.Tuning.PollInitial
-			}
+			pollInitial := rt.pollInterval(c)
 			opts := importer.ImportOptions{
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,

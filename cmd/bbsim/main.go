@@ -187,6 +187,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(countersJSON(s))
 	})
+	registerEstate(mux, s)
 	mux.Handle("/", s)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

@@ -166,6 +166,8 @@ type bitbucketState struct {
 	mu      sync.Mutex
 	tokens  map[string]time.Time   // access token → expiry
 	budgets map[string][]time.Time // credential → request times in the window
+
+	overlay estateOverlay // changes between runs (estate_changes.go)
 }
 
 func newBitbucketState(s *Server, cfg BitbucketConfig) *bitbucketState {

@@ -49,7 +49,7 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	scope := "account"
 	switch route {
-	case "repositories":
+	case "repositories", "repository":
 		scope = "repository"
 	case "projects":
 		scope = "project"
@@ -63,6 +63,8 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 		st.listWorkspaces(w, r)
 	case "repositories":
 		st.listRepositories(w, r, arg)
+	case "repository":
+		st.getRepository(w, r, arg, segs[2])
 	case "projects":
 		st.listProjects(w, r, arg)
 	case "workspace":
@@ -107,6 +109,8 @@ func bbRoute(segs []string) (route, arg string) {
 		return "user_workspaces", ""
 	case len(segs) == 2 && segs[0] == "repositories" && segs[1] != "":
 		return "repositories", segs[1]
+	case len(segs) == 3 && segs[0] == "repositories" && segs[1] != "" && segs[2] != "":
+		return "repository", segs[1]
 	case len(segs) == 2 && segs[0] == "workspaces" && segs[1] != "":
 		return "workspace", segs[1]
 	case len(segs) == 3 && segs[0] == "workspaces" && segs[1] != "" && segs[2] == "projects":
@@ -170,14 +174,15 @@ func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Reques
 	start := (page - 1) * pagelen
 	var matched []BitbucketRepo
 	total := 0
+	n, repoAt := st.repos(ws)
 	if filter == nil {
-		total = ws.Repos
+		total = n
 		for i := start; i < min(start+pagelen, total); i++ {
-			matched = append(matched, ws.repoAt(i))
+			matched = append(matched, repoAt(i))
 		}
 	} else {
-		for i := 0; i < ws.Repos; i++ {
-			repo := ws.repoAt(i)
+		for i := 0; i < n; i++ {
+			repo := repoAt(i)
 			if !filter.eval(&repo) {
 				continue
 			}
@@ -223,8 +228,8 @@ func (st *bitbucketState) workspaceListing(w http.ResponseWriter, r *http.Reques
 		st.apiError(w, http.StatusNotFound, "No workspace with identifier '"+id+"'.", nil, nil)
 		return nil, 0, 0, nil, false
 	}
-	if ws.ListStatus != 0 {
-		st.workspaceListError(w, ws.ListStatus, id)
+	if status := st.listStatus(ws); status != 0 {
+		st.workspaceListError(w, status, id)
 		return nil, 0, 0, nil, false
 	}
 	page, pagelen, fields, ok = st.listParams(w, r)

@@ -148,6 +148,9 @@ type SnykProject struct {
 	Branch     string // target_reference; may be empty
 	TargetFile string // default the part of Name after ":"
 	Created    string
+	// TargetID is the target of the repository (the part of Name before
+	// ":"), assigned by the simulator.
+	TargetID string
 }
 
 // SnykJob is an import job of the simulated Snyk.
@@ -207,6 +210,7 @@ type snykOrgState struct {
 	notify   json.RawMessage
 	projects []*SnykProject
 	byName   map[string]*SnykProject // project name + "\x00" + branch → project
+	targets  snykTargets             // snyk_sync.go
 }
 
 func newSnykState(s *Server, cfg SnykConfig) *snykState {
@@ -311,6 +315,7 @@ func (s *Server) registerSnyk(mux *http.ServeMux) {
 		}))
 	}
 	mux.HandleFunc("GET /rest/orgs/{orgId}/projects", st.rest(st.listProjects))
+	st.registerSync(mux)
 	mux.HandleFunc("/rest/", st.rest(func(w http.ResponseWriter, r *http.Request) {
 		snykRESTError(w, http.StatusNotFound, "Not Found", "The requested resource does not exist")
 	}))

@@ -195,7 +195,7 @@ func (st *snykState) newJob(o *snykOrgState, intID, origin string, b snykImportB
 	if j.fail {
 		return j
 	}
-	for _, file := range st.manifests(key, b.files) {
+	for _, file := range st.importManifests(key, b) {
 		st.projectSeq++
 		if st.cfg.FailProjectEvery > 0 && st.projectSeq%int64(st.cfg.FailProjectEvery) == 0 {
 			j.results = append(j.results, snykProjectResult{

@@ -48,6 +48,7 @@ func (st *snykState) addProject(o *snykOrgState, p SnykProject) *SnykProject {
 	if p.Created == "" {
 		p.Created = st.now()
 	}
+	p.TargetID = st.targetID(o, p.Name)
 	o.projects = append(o.projects, &p)
 	o.byName[p.Name+"\x00"+p.Branch] = &p
 	return &p
@@ -183,6 +184,9 @@ func snykProjectResource(orgID string, p *SnykProject) snykProjectJSON {
 	a.Settings = map[string]any{"recurring_tests": map[string]string{"frequency": "daily"}}
 	j.Relationships = map[string]any{
 		"organization": map[string]any{"data": map[string]string{"type": "org", "id": orgID}},
+	}
+	if p.TargetID != "" {
+		j.Relationships["target"] = map[string]any{"data": map[string]string{"type": "target", "id": p.TargetID}}
 	}
 	return j
 }

@@ -12,11 +12,12 @@ import (
 // what [Repository] holds, plus `next` so pagination keeps working.
 const repositoryFields = "next,values.slug,values.name,values.full_name,values.is_private," +
 	"values.mainbranch.name,values.parent.full_name,values.updated_on," +
-	"values.project.key,values.project.name,values.project.uuid,values.workspace.slug"
+	"values.project.key,values.project.name,values.project.uuid,values.workspace.slug,values.uuid"
 
 // repositoryJSON is a repository as Bitbucket sends it.
 type repositoryJSON struct {
 	Slug       string    `json:"slug"`
+	UUID       string    `json:"uuid"`
 	Name       string    `json:"name"`
 	FullName   string    `json:"full_name"`
 	IsPrivate  bool      `json:"is_private"`
@@ -38,6 +39,7 @@ type repositoryJSON struct {
 func (r repositoryJSON) toRepository(workspace string) Repository {
 	repo := Repository{
 		Slug:      r.Slug,
+		UUID:      r.UUID,
 		Name:      r.Name,
 		FullName:  r.FullName,
 		IsPrivate: r.IsPrivate,

@@ -22,6 +22,9 @@ type Repository struct {
 	// Slug is the URL-safe repository identifier; it is what Snyk's import
 	// target calls `name`.
 	Slug string
+	// UUID is the braced repository UUID; it survives a rename (sync tells
+	// renames from deletions by it).
+	UUID string
 	// Name is the display name, which may differ from Slug.
 	Name     string
 	FullName string

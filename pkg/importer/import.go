@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"os"
 	"path/filepath"
@@ -72,6 +73,16 @@ type ImportOptions struct {
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
 	openFile openFunc
+
+	// For sync (pkg/syncer), which imports through this pool: Targets, if
+	// set, replaces File; IgnoreResumeLog sends targets that
+	// imported-targets.log lists (re-imports; sync decides what to skip);
+	// OnTarget hears how each target ended; NoSummary leaves
+	// import-summary.json alone.
+	Targets         iter.Seq2[ImportTarget, error]
+	IgnoreResumeLog bool
+	OnTarget        func(ImportTarget, TargetOutcome)
+	NoSummary       bool
 }
 
 func (o *ImportOptions) validate() error {
@@ -79,7 +90,7 @@ func (o *ImportOptions) validate() error {
 		return fmt.Errorf("concurrency (CONCURRENT_IMPORTS or --concurrency) must be a whole number from %d to %d, got %d",
 			MinConcurrency, MaxConcurrency, o.Concurrency)
 	}
-	if o.File == "" {
+	if o.File == "" && o.Targets == nil {
 		return errors.New("no targets file given (--file or SNYK_IMPORT_PATH)")
 	}
 	if o.LogPath == "" {
@@ -135,7 +146,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 
 	// First pass: validate the whole file and count its rows, so that a bad
 	// row fails the run before anything is imported, and progress has a total.
-	for _, err := range ReadTargets(opts.File) {
+	for _, err := range opts.targets() {
 		if err != nil {
 			return nil, err
 		}
@@ -205,9 +216,12 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if run.firstLogErr != nil && !errors.Is(run.firstLogErr, run.stopErr) {
 		errs = append(errs, fmt.Errorf("%d log line(s) could not be written, the next run may import some targets again: %w", res.LogErrors, run.firstLogErr))
 	}
-	if err := writeImportSummary(opts.LogPath, res); err != nil {
-		errs = append(errs, err)
+	if !opts.NoSummary {
+		if err := writeImportSummary(opts.LogPath, res); err != nil {
+			errs = append(errs, err)
+		}
 	}
+
 	if res.Interrupted {
 		errs = append(errs, fmt.Errorf("import interrupted: %w", ctx.Err()))
 	}
@@ -217,7 +231,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 // dryRun reports what Import would do without calling Snyk.
 func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *ResumeLog) (*ImportResult, error) {
 	seen := make(map[string]struct{})
-	for it, err := range ReadTargets(opts.File) {
+	for it, err := range opts.targets() {
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +239,7 @@ func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *
 			return res, fmt.Errorf("import interrupted: %w", err)
 		}
 		switch {
-		case resume.SkipTarget(it):
+		case !opts.IgnoreResumeLog && resume.SkipTarget(it):
 			res.Skipped++
 		default:
 			id := identityKey(it)
@@ -348,14 +362,14 @@ func (r *importRun) run() error {
 // imported and duplicates; it stops as soon as ctx is done.
 func (r *importRun) feed(queue chan<- ImportTarget) error {
 	seen := make(map[string]struct{})
-	for it, err := range ReadTargets(r.opts.File) {
+	for it, err := range r.opts.targets() {
 		if err != nil {
 			return err
 		}
 		if r.ctx.Err() != nil || r.stopped() {
 			return nil
 		}
-		if r.resume.SkipTarget(it) {
+		if !r.opts.IgnoreResumeLog && r.resume.SkipTarget(it) {
 			r.update(func(res *ImportResult) { res.Skipped++; r.prog.Add("skipped", 1) })
 			continue
 		}
@@ -483,9 +497,11 @@ func (r *importRun) importOne(it ImportTarget) {
 			res.addFailure(StagePoll, r.scrub(errorCause(err)), key)
 			r.prog.Add("failed", 1)
 		})
+		r.outcome(it, TargetOutcome{Location: loc, Err: err})
 		return
 	}
 	r.jobDone(it, key, loc, job)
+	r.outcome(it, TargetOutcome{Location: loc, Job: job})
 }
 
 // failedLine appends a "failed" line for it to the resume log, so the next
@@ -530,6 +546,7 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 		res.addFailure(StageKickOff, r.scrub(errorCause(err)), key)
 		r.prog.Add("failed", 1)
 	})
+	r.outcome(it, TargetOutcome{Err: err})
 }
 
 // jobDone logs a finished job and its projects.

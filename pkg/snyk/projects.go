@@ -28,7 +28,15 @@ type projectsPage struct {
 			// targetReference is how pre-GA versions spelled it.
 			TargetReferenceBeta string `json:"targetReference"`
 			Status              string `json:"status"`
+			Created             string `json:"created"`
 		} `json:"attributes"`
+		Relationships struct {
+			Target struct {
+				Data struct {
+					ID string `json:"id"`
+				} `json:"data"`
+			} `json:"target"`
+		} `json:"relationships"`
 	} `json:"data"`
 	Links restLinks `json:"links"`
 }
@@ -79,6 +87,12 @@ func (c *Client) ListProjects(ctx context.Context, orgID string, opts *ProjectLi
 					Name:   d.Attributes.Name,
 					Origin: d.Attributes.Origin,
 					Branch: d.Attributes.TargetReference,
+
+					Type:       d.Attributes.Type,
+					TargetFile: d.Attributes.TargetFile,
+					Status:     d.Attributes.Status,
+					Created:    d.Attributes.Created,
+					TargetID:   d.Relationships.Target.Data.ID,
 				}
 				if p.Branch == "" {
 					p.Branch = d.Attributes.TargetReferenceBeta

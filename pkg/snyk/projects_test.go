@@ -50,10 +50,14 @@ func TestClient_ListProjects_fixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Project{
-		{ID: "331ede0a-de94-456f-b788-166caeca58bf", Name: "acme/api:package.json", Origin: "bitbucket-cloud-app", Branch: "main"},
-		{ID: "7b2c1e90-5a4f-4e5e-9d71-0c3f2a8b6d14", Name: "acme/legacy-portal", Origin: "bitbucket-cloud", Branch: "master"},
-		{ID: "c0ffee00-1111-4222-8333-444455556666", Name: "acme/api:services/worker/go.mod", Origin: "bitbucket-cloud-app", Branch: "main"},
-		{ID: "d15ea5e0-aaaa-4bbb-8ccc-ddddeeeeffff", Name: "acme-corp/website", Origin: "github"},
+		{ID: "331ede0a-de94-456f-b788-166caeca58bf", Name: "acme/api:package.json", Origin: "bitbucket-cloud-app", Branch: "main",
+			Type: "npm", TargetFile: "package.json", Status: "active", Created: "2024-11-05T09:46:02.014Z", TargetID: "6d5813be-7e6d-4ab8-80c2-1e3e2a454545"},
+		{ID: "7b2c1e90-5a4f-4e5e-9d71-0c3f2a8b6d14", Name: "acme/legacy-portal", Origin: "bitbucket-cloud", Branch: "master",
+			Type: "maven", TargetFile: "pom.xml", Status: "active", Created: "2023-02-14T16:20:11.530Z", TargetID: "0e6b1d2c-3f4a-4b5c-8d9e-a1b2c3d4e5f6"},
+		{ID: "c0ffee00-1111-4222-8333-444455556666", Name: "acme/api:services/worker/go.mod", Origin: "bitbucket-cloud-app", Branch: "main",
+			Type: "gomodules", TargetFile: "services/worker/go.mod", Status: "active", Created: "2024-11-05T09:46:03.871Z", TargetID: "6d5813be-7e6d-4ab8-80c2-1e3e2a454545"},
+		{ID: "d15ea5e0-aaaa-4bbb-8ccc-ddddeeeeffff", Name: "acme-corp/website", Origin: "github",
+			Type: "npm", TargetFile: "package.json", Status: "inactive", Created: "2022-08-30T07:03:44.002Z", TargetID: "99999999-8888-4777-8666-555544443333"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ListProjects mismatch (-want +got):\n%s", diff)

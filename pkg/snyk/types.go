@@ -76,6 +76,13 @@ type Project struct {
 	Name   string // e.g. "workspace/repo:path/package.json"
 	Origin string // integration type, e.g. "bitbucket-cloud"
 	Branch string // target reference, may be empty
+
+	// What sync needs besides (list:imported ignores them).
+	Type       string // e.g. "npm", "sast", "dockerfile"
+	TargetFile string // manifest path, e.g. "web/package.json"
+	Status     string // "active" or "inactive"
+	Created    string // RFC 3339
+	TargetID   string // relationships.target.data.id
 }
 
 // ProjectListOptions narrows the REST project listing.

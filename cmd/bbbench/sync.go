@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+
+	"github.com/bbimport/bbimport/pkg/importer"
+)
+
+// syncChange is what changes per 1,000 repositories between the two syncs:
+// 10 % of the estate.
+var syncChange = map[string]int{"rename": 10, "delete": 10, "branch": 20, "manifest": 40, "new": 20}
+
+// syncBench measures `sync --importNew` on an estate already in Snyk
+// (seeded through the simulator, not imported: the import is measured
+// elsewhere) after 10 % of it changed, and a sync with nothing changed.
+// Beside it, the original's cost for the same estate from the formula of
+// ../shared/research/sync.md: per Snyk target ≥ 3 Bitbucket requests
+// (repository, branch head, ≥ 1 file-tree page) and 1 Snyk project listing,
+// plus 3 Snyk reads per org.
+func (b *bench) syncBench(sz sizes) error {
+	ws, repos := 10, 1000
+	if b.cfg.quick {
+		ws, repos = 2, 200
+	}
+	ctx := context.Background()
+	dir, _ := filepath.Abs(filepath.Join(b.cfg.out, "sync"))
+	s, err := startSim(b.cfg.bin, dir, "-workspaces", fmt.Sprint(ws), "-repos", fmt.Sprint(repos), "-pending-polls", "0")
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	logs := filepath.Join(dir, "logs")
+	env := unlimited(s, logs)
+	group := s.Env["SNYK_GROUP_ID"]
+	for i, st := range [][]string{
+		{"orgs:data", "--source=bitbucket-cloud-app", "--groupId=" + group},
+		{"orgs:create", "--file=" + filepath.Join(logs, "group-"+group+"-bitbucket-cloud-app-orgs.json")},
+	} {
+		if err := b.mustRun(ctx, dir, fmt.Sprintf("sync-setup-%d", i), env, 0, st...); err != nil {
+			return err
+		}
+	}
+	rows, err := importer.ReadCreatedOrgsFile(filepath.Join(logs, "snyk-created-orgs.json"))
+	if err != nil {
+		return err
+	}
+	targets := 0
+	for _, r := range rows {
+		var out struct{ Repositories int }
+		if err := s.post("/_sim/seed-imported", url.Values{"org": {r.OrgID}, "workspace": {r.Workspace}}, &out); err != nil {
+			return err
+		}
+		targets += out.Repositories
+	}
+	args := []string{"sync", "--orgsData=" + filepath.Join(logs, "snyk-created-orgs.json"), "--importNew",
+		"--concurrency=50", "--pollInterval=1ms"}
+	// The first sync records the state (uuid, slug, branch, updated_on).
+	if err := b.mustRun(ctx, dir, "sync-first", env, 0, args...); err != nil {
+		return err
+	}
+	deletions := 0
+	for _, r := range rows {
+		q := url.Values{"workspace": {r.Workspace}}
+		for k, per1000 := range syncChange {
+			q.Set(k, fmt.Sprint(per1000*repos/1000))
+		}
+		deletions += syncChange["delete"] * repos / 1000
+		if err := s.post("/_sim/change", q, nil); err != nil {
+			return err
+		}
+	}
+	changed := 0
+	for _, n := range syncChange {
+		changed += n * repos / 1000 * ws
+	}
+	estate := fmt.Sprintf("%d × %s = %s repos", ws, thousands(int64(repos)), thousands(int64(ws*repos)))
+	for _, run := range []struct {
+		name, setting string
+		deletions     int
+	}{
+		{"sync-changed", fmt.Sprintf("%s changed (10 %%), --importNew", thousands(int64(changed))), deletions},
+		{"sync-unchanged", "nothing changed since the last sync", 0},
+	} {
+		c0, err := s.Counters()
+		if err != nil {
+			return err
+		}
+		simCPU := s.CPU()
+		r, err := runBBImport(ctx, b.cfg.bin, dir, run.name, env, args...)
+		simCPU = s.CPU() - simCPU
+		if err != nil {
+			return err
+		}
+		if r.ExitCode != 0 {
+			return fmt.Errorf("%s exited %d; see %s", run.name, r.ExitCode, r.Stderr)
+		}
+		c1, err := s.Counters()
+		if err != nil {
+			return err
+		}
+		d := c1.sub(c0)
+		listed := repos + (syncChange["new"]-syncChange["delete"])*repos/1000
+		minimum := int64(ws)*ceilDiv(int64(listed), 100) + int64(run.deletions)
+		snykReq := d["snyk.requests"]
+		writes := d["snyk.imports"] + d["snyk.projects_updated"] + d["snyk.projects_deactivated"] + d["snyk.projects_deleted"]
+		b.rep.Rows = append(b.rep.Rows, row{
+			Stage: "sync", Estate: estate, Setting: run.setting,
+			BBRequests: d["bitbucket.requests"], BBMinimum: minimum, Bytes: d["bitbucket.bytes"],
+			Targets: int64(targets), SnykPerTarget: float64(snykReq) / float64(targets), PollsPerTarget: -1,
+			Wall: r.Wall, Throughput: fmt.Sprintf("%s Snyk requests (%s writes)", thousands(snykReq), thousands(writes)),
+			MaxRSSKiB: r.MaxRSS, CPU: r.CPU, SimCPU: simCPU, Exit: r.ExitCode,
+		})
+		origBB := int64(3 * targets)
+		origSnyk := int64(3*len(rows)+targets) + writes
+		b.check(fmt.Sprintf("sync (%s): Bitbucket requests = listing pages + one per deletion candidate", run.setting),
+			fmt.Sprintf("%s Bitbucket requests (minimum %s: %d listing pages + %d confirmations; repository reads %d); the original: ≥ %s Bitbucket and ≥ %s Snyk requests, we made %s Snyk requests",
+				thousands(d["bitbucket.requests"]), thousands(minimum), int64(ws)*ceilDiv(int64(listed), 100), run.deletions,
+				d["bitbucket.repository_reads"], thousands(origBB), thousands(origSnyk), thousands(snykReq)),
+			d["bitbucket.requests"] == minimum)
+		if run.deletions == 0 {
+			b.check("sync with nothing changed makes no Snyk write", fmt.Sprintf("%d writes", writes), writes == 0)
+		}
+	}
+	return nil
+}
+
+// mustRun runs bbimport and fails unless it exits with want.
+func (b *bench) mustRun(ctx context.Context, dir, name string, env map[string]string, want int, args ...string) error {
+	r, err := runBBImport(ctx, b.cfg.bin, dir, name, env, args...)
+	if err == nil && r.ExitCode != want {
+		err = fmt.Errorf("%s exited %d, want %d; see %s", args[0], r.ExitCode, want, r.Stderr)
+	}
+	return err
+}
+
+// post calls a POST /_sim/ knob of bbsim and decodes its answer into v.
+func (s *sim) post(path string, q url.Values, v any) error {
+	resp, err := s.http.Post(s.Base+path+"?"+q.Encode(), "application/json", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("POST %s: %s %s", path, resp.Status, e.Error)
+	}
+	if v == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/syncer"
+	"github.com/urfave/cli/v2"
+)
+
+// syncFilterFlags are the discovery filters of import:data that apply to a
+// sync (not --updatedSince: sync lists whole workspaces so that a missing
+// repository means a deleted one, and uses updated_on itself).
+var syncFilterFlags = []string{"skipForks", "skipEmptyRepos", "include", "exclude", "private", "public", "project"}
+
+// newPlanLinesShown caps the "new-not-imported" lines printed: without
+// --importNew an estate never imported would list every repository.
+const newPlanLinesShown = 20
+
+func newSyncCommand(rt *runtime) *cli.Command {
+	var filters []cli.Flag
+	for _, f := range newImportDataCommand(rt).Flags { // one definition of the filter flags
+		if slices.Contains(syncFilterFlags, f.Names()[0]) {
+			filters = append(filters, f)
+		}
+	}
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "orgPublicId", Usage: "the Snyk org to sync (or --orgsData / --groupId for several)"},
+		&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json: sync every org of it (with --groupId: that group's)"},
+		&cli.StringFlag{Name: "groupId", Usage: "sync every org of this group (of --orgsData if given, else listed from Snyk)"},
+		&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+		&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
+		&cli.StringFlag{Name: "integrationType", Usage: "which integration of the org to import with (default as import:data)"},
+		&cli.BoolFlag{Name: "dryRun", Aliases: []string{"dryrun"}, Usage: "read only: print the plan and write <orgId>.sync-plan.json; change nothing"},
+		&cli.StringSliceFlag{Name: "snykProduct", Usage: "open-source (default), container or iac (repeatable): which projects are synced"},
+		&cli.StringSliceFlag{Name: "exclusionGlobs", Usage: "comma-separated globs on manifest paths: matching projects are deactivated and the globs are sent with every import"},
+		&cli.BoolFlag{Name: "importNew", Usage: "import repositories Snyk does not have yet (same filters and resume log as import)"},
+		&cli.StringFlag{Name: "onDeletedRepo", Value: syncer.OnDeletedDeactivate, Usage: "deactivate, delete or ignore the projects of a deleted repository"},
+		&cli.StringFlag{Name: "maxDeactivate", Value: syncer.DefaultLimit.String(), Usage: "most projects one run may deactivate or delete per org: a number or a percentage of its active projects (a percentage allows at least 10); above it nothing is changed and the run exits 3"},
+		&cli.StringFlag{Name: "detect", Value: "updated", Usage: "how changed repositories are found: updated (updated_on, no extra request)"},
+		&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
+		&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
+		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "wait before an import job's first poll; it doubles after every poll, up to 30s"},
+		waitFlag(),
+	}
+	return &cli.Command{
+		Name:  "sync",
+		Usage: "make Snyk match Bitbucket: branch changes, changed, renamed, deleted and (with --importNew) new repositories",
+		Flags: withKebab(append(append(flags, filters...), commonFlags()...)),
+		Action: func(c *cli.Context) error {
+			logPath, err := rt.begin(c)
+			if err != nil {
+				return err
+			}
+			opts, err := rt.syncOptions(c, logPath)
+			if err != nil {
+				return err
+			}
+			// Held until the summary is written: two syncs (or a sync and an
+			// import) on one log directory would both act on the same plan.
+			// A dry run only reads, so it takes no lock.
+			if !opts.DryRun {
+				lock, err := rt.lockLogDir(c, logPath)
+				if err != nil {
+					return err
+				}
+				defer lock.Release()
+			}
+			bb, err := rt.newBitbucket(c, opts.Source)
+			if err != nil {
+				return err
+			}
+			sn, err := rt.newSnyk(c)
+			if err != nil {
+				return err
+			}
+			opts.Bitbucket, opts.Snyk = bb, sn
+			if opts.Orgs, err = rt.syncOrgs(c, sn); err != nil {
+				return err
+			}
+			fmt.Fprintf(rt.Stdout, "ℹ️  Resolved dryRun=%v\n", opts.DryRun)
+			p := rt.newProgress()
+			defer p.Done()
+			opts.Progress = p
+			res, err := syncer.Sync(c.Context, opts)
+			p.Done()
+			if res != nil {
+				rt.printSync(res, opts, logPath)
+			}
+			if err != nil {
+				return err
+			}
+			if res.Failed() {
+				return &partialError{syncFailureMessage(res, logPath)}
+			}
+			return nil
+		},
+	}
+}
+
+// syncOptions reads every flag but the org selection.
+func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, error) {
+	var opts syncer.Options
+	source, err := checkSource(c.String("source"))
+	if err != nil {
+		return opts, err
+	}
+	switch d := strings.TrimSpace(c.String("detect")); d {
+	case "updated":
+	case "tree":
+		return opts, usagef("--detect=tree (listing each repository's file tree) is not built yet; use --detect=updated (the default), which re-imports repositories whose updated_on moved and lets Snyk find new manifests")
+	default:
+		return opts, usagef("--detect=%q: want updated", d)
+	}
+	limit, err := syncer.ParseLimit(c.String("maxDeactivate"))
+	if err != nil {
+		return opts, usagef("%v", err)
+	}
+	if !c.IsSet("maxDeactivate") {
+		limit = syncer.DefaultLimit
+	}
+	onDeleted := strings.TrimSpace(c.String("onDeletedRepo"))
+	if onDeleted != syncer.OnDeletedDeactivate && onDeleted != syncer.OnDeletedDelete && onDeleted != syncer.OnDeletedIgnore {
+		return opts, usagef("--onDeletedRepo=%q: want deactivate, delete or ignore", onDeleted)
+	}
+	var products []string
+	for _, v := range c.StringSlice("snykProduct") {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if p != syncer.ProductOpenSource && p != syncer.ProductContainer && p != syncer.ProductIaC {
+				return opts, usagef("--snykProduct=%q: want open-source, container or iac", p)
+			}
+			products = append(products, p)
+		}
+	}
+	globs := c.StringSlice("exclusionGlobs")
+	if err := syncer.ValidateGlobs(globs); err != nil {
+		return opts, usagef("%v", err)
+	}
+	filter, err := repoFilter(c)
+	if err != nil {
+		return opts, err
+	}
+	conc, err := rt.intSetting(c, "concurrency", "CONCURRENT_IMPORTS", importer.DefaultConcurrency)
+	if err != nil {
+		return opts, err
+	}
+	pollInitial := rt.pollInterval(c)
+	return syncer.Options{
+		Source: source, IntegrationType: strings.TrimSpace(c.String("integrationType")), LogPath: logPath,
+		DryRun: c.Bool("dryRun"), ImportNew: c.Bool("importNew"), OnDeleted: onDeleted, MaxDeactivate: limit,
+		ExclusionGlobs: globs, Products: products, Filter: filter,
+		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
+		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now,
+	}, nil
+}
+
+// syncOrgs picks the orgs: --orgPublicId (its row of --orgsData if given,
+// for the workspace), every row of --orgsData (of --groupId if given), or
+// every org of --groupId listed from Snyk.
+func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.CreatedOrg, error) {
+	orgID := strings.TrimSpace(c.String("orgPublicId"))
+	file := strings.TrimSpace(c.String("orgsData"))
+	group := strings.TrimSpace(c.String("groupId"))
+	if orgID == "" && file == "" && group == "" {
+		return nil, usagef("name the orgs to sync: --orgPublicId=<org id>, --orgsData=snyk-created-orgs.json or --groupId=<group id>")
+	}
+	var rows []importer.CreatedOrg
+	if file != "" {
+		all, err := importer.ReadCreatedOrgsFile(file)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, r := range all {
+			if seen[r.OrgID] || (group != "" && r.GroupID != "" && r.GroupID != group) || (orgID != "" && r.OrgID != orgID) {
+				continue
+			}
+			seen[r.OrgID] = true
+			rows = append(rows, r)
+		}
+	}
+	switch {
+	case orgID != "" && len(rows) == 0:
+		// The original's form: the org's workspaces are those its targets name.
+		return []importer.CreatedOrg{{OrgID: orgID}}, nil
+	case file != "" && len(rows) == 0:
+		return nil, usagef("%s has no org to sync (of group %q); check --orgsData and --groupId", file, group)
+	case file == "":
+		for o, err := range sn.ListGroupOrgs(c.Context, group) {
+			if err != nil {
+				return nil, fmt.Errorf("list the orgs of group %s: %w", group, err)
+			}
+			rows = append(rows, importer.CreatedOrg{OrgID: o.ID, GroupID: group})
+		}
+		if len(rows) == 0 {
+			return nil, fmt.Errorf("group %s has no org to sync", group)
+		}
+	}
+	return rows, nil
+}
+
+// printSync prints, per org, the plan (counts per action, then one line per
+// target) and what was done, in the original's closing words.
+func (rt *runtime) printSync(res *syncer.Result, opts syncer.Options, logPath string) {
+	out := rt.Stdout
+	products := strings.Join(opts.Products, ", ")
+	if products == "" {
+		products = syncer.ProductOpenSource
+	}
+	for _, o := range res.Orgs {
+		fmt.Fprintf(out, "ℹ️  Running sync for %s projects in org: %s (products to be synced: %s)\n", opts.Source, o.OrgID, products)
+		if o.Plan == nil {
+			fmt.Fprintf(out, "ERROR! Failed to sync organization %s: %v\n", o.OrgID, o.Err)
+			continue
+		}
+		printPlan(out, o.Plan)
+		if res.DryRun {
+			fmt.Fprintf(out, "Dry run: nothing was changed; the plan is in %s\n", filepath.Join(logPath, o.OrgID+syncer.PlanFileSuffix))
+			continue
+		}
+		if o.HeldBack != "" {
+			fmt.Fprintf(out, "Held back: %s\n", o.HeldBack)
+			continue
+		}
+		fmt.Fprintf(out, "Finished syncing all %s targets for Snyk organization %s\n", opts.Source, o.OrgID)
+		switch {
+		case len(o.FailedWorkspaces) > 0 && len(o.Plan.Steps) == 0:
+			fmt.Fprintln(out, "Nothing changed: the workspaces above could not be listed; the next run syncs them")
+		case len(o.Plan.Steps) == 0 && len(o.Failures) == 0:
+			fmt.Fprintln(out, "Did not detect any changes to apply")
+		default:
+			fmt.Fprintf(out, "Updated %s / Deactivated %s / Deleted %s / Imported %s / Failed %d\n",
+				plural(o.ProjectsUpdated, "project"), plural(o.ProjectsDeactivated, "project"), plural(o.ProjectsDeleted, "project"),
+				plural(o.ProjectsImported, "project"), len(o.Failures))
+			fmt.Fprintf(out, "Find more information in %s\n", filepath.Join(logPath, o.OrgID+syncer.UpdatedProjectsLogSuffix))
+		}
+		for _, f := range o.Failures {
+			fmt.Fprintf(out, "  failed: %s\n", f)
+		}
+	}
+}
+
+func printPlan(out io.Writer, p *syncer.Plan) {
+	counts := p.Counts()
+	var parts []string
+	for _, a := range syncer.Actions {
+		if counts[a] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"no change"}
+	}
+	fmt.Fprintf(out, "Plan for org %s: %s (%d of %d active projects deactivated or deleted; limit %d)\n",
+		p.OrgID, strings.Join(parts, ", "), p.Removals, p.ActiveProjects, p.MaxRemovals)
+	for _, w := range p.FailedWorkspaces {
+		fmt.Fprintf(out, "  workspace %s could not be listed completely, its %s left alone: %s\n", w.Workspace, plural(w.Targets, "target"), w.Error)
+	}
+	shownNew := 0
+	for _, s := range p.Steps {
+		if s.Action == syncer.ActionNewNotImported {
+			if shownNew++; shownNew > newPlanLinesShown {
+				continue
+			}
+		}
+		line := fmt.Sprintf("  %-19s %s/%s", s.Action, s.Workspace, s.Slug)
+		if s.OldSlug != "" {
+			line += " (was " + s.OldSlug + ")"
+		}
+		if s.From != "" {
+			line += " " + s.From + " → " + s.To
+		} else if s.To != "" {
+			line += " @" + s.To
+		}
+		if n := len(s.Projects); n > 0 {
+			line += " (" + plural(n, "project") + ")"
+		}
+		fmt.Fprintln(out, line)
+	}
+	if shownNew > newPlanLinesShown {
+		fmt.Fprintf(out, "  … and %d more new repositories (--importNew imports them)\n", shownNew-newPlanLinesShown)
+	}
+}
+
+// syncFailureMessage is the closing paragraph of a sync that needs the
+// user: which orgs and workspaces, and why.
+func syncFailureMessage(res *syncer.Result, logPath string) string {
+	var parts []string
+	for _, o := range res.Orgs {
+		switch {
+		case o.Err != nil:
+			parts = append(parts, fmt.Sprintf("org %s failed: %v", o.OrgID, o.Err))
+		case o.HeldBack != "":
+			parts = append(parts, fmt.Sprintf("org %s held back by --maxDeactivate (%d projects would go, limit %d)", o.OrgID, o.Plan.Removals, o.Plan.MaxRemovals))
+		}
+		for _, w := range o.FailedWorkspaces {
+			parts = append(parts, fmt.Sprintf("workspace %s could not be listed, nothing in it was changed (%s)", w.Workspace, w.Error))
+		}
+		if n := len(o.Failures); n > 0 {
+			parts = append(parts, fmt.Sprintf("org %s: %s failed (retried by the next run)", o.OrgID, plural(n, "change")))
+		}
+	}
+	return "sync finished with problems: " + strings.Join(parts, "; ") + " — details in " + filepath.Join(logPath, syncer.SummaryFile)
+}
+
+// pollInterval reads --pollInterval (import and sync): the wait before a
+// job's first poll.
+func (rt *runtime) pollInterval(c *cli.Context) time.Duration {
+	d := c.Duration("pollInterval")
+	if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
+		d = rt.Tuning.PollInitial
+	}
+	return d
+}
