@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/bbimport/bbimport/internal/dirlock"
 	"net/http"
 	"os"
 	"os/exec"
@@ -514,5 +515,28 @@ func checkUpdatedLog(t *testing.T, path string) {
 		if kinds[k] == 0 {
 			t.Errorf("no %q line in %s (%v)", k, path, kinds)
 		}
+	}
+}
+
+// TestSyncTakesTheLogDirectoryLock: a sync while another run holds the log
+// directory is refused (exit 2, the holder named) and changes nothing; its
+// dry run only reads, so it runs beside the holder.
+func TestSyncTakesTheLogDirectoryLock(t *testing.T) {
+	e := newSyncEnv(t)
+	held, err := dirlock.Acquire(t.Context(), e.LogPath, "import", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	c0 := e.Sim.Counters()
+	r := e.Run(e.syncArgs("--importNew")...)
+	if r.Code != exitUsage || !strings.Contains(r.Stderr, "import") {
+		t.Errorf("sync beside a held lock: exit %d, stderr %q; want exit 2 naming the holder", r.Code, r.Stderr)
+	}
+	if got := writesSince(e.Sim, c0); got != 0 {
+		t.Errorf("refused sync wrote %d times to Snyk", got)
+	}
+	if r := e.Run(e.syncArgs("--dryRun")...); r.Code != 0 {
+		t.Errorf("dry run beside a held lock: exit %d\n%s", r.Code, r.Stderr)
 	}
 }
