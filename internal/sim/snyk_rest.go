@@ -80,31 +80,9 @@ type snykProjectJSON struct {
 // ?version=&limit=&starting_after=&origins=.
 func (st *snykState) listProjects(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if v := q.Get("version"); v == "" {
-		snykRESTError(w, http.StatusBadRequest, "Bad Request", "missing required query parameter 'version'")
+	limit, after, ok := restPageQuery(w, q, "p:")
+	if !ok {
 		return
-	} else if !snykVersion.MatchString(v) {
-		snykRESTError(w, http.StatusBadRequest, "Bad Request", "invalid version "+strconv.Quote(v))
-		return
-	}
-	limit := 10
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			snykRESTError(w, http.StatusBadRequest, "Bad Request", "limit must be an integer between 1 and 100")
-			return
-		}
-		limit = n
-	}
-	after := -1
-	if c := q.Get("starting_after"); c != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(c)
-		n, err2 := strconv.Atoi(strings.TrimPrefix(string(raw), "p:"))
-		if err != nil || err2 != nil || !strings.HasPrefix(string(raw), "p:") || n < 0 {
-			snykRESTError(w, http.StatusBadRequest, "Bad Request", "invalid starting_after cursor")
-			return
-		}
-		after = n
 	}
 	origins := map[string]bool{}
 	for _, v := range q["origins"] {
@@ -218,4 +196,38 @@ func (s *Server) SnykProjects(orgID string) []SnykProject {
 		out[i] = *p
 	}
 	return out
+}
+
+// restPageQuery checks a REST listing's version and reads its page
+// parameters: limit (default 10, 1 to 100) and the starting_after cursor,
+// base64 of cursorPrefix + the index of the last item served (-1: from the
+// start). On a bad parameter it has answered 400 and ok is false.
+func restPageQuery(w http.ResponseWriter, q url.Values, cursorPrefix string) (limit, after int, ok bool) {
+	if v := q.Get("version"); v == "" {
+		snykRESTError(w, http.StatusBadRequest, "Bad Request", "missing required query parameter 'version'")
+		return 0, 0, false
+	} else if !snykVersion.MatchString(v) {
+		snykRESTError(w, http.StatusBadRequest, "Bad Request", "invalid version "+strconv.Quote(v))
+		return 0, 0, false
+	}
+	limit = 10
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			snykRESTError(w, http.StatusBadRequest, "Bad Request", "limit must be an integer between 1 and 100")
+			return 0, 0, false
+		}
+		limit = n
+	}
+	after = -1
+	if c := q.Get("starting_after"); c != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(c)
+		n, err2 := strconv.Atoi(strings.TrimPrefix(string(raw), cursorPrefix))
+		if err != nil || err2 != nil || !strings.HasPrefix(string(raw), cursorPrefix) || n < 0 {
+			snykRESTError(w, http.StatusBadRequest, "Bad Request", "invalid starting_after cursor")
+			return 0, 0, false
+		}
+		after = n
+	}
+	return limit, after, true
 }

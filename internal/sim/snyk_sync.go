@@ -79,29 +79,9 @@ func (st *snykState) registerSync(mux *http.ServeMux) {
 // &starting_after=: the targets that have at least one project
 // (exclude_empty's default).
 func (st *snykState) listTargets(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if v := q.Get("version"); !snykVersion.MatchString(v) {
-		snykRESTError(w, http.StatusBadRequest, "Bad Request", "missing or invalid query parameter 'version'")
+	limit, after, ok := restPageQuery(w, r.URL.Query(), "t:")
+	if !ok {
 		return
-	}
-	limit := 10
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			snykRESTError(w, http.StatusBadRequest, "Bad Request", "limit must be an integer between 1 and 100")
-			return
-		}
-		limit = n
-	}
-	after := -1
-	if c := q.Get("starting_after"); c != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(c)
-		n, err2 := strconv.Atoi(strings.TrimPrefix(string(raw), "t:"))
-		if err != nil || err2 != nil || !strings.HasPrefix(string(raw), "t:") {
-			snykRESTError(w, http.StatusBadRequest, "Bad Request", "invalid starting_after cursor")
-			return
-		}
-		after = n
 	}
 	orgID := r.PathValue("orgId")
 	st.mu.Lock()
