@@ -9,6 +9,10 @@ import (
 // simulator follows the API by default; BitbucketConfig's lenient knobs
 // restore the friendly form. Sources are in docs/api-notes.md.
 
+// bbImplies is kept apart from pkg/bitbucket's table on purpose: the
+// simulator is our picture of the server, and one shared table would let a
+// mistake in it pass on both sides.
+//
 // bbImplies is what each OAuth scope implicitly grants, per Atlassian's
 // scope list (developer.atlassian.com/cloud/bitbucket/rest/intro/#authentication):
 // project and pullrequest imply repository, the :write forms imply their
