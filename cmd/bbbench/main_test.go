@@ -34,9 +34,10 @@ func TestPollWaits(t *testing.T) {
 		polls   int
 		want    time.Duration
 	}{
-		{time.Second, 3, 7 * time.Second},
-		{time.Millisecond, 3, 7 * time.Millisecond},
-		{20 * time.Second, 3, 20*time.Second + 30*time.Second + 30*time.Second}, // capped at 30 s
+		{time.Second, 3, 3 * time.Second},
+		{time.Millisecond, 3, 3 * time.Millisecond},
+		{2 * time.Second, 12, 24200 * time.Millisecond}, // 11 waits of 2 s, then a tenth of 22 s
+		{40 * time.Second, 2, 80 * time.Second},         // a floor above the 30 s cap wins
 		{time.Second, 0, 0},
 	} {
 		if got := pollWaits(tc.initial, tc.polls); got != tc.want {

@@ -21,7 +21,8 @@ func newImportCommand(rt *runtime) *cli.Command {
 			// A string, so that intSetting answers `--concurrency=abc` with the range.
 			&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 			&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
-			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "wait before an import job's first poll; it doubles after every poll, up to 30s"},
+			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "shortest wait between polls of an import job, and before its first; then a job is polled after a tenth of its age, up to 30s"},
+			pollShareFlag(),
 			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
@@ -47,6 +48,9 @@ func newImportCommand(rt *runtime) *cli.Command {
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
 				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
 				Redact: rt.redactor.String,
+			}
+			if err := rt.pollBudget(c, &opts); err != nil {
+				return err
 			}
 			if !opts.DryRun {
 				lock, err := rt.lockLogDir(c, logPath)

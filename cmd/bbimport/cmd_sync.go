@@ -45,7 +45,7 @@ func newSyncCommand(rt *runtime) *cli.Command {
 		&cli.StringFlag{Name: "detect", Value: "updated", Usage: "how changed repositories are found: updated (updated_on, no extra request)"},
 		&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 		&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
-		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "wait before an import job's first poll; it doubles after every poll, up to 30s"},
+		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "shortest wait between polls of an import job, and before its first; then a job is polled after a tenth of its age, up to 30s"},
 		waitFlag(),
 	}
 	return &cli.Command{
@@ -311,8 +311,8 @@ func syncFailureMessage(res *syncer.Result, logPath string) string {
 	return "sync finished with problems: " + strings.Join(parts, "; ") + " — details in " + filepath.Join(logPath, syncer.SummaryFile)
 }
 
-// pollInterval reads --pollInterval (import and sync): the wait before a
-// job's first poll.
+// pollInterval reads --pollInterval (import and sync): the shortest wait
+// between polls of a job.
 func (rt *runtime) pollInterval(c *cli.Context) time.Duration {
 	d := c.Duration("pollInterval")
 	if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {

@@ -40,6 +40,7 @@ var valueRules = map[string]valueRule{
 	// second would log every target failed before its first poll.
 	"pollTimeout":  {duration: true, min: int64(time.Second), max: int64(maxPollTimeout)},
 	"pollInterval": {duration: true, min: int64(time.Millisecond), max: int64(time.Minute)},
+	"pollShare":    {min: 1, max: 100}, // percent of SNYK_RATE_LIMIT
 }
 
 // check parses raw (from names the flag or variable) and checks the range.

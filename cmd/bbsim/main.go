@@ -61,6 +61,7 @@ type options struct {
 	failWholeJob, workspaceNames         bool
 	groupID                              string
 	seed                                 uint64
+	jobDurations                         sim.JobDurations
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -89,6 +90,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.locationForm, "location-form", "v1", "form of import Location URLs: v1 or api-v1")
 	fs.StringVar(&o.groupID, "snyk-group", sim.SimSnykGroupID, "id of the one Snyk group")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fault layer and generated ids")
+	fs.Func("job-durations", "import jobs run for a time drawn per target, uniform in MIN-MAX (e.g. 5s-60s; default: they end on -pending-polls alone)", func(v string) (err error) {
+		o.jobDurations, err = sim.ParseJobDurations(v)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -128,6 +133,7 @@ func (o *options) config() sim.Config {
 			Faults:             faults,
 			Groups:             map[string]sim.SnykGroup{o.groupID: {Name: sim.SimSnykGroupName}},
 			PendingPolls:       o.pendingPolls,
+			JobDurations:       o.jobDurations,
 			FailProjectEvery:   o.failProjectEvery,
 			FailJobEvery:       o.failJobEvery,
 			FailWholeJob:       o.failWholeJob,

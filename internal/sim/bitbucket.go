@@ -151,6 +151,13 @@ type BitbucketConfig struct {
 	// LastPageNext selects a pagination quirk for both listings.
 	LastPageNext LastPageNext
 
+	// SerialHandling, when positive, is the serialising mode: /2.0
+	// requests are handled one at a time, each taking this long, and the
+	// token is checked when a request's handling starts (after its wait in
+	// the queue). With N requests in flight a request waits about
+	// N × SerialHandling (bitbucket_serial.go).
+	SerialHandling time.Duration
+
 	// Now is the clock for token expiry and the budget (default time.Now).
 	Now func() time.Time
 }
@@ -168,6 +175,7 @@ type bitbucketState struct {
 	budgets map[string][]time.Time // credential → request times in the window
 
 	overlay estateOverlay // changes between runs (estate_changes.go)
+	serial  chan struct{} // the one request being handled (SerialHandling)
 }
 
 func newBitbucketState(s *Server, cfg BitbucketConfig) *bitbucketState {
@@ -203,6 +211,7 @@ func newBitbucketState(s *Server, cfg BitbucketConfig) *bitbucketState {
 		byID:    map[string]int{},
 		tokens:  map[string]time.Time{},
 		budgets: map[string][]time.Time{},
+		serial:  make(chan struct{}, 1),
 	}
 	for _, w := range specs {
 		w = w.normalized()

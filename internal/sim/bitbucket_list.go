@@ -12,9 +12,10 @@ import (
 
 // serveAPI routes every /2.0 request.
 func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if st.s.inject(w, r, "bitbucket", st.cfg.Faults) {
+	if st.s.inject(w, r, "bitbucket", st.cfg.Faults) || !st.enterSerial(r) {
 		return
 	}
+	defer st.leaveSerial()
 	st.s.add("bitbucket.requests", 1)
 	segs := bbPathSegments(r.URL.EscapedPath())
 	route, arg := bbRoute(segs)

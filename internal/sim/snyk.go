@@ -27,6 +27,8 @@ package sim
 //	snyk.jobs_failed         jobs a poll first reported failed
 //	snyk.projects_failed     project results with success:false in completed jobs
 //	snyk.projects_pages      pages served by REST GET /rest/orgs/{orgId}/projects
+//	snyk.job_duration_ms     Σ running times drawn for the jobs created (JobDurations)
+//	snyk.job_notice_late_ms  Σ over jobs with a running time: from its end to the poll that found it done
 //
 // A target key is "orgId|owner|name|branch" (see SnykTargetKey).
 
@@ -76,6 +78,9 @@ type SnykConfig struct {
 	// PendingPolls is how many polls a job answers `pending` before it
 	// answers complete (or failed).
 	PendingPolls int
+	// JobDurations, if set, also keeps a job pending until its running time
+	// (drawn per target) has passed (snyk_jobtime.go).
+	JobDurations JobDurations
 	// FailProjectEvery makes every Nth project result success:false with a
 	// userMessage (0 = never). Counted over all jobs.
 	FailProjectEvery int
@@ -165,6 +170,9 @@ type SnykJob struct {
 	Polls  int
 	// AcceptedThen5xx is true when the POST that created it got a 500.
 	AcceptedThen5xx bool
+	// Duration is its running time (SnykConfig.JobDurations); Late is how
+	// long after it ended the poll came that found it done (0 until then).
+	Duration, Late time.Duration
 }
 
 // SnykTargetKey is the key the simulator counts imports by.

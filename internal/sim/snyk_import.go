@@ -9,6 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // snykTargetKeys are the target keys Snyk accepts (snyk-api-import's
@@ -28,6 +29,7 @@ var snykManifests = []struct{ dir, file string }{
 type snykJobState struct {
 	SnykJob
 	created  string
+	due      time.Time // end of its running time (snyk_jobtime.go)
 	logName  string
 	fail     bool
 	done     bool
@@ -174,6 +176,7 @@ func (st *snykState) newJob(o *snykOrgState, intID, origin string, b snykImportB
 	}
 	st.jobs[j.ID] = j
 	st.jobOrder = append(st.jobOrder, j)
+	st.startClock(j)
 
 	st.s.add("snyk.imports", 1)
 	if st.byTarget[key] > 0 {
@@ -257,7 +260,7 @@ func (st *snykState) pollJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j.Polls++
-	if !j.done && j.Polls > st.cfg.PendingPolls {
+	if !j.done && j.Polls > st.cfg.PendingPolls && !st.running(j) {
 		st.finish(j)
 	}
 	type logJSON struct {

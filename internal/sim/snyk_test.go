@@ -657,3 +657,61 @@ func TestSnykConcurrentImports(t *testing.T) {
 		t.Errorf("ImportedTargets = %d", len(s.ImportedTargets()))
 	}
 }
+
+// TestSnyk_JobDurations: a job with a running time stays pending until it
+// has passed, however often it is polled; its duration is drawn per target
+// within the bounds, and the poll that finds it done records how late it came.
+func TestSnyk_JobDurations(t *testing.T) {
+	s, c := snykSim(t, sim.SnykConfig{JobDurations: sim.JobDurations{Min: 40 * time.Millisecond, Max: 80 * time.Millisecond}})
+	orgID, ints := c.createOrg("acme")
+	loc := c.importTarget(orgID, ints["bitbucket-cloud"], "acme", "repo-1", "main")
+	start := time.Now()
+	polls := 0
+	for {
+		polls++
+		var job snykJobJSON
+		if c.decode(200, "GET", loc, nil, &job); job.Status != "pending" {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("job still pending after 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	jobs := s.SnykJobs()
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	j := jobs[0]
+	if j.Duration < 40*time.Millisecond || j.Duration > 80*time.Millisecond {
+		t.Errorf("duration %v; want within 40–80 ms", j.Duration)
+	}
+	if took := time.Since(start); took < j.Duration {
+		t.Errorf("complete after %v; want no sooner than its %v", took, j.Duration)
+	}
+	if polls < 2 || j.Late <= 0 || j.Late > time.Second {
+		t.Errorf("%d polls, noticed %v late; want several polls and a small positive lateness", polls, j.Late)
+	}
+	if got := s.Count("snyk.job_duration_ms"); got != j.Duration.Milliseconds() {
+		t.Errorf("snyk.job_duration_ms = %d; want %d", got, j.Duration.Milliseconds())
+	}
+}
+
+func TestParseJobDurations(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want sim.JobDurations
+		err  bool
+	}{
+		{"", sim.JobDurations{}, false},
+		{"5s-60s", sim.JobDurations{Min: 5 * time.Second, Max: time.Minute}, false},
+		{"30s", sim.JobDurations{Min: 30 * time.Second, Max: 30 * time.Second}, false},
+		{"60s-5s", sim.JobDurations{}, true},
+		{"x-5s", sim.JobDurations{}, true},
+	} {
+		got, err := sim.ParseJobDurations(tt.in)
+		if got != tt.want || (err != nil) != tt.err {
+			t.Errorf("ParseJobDurations(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}

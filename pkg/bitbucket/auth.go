@@ -126,12 +126,18 @@ func NewTokenSource(cfg TokenConfig) (*TokenSource, error) {
 // share one exchange. A failed exchange returns a *TokenError for the token
 // endpoint's RFC 6749 errors. The returned token must not be modified.
 func (s *TokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
+	tok, _, err := s.token(ctx)
+	return tok, err
+}
+
+// token is Token that also says when the token stops working.
+func (s *TokenSource) token(ctx context.Context) (*oauth2.Token, time.Time, error) {
 	for {
 		s.mu.Lock()
 		if s.tok != nil && s.now().Before(s.renewAt) {
-			tok := s.tok
+			tok, exp := s.tok, s.expiresAt
 			s.mu.Unlock()
-			return tok, nil
+			return tok, exp, nil
 		}
 		call := s.flight
 		leader := call == nil
@@ -140,30 +146,74 @@ func (s *TokenSource) Token(ctx context.Context) (*oauth2.Token, error) {
 			s.flight = call
 		}
 		stillValid := s.tok != nil && s.now().Before(s.expiresAt.Add(-expirySkew))
-		current := s.tok
+		current, currentExp := s.tok, s.expiresAt
 		s.mu.Unlock()
 
 		if leader {
 			s.exchange(ctx, call)
 			if call.err != nil && stillValid && ctx.Err() == nil {
-				return current, nil
+				return current, currentExp, nil
 			}
-			return call.tok, call.err
+			return call.tok, call.expiresAt, call.err
 		}
 		if stillValid {
-			return current, nil
+			return current, currentExp, nil
 		}
 		select {
 		case <-call.done:
-			// The leader's request may have ended with its own context; a
-			// waiter whose context is still live tries again.
-			if call.err != nil && ctx.Err() == nil &&
-				(errors.Is(call.err, context.Canceled) || errors.Is(call.err, context.DeadlineExceeded)) {
+			if retryFlight(ctx, call) {
 				continue
 			}
-			return call.tok, call.err
+			return call.tok, call.expiresAt, call.err
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, time.Time{}, ctx.Err()
+		}
+	}
+}
+
+// retryFlight reports whether a waiter should try again after call: the
+// leader's request may have ended with its own context, while the waiter's
+// is still live.
+func retryFlight(ctx context.Context, call *tokenCall) bool {
+	return call.err != nil && ctx.Err() == nil &&
+		(errors.Is(call.err, context.Canceled) || errors.Is(call.err, context.DeadlineExceeded))
+}
+
+// tokenAfter returns a token to retry a request whose token, rejected, the
+// API refused: the cached token if it is another one and should outlive
+// need (how long the refused attempt took, so about as long as the retry
+// may queue), else the token of a fresh exchange. Callers rejected with
+// the same token share that exchange, so a burst of 401s renews once.
+func (s *TokenSource) tokenAfter(ctx context.Context, rejected string, need time.Duration) (*oauth2.Token, time.Time, error) {
+	for {
+		s.mu.Lock()
+		if s.tok != nil && s.tok.AccessToken != rejected && s.now().Add(need).Before(s.expiresAt) {
+			tok, exp := s.tok, s.expiresAt
+			s.mu.Unlock()
+			return tok, exp, nil
+		}
+		call := s.flight
+		leader := call == nil
+		if leader {
+			call = &tokenCall{done: make(chan struct{})}
+			s.flight = call
+		}
+		s.mu.Unlock()
+
+		if leader {
+			s.exchange(ctx, call)
+			return call.tok, call.expiresAt, call.err
+		}
+		select {
+		case <-call.done:
+			// An exchange that ended after the rejection is as fresh as
+			// one of our own would be: take its token even if it is short.
+			if retryFlight(ctx, call) {
+				continue
+			}
+			return call.tok, call.expiresAt, call.err
+		case <-ctx.Done():
+			return nil, time.Time{}, ctx.Err()
 		}
 	}
 }
@@ -245,17 +295,6 @@ func tokenTTL(tok *oauth2.Token) time.Duration {
 	return time.Duration(secs * float64(time.Second))
 }
 
-// Invalidate drops the cached token if it is still accessToken, so the next
-// [TokenSource.Token] exchanges again. Many callers invalidating the same bad
-// token cause a single renewal.
-func (s *TokenSource) Invalidate(accessToken string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tok != nil && s.tok.AccessToken == accessToken {
-		s.tok = nil
-	}
-}
-
 // Scopes returns the scopes Bitbucket granted the consumer (the token
 // response's space-separated `scopes`), exchanging for a token if needed. It
 // is nil when Bitbucket did not say.
@@ -273,12 +312,19 @@ func (s *TokenSource) Scopes(ctx context.Context) ([]string, error) {
 
 // OAuthTransport returns a RoundTripper that sends every request through
 // base (nil means http.DefaultTransport) with `Authorization: Bearer` and a
-// token from src. When the API answers 401 it invalidates that token and
-// retries once with a fresh one, if the request has no body or can replay it
-// (GetBody). A failed renewal returns the *TokenError.
+// token from src. When the API answers 401 it retries, if the request has
+// no body or can replay it (GetBody), with a token other than the refused
+// one: the newest if it should outlive the retry, else a fresh exchange's.
+// If the retry is refused too and its token had expired by then (it aged
+// out while the request queued at a busy server), it retries once more the
+// same way; at most two retries per request. A failed renewal returns the
+// *TokenError.
 func OAuthTransport(src *TokenSource, base http.RoundTripper) http.RoundTripper {
 	return &oauthTransport{src: src, base: base}
 }
+
+// maxAuthRetries bounds the 401 retries of one request.
+const maxAuthRetries = 2
 
 type oauthTransport struct {
 	src  *TokenSource
@@ -287,39 +333,46 @@ type oauthTransport struct {
 
 func (t *oauthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	tok, err := t.src.Token(ctx)
+	tok, exp, err := t.src.token(ctx)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := roundTripper(t.base).RoundTrip(withAuth(req, "Bearer "+tok.AccessToken))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	if !replayable {
-		return resp, nil
-	}
-
-	t.src.Invalidate(tok.AccessToken)
-	fresh, err := t.src.Token(ctx)
-	if err != nil {
-		drain(resp)
-		return nil, err
-	}
-	if fresh.AccessToken == tok.AccessToken {
-		return resp, nil // the endpoint handed back the same token; a retry cannot help
-	}
-	retry := withAuth(req, "Bearer "+fresh.AccessToken)
-	if req.Body != nil && req.Body != http.NoBody {
-		body, err := req.GetBody()
-		if err != nil {
+	attempt := withAuth(req, "Bearer "+tok.AccessToken)
+	for retry := 0; ; retry++ {
+		sent := t.src.now()
+		resp, err := roundTripper(t.base).RoundTrip(attempt)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable || retry == maxAuthRetries {
+			return resp, err
+		}
+		// Bitbucket does not document its 401 wording, so the body is not
+		// read: a second retry is earned by our own clock saying the token
+		// the server refused had run out (its expiry is computed from
+		// expires_in before the exchange, so it is never later than the
+		// server's). Any other persistent 401 ends after one retry.
+		if retry > 0 && t.src.now().Before(exp.Add(-expirySkew)) {
 			return resp, nil
 		}
-		retry.Body = body
+		fresh, freshExp, err := t.src.tokenAfter(ctx, tok.AccessToken, t.src.now().Sub(sent))
+		if err != nil {
+			drain(resp)
+			return nil, err
+		}
+		if fresh.AccessToken == tok.AccessToken {
+			return resp, nil // the endpoint handed back the same token; a retry cannot help
+		}
+		attempt = withAuth(req, "Bearer "+fresh.AccessToken)
+		if req.Body != nil && req.Body != http.NoBody {
+			body, err := req.GetBody()
+			if err != nil {
+				return resp, nil
+			}
+			attempt.Body = body
+		}
+		drain(resp)
+		tok, exp = fresh, freshExp
 	}
-	drain(resp)
-	return roundTripper(t.base).RoundTrip(retry)
 }
 
 // BasicTransport returns a RoundTripper that adds HTTP Basic user:pass to

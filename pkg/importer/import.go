@@ -21,7 +21,7 @@ const (
 	MinConcurrency       = 1
 	MaxConcurrency       = 50
 	DefaultPollTimeout   = 2 * time.Hour
-	DefaultPollInitial   = time.Second
+	DefaultPollInitial   = 2 * time.Second
 	DefaultPollMax       = 30 * time.Second
 	DefaultShutdownGrace = 5 * time.Second
 
@@ -43,10 +43,18 @@ type ImportOptions struct {
 	Concurrency int
 	// PollTimeout bounds the polling of one job (default 2h).
 	PollTimeout time.Duration
-	// PollInitial is the wait before a job's first poll (default 1s); the wait
-	// doubles after every poll up to PollMax (default 30s).
+	// PollInitial is the shortest wait between two polls of a job, and the
+	// wait before its first (default 2s); then a job is polled after a tenth
+	// of its age, up to PollMax between polls (default 30s). See
+	// PollSchedule.
 	PollInitial time.Duration
 	PollMax     time.Duration
+	// PollShare (0..1, default DefaultPollShare) of SnykRateLimit (requests
+	// per minute; 0: unknown) is what the polls of all workers together may
+	// spend: it sets a longer shortest wait when Concurrency workers
+	// polling at PollInitial would spend more.
+	PollShare     float64
+	SnykRateLimit int
 	// ShutdownGrace is how long an import request already on its way may
 	// take to finish after ctx is cancelled, so that a job Snyk accepted is
 	// logged and not imported again by the next run (default 5s; negative:
@@ -99,16 +107,14 @@ func (o *ImportOptions) validate() error {
 	if o.Snyk == nil && !o.DryRun {
 		return errors.New("importer: ImportOptions.Snyk is nil")
 	}
+	if o.PollShare < 0 || o.PollShare > 1 {
+		return fmt.Errorf("poll share must be from 0 to 1 (a fraction of the Snyk rate limit), got %g", o.PollShare)
+	}
 	if o.PollTimeout <= 0 {
 		o.PollTimeout = DefaultPollTimeout
 	}
-	if o.PollInitial <= 0 {
-		o.PollInitial = DefaultPollInitial
-	}
-	if o.PollMax <= 0 {
-		o.PollMax = DefaultPollMax
-	}
-	o.PollMax = max(o.PollMax, o.PollInitial)
+	sched := o.PollSchedule()
+	o.PollInitial, o.PollMax = sched.Floor, sched.Max
 	if o.ShutdownGrace == 0 {
 		o.ShutdownGrace = DefaultShutdownGrace
 	}

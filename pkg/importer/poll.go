@@ -13,15 +13,17 @@ import (
 var errPollTimeout = errors.New("import job did not finish within the poll timeout")
 
 // pollJob polls one import job until it is `complete` or `failed` (a
-// `failed` job is final). The first poll comes after initial, then the wait
-// doubles up to max. Transient errors (5xx, 429, network) are retried until
-// timeout; an error with a 4xx status other than 408/429 ends polling. It
-// returns ctx's error as soon as ctx is done.
-func pollJob(ctx context.Context, s Snyk, location string, initial, max, timeout time.Duration) (*snyk.ImportJob, error) {
+// `failed` job is final). The first poll comes after floor, then each after
+// a tenth of the job's age (PollSchedule), within floor..max. Transient
+// errors (5xx, 429, network) are retried until timeout; an error with a 4xx
+// status other than 408/429 ends polling. It returns ctx's error as soon as
+// ctx is done.
+func pollJob(ctx context.Context, s Snyk, location string, floor, max, timeout time.Duration) (*snyk.ImportJob, error) {
 	pctx, cancel := context.WithTimeoutCause(ctx, timeout, errPollTimeout)
 	defer cancel()
-	delay := initial
-	timer := time.NewTimer(delay)
+	sched := PollSchedule{Floor: floor, Max: max}
+	start := time.Now()
+	timer := time.NewTimer(sched.next(0))
 	defer timer.Stop()
 	var lastErr error
 	for {
@@ -54,8 +56,7 @@ func pollJob(ctx context.Context, s Snyk, location string, initial, max, timeout
 		default:
 			lastErr = err
 		}
-		delay = min(delay*2, max)
-		timer.Reset(delay)
+		timer.Reset(sched.next(time.Since(start)))
 	}
 }
 

@@ -75,24 +75,77 @@ func TestPollJob(t *testing.T) {
 	}
 }
 
-// TestPollJobBackoff: waits double from PollInitial up to PollMax.
-func TestPollJobBackoff(t *testing.T) {
-	s := &impPollSnyk{script: []func() (*snyk.ImportJob, error){impPending, impPending, impPending, impPending, impPending, impStatus(snyk.JobComplete)}}
+// TestPollJobSchedule: the first poll after the floor, then each after a
+// tenth of the job's age, never sooner than the floor nor later than max.
+func TestPollJobSchedule(t *testing.T) {
+	script := []func() (*snyk.ImportJob, error){}
+	for range 12 {
+		script = append(script, impPending)
+	}
+	s := &impPollSnyk{script: append(script, impStatus(snyk.JobComplete))}
+	floor, maxWait := 5*time.Millisecond, 12*time.Millisecond
 	start := time.Now()
-	initial, maxWait := 10*time.Millisecond, 40*time.Millisecond
-	if _, err := pollJob(t.Context(), s, "loc", initial, maxWait, 5*time.Second); err != nil {
+	if _, err := pollJob(t.Context(), s, "loc", floor, maxWait, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	// Waits: 10, 20, 40, 40, 40, 40 ms.
-	want := []time.Duration{10, 30, 70, 110, 150, 190}
+	sched := PollSchedule{Floor: floor, Max: maxWait}
+	prev := start
 	for i, at := range s.times {
-		got := at.Sub(start)
-		if got < want[i]*time.Millisecond {
-			t.Errorf("poll %d at %v, want no earlier than %v", i+1, got, want[i]*time.Millisecond)
+		want := sched.next(prev.Sub(start))
+		if i == 0 {
+			want = floor
 		}
+		if gap := at.Sub(prev); gap < want {
+			t.Errorf("poll %d came %v after the one before; want no sooner than %v", i+1, gap, want)
+		}
+		prev = at
 	}
 	if total := s.times[len(s.times)-1].Sub(start); total > 2*time.Second {
 		t.Errorf("took %v", total)
+	}
+}
+
+// TestPollScheduleWaits: the waits of the schedule and the floor the poll
+// share sets.
+func TestPollScheduleWaits(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      ImportOptions
+		floor     time.Duration
+		maxWait   time.Duration
+		ages      []time.Duration
+		wantWaits []time.Duration
+	}{
+		{"defaults, rate limit unknown", ImportOptions{Concurrency: 15}, 2 * time.Second, 30 * time.Second,
+			[]time.Duration{0, 10 * time.Second, 35 * time.Second, 100 * time.Second, time.Hour},
+			[]time.Duration{2 * time.Second, 2 * time.Second, 3500 * time.Millisecond, 10 * time.Second, 30 * time.Second}},
+		// 15 workers, 10% of 1,500/min = 150 polls/min: one poll per
+		// worker every 6 s.
+		{"defaults, SNYK_RATE_LIMIT 1500", ImportOptions{Concurrency: 15, SnykRateLimit: 1500}, 6 * time.Second, 30 * time.Second,
+			[]time.Duration{0, 59 * time.Second, 61 * time.Second, time.Hour},
+			[]time.Duration{6 * time.Second, 6 * time.Second, 6100 * time.Millisecond, 30 * time.Second}},
+		{"one worker: the 2 s floor binds", ImportOptions{Concurrency: 1, SnykRateLimit: 1500}, 2 * time.Second, 30 * time.Second, nil, nil},
+		{"share above the cap: the budget wins", ImportOptions{Concurrency: 50, SnykRateLimit: 60}, 500 * time.Second, 500 * time.Second,
+			[]time.Duration{0, time.Hour}, []time.Duration{500 * time.Second, 500 * time.Second}},
+		{"explicit interval and share", ImportOptions{Concurrency: 50, SnykRateLimit: 1_000_000, PollShare: 1, PollInitial: time.Millisecond, PollMax: time.Second},
+			3 * time.Millisecond, time.Second, []time.Duration{0, 100 * time.Millisecond}, []time.Duration{3 * time.Millisecond, 10 * time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.opts.PollSchedule()
+			if p.Floor != tt.floor || p.Max != tt.maxWait {
+				t.Errorf("floor %v, max %v; want %v, %v (%s)", p.Floor, p.Max, tt.floor, tt.maxWait, p)
+			}
+			for i, age := range tt.ages {
+				if got := p.next(age); got != tt.wantWaits[i] {
+					t.Errorf("next(%v) = %v; want %v", age, got, tt.wantWaits[i])
+				}
+			}
+		})
+	}
+	want := "import jobs polled every max(6s, 10% of the job's age), at most every 30s; polls limited to 10% of 1500 requests/min: 15 workers × 1m ÷ 150/min = 6s between polls of one job"
+	if got := (ImportOptions{Concurrency: 15, SnykRateLimit: 1500}).PollSchedule().String(); got != want {
+		t.Errorf("String() = %q\nwant %q", got, want)
 	}
 }
 
