@@ -11,12 +11,13 @@ import (
 	"github.com/bbimport/bbimport/pkg/importer"
 )
 
-// The files in testdata/compat are copies of ../shared/compat: files written
-// by the original snyk-api-import (or used in its tests). Each test below
-// is one row of testdata/compat/README.md, through the CLI.
+// The files in fixtures/compat (shared with pkg/importer's tests) are copies
+// of ../shared/compat: files written by the original snyk-api-import (or used
+// in its tests). Each test below is one row of fixtures/compat/README.md,
+// through the CLI.
 
 func compatFile(name string) string {
-	p, err := filepath.Abs(filepath.Join("testdata", "compat", name))
+	p, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "compat", name))
 	if err != nil {
 		panic(err)
 	}
@@ -38,7 +39,7 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 }
 
-// TestCompatFilesInSync: testdata/compat is the shared compat folder, when it
+// TestCompatFilesInSync: fixtures/compat is the shared compat folder, when it
 // is beside the repository (CI); skipped elsewhere.
 func TestCompatFilesInSync(t *testing.T) {
 	shared := filepath.Join("..", "..", "..", "shared", "compat")
@@ -53,7 +54,7 @@ func TestCompatFilesInSync(t *testing.T) {
 		}
 		got, err := os.ReadFile(compatFile(en.Name()))
 		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("testdata/compat/%s differs from %s (copy it again): %v", en.Name(), shared, err)
+			t.Errorf("fixtures/compat/%s differs from %s (copy it again): %v", en.Name(), shared, err)
 		}
 	}
 }

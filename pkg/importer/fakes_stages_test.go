@@ -357,4 +357,4 @@ func assertNoTempFiles(t *testing.T, dir string) {
 }
 
 // compatPath is a file written by the original, copied from ../shared/compat.
-func compatPath(name string) string { return filepath.Join("testdata", "compat", name) }
+func compatPath(name string) string { return filepath.Join("..", "..", "fixtures", "compat", name) }

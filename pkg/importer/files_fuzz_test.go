@@ -68,7 +68,7 @@ func checkFileError(t *testing.T, path string, err error) {
 }
 
 func FuzzReadOrgsDataFile(f *testing.F) {
-	fuzzSeedFiles(f, "testdata/compat/orgs-data.1-org.json", "testdata/orgsdata/orgs.golden.json",
+	fuzzSeedFiles(f, "../../fixtures/compat/orgs-data.1-org.json", "testdata/orgsdata/orgs.golden.json",
 		"testdata/orgsdata/per-project.golden.json")
 	for _, s := range []string{
 		``, ` `, `null`, `[]`, `{}`, `{"orgs":null}`, `{"orgs":[]}`, `{"orgs":{}}`, `{"orgs":[null]}`,
@@ -102,7 +102,7 @@ func FuzzReadOrgsDataFile(f *testing.F) {
 }
 
 func FuzzReadCreatedOrgsFile(f *testing.F) {
-	fuzzSeedFiles(f, "testdata/compat/bitbucket-cloud.created-orgs.json", "testdata/orgscreate/created-orgs.golden.json",
+	fuzzSeedFiles(f, "../../fixtures/compat/bitbucket-cloud.created-orgs.json", "testdata/orgscreate/created-orgs.golden.json",
 		"testdata/orgscreate/compat-1-org.created-orgs.golden.json")
 	for _, s := range []string{
 		``, `{}`, `{"orgData":[]}`, `{"orgData":[{}]}`, `{"orgData":[{"orgId":"o"}]}`,
@@ -139,7 +139,7 @@ func FuzzReadCreatedOrgsFile(f *testing.F) {
 // targets file, logged as requested in imported-targets.log by the logger
 // import uses, is skipped by the next run (else a re-run imports it twice).
 func FuzzReadTargets(f *testing.F) {
-	fuzzSeedFiles(f, "testdata/compat/import-projects.invalid.json", "testdata/compat/with-import-log.import-projects.json",
+	fuzzSeedFiles(f, "../../fixtures/compat/import-projects.invalid.json", "../../fixtures/compat/with-import-log.import-projects.json",
 		"testdata/importdata/targets.golden.json", "testdata/importdata/targets-empty.golden.json")
 	for _, s := range []string{
 		``, `{}`, `[]`, `{"targets":[]}`, `{"targets":null}`, `{"targets":[1]}`, `{"targets":{}}`,
@@ -223,7 +223,7 @@ func FuzzReadTargets(f *testing.F) {
 // FuzzLoadResumeLog: any content is read (lines that are not ours are
 // counted as malformed, never an error), and the last line of a key wins.
 func FuzzLoadResumeLog(f *testing.F) {
-	fuzzSeedFiles(f, "testdata/compat/bitbucket-cloud.imported-targets.log", "testdata/compat/with-import-log.imported-targets.log")
+	fuzzSeedFiles(f, "../../fixtures/compat/bitbucket-cloud.imported-targets.log", "../../fixtures/compat/with-import-log.imported-targets.log")
 	line := func(msg string) string {
 		return `{"name":"snyk:import-projects-script","level":30,"target":{"name":"r","owner":"w","branch":"main"},` +
 			`"locationUrl":"https://x/v1/org/o/integrations/i/import/j","orgId":"o","integrationId":"i","targetId":"o:i:r:w:main","msg":"` + msg + `"}`

@@ -421,7 +421,7 @@ func TestImportCompatResumeLog(t *testing.T) {
 				t.Fatal(err)
 			}
 			copyImp := func(src, dst string) string {
-				data, err := os.ReadFile(filepath.Join("testdata", "compat", src))
+				data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "compat", src))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -461,7 +461,7 @@ func TestImportCompatResumeLog(t *testing.T) {
 
 func TestImportInvalidFileCallsNothing(t *testing.T) {
 	dir := t.TempDir()
-	data, err := os.ReadFile(filepath.Join("testdata", "compat", "import-projects.invalid.json"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "compat", "import-projects.invalid.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func TestResumeLogLongLine(t *testing.T) {
 // TestResumeLogCompatStaleTargetID: the original's line whose stored
 // targetId is stale; the key is recomputed from orgId, integrationId, target.
 func TestResumeLogCompatStaleTargetID(t *testing.T) {
-	rl, err := LoadResumeLog(filepath.Join("testdata", "compat", "bitbucket-cloud.imported-targets.log"))
+	rl, err := LoadResumeLog(filepath.Join("..", "..", "fixtures", "compat", "bitbucket-cloud.imported-targets.log"))
 	if err != nil {
 		t.Fatal(err)
 	}

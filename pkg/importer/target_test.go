@@ -223,7 +223,7 @@ func TestReadTargetsErrors(t *testing.T) {
 // with the file name and the line:column of the error (the `}` on line 11
 // where `]` is missing).
 func TestReadTargetsCompatInvalid(t *testing.T) {
-	p := filepath.Join("testdata", "compat", "import-projects.invalid.json")
+	p := filepath.Join("..", "..", "fixtures", "compat", "import-projects.invalid.json")
 	_, err := impCollectTargets(p)
 	if err == nil {
 		t.Fatal("no error")
