@@ -52,7 +52,7 @@ fmt:
 	gofmt -w .
 
 golden:
-	$(GO) test ./pkg/importer -run Golden -update
+	$(GO) test ./pkg/importfiles ./pkg/importer -run Golden -update
 
 clean:
 	rm -rf $(BIN) $(DIST) demo-out bench-out
@@ -72,7 +72,7 @@ bench: build
 # make fuzz: every fuzz target (input files, Bitbucket and Snyk pages) for
 # FUZZTIME each; their seeds (f.Add, testdata/fuzz) already run in make test.
 FUZZTIME ?= 20s
-FUZZ_PKGS := ./pkg/importer ./pkg/bitbucket ./pkg/snyk
+FUZZ_PKGS := ./pkg/importfiles ./pkg/bitbucket ./pkg/snyk
 fuzz:
 	@set -e; for pkg in $(FUZZ_PKGS); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

@@ -16,6 +16,7 @@ import (
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/urfave/cli/v2"
 )
@@ -224,11 +225,11 @@ func (rt *runtime) doctorEnv(c *cli.Context, d *doctor, source string) {
 	}
 	_ = f.Close()
 	_ = os.Remove(f.Name())
-	resume := filepath.Join(dir, importer.ImportedTargetsLog)
+	resume := filepath.Join(dir, importfiles.ImportedTargetsLog)
 	if n, err := countFileLines(resume); err == nil {
-		d.ok("log directory", "%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importer.ImportedTargetsLog, plural(n, "line"))
+		d.ok("log directory", "%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importfiles.ImportedTargetsLog, plural(n, "line"))
 	} else {
-		d.ok("log directory", "%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importer.ImportedTargetsLog)
+		d.ok("log directory", "%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importfiles.ImportedTargetsLog)
 	}
 }
 
@@ -428,9 +429,9 @@ func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 		return ""
 	}
 	orgsFile := strings.TrimSpace(c.String("orgsData"))
-	var orgs []importer.CreatedOrg
+	var orgs []importfiles.CreatedOrg
 	if orgsFile != "" {
-		if orgs, err = importer.ReadCreatedOrgsFile(orgsFile); err != nil {
+		if orgs, err = importfiles.ReadCreatedOrgsFile(orgsFile); err != nil {
 			d.fail("orgs file", err.Error(), "pass the snyk-created-orgs.json written by orgs:create")
 			orgsFile = ""
 		}
@@ -497,7 +498,7 @@ func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 
 // doctorOrgs checks that each org of the created-orgs file has an
 // integration import:data can use, and names the key.
-func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, orgs []importer.CreatedOrg, file, source, integrationType string) {
+func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, orgs []importfiles.CreatedOrg, file, source, integrationType string) {
 	const check = "orgs"
 	cands := importer.IntegrationCandidates(source, integrationType)
 	keys := map[string]int{}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/syncer"
 	"github.com/urfave/cli/v2"
 )
@@ -165,16 +166,16 @@ func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, 
 // syncOrgs picks the orgs: --orgPublicId (its row of --orgsData if given,
 // for the workspace), every row of --orgsData (of --groupId if given), or
 // every org of --groupId listed from Snyk.
-func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.CreatedOrg, error) {
+func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.CreatedOrg, error) {
 	orgID := strings.TrimSpace(c.String("orgPublicId"))
 	file := strings.TrimSpace(c.String("orgsData"))
 	group := strings.TrimSpace(c.String("groupId"))
 	if orgID == "" && file == "" && group == "" {
 		return nil, usagef("name the orgs to sync: --orgPublicId=<org id>, --orgsData=snyk-created-orgs.json or --groupId=<group id>")
 	}
-	var rows []importer.CreatedOrg
+	var rows []importfiles.CreatedOrg
 	if file != "" {
-		all, err := importer.ReadCreatedOrgsFile(file)
+		all, err := importfiles.ReadCreatedOrgsFile(file)
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +191,7 @@ func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.Create
 	switch {
 	case orgID != "" && len(rows) == 0:
 		// The original's form: the org's workspaces are those its targets name.
-		return []importer.CreatedOrg{{OrgID: orgID}}, nil
+		return []importfiles.CreatedOrg{{OrgID: orgID}}, nil
 	case file != "" && len(rows) == 0:
 		return nil, usagef("%s has no org to sync (of group %q); check --orgsData and --groupId", file, group)
 	case file == "":
@@ -198,7 +199,7 @@ func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.Create
 			if err != nil {
 				return nil, fmt.Errorf("list the orgs of group %s: %w", group, err)
 			}
-			rows = append(rows, importer.CreatedOrg{OrgID: o.ID, GroupID: group})
+			rows = append(rows, importfiles.CreatedOrg{OrgID: o.ID, GroupID: group})
 		}
 		if len(rows) == 0 {
 			return nil, fmt.Errorf("group %s has no org to sync", group)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bbimport/bbimport/internal/sim"
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // The files in fixtures/compat (shared with pkg/importer's tests) are copies
@@ -71,7 +71,7 @@ func compatOrg(e *simEnv) {
 func TestCompatWithImportLogSkips(t *testing.T) {
 	e := newSimEnv(t, sim.Config{})
 	compatOrg(e)
-	copyFile(t, compatFile("with-import-log.imported-targets.log"), e.File(importer.ImportedTargetsLog))
+	copyFile(t, compatFile("with-import-log.imported-targets.log"), e.File(importfiles.ImportedTargetsLog))
 	file := compatFile("with-import-log.import-projects.json")
 	r := e.MustRun(0, "import", "--file="+file)
 	if n := e.Sim.Count("snyk.imports"); n != 0 {
@@ -96,7 +96,7 @@ func TestCompatWithImportLogSkips(t *testing.T) {
 func TestCompatStaleTargetID(t *testing.T) {
 	e := newSimEnv(t, sim.Config{})
 	compatOrg(e)
-	copyFile(t, compatFile("bitbucket-cloud.imported-targets.log"), e.File(importer.ImportedTargetsLog))
+	copyFile(t, compatFile("bitbucket-cloud.imported-targets.log"), e.File(importfiles.ImportedTargetsLog))
 	file := filepath.Join(t.TempDir(), "targets.json")
 	// The decoy {name: debug, appId: 123, owner: snyk, branch: master} has the
 	// key ORG_ID:INTEGRATION_ID:debug:123:snyk:master: the stale targetId.
@@ -132,7 +132,7 @@ func TestCompatCreatedOrgsNameIsWorkspace(t *testing.T) {
 	}
 	targets := e.File("bitbucket-cloud-import-targets.json")
 	n := 0
-	for it, err := range importer.ReadTargets(targets) {
+	for it, err := range importfiles.ReadTargets(targets) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func TestCompatOrgsDataCreatesOrg(t *testing.T) {
 	if len(orgs) != 1 || orgs[0].Name != "snyk-api-import-hello" {
 		t.Fatalf("orgs of the group = %+v, want snyk-api-import-hello", orgs)
 	}
-	created, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	created, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/bbimport/bbimport/internal/dirlock"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/sim"
-	"github.com/bbimport/bbimport/pkg/importer"
 )
 
 // syncEnv is a simulator whose estate has been imported by a first
@@ -31,7 +31,7 @@ func newSyncEnv(t *testing.T) *syncEnv {
 	group := sim.SimSnykGroupID
 	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
 	e.MustRun(0, "orgs:create", "--file="+e.File("group-"+group+"-bitbucket-cloud-app-orgs.json"))
-	rows, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	rows, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -342,19 +342,5 @@ func readStagesFile(t *testing.T, path string) []byte {
 	return b
 }
 
-// assertNoTempFiles fails if dir holds any hidden temp file.
-func assertNoTempFiles(t *testing.T, dir string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Errorf("temp file left behind: %s", e.Name())
-		}
-	}
-}
-
 // compatPath is a file written by the original, copied from ../shared/compat.
 func compatPath(name string) string { return filepath.Join("..", "..", "fixtures", "compat", name) }

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // defaultOrgConcurrency bounds the orgs import:data lists at once.
@@ -142,7 +143,7 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	if err := validateImportDataOptions(&opts); err != nil {
 		return nil, err
 	}
-	rows, err := ReadCreatedOrgsFile(opts.OrgsData)
+	rows, err := importfiles.ReadCreatedOrgsFile(opts.OrgsData)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +171,7 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	prog.Start("import:data", len(jobs))
 	defer prog.Done()
 
-	res.Path = filepath.Join(opts.LogPath, TargetsFileName(opts.Source))
+	res.Path = filepath.Join(opts.LogPath, importfiles.TargetsFileName(opts.Source))
 	segPattern := "." + filepath.Base(res.Path) + ".org-*.tmp"
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -200,8 +201,8 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 		}
 	})
 
-	err = writeFileAtomic(res.Path, func(w io.Writer) error {
-		tw, err := newTargetsWriter(w)
+	err = importfiles.WriteFileAtomic(res.Path, func(w io.Writer) error {
+		tw, err := importfiles.NewTargetsWriter(w)
 		if err != nil {
 			return err
 		}
@@ -220,7 +221,7 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 			}
 			res.Repositories += j.listed
 			if j.err == nil {
-				if err := tw.appendSegment(j.seg, j.count); err != nil {
+				if err := tw.AppendSegment(j.seg, j.count); err != nil {
 					return err
 				}
 				o.Targets = j.count
@@ -450,7 +451,7 @@ func (j *orgListing) run(ctx context.Context, opts *ImportDataOptions, prog Prog
 func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Progress, w *bufio.Writer) error {
 	ws := j.org.WorkspaceSlug()
 	m := newRepoMatcher(opts.Filter, j.org.Project)
-	enc := newTargetLineEncoder()
+	enc := importfiles.NewTargetLineEncoder()
 	entry := TargetEntry{OrgID: j.org.OrgID, IntegrationID: j.integrationID}
 	listOpts := &bitbucket.RepositoryListOptions{Query: opts.Filter.Query(j.org.Project)}
 	done := ctx.Done()
@@ -479,11 +480,11 @@ func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Pro
 			continue
 		}
 		entry.Target = BitbucketTarget{Owner: owner, Name: repo.Slug, Branch: repo.MainBranch}
-		line, err := enc.line(&entry)
+		line, err := enc.Line(&entry)
 		if err != nil {
 			return err
 		}
-		if _, err := w.WriteString("," + targetsLinePrefix); err != nil {
+		if _, err := w.WriteString("," + importfiles.TargetsLinePrefix); err != nil {
 			return err
 		}
 		if _, err := w.Write(line); err != nil {
@@ -492,30 +493,6 @@ func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Pro
 		j.count++
 		prog.Add("targets", 1)
 	}
-	return nil
-}
-
-// appendSegment copies a segment written by orgListing (count targets, each
-// preceded by ",\n    ") into the file, dropping the very first comma.
-func (tw *targetsWriter) appendSegment(path string, count int) error {
-	if count == 0 {
-		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	if tw.count == 0 {
-		if _, err := r.Discard(1); err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
-		}
-	}
-	if _, err := tw.w.ReadFrom(r); err != nil {
-		return err
-	}
-	tw.count += count
 	return nil
 }
 
@@ -563,10 +540,10 @@ func resolveIntegrationID(ctx context.Context, s Snyk, org CreatedOrg, source, i
 	}
 	keys := "none"
 	if len(have) > 0 {
-		keys = strings.Join(sortedIntegrationKeys(have), ", ")
+		keys = strings.Join(importfiles.SortedIntegrationKeys(have), ", ")
 	}
 	hint := "connect Bitbucket Cloud to this org in Snyk"
-	if others := slices.DeleteFunc(sortedIntegrationKeys(have), func(k string) bool { return slices.Contains(cands, k) }); len(others) > 0 {
+	if others := slices.DeleteFunc(importfiles.SortedIntegrationKeys(have), func(k string) bool { return slices.Contains(cands, k) }); len(others) > 0 {
 		hint += ", or choose one of its integrations with --integrationType"
 	}
 	return "", fmt.Errorf("org %q (%s) has no %s integration (it has: %s); %s", org.Name, org.OrgID, strings.Join(cands, " or "), keys, hint)

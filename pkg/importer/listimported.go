@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -106,8 +107,8 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
-	logFile := filepath.Join(opts.LogPath, ImportedTargetsLog)
-	resume, err := LoadResumeLog(logFile)
+	logFile := filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog)
+	resume, err := importfiles.LoadResumeLog(logFile)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 		ctx:    ctx,
 		opts:   &opts,
 		prog:   prog,
-		logs:   newLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now),
+		logs:   importfiles.NewLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now),
 		resume: resume,
 		types:  expandListTypes(opts.IntegrationTypes),
 		seen:   make(map[string]struct{}),
@@ -206,7 +207,7 @@ type listImported struct {
 	ctx    context.Context
 	opts   *ListImportedOptions
 	prog   Progress
-	logs   *logFiles
+	logs   *importfiles.LogFiles
 	resume *ResumeLog
 	types  []string
 
@@ -271,7 +272,7 @@ func (l *listImported) add(it ImportTarget) {
 	if l.resume.Skip(key) {
 		return
 	}
-	if err := l.logs.targetLine(levelInfo, MsgTargetExists, it, ""); err != nil {
+	if err := l.logs.TargetLine(importfiles.LevelInfo, importfiles.MsgTargetExists, it, ""); err != nil {
 		if l.logErr == nil {
 			l.logErr = err
 		}
@@ -302,15 +303,15 @@ func projectTarget(p snyk.Project) (Target, bool) {
 		if p.Name == "" {
 			return t, false
 		}
-		t.setString("name", p.Name)
+		t.Set("name", p.Name)
 		return t, true
 	case "gitlab":
 		if base == "" {
 			return t, false
 		}
-		t.setString("name", base)
+		t.Set("name", base)
 		if p.Branch != "" {
-			t.setString("branch", p.Branch)
+			t.Set("branch", p.Branch)
 		}
 		return t, true
 	}
@@ -324,14 +325,14 @@ func projectTarget(p snyk.Project) (Target, bool) {
 		repo = repo[:i]
 	}
 	if p.Origin == "bitbucket-server" {
-		t.setString("projectKey", owner)
-		t.setString("repoSlug", repo)
+		t.Set("projectKey", owner)
+		t.Set("repoSlug", repo)
 		return t, true
 	}
-	t.setString("name", repo)
-	t.setString("owner", owner)
+	t.Set("name", repo)
+	t.Set("owner", owner)
 	if p.Branch != "" {
-		t.setString("branch", p.Branch)
+		t.Set("branch", p.Branch)
 	}
 	return t, true
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // OrgPer says what one Snyk org stands for.
@@ -155,8 +156,8 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 			})
 		}
 	}
-	res.Path = filepath.Join(opts.LogPath, OrgsDataFileName(opts.GroupID, opts.Source))
-	if err := WriteOrgsDataFile(res.Path, res.Orgs); err != nil {
+	res.Path = filepath.Join(opts.LogPath, importfiles.OrgsDataFileName(opts.GroupID, opts.Source))
+	if err := importfiles.WriteOrgsDataFile(res.Path, res.Orgs); err != nil {
 		return nil, err
 	}
 	return res, nil

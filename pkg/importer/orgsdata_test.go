@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -156,7 +157,7 @@ func TestGoldenOrgsData(t *testing.T) {
 					t.Errorf("repository call %+v: want a pagelen=1 probe with q=project.key=…", c)
 				}
 			}
-			back, err := ReadOrgsDataFile(res.Path)
+			back, err := importfiles.ReadOrgsDataFile(res.Path)
 			if err != nil {
 				t.Fatal(err)
 			}

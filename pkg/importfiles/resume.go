@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"bufio"
@@ -47,10 +47,10 @@ func ResumeKey(orgID, integrationID string, t Target) string {
 	return b.String()
 }
 
-// identityKey tells targets apart: the resume key plus `id`, so two GitLab
+// IdentityKey tells targets apart: the resume key plus `id`, so two GitLab
 // targets {id, branch} on the same branch are not the same target (the
 // original's key, which leaves `id` out, makes them one).
-func identityKey(it ImportTarget) string {
+func IdentityKey(it ImportTarget) string {
 	return targetIdentity(it.OrgID, it.IntegrationID, it.Target)
 }
 
@@ -90,7 +90,7 @@ func (r *ResumeLog) SkipTarget(it ImportTarget) bool {
 	if r == nil {
 		return false
 	}
-	if skip, ok := r.last[identityKey(it)]; ok || it.Target.vals[targetIdxID] == nil {
+	if skip, ok := r.last[IdentityKey(it)]; ok || it.Target.vals[targetIdxID] == nil {
 		return skip
 	}
 	return r.last[it.Key()]

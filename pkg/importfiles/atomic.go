@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"crypto/rand"
@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic writes a file so that a reader sees either the old content
+// WriteFileAtomic writes a file so that a reader sees either the old content
 // or the whole new content, never a half-written file: it writes a temp file
 // in the same directory, fsyncs it and renames it over path. The file gets
 // mode 0666 less the umask, as a log or any other program's output would
 // (os.CreateTemp's 0600 made them private, and a fixed 0644 ignored a umask
 // of 077); the rename replaces a symbolic link at path, never its target.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	tmp, err := createTemp(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package importer
+package importfiles
 
 // oNoFollow is 0 where open(2) has no O_NOFOLLOW: the Lstat check stands
 // alone there.

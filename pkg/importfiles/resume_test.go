@@ -1,12 +1,10 @@
-package importer
+package importfiles
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func impLogLine(msg, org, integ, target string) string {
@@ -77,7 +75,7 @@ func TestResumeLogMalformed(t *testing.T) {
 		t.Errorf("Lines=%d Malformed=%d, want 7 and 5", rl.Lines, rl.Malformed)
 	}
 	if !rl.Skip("O:I:r:w:main") || !rl.Skip("O:I:last") || rl.Len() != 2 {
-		t.Errorf("keys not read: %v", rl.last)
+		t.Errorf("keys not read: %v", rl)
 	}
 }
 
@@ -124,61 +122,5 @@ func TestResumeLogUnreadable(t *testing.T) {
 	}
 	if _, err := LoadResumeLog(p); err == nil {
 		t.Error("no error for an unreadable resume log")
-	}
-}
-
-// GitLab-style targets {id, branch} share the original's key (`id` is not
-// part of it): importing one must not make the next run skip the others of
-// the same org, integration and branch. bbimport logs the id and tells them
-// apart; a line written by the original (no id) is still honoured, and a
-// later line of ours for the same target wins over it.
-func TestResumeGitLabTargetsByID(t *testing.T) {
-	gl := func(id int) string {
-		return fmt.Sprintf(`{"orgId":"org1","integrationId":"int1","target":{"id":%d,"branch":"main"}}`, id)
-	}
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "logs")
-	fake := newImpFakeSnyk(t)
-	run := func(rows ...string) *ImportResult {
-		t.Helper()
-		file := writeImpFile(t, dir, "targets.json", impTargetsJSON(rows...))
-		res, err := Import(t.Context(), ImportOptions{Snyk: fake, File: file, LogPath: logPath, Concurrency: 2,
-			PollInitial: time.Millisecond, PollMax: time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	if res := run(gl(1)); res.KickedOff != 1 {
-		t.Fatalf("first run: %+v", res)
-	}
-	if res := run(gl(1), gl(2), gl(3)); res.Skipped != 1 || res.KickedOff != 2 {
-		t.Errorf("second run skipped %d and imported %d, want 1 and 2 (only id 1 was imported)", res.Skipped, res.KickedOff)
-	}
-	if res := run(gl(1), gl(2), gl(3)); res.Skipped != 3 || res.KickedOff != 0 {
-		t.Errorf("third run skipped %d and imported %d, want 3 and 0", res.Skipped, res.KickedOff)
-	}
-
-	// The original's line (target without id) names a GitLab target: skipped.
-	orig := t.TempDir()
-	if err := os.WriteFile(filepath.Join(orig, ImportedTargetsLog),
-		[]byte(`{"target":{"branch":"main"},"orgId":"org1","integrationId":"int1","msg":"Target requested for import"}`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rl, err := LoadResumeLog(filepath.Join(orig, ImportedTargetsLog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	it := ImportTarget{OrgID: "org1", IntegrationID: "int1"}
-	it.Target, _ = parseTarget([]byte(`{"id":7,"branch":"main"}`))
-	if !rl.SkipTarget(it) {
-		t.Error("a target named by the original's log line is not skipped")
-	}
-	// Our later failure line for that target wins over the original's.
-	f, _ := os.OpenFile(filepath.Join(orig, ImportedTargetsLog), os.O_APPEND|os.O_WRONLY, 0)
-	_, _ = f.WriteString(`{"target":{"branch":"main","id":7},"orgId":"org1","integrationId":"int1","msg":"Target import failed"}` + "\n")
-	f.Close()
-	if rl, _ = LoadResumeLog(filepath.Join(orig, ImportedTargetsLog)); rl.SkipTarget(it) {
-		t.Error("a target whose last line of ours failed is skipped")
 	}
 }

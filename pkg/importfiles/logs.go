@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"bytes"
@@ -31,33 +31,38 @@ const importLoggerName = "snyk:import-projects-script"
 
 // Bunyan levels.
 const (
-	levelInfo  = 30
-	levelError = 50
+	LevelInfo  = 30
+	LevelError = 50
 )
 
-// logField is one record field of a log line, written in order.
-type logField struct {
-	key   string
-	value any
+// LogField is one record field of a log line, written in order.
+type LogField struct {
+	Key   string
+	Value any
 }
 
-// logFiles writes JSON-lines logs in the original's bunyan envelope
+// LogFiles writes JSON-lines logs in the original's bunyan envelope
 // (`name, hostname, pid, level, <fields>, msg, time, v`). Each file is opened
 // once, in append mode, on its first line, and stays open until Close. Each
 // line is one Write of a whole line to an unbuffered file, so it is on disk
 // (in the page cache) as soon as write returns and lines of concurrent
-// workers never interleave. Safe for concurrent use.
-type logFiles struct {
+// workers never interleave. Set the exported fields before the first
+// line; then it is safe for concurrent use.
+type LogFiles struct {
+	// Logger is the bunyan logger name of every line (default the
+	// original import script's; sync writes its own).
+	Logger string
+	// Open opens the files (nil: OpenNoFollow); tests make it fail.
+	Open OpenFunc
+	// Redact, if set, scrubs each line of every file but the resume log
+	// (whose target fields must stay exact; its callers scrub its
+	// errorMessage).
+	Redact func(string) string
+
 	dir      string
-	name     string
 	hostname string
 	pid      int
 	now      func() time.Time
-	open     openFunc // nil: openNoFollow
-	// redact, if set, scrubs each line of every file but the resume log
-	// (whose target fields must stay exact; its callers scrub its
-	// errorMessage).
-	redact func(string) string
 
 	mu     sync.Mutex
 	files  map[string]*logFile
@@ -66,10 +71,13 @@ type logFiles struct {
 
 type logFile struct {
 	mu sync.Mutex
-	f  logHandle
+	f  LogHandle
 }
 
-func newLogFiles(dir, hostname string, pid int, now func() time.Time) *logFiles {
+// NewLogFiles writes into dir with the import script's logger name; the
+// hostname, pid and clock default to the process's. It opens nothing until a
+// file's first line.
+func NewLogFiles(dir, hostname string, pid int, now func() time.Time) *LogFiles {
 	if hostname == "" {
 		hostname, _ = os.Hostname()
 	}
@@ -79,12 +87,12 @@ func newLogFiles(dir, hostname string, pid int, now func() time.Time) *logFiles 
 	if now == nil {
 		now = time.Now
 	}
-	return &logFiles{dir: dir, name: importLoggerName, hostname: hostname, pid: pid, now: now, files: make(map[string]*logFile)}
+	return &LogFiles{dir: dir, Logger: importLoggerName, hostname: hostname, pid: pid, now: now, files: make(map[string]*logFile)}
 }
 
 var errLogsClosed = errors.New("log files already closed")
 
-func (l *logFiles) file(name string) (*logFile, error) {
+func (l *LogFiles) file(name string) (*logFile, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -93,7 +101,7 @@ func (l *logFiles) file(name string) (*logFile, error) {
 	if lf, ok := l.files[name]; ok {
 		return lf, nil
 	}
-	f, err := l.open.open(filepath.Join(l.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE)
+	f, err := l.Open.open(filepath.Join(l.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -106,19 +114,19 @@ func (l *logFiles) file(name string) (*logFile, error) {
 	return lf, nil
 }
 
-// write appends one line to the named file.
-func (l *logFiles) write(name string, level int, msg string, fields ...logField) error {
+// Write appends one line to the named file.
+func (l *LogFiles) Write(name string, level int, msg string, fields ...LogField) error {
 	line, err := l.line(level, msg, fields)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, err)
 	}
-	return l.writeLine(name, line)
+	return l.WriteLine(name, line)
 }
 
-// writeLine appends a rendered line to the named file.
-func (l *logFiles) writeLine(name string, line []byte) error {
-	if l.redact != nil && name != ImportedTargetsLog {
-		line = []byte(l.redact(string(line)))
+// WriteLine appends a rendered line to the named file.
+func (l *LogFiles) WriteLine(name string, line []byte) error {
+	if l.Redact != nil && name != ImportedTargetsLog {
+		line = []byte(l.Redact(string(line)))
 	}
 	lf, err := l.file(name)
 	if err != nil {
@@ -133,11 +141,11 @@ func (l *logFiles) writeLine(name string, line []byte) error {
 }
 
 // line renders one bunyan line, newline included.
-func (l *logFiles) line(level int, msg string, fields []logField) ([]byte, error) {
+func (l *LogFiles) line(level int, msg string, fields []LogField) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(256)
 	b.WriteString(`{"name":`)
-	writeJSONValue(&b, l.name)
+	writeJSONValue(&b, l.Logger)
 	b.WriteString(`,"hostname":`)
 	writeJSONValue(&b, l.hostname)
 	b.WriteString(`,"pid":`)
@@ -146,10 +154,10 @@ func (l *logFiles) line(level int, msg string, fields []logField) ([]byte, error
 	b.WriteString(strconv.Itoa(level))
 	for _, f := range fields {
 		b.WriteByte(',')
-		writeJSONValue(&b, f.key)
+		writeJSONValue(&b, f.Key)
 		b.WriteByte(':')
-		if err := writeJSONValue(&b, f.value); err != nil {
-			return nil, fmt.Errorf("field %s: %w", f.key, err)
+		if err := writeJSONValue(&b, f.Value); err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.Key, err)
 		}
 	}
 	b.WriteString(`,"msg":`)
@@ -178,7 +186,7 @@ func writeJSONValue(b *bytes.Buffer, v any) error {
 }
 
 // Close closes every file opened; later writes fail.
-func (l *logFiles) Close() error {
+func (l *LogFiles) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -196,25 +204,25 @@ func (l *logFiles) Close() error {
 	return errors.Join(errs...)
 }
 
-// targetLine writes an imported-targets.log line (the original's shape:
+// TargetLine writes an imported-targets.log line (the original's shape:
 // target reduced to TargetKeys, plus `id` when it has one so that GitLab
 // targets are told apart, locationUrl, orgId, integrationId, targetId).
 // locationURL "" is written as null.
-func (l *logFiles) targetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) error {
-	line, err := l.renderTargetLine(level, msg, it, locationURL, extra...)
+func (l *LogFiles) TargetLine(level int, msg string, it ImportTarget, locationURL string, extra ...LogField) error {
+	line, err := l.RenderTargetLine(level, msg, it, locationURL, extra...)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", ImportedTargetsLog, err)
 	}
-	return l.writeLine(ImportedTargetsLog, line)
+	return l.WriteLine(ImportedTargetsLog, line)
 }
 
-// renderTargetLine renders the line targetLine writes.
-func (l *logFiles) renderTargetLine(level int, msg string, it ImportTarget, locationURL string, extra ...logField) ([]byte, error) {
+// RenderTargetLine renders the line TargetLine writes.
+func (l *LogFiles) RenderTargetLine(level int, msg string, it ImportTarget, locationURL string, extra ...LogField) ([]byte, error) {
 	var loc any
 	if locationURL != "" {
 		loc = locationURL
 	}
-	fields := append([]logField{
+	fields := append([]LogField{
 		{"target", it.Target.resumeJSON()},
 		{"locationUrl", loc},
 		{"orgId", it.OrgID},
@@ -226,7 +234,7 @@ func (l *logFiles) renderTargetLine(level int, msg string, it ImportTarget, loca
 
 // endWithNewline finishes a last line a killed run left half-written, so the
 // first line appended now is not glued to it (and lost to the resume log).
-func endWithNewline(f logHandle) error {
+func endWithNewline(f LogHandle) error {
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 {
 		return err

@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func TestReadOrgsDataFileErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			path := writeStagesFile(t, dir, "orgs-data.json", tt.content)
+			path := writeImpFile(t, dir, "orgs-data.json", tt.content)
 			_, err := ReadOrgsDataFile(path)
 			if err == nil {
 				t.Fatal("no error")
@@ -74,7 +74,7 @@ func TestReadCreatedOrgsFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := writeStagesFile(t, t.TempDir(), "created.json", tt.content)
+			path := writeImpFile(t, t.TempDir(), "created.json", tt.content)
 			_, err := ReadCreatedOrgsFile(path)
 			if err == nil {
 				t.Fatal("no error")
@@ -114,7 +114,7 @@ func TestReadCompatFiles(t *testing.T) {
 // file and the line:column of the stray brace, whichever way it is decoded.
 func TestJSONErrorPositionCompat(t *testing.T) {
 	path := compatPath("import-projects.invalid.json")
-	data := readStagesFile(t, path)
+	data := readFile(t, path)
 	want := path + ":11:1: invalid JSON: invalid character '}' after array element"
 
 	t.Run("Unmarshal", func(t *testing.T) {
@@ -209,7 +209,7 @@ func TestGoldenOrgsDataFile(t *testing.T) {
 	if err := WriteOrgsDataFile(path, rows); err != nil {
 		t.Fatal(err)
 	}
-	got := readStagesFile(t, path)
+	got := readFile(t, path)
 	assertGolden(t, "testdata/orgsdata/orgs.golden.json", got)
 	back, err := ReadOrgsDataFile(path)
 	if err != nil {
@@ -236,7 +236,7 @@ func TestGoldenCreatedOrgsFile(t *testing.T) {
 	if err := WriteCreatedOrgsFile(path, orgs); err != nil {
 		t.Fatal(err)
 	}
-	assertGolden(t, "testdata/orgscreate/created-orgs.golden.json", readStagesFile(t, path))
+	assertGolden(t, "testdata/orgscreate/created-orgs.golden.json", readFile(t, path))
 	back, err := ReadCreatedOrgsFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestGoldenTargetsFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := readStagesFile(t, path)
+			got := readFile(t, path)
 			assertGolden(t, tt.golden, got)
 			var back struct {
 				Targets []TargetEntry `json:"targets"`
@@ -322,15 +322,15 @@ func TestWriteOrgsDataFileKeepsOldOnError(t *testing.T) {
 	if err := WriteOrgsDataFile(path, []OrgRow{{Name: "a", GroupID: "g"}}); err != nil {
 		t.Fatal(err)
 	}
-	before := readStagesFile(t, path)
-	err := writeFileAtomic(path, func(w io.Writer) error {
+	before := readFile(t, path)
+	err := WriteFileAtomic(path, func(w io.Writer) error {
 		_, _ = w.Write([]byte(`{"orgs":[`))
 		return errors.New("interrupted")
 	})
 	if err == nil {
 		t.Fatal("no error")
 	}
-	if !bytes.Equal(before, readStagesFile(t, path)) {
+	if !bytes.Equal(before, readFile(t, path)) {
 		t.Error("old file changed")
 	}
 	assertNoTempFiles(t, dir)

@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"errors"
@@ -9,9 +9,9 @@ import (
 	"syscall"
 )
 
-// logHandle is what the stages need of an open log file; *os.File is one.
+// LogHandle is what the stages need of an open log file; *os.File is one.
 // Tests substitute a handle that fails like a full disk.
-type logHandle interface {
+type LogHandle interface {
 	io.Writer
 	io.WriterAt
 	io.ReaderAt
@@ -22,8 +22,8 @@ type logHandle interface {
 	Name() string
 }
 
-// openFunc opens a file the way os.OpenFile does; nil means openNoFollow.
-type openFunc func(path string, flag int) (logHandle, error)
+// OpenFunc opens a file the way os.OpenFile does; nil means OpenNoFollow.
+type OpenFunc func(path string, flag int) (LogHandle, error)
 
 // SymlinkError is a log or output file that is a symbolic link. bbimport
 // never writes through one: a link planted in the log directory (a poisoned
@@ -37,10 +37,10 @@ func (e *SymlinkError) Error() string {
 	return fmt.Sprintf("%s is a symbolic link (to %q); bbimport does not write through links: remove it, or point SNYK_LOG_PATH at another directory", e.Path, e.Target)
 }
 
-// openNoFollow opens path for writing, created if missing with mode 0666
+// OpenNoFollow opens path for writing, created if missing with mode 0666
 // less the umask, refusing a symbolic link (O_NOFOLLOW where the system has
 // it, an Lstat check everywhere) and anything but a regular file.
-func openNoFollow(path string, flag int) (logHandle, error) {
+func OpenNoFollow(path string, flag int) (LogHandle, error) {
 	if err := checkNotLink(path); err != nil {
 		return nil, err
 	}
@@ -76,9 +76,9 @@ func checkNotLink(path string) error {
 	return nil
 }
 
-func (o openFunc) open(path string, flag int) (logHandle, error) {
+func (o OpenFunc) open(path string, flag int) (LogHandle, error) {
 	if o == nil {
-		return openNoFollow(path, flag)
+		return OpenNoFollow(path, flag)
 	}
 	return o(path, flag)
 }

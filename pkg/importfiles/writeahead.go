@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"sync"
 )
 
-// aheadLog is a log whose lines are written ahead: before a request that
+// AheadLog is a log whose lines are written ahead: before a request that
 // changes something is sent (an import kick-off, an org creation), room for
 // its line is reserved on disk, as blank space past the last line; once the
 // server accepts, the line is written over that space and fsynced. Writing
@@ -25,29 +25,29 @@ import (
 // The file is written at offsets the log tracks (not O_APPEND): the
 // per-directory lock makes this run its only writer. The first failure is
 // sticky: every later reservation returns it.
-type aheadLog struct {
+type AheadLog struct {
 	path string
 
 	mu          sync.Mutex
-	f           logHandle
+	f           LogHandle
 	end         int64 // end of the last line
 	size        int64 // end of the file: end plus the reserved pool
 	outstanding int64 // room promised to reservations not yet filled
 	err         error
 }
 
-// slot is the room reserved for one line.
-type slot struct{ n int64 }
+// Slot is the room reserved for one line.
+type Slot struct{ n int64 }
 
-// openAheadLog opens (creating) path for written-ahead lines; blank space a
+// OpenAheadLog opens (creating) path for written-ahead lines; blank space a
 // killed run left at the end is trimmed, and a last line it left
 // half-written is finished with a newline.
-func openAheadLog(open openFunc, path string) (*aheadLog, error) {
+func OpenAheadLog(open OpenFunc, path string) (*AheadLog, error) {
 	f, err := open.open(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
-	l := &aheadLog{path: path, f: f}
+	l := &AheadLog{path: path, f: f}
 	if err := l.trimTail(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -57,7 +57,7 @@ func openAheadLog(open openFunc, path string) (*aheadLog, error) {
 
 // trimTail sets end and size past the last line: trailing newlines beyond
 // the first after it are cut.
-func (l *aheadLog) trimTail() error {
+func (l *AheadLog) trimTail() error {
 	st, err := l.f.Stat()
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func (l *aheadLog) trimTail() error {
 
 // grow makes the pool hold need bytes beyond end and what is promised;
 // l.mu is held.
-func (l *aheadLog) grow(need int64) error {
+func (l *AheadLog) grow(need int64) error {
 	if l.err != nil {
 		return l.err
 	}
@@ -114,7 +114,7 @@ func (l *aheadLog) grow(need int64) error {
 }
 
 // write writes b at end, into the pool or past it; l.mu is held.
-func (l *aheadLog) write(b []byte) error {
+func (l *AheadLog) write(b []byte) error {
 	n, err := l.f.WriteAt(b, l.end)
 	l.end += int64(n)
 	l.size = max(l.size, l.end)
@@ -127,30 +127,30 @@ func (l *aheadLog) write(b []byte) error {
 	return nil
 }
 
-// reserve makes room for a line of up to n bytes.
-func (l *aheadLog) reserve(n int) (slot, error) {
+// Reserve makes room for a line of up to n bytes.
+func (l *AheadLog) Reserve(n int) (Slot, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.grow(int64(n)); err != nil {
-		return slot{}, err
+		return Slot{}, err
 	}
 	l.outstanding += int64(n)
-	return slot{n: int64(n)}, nil
+	return Slot{n: int64(n)}, nil
 }
 
-// release gives back the room of a line that will not be written (the
+// Release gives back the room of a line that will not be written (the
 // request was refused, or never answered).
-func (l *aheadLog) release(s slot) {
+func (l *AheadLog) Release(s Slot) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.outstanding -= s.n
 }
 
-// fill writes line (ending in a newline) into reserved room and fsyncs.
+// Fill writes line (ending in a newline) into reserved room and fsyncs.
 // Room reserved before a failure is still filled: its request was sent,
 // and writing it needs no new space (unless the line is longer than the
 // room, which only a Location far longer than Snyk's would make).
-func (l *aheadLog) fill(s slot, line []byte) error {
+func (l *AheadLog) Fill(s Slot, line []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.outstanding -= s.n
@@ -163,17 +163,17 @@ func (l *aheadLog) fill(s slot, line []byte) error {
 	return nil
 }
 
-// append reserves room for line and fills it.
-func (l *aheadLog) append(line []byte) error {
-	s, err := l.reserve(len(line))
+// Append reserves room for line and fills it.
+func (l *AheadLog) Append(line []byte) error {
+	s, err := l.Reserve(len(line))
 	if err != nil {
 		return err
 	}
-	return l.fill(s, line)
+	return l.Fill(s, line)
 }
 
 // fail records err as the first failure, if none yet; l.mu is held.
-func (l *aheadLog) fail(err error) error {
+func (l *AheadLog) fail(err error) error {
 	err = fmt.Errorf("write %s: %w", l.path, err)
 	if l.err == nil {
 		l.err = err
@@ -182,7 +182,7 @@ func (l *aheadLog) fail(err error) error {
 }
 
 // Close gives back the unused pool and closes the file.
-func (l *aheadLog) Close() error {
+func (l *AheadLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var errs []error
@@ -197,9 +197,9 @@ func (l *aheadLog) Close() error {
 	return errors.Join(errs...)
 }
 
-// checkWritableDir fails when dir does not take a new file, before anything
+// CheckWritableDir fails when dir does not take a new file, before anything
 // is sent whose record could not be kept.
-func checkWritableDir(open openFunc, dir string) error {
+func CheckWritableDir(open OpenFunc, dir string) error {
 	name := filepath.Join(dir, ".bbimport-write-check-"+rand.Text()[:10])
 	f, err := open.open(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {

@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ import (
 
 func TestLogFilesConcurrentWholeLines(t *testing.T) {
 	dir := t.TempDir()
-	l := newLogFiles(dir, "h", 7, func() time.Time { return time.Unix(0, 0) })
+	l := NewLogFiles(dir, "h", 7, func() time.Time { return time.Unix(0, 0) })
 	const workers, perWorker = 16, 40
 	big := strings.Repeat("x", 8<<10) // lines larger than a pipe buffer still land whole
 	var wg sync.WaitGroup
@@ -25,7 +25,7 @@ func TestLogFilesConcurrentWholeLines(t *testing.T) {
 				if i%2 == 1 {
 					name = "b.log"
 				}
-				if err := l.write(name, levelInfo, "m", logField{"w", w}, logField{"i", i}, logField{"big", big}); err != nil {
+				if err := l.Write(name, LevelInfo, "m", LogField{Key: "w", Value: w}, LogField{Key: "i", Value: i}, LogField{Key: "big", Value: big}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -39,7 +39,7 @@ func TestLogFilesConcurrentWholeLines(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.write("a.log", levelInfo, "late"); !errors.Is(err, errLogsClosed) {
+	if err := l.Write("a.log", LevelInfo, "late"); !errors.Is(err, errLogsClosed) {
 		t.Errorf("write after Close: %v", err)
 	}
 	total := 0
@@ -65,8 +65,8 @@ func TestLogFilesConcurrentWholeLines(t *testing.T) {
 func TestLogFilesAppendAndEnvelope(t *testing.T) {
 	dir := t.TempDir()
 	writeImpFile(t, dir, "x.log", "old line\n")
-	l := newLogFiles(dir, "host-1", 42, func() time.Time { return time.Date(2024, 1, 2, 3, 4, 5, 6e6, time.UTC) })
-	if err := l.write("x.log", levelError, "Failed <&>", logField{"url", "https://a/b?c=1&d=2"}, logField{"n", nil}); err != nil {
+	l := NewLogFiles(dir, "host-1", 42, func() time.Time { return time.Date(2024, 1, 2, 3, 4, 5, 6e6, time.UTC) })
+	if err := l.Write("x.log", LevelError, "Failed <&>", LogField{Key: "url", Value: "https://a/b?c=1&d=2"}, LogField{Key: "n", Value: nil}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Close(); err != nil {
@@ -81,7 +81,7 @@ func TestLogFilesAppendAndEnvelope(t *testing.T) {
 }
 
 func TestLogFilesDefaults(t *testing.T) {
-	l := newLogFiles(t.TempDir(), "", 0, nil)
+	l := NewLogFiles(t.TempDir(), "", 0, nil)
 	host, _ := os.Hostname()
 	if l.hostname != host || l.pid != os.Getpid() || l.now == nil {
 		t.Errorf("defaults: %q %d", l.hostname, l.pid)
@@ -93,9 +93,9 @@ func TestLogFilesDefaults(t *testing.T) {
 
 func TestLogFilesOpenError(t *testing.T) {
 	dir := t.TempDir()
-	l := newLogFiles(filepath.Join(dir, "missing", "dir"), "h", 1, nil)
+	l := NewLogFiles(filepath.Join(dir, "missing", "dir"), "h", 1, nil)
 	defer l.Close()
-	err := l.write("a.log", levelInfo, "m")
+	err := l.Write("a.log", LevelInfo, "m")
 	if err == nil || !strings.Contains(err.Error(), "a.log") {
 		t.Errorf("error = %v", err)
 	}

@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"errors"
@@ -69,7 +69,7 @@ func checkFileError(t *testing.T, path string, err error) {
 
 func FuzzReadOrgsDataFile(f *testing.F) {
 	fuzzSeedFiles(f, "../../fixtures/compat/orgs-data.1-org.json", "testdata/orgsdata/orgs.golden.json",
-		"testdata/orgsdata/per-project.golden.json")
+		"../importer/testdata/orgsdata/per-project.golden.json")
 	for _, s := range []string{
 		``, ` `, `null`, `[]`, `{}`, `{"orgs":null}`, `{"orgs":[]}`, `{"orgs":{}}`, `{"orgs":[null]}`,
 		`{"orgs":[{"name":"a","groupId":"g"}]}`,
@@ -103,7 +103,7 @@ func FuzzReadOrgsDataFile(f *testing.F) {
 
 func FuzzReadCreatedOrgsFile(f *testing.F) {
 	fuzzSeedFiles(f, "../../fixtures/compat/bitbucket-cloud.created-orgs.json", "testdata/orgscreate/created-orgs.golden.json",
-		"testdata/orgscreate/compat-1-org.created-orgs.golden.json")
+		"../importer/testdata/orgscreate/compat-1-org.created-orgs.golden.json")
 	for _, s := range []string{
 		``, `{}`, `{"orgData":[]}`, `{"orgData":[{}]}`, `{"orgData":[{"orgId":"o"}]}`,
 		`{"orgData":[{"orgId":"o","name":"n"}]}`,
@@ -183,7 +183,7 @@ func FuzzReadTargets(f *testing.F) {
 			if it.Index != len(targets) {
 				t.Fatalf("row index %d, want %d", it.Index, len(targets))
 			}
-			_ = it.request()
+			_ = it.Request()
 			targets = append(targets, it)
 		}
 		if errs > 0 || len(targets) == 0 {
@@ -196,9 +196,9 @@ func FuzzReadTargets(f *testing.F) {
 		}
 
 		logDir := t.TempDir()
-		logs := newLogFiles(logDir, "fuzz", 1, func() time.Time { return time.Unix(0, 0) })
+		logs := NewLogFiles(logDir, "fuzz", 1, func() time.Time { return time.Unix(0, 0) })
 		for _, it := range targets {
-			if err := logs.targetLine(levelInfo, MsgTargetRequested, it, "https://api.snyk.io/v1/org/o/integrations/i/import/j"); err != nil {
+			if err := logs.TargetLine(LevelInfo, MsgTargetRequested, it, "https://api.snyk.io/v1/org/o/integrations/i/import/j"); err != nil {
 				t.Fatalf("logging target %d: %v", it.Index, err)
 			}
 		}

@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"bufio"
@@ -32,16 +32,6 @@ import (
 // characters are not escaped (an org may be called "R&D"), and every file is
 // written atomically. Any valid JSON is accepted on input, so files written
 // by the original, compact or not, read the same.
-
-// Sources accepted by orgs:data and import:data.
-const (
-	// SourceBitbucketCloudApp lists Bitbucket with an OAuth consumer; orgs
-	// are named after the workspace display name.
-	SourceBitbucketCloudApp = "bitbucket-cloud-app"
-	// SourceBitbucketCloud lists Bitbucket with a user's credentials; orgs
-	// are named after the workspace slug.
-	SourceBitbucketCloud = "bitbucket-cloud"
-)
 
 // File names written into the log path.
 const (
@@ -481,7 +471,7 @@ func WriteOrgsDataFile(path string, rows []OrgRow) error {
 	if rows == nil {
 		rows = []OrgRow{}
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		return newJSONEncoder(w, "", "  ").Encode(OrgsDataFile{Orgs: rows})
 	})
 }
@@ -496,9 +486,19 @@ func WriteCreatedOrgsFile(path string, orgs []CreatedOrg) error {
 		}
 		rows[i] = o
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		return newJSONEncoder(w, "", "  ").Encode(CreatedOrgsFile{OrgData: rows})
 	})
+}
+
+// EncodeLine is v as one line of compact JSON, HTML characters unescaped,
+// newline included: a line of a JSON-lines log.
+func EncodeLine(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := newJSONEncoder(&b, "", "").Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // Layout of the targets file: one target per line inside an indented array.
@@ -506,24 +506,25 @@ const (
 	targetsHeader      = "{\n  \"targets\": ["
 	targetsFooter      = "\n  ]\n}\n"
 	targetsEmptyFooter = "]\n}\n"
-	targetsLinePrefix  = "\n    "
+	TargetsLinePrefix  = "\n    "
 )
 
-// targetLineEncoder encodes targets as single lines (no trailing newline),
+// TargetLineEncoder encodes targets as single lines (no trailing newline),
 // reusing one buffer: it is the hot path of a large estate.
-type targetLineEncoder struct {
+type TargetLineEncoder struct {
 	buf bytes.Buffer
 	enc *json.Encoder
 }
 
-func newTargetLineEncoder() *targetLineEncoder {
-	e := &targetLineEncoder{}
+// NewTargetLineEncoder is an encoder of one target per line.
+func NewTargetLineEncoder() *TargetLineEncoder {
+	e := &TargetLineEncoder{}
 	e.enc = newJSONEncoder(&e.buf, "", "")
 	return e
 }
 
-// line returns the encoding of t, valid until the next call.
-func (e *targetLineEncoder) line(t *TargetEntry) ([]byte, error) {
+// Line returns the encoding of t, valid until the next call.
+func (e *TargetLineEncoder) Line(t *TargetEntry) ([]byte, error) {
 	e.buf.Reset()
 	if err := e.enc.Encode(t); err != nil {
 		return nil, err
@@ -531,34 +532,36 @@ func (e *targetLineEncoder) line(t *TargetEntry) ([]byte, error) {
 	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil
 }
 
-// targetsWriter streams a targets file: header, one line per target,
+// TargetsWriter streams a targets file: header, one line per target,
 // footer. Memory does not grow with the number of targets.
-type targetsWriter struct {
+type TargetsWriter struct {
 	w     *bufio.Writer
-	enc   *targetLineEncoder
+	enc   *TargetLineEncoder
 	count int
 }
 
-func newTargetsWriter(w io.Writer) (*targetsWriter, error) {
-	tw := &targetsWriter{w: bufio.NewWriterSize(w, 64<<10), enc: newTargetLineEncoder()}
+// NewTargetsWriter writes the header to w and returns the writer of the
+// rest.
+func NewTargetsWriter(w io.Writer) (*TargetsWriter, error) {
+	tw := &TargetsWriter{w: bufio.NewWriterSize(w, 64<<10), enc: NewTargetLineEncoder()}
 	_, err := tw.w.WriteString(targetsHeader)
 	return tw, err
 }
 
 // Write appends one target.
-func (tw *targetsWriter) Write(t *TargetEntry) error {
-	line, err := tw.enc.line(t)
+func (tw *TargetsWriter) Write(t *TargetEntry) error {
+	line, err := tw.enc.Line(t)
 	if err != nil {
 		return err
 	}
-	return tw.writeLine(line)
+	return tw.WriteLine(line)
 }
 
-// writeLine appends one already encoded target line.
-func (tw *targetsWriter) writeLine(line []byte) error {
-	sep := targetsLinePrefix
+// WriteLine appends one already encoded target line.
+func (tw *TargetsWriter) WriteLine(line []byte) error {
+	sep := TargetsLinePrefix
 	if tw.count > 0 {
-		sep = "," + targetsLinePrefix
+		sep = "," + TargetsLinePrefix
 	}
 	tw.count++
 	if _, err := tw.w.WriteString(sep); err != nil {
@@ -568,8 +571,33 @@ func (tw *targetsWriter) writeLine(line []byte) error {
 	return err
 }
 
+// AppendSegment copies a file of count encoded targets, each
+// preceded by "," + TargetsLinePrefix (as import:data's listing workers
+// write them), into the file, dropping the very first comma.
+func (tw *TargetsWriter) AppendSegment(path string, count int) error {
+	if count == 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	if tw.count == 0 {
+		if _, err := r.Discard(1); err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	if _, err := tw.w.ReadFrom(r); err != nil {
+		return err
+	}
+	tw.count += count
+	return nil
+}
+
 // Close writes the footer and flushes; it does not close the underlying writer.
-func (tw *targetsWriter) Close() error {
+func (tw *TargetsWriter) Close() error {
 	footer := targetsFooter
 	if tw.count == 0 {
 		footer = targetsEmptyFooter
@@ -585,8 +613,8 @@ func (tw *targetsWriter) Close() error {
 // worth is held in memory. The file appears (by rename) only when every
 // target has been written; on an error from the sequence nothing appears.
 func WriteTargetsFile(path string, targets func(yield func(TargetEntry) error) error) error {
-	return writeFileAtomic(path, func(w io.Writer) error {
-		tw, err := newTargetsWriter(w)
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		tw, err := NewTargetsWriter(w)
 		if err != nil {
 			return err
 		}
@@ -597,8 +625,8 @@ func WriteTargetsFile(path string, targets func(yield func(TargetEntry) error) e
 	})
 }
 
-// sortedIntegrationKeys returns an integrations map's keys in order.
-func sortedIntegrationKeys(m map[string]string) []string {
+// SortedIntegrationKeys returns an integrations map's keys in order.
+func SortedIntegrationKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package importer
+package importfiles
 
 import (
 	"io"
@@ -18,11 +18,11 @@ func TestFilesHonourUmask(t *testing.T) {
 	dir := t.TempDir()
 
 	summary := filepath.Join(dir, "x-summary.json")
-	if err := writeFileAtomic(summary, func(w io.Writer) error { _, err := io.WriteString(w, "{}\n"); return err }); err != nil {
+	if err := WriteFileAtomic(summary, func(w io.Writer) error { _, err := io.WriteString(w, "{}\n"); return err }); err != nil {
 		t.Fatal(err)
 	}
-	logs := newLogFiles(dir, "h", 1, nil)
-	if err := logs.write("x.log", levelInfo, "m"); err != nil {
+	logs := NewLogFiles(dir, "h", 1, nil)
+	if err := logs.Write("x.log", LevelInfo, "m"); err != nil {
 		t.Fatal(err)
 	}
 	logs.Close()
@@ -36,7 +36,7 @@ func TestFilesHonourUmask(t *testing.T) {
 		}
 	}
 	syscall.Umask(0o022)
-	if err := writeFileAtomic(summary, func(w io.Writer) error { return nil }); err != nil {
+	if err := WriteFileAtomic(summary, func(w io.Writer) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(summary); st.Mode().Perm() != 0o644 {

@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"errors"
@@ -157,7 +157,7 @@ func TestReadTargets(t *testing.T) {
 	if got[1].OrgID != "o2" {
 		t.Errorf("orgId not trimmed: %q", got[1].OrgID)
 	}
-	req := got[1].request()
+	req := got[1].Request()
 	if string(req.Target) != `{"id":5,"branch":"dev"}` || len(req.Files) != 1 || req.Files[0].Path != "package.json" ||
 		req.ExclusionGlobs == nil || *req.ExclusionGlobs != "fixtures, test" {
 		t.Errorf("request = %+v", req)

@@ -1,4 +1,4 @@
-package importer
+package importfiles
 
 import (
 	"bufio"
@@ -81,8 +81,8 @@ func (t Target) IsGitLab() bool {
 	return t.vals[targetIdxID] != nil && t.Has("branch")
 }
 
-// setString sets a known key to a string value.
-func (t *Target) setString(key, value string) {
+// Set sets a known key to a string value.
+func (t *Target) Set(key, value string) {
 	i := targetKeyIndex(key)
 	if i < 0 {
 		panic("importer: unknown target key " + key)
@@ -243,6 +243,18 @@ func isPlainInt(s string) bool {
 	return true
 }
 
+// NewBitbucketTarget is the import target {owner, name, branch} of a
+// Bitbucket Cloud repository (branch left out when empty).
+func NewBitbucketTarget(owner, name, branch string) Target {
+	var t Target
+	t.Set("owner", owner)
+	t.Set("name", name)
+	if branch != "" {
+		t.Set("branch", branch)
+	}
+	return t
+}
+
 // ImportTarget is one row of an import targets file: any target Snyk's
 // import API accepts, plus the optional manifest list and exclusion globs.
 type ImportTarget struct {
@@ -264,8 +276,8 @@ func (it ImportTarget) Key() string {
 	return ResumeKey(it.OrgID, it.IntegrationID, it.Target)
 }
 
-// request is the body of the import POST.
-func (it ImportTarget) request() snyk.ImportRequest {
+// Request is the body of the import POST.
+func (it ImportTarget) Request() snyk.ImportRequest {
 	return snyk.ImportRequest{
 		Target:         it.Target.requestJSON(),
 		Files:          it.Files,
