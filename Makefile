@@ -44,9 +44,13 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
+# staticcheck is a tool of go.mod (`go tool`): it needs only Go and the
+# module proxy, and its version is pinned with the module's.
 lint:
 	$(GO) vet ./...
 	@gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
 
 fmt:
 	gofmt -w .

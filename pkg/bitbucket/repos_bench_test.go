@@ -21,8 +21,7 @@ import (
 func BenchmarkListRepositories(b *testing.B) {
 	const pages, perPage = 10, 100
 	bodies := make([][]byte, pages)
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		p = max(p, 1)
 		w.Header().Set("Content-Type", "application/json")
