@@ -48,7 +48,7 @@ test:
 # module proxy, and its version is pinned with the module's.
 lint:
 	$(GO) vet ./...
-	@gofmt -l . | tee /dev/stderr | (! read)
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) tool staticcheck ./...
 	$(GO) mod tidy -diff
 
