@@ -34,7 +34,7 @@ type doctor struct {
 	authFailed bool
 	// caFailed: the extra CA bundle check failed (every client fails with it).
 	caFailed bool
-	rt       *runtime
+	rt       *invocation
 }
 
 // explain is explain() that first recognises a network failure waiting
@@ -104,7 +104,7 @@ func fixSuffix(fix string) string {
 // against the consumer's hourly Bitbucket budget that the real run needs.
 const doctorMaxWorkspaces = 25
 
-func newDoctorCommand(rt *runtime) *cli.Command {
+func newDoctorCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "doctor",
 		Usage: "check the set-up: variables, log directory, Bitbucket token and scopes, workspaces, repositories, Snyk token, group, org integrations",
@@ -168,7 +168,7 @@ func newDoctorCommand(rt *runtime) *cli.Command {
 // doctorEnv checks that the variables are set (names only) and that the log
 // directory is writable, and says whether a previous run's resume log is
 // there (in CI: whether the artifact was restored).
-func (rt *runtime) doctorEnv(c *cli.Context, d *doctor, source string) {
+func (rt *invocation) doctorEnv(c *cli.Context, d *doctor, source string) {
 	var need []string
 	switch source {
 	case sourceApp:
@@ -266,7 +266,7 @@ func countFileLines(path string) (int, error) {
 	}
 }
 
-func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
+func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 	ctx := c.Context
 	const token, wsCheck, repoCheck = "Bitbucket token", "workspaces", "repositories"
 	if source == sourceApp && (rt.env("BITBUCKET_APP_CLIENT_ID") == "" || rt.env("BITBUCKET_APP_CLIENT_SECRET") == "") {
@@ -416,7 +416,7 @@ func firstFew(s []string, n int) string {
 // doctorSnyk checks the token against the group(s), then each org of the
 // created-orgs file for a Bitbucket integration. It returns the group id
 // checked, for the next command.
-func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
+func (rt *invocation) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 	ctx := c.Context
 	const tokenCheck, orgsCheck = "Snyk token", "orgs"
 	if rt.env("SNYK_TOKEN") == "" && rt.env("SNYK_OAUTH_TOKEN") == "" {
@@ -498,7 +498,7 @@ func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 
 // doctorOrgs checks that each org of the created-orgs file has an
 // integration import:data can use, and names the key.
-func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, orgs []importfiles.CreatedOrg, file, source, integrationType string) {
+func (rt *invocation) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, orgs []importfiles.CreatedOrg, file, source, integrationType string) {
 	const check = "orgs"
 	cands := importer.IntegrationCandidates(source, integrationType)
 	keys := map[string]int{}

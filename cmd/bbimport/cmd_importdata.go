@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newImportDataCommand(rt *runtime) *cli.Command {
+func newImportDataCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "import:data",
 		Usage: "list every repository of every org's workspace and write the import targets file",
@@ -131,7 +131,7 @@ func repoFilter(c *cli.Context) (importer.RepoFilter, error) {
 	return f, nil
 }
 
-func (rt *runtime) printImportData(res *importer.ImportDataResult) error {
+func (rt *invocation) printImportData(res *importer.ImportDataResult) error {
 	for _, w := range res.UnmatchedWorkspaces {
 		rt.log.Warn().Str("workspace", w).Msgf("--workspace %s: no org of the orgs file is for this workspace; check the slug, or run orgs:data and orgs:create for it", w)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newOrgsDataCommand(rt *runtime) *cli.Command {
+func newOrgsDataCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "orgs:data",
 		Usage: "list the Bitbucket workspaces the credentials can see and write the Snyk orgs data file",
@@ -107,7 +107,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 }
 
 // workspaceFlags gathers --workspace values and --workspacesFile lines.
-func (rt *runtime) workspaceFlags(c *cli.Context) ([]string, error) {
+func (rt *invocation) workspaceFlags(c *cli.Context) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -153,7 +153,7 @@ func orgPerFlag(c *cli.Context) (importer.OrgPer, error) {
 	}
 }
 
-func newOrgsCreateCommand(rt *runtime) *cli.Command {
+func newOrgsCreateCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "orgs:create",
 		Usage: "create the Snyk orgs of an orgs data file (reusing existing ones) and write snyk-created-orgs.json",
@@ -233,7 +233,7 @@ func sourceOfOrgsFile(path string) string {
 	return "<source>"
 }
 
-func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
+func (rt *invocation) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
 	var failed []importer.OrgOutcome
 	for _, o := range res.Orgs {
 		for _, w := range o.Warnings {

@@ -23,7 +23,7 @@ var syncFilterFlags = []string{"skipForks", "skipEmptyRepos", "include", "exclud
 // --importNew an estate never imported would list every repository.
 const newPlanLinesShown = 20
 
-func newSyncCommand(rt *runtime) *cli.Command {
+func newSyncCommand(rt *invocation) *cli.Command {
 	var filters []cli.Flag
 	for _, f := range newImportDataCommand(rt).Flags { // one definition of the filter flags
 		if slices.Contains(syncFilterFlags, f.Names()[0]) {
@@ -105,7 +105,7 @@ func newSyncCommand(rt *runtime) *cli.Command {
 }
 
 // syncOptions reads every flag but the org selection.
-func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, error) {
+func (rt *invocation) syncOptions(c *cli.Context, logPath string) (syncer.Options, error) {
 	var opts syncer.Options
 	source, err := checkSource(c.String("source"))
 	if err != nil {
@@ -166,7 +166,7 @@ func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, 
 // syncOrgs picks the orgs: --orgPublicId (its row of --orgsData if given,
 // for the workspace), every row of --orgsData (of --groupId if given), or
 // every org of --groupId listed from Snyk.
-func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.CreatedOrg, error) {
+func (rt *invocation) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.CreatedOrg, error) {
 	orgID := strings.TrimSpace(c.String("orgPublicId"))
 	file := strings.TrimSpace(c.String("orgsData"))
 	group := strings.TrimSpace(c.String("groupId"))
@@ -210,7 +210,7 @@ func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.Cre
 
 // printSync prints, per org, the plan (counts per action, then one line per
 // target) and what was done, in the original's closing words.
-func (rt *runtime) printSync(res *syncer.Result, opts syncer.Options, logPath string) {
+func (rt *invocation) printSync(res *syncer.Result, opts syncer.Options, logPath string) {
 	out := rt.Stdout
 	products := strings.Join(opts.Products, ", ")
 	if products == "" {
@@ -314,7 +314,7 @@ func syncFailureMessage(res *syncer.Result, logPath string) string {
 
 // pollInterval reads --pollInterval (import and sync): the wait before a
 // job's first poll.
-func (rt *runtime) pollInterval(c *cli.Context) time.Duration {
+func (rt *invocation) pollInterval(c *cli.Context) time.Duration {
 	d := c.Duration("pollInterval")
 	if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
 		d = rt.Tuning.PollInitial

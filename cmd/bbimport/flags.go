@@ -37,7 +37,7 @@ func requireString(c *cli.Context, name, what string) (string, error) {
 // intSetting resolves an integer from a flag, else an environment variable,
 // else a default, and checks it against the flag's valueRules range with a
 // message naming the flag or the variable.
-func (rt *runtime) intSetting(c *cli.Context, flag, env string, def int) (int, error) {
+func (rt *invocation) intSetting(c *cli.Context, flag, env string, def int) (int, error) {
 	raw, from := "", ""
 	if c.IsSet(flag) {
 		raw, from = strings.TrimSpace(fmt.Sprint(c.Value(flag))), "--"+flag

@@ -9,7 +9,7 @@ import (
 )
 
 func main() {
-	rt := newRuntime(os.Stdout, os.Stderr, os.Getenv)
+	rt := newInvocation(os.Stdout, os.Stderr, os.Getenv)
 	rt.setupOutput()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -280,7 +280,7 @@ func TestSummaries_interrupted(t *testing.T) {
 // The closing hint knows about Ctrl-C.
 func TestRuntime_nextAfterInterrupt(t *testing.T) {
 	var out bytes.Buffer
-	rt := newRuntime(&out, &bytes.Buffer{}, func(string) string { return "" })
+	rt := newInvocation(&out, &bytes.Buffer{}, func(string) string { return "" })
 	rt.setupOutput()
 	ctx, cancel := context.WithCancel(t.Context())
 	rt.ctx = ctx

@@ -43,7 +43,7 @@ func TestTTY_barFits80Columns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout bytes.Buffer
-	rt := newRuntime(&stdout, tty, e.getenv)
+	rt := newInvocation(&stdout, tty, e.getenv)
 	rt.Tuning = e.Tuning
 	if got := rt.term.width(); got != 80 {
 		t.Fatalf("terminal width %d, want 80", got)

@@ -25,9 +25,9 @@ const (
 	exitInterrupted = 130
 )
 
-// runtime is everything a command touches outside its arguments, so tests
+// invocation is everything a command touches outside its arguments, so tests
 // can run the real app with buffers, a fake environment and no TTY.
-type runtime struct {
+type invocation struct {
 	Stdout io.Writer
 	Stderr io.Writer // raw; logs go through the redacting writer
 	Getenv func(string) string
@@ -63,8 +63,8 @@ type runtime struct {
 	stage *stageRun
 }
 
-func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
-	rt := &runtime{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now}
+func newInvocation(stdout, stderr io.Writer, getenv func(string) string) *invocation {
+	rt := &invocation{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now}
 	if f, ok := stderr.(*os.File); ok {
 		rt.StderrTTY = term.IsTerminal(int(f.Fd()))
 	}
@@ -76,7 +76,7 @@ func newRuntime(stdout, stderr io.Writer, getenv func(string) string) *runtime {
 
 // run runs the app and maps its outcome to an exit code, printing the one
 // paragraph a failed run owes the user on stderr.
-func (rt *runtime) run(ctx context.Context, args []string) int {
+func (rt *invocation) run(ctx context.Context, args []string) int {
 	rt.setupOutput()
 	rt.ctx = ctx
 	rt.jsonStderr = jsonLogFormatIn(args)
@@ -104,7 +104,7 @@ func (rt *runtime) run(ctx context.Context, args []string) int {
 // line (with error, status and retryable) when the logs are JSON by
 // request, so that every stderr line parses; otherwise the text, escaped,
 // in red on a terminal that takes colour.
-func (rt *runtime) finalLine(code int, err error, msg string) {
+func (rt *invocation) finalLine(code int, err error, msg string) {
 	if rt.jsonStderr {
 		// Its own logger: --logLevel must not hide the run's outcome.
 		l := zerolog.New(rt.stderr()).With().Timestamp().Logger()
@@ -116,7 +116,7 @@ func (rt *runtime) finalLine(code int, err error, msg string) {
 
 // notice prints a line of the CLI's own to stderr (the Ctrl-C notice): a
 // JSON warn line when logs are JSON by request, else the text.
-func (rt *runtime) notice(msg string) {
+func (rt *invocation) notice(msg string) {
 	if rt.jsonStderr {
 		l := zerolog.New(rt.stderr()).With().Timestamp().Logger()
 		l.Warn().Msg(msg)
@@ -129,7 +129,7 @@ func (rt *runtime) notice(msg string) {
 // routes every byte the run prints through it: stdout (results), stderr
 // (logs, the final message) and the CLI's own help and usage text. Only the
 // progress bar writes raw, and it prints nothing but counters.
-func (rt *runtime) setupOutput() {
+func (rt *invocation) setupOutput() {
 	rt.wrapOnce.Do(func() {
 		rt.redactor = redact.New(rt.secretValues()...)
 		rt.term = &terminal{w: rt.Stderr}
@@ -146,7 +146,7 @@ func (rt *runtime) setupOutput() {
 
 // stderr is where log lines and messages go: redacted, one whole line per
 // write, and clear of the progress bar.
-func (rt *runtime) stderr() io.Writer { return rt.redactor.Writer(rt.term) }
+func (rt *invocation) stderr() io.Writer { return rt.redactor.Writer(rt.term) }
 
 // lockedWriter serialises writes to a writer that is not safe for
 // concurrent use.
@@ -169,7 +169,7 @@ var secretVars = []string{
 	"BITBUCKET_CLOUD_PASSWORD", "BITBUCKET_CLOUD_API_TOKEN", "BITBUCKET_CLOUD_OAUTH_TOKEN",
 }
 
-func (rt *runtime) secretValues() []string {
+func (rt *invocation) secretValues() []string {
 	var out []string
 	for _, name := range secretVars {
 		if v := strings.TrimSpace(rt.Getenv(name)); v != "" {
@@ -180,7 +180,7 @@ func (rt *runtime) secretValues() []string {
 }
 
 // env returns a trimmed environment variable.
-func (rt *runtime) env(name string) string { return strings.TrimSpace(rt.Getenv(name)) }
+func (rt *invocation) env(name string) string { return strings.TrimSpace(rt.Getenv(name)) }
 
 // tuning holds the waits tests shorten: retry backoff, job polling and the
 // timeout of one HTTP attempt (0: httpx.DefaultAttemptTimeout).
@@ -242,11 +242,11 @@ func exitCode(err error, actionStarted bool) int {
 
 // newProgress renders stage progress on stderr: a bar on a TTY, a line
 // every 10 s in CI.
-func (rt *runtime) newProgress() *progress {
+func (rt *invocation) newProgress() *progress {
 	return newProgress(rt.term, rt.StderrTTY, rt.log, rt.progressInterval())
 }
 
-func (rt *runtime) progressInterval() time.Duration {
+func (rt *invocation) progressInterval() time.Duration {
 	if rt.ProgressInterval > 0 {
 		return rt.ProgressInterval
 	}
@@ -255,7 +255,7 @@ func (rt *runtime) progressInterval() time.Duration {
 
 // next tells the user the command that follows a stage, unless the stage
 // was interrupted: then the next thing to run is the same command again.
-func (rt *runtime) next(format string, a ...any) {
+func (rt *invocation) next(format string, a ...any) {
 	if rt.ctx != nil && rt.ctx.Err() != nil {
 		fmt.Fprintln(rt.Stdout, "Interrupted: run the same command again to finish this stage before going on.")
 		return
