@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bbimport/bbimport/internal/sim"
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/creack/pty"
 	"github.com/rs/zerolog"
 )
@@ -91,7 +92,7 @@ func TestProgress_barLineFits(t *testing.T) {
 	if got := p.barLineLocked(80); !strings.HasSuffix(got, "(0/155000) [0s]") || strings.Contains(got, "left") {
 		t.Errorf("before anything is done: %q", got)
 	}
-	for _, c := range []string{"kicked off", "completed", "failed", "skipped", "projects imported", "projects failed"} {
+	for _, c := range []importer.Counter{"kicked off", "completed", "failed", "skipped", "projects imported", "projects failed"} {
 		p.counters[c] = 12345
 		p.order = append(p.order, c)
 	}

@@ -39,23 +39,22 @@ type Snyk interface {
 }
 
 // Progress receives a stage's progress so the command layer can render it
-// (a bar on a TTY, a periodic line in CI). Counter names are stable words:
-// "workspaces", "repositories", "targets", "kicked off", "completed",
-// "failed", "skipped", "orgs". A nil Progress is allowed.
+// (a bar on a TTY, a periodic line in CI). Stages and counters are the
+// constants of [Stage] and [Counter]. A nil Progress is allowed.
 type Progress interface {
 	// Start begins a stage; total is -1 when unknown.
-	Start(stage string, total int)
+	Start(stage Stage, total int)
 	// Add moves a counter of the current stage by n.
-	Add(counter string, n int)
+	Add(counter Counter, n int)
 	// Done ends the current stage.
 	Done()
 }
 
 type nopProgress struct{}
 
-func (nopProgress) Start(string, int) {}
-func (nopProgress) Add(string, int)   {}
-func (nopProgress) Done()             {}
+func (nopProgress) Start(Stage, int) {}
+func (nopProgress) Add(Counter, int) {}
+func (nopProgress) Done()            {}
 
 func progressOrNop(p Progress) Progress {
 	if p == nil {

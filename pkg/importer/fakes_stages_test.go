@@ -281,9 +281,9 @@ func (s *stagesSnyk) ListProjects(context.Context, string, *snyk.ProjectListOpti
 // detector checks the stages' own serialisation only through counts.
 type stagesProgress struct {
 	mu       sync.Mutex
-	stage    string
+	stage    Stage
 	total    int
-	counts   map[string]int
+	counts   map[Counter]int
 	done     int
 	inCall   bool
 	overlaps int
@@ -304,13 +304,13 @@ func (p *stagesProgress) leave() {
 	p.mu.Unlock()
 }
 
-func (p *stagesProgress) Start(stage string, total int) {
+func (p *stagesProgress) Start(stage Stage, total int) {
 	p.enter()
 	defer p.leave()
-	p.stage, p.total, p.counts = stage, total, map[string]int{}
+	p.stage, p.total, p.counts = stage, total, map[Counter]int{}
 }
 
-func (p *stagesProgress) Add(counter string, n int) {
+func (p *stagesProgress) Add(counter Counter, n int) {
 	p.enter()
 	defer p.leave()
 	p.counts[counter] += n

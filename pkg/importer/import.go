@@ -313,7 +313,7 @@ func (r *importRun) authError() error {
 }
 
 func (r *importRun) run() error {
-	r.prog.Start("import", r.res.Targets)
+	r.prog.Start(StageImport, r.res.Targets)
 	defer r.prog.Done()
 
 	kickCtx, cancelKick := context.WithCancel(context.WithoutCancel(r.ctx))
@@ -371,12 +371,12 @@ func (r *importRun) feed(queue chan<- ImportTarget) error {
 			return nil
 		}
 		if !r.opts.IgnoreResumeLog && r.resume.SkipTarget(it) {
-			r.update(func(res *ImportResult) { res.Skipped++; r.prog.Add("skipped", 1) })
+			r.update(func(res *ImportResult) { res.Skipped++; r.prog.Add(CounterSkipped, 1) })
 			continue
 		}
 		id := importfiles.IdentityKey(it)
 		if _, dup := seen[id]; dup {
-			r.update(func(res *ImportResult) { res.Duplicates++; r.prog.Add("skipped", 1) })
+			r.update(func(res *ImportResult) { res.Duplicates++; r.prog.Add(CounterSkipped, 1) })
 			continue
 		}
 		seen[id] = struct{}{}
@@ -473,7 +473,7 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.kickOffFailed(it, key, err)
 		return
 	}
-	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add("kicked off", 1) })
+	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add(CounterKickedOff, 1) })
 	line, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, loc)
 	if err == nil {
 		err = r.ahead.Fill(room, line)
@@ -496,7 +496,7 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.update(func(res *ImportResult) {
 			res.PollFailures++
 			res.addFailure(StagePoll, r.scrub(errorCause(err)), key)
-			r.prog.Add("failed", 1)
+			r.prog.Add(CounterFailed, 1)
 		})
 		r.outcome(it, TargetOutcome{Location: loc, Err: err})
 		return
@@ -545,7 +545,7 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 			r.authFailures++
 		}
 		res.addFailure(StageKickOff, r.scrub(errorCause(err)), key)
-		r.prog.Add("failed", 1)
+		r.prog.Add(CounterFailed, 1)
 	})
 	r.outcome(it, TargetOutcome{Err: err})
 }
@@ -607,11 +607,11 @@ func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJo
 		if jobFailed {
 			res.JobsFailed++
 			res.addFailure(StageJob, "job failed", key)
-			r.prog.Add("failed", 1)
+			r.prog.Add(CounterFailed, 1)
 			return
 		}
 		res.JobsComplete++
-		r.prog.Add("completed", 1)
+		r.prog.Add(CounterCompleted, 1)
 	})
 }
 

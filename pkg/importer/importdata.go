@@ -168,7 +168,7 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	}
 
 	prog := &lockedStageProgress{p: progressOrNop(opts.Progress)}
-	prog.Start("import:data", len(jobs))
+	prog.Start(StageImportData, len(jobs))
 	defer prog.Done()
 
 	res.Path = filepath.Join(opts.LogPath, importfiles.TargetsFileName(opts.Source))
@@ -423,9 +423,9 @@ type orgListing struct {
 func (j *orgListing) run(ctx context.Context, opts *ImportDataOptions, prog Progress, segPattern string) {
 	defer func() {
 		if j.err != nil {
-			prog.Add("failed", 1)
+			prog.Add(CounterFailed, 1)
 		}
-		prog.Add("orgs", 1)
+		prog.Add(CounterOrgs, 1)
 	}()
 	j.integrationID, j.err = resolveIntegrationID(ctx, opts.Snyk, j.org, opts.Source, opts.IntegrationType)
 	if j.err != nil {
@@ -469,14 +469,14 @@ func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Pro
 		default:
 		}
 		j.listed++
-		prog.Add("repositories", 1)
+		prog.Add(CounterRepositories, 1)
 		owner := ws
 		if repo.Workspace != "" {
 			owner = repo.Workspace
 		}
 		if reason, skip := m.skip(owner, &repo); skip {
 			j.skipped[reason]++
-			prog.Add("skipped", 1)
+			prog.Add(CounterSkipped, 1)
 			continue
 		}
 		entry.Target = BitbucketTarget{Owner: owner, Name: repo.Slug, Branch: repo.MainBranch}
@@ -491,7 +491,7 @@ func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Pro
 			return err
 		}
 		j.count++
-		prog.Add("targets", 1)
+		prog.Add(CounterTargets, 1)
 	}
 	return nil
 }

@@ -428,7 +428,7 @@ type cancellingProgress struct {
 	cancel   func()
 }
 
-func (p *cancellingProgress) Add(counter string, n int) {
+func (p *cancellingProgress) Add(counter Counter, n int) {
 	if counter == "repositories" {
 		if p.n += n; p.n == p.after {
 			p.cancel()

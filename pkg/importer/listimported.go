@@ -122,7 +122,7 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 		seen:   make(map[string]struct{}),
 		res:    &ListImportedResult{LogFile: logFile, Orgs: len(orgs)},
 	}
-	prog.Start("list:imported", len(orgs))
+	prog.Start(StageListImported, len(orgs))
 	sem := make(chan struct{}, opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, org := range orgs {
@@ -141,7 +141,7 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 				l.mu.Unlock()
 			}
 			l.mu.Lock()
-			prog.Add("orgs", 1)
+			prog.Add(CounterOrgs, 1)
 			l.mu.Unlock()
 		})
 	}
@@ -268,7 +268,7 @@ func (l *listImported) add(it ImportTarget) {
 	}
 	l.seen[key] = struct{}{}
 	l.res.Targets++
-	l.prog.Add("targets", 1)
+	l.prog.Add(CounterTargets, 1)
 	if l.resume.Skip(key) {
 		return
 	}

@@ -145,7 +145,7 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 		}
 	}
 	prog := progressOrNop(opts.Progress)
-	prog.Start("orgs:create", len(rows))
+	prog.Start(StageOrgsCreate, len(rows))
 	defer prog.Done()
 
 	res := &OrgsCreateResult{Orgs: make([]OrgOutcome, len(rows))}
@@ -190,8 +190,8 @@ groups:
 			for _, i := range groups[gid] {
 				res.Orgs[i].Status, res.Orgs[i].Err = OrgFailed, err
 				logErr = errors.Join(logErr, logs.failed(res.Orgs[i].Row, err))
-				prog.Add("failed", 1)
-				prog.Add("orgs", 1)
+				prog.Add(CounterFailed, 1)
+				prog.Add(CounterOrgs, 1)
 			}
 			continue
 		}
@@ -205,10 +205,10 @@ groups:
 			out := &res.Orgs[i]
 			logErr = errors.Join(logErr, createOrReuseOrg(ctx, &opts, byName, out, logs))
 			if out.Status == OrgFailed {
-				prog.Add("failed", 1)
+				prog.Add(CounterFailed, 1)
 			}
 			if out.Status != OrgNotAttempted {
-				prog.Add("orgs", 1)
+				prog.Add(CounterOrgs, 1)
 			}
 		}
 	}

@@ -114,7 +114,7 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 		return nil, err
 	}
 	prog := &lockedStageProgress{p: progressOrNop(opts.Progress)}
-	prog.Start("orgs:data", -1)
+	prog.Start(StageOrgsData, -1)
 	defer prog.Done()
 
 	workspaces, err := orgsDataWorkspaces(ctx, &opts, prog)
@@ -264,7 +264,7 @@ func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Prog
 		}
 		if _, dup := byKey[p.Key]; p.Key != "" && !dup {
 			byKey[p.Key] = p
-			prog.Add("projects", 1)
+			prog.Add(CounterProjects, 1)
 		}
 	}
 	if listErr != nil {
@@ -356,7 +356,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 			}
 			seen[s] = true
 			out = append(out, bitbucket.Workspace{Slug: s, Name: s})
-			prog.Add("workspaces", 1)
+			prog.Add(CounterWorkspaces, 1)
 		}
 		if len(out) == 0 {
 			return nil, errors.New("orgs:data: --workspace was given but names no workspace")
@@ -372,7 +372,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 		}
 		seen[ws.Slug] = true
 		out = append(out, ws)
-		prog.Add("workspaces", 1)
+		prog.Add(CounterWorkspaces, 1)
 	}
 	return out, nil
 }
@@ -403,7 +403,7 @@ func workspaceProjects(ctx context.Context, bb Bitbucket, workspace string, prog
 			return nil, 0, 0, err
 		}
 		listed++
-		prog.Add("repositories", 1)
+		prog.Add(CounterRepositories, 1)
 		k := repo.Project.Key
 		if k == "" {
 			orphans++
@@ -462,13 +462,13 @@ type lockedStageProgress struct {
 	p  Progress
 }
 
-func (l *lockedStageProgress) Start(stage string, total int) {
+func (l *lockedStageProgress) Start(stage Stage, total int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.p.Start(stage, total)
 }
 
-func (l *lockedStageProgress) Add(counter string, n int) {
+func (l *lockedStageProgress) Add(counter Counter, n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.p.Add(counter, n)

@@ -209,7 +209,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	if prog == nil {
 		prog = nopProgress{}
 	}
-	prog.Start("sync", len(opts.Orgs))
+	prog.Start(importer.StageSync, len(opts.Orgs))
 	defer prog.Done()
 	for i, org := range opts.Orgs {
 		if ctx.Err() != nil {
@@ -219,10 +219,10 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		if s.importsRan {
 			// The import pool showed its own stage: back to the orgs.
 			s.importsRan = false
-			prog.Start("sync", len(opts.Orgs))
-			prog.Add("orgs", i)
+			prog.Start(importer.StageSync, len(opts.Orgs))
+			prog.Add(importer.CounterOrgs, i)
 		}
-		prog.Add("orgs", 1)
+		prog.Add(importer.CounterOrgs, 1)
 		if o.Err != nil {
 			o.ErrMsg = o.Err.Error()
 			if isAuth(o.Err) {
@@ -323,9 +323,9 @@ type syncRun struct {
 
 type nopProgress struct{}
 
-func (nopProgress) Start(string, int) {}
-func (nopProgress) Add(string, int)   {}
-func (nopProgress) Done()             {}
+func (nopProgress) Start(importer.Stage, int) {}
+func (nopProgress) Add(importer.Counter, int) {}
+func (nopProgress) Done()                     {}
 
 func (s *syncRun) logLine(err error) {
 	if err != nil && s.logErr == nil {
@@ -470,7 +470,7 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 		}
 		l.Repos = append(l.Repos, r)
 		if prog != nil {
-			prog.Add("repositories", 1)
+			prog.Add(importer.CounterRepositories, 1)
 		}
 	}
 	if l.Err == nil && ctx.Err() != nil {
