@@ -185,20 +185,13 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 			}
 		}
 	}()
-	sem := make(chan struct{}, opts.Concurrency)
 	wg.Go(func() {
-		for _, j := range jobs {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				defer close(j.done)
-				j.run(ctx, &opts, prog, segPattern)
-			})
-		}
+		// Jobs fail one by one (j.err), never the pool.
+		_ = boundedEach(ctx, len(jobs), opts.Concurrency, func(ctx context.Context, i int) error {
+			defer close(jobs[i].done)
+			jobs[i].run(ctx, &opts, prog, segPattern)
+			return nil
+		})
 	})
 
 	err = importfiles.WriteFileAtomic(res.Path, func(w io.Writer) error {

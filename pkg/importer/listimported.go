@@ -123,29 +123,18 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 		res:    &ListImportedResult{LogFile: logFile, Orgs: len(orgs)},
 	}
 	prog.Start(StageListImported, len(orgs))
-	sem := make(chan struct{}, opts.Concurrency)
-	var wg sync.WaitGroup
-	for _, org := range orgs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := l.org(org); err != nil {
-				l.mu.Lock()
-				l.res.FailedOrgs = append(l.res.FailedOrgs, OrgFailure{OrgID: org.ID, Name: org.Name, Err: err})
-				l.mu.Unlock()
-			}
+	_ = boundedEach(ctx, len(orgs), opts.Concurrency, func(_ context.Context, i int) error {
+		org := orgs[i]
+		if err := l.org(org); err != nil {
 			l.mu.Lock()
-			prog.Add(CounterOrgs, 1)
+			l.res.FailedOrgs = append(l.res.FailedOrgs, OrgFailure{OrgID: org.ID, Name: org.Name, Err: err})
 			l.mu.Unlock()
-		})
-	}
-	wg.Wait()
+		}
+		l.mu.Lock()
+		prog.Add(CounterOrgs, 1)
+		l.mu.Unlock()
+		return nil
+	})
 	prog.Done()
 	slices.SortFunc(l.res.FailedOrgs, func(a, b OrgFailure) int { return strings.Compare(a.OrgID, b.OrgID) })
 

@@ -421,41 +421,6 @@ func workspaceProjects(ctx context.Context, bb Bitbucket, workspace string, prog
 	return projects, listed, orphans, nil
 }
 
-// boundedEach runs fn for 0..n-1 with at most limit at once. The first error
-// cancels the others' context and is returned (context errors of the
-// cancelled ones are not).
-func boundedEach(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if limit < 1 {
-		limit = 1
-	}
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-loop:
-	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break loop
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			if err := fn(ctx, i); err != nil {
-				cancel(err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	return nil
-}
-
 // lockedStageProgress serialises calls to a Progress shared by goroutines.
 type lockedStageProgress struct {
 	mu sync.Mutex
