@@ -309,7 +309,7 @@ func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) 
 
 	slugs := c.StringSlice("workspace")
 	if len(slugs) == 0 {
-		for ws, err := range bb.ListWorkspaces(ctx) {
+		for ws, err := range bb.ListWorkspacesIter(ctx) {
 			if err != nil {
 				d.failErr(wsCheck, err, "")
 				d.skip(repoCheck, "no workspace list")
@@ -370,7 +370,7 @@ func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) 
 }
 
 func firstRepoPage(ctx context.Context, c *bitbucket.Client, ws string) error {
-	_, _, err := c.ListRepositoriesPage(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}, "")
+	_, _, err := c.ListRepositories(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}, "")
 	return err
 }
 

@@ -115,9 +115,9 @@ func listError(t *testing.T, tc errorCase, opts ...Option) (string, error) {
 	})
 	var err error
 	if tc.path == "workspaces" {
-		_, err = collect(t, c.ListWorkspaces(t.Context()))
+		_, err = collect(t, c.ListWorkspacesIter(t.Context()))
 	} else {
-		_, err = collect(t, c.ListRepositories(t.Context(), "acme-corp", nil))
+		_, err = collect(t, c.ListRepositoriesIter(t.Context(), "acme-corp", nil))
 	}
 	return base, err
 }

@@ -58,7 +58,7 @@ func BenchmarkListRepositories(b *testing.B) {
 	b.SetBytes(int64(len(bodies[0]) * pages))
 	for b.Loop() {
 		n := 0
-		for _, err := range c.ListRepositories(b.Context(), "ws-001", nil) {
+		for _, err := range c.ListRepositoriesIter(b.Context(), "ws-001", nil) {
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -11,13 +11,13 @@ import (
 // Bitbucket is what the stages need from a Bitbucket Cloud client
 // (*bitbucket.Client satisfies it).
 type Bitbucket interface {
-	// ListWorkspaces lists every workspace the credentials can see, all pages.
-	ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
-	// ListRepositories lists every repository of one workspace, all pages.
-	ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
-	// ListProjects lists every project of one workspace, all pages, including
+	// ListWorkspacesIter lists every workspace the credentials can see, all pages.
+	ListWorkspacesIter(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
+	// ListRepositoriesIter lists every repository of one workspace, all pages.
+	ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
+	// ListProjectsIter lists every project of one workspace, all pages, including
 	// projects without repositories (orgs:data --orgPer=project).
-	ListProjects(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error]
+	ListProjectsIter(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error]
 }
 
 // Snyk is what the stages need from a Snyk client (*snyk.Client satisfies it).

@@ -29,7 +29,7 @@ type stagesBB struct {
 	yielded      map[string]int
 	inFlight     int
 	maxInFlight  int
-	blockUntil   chan struct{} // if set, ListRepositories waits on it
+	blockUntil   chan struct{} // if set, ListRepositoriesIter waits on it
 	blockOnlyFor string
 	// projects overrides a workspace's project listing; without an entry
 	// the projects are those of its repositories, in order of appearance.
@@ -44,7 +44,7 @@ type stagesRepoCall struct {
 	PageLen   int
 }
 
-func (b *stagesBB) ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Workspace, error] {
+func (b *stagesBB) ListWorkspacesIter(ctx context.Context) iter.Seq2[bitbucket.Workspace, error] {
 	return func(yield func(bitbucket.Workspace, error) bool) {
 		for _, ws := range b.workspaces {
 			if !yield(ws, nil) {
@@ -57,7 +57,7 @@ func (b *stagesBB) ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Works
 	}
 }
 
-func (b *stagesBB) ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
+func (b *stagesBB) ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
 	return func(yield func(bitbucket.Repository, error) bool) {
 		call := stagesRepoCall{Workspace: workspace}
 		if opts != nil {
@@ -127,7 +127,7 @@ func (b *stagesBB) ListRepositories(ctx context.Context, workspace string, opts 
 	}
 }
 
-func (b *stagesBB) ListProjects(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error] {
+func (b *stagesBB) ListProjectsIter(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error] {
 	return func(yield func(bitbucket.Project, error) bool) {
 		b.mu.Lock()
 		b.projectCalls = append(b.projectCalls, workspace)

@@ -448,7 +448,7 @@ func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Pro
 	entry := TargetEntry{OrgID: j.org.OrgID, IntegrationID: j.integrationID}
 	listOpts := &bitbucket.RepositoryListOptions{Query: opts.Filter.Query(j.org.Project)}
 	done := ctx.Done()
-	for repo, err := range opts.Bitbucket.ListRepositories(ctx, ws, listOpts) {
+	for repo, err := range opts.Bitbucket.ListRepositoriesIter(ctx, ws, listOpts) {
 		if err != nil {
 			if j.org.Workspace == "" {
 				// A file written by the original: its name may be a display name.

@@ -257,7 +257,7 @@ func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Prog
 	var f workspaceProjectsFound
 	byKey := map[string]bitbucket.Project{}
 	var listErr error
-	for p, err := range bb.ListProjects(ctx, workspace) {
+	for p, err := range bb.ListProjectsIter(ctx, workspace) {
 		if err != nil {
 			listErr = err
 			break
@@ -363,7 +363,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 		}
 		return out, nil
 	}
-	for ws, err := range opts.Bitbucket.ListWorkspaces(ctx) {
+	for ws, err := range opts.Bitbucket.ListWorkspacesIter(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("list workspaces: %w", err)
 		}
@@ -380,7 +380,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 // hasRepositories asks for one repository (pagelen=1, with the BBQL query
 // q if not empty) and stops there: one request.
 func hasRepositories(ctx context.Context, bb Bitbucket, workspace, q string) (bool, error) {
-	for _, err := range bb.ListRepositories(ctx, workspace, &bitbucket.RepositoryListOptions{PageLen: 1, Query: q}) {
+	for _, err := range bb.ListRepositoriesIter(ctx, workspace, &bitbucket.RepositoryListOptions{PageLen: 1, Query: q}) {
 		if err != nil {
 			return false, err
 		}
@@ -395,7 +395,7 @@ func hasRepositories(ctx context.Context, bb Bitbucket, workspace, q string) (bo
 // findProjects for credentials without the project permission.
 func workspaceProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress) (projects []bitbucket.Project, listed, orphans int, err error) {
 	byKey := map[string]bitbucket.Project{}
-	for repo, err := range bb.ListRepositories(ctx, workspace, nil) {
+	for repo, err := range bb.ListRepositoriesIter(ctx, workspace, nil) {
 		if err != nil {
 			return nil, 0, 0, err
 		}

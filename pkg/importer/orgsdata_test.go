@@ -46,7 +46,7 @@ func TestGoldenOrgsData(t *testing.T) {
 		golden      string
 		bb          func(b *stagesBB)
 		wantDropped []DroppedWorkspace
-		wantProbes  int // ListRepositories calls
+		wantProbes  int // ListRepositoriesIter calls
 		// ListProjects calls and warnings
 		wantProjectCalls, wantWarnings int
 	}{
@@ -144,7 +144,7 @@ func TestGoldenOrgsData(t *testing.T) {
 				t.Errorf("Dropped (-want +got):\n%s", diff)
 			}
 			if n := len(bb.repoCalls()); n != tt.wantProbes {
-				t.Errorf("ListRepositories called %d times, want %d", n, tt.wantProbes)
+				t.Errorf("ListRepositoriesIter called %d times, want %d", n, tt.wantProbes)
 			}
 			if n := len(bb.projectCalls); n != tt.wantProjectCalls {
 				t.Errorf("ListProjects called %d times, want %d", n, tt.wantProjectCalls)

@@ -608,23 +608,6 @@ func (tw *TargetsWriter) Close() error {
 	return tw.w.Flush()
 }
 
-// WriteTargetsFile writes a targets file atomically from a sequence of
-// targets, streaming: each target is encoded as it comes and only a buffer's
-// worth is held in memory. The file appears (by rename) only when every
-// target has been written; on an error from the sequence nothing appears.
-func WriteTargetsFile(path string, targets func(yield func(TargetEntry) error) error) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
-		tw, err := NewTargetsWriter(w)
-		if err != nil {
-			return err
-		}
-		if err := targets(func(t TargetEntry) error { return tw.Write(&t) }); err != nil {
-			return err
-		}
-		return tw.Close()
-	})
-}
-
 // SortedIntegrationKeys returns an integrations map's keys in order.
 func SortedIntegrationKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))

@@ -263,7 +263,7 @@ func TestGoldenTargetsFile(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "targets.json")
-			err := WriteTargetsFile(path, func(yield func(TargetEntry) error) error {
+			err := writeTargetsFile(path, func(yield func(TargetEntry) error) error {
 				for _, tg := range tt.targets {
 					if err := yield(tg); err != nil {
 						return err
@@ -298,7 +298,7 @@ func TestWriteTargetsFileErrorLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "targets.json")
 	boom := errors.New("boom")
-	err := WriteTargetsFile(path, func(yield func(TargetEntry) error) error {
+	err := writeTargetsFile(path, func(yield func(TargetEntry) error) error {
 		for range 10000 {
 			if err := yield(TargetEntry{OrgID: "o", IntegrationID: "i", Target: BitbucketTarget{Owner: "w", Name: "r", Branch: "main"}}); err != nil {
 				return err
@@ -334,4 +334,22 @@ func TestWriteOrgsDataFileKeepsOldOnError(t *testing.T) {
 		t.Error("old file changed")
 	}
 	assertNoTempFiles(t, dir)
+}
+
+// writeTargetsFile writes a targets file atomically from a sequence of
+// targets, as import:data does, streaming: each target is encoded as it
+// comes and only a buffer's worth is held in memory. The file appears (by
+// rename) only when every target has been written; on an error from the
+// sequence nothing appears.
+func writeTargetsFile(path string, targets func(yield func(TargetEntry) error) error) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		tw, err := NewTargetsWriter(w)
+		if err != nil {
+			return err
+		}
+		if err := targets(func(t TargetEntry) error { return tw.Write(&t) }); err != nil {
+			return err
+		}
+		return tw.Close()
+	})
 }

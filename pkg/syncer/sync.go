@@ -47,7 +47,7 @@ type Snyk interface {
 
 // Bitbucket is what sync needs from Bitbucket (*bitbucket.Client satisfies it).
 type Bitbucket interface {
-	ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
+	ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
 	GetRepository(ctx context.Context, workspace, slug string) (bitbucket.Repository, error)
 }
 
@@ -460,7 +460,7 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 	}
 	l := &Listing{Workspace: ws}
 	prog := s.opts.Progress
-	for r, err := range s.opts.Bitbucket.ListRepositories(ctx, ws, nil) {
+	for r, err := range s.opts.Bitbucket.ListRepositoriesIter(ctx, ws, nil) {
 		if err != nil {
 			l.Err = err
 			break

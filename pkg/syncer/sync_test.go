@@ -96,7 +96,7 @@ type fakeBitbucket struct {
 	gets    []string
 }
 
-func (b *fakeBitbucket) ListRepositories(context.Context, string, *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
+func (b *fakeBitbucket) ListRepositoriesIter(context.Context, string, *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
 	return func(yield func(bitbucket.Repository, error) bool) {
 		for _, r := range b.repos {
 			if !yield(r, nil) {
