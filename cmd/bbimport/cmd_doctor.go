@@ -111,7 +111,7 @@ func newDoctorCommand(rt *invocation) *cli.Command {
 		Description: "Each check prints one line: ✓ with what was found, or ✗ with what is wrong and the fix.\n" +
 			"Exits 0 when every check passed, 4 when a credential was rejected, 1 when another check failed.",
 		Flags: withKebab(append([]cli.Flag{
-			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
 			&cli.StringFlag{Name: "groupId", Usage: "Snyk group to check the token against (else the groups named in --orgsData)"},
 			&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json: check each org has a Bitbucket integration"},

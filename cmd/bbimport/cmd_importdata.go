@@ -15,7 +15,7 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 		Usage: "list every repository of every org's workspace and write the import targets file",
 		Flags: withKebab(append([]cli.Flag{
 			&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json written by orgs:create (required)"},
-			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
 			&cli.StringFlag{Name: "integrationType", Usage: "which key of each org's integrations to import with (default: bitbucket-cloud-app, bitbucket-connect-app, then bitbucket-cloud)"},
 			&cli.BoolFlag{Name: "skipForks", Usage: "leave out forks (repositories with a parent)"},

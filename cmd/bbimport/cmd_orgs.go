@@ -17,7 +17,7 @@ func newOrgsDataCommand(rt *invocation) *cli.Command {
 		Name:  "orgs:data",
 		Usage: "list the Bitbucket workspaces the credentials can see and write the Snyk orgs data file",
 		Flags: withKebab(append([]cli.Flag{
-			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 			&cli.StringFlag{Name: "groupId", Usage: "Snyk group public id the orgs will belong to (required)"},
 			&cli.StringFlag{Name: "sourceOrgPublicId", Usage: "Snyk org whose settings and integrations new orgs copy (sourceOrgId)"},
 			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
@@ -225,9 +225,9 @@ func newOrgsCreateCommand(rt *invocation) *cli.Command {
 // (group-<id>-<source>-orgs.json), for the hint of the next command.
 func sourceOfOrgsFile(path string) string {
 	base := filepath.Base(path)
-	for _, s := range []string{sourceApp, sourceCloud} {
-		if strings.HasSuffix(base, "-"+s+"-orgs.json") {
-			return s
+	for _, s := range importer.Sources() {
+		if strings.HasSuffix(base, "-"+s.Name+"-orgs.json") {
+			return s.Name
 		}
 	}
 	return "<source>"

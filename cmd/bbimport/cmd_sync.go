@@ -34,7 +34,7 @@ func newSyncCommand(rt *invocation) *cli.Command {
 		&cli.StringFlag{Name: "orgPublicId", Usage: "the Snyk org to sync (or --orgsData / --groupId for several)"},
 		&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json: sync every org of it (with --groupId: that group's)"},
 		&cli.StringFlag{Name: "groupId", Usage: "sync every org of this group (of --orgsData if given, else listed from Snyk)"},
-		&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+		&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 		&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
 		&cli.StringFlag{Name: "integrationType", Usage: "which integration of the org to import with (default as import:data)"},
 		&cli.BoolFlag{Name: "dryRun", Aliases: []string{"dryrun"}, Usage: "read only: print the plan and write <orgId>.sync-plan.json; change nothing"},

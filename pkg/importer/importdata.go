@@ -493,14 +493,14 @@ func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Pro
 // in order: integrationType alone if given, else bitbucket-cloud-app then
 // bitbucket-connect-app for the app source, or bitbucket-cloud.
 func IntegrationCandidates(source, integrationType string) []string {
-	switch {
-	case integrationType != "":
+	if integrationType != "" {
 		return []string{integrationType}
-	case source == SourceBitbucketCloudApp:
-		return []string{"bitbucket-cloud-app", "bitbucket-connect-app"}
-	default:
-		return []string{"bitbucket-cloud"}
 	}
+	s, ok := LookupSource(source)
+	if !ok {
+		s, _ = LookupSource(SourceBitbucketCloud)
+	}
+	return slices.Clone(s.Integrations)
 }
 
 // resolveIntegrationID finds the org's integration id: the first candidate

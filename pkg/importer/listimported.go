@@ -181,12 +181,7 @@ func expandListTypes(types []string) []string {
 	}
 	out := slices.Clone(types)
 	for _, t := range types {
-		switch t {
-		case "bitbucket-cloud-app":
-			out = append(out, "bitbucket-connect-app")
-		case "bitbucket-connect-app":
-			out = append(out, "bitbucket-cloud-app")
-		}
+		out = append(out, integrationAliases(t)...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -225,11 +220,11 @@ func (l *listImported) org(org snyk.Org) error {
 			continue
 		}
 		intID := integrations[p.Origin]
-		if bitbucketAppAlias(p.Origin) != "" {
+		if src, _ := integrationSource(p.Origin); len(src.Integrations) > 1 {
 			// The app's projects may carry either origin; pick the id the
 			// way import:data does, or the resume keys would never match.
 			intID = ""
-			for _, k := range IntegrationCandidates(SourceBitbucketCloudApp, "") {
+			for _, k := range IntegrationCandidates(src.Name, "") {
 				if intID = integrations[k]; intID != "" {
 					break
 				}
@@ -268,16 +263,6 @@ func (l *listImported) add(it ImportTarget) {
 		return
 	}
 	l.res.Written++
-}
-
-func bitbucketAppAlias(origin string) string {
-	switch origin {
-	case "bitbucket-cloud-app":
-		return "bitbucket-connect-app"
-	case "bitbucket-connect-app":
-		return "bitbucket-cloud-app"
-	}
-	return ""
 }
 
 // projectTarget turns a Snyk project into the target it was imported from,

@@ -337,7 +337,7 @@ func validateOrgsDataOptions(opts *OrgsDataOptions) error {
 // orgName is the org name for a workspace: the display name for the app
 // source (as the original, so names match orgs it created), else the slug.
 func orgName(source string, ws bitbucket.Workspace) string {
-	if source == SourceBitbucketCloudApp && ws.Name != "" {
+	if orgsByDisplayName(source) && ws.Name != "" {
 		return ws.Name
 	}
 	return ws.Slug

@@ -302,10 +302,7 @@ func (o *Options) validate() error {
 // origins are the project origins of the source: the app's projects are
 // listed as either bitbucket-cloud-app or bitbucket-connect-app.
 func (o *Options) origins() []string {
-	if o.Source == importer.SourceBitbucketCloud {
-		return []string{"bitbucket-cloud"}
-	}
-	return []string{"bitbucket-cloud-app", "bitbucket-connect-app"}
+	return importer.IntegrationCandidates(o.Source, "")
 }
 
 // syncRun is the state of one Sync call.
