@@ -9,24 +9,6 @@ import (
 	"github.com/bbimport/bbimport/internal/sim"
 )
 
-// Rejected Bitbucket credentials on import:data are an authentication
-// failure (exit 4), not a partial run, and the previous targets file stays.
-func TestImportDataAllOrgsFailKeepsFile(t *testing.T) {
-	e := newSimEnv(t, sim.Config{})
-	targets := e.Pipeline()
-	before, err := os.ReadFile(targets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Set("BITBUCKET_APP_CLIENT_SECRET", "not-the-secret")
-	r := e.MustRun(exitAuth, "import:data", "--source=bitbucket-cloud-app", "--orgsData="+e.File("snyk-created-orgs.json"))
-	wantContains(t, r.Stderr, "BITBUCKET_APP_CLIENT_SECRET", "was not written")
-	after, err := os.ReadFile(targets)
-	if err != nil || string(after) != string(before) {
-		t.Errorf("the targets file changed after a run that could list nothing (err %v)", err)
-	}
-}
-
 // An orgId that is not one file name is refused before anything is sent:
 // it names the log files.
 func TestImportRefusesPathLikeOrgID(t *testing.T) {
@@ -62,10 +44,4 @@ func TestImportAfterHalfWrittenResumeLine(t *testing.T) {
 	if !strings.HasPrefix(string(data), `{"name":"snyk:import-projects-script","msg":"Target requ`+"\n{") {
 		t.Errorf("the half line was not ended before appending:\n%.200s", data)
 	}
-}
-
-func TestListImportedUnknownIntegrationTypeIsUsage(t *testing.T) {
-	e := newSimEnv(t, sim.Config{})
-	r := e.MustRun(exitUsage, "list:imported", "--groupId="+sim.SimSnykGroupID, "--integrationType=bitbucket-clod")
-	wantContains(t, r.Stderr, "bitbucket-clod", "bitbucket-cloud")
 }
