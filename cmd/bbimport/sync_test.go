@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/bbimport/bbimport/internal/dirlock"
-	"github.com/bbimport/bbimport/pkg/importfiles"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/dirlock"
 	"github.com/bbimport/bbimport/internal/sim"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // syncEnv is a simulator whose estate has been imported by a first

@@ -48,3 +48,24 @@ func NoTempFiles(t *testing.T, dir string) {
 		}
 	}
 }
+
+// Write writes content into dir/name, or fails the test, and returns the
+// path.
+func Write(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Read reads a file or fails the test.
+func Read(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

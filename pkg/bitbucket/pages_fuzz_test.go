@@ -3,7 +3,6 @@ package bitbucket_test
 import (
 	"context"
 	"errors"
-	"github.com/bbimport/bbimport/internal/apitest"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bbimport/bbimport/internal/apitest"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 )
 

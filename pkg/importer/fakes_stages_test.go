@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 
+	"github.com/bbimport/bbimport/internal/filetest"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
@@ -323,24 +322,10 @@ func (p *stagesProgress) Done() {
 }
 
 // writeStagesFile writes content into dir/name and returns its path.
-func writeStagesFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+var writeStagesFile = filetest.Write
 
 // readStagesFile reads a file or fails the test.
-func readStagesFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var readStagesFile = filetest.Read
 
 // compatPath is a file written by the original, copied from ../shared/compat.
 func compatPath(name string) string { return filepath.Join("..", "..", "fixtures", "compat", name) }

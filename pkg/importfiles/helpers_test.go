@@ -2,10 +2,8 @@ package importfiles
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 
 	"github.com/bbimport/bbimport/internal/filetest"
 )
@@ -20,14 +18,10 @@ var assertNoTempFiles = filetest.NoTempFiles
 func compatPath(name string) string { return filepath.Join("..", "..", "fixtures", "compat", name) }
 
 // readFile reads a file or fails the test.
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var readFile = filetest.Read
+
+// writeImpFile writes body into dir/name and returns its path.
+var writeImpFile = filetest.Write
 
 // impTargetsJSON is a targets file of the given rows.
 func impTargetsJSON(rows ...string) string {

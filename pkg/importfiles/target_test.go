@@ -2,7 +2,6 @@ package importfiles
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,15 +112,6 @@ func TestTargetGet(t *testing.T) {
 	if tg.Has("branch") || tg.IsGitLab() || tg.IsZero() {
 		t.Error("Has/IsGitLab/IsZero wrong")
 	}
-}
-
-func writeImpFile(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func impCollectTargets(path string) ([]ImportTarget, error) {
