@@ -44,15 +44,19 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
+# staticcheck is a tool of go.mod (`go tool`): it needs only Go and the
+# module proxy, and its version is pinned with the module's.
 lint:
 	$(GO) vet ./...
-	@gofmt -l . | tee /dev/stderr | (! read)
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
 
 fmt:
 	gofmt -w .
 
 golden:
-	$(GO) test ./pkg/importer -run Golden -update
+	$(GO) test ./pkg/importfiles ./pkg/importer -run Golden -update
 
 clean:
 	rm -rf $(BIN) $(DIST) demo-out bench-out
@@ -72,7 +76,7 @@ bench: build
 # make fuzz: every fuzz target (input files, Bitbucket and Snyk pages) for
 # FUZZTIME each; their seeds (f.Add, testdata/fuzz) already run in make test.
 FUZZTIME ?= 20s
-FUZZ_PKGS := ./pkg/importer ./pkg/bitbucket ./pkg/snyk
+FUZZ_PKGS := ./pkg/importfiles ./pkg/bitbucket ./pkg/snyk
 fuzz:
 	@set -e; for pkg in $(FUZZ_PKGS); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

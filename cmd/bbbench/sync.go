@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // syncChange is what changes per 1,000 repositories between the two syncs:
@@ -45,7 +45,7 @@ func (b *bench) syncBench(sz sizes) error {
 			return err
 		}
 	}
-	rows, err := importer.ReadCreatedOrgsFile(filepath.Join(logs, "snyk-created-orgs.json"))
+	rows, err := importfiles.ReadCreatedOrgsFile(filepath.Join(logs, "snyk-created-orgs.json"))
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ var version = "dev"
 
 func init() { version = versionInfo(version, readBuildInfo) }
 
-func newApp(rt *runtime) *cli.App {
+func newApp(rt *invocation) *cli.App {
 	app := &cli.App{
 		Name:  "bbimport",
 		Usage: "mirror Bitbucket Cloud workspaces and repositories into Snyk and import them",
@@ -105,7 +105,7 @@ func commonFlags() []cli.Flag {
 
 // begin runs first in every action: it marks the arguments as accepted,
 // sets up logging and resolves the log path.
-func (rt *runtime) begin(c *cli.Context) (logPath string, err error) {
+func (rt *invocation) begin(c *cli.Context) (logPath string, err error) {
 	rt.actionStarted = true
 	if err := rt.setupLogging(c); err != nil {
 		return "", err
@@ -118,7 +118,7 @@ func (rt *runtime) begin(c *cli.Context) (logPath string, err error) {
 
 // logPath resolves --logPath / SNYK_LOG_PATH (required by every command, as
 // the original), expands ~ and creates the directory.
-func (rt *runtime) logPath(c *cli.Context) (string, error) {
+func (rt *invocation) logPath(c *cli.Context) (string, error) {
 	p, from, err := rt.logPathSetting(c)
 	if err != nil {
 		return "", err
@@ -134,7 +134,7 @@ func (rt *runtime) logPath(c *cli.Context) (string, error) {
 
 // logPathSetting is the log directory without creating it ("" when neither
 // --logPath nor SNYK_LOG_PATH is set), and which of the two named it.
-func (rt *runtime) logPathSetting(c *cli.Context) (path, from string, err error) {
+func (rt *invocation) logPathSetting(c *cli.Context) (path, from string, err error) {
 	p, from := strings.TrimSpace(c.String("logPath")), "--logPath"
 	if p == "" {
 		p, from = rt.env("SNYK_LOG_PATH"), "SNYK_LOG_PATH"

@@ -9,7 +9,7 @@ import (
 )
 
 // runApp arranges the command line (arrangeArgs) and runs the app.
-func runApp(ctx context.Context, rt *runtime, args []string) error {
+func runApp(ctx context.Context, rt *invocation, args []string) error {
 	app := newApp(rt)
 	args, err := arrangeArgs(app, args)
 	if err != nil {
@@ -23,7 +23,7 @@ func runApp(ctx context.Context, rt *runtime, args []string) error {
 // one-line usage errors instead of a help dump, the value checks, and the
 // help and completion commands. It works from app.Commands, so a new
 // command needs nothing here.
-func finishApp(rt *runtime, app *cli.App) {
+func finishApp(rt *invocation, app *cli.App) {
 	app.Commands = append(app.Commands, newHelpCommand(), newCompletionCommand())
 	// Our own help command keeps urfave from adding --help to the app.
 	app.Flags = append(globalFlags(app), cli.HelpFlag)
@@ -67,7 +67,7 @@ func usageFrom(c *cli.Context, err error) error {
 
 // checkCommandLine runs before a command's action: the logging flags, the
 // numeric values, and the input files that live in the log directory.
-func (rt *runtime) checkCommandLine(c *cli.Context) error {
+func (rt *invocation) checkCommandLine(c *cli.Context) error {
 	if lookupFlag(c.Command.Flags, "logLevel") != nil {
 		if err := rt.setupLogging(c); err != nil {
 			return err

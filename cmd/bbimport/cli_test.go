@@ -18,7 +18,7 @@ import (
 // later too.
 func appCommands(t *testing.T) (*cli.App, []*cli.Command) {
 	t.Helper()
-	app := newApp(newRuntime(&bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" }))
+	app := newApp(newInvocation(&bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" }))
 	return app, app.Commands
 }
 

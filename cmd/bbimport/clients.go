@@ -29,7 +29,7 @@ type bitbucketClient struct {
 
 // newBitbucket assembles the Bitbucket stack for a source: credentials from
 // the environment, one limiter for this credential, retries, debug log.
-func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient, error) {
+func (rt *invocation) newBitbucket(c *cli.Context, source string) (*bitbucketClient, error) {
 	perHour, err := rt.intSetting(c, "bitbucketRateLimit", "BITBUCKET_RATE_LIMIT", defaultBitbucketPerHour)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 
 // newSnyk assembles the Snyk stack: SNYK_OAUTH_TOKEN or SNYK_TOKEN,
 // SNYK_API, its own limiter.
-func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
+func (rt *invocation) newSnyk(c *cli.Context) (*snyk.Client, error) {
 	credential, err := rt.snykCredential()
 	if err != nil {
 		return nil, err
@@ -178,7 +178,7 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 // snykCredential follows snyk-request-manager: a non-blank SNYK_OAUTH_TOKEN
 // wins over SNYK_TOKEN and is sent as `Authorization: Bearer`. Unlike the
 // original, SNYK_TOKEN need not be set as well.
-func (rt *runtime) snykCredential() (snyk.Option, error) {
+func (rt *invocation) snykCredential() (snyk.Option, error) {
 	if t := rt.env("SNYK_OAUTH_TOKEN"); t != "" {
 		return snyk.WithOAuthToken(t), nil
 	}
@@ -190,7 +190,7 @@ func (rt *runtime) snykCredential() (snyk.Option, error) {
 
 // httpObserver is shared by every stack of the run so rate-limit notices are
 // deduplicated across them.
-func (rt *runtime) httpObserver() httpx.Observer {
+func (rt *invocation) httpObserver() httpx.Observer {
 	rt.observerOnce.Do(func() { rt.observer = newHTTPLog(rt.log) })
 	return rt.observer
 }

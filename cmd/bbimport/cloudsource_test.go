@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/bbimport/bbimport/internal/sim"
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -142,7 +142,7 @@ func TestCloudSourceAuthMethods(t *testing.T) {
 			if !strings.Contains(r.Stderr, `"level":"debug"`) {
 				t.Errorf("no debug lines: the leak check would prove nothing\n%s", r.Stderr)
 			}
-			rows, err := importer.ReadOrgsDataFile(e.File("group-" + group + "-bitbucket-cloud-orgs.json"))
+			rows, err := importfiles.ReadOrgsDataFile(e.File("group-" + group + "-bitbucket-cloud-orgs.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +192,7 @@ func TestCloudSourceAuthMethods(t *testing.T) {
 // workspace that has an org, in the simulator's target keys.
 func cloudExpectedTargets(t *testing.T, e *simEnv) map[string]bool {
 	t.Helper()
-	orgs, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	orgs, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/urfave/cli/v2"
 )
@@ -33,7 +34,7 @@ type doctor struct {
 	authFailed bool
 	// caFailed: the extra CA bundle check failed (every client fails with it).
 	caFailed bool
-	rt       *runtime
+	rt       *invocation
 }
 
 // explain is explain() that first recognises a network failure waiting
@@ -103,14 +104,14 @@ func fixSuffix(fix string) string {
 // against the consumer's hourly Bitbucket budget that the real run needs.
 const doctorMaxWorkspaces = 25
 
-func newDoctorCommand(rt *runtime) *cli.Command {
+func newDoctorCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "doctor",
 		Usage: "check the set-up: variables, log directory, Bitbucket token and scopes, workspaces, repositories, Snyk token, group, org integrations",
 		Description: "Each check prints one line: ✓ with what was found, or ✗ with what is wrong and the fix.\n" +
 			"Exits 0 when every check passed, 4 when a credential was rejected, 1 when another check failed.",
 		Flags: withKebab(append([]cli.Flag{
-			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
 			&cli.StringFlag{Name: "groupId", Usage: "Snyk group to check the token against (else the groups named in --orgsData)"},
 			&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json: check each org has a Bitbucket integration"},
@@ -167,7 +168,7 @@ func newDoctorCommand(rt *runtime) *cli.Command {
 // doctorEnv checks that the variables are set (names only) and that the log
 // directory is writable, and says whether a previous run's resume log is
 // there (in CI: whether the artifact was restored).
-func (rt *runtime) doctorEnv(c *cli.Context, d *doctor, source string) {
+func (rt *invocation) doctorEnv(c *cli.Context, d *doctor, source string) {
 	var need []string
 	switch source {
 	case sourceApp:
@@ -224,11 +225,11 @@ func (rt *runtime) doctorEnv(c *cli.Context, d *doctor, source string) {
 	}
 	_ = f.Close()
 	_ = os.Remove(f.Name())
-	resume := filepath.Join(dir, importer.ImportedTargetsLog)
+	resume := filepath.Join(dir, importfiles.ImportedTargetsLog)
 	if n, err := countFileLines(resume); err == nil {
-		d.ok("log directory", "%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importer.ImportedTargetsLog, plural(n, "line"))
+		d.ok("log directory", "%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importfiles.ImportedTargetsLog, plural(n, "line"))
 	} else {
-		d.ok("log directory", "%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importer.ImportedTargetsLog)
+		d.ok("log directory", "%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importfiles.ImportedTargetsLog)
 	}
 }
 
@@ -265,7 +266,7 @@ func countFileLines(path string) (int, error) {
 	}
 }
 
-func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
+func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 	ctx := c.Context
 	const token, wsCheck, repoCheck = "Bitbucket token", "workspaces", "repositories"
 	if source == sourceApp && (rt.env("BITBUCKET_APP_CLIENT_ID") == "" || rt.env("BITBUCKET_APP_CLIENT_SECRET") == "") {
@@ -308,7 +309,7 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 
 	slugs := c.StringSlice("workspace")
 	if len(slugs) == 0 {
-		for ws, err := range bb.ListWorkspaces(ctx) {
+		for ws, err := range bb.ListWorkspacesIter(ctx) {
 			if err != nil {
 				d.failErr(wsCheck, err, "")
 				d.skip(repoCheck, "no workspace list")
@@ -369,7 +370,7 @@ func (rt *runtime) doctorBitbucket(c *cli.Context, d *doctor, source string) {
 }
 
 func firstRepoPage(ctx context.Context, c *bitbucket.Client, ws string) error {
-	_, _, err := c.ListRepositoriesPage(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}, "")
+	_, _, err := c.ListRepositories(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}, "")
 	return err
 }
 
@@ -415,7 +416,7 @@ func firstFew(s []string, n int) string {
 // doctorSnyk checks the token against the group(s), then each org of the
 // created-orgs file for a Bitbucket integration. It returns the group id
 // checked, for the next command.
-func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
+func (rt *invocation) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 	ctx := c.Context
 	const tokenCheck, orgsCheck = "Snyk token", "orgs"
 	if rt.env("SNYK_TOKEN") == "" && rt.env("SNYK_OAUTH_TOKEN") == "" {
@@ -428,9 +429,9 @@ func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 		return ""
 	}
 	orgsFile := strings.TrimSpace(c.String("orgsData"))
-	var orgs []importer.CreatedOrg
+	var orgs []importfiles.CreatedOrg
 	if orgsFile != "" {
-		if orgs, err = importer.ReadCreatedOrgsFile(orgsFile); err != nil {
+		if orgs, err = importfiles.ReadCreatedOrgsFile(orgsFile); err != nil {
 			d.fail("orgs file", err.Error(), "pass the snyk-created-orgs.json written by orgs:create")
 			orgsFile = ""
 		}
@@ -497,7 +498,7 @@ func (rt *runtime) doctorSnyk(c *cli.Context, d *doctor, source string) string {
 
 // doctorOrgs checks that each org of the created-orgs file has an
 // integration import:data can use, and names the key.
-func (rt *runtime) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, orgs []importer.CreatedOrg, file, source, integrationType string) {
+func (rt *invocation) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, orgs []importfiles.CreatedOrg, file, source, integrationType string) {
 	const check = "orgs"
 	cands := importer.IntegrationCandidates(source, integrationType)
 	keys := map[string]int{}

@@ -10,7 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newImportCommand(rt *runtime) *cli.Command {
+func newImportCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:    "import",
 		Aliases: []string{"i"},
@@ -85,7 +85,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 
 // importFile resolves --file / SNYK_IMPORT_PATH as the original did: a file,
 // or a directory holding import-projects.json.
-func (rt *runtime) importFile(c *cli.Context) (string, error) {
+func (rt *invocation) importFile(c *cli.Context) (string, error) {
 	v, from := strings.TrimSpace(c.String("file")), "--file"
 	if v == "" {
 		v, from = rt.env("SNYK_IMPORT_PATH"), "SNYK_IMPORT_PATH"
@@ -133,7 +133,7 @@ func importFailureMessage(res *importer.ImportResult, logPath string) string {
 	return msg + " — details in " + filepath.Join(logPath, "import-summary.json")
 }
 
-func (rt *runtime) printImport(res *importer.ImportResult) {
+func (rt *invocation) printImport(res *importer.ImportResult) {
 	out := rt.Stdout
 	if res.DryRun {
 		fmt.Fprintf(out, "Dry run: would import %d of %s (%d already imported, %d duplicates); nothing was sent to Snyk.\n",

@@ -9,13 +9,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newImportDataCommand(rt *runtime) *cli.Command {
+func newImportDataCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "import:data",
 		Usage: "list every repository of every org's workspace and write the import targets file",
 		Flags: withKebab(append([]cli.Flag{
 			&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json written by orgs:create (required)"},
-			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
 			&cli.StringFlag{Name: "integrationType", Usage: "which key of each org's integrations to import with (default: bitbucket-cloud-app, bitbucket-connect-app, then bitbucket-cloud)"},
 			&cli.BoolFlag{Name: "skipForks", Usage: "leave out forks (repositories with a parent)"},
@@ -131,7 +131,7 @@ func repoFilter(c *cli.Context) (importer.RepoFilter, error) {
 	return f, nil
 }
 
-func (rt *runtime) printImportData(res *importer.ImportDataResult) error {
+func (rt *invocation) printImportData(res *importer.ImportDataResult) error {
 	for _, w := range res.UnmatchedWorkspaces {
 		rt.log.Warn().Str("workspace", w).Msgf("--workspace %s: no org of the orgs file is for this workspace; check the slug, or run orgs:data and orgs:create for it", w)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newListImportedCommand(rt *runtime) *cli.Command {
+func newListImportedCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "list:imported",
 		Usage: "list what Snyk already has and append it to imported-targets.log, so import skips it",

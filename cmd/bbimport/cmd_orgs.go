@@ -12,12 +12,12 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newOrgsDataCommand(rt *runtime) *cli.Command {
+func newOrgsDataCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "orgs:data",
 		Usage: "list the Bitbucket workspaces the credentials can see and write the Snyk orgs data file",
 		Flags: withKebab(append([]cli.Flag{
-			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 			&cli.StringFlag{Name: "groupId", Usage: "Snyk group public id the orgs will belong to (required)"},
 			&cli.StringFlag{Name: "sourceOrgPublicId", Usage: "Snyk org whose settings and integrations new orgs copy (sourceOrgId)"},
 			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
@@ -107,7 +107,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 }
 
 // workspaceFlags gathers --workspace values and --workspacesFile lines.
-func (rt *runtime) workspaceFlags(c *cli.Context) ([]string, error) {
+func (rt *invocation) workspaceFlags(c *cli.Context) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -153,7 +153,7 @@ func orgPerFlag(c *cli.Context) (importer.OrgPer, error) {
 	}
 }
 
-func newOrgsCreateCommand(rt *runtime) *cli.Command {
+func newOrgsCreateCommand(rt *invocation) *cli.Command {
 	return &cli.Command{
 		Name:  "orgs:create",
 		Usage: "create the Snyk orgs of an orgs data file (reusing existing ones) and write snyk-created-orgs.json",
@@ -225,15 +225,15 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 // (group-<id>-<source>-orgs.json), for the hint of the next command.
 func sourceOfOrgsFile(path string) string {
 	base := filepath.Base(path)
-	for _, s := range []string{sourceApp, sourceCloud} {
-		if strings.HasSuffix(base, "-"+s+"-orgs.json") {
-			return s
+	for _, s := range importer.Sources() {
+		if strings.HasSuffix(base, "-"+s.Name+"-orgs.json") {
+			return s.Name
 		}
 	}
 	return "<source>"
 }
 
-func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
+func (rt *invocation) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
 	var failed []importer.OrgOutcome
 	for _, o := range res.Orgs {
 		for _, w := range o.Warnings {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/syncer"
 	"github.com/urfave/cli/v2"
 )
@@ -22,7 +23,7 @@ var syncFilterFlags = []string{"skipForks", "skipEmptyRepos", "include", "exclud
 // --importNew an estate never imported would list every repository.
 const newPlanLinesShown = 20
 
-func newSyncCommand(rt *runtime) *cli.Command {
+func newSyncCommand(rt *invocation) *cli.Command {
 	var filters []cli.Flag
 	for _, f := range newImportDataCommand(rt).Flags { // one definition of the filter flags
 		if slices.Contains(syncFilterFlags, f.Names()[0]) {
@@ -33,7 +34,7 @@ func newSyncCommand(rt *runtime) *cli.Command {
 		&cli.StringFlag{Name: "orgPublicId", Usage: "the Snyk org to sync (or --orgsData / --groupId for several)"},
 		&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json: sync every org of it (with --groupId: that group's)"},
 		&cli.StringFlag{Name: "groupId", Usage: "sync every org of this group (of --orgsData if given, else listed from Snyk)"},
-		&cli.StringFlag{Name: "source", Value: sourceApp, Usage: "bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud"},
+		&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
 		&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
 		&cli.StringFlag{Name: "integrationType", Usage: "which integration of the org to import with (default as import:data)"},
 		&cli.BoolFlag{Name: "dryRun", Aliases: []string{"dryrun"}, Usage: "read only: print the plan and write <orgId>.sync-plan.json; change nothing"},
@@ -104,7 +105,7 @@ func newSyncCommand(rt *runtime) *cli.Command {
 }
 
 // syncOptions reads every flag but the org selection.
-func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, error) {
+func (rt *invocation) syncOptions(c *cli.Context, logPath string) (syncer.Options, error) {
 	var opts syncer.Options
 	source, err := checkSource(c.String("source"))
 	if err != nil {
@@ -165,16 +166,16 @@ func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, 
 // syncOrgs picks the orgs: --orgPublicId (its row of --orgsData if given,
 // for the workspace), every row of --orgsData (of --groupId if given), or
 // every org of --groupId listed from Snyk.
-func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.CreatedOrg, error) {
+func (rt *invocation) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.CreatedOrg, error) {
 	orgID := strings.TrimSpace(c.String("orgPublicId"))
 	file := strings.TrimSpace(c.String("orgsData"))
 	group := strings.TrimSpace(c.String("groupId"))
 	if orgID == "" && file == "" && group == "" {
 		return nil, usagef("name the orgs to sync: --orgPublicId=<org id>, --orgsData=snyk-created-orgs.json or --groupId=<group id>")
 	}
-	var rows []importer.CreatedOrg
+	var rows []importfiles.CreatedOrg
 	if file != "" {
-		all, err := importer.ReadCreatedOrgsFile(file)
+		all, err := importfiles.ReadCreatedOrgsFile(file)
 		if err != nil {
 			return nil, err
 		}
@@ -190,7 +191,7 @@ func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.Create
 	switch {
 	case orgID != "" && len(rows) == 0:
 		// The original's form: the org's workspaces are those its targets name.
-		return []importer.CreatedOrg{{OrgID: orgID}}, nil
+		return []importfiles.CreatedOrg{{OrgID: orgID}}, nil
 	case file != "" && len(rows) == 0:
 		return nil, usagef("%s has no org to sync (of group %q); check --orgsData and --groupId", file, group)
 	case file == "":
@@ -198,7 +199,7 @@ func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.Create
 			if err != nil {
 				return nil, fmt.Errorf("list the orgs of group %s: %w", group, err)
 			}
-			rows = append(rows, importer.CreatedOrg{OrgID: o.ID, GroupID: group})
+			rows = append(rows, importfiles.CreatedOrg{OrgID: o.ID, GroupID: group})
 		}
 		if len(rows) == 0 {
 			return nil, fmt.Errorf("group %s has no org to sync", group)
@@ -209,7 +210,7 @@ func (rt *runtime) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importer.Create
 
 // printSync prints, per org, the plan (counts per action, then one line per
 // target) and what was done, in the original's closing words.
-func (rt *runtime) printSync(res *syncer.Result, opts syncer.Options, logPath string) {
+func (rt *invocation) printSync(res *syncer.Result, opts syncer.Options, logPath string) {
 	out := rt.Stdout
 	products := strings.Join(opts.Products, ", ")
 	if products == "" {
@@ -313,7 +314,7 @@ func syncFailureMessage(res *syncer.Result, logPath string) string {
 
 // pollInterval reads --pollInterval (import and sync): the shortest wait
 // between polls of a job.
-func (rt *runtime) pollInterval(c *cli.Context) time.Duration {
+func (rt *invocation) pollInterval(c *cli.Context) time.Duration {
 	d := c.Duration("pollInterval")
 	if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
 		d = rt.Tuning.PollInitial

@@ -17,7 +17,7 @@ func TestColour_marksAndFinalError(t *testing.T) {
 	doctorOnTTY := func() string {
 		tty, output := openPTY(t)
 		var stderr bytes.Buffer
-		rt := newRuntime(tty, &stderr, e.getenv)
+		rt := newInvocation(tty, &stderr, e.getenv)
 		if !rt.StdoutTTY {
 			t.Fatal("stdout pseudo-terminal not detected")
 		}

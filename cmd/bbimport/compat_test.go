@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"github.com/bbimport/bbimport/internal/sim"
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
-// The files in testdata/compat are copies of ../shared/compat: files written
-// by the original snyk-api-import (or used in its tests). Each test below
-// is one row of testdata/compat/README.md, through the CLI.
+// The files in fixtures/compat (shared with pkg/importer's tests) are copies
+// of ../shared/compat: files written by the original snyk-api-import (or used
+// in its tests). Each test below is one row of fixtures/compat/README.md,
+// through the CLI.
 
 func compatFile(name string) string {
-	p, err := filepath.Abs(filepath.Join("testdata", "compat", name))
+	p, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "compat", name))
 	if err != nil {
 		panic(err)
 	}
@@ -38,7 +39,7 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 }
 
-// TestCompatFilesInSync: testdata/compat is the shared compat folder, when it
+// TestCompatFilesInSync: fixtures/compat is the shared compat folder, when it
 // is beside the repository (CI); skipped elsewhere.
 func TestCompatFilesInSync(t *testing.T) {
 	shared := filepath.Join("..", "..", "..", "shared", "compat")
@@ -53,7 +54,7 @@ func TestCompatFilesInSync(t *testing.T) {
 		}
 		got, err := os.ReadFile(compatFile(en.Name()))
 		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("testdata/compat/%s differs from %s (copy it again): %v", en.Name(), shared, err)
+			t.Errorf("fixtures/compat/%s differs from %s (copy it again): %v", en.Name(), shared, err)
 		}
 	}
 }
@@ -70,7 +71,7 @@ func compatOrg(e *simEnv) {
 func TestCompatWithImportLogSkips(t *testing.T) {
 	e := newSimEnv(t, sim.Config{})
 	compatOrg(e)
-	copyFile(t, compatFile("with-import-log.imported-targets.log"), e.File(importer.ImportedTargetsLog))
+	copyFile(t, compatFile("with-import-log.imported-targets.log"), e.File(importfiles.ImportedTargetsLog))
 	file := compatFile("with-import-log.import-projects.json")
 	r := e.MustRun(0, "import", "--file="+file)
 	if n := e.Sim.Count("snyk.imports"); n != 0 {
@@ -95,7 +96,7 @@ func TestCompatWithImportLogSkips(t *testing.T) {
 func TestCompatStaleTargetID(t *testing.T) {
 	e := newSimEnv(t, sim.Config{})
 	compatOrg(e)
-	copyFile(t, compatFile("bitbucket-cloud.imported-targets.log"), e.File(importer.ImportedTargetsLog))
+	copyFile(t, compatFile("bitbucket-cloud.imported-targets.log"), e.File(importfiles.ImportedTargetsLog))
 	file := filepath.Join(t.TempDir(), "targets.json")
 	// The decoy {name: debug, appId: 123, owner: snyk, branch: master} has the
 	// key ORG_ID:INTEGRATION_ID:debug:123:snyk:master: the stale targetId.
@@ -131,7 +132,7 @@ func TestCompatCreatedOrgsNameIsWorkspace(t *testing.T) {
 	}
 	targets := e.File("bitbucket-cloud-import-targets.json")
 	n := 0
-	for it, err := range importer.ReadTargets(targets) {
+	for it, err := range importfiles.ReadTargets(targets) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +167,7 @@ func TestCompatOrgsDataCreatesOrg(t *testing.T) {
 	if len(orgs) != 1 || orgs[0].Name != "snyk-api-import-hello" {
 		t.Fatalf("orgs of the group = %+v, want snyk-api-import-hello", orgs)
 	}
-	created, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	created, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -389,7 +390,7 @@ func TestImportDataUnknownWorkspace(t *testing.T) {
 // orgRows reads an orgs data file as "name|workspace|project" rows.
 func orgRows(t *testing.T, file string) []string {
 	t.Helper()
-	rows, err := importer.ReadOrgsDataFile(file)
+	rows, err := importfiles.ReadOrgsDataFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +544,7 @@ func TestPerProjectPipeline(t *testing.T) {
 	if !strings.Contains(r.Stdout, "Created 5 out of 5 organizations") {
 		t.Errorf("orgs:create stdout:\n%s", r.Stdout)
 	}
-	orgs, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	orgs, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // expectedTargets is what a full pipeline must import, in the simulator's
@@ -20,7 +21,7 @@ import (
 // workspace. It fails the test unless every workspace has exactly one org.
 func expectedTargets(t *testing.T, e *simEnv) map[string]bool {
 	t.Helper()
-	orgs, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	orgs, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestE2EFourStages(t *testing.T) {
 
 	group := sim.SimSnykGroupID
 	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
-	rows, err := importer.ReadOrgsDataFile(e.File("group-" + group + "-bitbucket-cloud-app-orgs.json"))
+	rows, err := importfiles.ReadOrgsDataFile(e.File("group-" + group + "-bitbucket-cloud-app-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestE2EFourStages(t *testing.T) {
 	}
 	// Every created-orgs row is a real org of the group, named after its
 	// workspace's display name.
-	created, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	created, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestE2EFourStages(t *testing.T) {
 	want := expectedTargets(t, e)
 	// The targets file says the same, with only owner/name/branch.
 	fromFile := map[string]bool{}
-	for it, err := range importer.ReadTargets(targetsFile) {
+	for it, err := range importfiles.ReadTargets(targetsFile) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +187,7 @@ func TestE2EFourStages(t *testing.T) {
 	if n := e.Sim.Count("snyk.orgs_created"); n != orgsCreated {
 		t.Errorf("second orgs:create created %d orgs, want 0", n-orgsCreated)
 	}
-	again, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	again, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestE2EFourStages(t *testing.T) {
 
 	// list:imported rebuilds the skip list from what Snyk has: with the
 	// resume log gone, import still creates no job.
-	if err := os.Remove(e.File(importer.ImportedTargetsLog)); err != nil {
+	if err := os.Remove(e.File(importfiles.ImportedTargetsLog)); err != nil {
 		t.Fatal(err)
 	}
 	e.MustRun(0, "list:imported", "--groupId="+group)
@@ -207,8 +208,8 @@ func TestE2EFourStages(t *testing.T) {
 	assertImportedOnce(t, e, want)
 }
 
-func sameOrgs(a, b []importer.CreatedOrg) bool {
-	key := func(o importer.CreatedOrg) string { return o.OrgID + "|" + o.Workspace + "|" + o.Name }
+func sameOrgs(a, b []importfiles.CreatedOrg) bool {
+	key := func(o importfiles.CreatedOrg) string { return o.OrgID + "|" + o.Workspace + "|" + o.Name }
 	ka, kb := make([]string, len(a)), make([]string, len(b))
 	for i := range a {
 		ka[i] = key(a[i])
@@ -273,7 +274,7 @@ func TestE2EFaultsBothAPIs(t *testing.T) {
 // simulator's key form) the message of its last line.
 func resumeLines(t *testing.T, e *simEnv) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(e.File(importer.ImportedTargetsLog))
+	data, err := os.ReadFile(e.File(importfiles.ImportedTargetsLog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestE2EFailedJobsRetried(t *testing.T) {
 		var failedBefore []string
 		if run > 1 {
 			for k, msg := range resumeLines(t, e) {
-				if msg == importer.MsgTargetFailed {
+				if msg == importfiles.MsgTargetFailed {
 					failedBefore = append(failedBefore, k)
 				}
 			}
@@ -354,12 +355,12 @@ func TestE2EFailedJobsRetried(t *testing.T) {
 		}
 		failedNow := 0
 		for _, msg := range resumeLines(t, e) {
-			if msg == importer.MsgTargetFailed {
+			if msg == importfiles.MsgTargetFailed {
 				failedNow++
 			}
 		}
 		if int64(failedNow) != newlyFailed {
-			t.Errorf("run %d: %d jobs failed, %d targets' last line is %q", run, newlyFailed, failedNow, importer.MsgTargetFailed)
+			t.Errorf("run %d: %d jobs failed, %d targets' last line is %q", run, newlyFailed, failedNow, importfiles.MsgTargetFailed)
 		}
 		if !strings.Contains(r.Stderr, "retried by the next run") {
 			t.Errorf("run %d: stderr does not say the failed targets are retried next run:\n%s", run, r.Stderr)
@@ -367,8 +368,8 @@ func TestE2EFailedJobsRetried(t *testing.T) {
 	}
 	// Each target has a completed job; failed jobs are not double imports.
 	for k := range want {
-		if resumeLines(t, e)[k] != importer.MsgTargetRequested {
-			t.Errorf("target %s: last line is not %q", k, importer.MsgTargetRequested)
+		if resumeLines(t, e)[k] != importfiles.MsgTargetRequested {
+			t.Errorf("target %s: last line is not %q", k, importfiles.MsgTargetRequested)
 		}
 	}
 	if n := e.Sim.Count("snyk.redundant_imports"); n != 0 {
@@ -398,10 +399,10 @@ func TestE2EFailedProjects(t *testing.T) {
 	for _, j := range e.Sim.SnykJobs() {
 		orgOfJob[j.ID] = j.OrgID
 	}
-	files, _ := filepath.Glob(e.File("*" + importer.FailedProjectsLogSuffix))
+	files, _ := filepath.Glob(e.File("*" + importfiles.FailedProjectsLogSuffix))
 	lines := 0
 	for _, f := range files {
-		org := strings.TrimSuffix(filepath.Base(f), importer.FailedProjectsLogSuffix)
+		org := strings.TrimSuffix(filepath.Base(f), importfiles.FailedProjectsLogSuffix)
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -455,7 +456,7 @@ func TestE2EAcceptedThen5xx(t *testing.T) {
 	if n := e.Sim.Count("snyk.duplicate_imports"); n != 0 {
 		t.Errorf("duplicate imports = %d, want 0: a POST answered 500 was sent again", n)
 	}
-	files, _ := filepath.Glob(e.File("*" + importer.FailedImportsLogSuffix))
+	files, _ := filepath.Glob(e.File("*" + importfiles.FailedImportsLogSuffix))
 	lines := 0
 	for _, f := range files {
 		lines += countLines(t, f, "Failed to import target")

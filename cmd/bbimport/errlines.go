@@ -46,7 +46,7 @@ func quoteEach(s []string) []string {
 
 // errText is an error as an error line shows it: a network failure that
 // waiting cannot fix is worded with its fix, any other error as it is.
-func (rt *runtime) errText(err error) string {
+func (rt *invocation) errText(err error) string {
 	if m, ok := rt.netMessage(err); ok {
 		return m
 	}

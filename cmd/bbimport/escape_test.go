@@ -209,7 +209,7 @@ func TestEscape_dryRunSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	rt := newRuntime(&stdout, &stderr, e.getenv)
+	rt := newInvocation(&stdout, &stderr, e.getenv)
 	if code := rt.run(t.Context(), []string{"bbimport", "import", "--dryRun", "--file=" + file}); code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}

@@ -46,6 +46,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // ftEstate is the suite's estate: one workspace over two pages of 100,
@@ -90,7 +91,7 @@ func ftWrapSim(t *testing.T, e *simEnv, wrap func(next http.Handler) http.Handle
 // keys: each repository with a main branch, in the org of its workspace.
 func ftWant(t *testing.T, e *simEnv) map[string]bool {
 	t.Helper()
-	orgs, err := importer.ReadCreatedOrgsFile(e.File(importer.CreatedOrgsFileName))
+	orgs, err := importfiles.ReadCreatedOrgsFile(e.File(importfiles.CreatedOrgsFileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func ftWant(t *testing.T, e *simEnv) map[string]bool {
 			}
 		}
 		if n > 0 && orgOf[w.Slug] == "" {
-			t.Fatalf("workspace %s (%d targets) has no org in %s", w.Slug, n, importer.CreatedOrgsFileName)
+			t.Fatalf("workspace %s (%d targets) has no org in %s", w.Slug, n, importfiles.CreatedOrgsFileName)
 		}
 	}
 	return want
@@ -122,7 +123,7 @@ func ftWant(t *testing.T, e *simEnv) map[string]bool {
 // behind the client's back).
 func ftCheckOrgs(t *testing.T, e *simEnv) {
 	t.Helper()
-	created, err := importer.ReadCreatedOrgsFile(e.File(importer.CreatedOrgsFileName))
+	created, err := importfiles.ReadCreatedOrgsFile(e.File(importfiles.CreatedOrgsFileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func ftCheckOrgs(t *testing.T, e *simEnv) {
 func ftCheckTargetsFile(t *testing.T, path string, want map[string]bool) {
 	t.Helper()
 	seen := map[string]int{}
-	for it, err := range importer.ReadTargets(path) {
+	for it, err := range importfiles.ReadTargets(path) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,8 +282,8 @@ func ftPipeline(t *testing.T, e *simEnv) string {
 	group := sim.SimSnykGroupID
 	for _, args := range [][]string{
 		{"orgs:data", "--source=bitbucket-cloud-app", "--groupId=" + group},
-		{"orgs:create", "--file=" + e.File(importer.OrgsDataFileName(group, "bitbucket-cloud-app"))},
-		{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + e.File(importer.CreatedOrgsFileName)},
+		{"orgs:create", "--file=" + e.File(importfiles.OrgsDataFileName(group, "bitbucket-cloud-app"))},
+		{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + e.File(importfiles.CreatedOrgsFileName)},
 	} {
 		for run := 1; ; run++ {
 			r := e.Run(args...)
@@ -295,7 +296,7 @@ func ftPipeline(t *testing.T, e *simEnv) string {
 			t.Logf("%s run %d: exit 3, running it again", args[0], run)
 		}
 	}
-	return e.File(importer.TargetsFileName("bitbucket-cloud-app"))
+	return e.File(importfiles.TargetsFileName("bitbucket-cloud-app"))
 }
 
 // ftReadBody reads and restores a request body.
@@ -509,7 +510,7 @@ func TestFaultAcceptThen5xx(t *testing.T) {
 		t.Errorf("first run: the summary reports %d kicked off, %d refused; Snyk answered 500 to %d of %d\nstdout:\n%s",
 			summary.KickedOff, summary.KickOffFailures, failed, len(want), r.Stdout)
 	}
-	rl, err := importer.LoadResumeLog(e.File(importer.ImportedTargetsLog))
+	rl, err := importfiles.LoadResumeLog(e.File(importfiles.ImportedTargetsLog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +546,7 @@ func TestFaultTokenTTLShorterThanRun(t *testing.T) {
 	}})
 	group := sim.SimSnykGroupID
 	e.MustRun(exitOK, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
-	e.MustRun(exitOK, "orgs:create", "--file="+e.File(importer.OrgsDataFileName(group, "bitbucket-cloud-app")))
+	e.MustRun(exitOK, "orgs:create", "--file="+e.File(importfiles.OrgsDataFileName(group, "bitbucket-cloud-app")))
 
 	exchanges, unauthorized := e.Sim.Count("bitbucket.token_exchanges"), e.Sim.Count("bitbucket.401")
 	stop := make(chan struct{})
@@ -563,7 +564,7 @@ func TestFaultTokenTTLShorterThanRun(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	r := e.Run("import:data", "--source=bitbucket-cloud-app", "--orgsData="+e.File(importer.CreatedOrgsFileName))
+	r := e.Run("import:data", "--source=bitbucket-cloud-app", "--orgsData="+e.File(importfiles.CreatedOrgsFileName))
 	close(stop)
 	revoker.Wait()
 	if r.Code != exitOK {
@@ -580,7 +581,7 @@ func TestFaultTokenTTLShorterThanRun(t *testing.T) {
 			t.Errorf("output mentions %q:\nstdout:\n%s\nstderr:\n%s", s, r.Stdout, r.Stderr)
 		}
 	}
-	ftCheckTargetsFile(t, e.File(importer.TargetsFileName("bitbucket-cloud-app")), ftWant(t, e))
+	ftCheckTargetsFile(t, e.File(importfiles.TargetsFileName("bitbucket-cloud-app")), ftWant(t, e))
 	t.Logf("import:data took %s: %d token exchanges, %d 401s answered by a renewal", took.Round(time.Millisecond), exchanges, unauthorized)
 }
 
@@ -823,11 +824,11 @@ func TestFaultSIGINTRandomPoints(t *testing.T) {
 				Snyk: sim.SnykConfig{PendingPolls: 1, Faults: sim.Faults{Latency: 3 * time.Millisecond}},
 			})
 			group := sim.SimSnykGroupID
-			orgsData := e.File(importer.OrgsDataFileName(group, "bitbucket-cloud-app"))
-			targets := e.File(importer.TargetsFileName("bitbucket-cloud-app"))
+			orgsData := e.File(importfiles.OrgsDataFileName(group, "bitbucket-cloud-app"))
+			targets := e.File(importfiles.TargetsFileName("bitbucket-cloud-app"))
 			stages := [][]string{
 				{"orgs:create", "--file=" + orgsData},
-				{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + e.File(importer.CreatedOrgsFileName)},
+				{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + e.File(importfiles.CreatedOrgsFileName)},
 				{"import", "--file=" + targets, "--concurrency=8"},
 			}
 			e.MustRun(exitOK, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
@@ -879,7 +880,7 @@ func TestFaultSIGINTRandomPoints(t *testing.T) {
 
 func ftOrgRows(t *testing.T, path string) int {
 	t.Helper()
-	rows, err := importer.ReadOrgsDataFile(path)
+	rows, err := importfiles.ReadOrgsDataFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -964,7 +965,7 @@ func TestFaultSIGKILLThenRerun(t *testing.T) {
 	} else {
 		t.Logf("%d duplicate imports after %d kills", dups, kills)
 	}
-	ftCheckResumeLog(t, e.File(importer.ImportedTargetsLog))
+	ftCheckResumeLog(t, e.File(importfiles.ImportedTargetsLog))
 }
 
 // ftCheckResumeLog: every complete line of the resume log is JSON (a
@@ -986,7 +987,7 @@ func ftCheckResumeLog(t *testing.T, path string) {
 			bad++
 		}
 	}
-	rl, err := importer.LoadResumeLog(path)
+	rl, err := importfiles.LoadResumeLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,24 +5,40 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
 )
 
-// Sources bbimport speaks for.
+// Sources bbimport speaks for (pkg/importer defines them).
 const (
-	sourceApp   = "bitbucket-cloud-app"
-	sourceCloud = "bitbucket-cloud"
+	sourceApp   = importer.SourceBitbucketCloudApp
+	sourceCloud = importer.SourceBitbucketCloud
 )
 
-func checkSource(s string) (string, error) {
-	switch s = strings.TrimSpace(s); s {
-	case sourceApp, sourceCloud:
-		return s, nil
-	case "":
-		return "", usagef("--source is required: bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud (username + app password / API token)")
-	default:
-		return "", usagef("--source %q is not supported by bbimport; use bitbucket-cloud-app (OAuth consumer) or bitbucket-cloud", s)
+// sourceUsage is the --source flag's usage: the default source with its
+// credentials, then the others.
+var sourceUsage = func() string {
+	all := importer.Sources()
+	names := []string{all[0].Name + " (" + all[0].Credentials + ")"}
+	for _, s := range all[1:] {
+		names = append(names, s.Name)
 	}
+	return strings.Join(names, " or ")
+}()
+
+func checkSource(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if _, ok := importer.LookupSource(s); ok {
+		return s, nil
+	}
+	if s == "" {
+		var each []string
+		for _, src := range importer.Sources() {
+			each = append(each, src.Name+" ("+src.Credentials+")")
+		}
+		return "", usagef("--source is required: %s", strings.Join(each, " or "))
+	}
+	return "", usagef("--source %q is not supported by bbimport; use %s", s, sourceUsage)
 }
 
 // requireString returns a required flag's value or a usage error naming it.
@@ -37,7 +53,7 @@ func requireString(c *cli.Context, name, what string) (string, error) {
 // intSetting resolves an integer from a flag, else an environment variable,
 // else a default, and checks it against the flag's valueRules range with a
 // message naming the flag or the variable.
-func (rt *runtime) intSetting(c *cli.Context, flag, env string, def int) (int, error) {
+func (rt *invocation) intSetting(c *cli.Context, flag, env string, def int) (int, error) {
 	raw, from := "", ""
 	if c.IsSet(flag) {
 		raw, from = strings.TrimSpace(fmt.Sprint(c.Value(flag))), "--"+flag

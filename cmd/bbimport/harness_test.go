@@ -13,7 +13,7 @@ import (
 	"github.com/bbimport/bbimport/internal/sim"
 )
 
-// simEnv runs the real app (newRuntime + run, as main does) against a
+// simEnv runs the real app (newInvocation + run, as main does) against a
 // simulator on loopback, with a private environment and log directory.
 type simEnv struct {
 	t       *testing.T
@@ -83,7 +83,7 @@ func (e *simEnv) Run(args ...string) result {
 func (e *simEnv) RunContext(ctx context.Context, args ...string) result {
 	e.t.Helper()
 	var stdout, stderr bytes.Buffer
-	rt := newRuntime(&stdout, &stderr, e.getenv)
+	rt := newInvocation(&stdout, &stderr, e.getenv)
 	rt.Tuning = e.Tuning
 	rt.ProgressInterval = 50 * time.Millisecond
 	code := rt.run(ctx, append([]string{"bbimport"}, args...))

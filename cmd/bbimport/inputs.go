@@ -20,7 +20,7 @@ var inputFlags = []string{"file", "orgsData", "workspacesFile"}
 // exist only in the log directory at that copy, before the action runs, so
 // every command (doctor too) reads the right file. A name found in neither
 // place is left for the action to report (inputPath).
-func (rt *runtime) findInputsInLogPath(c *cli.Context) {
+func (rt *invocation) findInputsInLogPath(c *cli.Context) {
 	for _, name := range inputFlags {
 		if lookupFlag(c.Command.Flags, name) == nil || !c.IsSet(name) {
 			continue
@@ -35,7 +35,7 @@ func (rt *runtime) findInputsInLogPath(c *cli.Context) {
 // inputPath resolves an input file named by from (a flag or a variable): as
 // given if it exists (or is absolute, or cannot be checked: the reader says
 // why), else in the log directory; when in neither, the error names both.
-func (rt *runtime) inputPath(c *cli.Context, from, v string) (string, error) {
+func (rt *invocation) inputPath(c *cli.Context, from, v string) (string, error) {
 	if v == "" {
 		return v, nil
 	}

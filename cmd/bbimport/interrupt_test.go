@@ -16,6 +16,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // buildBinary builds ./cmd/bbimport into dir and returns its path.
@@ -152,8 +153,8 @@ func testInterruptResume(t *testing.T, bin string, sig syscall.Signal, e *simEnv
 		t.Errorf("stdout does not sum up the interrupted run (targets not started, jobs still running):\n%s", stdout.String())
 	}
 	// Every job Snyk accepted is in the resume log (flushed before exit).
-	if n := countLines(t, e.File(importer.ImportedTargetsLog), importer.MsgTargetRequested); n != int(imports) {
-		t.Errorf("imported-targets.log has %d %q lines, Snyk created %d jobs", n, importer.MsgTargetRequested, imports)
+	if n := countLines(t, e.File(importfiles.ImportedTargetsLog), importfiles.MsgTargetRequested); n != int(imports) {
+		t.Errorf("imported-targets.log has %d %q lines, Snyk created %d jobs", n, importfiles.MsgTargetRequested, imports)
 	}
 	if _, err := os.Stat(e.File(importer.ImportSummaryFile)); err != nil {
 		t.Errorf("no import summary after the interrupt: %v", err)

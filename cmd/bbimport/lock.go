@@ -17,7 +17,7 @@ func waitFlag() cli.Flag {
 // another process, it is a usage error (exit 2) naming the holder, unless
 // --wait: then it says whom it waits for and waits. Commands that only read
 // (doctor, dry runs) do not call it.
-func (rt *runtime) lockLogDir(c *cli.Context, logPath string) (*dirlock.Lock, error) {
+func (rt *invocation) lockLogDir(c *cli.Context, logPath string) (*dirlock.Lock, error) {
 	l, err := dirlock.Acquire(c.Context, logPath, c.Command.Name, false)
 	var held *dirlock.HeldError
 	if errors.As(err, &held) && c.Bool("wait") {

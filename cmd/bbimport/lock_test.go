@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/sim"
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // startBinary starts the real binary on e's environment.
@@ -113,7 +113,7 @@ func TestSecondOrgsCreateOnALogDirectoryIsRefused(t *testing.T) {
 	if n := e.Sim.Count("snyk.orgs_created"); n != 5 {
 		t.Errorf("%d orgs created for 5 rows; want 5", n)
 	}
-	orgs, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	orgs, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil || len(orgs) != 5 {
 		t.Errorf("created-orgs file: %d orgs, %v; want 5", len(orgs), err)
 	}
@@ -152,7 +152,7 @@ func TestImportUnderAFileSizeLimit(t *testing.T) {
 		t.Errorf("output does not name the directory and the cause:\n%s", out)
 	}
 	sent := e.Sim.Count("snyk.imports")
-	if n := countLines(t, e.File(importer.ImportedTargetsLog), importer.MsgTargetRequested); int64(n) != sent || sent == 0 || sent >= int64(len(want)) {
+	if n := countLines(t, e.File(importfiles.ImportedTargetsLog), importfiles.MsgTargetRequested); int64(n) != sent || sent == 0 || sent >= int64(len(want)) {
 		t.Errorf("%d imports sent, %d recorded, of %d targets; want all sent recorded, and a stop midway", sent, n, len(want))
 	}
 	e.MustRun(exitOK, "import", "--file="+targets)

@@ -19,7 +19,7 @@ import (
 // setupLogging builds the run's logger from --logLevel, --logFormat and the
 // original's DEBUG switch. Logs go to stderr, never stdout, and every byte
 // passes through the redactor (rt.stderr).
-func (rt *runtime) setupLogging(c *cli.Context) error {
+func (rt *invocation) setupLogging(c *cli.Context) error {
 	rt.setupOutput()
 	level := zerolog.InfoLevel
 	if s := strings.TrimSpace(c.String("logLevel")); s != "" {
@@ -52,7 +52,7 @@ func (rt *runtime) setupLogging(c *cli.Context) error {
 // consoleWriter renders human-readable lines; colours only on a terminal
 // that has not asked for none (NO_COLOR), so `--logFormat=text` in CI stays
 // free of escape codes.
-func (rt *runtime) consoleWriter(w io.Writer) io.Writer {
+func (rt *invocation) consoleWriter(w io.Writer) io.Writer {
 	return zerolog.ConsoleWriter{
 		Out: w, TimeFormat: time.TimeOnly,
 		NoColor: !rt.colour(rt.StderrTTY),
@@ -69,7 +69,7 @@ func (rt *runtime) consoleWriter(w io.Writer) io.Writer {
 
 // colour reports whether output to a stream takes ANSI colour: a terminal
 // that has not asked for none (NO_COLOR, https://no-color.org; TERM=dumb).
-func (rt *runtime) colour(tty bool) bool {
+func (rt *invocation) colour(tty bool) bool {
 	return tty && rt.Getenv("NO_COLOR") == "" && rt.Getenv("TERM") != "dumb"
 }
 
@@ -81,7 +81,7 @@ const (
 )
 
 // paint colours s when the stream takes colour.
-func (rt *runtime) paint(tty bool, colour, s string) string {
+func (rt *invocation) paint(tty bool, colour, s string) string {
 	if !rt.colour(tty) {
 		return s
 	}

@@ -232,7 +232,7 @@ func TestRuntime_redactsEveryOutput(t *testing.T) {
 	env := map[string]string{"SNYK_TOKEN": secret, "SNYK_LOG_PATH": t.TempDir()}
 	for _, format := range []string{"json", "text"} {
 		var stdout, stderr bytes.Buffer
-		rt := newRuntime(&stdout, &stderr, func(k string) string { return env[k] })
+		rt := newInvocation(&stdout, &stderr, func(k string) string { return env[k] })
 		rt.setupOutput()
 		rt.log = zerolog.New(rt.stderr())
 		if format == "text" {
@@ -254,7 +254,7 @@ func TestRuntime_redactsEveryOutput(t *testing.T) {
 
 	// The closing error paragraph too.
 	var stdout, stderr bytes.Buffer
-	rt := newRuntime(&stdout, &stderr, func(k string) string { return env[k] })
+	rt := newInvocation(&stdout, &stderr, func(k string) string { return env[k] })
 	code := rt.run(t.Context(), []string{"bbimport", "import", "--file=/nonexistent/" + secret + ".json"})
 	if code != exitUsage || strings.Contains(stderr.String(), secret) || !strings.Contains(stderr.String(), "[REDACTED]") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())

@@ -1,5 +1,3 @@
-// Command bbimport mirrors Bitbucket Cloud workspaces and repositories into
-// Snyk organisations and imports them. See README.md.
 package main
 
 import (
@@ -11,7 +9,7 @@ import (
 )
 
 func main() {
-	rt := newRuntime(os.Stdout, os.Stderr, os.Getenv)
+	rt := newInvocation(os.Stdout, os.Stderr, os.Getenv)
 	rt.setupOutput()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -51,7 +51,7 @@ type apiBase struct {
 // default) when no extra CA bundle is set, else one trusting the system
 // roots plus the bundles. A bundle that cannot be used is a usage error
 // naming its variable.
-func (rt *runtime) transport() (http.RoundTripper, error) {
+func (rt *invocation) transport() (http.RoundTripper, error) {
 	n := &rt.net
 	n.once.Do(func() {
 		for _, name := range []string{envExtraCA, envNodeExtraCA} {
@@ -105,7 +105,7 @@ func (e *wordedError) Error() string { return e.msg }
 func (e *wordedError) Unwrap() error { return e.err }
 
 // noteBase records a base URL the run uses (for doctor and for fixes).
-func (rt *runtime) noteBase(api, rawURL, setting string) {
+func (rt *invocation) noteBase(api, rawURL, setting string) {
 	n := &rt.net
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -118,14 +118,14 @@ func (rt *runtime) noteBase(api, rawURL, setting string) {
 	n.bases = append(n.bases, apiBase{API: api, URL: strings.TrimSuffix(rawURL, "/"), Setting: setting})
 }
 
-func (rt *runtime) apiBases() []apiBase {
+func (rt *invocation) apiBases() []apiBase {
 	rt.net.mu.Lock()
 	defer rt.net.mu.Unlock()
 	return append([]apiBase(nil), rt.net.bases...)
 }
 
 // baseForHost finds which base URL a failed host belongs to.
-func (rt *runtime) baseForHost(host string) (apiBase, bool) {
+func (rt *invocation) baseForHost(host string) (apiBase, bool) {
 	for _, b := range rt.apiBases() {
 		if u, err := url.Parse(b.URL); err == nil && (strings.EqualFold(u.Host, host) || strings.EqualFold(u.Hostname(), host)) {
 			return b, true
@@ -136,7 +136,7 @@ func (rt *runtime) baseForHost(host string) (apiBase, bool) {
 
 // explainNet words a network failure that waiting cannot fix: what is wrong
 // and the setting to check.
-func (rt *runtime) explainNet(ne *httpx.NetError) (problem, fix string) {
+func (rt *invocation) explainNet(ne *httpx.NetError) (problem, fix string) {
 	what, setting := "the API", "the API base URL (BITBUCKET_APP_API_BASE or --sourceUrl, BITBUCKET_APP_TOKEN_URL, SNYK_API)"
 	if b, ok := rt.baseForHost(ne.Host); ok {
 		what = b.API
@@ -177,7 +177,7 @@ func inParens(s string) string {
 }
 
 // proxyLabel names the proxy without its credentials.
-func (rt *runtime) proxyLabel(addr string) string {
+func (rt *invocation) proxyLabel(addr string) string {
 	for _, name := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
 		if v := os.Getenv(name); v != "" {
 			u, creds := safeProxyURL(v)
@@ -216,7 +216,7 @@ func hostOnly(hostport string) string {
 
 // netMessage is the final line for an error that is, at bottom, a network
 // failure that waiting cannot fix; ok is false for any other error.
-func (rt *runtime) netMessage(err error) (string, bool) {
+func (rt *invocation) netMessage(err error) (string, bool) {
 	ne, ok := httpx.AsNetError(err)
 	if !ok {
 		return "", false
@@ -229,7 +229,7 @@ func (rt *runtime) netMessage(err error) (string, bool) {
 // cause waiting cannot fix (every import kick-off failing on DNS): the
 // failure groups keep only the cause's name, and api says which base URL
 // the items were sent to. "" when no group has such a cause.
-func (rt *runtime) netHint(api string, groups []importer.FailureGroup) string {
+func (rt *invocation) netHint(api string, groups []importer.FailureGroup) string {
 	host := ""
 	for _, b := range rt.apiBases() {
 		if u, err := url.Parse(b.URL); err == nil && b.API == api {
@@ -248,7 +248,7 @@ func (rt *runtime) netHint(api string, groups []importer.FailureGroup) string {
 }
 
 // caSource describes where trusted roots come from, for doctor.
-func (rt *runtime) caSource() string {
+func (rt *invocation) caSource() string {
 	base := "the system's roots"
 	if f := rt.env("SSL_CERT_FILE"); f != "" {
 		base = "SSL_CERT_FILE=" + f + " (replaces the system's roots)"
@@ -321,7 +321,7 @@ func settingName(name string, isDefault bool) string {
 // doctorNetwork shows where the run's requests go: each API base and the
 // setting behind it, the proxy of each, and which certificates are trusted.
 // A CA bundle that cannot be used is a failed check.
-func (rt *runtime) doctorNetwork(c *cli.Context, d *doctor, source string) {
+func (rt *invocation) doctorNetwork(c *cli.Context, d *doctor, source string) {
 	bbBase, bbSetting := strings.TrimSpace(c.String("sourceUrl")), "--sourceUrl"
 	if bbBase == "" {
 		bbBase, bbSetting = rt.env("BITBUCKET_APP_API_BASE"), "BITBUCKET_APP_API_BASE"

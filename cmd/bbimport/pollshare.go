@@ -17,7 +17,7 @@ func pollShareFlag() cli.Flag {
 // debug. An explicit --pollInterval (or a test's tuning) is the operator's
 // own floor: the share then applies only if --pollShare is given too, so a
 // chosen interval is kept as chosen.
-func (rt *runtime) pollBudget(c *cli.Context, opts *importer.ImportOptions) error {
+func (rt *invocation) pollBudget(c *cli.Context, opts *importer.ImportOptions) error {
 	percent, err := rt.intSetting(c, "pollShare", "", int(100*importer.DefaultPollShare))
 	if err != nil {
 		return err

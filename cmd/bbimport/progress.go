@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
 )
@@ -26,10 +27,10 @@ type progress struct {
 	interval time.Duration
 	now      func() time.Time
 
-	stage    string
+	stage    importer.Stage
 	total    int
-	counters map[string]int
-	order    []string
+	counters map[importer.Counter]int
+	order    []importer.Counter
 	started  time.Time
 	live     bool      // the bar is on the terminal
 	drawn    time.Time // when the bar was last drawn
@@ -45,29 +46,29 @@ func newProgress(t *terminal, tty bool, log zerolog.Logger, interval time.Durati
 // stageUnit is what a stage's total counts, and mainCounters are the
 // counters that move toward it (the importer reports "failed" next to "orgs"
 // for a failed org, so only "orgs" counts there).
-func stageUnit(stage string) (unit string, main []string) {
+func stageUnit(stage importer.Stage) (unit importer.Counter, main []importer.Counter) {
 	switch stage {
-	case "import":
-		return "targets", []string{"completed", "failed", "skipped"}
-	case "orgs:data":
-		return "workspaces", []string{"workspaces"}
-	default: // orgs:create, import:data, list:imported
-		return "orgs", []string{"orgs"}
+	case importer.StageImport:
+		return importer.CounterTargets, []importer.Counter{importer.CounterCompleted, importer.CounterFailed, importer.CounterSkipped}
+	case importer.StageOrgsData:
+		return importer.CounterWorkspaces, []importer.Counter{importer.CounterWorkspaces}
+	default: // orgs:create, import:data, list:imported, sync
+		return importer.CounterOrgs, []importer.Counter{importer.CounterOrgs}
 	}
 }
 
-func (p *progress) isMain(counter string) bool {
+func (p *progress) isMain(counter importer.Counter) bool {
 	_, main := stageUnit(p.stage)
 	return slices.Contains(main, counter)
 }
 
 // Start implements importer.Progress.
-func (p *progress) Start(stage string, total int) {
+func (p *progress) Start(stage importer.Stage, total int) {
 	p.Done()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stage, p.total = stage, total
-	p.counters, p.order = map[string]int{}, nil
+	p.counters, p.order = map[importer.Counter]int{}, nil
 	p.started = p.now()
 	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 	if p.tty {
@@ -86,7 +87,7 @@ func (p *progress) Start(stage string, total int) {
 const barRedraw = 100 * time.Millisecond
 
 // Add implements importer.Progress.
-func (p *progress) Add(counter string, n int) {
+func (p *progress) Add(counter importer.Counter, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.counters == nil {
@@ -155,10 +156,10 @@ func (p *progress) logLine() {
 	stage, total := p.stage, p.total
 	fields := make(map[string]any, len(p.counters))
 	for k, v := range p.counters {
-		fields[strings.ReplaceAll(k, " ", "_")] = v
+		fields[strings.ReplaceAll(string(k), " ", "_")] = v
 	}
 	p.mu.Unlock()
-	ev := p.log.Info().Str("stage", stage).Str("elapsed", humanDuration(elapsed)).Fields(fields)
+	ev := p.log.Info().Str("stage", string(stage)).Str("elapsed", humanDuration(elapsed)).Fields(fields)
 	if total >= 0 {
 		ev = ev.Int("total", total)
 	}
@@ -171,7 +172,7 @@ func (p *progress) doneLocked() (done, worked int) {
 	_, main := stageUnit(p.stage)
 	for _, m := range main {
 		done += p.counters[m]
-		if m != "skipped" {
+		if m != importer.CounterSkipped {
 			worked += p.counters[m]
 		}
 	}
@@ -193,7 +194,7 @@ func (p *progress) othersLocked() string {
 	return p.countersText(p.order)
 }
 
-func (p *progress) countersText(order []string) string {
+func (p *progress) countersText(order []importer.Counter) string {
 	_, main := stageUnit(p.stage)
 	parts := make([]string, 0, len(order))
 	for _, name := range order {
@@ -229,7 +230,7 @@ func (p *progress) lineLocked() string {
 	unit, _ := stageUnit(p.stage)
 	done, _ := p.doneLocked()
 	var b strings.Builder
-	b.WriteString(p.stage + ": ")
+	b.WriteString(string(p.stage) + ": ")
 	if p.total >= 0 {
 		pct := 100
 		if p.total > 0 {
@@ -257,7 +258,7 @@ func (p *progress) lineLocked() string {
 // narrow terminal).
 func (p *progress) describeLocked() string {
 	_, main := stageUnit(p.stage)
-	order := make([]string, 0, len(p.order))
+	order := make([]importer.Counter, 0, len(p.order))
 	for _, name := range p.order {
 		if slices.Contains(main, name) {
 			order = append(order, name)
@@ -268,7 +269,7 @@ func (p *progress) describeLocked() string {
 			order = append(order, name)
 		}
 	}
-	d := p.stage
+	d := string(p.stage)
 	if others := p.countersText(order); others != "" {
 		d += " · " + others
 	}
@@ -294,7 +295,7 @@ func (p *progress) barLineLocked(width int) string {
 	}
 	times := "[" + elapsed + "]"
 	if rate, left, ok := p.rateLocked(0); ok {
-		count += ", " + formatRate(rate) + " " + unit + "/s"
+		count += ", " + formatRate(rate) + " " + string(unit) + "/s"
 		if left >= 0 {
 			times = "[" + elapsed + ", ~" + max(left, time.Second).Round(time.Second).String() + " left]"
 		}
@@ -341,7 +342,7 @@ func (p *progress) barLineLocked(width int) string {
 			return fitText(build(l, fitText(desc, max(room, 0))), maxw)
 		}
 	}
-	return fitText(build(layout{}, p.stage), maxw)
+	return fitText(build(layout{}, string(p.stage)), maxw)
 }
 
 // minDesc is the narrowest description worth showing.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/sim"
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/rs/zerolog"
 )
 
@@ -126,7 +127,7 @@ func TestProgress_barTracksTheTotal(t *testing.T) {
 	}
 	p.Done()
 	p.Start("import", 10)
-	for _, c := range []string{"skipped", "skipped", "kicked off", "completed", "failed"} {
+	for _, c := range []importer.Counter{"skipped", "skipped", "kicked off", "completed", "failed"} {
 		p.Add(c, 1)
 	}
 	if got := p.fractionLocked(); got != 0.4 {
@@ -280,7 +281,7 @@ func TestSummaries_interrupted(t *testing.T) {
 // The closing hint knows about Ctrl-C.
 func TestRuntime_nextAfterInterrupt(t *testing.T) {
 	var out bytes.Buffer
-	rt := newRuntime(&out, &bytes.Buffer{}, func(string) string { return "" })
+	rt := newInvocation(&out, &bytes.Buffer{}, func(string) string { return "" })
 	rt.setupOutput()
 	ctx, cancel := context.WithCancel(t.Context())
 	rt.ctx = ctx

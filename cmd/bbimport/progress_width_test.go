@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bbimport/bbimport/internal/sim"
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/creack/pty"
 	"github.com/rs/zerolog"
 )
@@ -43,7 +44,7 @@ func TestTTY_barFits80Columns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout bytes.Buffer
-	rt := newRuntime(&stdout, tty, e.getenv)
+	rt := newInvocation(&stdout, tty, e.getenv)
 	rt.Tuning = e.Tuning
 	if got := rt.term.width(); got != 80 {
 		t.Fatalf("terminal width %d, want 80", got)
@@ -91,7 +92,7 @@ func TestProgress_barLineFits(t *testing.T) {
 	if got := p.barLineLocked(80); !strings.HasSuffix(got, "(0/155000) [0s]") || strings.Contains(got, "left") {
 		t.Errorf("before anything is done: %q", got)
 	}
-	for _, c := range []string{"kicked off", "completed", "failed", "skipped", "projects imported", "projects failed"} {
+	for _, c := range []importer.Counter{"kicked off", "completed", "failed", "skipped", "projects imported", "projects failed"} {
 		p.counters[c] = 12345
 		p.order = append(p.order, c)
 	}

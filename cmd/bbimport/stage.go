@@ -21,7 +21,7 @@ type stageRun struct {
 }
 
 // startStage marks the start of a stage whose summary goes in logPath.
-func (rt *runtime) startStage(name, logPath string) *stageRun {
+func (rt *invocation) startStage(name, logPath string) *stageRun {
 	rt.stage = &stageRun{name: name, logPath: logPath, started: rt.Now()}
 	return rt.stage
 }
@@ -36,7 +36,7 @@ var outcomes = map[int]string{
 // summaries/ (see importer.WriteStageSummary). msg is the closing message,
 // "" when there is none. A summary that cannot be written is a warning: the
 // stage's own work is done and recorded in its files.
-func (rt *runtime) writeSummary(code int, err error, msg string) {
+func (rt *invocation) writeSummary(code int, err error, msg string) {
 	st := rt.stage
 	if st == nil || st.dryRun || st.logPath == "" {
 		return

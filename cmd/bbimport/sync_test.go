@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/bbimport/bbimport/internal/dirlock"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/dirlock"
 	"github.com/bbimport/bbimport/internal/sim"
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // syncEnv is a simulator whose estate has been imported by a first
@@ -31,7 +31,7 @@ func newSyncEnv(t *testing.T) *syncEnv {
 	group := sim.SimSnykGroupID
 	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
 	e.MustRun(0, "orgs:create", "--file="+e.File("group-"+group+"-bitbucket-cloud-app-orgs.json"))
-	rows, err := importer.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	rows, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

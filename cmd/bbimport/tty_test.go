@@ -57,9 +57,9 @@ func (e *simEnv) runOnTTY(t *testing.T, args ...string) (r result, terminal stri
 	t.Helper()
 	tty, output := openPTY(t)
 	var stdout bytes.Buffer
-	rt := newRuntime(&stdout, tty, e.getenv) // detects the TTY itself, as in main
+	rt := newInvocation(&stdout, tty, e.getenv) // detects the TTY itself, as in main
 	if !rt.StderrTTY {
-		t.Fatal("newRuntime did not detect the pseudo-terminal")
+		t.Fatal("newInvocation did not detect the pseudo-terminal")
 	}
 	rt.Tuning = e.Tuning
 	rt.ProgressInterval = 20 * time.Millisecond

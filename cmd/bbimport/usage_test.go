@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/bbimport/bbimport/internal/sim"
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // oneTarget writes a targets file with one target of a seeded org and
@@ -159,7 +159,7 @@ func TestUsageLocationForms(t *testing.T) {
 			if tt.form == "api-v1" {
 				loc = "/api/v1/org/"
 			}
-			if n := countLines(t, e.File(importer.ImportedTargetsLog), loc); n != len(want) {
+			if n := countLines(t, e.File(importfiles.ImportedTargetsLog), loc); n != len(want) {
 				t.Errorf("%d resume log lines with a %s Location, want %d", n, loc, len(want))
 			}
 		})

@@ -211,9 +211,9 @@ func TestOAuthTransport_fiftyListingsOneExchange(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			repos, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+			repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
 			if err != nil || len(repos) != 250 {
-				t.Errorf("ListRepositories: %d repos, err %v", len(repos), err)
+				t.Errorf("ListRepositoriesIter: %d repos, err %v", len(repos), err)
 			}
 		})
 	}
@@ -231,7 +231,7 @@ func TestOAuthTransport_hugeExpiresInOneExchange(t *testing.T) {
 	c, mux, base, _ := oauthSetup(t, ts, nil)
 	serveRepos(t, mux, base, "acme", 10)
 	for range 60 {
-		if _, err := collect(t, c.ListRepositories(t.Context(), "acme", nil)); err != nil {
+		if _, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -313,9 +313,9 @@ func TestOAuthTransport_shortTTL(t *testing.T) {
 		}
 		writeJSON(w, 200, []byte(body+"}"))
 	})
-	repos, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+	repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
 	if err != nil || len(repos) != pages {
-		t.Fatalf("ListRepositories: %d repos, err %v; want %d, nil", len(repos), err, pages)
+		t.Fatalf("ListRepositoriesIter: %d repos, err %v; want %d, nil", len(repos), err, pages)
 	}
 	if n := rejected.Load(); n != 0 {
 		t.Errorf("API rejected %d expired tokens; want 0", n)
@@ -338,9 +338,9 @@ func TestOAuthTransport_401RenewsAndRetriesOnce(t *testing.T) {
 		}
 		writeJSON(w, 200, []byte(`{"values":[{"slug":"a"}]}`))
 	})
-	ok, err := c.HasRepositories(t.Context(), "acme")
+	ok, err := hasRepositories(t.Context(), c, "acme")
 	if err != nil || !ok {
-		t.Fatalf("HasRepositories = %v, %v; want true, nil", ok, err)
+		t.Fatalf("hasRepositories = %v, %v; want true, nil", ok, err)
 	}
 	if e, r := ts.exchanges.Load(), requests.Load(); e != 2 || r != 2 {
 		t.Errorf("exchanges = %d, API requests = %d; want 2, 2", e, r)
@@ -356,9 +356,9 @@ func TestOAuthTransport_401Persists(t *testing.T) {
 		requests.Add(1)
 		writeJSON(w, 401, fixture(t, "error-401-expired.json", ""))
 	})
-	_, err := collect(t, c.ListWorkspaces(t.Context()))
+	_, err := collect(t, c.ListWorkspacesIter(t.Context()))
 	if !IsAuthError(err) {
-		t.Fatalf("ListWorkspaces error = %v; want an auth error", err)
+		t.Fatalf("ListWorkspacesIter error = %v; want an auth error", err)
 	}
 	want := "Bitbucket rejected the credentials; check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (GET " +
 		base + "/user/workspaces?pagelen=100 answered 401: Access token expired.)"
@@ -391,8 +391,8 @@ func TestOAuthTransport_concurrent401sRenewOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			if ok, err := c.HasRepositories(t.Context(), "acme"); err != nil || !ok {
-				t.Errorf("HasRepositories = %v, %v", ok, err)
+			if ok, err := hasRepositories(t.Context(), c, "acme"); err != nil || !ok {
+				t.Errorf("hasRepositories = %v, %v", ok, err)
 			}
 		})
 	}
@@ -415,7 +415,7 @@ func TestOAuthTransport_sameTokenNoRetry(t *testing.T) {
 		requests.Add(1)
 		writeJSON(w, 401, fixture(t, "error-401-expired.json", ""))
 	})
-	_, err := c.HasRepositories(t.Context(), "acme")
+	_, err := hasRepositories(t.Context(), c, "acme")
 	if !IsAuthError(err) {
 		t.Fatalf("error = %v; want an auth error", err)
 	}
@@ -484,7 +484,7 @@ func TestOAuthTransport_tokenErrorReachesCaller(t *testing.T) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("API called without a token: %s", r.URL)
 	})
-	_, err := collect(t, c.ListWorkspaces(t.Context()))
+	_, err := collect(t, c.ListWorkspacesIter(t.Context()))
 	te, ok := errors.AsType[*TokenError](err)
 	if !ok || te.Code != "unauthorized_client" || !IsAuthError(err) {
 		t.Fatalf("error = %#v; want a *TokenError unauthorized_client", err)

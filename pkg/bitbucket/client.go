@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -130,29 +129,10 @@ type Response struct {
 	// NextURL is the body's `next` link, absolute and exactly as Bitbucket
 	// sent it; empty on the last page.
 	NextURL string
-	// Rate holds Bitbucket's optional rate-limit headers.
-	Rate Rate
-}
-
-// Rate is what Bitbucket's optional X-RateLimit-* headers said about the
-// request budget. Bitbucket sends them only for some credentials, so every
-// field may be zero.
-type Rate struct {
-	// Limit is X-RateLimit-Limit: requests allowed per rolling hour.
-	Limit int
-	// NearLimit is X-RateLimit-NearLimit: less than 20% of the budget is left.
-	NearLimit bool
-	// Resource is X-RateLimit-Resource: the budget the request counted against.
-	Resource string
 }
 
 func newResponse(resp *http.Response) *Response {
-	r := &Response{Response: resp}
-	h := resp.Header
-	r.Rate.Limit, _ = strconv.Atoi(h.Get("X-RateLimit-Limit"))
-	r.Rate.NearLimit, _ = strconv.ParseBool(h.Get("X-RateLimit-NearLimit"))
-	r.Rate.Resource = h.Get("X-RateLimit-Resource")
-	return r
+	return &Response{Response: resp}
 }
 
 // maxDrainBody bounds what is read and thrown away after decoding so the

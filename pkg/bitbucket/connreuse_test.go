@@ -38,7 +38,7 @@ func TestListingReusesConnections(t *testing.T) {
 	c := newSimClient(t, s, sim.DefaultBitbucketClientSecret)
 	for i := 1; i <= 3; i++ {
 		n := 0
-		for _, err := range c.ListRepositories(t.Context(), fmt.Sprintf("ws-%03d", i), nil) {
+		for _, err := range c.ListRepositoriesIter(t.Context(), fmt.Sprintf("ws-%03d", i), nil) {
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -204,7 +204,7 @@ func TestCredentials_Transport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.HasRepositories(t.Context(), "acme"); err != nil {
+		if _, err := hasRepositories(t.Context(), c, "acme"); err != nil {
 			t.Fatal(err)
 		}
 		if got.Load() != tt.want {

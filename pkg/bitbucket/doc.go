@@ -20,11 +20,13 @@
 //
 // # Pagination
 //
-// Listings are iterators (iter.Seq2) that follow the body's `next` link as
-// given, and stop on a missing `next`, an empty page, or a `next` seen before.
-// A `next` on another host than the base URL is refused, so credentials are
-// never sent elsewhere. Each listing also has a one-page method
-// (ListWorkspacesPage, ListRepositoriesPage) that returns [Response.NextURL].
+// Listings are named as go-github names them: a one-page method
+// (ListWorkspaces, ListRepositories) that returns [Response.NextURL], and an
+// iterator (ListWorkspacesIter, ListRepositoriesIter, ListProjectsIter;
+// iter.Seq2) that follows the body's `next` link as given, and stops on a
+// missing `next`, an empty page, or a `next` seen before. A `next` on
+// another host than the base URL is refused, so credentials are never sent
+// elsewhere.
 //
 // # Rate limits
 //

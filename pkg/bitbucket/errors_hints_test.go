@@ -33,7 +33,7 @@ func TestErrorMessages_perEndpoint(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err, base := listError(t, tc)
+			base, err := listError(t, tc)
 			if err == nil {
 				t.Fatal("listing succeeded; want an error")
 			}

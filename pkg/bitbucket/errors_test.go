@@ -100,7 +100,7 @@ var errorCases = []errorCase{
 }
 
 // listError runs the listing of tc.path against a server answering tc.
-func listError(t *testing.T, tc errorCase, opts ...Option) (error, string) {
+func listError(t *testing.T, tc errorCase, opts ...Option) (string, error) {
 	t.Helper()
 	c, mux, base := setup(t, append([]Option{WithAuthKind(tc.kind)}, opts...)...)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -115,11 +115,11 @@ func listError(t *testing.T, tc errorCase, opts ...Option) (error, string) {
 	})
 	var err error
 	if tc.path == "workspaces" {
-		_, err = collect(t, c.ListWorkspaces(t.Context()))
+		_, err = collect(t, c.ListWorkspacesIter(t.Context()))
 	} else {
-		_, err = collect(t, c.ListRepositories(t.Context(), "acme-corp", nil))
+		_, err = collect(t, c.ListRepositoriesIter(t.Context(), "acme-corp", nil))
 	}
-	return err, base
+	return base, err
 }
 
 func TestErrorMessages(t *testing.T) {
@@ -127,7 +127,7 @@ func TestErrorMessages(t *testing.T) {
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err, base := listError(t, tc)
+			base, err := listError(t, tc)
 			if err == nil {
 				t.Fatal("listing succeeded; want an error")
 			}
@@ -157,7 +157,7 @@ func TestErrorMessages(t *testing.T) {
 
 func TestCheckResponse_fields(t *testing.T) {
 	t.Parallel()
-	err, _ := listError(t, errorCase{kind: AuthOAuthConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json"})
+	_, err := listError(t, errorCase{kind: AuthOAuthConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json"})
 	e, ok := errors.AsType[*ErrorResponse](err)
 	if !ok {
 		t.Fatalf("error is %T", err)
@@ -173,7 +173,7 @@ func TestCheckResponse_fields(t *testing.T) {
 		t.Errorf("ErrorResponse mismatch (-want +got):\n%s", diff)
 	}
 
-	err, _ = listError(t, errorCase{path: "workspaces", status: 410, fixture: "error-410-change-2770.json"})
+	_, err = listError(t, errorCase{path: "workspaces", status: 410, fixture: "error-410-change-2770.json"})
 	if e, _ := errors.AsType[*ErrorResponse](err); e == nil || e.Detail != "Please read the changelog entry for more details." {
 		t.Errorf("410 detail = %+v", e)
 	}
@@ -315,7 +315,7 @@ func TestErrors_noSecrets(t *testing.T) {
 	for _, tc := range errorCases {
 		ts := newTokenServer(t, nil)
 		src := newTestTokenSource(t, ts, nil)
-		err, _ := listError(t, tc, WithHTTPClient(&http.Client{Transport: OAuthTransport(src, nil)}))
+		_, err := listError(t, tc, WithHTTPClient(&http.Client{Transport: OAuthTransport(src, nil)}))
 		add(err)
 	}
 	// Token endpoint errors, including one whose description echoes the secret.

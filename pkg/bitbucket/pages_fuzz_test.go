@@ -3,7 +3,6 @@ package bitbucket_test
 import (
 	"context"
 	"errors"
-	"github.com/bbimport/bbimport/internal/apitest"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bbimport/bbimport/internal/apitest"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 )
 
@@ -161,7 +161,7 @@ func FuzzWorkspacesPage(f *testing.F) {
 	addPageSeeds(f, "user-workspaces.page1.json", "user-workspaces.page2.json")
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
 		c, api := newFuzzClient(t, status, retryAfter, body)
-		ws, resp, err := c.ListWorkspacesPage(t.Context(), "")
+		ws, resp, err := c.ListWorkspaces(t.Context(), "")
 		if err != nil {
 			checkListError(t, api.status, err)
 		} else {
@@ -175,14 +175,14 @@ func FuzzWorkspacesPage(f *testing.F) {
 				}
 			}
 			if resp.NextURL != "" {
-				if _, _, err := c.ListWorkspacesPage(t.Context(), resp.NextURL); err != nil {
+				if _, _, err := c.ListWorkspaces(t.Context(), resp.NextURL); err != nil {
 					checkListError(t, api.status, err)
 				}
 			}
 		}
 
 		errs := 0
-		for w, err := range c.ListWorkspaces(listCtx(t, api)) {
+		for w, err := range c.ListWorkspacesIter(listCtx(t, api)) {
 			if errs > 0 {
 				t.Fatalf("a value after the error: %+v, %v", w, err)
 			}
@@ -202,7 +202,7 @@ func FuzzRepositoriesPage(f *testing.F) {
 	addPageSeeds(f, "repositories.acme-corp.json")
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
 		c, api := newFuzzClient(t, status, retryAfter, body)
-		repos, resp, err := c.ListRepositoriesPage(t.Context(), "acme", nil, "")
+		repos, resp, err := c.ListRepositories(t.Context(), "acme", nil, "")
 		if err != nil {
 			checkListError(t, api.status, err)
 		} else {
@@ -213,7 +213,7 @@ func FuzzRepositoriesPage(f *testing.F) {
 		}
 
 		errs := 0
-		for r, err := range c.ListRepositories(listCtx(t, api), "acme", &bitbucket.RepositoryListOptions{Query: `updated_on>2024-01-01`}) {
+		for r, err := range c.ListRepositoriesIter(listCtx(t, api), "acme", &bitbucket.RepositoryListOptions{Query: `updated_on>2024-01-01`}) {
 			if errs > 0 {
 				t.Fatalf("a value after the error: %+v, %v", r, err)
 			}
@@ -225,7 +225,7 @@ func FuzzRepositoriesPage(f *testing.F) {
 			checkRepo(t, r)
 		}
 
-		if _, err := c.HasRepositories(t.Context(), "acme"); err != nil {
+		if _, _, err := c.ListRepositories(t.Context(), "acme", &bitbucket.RepositoryListOptions{PageLen: 1}, ""); err != nil {
 			checkListError(t, api.status, err)
 		}
 	})

@@ -24,7 +24,7 @@ func (c *Client) projectsURL(workspace string) (string, error) {
 	return c.endpoint("workspaces/"+seg+"/projects", "pagelen", "100", "fields", projectFields)
 }
 
-// ListProjects yields every project of workspace (a slug or a `{uuid}`),
+// ListProjectsIter yields every project of workspace (a slug or a `{uuid}`),
 // page by page in order, with pagelen=100 and a trimmed `fields` list: one
 // request per 100 projects, however many repositories they hold. Projects
 // without a repository are listed too. It yields at most one error, then
@@ -34,7 +34,7 @@ func (c *Client) projectsURL(workspace string) (string, error) {
 //
 // Bitbucket API: GET /2.0/workspaces/{workspace}/projects
 // (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-projects/#api-workspaces-workspace-projects-get)
-func (c *Client) ListProjects(ctx context.Context, workspace string) iter.Seq2[Project, error] {
+func (c *Client) ListProjectsIter(ctx context.Context, workspace string) iter.Seq2[Project, error] {
 	first, err := c.projectsURL(workspace)
 	if err != nil {
 		return func(yield func(Project, error) bool) { yield(Project{}, err) }

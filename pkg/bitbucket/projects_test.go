@@ -12,7 +12,7 @@ import (
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 )
 
-// ListProjects pages through every project, 100 a page, whatever the number
+// ListProjectsIter pages through every project, 100 a page, whatever the number
 // of repositories, and lists projects without repositories too.
 func TestListProjectsAgainstSimulator(t *testing.T) {
 	var keys []string
@@ -38,7 +38,7 @@ func TestListProjectsAgainstSimulator(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.workspace, func(t *testing.T) {
 			var got []string
-			for p, err := range c.ListProjects(t.Context(), tt.workspace) {
+			for p, err := range c.ListProjectsIter(t.Context(), tt.workspace) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -68,7 +68,7 @@ func TestListProjectsErrors(t *testing.T) {
 	s := startSim(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: "account repository"}})
 	c := newSimClient(t, s, sim.DefaultBitbucketClientSecret)
 	var err error
-	for _, e := range c.ListProjects(t.Context(), "acme-platform") {
+	for _, e := range c.ListProjectsIter(t.Context(), "acme-platform") {
 		err = e
 	}
 	var er *bitbucket.ErrorResponse
@@ -83,13 +83,13 @@ func TestListProjectsErrors(t *testing.T) {
 
 	s = startSim(t, sim.Config{})
 	c = newSimClient(t, s, sim.DefaultBitbucketClientSecret)
-	for _, e := range c.ListProjects(t.Context(), "nope") {
+	for _, e := range c.ListProjectsIter(t.Context(), "nope") {
 		err = e
 	}
 	if !errors.As(err, &er) || er.Response.StatusCode != http.StatusNotFound || !strings.Contains(err.Error(), `"nope"`) {
 		t.Fatalf("err = %v, want a 404 naming the workspace", err)
 	}
-	for _, e := range c.ListProjects(t.Context(), "..") {
+	for _, e := range c.ListProjectsIter(t.Context(), "..") {
 		err = e
 	}
 	if err == nil || !strings.Contains(err.Error(), "invalid workspace") {

@@ -39,7 +39,7 @@ func TestSimulator_QueuedRequestsOutliveShortTokens(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			n := 0
-			for _, err := range c.ListRepositories(t.Context(), w.Slug, nil) {
+			for _, err := range c.ListRepositoriesIter(t.Context(), w.Slug, nil) {
 				if err != nil {
 					t.Errorf("ListRepositories(%s): %v", w.Slug, err)
 					return

@@ -23,7 +23,7 @@ func TestReplayFixtures(t *testing.T) {
 	}
 	listWS := func(t *testing.T, c *Client) (string, error) {
 		var out []string
-		for ws, err := range c.ListWorkspaces(t.Context()) {
+		for ws, err := range c.ListWorkspacesIter(t.Context()) {
 			if err != nil {
 				return "", err
 			}
@@ -33,7 +33,7 @@ func TestReplayFixtures(t *testing.T) {
 	}
 	listRepos := func(t *testing.T, c *Client) (string, error) {
 		var out []string
-		for r, err := range c.ListRepositories(t.Context(), "acme-corp", nil) {
+		for r, err := range c.ListRepositoriesIter(t.Context(), "acme-corp", nil) {
 			if err != nil {
 				return "", err
 			}
@@ -45,7 +45,7 @@ func TestReplayFixtures(t *testing.T) {
 		"user-workspaces.spec.json": {route: "GET /user/workspaces", status: 200, call: listWS,
 			want: "acme-corp=@{3f1c1a52-7e2b-4a8e-9d4c-1b2a3c4d5e6f} acme-labs=@{9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d}"},
 		"user-workspaces.page1.json": {route: "GET /user/workspaces", status: 200, call: func(t *testing.T, c *Client) (string, error) {
-			ws, resp, err := c.ListWorkspacesPage(t.Context(), "")
+			ws, resp, err := c.ListWorkspaces(t.Context(), "")
 			if err != nil {
 				return "", err
 			}
@@ -61,7 +61,7 @@ func TestReplayFixtures(t *testing.T) {
 			want: "acme-corp/payments-api|main|PAY| acme-corp/web-frontend-fork|develop|WEB|fork acme-corp/empty-repo||PAY|"},
 		"projects.acme-corp.json": {route: "GET /workspaces/acme-corp/projects", status: 200, call: func(t *testing.T, c *Client) (string, error) {
 			var out []string
-			for p, err := range c.ListProjects(t.Context(), "acme-corp") {
+			for p, err := range c.ListProjectsIter(t.Context(), "acme-corp") {
 				if err != nil {
 					return "", err
 				}

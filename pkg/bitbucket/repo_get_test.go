@@ -18,7 +18,7 @@ func TestGetRepositoryAndUUIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	for r, err := range c.ListRepositories(ctx, "ws", nil) {
+	for r, err := range c.ListRepositoriesIter(ctx, "ws", nil) {
 		if err != nil {
 			t.Fatal(err)
 		}

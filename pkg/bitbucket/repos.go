@@ -89,7 +89,7 @@ func (c *Client) repositoriesURL(workspace string, opts *RepositoryListOptions) 
 		"q", query)
 }
 
-// ListRepositories yields every repository of workspace (a slug or a
+// ListRepositoriesIter yields every repository of workspace (a slug or a
 // `{uuid}`), page by page in order, with pagelen=100 and a trimmed `fields`
 // list; opts.Query is sent as `q=` so Bitbucket filters server-side. It
 // yields at most one error, then stops; a 404 becomes an [*ErrorResponse]
@@ -97,7 +97,7 @@ func (c *Client) repositoriesURL(workspace string, opts *RepositoryListOptions) 
 //
 // Bitbucket API: GET /2.0/repositories/{workspace}
 // (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-repositories/#api-repositories-workspace-get)
-func (c *Client) ListRepositories(ctx context.Context, workspace string, opts *RepositoryListOptions) iter.Seq2[Repository, error] {
+func (c *Client) ListRepositoriesIter(ctx context.Context, workspace string, opts *RepositoryListOptions) iter.Seq2[Repository, error] {
 	first, err := c.repositoriesURL(workspace, opts)
 	if err != nil {
 		return func(yield func(Repository, error) bool) { yield(Repository{}, err) }
@@ -107,12 +107,12 @@ func (c *Client) ListRepositories(ctx context.Context, workspace string, opts *R
 	})
 }
 
-// ListRepositoriesPage fetches one page of workspace's repositories: the
+// ListRepositories fetches one page of workspace's repositories: the
 // first (built from opts) when next is empty, else next, a
 // [Response.NextURL] from the page before.
 //
 // Bitbucket API: GET /2.0/repositories/{workspace}
-func (c *Client) ListRepositoriesPage(ctx context.Context, workspace string, opts *RepositoryListOptions, next string) ([]Repository, *Response, error) {
+func (c *Client) ListRepositories(ctx context.Context, workspace string, opts *RepositoryListOptions, next string) ([]Repository, *Response, error) {
 	u := next
 	if u != "" {
 		if err := c.checkNext(u); err != nil {
@@ -133,27 +133,4 @@ func (c *Client) ListRepositoriesPage(ctx context.Context, workspace string, opt
 		out[i] = it.toRepository(workspace)
 	}
 	return out, resp, nil
-}
-
-// HasRepositories reports whether workspace holds at least one repository
-// the credentials can see, with a single request of pagelen=1 (for
-// --skipEmptyOrgs).
-//
-// Bitbucket API: GET /2.0/repositories/{workspace}
-func (c *Client) HasRepositories(ctx context.Context, workspace string) (bool, error) {
-	seg, err := pathSegment("workspace", workspace)
-	if err != nil {
-		return false, err
-	}
-	u, err := c.endpoint("repositories/"+seg, "pagelen", "1", "fields", "values.slug")
-	if err != nil {
-		return false, err
-	}
-	var p page[struct {
-		Slug string `json:"slug"`
-	}]
-	if _, err := c.get(ctx, u, workspace, &p); err != nil {
-		return false, err
-	}
-	return len(p.Values) > 0, nil
 }

@@ -21,8 +21,7 @@ import (
 func BenchmarkListRepositories(b *testing.B) {
 	const pages, perPage = 10, 100
 	bodies := make([][]byte, pages)
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		p = max(p, 1)
 		w.Header().Set("Content-Type", "application/json")
@@ -59,7 +58,7 @@ func BenchmarkListRepositories(b *testing.B) {
 	b.SetBytes(int64(len(bodies[0]) * pages))
 	for b.Loop() {
 		n := 0
-		for _, err := range c.ListRepositories(b.Context(), "ws-001", nil) {
+		for _, err := range c.ListRepositoriesIter(b.Context(), "ws-001", nil) {
 			if err != nil {
 				b.Fatal(err)
 			}

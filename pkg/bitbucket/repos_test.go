@@ -100,9 +100,9 @@ func TestClient_ListRepositories_pagination(t *testing.T) {
 			c, mux, base := setup(t)
 			requests := serveRepos(t, mux, base, "acme", tt.repos)
 
-			repos, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+			repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
 			if err != nil {
-				t.Fatalf("ListRepositories: %v", err)
+				t.Fatalf("ListRepositoriesIter: %v", err)
 			}
 			if len(repos) != tt.repos {
 				t.Errorf("got %d repositories; want %d", len(repos), tt.repos)
@@ -171,7 +171,7 @@ func TestClient_ListRepositories_request(t *testing.T) {
 				testFormValues(t, r, tt.wantQuery)
 				writeJSON(w, 200, []byte(`{"values":[]}`))
 			})
-			if _, err := collect(t, c.ListRepositories(t.Context(), tt.workspace, tt.opts)); err != nil {
+			if _, err := collect(t, c.ListRepositoriesIter(t.Context(), tt.workspace, tt.opts)); err != nil {
 				t.Fatal(err)
 			}
 			if calls.Load() != 1 {
@@ -187,7 +187,7 @@ func TestClient_ListRepositories_fixture(t *testing.T) {
 	mux.HandleFunc("GET /repositories/acme-corp", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, fixture(t, "repositories.acme-corp.json", base))
 	})
-	got, err := collect(t, c.ListRepositories(t.Context(), "acme-corp", nil))
+	got, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme-corp", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestClient_ListRepositories_fixture(t *testing.T) {
 		},
 	}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
-		t.Errorf("ListRepositories mismatch (-want +got):\n%s", diff)
+		t.Errorf("ListRepositoriesIter mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -303,7 +303,7 @@ func TestClient_ListRepositories_stops(t *testing.T) {
 			t.Parallel()
 			c, mux, base := setup(t)
 			requests := servePages(t, mux, base, tt.pages)
-			repos, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+			repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -341,7 +341,7 @@ func TestClient_ListRepositories_nextAsGiven(t *testing.T) {
 		}
 		writeJSON(w, 200, []byte(`{"values":[{"slug":"b"}]}`))
 	})
-	repos, err := collect(t, c.ListRepositories(t.Context(), "{ws}", nil))
+	repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "{ws}", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestClient_ListRepositories_relativeNext(t *testing.T) {
 		}
 		writeJSON(w, 200, []byte(`{"values":[{"slug":"b"}]}`))
 	})
-	repos, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+	repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
 	if err != nil || len(repos) != 2 {
 		t.Fatalf("got %d repos, err %v; want 2, nil", len(repos), err)
 	}
@@ -376,7 +376,7 @@ func TestClient_ListRepositories_nextOtherHost(t *testing.T) {
 	})
 	var errs []error
 	n := 0
-	for _, err := range c.ListRepositories(t.Context(), "acme", nil) {
+	for _, err := range c.ListRepositoriesIter(t.Context(), "acme", nil) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -398,7 +398,7 @@ func TestClient_ListRepositories_breakEarly(t *testing.T) {
 	t.Parallel()
 	c, mux, base := setup(t)
 	requests := serveRepos(t, mux, base, "acme", 250)
-	for range c.ListRepositories(t.Context(), "acme", nil) {
+	for range c.ListRepositoriesIter(t.Context(), "acme", nil) {
 		break
 	}
 	if got := requests.Load(); got != 1 {
@@ -414,7 +414,7 @@ func TestClient_ListRepositories_cancel(t *testing.T) {
 	defer cancel()
 	var n int
 	var gotErr error
-	for _, err := range c.ListRepositories(ctx, "acme", nil) {
+	for _, err := range c.ListRepositoriesIter(ctx, "acme", nil) {
 		if err != nil {
 			gotErr = err
 			continue
@@ -434,9 +434,9 @@ func TestClient_ListRepositories_invalidWorkspace(t *testing.T) {
 	t.Parallel()
 	c, _, _ := setup(t)
 	for _, ws := range []string{"", ".", ".."} {
-		_, err := collect(t, c.ListRepositories(t.Context(), ws, nil))
+		_, err := collect(t, c.ListRepositoriesIter(t.Context(), ws, nil))
 		if err == nil {
-			t.Errorf("ListRepositories(%q) error = nil; want an error", ws)
+			t.Errorf("ListRepositoriesIter(%q) error = nil; want an error", ws)
 		}
 	}
 }
@@ -446,46 +446,16 @@ func TestClient_ListRepositoriesPage(t *testing.T) {
 	c, mux, base := setup(t)
 	requests := serveRepos(t, mux, base, "acme", 150)
 	ctx := t.Context()
-	first, resp, err := c.ListRepositoriesPage(ctx, "acme", nil, "")
+	first, resp, err := c.ListRepositories(ctx, "acme", nil, "")
 	if err != nil || len(first) != 100 || resp.NextURL == "" {
 		t.Fatalf("first page: %d repos, next %q, err %v", len(first), resp.NextURL, err)
 	}
-	second, resp, err := c.ListRepositoriesPage(ctx, "acme", nil, resp.NextURL)
+	second, resp, err := c.ListRepositories(ctx, "acme", nil, resp.NextURL)
 	if err != nil || len(second) != 50 || resp.NextURL != "" {
 		t.Fatalf("second page: %d repos, next %q, err %v", len(second), resp.NextURL, err)
 	}
 	if second[0].Slug != "repo-0100" || requests.Load() != 2 {
 		t.Errorf("second[0] = %q after %d requests", second[0].Slug, requests.Load())
-	}
-}
-
-func TestClient_HasRepositories(t *testing.T) {
-	t.Parallel()
-	for _, n := range []int{0, 1, 250} {
-		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			t.Parallel()
-			c, mux, _ := setup(t)
-			var requests atomic.Int64
-			mux.HandleFunc("GET /repositories/{ws}", func(w http.ResponseWriter, r *http.Request) {
-				requests.Add(1)
-				testFormValues(t, r, url.Values{"pagelen": {"1"}, "fields": {"values.slug"}})
-				if got := r.URL.EscapedPath(); got != "/repositories/%7Bws%7D" {
-					t.Errorf("path = %q", got)
-				}
-				body := `{"values":[]}`
-				if n > 0 {
-					body = `{"values":[{"slug":"a"}]}`
-				}
-				writeJSON(w, 200, []byte(body))
-			})
-			got, err := c.HasRepositories(t.Context(), "{ws}")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != (n > 0) || requests.Load() != 1 {
-				t.Errorf("HasRepositories = %v after %d requests; want %v after 1", got, requests.Load(), n > 0)
-			}
-		})
 	}
 }
 
@@ -503,7 +473,7 @@ func TestClient_ListRepositories_bodyOverLimit(t *testing.T) {
 			}
 		}
 	})
-	_, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+	_, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
 	if err == nil || !strings.HasSuffix(err.Error(), ": response over 32 MiB") {
 		t.Fatalf("error %v; want one ending in %q", err, ": response over 32 MiB")
 	}
@@ -520,11 +490,18 @@ func TestClient_ListRepositories_endlessUniqueNext(t *testing.T) {
 		n := requests.Add(1)
 		fmt.Fprintf(w, `{"values":[{"slug":"r%d"}],"next":"%s/repositories/acme?page=%d"}`, n, base, n+1)
 	})
-	repos, err := collect(t, c.ListRepositories(t.Context(), "acme", nil))
+	repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
 	if err == nil || !strings.Contains(err.Error(), "stopped after 50 pages") {
 		t.Fatalf("error %v; want one saying it stopped after 50 pages", err)
 	}
 	if len(repos) != 50 || requests.Load() != 50 {
 		t.Errorf("%d repositories from %d requests; want 50 from 50", len(repos), requests.Load())
 	}
+}
+
+// hasRepositories is one request of one repository: a listing call the
+// auth and fuzz tests make when any request will do.
+func hasRepositories(ctx context.Context, c *Client, workspace string) (bool, error) {
+	repos, _, err := c.ListRepositories(ctx, workspace, &RepositoryListOptions{PageLen: 1}, "")
+	return len(repos) > 0, err
 }

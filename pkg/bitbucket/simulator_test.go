@@ -82,14 +82,14 @@ func minPages(n int) int64 { return int64(max(1, (n+99)/100)) }
 func listAll(t *testing.T, ctx context.Context, c simClient) map[string]int {
 	t.Helper()
 	got := map[string]int{}
-	for ws, err := range c.ListWorkspaces(ctx) {
+	for ws, err := range c.ListWorkspacesIter(ctx) {
 		if err != nil {
-			t.Fatalf("ListWorkspaces: %v", err)
+			t.Fatalf("ListWorkspacesIter: %v", err)
 		}
 		seen := map[string]bool{}
-		for repo, err := range c.ListRepositories(ctx, ws.Slug, nil) {
+		for repo, err := range c.ListRepositoriesIter(ctx, ws.Slug, nil) {
 			if err != nil {
-				t.Fatalf("ListRepositories(%s): %v", ws.Slug, err)
+				t.Fatalf("ListRepositoriesIter(%s): %v", ws.Slug, err)
 			}
 			if seen[repo.Slug] {
 				t.Fatalf("%s/%s returned twice", ws.Slug, repo.Slug)
@@ -141,7 +141,7 @@ func TestSimulator_FiftyGoroutinesOneTokenExchange(t *testing.T) {
 	for range 50 {
 		wg.Go(func() {
 			n := 0
-			for _, err := range c.ListRepositories(t.Context(), "big", nil) {
+			for _, err := range c.ListRepositoriesIter(t.Context(), "big", nil) {
 				if err != nil {
 					errs <- err
 					return
@@ -174,7 +174,7 @@ func TestSimulator_ShortTokenTTLRenews(t *testing.T) {
 	}})
 	c := newSimClient(t, s, sim.DefaultBitbucketClientSecret)
 	n := 0
-	for _, err := range c.ListRepositories(t.Context(), "slow", nil) {
+	for _, err := range c.ListRepositoriesIter(t.Context(), "slow", nil) {
 		if err != nil {
 			t.Fatalf("a 401 reached the caller: %v", err)
 		}
@@ -212,7 +212,7 @@ func TestSimulator_RateLimitPastRetriesIsTyped(t *testing.T) {
 	}})
 	c := newSimClient(t, s, sim.DefaultBitbucketClientSecret)
 	var err error
-	for _, err = range c.ListRepositories(t.Context(), "ws", nil) {
+	for _, err = range c.ListRepositoriesIter(t.Context(), "ws", nil) {
 		break
 	}
 	var rl *bitbucket.RateLimitError
@@ -247,7 +247,7 @@ func TestSimulator_ErrorMessages(t *testing.T) {
 			call: listWorkspaces, want: []string{"account"}},
 		{name: "unknown workspace", call: listRepos("no-such-ws"), want: []string{"no-such-ws", "does not exist"}},
 		{name: "removed endpoint", call: func(ctx context.Context, c simClient) error {
-			_, _, err := c.ListWorkspacesPage(ctx, c.BaseURL()+"workspaces")
+			_, _, err := c.ListWorkspaces(ctx, c.BaseURL()+"workspaces")
 			return err
 		}, want: []string{"CHANGE-2770", "--workspace"}},
 	}
@@ -275,7 +275,7 @@ func TestSimulator_ErrorMessages(t *testing.T) {
 }
 
 func listWorkspaces(ctx context.Context, c simClient) error {
-	for _, err := range c.ListWorkspaces(ctx) {
+	for _, err := range c.ListWorkspacesIter(ctx) {
 		if err != nil {
 			return err
 		}
@@ -285,7 +285,7 @@ func listWorkspaces(ctx context.Context, c simClient) error {
 
 func listRepos(ws string) func(context.Context, simClient) error {
 	return func(ctx context.Context, c simClient) error {
-		for _, err := range c.ListRepositories(ctx, ws, nil) {
+		for _, err := range c.ListRepositoriesIter(ctx, ws, nil) {
 			if err != nil {
 				return err
 			}

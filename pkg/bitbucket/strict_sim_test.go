@@ -23,14 +23,14 @@ func TestSimulator_WorkspaceNames(t *testing.T) {
 	cn := newSimClient(t, named, sim.DefaultBitbucketClientSecret)
 	cp := newSimClient(t, plain, sim.DefaultBitbucketClientSecret)
 	want := map[string]string{}
-	for ws, err := range cn.ListWorkspaces(t.Context()) {
+	for ws, err := range cn.ListWorkspacesIter(t.Context()) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		want[ws.Slug] = ws.Name
 	}
 	got := map[string]string{}
-	for ws, err := range cp.ListWorkspaces(t.Context()) {
+	for ws, err := range cp.ListWorkspacesIter(t.Context()) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,9 +74,9 @@ func TestSimulator_PageLenFallback(t *testing.T) {
 		}
 		wantPages += int64(max(1, (n+49)/50))
 	}
-	for p, err := range c.ListProjects(t.Context(), "ws-250") {
+	for p, err := range c.ListProjectsIter(t.Context(), "ws-250") {
 		if err != nil {
-			t.Fatalf("ListProjects: %v (%v)", err, p)
+			t.Fatalf("ListProjectsIter: %v (%v)", err, p)
 		}
 	}
 	// One refused request per listing kind (workspaces, repositories,
@@ -93,7 +93,7 @@ func TestSimulator_PageLenFallback(t *testing.T) {
 
 	s = startSim(t, sim.Config{Bitbucket: sim.BitbucketConfig{MaxPageLen: 25}})
 	c = newSimClient(t, s, sim.DefaultBitbucketClientSecret)
-	for _, err := range c.ListWorkspaces(t.Context()) {
+	for _, err := range c.ListWorkspacesIter(t.Context()) {
 		if err == nil || !strings.Contains(err.Error(), "pagelen=100") || !strings.Contains(err.Error(), "400") {
 			t.Errorf("err = %v, want the 400 for pagelen=100", err)
 		}

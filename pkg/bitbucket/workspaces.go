@@ -25,14 +25,14 @@ func (c *Client) workspacesURL() (string, error) {
 	return c.endpoint("user/workspaces", "pagelen", "100")
 }
 
-// ListWorkspaces yields every workspace the credentials can see, following
+// ListWorkspacesIter yields every workspace the credentials can see, following
 // pagination to the end. Name is empty when the listing leaves it out (the
 // spec's items carry none); [Client.GetWorkspace] has it. It yields at most
 // one error, then stops.
 //
 // Bitbucket API: GET /2.0/user/workspaces
 // (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-workspaces/#api-user-workspaces-get)
-func (c *Client) ListWorkspaces(ctx context.Context) iter.Seq2[Workspace, error] {
+func (c *Client) ListWorkspacesIter(ctx context.Context) iter.Seq2[Workspace, error] {
 	first, err := c.workspacesURL()
 	if err != nil {
 		return func(yield func(Workspace, error) bool) { yield(Workspace{}, err) }
@@ -40,11 +40,11 @@ func (c *Client) ListWorkspaces(ctx context.Context) iter.Seq2[Workspace, error]
 	return paginate(ctx, c, first, "", workspaceAccess.workspace)
 }
 
-// ListWorkspacesPage fetches one page of workspaces: the first when next is
+// ListWorkspaces fetches one page of workspaces: the first when next is
 // empty, else next, a [Response.NextURL] from the page before.
 //
 // Bitbucket API: GET /2.0/user/workspaces
-func (c *Client) ListWorkspacesPage(ctx context.Context, next string) ([]Workspace, *Response, error) {
+func (c *Client) ListWorkspaces(ctx context.Context, next string) ([]Workspace, *Response, error) {
 	u := next
 	if u != "" {
 		if err := c.checkNext(u); err != nil {

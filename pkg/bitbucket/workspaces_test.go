@@ -41,12 +41,12 @@ func TestClient_ListWorkspaces(t *testing.T) {
 	t.Parallel()
 	c, mux, base := setup(t)
 	requests := serveWorkspaces(t, mux, base)
-	got, err := collect(t, c.ListWorkspaces(t.Context()))
+	got, err := collect(t, c.ListWorkspacesIter(t.Context()))
 	if err != nil {
-		t.Fatalf("ListWorkspaces: %v", err)
+		t.Fatalf("ListWorkspacesIter: %v", err)
 	}
 	if diff := cmp.Diff(wantWorkspaces, got); diff != "" {
-		t.Errorf("ListWorkspaces mismatch (-want +got):\n%s", diff)
+		t.Errorf("ListWorkspacesIter mismatch (-want +got):\n%s", diff)
 	}
 	if requests.Load() != 2 {
 		t.Errorf("requests = %d; want 2", requests.Load())
@@ -57,14 +57,14 @@ func TestClient_ListWorkspacesPage(t *testing.T) {
 	t.Parallel()
 	c, mux, base := setup(t)
 	serveWorkspaces(t, mux, base)
-	first, resp, err := c.ListWorkspacesPage(t.Context(), "")
+	first, resp, err := c.ListWorkspaces(t.Context(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := base + "/user/workspaces?page=2&pagelen=2"; resp.NextURL != want {
 		t.Errorf("NextURL = %q; want %q", resp.NextURL, want)
 	}
-	second, resp, err := c.ListWorkspacesPage(t.Context(), resp.NextURL)
+	second, resp, err := c.ListWorkspaces(t.Context(), resp.NextURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestClient_ListWorkspaces_skipsItemsWithoutWorkspace(t *testing.T) {
 	mux.HandleFunc("GET /user/workspaces", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, []byte(`{"values":[{"type":"workspace_access"},{"workspace":{"slug":"a","name":"A","uuid":"{1}"}}]}`))
 	})
-	got, err := collect(t, c.ListWorkspaces(t.Context()))
+	got, err := collect(t, c.ListWorkspacesIter(t.Context()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestClient_ListWorkspacesPage_foreignNext(t *testing.T) {
 	t.Parallel()
 	c, _, _ := setup(t)
 	for _, next := range []string{"https://evil.example/2.0/user/workspaces?page=2", "user/workspaces?page=2"} {
-		if _, _, err := c.ListWorkspacesPage(t.Context(), next); err == nil {
-			t.Errorf("ListWorkspacesPage(%q) error = nil; want a refusal", next)
+		if _, _, err := c.ListWorkspaces(t.Context(), next); err == nil {
+			t.Errorf("ListWorkspaces(%q) error = nil; want a refusal", next)
 		}
 	}
 }

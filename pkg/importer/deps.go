@@ -11,13 +11,13 @@ import (
 // Bitbucket is what the stages need from a Bitbucket Cloud client
 // (*bitbucket.Client satisfies it).
 type Bitbucket interface {
-	// ListWorkspaces lists every workspace the credentials can see, all pages.
-	ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
-	// ListRepositories lists every repository of one workspace, all pages.
-	ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
-	// ListProjects lists every project of one workspace, all pages, including
+	// ListWorkspacesIter lists every workspace the credentials can see, all pages.
+	ListWorkspacesIter(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
+	// ListRepositoriesIter lists every repository of one workspace, all pages.
+	ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
+	// ListProjectsIter lists every project of one workspace, all pages, including
 	// projects without repositories (orgs:data --orgPer=project).
-	ListProjects(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error]
+	ListProjectsIter(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error]
 }
 
 // Snyk is what the stages need from a Snyk client (*snyk.Client satisfies it).
@@ -39,23 +39,22 @@ type Snyk interface {
 }
 
 // Progress receives a stage's progress so the command layer can render it
-// (a bar on a TTY, a periodic line in CI). Counter names are stable words:
-// "workspaces", "repositories", "targets", "kicked off", "completed",
-// "failed", "skipped", "orgs". A nil Progress is allowed.
+// (a bar on a TTY, a periodic line in CI). Stages and counters are the
+// constants of [Stage] and [Counter]. A nil Progress is allowed.
 type Progress interface {
 	// Start begins a stage; total is -1 when unknown.
-	Start(stage string, total int)
+	Start(stage Stage, total int)
 	// Add moves a counter of the current stage by n.
-	Add(counter string, n int)
+	Add(counter Counter, n int)
 	// Done ends the current stage.
 	Done()
 }
 
 type nopProgress struct{}
 
-func (nopProgress) Start(string, int) {}
-func (nopProgress) Add(string, int)   {}
-func (nopProgress) Done()             {}
+func (nopProgress) Start(Stage, int) {}
+func (nopProgress) Add(Counter, int) {}
+func (nopProgress) Done()            {}
 
 func progressOrNop(p Progress) Progress {
 	if p == nil {

@@ -222,19 +222,19 @@ func (f *impFakeSnyk) importCalls() int {
 // impProgress records Progress calls.
 type impProgress struct {
 	mu       sync.Mutex
-	stage    string
+	stage    Stage
 	total    int
-	counters map[string]int
+	counters map[Counter]int
 	done     bool
 }
 
-func (p *impProgress) Start(stage string, total int) {
+func (p *impProgress) Start(stage Stage, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.stage, p.total, p.counters = stage, total, map[string]int{}
+	p.stage, p.total, p.counters = stage, total, map[Counter]int{}
 }
 
-func (p *impProgress) Add(counter string, n int) {
+func (p *impProgress) Add(counter Counter, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counters[counter] += n

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 
+	"github.com/bbimport/bbimport/internal/filetest"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
@@ -29,7 +28,7 @@ type stagesBB struct {
 	yielded      map[string]int
 	inFlight     int
 	maxInFlight  int
-	blockUntil   chan struct{} // if set, ListRepositories waits on it
+	blockUntil   chan struct{} // if set, ListRepositoriesIter waits on it
 	blockOnlyFor string
 	// projects overrides a workspace's project listing; without an entry
 	// the projects are those of its repositories, in order of appearance.
@@ -44,7 +43,7 @@ type stagesRepoCall struct {
 	PageLen   int
 }
 
-func (b *stagesBB) ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Workspace, error] {
+func (b *stagesBB) ListWorkspacesIter(ctx context.Context) iter.Seq2[bitbucket.Workspace, error] {
 	return func(yield func(bitbucket.Workspace, error) bool) {
 		for _, ws := range b.workspaces {
 			if !yield(ws, nil) {
@@ -57,7 +56,7 @@ func (b *stagesBB) ListWorkspaces(ctx context.Context) iter.Seq2[bitbucket.Works
 	}
 }
 
-func (b *stagesBB) ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
+func (b *stagesBB) ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
 	return func(yield func(bitbucket.Repository, error) bool) {
 		call := stagesRepoCall{Workspace: workspace}
 		if opts != nil {
@@ -127,7 +126,7 @@ func (b *stagesBB) ListRepositories(ctx context.Context, workspace string, opts 
 	}
 }
 
-func (b *stagesBB) ListProjects(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error] {
+func (b *stagesBB) ListProjectsIter(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error] {
 	return func(yield func(bitbucket.Project, error) bool) {
 		b.mu.Lock()
 		b.projectCalls = append(b.projectCalls, workspace)
@@ -281,9 +280,9 @@ func (s *stagesSnyk) ListProjects(context.Context, string, *snyk.ProjectListOpti
 // detector checks the stages' own serialisation only through counts.
 type stagesProgress struct {
 	mu       sync.Mutex
-	stage    string
+	stage    Stage
 	total    int
-	counts   map[string]int
+	counts   map[Counter]int
 	done     int
 	inCall   bool
 	overlaps int
@@ -304,13 +303,13 @@ func (p *stagesProgress) leave() {
 	p.mu.Unlock()
 }
 
-func (p *stagesProgress) Start(stage string, total int) {
+func (p *stagesProgress) Start(stage Stage, total int) {
 	p.enter()
 	defer p.leave()
-	p.stage, p.total, p.counts = stage, total, map[string]int{}
+	p.stage, p.total, p.counts = stage, total, map[Counter]int{}
 }
 
-func (p *stagesProgress) Add(counter string, n int) {
+func (p *stagesProgress) Add(counter Counter, n int) {
 	p.enter()
 	defer p.leave()
 	p.counts[counter] += n
@@ -323,38 +322,10 @@ func (p *stagesProgress) Done() {
 }
 
 // writeStagesFile writes content into dir/name and returns its path.
-func writeStagesFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+var writeStagesFile = filetest.Write
 
 // readStagesFile reads a file or fails the test.
-func readStagesFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// assertNoTempFiles fails if dir holds any hidden temp file.
-func assertNoTempFiles(t *testing.T, dir string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Errorf("temp file left behind: %s", e.Name())
-		}
-	}
-}
+var readStagesFile = filetest.Read
 
 // compatPath is a file written by the original, copied from ../shared/compat.
-func compatPath(name string) string { return filepath.Join("testdata", "compat", name) }
+func compatPath(name string) string { return filepath.Join("..", "..", "fixtures", "compat", name) }

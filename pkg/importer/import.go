@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -80,7 +81,7 @@ type ImportOptions struct {
 
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
-	openFile openFunc
+	openFile importfiles.OpenFunc
 
 	// For sync (pkg/syncer), which imports through this pool: Targets, if
 	// set, replaces File; IgnoreResumeLog sends targets that
@@ -144,7 +145,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	}
 	res := &ImportResult{File: opts.File, LogPath: opts.LogPath, DryRun: opts.DryRun, Started: opts.Now()}
 
-	resume, err := LoadResumeLog(filepath.Join(opts.LogPath, ImportedTargetsLog))
+	resume, err := importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err != nil {
 		return nil, err
 	}
@@ -173,17 +174,17 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	// Write-ahead: nothing is sent before the resume log is open and the
 	// directory takes new files, so an import is never sent whose record
 	// could not be kept (a read-only directory sent all 155 and recorded none).
-	ahead, err := openAheadLog(opts.openFile, filepath.Join(opts.LogPath, ImportedTargetsLog))
+	ahead, err := importfiles.OpenAheadLog(opts.openFile, filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err == nil {
-		if err = checkWritableDir(opts.openFile, opts.LogPath); err != nil {
+		if err = importfiles.CheckWritableDir(opts.openFile, opts.LogPath); err != nil {
 			_ = ahead.Close()
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("the log directory %s cannot be written, so nothing was sent to Snyk: %w", opts.LogPath, err)
 	}
-	logs := newLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now)
-	logs.open, logs.redact = opts.openFile, opts.Redact
+	logs := importfiles.NewLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now)
+	logs.Open, logs.Redact = opts.openFile, opts.Redact
 	run := &importRun{
 		denied: make(map[string]error),
 		ctx:    ctx,
@@ -248,7 +249,7 @@ func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *
 		case !opts.IgnoreResumeLog && resume.SkipTarget(it):
 			res.Skipped++
 		default:
-			id := identityKey(it)
+			id := importfiles.IdentityKey(it)
 			if _, dup := seen[id]; dup {
 				res.Duplicates++
 				continue
@@ -268,8 +269,8 @@ func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *
 type importRun struct {
 	ctx    context.Context
 	opts   *ImportOptions
-	logs   *logFiles
-	ahead  *aheadLog // imported-targets.log, written ahead
+	logs   *importfiles.LogFiles
+	ahead  *importfiles.AheadLog // imported-targets.log, written ahead
 	prog   Progress
 	resume *ResumeLog
 
@@ -318,7 +319,7 @@ func (r *importRun) authError() error {
 }
 
 func (r *importRun) run() error {
-	r.prog.Start("import", r.res.Targets)
+	r.prog.Start(StageImport, r.res.Targets)
 	defer r.prog.Done()
 
 	kickCtx, cancelKick := context.WithCancel(context.WithoutCancel(r.ctx))
@@ -376,12 +377,12 @@ func (r *importRun) feed(queue chan<- ImportTarget) error {
 			return nil
 		}
 		if !r.opts.IgnoreResumeLog && r.resume.SkipTarget(it) {
-			r.update(func(res *ImportResult) { res.Skipped++; r.prog.Add("skipped", 1) })
+			r.update(func(res *ImportResult) { res.Skipped++; r.prog.Add(CounterSkipped, 1) })
 			continue
 		}
-		id := identityKey(it)
+		id := importfiles.IdentityKey(it)
 		if _, dup := seen[id]; dup {
-			r.update(func(res *ImportResult) { res.Duplicates++; r.prog.Add("skipped", 1) })
+			r.update(func(res *ImportResult) { res.Duplicates++; r.prog.Add(CounterSkipped, 1) })
 			continue
 		}
 		seen[id] = struct{}{}
@@ -438,12 +439,12 @@ func (r *importRun) resumeErr(err error) {
 const locationRoom = 256
 
 // reserveRequested reserves the room of it's "requested" line.
-func (r *importRun) reserveRequested(it ImportTarget) (slot, error) {
-	tmpl, err := r.logs.renderTargetLine(levelInfo, MsgTargetRequested, it, "")
+func (r *importRun) reserveRequested(it ImportTarget) (importfiles.Slot, error) {
+	tmpl, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, "")
 	if err != nil {
-		return slot{}, err
+		return importfiles.Slot{}, err
 	}
-	return r.ahead.reserve(len(tmpl) + locationRoom)
+	return r.ahead.Reserve(len(tmpl) + locationRoom)
 }
 
 // importOne kicks off one target and polls its job to the end.
@@ -459,12 +460,12 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.resumeErr(err) // not sent: the next run imports it
 		return
 	}
-	loc, err := r.opts.Snyk.ImportTarget(r.kickCtx, it.OrgID, it.IntegrationID, it.request())
+	loc, err := r.opts.Snyk.ImportTarget(r.kickCtx, it.OrgID, it.IntegrationID, it.Request())
 	if err == nil && loc == "" {
 		err = errors.New("Snyk accepted the import but sent no Location to poll")
 	}
 	if err != nil {
-		r.ahead.release(room)
+		r.ahead.Release(room)
 		if r.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			return // interrupted before Snyk answered: not started, retried next run
 		}
@@ -478,14 +479,14 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.kickOffFailed(it, key, err)
 		return
 	}
-	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add("kicked off", 1) })
-	line, err := r.logs.renderTargetLine(levelInfo, MsgTargetRequested, it, loc)
+	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add(CounterKickedOff, 1) })
+	line, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, loc)
 	if err == nil {
-		err = r.ahead.fill(room, line)
+		err = r.ahead.Fill(room, line)
 	}
 	r.resumeErr(err)
-	r.logErr(r.logs.write(it.OrgID+ImportJobsLogSuffix, levelInfo, "Kicked off import",
-		logField{"orgId", it.OrgID}, logField{"pollingUrl", loc}))
+	r.logErr(r.logs.Write(it.OrgID+importfiles.ImportJobsLogSuffix, importfiles.LevelInfo, "Kicked off import",
+		importfiles.LogField{Key: "orgId", Value: it.OrgID}, importfiles.LogField{Key: "pollingUrl", Value: loc}))
 	if r.ctx.Err() != nil {
 		return // interrupted: Snyk has the job, the next run skips the target
 	}
@@ -495,13 +496,13 @@ func (r *importRun) importOne(it ImportTarget) {
 		if r.ctx.Err() != nil {
 			return
 		}
-		r.logErr(r.logs.write(it.OrgID+FailedPollsLogSuffix, levelError, "Failed to poll url",
-			logField{"orgId", it.OrgID}, logField{"locationUrl", loc}, logField{"errorMessage", err.Error()}))
+		r.logErr(r.logs.Write(it.OrgID+importfiles.FailedPollsLogSuffix, importfiles.LevelError, "Failed to poll url",
+			importfiles.LogField{Key: "orgId", Value: it.OrgID}, importfiles.LogField{Key: "locationUrl", Value: loc}, importfiles.LogField{Key: "errorMessage", Value: err.Error()}))
 		r.resumeErr(r.failedLine(it, loc, err.Error()))
 		r.update(func(res *ImportResult) {
 			res.PollFailures++
 			res.addFailure(StagePoll, r.scrub(errorCause(err)), key)
-			r.prog.Add("failed", 1)
+			r.prog.Add(CounterFailed, 1)
 		})
 		r.outcome(it, TargetOutcome{Location: loc, Err: err})
 		return
@@ -513,11 +514,11 @@ func (r *importRun) importOne(it ImportTarget) {
 // failedLine appends a "failed" line for it to the resume log, so the next
 // run imports it again.
 func (r *importRun) failedLine(it ImportTarget, loc, msg string) error {
-	line, err := r.logs.renderTargetLine(levelError, MsgTargetFailed, it, loc, logField{"errorMessage", r.scrub(msg)})
+	line, err := r.logs.RenderTargetLine(importfiles.LevelError, importfiles.MsgTargetFailed, it, loc, importfiles.LogField{Key: "errorMessage", Value: r.scrub(msg)})
 	if err != nil {
 		return err
 	}
-	return r.ahead.append(line)
+	return r.ahead.Append(line)
 }
 
 // scrub is opts.Redact, if any.
@@ -535,10 +536,10 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 	if it.Raw != nil {
 		target = it.Raw
 	}
-	r.logErr(r.logs.write(it.OrgID+FailedImportsLogSuffix, levelError, "Failed to import target",
-		logField{"integrationId", it.IntegrationID},
-		logField{"target", target},
-		logField{"errorData", map[string]string{
+	r.logErr(r.logs.Write(it.OrgID+importfiles.FailedImportsLogSuffix, importfiles.LevelError, "Failed to import target",
+		importfiles.LogField{Key: "integrationId", Value: it.IntegrationID},
+		importfiles.LogField{Key: "target", Value: target},
+		importfiles.LogField{Key: "errorData", Value: map[string]string{
 			"errorMessage": "Could not complete API import",
 			"innerError":   err.Error(),
 		}},
@@ -550,23 +551,23 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 			r.authFailures++
 		}
 		res.addFailure(StageKickOff, r.scrub(errorCause(err)), key)
-		r.prog.Add("failed", 1)
+		r.prog.Add(CounterFailed, 1)
 	})
 	r.outcome(it, TargetOutcome{Err: err})
 }
 
 // jobDone logs a finished job and its projects.
 func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJob) {
-	fields := []logField{{"locationUrl", loc}, {"id", job.ID}, {"status", job.Status}}
+	fields := []importfiles.LogField{{Key: "locationUrl", Value: loc}, {Key: "id", Value: job.ID}, {Key: "status", Value: job.Status}}
 	if job.Created != "" {
-		fields = append(fields, logField{"created", job.Created})
+		fields = append(fields, importfiles.LogField{Key: "created", Value: job.Created})
 	}
 	logs := job.Logs
 	if logs == nil {
 		logs = []snyk.ImportLog{}
 	}
-	fields = append(fields, logField{"logs", logs})
-	r.logErr(r.logs.write(ImportJobResultsLog, levelInfo, "Import job result", fields...))
+	fields = append(fields, importfiles.LogField{Key: "logs", Value: logs})
+	r.logErr(r.logs.Write(importfiles.ImportJobResultsLog, importfiles.LevelInfo, "Import job result", fields...))
 
 	imported, failed := 0, 0
 	seen := make(map[string]struct{})
@@ -579,18 +580,18 @@ func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJo
 				}
 				seen[p.ProjectURL] = struct{}{}
 				imported++
-				r.logErr(r.logs.write(it.OrgID+ImportedProjectsLogSuffix, levelInfo, "Imported project",
-					logField{"orgId", it.OrgID}, logField{"locationUrl", loc}, logField{"projectId", lastPathSegment(p.ProjectURL)},
-					logField{"targetFile", p.TargetFile}, logField{"success", p.Success}, logField{"projectUrl", p.ProjectURL}))
+				r.logErr(r.logs.Write(it.OrgID+importfiles.ImportedProjectsLogSuffix, importfiles.LevelInfo, "Imported project",
+					importfiles.LogField{Key: "orgId", Value: it.OrgID}, importfiles.LogField{Key: "locationUrl", Value: loc}, importfiles.LogField{Key: "projectId", Value: lastPathSegment(p.ProjectURL)},
+					importfiles.LogField{Key: "targetFile", Value: p.TargetFile}, importfiles.LogField{Key: "success", Value: p.Success}, importfiles.LogField{Key: "projectUrl", Value: p.ProjectURL}))
 				continue
 			}
 			failed++
-			pf := []logField{{"orgId", it.OrgID}, {"targetFile", p.TargetFile}, {"success", p.Success}, {"projectUrl", p.ProjectURL}}
+			pf := []importfiles.LogField{{Key: "orgId", Value: it.OrgID}, {Key: "targetFile", Value: p.TargetFile}, {Key: "success", Value: p.Success}, {Key: "projectUrl", Value: p.ProjectURL}}
 			if p.UserMessage != "" {
-				pf = append(pf, logField{"userMessage", p.UserMessage})
+				pf = append(pf, importfiles.LogField{Key: "userMessage", Value: p.UserMessage})
 			}
-			pf = append(pf, logField{"locationUrl", loc})
-			r.logErr(r.logs.write(it.OrgID+FailedProjectsLogSuffix, levelError, "Error importing project", pf...))
+			pf = append(pf, importfiles.LogField{Key: "locationUrl", Value: loc})
+			r.logErr(r.logs.Write(it.OrgID+importfiles.FailedProjectsLogSuffix, importfiles.LevelError, "Error importing project", pf...))
 			cause := "project failed"
 			if p.UserMessage != "" {
 				cause = messageClass(p.UserMessage)
@@ -612,11 +613,11 @@ func (r *importRun) jobDone(it ImportTarget, key, loc string, job *snyk.ImportJo
 		if jobFailed {
 			res.JobsFailed++
 			res.addFailure(StageJob, "job failed", key)
-			r.prog.Add("failed", 1)
+			r.prog.Add(CounterFailed, 1)
 			return
 		}
 		res.JobsComplete++
-		r.prog.Add("completed", 1)
+		r.prog.Add(CounterCompleted, 1)
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/google/go-cmp/cmp"
 )
@@ -29,7 +30,7 @@ func newImpEnv(t *testing.T, rows ...string) *impEnv {
 	dir := t.TempDir()
 	return &impEnv{
 		logPath: filepath.Join(dir, "logs"),
-		file:    writeImpFile(t, dir, "import-projects.json", impTargetsJSON(rows...)),
+		file:    writeStagesFile(t, dir, "import-projects.json", impTargetsJSON(rows...)),
 		fake:    newImpFakeSnyk(t),
 	}
 }
@@ -109,16 +110,16 @@ func TestImportHappyPath(t *testing.T) {
 	if prog.stage != "import" || prog.total != 10 || prog.counters["kicked off"] != 10 || prog.counters["completed"] != 10 || !prog.done {
 		t.Errorf("progress = %+v", prog)
 	}
-	lines := impReadLog(t, filepath.Join(e.logPath, ImportedTargetsLog))
+	lines := impReadLog(t, filepath.Join(e.logPath, importfiles.ImportedTargetsLog))
 	if len(lines) != 10 {
 		t.Fatalf("imported-targets.log has %d lines", len(lines))
 	}
-	for _, name := range []string{"org1" + ImportJobsLogSuffix, ImportJobResultsLog, "org1" + ImportedProjectsLogSuffix} {
+	for _, name := range []string{"org1" + importfiles.ImportJobsLogSuffix, importfiles.ImportJobResultsLog, "org1" + importfiles.ImportedProjectsLogSuffix} {
 		if n := len(impReadLog(t, filepath.Join(e.logPath, name))); n != 10 {
 			t.Errorf("%s has %d lines, want 10", name, n)
 		}
 	}
-	for _, name := range []string{"org1" + FailedImportsLogSuffix, "org1" + FailedProjectsLogSuffix, "org1" + FailedPollsLogSuffix} {
+	for _, name := range []string{"org1" + importfiles.FailedImportsLogSuffix, "org1" + importfiles.FailedProjectsLogSuffix, "org1" + importfiles.FailedPollsLogSuffix} {
 		if _, err := os.Stat(filepath.Join(e.logPath, name)); !os.IsNotExist(err) {
 			t.Errorf("%s exists", name)
 		}
@@ -209,36 +210,36 @@ func TestImportLogLines(t *testing.T) {
 		return fmt.Sprintf(`{"targetFile":"package.json","success":true,"projectUrl":"https://app.snyk.io/org/org1/project/p-job-%d"}`, n)
 	}
 	want := map[string][]string{
-		ImportedTargetsLog: {
-			tl(30, "ok", 1, MsgTargetRequested, ""),
-			tl(30, "half", 3, MsgTargetRequested, ""),
-			tl(30, "broken", 4, MsgTargetRequested, ""),
-			tl(50, "broken", 4, MsgTargetFailed, `,"errorMessage":"import job failed"`),
-			tl(30, "lost", 5, MsgTargetRequested, ""),
-			tl(50, "lost", 5, MsgTargetFailed, `,"errorMessage":"snyk: 404 answer"`),
+		importfiles.ImportedTargetsLog: {
+			tl(30, "ok", 1, importfiles.MsgTargetRequested, ""),
+			tl(30, "half", 3, importfiles.MsgTargetRequested, ""),
+			tl(30, "broken", 4, importfiles.MsgTargetRequested, ""),
+			tl(50, "broken", 4, importfiles.MsgTargetFailed, `,"errorMessage":"import job failed"`),
+			tl(30, "lost", 5, importfiles.MsgTargetRequested, ""),
+			tl(50, "lost", 5, importfiles.MsgTargetFailed, `,"errorMessage":"snyk: 404 answer"`),
 		},
-		"org1" + ImportJobsLogSuffix: {
+		"org1" + importfiles.ImportJobsLogSuffix: {
 			env + fmt.Sprintf(`"level":30,"orgId":"org1","pollingUrl":%q,"msg":"Kicked off import"`, loc(1)) + end,
 			env + fmt.Sprintf(`"level":30,"orgId":"org1","pollingUrl":%q,"msg":"Kicked off import"`, loc(3)) + end,
 			env + fmt.Sprintf(`"level":30,"orgId":"org1","pollingUrl":%q,"msg":"Kicked off import"`, loc(4)) + end,
 			env + fmt.Sprintf(`"level":30,"orgId":"org1","pollingUrl":%q,"msg":"Kicked off import"`, loc(5)) + end,
 		},
-		"org1" + FailedImportsLogSuffix: {
+		"org1" + importfiles.FailedImportsLogSuffix: {
 			env + `"level":50,"integrationId":"int1","target":{"fork":true,"name":"bad","full_name":"ws/bad","owner":"ws","branch":"main"},"errorData":{"errorMessage":"Could not complete API import","innerError":"snyk: 400 answer"},"msg":"Failed to import target"` + end,
 		},
-		ImportJobResultsLog: {
+		importfiles.ImportJobResultsLog: {
 			jobResult(1, "ok", "complete", "["+okProject(1)+"]"),
 			jobResult(3, "half", "complete", "["+okProject(3)+`,{"targetFile":"pom.xml","success":false,"projectUrl":"","userMessage":"Could not parse pom.xml"}]`),
 			jobResult(4, "broken", "failed", "null"),
 		},
-		"org1" + ImportedProjectsLogSuffix: {
+		"org1" + importfiles.ImportedProjectsLogSuffix: {
 			env + fmt.Sprintf(`"level":30,"orgId":"org1","locationUrl":%q,"projectId":"p-job-1","targetFile":"package.json","success":true,"projectUrl":"https://app.snyk.io/org/org1/project/p-job-1","msg":"Imported project"`, loc(1)) + end,
 			env + fmt.Sprintf(`"level":30,"orgId":"org1","locationUrl":%q,"projectId":"p-job-3","targetFile":"package.json","success":true,"projectUrl":"https://app.snyk.io/org/org1/project/p-job-3","msg":"Imported project"`, loc(3)) + end,
 		},
-		"org1" + FailedProjectsLogSuffix: {
+		"org1" + importfiles.FailedProjectsLogSuffix: {
 			env + fmt.Sprintf(`"level":50,"orgId":"org1","targetFile":"pom.xml","success":false,"projectUrl":"","userMessage":"Could not parse pom.xml","locationUrl":%q,"msg":"Error importing project"`, loc(3)) + end,
 		},
-		"org1" + FailedPollsLogSuffix: {
+		"org1" + importfiles.FailedPollsLogSuffix: {
 			env + fmt.Sprintf(`"level":50,"orgId":"org1","locationUrl":%q,"errorMessage":"snyk: 404 answer","msg":"Failed to poll url"`, loc(5)) + end,
 		},
 	}
@@ -421,7 +422,7 @@ func TestImportCompatResumeLog(t *testing.T) {
 				t.Fatal(err)
 			}
 			copyImp := func(src, dst string) string {
-				data, err := os.ReadFile(filepath.Join("testdata", "compat", src))
+				data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "compat", src))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -430,13 +431,13 @@ func TestImportCompatResumeLog(t *testing.T) {
 				}
 				return dst
 			}
-			copyImp(tc.log, filepath.Join(logPath, ImportedTargetsLog))
+			copyImp(tc.log, filepath.Join(logPath, importfiles.ImportedTargetsLog))
 			var file string
 			if tc.targets != "" {
 				file = copyImp(tc.targets, filepath.Join(dir, "import-projects.json"))
 			} else {
 				// The target of that log line, and one whose key equals its stale targetId.
-				file = writeImpFile(t, dir, "import-projects.json", impTargetsJSON(
+				file = writeStagesFile(t, dir, "import-projects.json", impTargetsJSON(
 					impRow("ORG_ID", "INTEGRATION_ID", "snyk-test-scm", "test-spaces", "master"),
 					`{"orgId":"ORG_ID","integrationId":"INTEGRATION_ID","target":{"name":"debug","appId":"123","owner":"snyk","branch":"master"}}`,
 				))
@@ -461,11 +462,11 @@ func TestImportCompatResumeLog(t *testing.T) {
 
 func TestImportInvalidFileCallsNothing(t *testing.T) {
 	dir := t.TempDir()
-	data, err := os.ReadFile(filepath.Join("testdata", "compat", "import-projects.invalid.json"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "compat", "import-projects.invalid.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := writeImpFile(t, dir, "import-projects.json", string(data))
+	file := writeStagesFile(t, dir, "import-projects.json", string(data))
 	fake := newImpFakeSnyk(t)
 	fake.noCalls = true
 	_, err = Import(t.Context(), ImportOptions{Snyk: fake, File: file, LogPath: filepath.Join(dir, "logs"), Concurrency: 1})
@@ -473,7 +474,7 @@ func TestImportInvalidFileCallsNothing(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 	// A bad row late in the file also stops the run before any import.
-	file = writeImpFile(t, dir, "late.json", impTargetsJSON(append(impRows(5), `{"orgId":"o","target":{"name":"x"}}`)...))
+	file = writeStagesFile(t, dir, "late.json", impTargetsJSON(append(impRows(5), `{"orgId":"o","target":{"name":"x"}}`)...))
 	_, err = Import(t.Context(), ImportOptions{Snyk: fake, File: file, LogPath: filepath.Join(dir, "logs"), Concurrency: 1})
 	if err == nil || !strings.HasSuffix(err.Error(), `late.json: targets[5]: missing "integrationId"`) {
 		t.Errorf("error = %v", err)
@@ -551,7 +552,7 @@ func TestImportDryRun(t *testing.T) {
 	if err := os.MkdirAll(e.logPath, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeImpFile(t, e.logPath, ImportedTargetsLog, impLogLine(MsgTargetRequested, "org1", "int1", `{"name":"repo-01","owner":"ws","branch":"main"}`)+"\n")
+	writeStagesFile(t, e.logPath, importfiles.ImportedTargetsLog, impLogLine(importfiles.MsgTargetRequested, "org1", "int1", `{"name":"repo-01","owner":"ws","branch":"main"}`)+"\n")
 	e.fake.noCalls = true
 	opts := e.opts()
 	opts.DryRun = true
@@ -593,7 +594,7 @@ func TestImportKickOffFailureRetriedNextRun(t *testing.T) {
 	if res.KickOffFailures != 1 || res.KickedOff != 2 || !res.Failed() {
 		t.Errorf("result = %+v", res)
 	}
-	failed := impReadLog(t, filepath.Join(e.logPath, "org1"+FailedImportsLogSuffix))
+	failed := impReadLog(t, filepath.Join(e.logPath, "org1"+importfiles.FailedImportsLogSuffix))
 	if len(failed) != 1 || failed[0]["msg"] != "Failed to import target" || failed[0]["level"] != 50.0 {
 		t.Fatalf("failed-imports.log = %v", failed)
 	}
@@ -601,7 +602,7 @@ func TestImportKickOffFailureRetriedNextRun(t *testing.T) {
 	if ed["errorMessage"] != "Could not complete API import" || !strings.Contains(fmt.Sprint(ed["innerError"]), "connection reset") {
 		t.Errorf("errorData = %v", ed)
 	}
-	for _, l := range impReadLog(t, filepath.Join(e.logPath, ImportedTargetsLog)) {
+	for _, l := range impReadLog(t, filepath.Join(e.logPath, importfiles.ImportedTargetsLog)) {
 		if l["targetId"] == "org1:int1:repo-01:ws:main" {
 			t.Errorf("failed kick-off logged in imported-targets.log: %v", l)
 		}
@@ -639,13 +640,13 @@ func TestImportPollTimeout(t *testing.T) {
 	if len(res.Failures) != 1 || res.Failures[0].Stage != StagePoll || res.Failures[0].Cause != "timeout" {
 		t.Errorf("failures = %+v", res.Failures)
 	}
-	polls := impReadLog(t, filepath.Join(e.logPath, "org1"+FailedPollsLogSuffix))
+	polls := impReadLog(t, filepath.Join(e.logPath, "org1"+importfiles.FailedPollsLogSuffix))
 	if len(polls) != 1 || !strings.Contains(fmt.Sprint(polls[0]["errorMessage"]), "did not finish within the poll timeout") {
 		t.Errorf("failed-polls.log = %v", polls)
 	}
-	lines := impReadLog(t, filepath.Join(e.logPath, ImportedTargetsLog))
-	if last := lines[len(lines)-1]; last["msg"] != MsgTargetFailed && lines[len(lines)-2]["msg"] != MsgTargetFailed {
-		t.Errorf("no %q line: %v", MsgTargetFailed, lines)
+	lines := impReadLog(t, filepath.Join(e.logPath, importfiles.ImportedTargetsLog))
+	if last := lines[len(lines)-1]; last["msg"] != importfiles.MsgTargetFailed && lines[len(lines)-2]["msg"] != importfiles.MsgTargetFailed {
+		t.Errorf("no %q line: %v", importfiles.MsgTargetFailed, lines)
 	}
 }
 
@@ -740,8 +741,8 @@ func TestImportShutdownGraceLogsAcceptedImport(t *testing.T) {
 	if res.KickedOff != 1 || res.NotStarted != 2 {
 		t.Errorf("result = %+v", res)
 	}
-	lines := impReadLog(t, filepath.Join(e.logPath, ImportedTargetsLog))
-	if len(lines) != 1 || lines[0]["msg"] != MsgTargetRequested {
+	lines := impReadLog(t, filepath.Join(e.logPath, importfiles.ImportedTargetsLog))
+	if len(lines) != 1 || lines[0]["msg"] != importfiles.MsgTargetRequested {
 		t.Errorf("imported-targets.log = %v", lines)
 	}
 }
@@ -765,7 +766,7 @@ func impWaitGoroutines(t *testing.T, before int) {
 
 func TestImportLogWriteErrorReported(t *testing.T) {
 	e := newImpEnv(t, impRows(2)...)
-	if err := os.MkdirAll(filepath.Join(e.logPath, ImportedTargetsLog), 0o755); err != nil { // cannot be opened for writing
+	if err := os.MkdirAll(filepath.Join(e.logPath, importfiles.ImportedTargetsLog), 0o755); err != nil { // cannot be opened for writing
 		t.Fatal(err)
 	}
 	// A directory in place of the resume log cannot be read either.
@@ -775,7 +776,7 @@ func TestImportLogWriteErrorReported(t *testing.T) {
 	}
 	// Only the job log is unwritable: the run completes and says so.
 	e2 := newImpEnv(t, impRows(2)...)
-	if err := os.MkdirAll(filepath.Join(e2.logPath, "org1"+ImportJobsLogSuffix), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(e2.logPath, "org1"+importfiles.ImportJobsLogSuffix), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Import(t.Context(), e2.opts())
@@ -820,7 +821,7 @@ func TestImportOrgRefusingTheToken(t *testing.T) {
 	if sent != 1 || res.KickOffFailures != 5 || res.KickedOff != 5 || !res.Failed() {
 		t.Errorf("%d POSTs to the refusing org (want 1); result %+v", sent, res)
 	}
-	if n := len(impReadLog(t, filepath.Join(e.logPath, "org-deny"+FailedImportsLogSuffix))); n != 5 {
+	if n := len(impReadLog(t, filepath.Join(e.logPath, "org-deny"+importfiles.FailedImportsLogSuffix))); n != 5 {
 		t.Errorf("%d failed-imports lines, want 5", n)
 	}
 	if len(res.Failures) != 1 || res.Failures[0].Cause != "HTTP 401" || res.Failures[0].Count != 5 {

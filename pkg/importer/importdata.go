@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // defaultOrgConcurrency bounds the orgs import:data lists at once.
@@ -142,7 +143,7 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	if err := validateImportDataOptions(&opts); err != nil {
 		return nil, err
 	}
-	rows, err := ReadCreatedOrgsFile(opts.OrgsData)
+	rows, err := importfiles.ReadCreatedOrgsFile(opts.OrgsData)
 	if err != nil {
 		return nil, err
 	}
@@ -167,10 +168,10 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	}
 
 	prog := &lockedStageProgress{p: progressOrNop(opts.Progress)}
-	prog.Start("import:data", len(jobs))
+	prog.Start(StageImportData, len(jobs))
 	defer prog.Done()
 
-	res.Path = filepath.Join(opts.LogPath, TargetsFileName(opts.Source))
+	res.Path = filepath.Join(opts.LogPath, importfiles.TargetsFileName(opts.Source))
 	segPattern := "." + filepath.Base(res.Path) + ".org-*.tmp"
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -184,24 +185,17 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 			}
 		}
 	}()
-	sem := make(chan struct{}, opts.Concurrency)
 	wg.Go(func() {
-		for _, j := range jobs {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				defer close(j.done)
-				j.run(ctx, &opts, prog, segPattern)
-			})
-		}
+		// Jobs fail one by one (j.err), never the pool.
+		_ = boundedEach(ctx, len(jobs), opts.Concurrency, func(ctx context.Context, i int) error {
+			defer close(jobs[i].done)
+			jobs[i].run(ctx, &opts, prog, segPattern)
+			return nil
+		})
 	})
 
-	err = writeFileAtomic(res.Path, func(w io.Writer) error {
-		tw, err := newTargetsWriter(w)
+	err = importfiles.WriteFileAtomic(res.Path, func(w io.Writer) error {
+		tw, err := importfiles.NewTargetsWriter(w)
 		if err != nil {
 			return err
 		}
@@ -220,7 +214,7 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 			}
 			res.Repositories += j.listed
 			if j.err == nil {
-				if err := tw.appendSegment(j.seg, j.count); err != nil {
+				if err := tw.AppendSegment(j.seg, j.count); err != nil {
 					return err
 				}
 				o.Targets = j.count
@@ -422,9 +416,9 @@ type orgListing struct {
 func (j *orgListing) run(ctx context.Context, opts *ImportDataOptions, prog Progress, segPattern string) {
 	defer func() {
 		if j.err != nil {
-			prog.Add("failed", 1)
+			prog.Add(CounterFailed, 1)
 		}
-		prog.Add("orgs", 1)
+		prog.Add(CounterOrgs, 1)
 	}()
 	j.integrationID, j.err = resolveIntegrationID(ctx, opts.Snyk, j.org, opts.Source, opts.IntegrationType)
 	if j.err != nil {
@@ -450,11 +444,11 @@ func (j *orgListing) run(ctx context.Context, opts *ImportDataOptions, prog Prog
 func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Progress, w *bufio.Writer) error {
 	ws := j.org.WorkspaceSlug()
 	m := newRepoMatcher(opts.Filter, j.org.Project)
-	enc := newTargetLineEncoder()
+	enc := importfiles.NewTargetLineEncoder()
 	entry := TargetEntry{OrgID: j.org.OrgID, IntegrationID: j.integrationID}
 	listOpts := &bitbucket.RepositoryListOptions{Query: opts.Filter.Query(j.org.Project)}
 	done := ctx.Done()
-	for repo, err := range opts.Bitbucket.ListRepositories(ctx, ws, listOpts) {
+	for repo, err := range opts.Bitbucket.ListRepositoriesIter(ctx, ws, listOpts) {
 		if err != nil {
 			if j.org.Workspace == "" {
 				// A file written by the original: its name may be a display name.
@@ -468,54 +462,30 @@ func (j *orgListing) list(ctx context.Context, opts *ImportDataOptions, prog Pro
 		default:
 		}
 		j.listed++
-		prog.Add("repositories", 1)
+		prog.Add(CounterRepositories, 1)
 		owner := ws
 		if repo.Workspace != "" {
 			owner = repo.Workspace
 		}
 		if reason, skip := m.skip(owner, &repo); skip {
 			j.skipped[reason]++
-			prog.Add("skipped", 1)
+			prog.Add(CounterSkipped, 1)
 			continue
 		}
 		entry.Target = BitbucketTarget{Owner: owner, Name: repo.Slug, Branch: repo.MainBranch}
-		line, err := enc.line(&entry)
+		line, err := enc.Line(&entry)
 		if err != nil {
 			return err
 		}
-		if _, err := w.WriteString("," + targetsLinePrefix); err != nil {
+		if _, err := w.WriteString("," + importfiles.TargetsLinePrefix); err != nil {
 			return err
 		}
 		if _, err := w.Write(line); err != nil {
 			return err
 		}
 		j.count++
-		prog.Add("targets", 1)
+		prog.Add(CounterTargets, 1)
 	}
-	return nil
-}
-
-// appendSegment copies a segment written by orgListing (count targets, each
-// preceded by ",\n    ") into the file, dropping the very first comma.
-func (tw *targetsWriter) appendSegment(path string, count int) error {
-	if count == 0 {
-		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	if tw.count == 0 {
-		if _, err := r.Discard(1); err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
-		}
-	}
-	if _, err := tw.w.ReadFrom(r); err != nil {
-		return err
-	}
-	tw.count += count
 	return nil
 }
 
@@ -523,14 +493,14 @@ func (tw *targetsWriter) appendSegment(path string, count int) error {
 // in order: integrationType alone if given, else bitbucket-cloud-app then
 // bitbucket-connect-app for the app source, or bitbucket-cloud.
 func IntegrationCandidates(source, integrationType string) []string {
-	switch {
-	case integrationType != "":
+	if integrationType != "" {
 		return []string{integrationType}
-	case source == SourceBitbucketCloudApp:
-		return []string{"bitbucket-cloud-app", "bitbucket-connect-app"}
-	default:
-		return []string{"bitbucket-cloud"}
 	}
+	s, ok := LookupSource(source)
+	if !ok {
+		s, _ = LookupSource(SourceBitbucketCloud)
+	}
+	return slices.Clone(s.Integrations)
 }
 
 // resolveIntegrationID finds the org's integration id: the first candidate
@@ -563,10 +533,10 @@ func resolveIntegrationID(ctx context.Context, s Snyk, org CreatedOrg, source, i
 	}
 	keys := "none"
 	if len(have) > 0 {
-		keys = strings.Join(sortedIntegrationKeys(have), ", ")
+		keys = strings.Join(importfiles.SortedIntegrationKeys(have), ", ")
 	}
 	hint := "connect Bitbucket Cloud to this org in Snyk"
-	if others := slices.DeleteFunc(sortedIntegrationKeys(have), func(k string) bool { return slices.Contains(cands, k) }); len(others) > 0 {
+	if others := slices.DeleteFunc(importfiles.SortedIntegrationKeys(have), func(k string) bool { return slices.Contains(cands, k) }); len(others) > 0 {
 		hint += ", or choose one of its integrations with --integrationType"
 	}
 	return "", fmt.Errorf("org %q (%s) has no %s integration (it has: %s); %s", org.Name, org.OrgID, strings.Join(cands, " or "), keys, hint)

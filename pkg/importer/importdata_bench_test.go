@@ -30,15 +30,15 @@ import (
 // repositories, yielded without I/O.
 type benchBB struct{ repos int }
 
-func (b benchBB) ListWorkspaces(context.Context) iter.Seq2[bitbucket.Workspace, error] {
+func (b benchBB) ListWorkspacesIter(context.Context) iter.Seq2[bitbucket.Workspace, error] {
 	return func(func(bitbucket.Workspace, error) bool) {}
 }
 
-func (b benchBB) ListProjects(context.Context, string) iter.Seq2[bitbucket.Project, error] {
+func (b benchBB) ListProjectsIter(context.Context, string) iter.Seq2[bitbucket.Project, error] {
 	return func(func(bitbucket.Project, error) bool) {}
 }
 
-func (b benchBB) ListRepositories(_ context.Context, ws string, _ *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
+func (b benchBB) ListRepositoriesIter(_ context.Context, ws string, _ *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
 	return func(yield func(bitbucket.Repository, error) bool) {
 		for i := range b.repos {
 			slug := fmt.Sprintf("repo-%04d", i+1)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -427,7 +428,7 @@ type cancellingProgress struct {
 	cancel   func()
 }
 
-func (p *cancellingProgress) Add(counter string, n int) {
+func (p *cancellingProgress) Add(counter Counter, n int) {
 	if counter == "repositories" {
 		if p.n += n; p.n == p.after {
 			p.cancel()
@@ -578,7 +579,7 @@ func TestImportDataSelectOrgs(t *testing.T) {
 				if len(bb.repoCalls()) != 0 {
 					t.Errorf("listed %v before failing", bb.repoCalls())
 				}
-				if _, err := os.Stat(filepath.Join(dir, TargetsFileName(SourceBitbucketCloud))); err == nil {
+				if _, err := os.Stat(filepath.Join(dir, importfiles.TargetsFileName(SourceBitbucketCloud))); err == nil {
 					t.Error("targets file written")
 				}
 				return

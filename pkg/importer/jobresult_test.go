@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/google/go-cmp/cmp"
 )
@@ -74,12 +75,12 @@ func TestImportFailedLogEntryInCompleteJob(t *testing.T) {
 	if diff := cmp.Diff(want, res.Failures); diff != "" {
 		t.Errorf("failures (-want +got):\n%s", diff)
 	}
-	data, err := os.ReadFile(filepath.Join(e.logPath, ImportedTargetsLog))
+	data, err := os.ReadFile(filepath.Join(e.logPath, importfiles.ImportedTargetsLog))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(data), `"errorMessage":"import job complete, but its log entry for entry failed","msg":"Target import failed"`) {
-		t.Errorf("%s lacks the failed-entry line:\n%s", ImportedTargetsLog, data)
+		t.Errorf("%s lacks the failed-entry line:\n%s", importfiles.ImportedTargetsLog, data)
 	}
 
 	f.poll, f.result = nil, nil

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -106,8 +107,8 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
-	logFile := filepath.Join(opts.LogPath, ImportedTargetsLog)
-	resume, err := LoadResumeLog(logFile)
+	logFile := filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog)
+	resume, err := importfiles.LoadResumeLog(logFile)
 	if err != nil {
 		return nil, err
 	}
@@ -115,36 +116,25 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 		ctx:    ctx,
 		opts:   &opts,
 		prog:   prog,
-		logs:   newLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now),
+		logs:   importfiles.NewLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now),
 		resume: resume,
 		types:  expandListTypes(opts.IntegrationTypes),
 		seen:   make(map[string]struct{}),
 		res:    &ListImportedResult{LogFile: logFile, Orgs: len(orgs)},
 	}
-	prog.Start("list:imported", len(orgs))
-	sem := make(chan struct{}, opts.Concurrency)
-	var wg sync.WaitGroup
-	for _, org := range orgs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := l.org(org); err != nil {
-				l.mu.Lock()
-				l.res.FailedOrgs = append(l.res.FailedOrgs, OrgFailure{OrgID: org.ID, Name: org.Name, Err: err})
-				l.mu.Unlock()
-			}
+	prog.Start(StageListImported, len(orgs))
+	_ = boundedEach(ctx, len(orgs), opts.Concurrency, func(_ context.Context, i int) error {
+		org := orgs[i]
+		if err := l.org(org); err != nil {
 			l.mu.Lock()
-			prog.Add("orgs", 1)
+			l.res.FailedOrgs = append(l.res.FailedOrgs, OrgFailure{OrgID: org.ID, Name: org.Name, Err: err})
 			l.mu.Unlock()
-		})
-	}
-	wg.Wait()
+		}
+		l.mu.Lock()
+		prog.Add(CounterOrgs, 1)
+		l.mu.Unlock()
+		return nil
+	})
 	prog.Done()
 	slices.SortFunc(l.res.FailedOrgs, func(a, b OrgFailure) int { return strings.Compare(a.OrgID, b.OrgID) })
 
@@ -191,12 +181,7 @@ func expandListTypes(types []string) []string {
 	}
 	out := slices.Clone(types)
 	for _, t := range types {
-		switch t {
-		case "bitbucket-cloud-app":
-			out = append(out, "bitbucket-connect-app")
-		case "bitbucket-connect-app":
-			out = append(out, "bitbucket-cloud-app")
-		}
+		out = append(out, integrationAliases(t)...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -206,7 +191,7 @@ type listImported struct {
 	ctx    context.Context
 	opts   *ListImportedOptions
 	prog   Progress
-	logs   *logFiles
+	logs   *importfiles.LogFiles
 	resume *ResumeLog
 	types  []string
 
@@ -235,11 +220,11 @@ func (l *listImported) org(org snyk.Org) error {
 			continue
 		}
 		intID := integrations[p.Origin]
-		if bitbucketAppAlias(p.Origin) != "" {
+		if src, _ := integrationSource(p.Origin); len(src.Integrations) > 1 {
 			// The app's projects may carry either origin; pick the id the
 			// way import:data does, or the resume keys would never match.
 			intID = ""
-			for _, k := range IntegrationCandidates(SourceBitbucketCloudApp, "") {
+			for _, k := range IntegrationCandidates(src.Name, "") {
 				if intID = integrations[k]; intID != "" {
 					break
 				}
@@ -267,27 +252,17 @@ func (l *listImported) add(it ImportTarget) {
 	}
 	l.seen[key] = struct{}{}
 	l.res.Targets++
-	l.prog.Add("targets", 1)
+	l.prog.Add(CounterTargets, 1)
 	if l.resume.Skip(key) {
 		return
 	}
-	if err := l.logs.targetLine(levelInfo, MsgTargetExists, it, ""); err != nil {
+	if err := l.logs.TargetLine(importfiles.LevelInfo, importfiles.MsgTargetExists, it, ""); err != nil {
 		if l.logErr == nil {
 			l.logErr = err
 		}
 		return
 	}
 	l.res.Written++
-}
-
-func bitbucketAppAlias(origin string) string {
-	switch origin {
-	case "bitbucket-cloud-app":
-		return "bitbucket-connect-app"
-	case "bitbucket-connect-app":
-		return "bitbucket-cloud-app"
-	}
-	return ""
 }
 
 // projectTarget turns a Snyk project into the target it was imported from,
@@ -302,15 +277,15 @@ func projectTarget(p snyk.Project) (Target, bool) {
 		if p.Name == "" {
 			return t, false
 		}
-		t.setString("name", p.Name)
+		t.Set("name", p.Name)
 		return t, true
 	case "gitlab":
 		if base == "" {
 			return t, false
 		}
-		t.setString("name", base)
+		t.Set("name", base)
 		if p.Branch != "" {
-			t.setString("branch", p.Branch)
+			t.Set("branch", p.Branch)
 		}
 		return t, true
 	}
@@ -324,14 +299,14 @@ func projectTarget(p snyk.Project) (Target, bool) {
 		repo = repo[:i]
 	}
 	if p.Origin == "bitbucket-server" {
-		t.setString("projectKey", owner)
-		t.setString("repoSlug", repo)
+		t.Set("projectKey", owner)
+		t.Set("repoSlug", repo)
 		return t, true
 	}
-	t.setString("name", repo)
-	t.setString("owner", owner)
+	t.Set("name", repo)
+	t.Set("owner", owner)
 	if p.Branch != "" {
-		t.setString("branch", p.Branch)
+		t.Set("branch", p.Branch)
 	}
 	return t, true
 }

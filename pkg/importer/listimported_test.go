@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/google/go-cmp/cmp"
 )
@@ -56,7 +57,7 @@ func TestListImported(t *testing.T) {
 	if len(res.FailedOrgs) != 1 || res.FailedOrgs[0].OrgID != "org3" || !res.Failed() {
 		t.Errorf("failed orgs = %+v", res.FailedOrgs)
 	}
-	if res.LogFile != filepath.Join(logPath, ImportedTargetsLog) {
+	if res.LogFile != filepath.Join(logPath, importfiles.ImportedTargetsLog) {
 		t.Errorf("LogFile = %s", res.LogFile)
 	}
 	if prog.stage != "list:imported" || prog.total != 3 || prog.counters["orgs"] != 3 || prog.counters["targets"] != 4 {
@@ -86,7 +87,7 @@ func TestListImported(t *testing.T) {
 	}
 
 	// The list feeds import: those targets are skipped.
-	tf := writeImpFile(t, t.TempDir(), "import-projects.json", impTargetsJSON(
+	tf := writeStagesFile(t, t.TempDir(), "import-projects.json", impTargetsJSON(
 		impRow("org1", "bbc1", "ws1", "repo-a", "main"),
 		impRow("org1", "bbc1", "ws1", "repo-c", "main"),
 	))
@@ -118,12 +119,12 @@ func TestListImportedOneOrg(t *testing.T) {
 	if res.Orgs != 1 || res.Targets != 1 || res.Written != 1 || res.Failed() {
 		t.Errorf("result = %+v", res)
 	}
-	rl, err := LoadResumeLog(res.LogFile)
+	rl, err := importfiles.LoadResumeLog(res.LogFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rl.Skip("org1:gh1:hello:octo:master") {
-		t.Errorf("github target not logged: %v", rl.last)
+		t.Errorf("github target not logged: %v", rl)
 	}
 	if len(f.listOptions) != 1 || !cmp.Equal(f.listOptions[0].Origins, []string{"github"}) {
 		t.Errorf("ListProjects origins = %+v", f.listOptions)

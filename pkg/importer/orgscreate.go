@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -41,7 +41,7 @@ type OrgsCreateOptions struct {
 
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
-	openFile openFunc
+	openFile importfiles.OpenFunc
 }
 
 // OrgStatus is what happened to one row of the orgs data file.
@@ -135,17 +135,17 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	rows, err := ReadOrgsDataFile(opts.File)
+	rows, err := importfiles.ReadOrgsDataFile(opts.File)
 	if err != nil {
 		return nil, err
 	}
 	for i, row := range rows {
 		if strings.ContainsAny(row.GroupID, `/\`) {
-			return nil, &FileFormatError{Path: opts.File, Where: fmt.Sprintf("orgs[%d]", i), Msg: fmt.Sprintf("groupId %q: must not contain a slash", row.GroupID)}
+			return nil, &importfiles.FileFormatError{Path: opts.File, Where: fmt.Sprintf("orgs[%d]", i), Msg: fmt.Sprintf("groupId %q: must not contain a slash", row.GroupID)}
 		}
 	}
 	prog := progressOrNop(opts.Progress)
-	prog.Start("orgs:create", len(rows))
+	prog.Start(StageOrgsCreate, len(rows))
 	defer prog.Done()
 
 	res := &OrgsCreateResult{Orgs: make([]OrgOutcome, len(rows))}
@@ -155,7 +155,7 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 	if !opts.DryRun {
 		// Write-ahead, as for imports: no org is created whose record
 		// could not be kept.
-		if err := checkWritableDir(opts.openFile, opts.LogPath); err != nil {
+		if err := importfiles.CheckWritableDir(opts.openFile, opts.LogPath); err != nil {
 			return nil, fmt.Errorf("the log directory %s cannot be written, so no org was created: %w", opts.LogPath, err)
 		}
 	}
@@ -190,8 +190,8 @@ groups:
 			for _, i := range groups[gid] {
 				res.Orgs[i].Status, res.Orgs[i].Err = OrgFailed, err
 				logErr = errors.Join(logErr, logs.failed(res.Orgs[i].Row, err))
-				prog.Add("failed", 1)
-				prog.Add("orgs", 1)
+				prog.Add(CounterFailed, 1)
+				prog.Add(CounterOrgs, 1)
 			}
 			continue
 		}
@@ -205,10 +205,10 @@ groups:
 			out := &res.Orgs[i]
 			logErr = errors.Join(logErr, createOrReuseOrg(ctx, &opts, byName, out, logs))
 			if out.Status == OrgFailed {
-				prog.Add("failed", 1)
+				prog.Add(CounterFailed, 1)
 			}
 			if out.Status != OrgNotAttempted {
-				prog.Add("orgs", 1)
+				prog.Add(CounterOrgs, 1)
 			}
 		}
 	}
@@ -235,14 +235,14 @@ groups:
 		seen[o.Org.OrgID] = true
 		orgs = append(orgs, *o.Org)
 	}
-	res.Path = filepath.Join(opts.LogPath, CreatedOrgsFileName)
+	res.Path = filepath.Join(opts.LogPath, importfiles.CreatedOrgsFileName)
 	if ctxErr != nil || logs.stopErr != nil {
 		// An interrupted or stopped run must not forget
 		// the orgs an earlier run recorded: keep those not settled now.
 		orgs = appendEarlierOrgs(res.Path, orgs, seen)
 	}
 	res.Written = len(orgs)
-	if err := WriteCreatedOrgsFile(res.Path, orgs); err != nil {
+	if err := importfiles.WriteCreatedOrgsFile(res.Path, orgs); err != nil {
 		return nil, err
 	}
 	return res, errors.Join(ctxErr, logErr)
@@ -251,7 +251,7 @@ groups:
 // appendEarlierOrgs adds the orgs of an existing created-orgs file that are
 // not in seen. An unreadable or missing file adds nothing.
 func appendEarlierOrgs(path string, orgs []CreatedOrg, seen map[string]bool) []CreatedOrg {
-	earlier, err := ReadCreatedOrgsFile(path)
+	earlier, err := importfiles.ReadCreatedOrgsFile(path)
 	if err != nil {
 		return orgs
 	}
@@ -362,11 +362,12 @@ type orgsCreateLogs struct {
 	dir    string
 	now    func() time.Time
 	off    bool
-	open   openFunc
+	open   importfiles.OpenFunc
 	redact func(string) string
-	files  map[string]logHandle
+	// failures holds <groupId>.failed-to-create-orgs.log.
+	failures *importfiles.LogFiles
 	// ahead holds the created-orgs logs, written ahead (see aheadLog).
-	ahead map[string]*aheadLog
+	ahead map[string]*importfiles.AheadLog
 	// stopErr is the first failure to keep a created org's record: no org
 	// is created after it.
 	stopErr error
@@ -380,51 +381,49 @@ func createdLogName(groupID string) string { return groupID + ".created-orgs.log
 
 // reserveCreated reserves the room of row's created-orgs line before the
 // org is created; a failure stops the run.
-func (l *orgsCreateLogs) reserveCreated(row OrgRow) (slot, error) {
+func (l *orgsCreateLogs) reserveCreated(row OrgRow) (importfiles.Slot, error) {
 	if l.off {
-		return slot{}, nil
+		return importfiles.Slot{}, nil
 	}
 	name := createdLogName(row.GroupID)
 	a := l.ahead[name]
 	if a == nil {
 		var err error
-		if a, err = openAheadLog(l.open, filepath.Join(l.dir, name)); err != nil {
+		if a, err = importfiles.OpenAheadLog(l.open, filepath.Join(l.dir, name)); err != nil {
 			l.stopErr = err
-			return slot{}, err
+			return importfiles.Slot{}, err
 		}
 		if l.ahead == nil {
-			l.ahead = map[string]*aheadLog{}
+			l.ahead = map[string]*importfiles.AheadLog{}
 		}
 		l.ahead[name] = a
 	}
 	tmpl, err := l.createdLine(row, &CreatedOrg{})
 	if err != nil {
-		return slot{}, err
+		return importfiles.Slot{}, err
 	}
-	s, err := a.reserve(len(tmpl) + createdRoom)
+	s, err := a.Reserve(len(tmpl) + createdRoom)
 	if err != nil {
 		l.stopErr = err
 	}
 	return s, err
 }
 
-func (l *orgsCreateLogs) release(row OrgRow, s slot) {
+func (l *orgsCreateLogs) release(row OrgRow, s importfiles.Slot) {
 	if a := l.ahead[createdLogName(row.GroupID)]; a != nil {
-		a.release(s)
+		a.Release(s)
 	}
 }
 
 func (l *orgsCreateLogs) createdLine(row OrgRow, org *CreatedOrg) ([]byte, error) {
 	integ := []string{}
-	for _, k := range sortedIntegrationKeys(org.Integrations) {
+	for _, k := range importfiles.SortedIntegrationKeys(org.Integrations) {
 		integ = append(integ, k+":"+org.Integrations[k])
 	}
-	var b strings.Builder
-	err := newJSONEncoder(&b, "", "").Encode(createdOrgLine{
+	return importfiles.EncodeLine(createdOrgLine{
 		Name: row.Name, ID: org.OrgID, Created: org.Created, Integrations: integ,
 		Msg: "Created org", Time: l.now().UTC().Format(logTimeLayout),
 	})
-	return []byte(b.String()), err
 }
 
 // createdOrgLine is a line of <groupId>.created-orgs.log.
@@ -452,13 +451,13 @@ type failedOrgLine struct {
 const logTimeLayout = "2006-01-02T15:04:05.000Z"
 
 // created fills the room reserved for row's line and fsyncs it.
-func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s slot) error {
+func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s importfiles.Slot) error {
 	if l.off {
 		return nil
 	}
 	line, err := l.createdLine(row, org)
 	if err == nil {
-		err = l.ahead[createdLogName(row.GroupID)].fill(s, line)
+		err = l.ahead[createdLogName(row.GroupID)].Fill(s, line)
 	}
 	if err != nil && l.stopErr == nil {
 		l.stopErr = err
@@ -477,26 +476,14 @@ func (l *orgsCreateLogs) append(name string, line any) error {
 	if l.off {
 		return nil
 	}
-	f := l.files[name]
-	if f == nil {
-		var err error
-		f, err = openNoFollow(filepath.Join(l.dir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE)
-		if err != nil {
-			return err
-		}
-		if l.files == nil {
-			l.files = map[string]logHandle{}
-		}
-		l.files[name] = f
-	}
-	var b strings.Builder
-	if err := newJSONEncoder(&b, "", "").Encode(line); err != nil {
+	b, err := importfiles.EncodeLine(line)
+	if err != nil {
 		return err
 	}
-	if _, err := f.Write([]byte(b.String())); err != nil {
-		return fmt.Errorf("append to %s: %w", f.Name(), err)
+	if l.failures == nil {
+		l.failures = importfiles.NewLogFiles(l.dir, "", 0, l.now)
 	}
-	return nil
+	return l.failures.WriteLine(name, b)
 }
 
 func (l *orgsCreateLogs) scrub(s string) string {
@@ -507,8 +494,8 @@ func (l *orgsCreateLogs) scrub(s string) string {
 }
 
 func (l *orgsCreateLogs) close() {
-	for _, f := range l.files {
-		_ = f.Close()
+	if l.failures != nil {
+		_ = l.failures.Close()
 	}
 	for _, a := range l.ahead {
 		_ = a.Close()

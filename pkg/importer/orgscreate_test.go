@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/google/go-cmp/cmp"
 )
@@ -78,7 +79,7 @@ func TestGoldenOrgsCreate(t *testing.T) {
 	if s.creates[1].SourceOrgID != "tmpl" {
 		t.Errorf("create request = %+v, want sourceOrgId", s.creates[1])
 	}
-	orgs, err := ReadCreatedOrgsFile(res.Path)
+	orgs, err := importfiles.ReadCreatedOrgsFile(res.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestOrgsCreateExcludeExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orgs, err := ReadCreatedOrgsFile(res.Path)
+	orgs, err := importfiles.ReadCreatedOrgsFile(res.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,9 +348,9 @@ func TestOrgsCreateBadInput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := OrgsCreate(t.Context(), orgsCreateOpts(s, writeStagesFile(t, dir, "orgs.json", content), dir))
-			var fe *FileFormatError
+			var fe *importfiles.FileFormatError
 			if !errors.As(err, &fe) {
-				t.Errorf("err = %v, want a *FileFormatError", err)
+				t.Errorf("err = %v, want a *importfiles.FileFormatError", err)
 			}
 		})
 	}
@@ -370,7 +371,7 @@ func TestOrgsCreateCancelled(t *testing.T) {
 	if res.Orgs[0].Status != OrgCreated || res.Orgs[1].Status != OrgNotAttempted {
 		t.Errorf("statuses %s %s", res.Orgs[0].Status, res.Orgs[1].Status)
 	}
-	orgs, rerr := ReadCreatedOrgsFile(res.Path)
+	orgs, rerr := importfiles.ReadCreatedOrgsFile(res.Path)
 	if rerr != nil || len(orgs) != 1 {
 		t.Errorf("file after interrupt: %v %v, want the one created org", orgs, rerr)
 	}
@@ -396,7 +397,7 @@ func TestOrgsCreateInterruptedKeepsEarlierOrgs(t *testing.T) {
 	s := newStagesSnyk()
 	dir := t.TempDir()
 	earlier := []CreatedOrg{{OrgID: "old-1", Name: "x", GroupID: "g", OrigName: "x", Workspace: "x"}}
-	if err := WriteCreatedOrgsFile(filepath.Join(dir, CreatedOrgsFileName), earlier); err != nil {
+	if err := importfiles.WriteCreatedOrgsFile(filepath.Join(dir, importfiles.CreatedOrgsFileName), earlier); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := contextCancelledAfterCreates(t, s, 1)
@@ -405,7 +406,7 @@ func TestOrgsCreateInterruptedKeepsEarlierOrgs(t *testing.T) {
 	if err == nil || res == nil {
 		t.Fatalf("res %v err %v, want both", res, err)
 	}
-	orgs, rerr := ReadCreatedOrgsFile(res.Path)
+	orgs, rerr := importfiles.ReadCreatedOrgsFile(res.Path)
 	if rerr != nil || len(orgs) != 2 || orgs[1].OrgID != "old-1" {
 		t.Errorf("file after interrupt: %+v %v, want the created org then the earlier one", orgs, rerr)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // OrgPer says what one Snyk org stands for.
@@ -113,7 +114,7 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 		return nil, err
 	}
 	prog := &lockedStageProgress{p: progressOrNop(opts.Progress)}
-	prog.Start("orgs:data", -1)
+	prog.Start(StageOrgsData, -1)
 	defer prog.Done()
 
 	workspaces, err := orgsDataWorkspaces(ctx, &opts, prog)
@@ -155,8 +156,8 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 			})
 		}
 	}
-	res.Path = filepath.Join(opts.LogPath, OrgsDataFileName(opts.GroupID, opts.Source))
-	if err := WriteOrgsDataFile(res.Path, res.Orgs); err != nil {
+	res.Path = filepath.Join(opts.LogPath, importfiles.OrgsDataFileName(opts.GroupID, opts.Source))
+	if err := importfiles.WriteOrgsDataFile(res.Path, res.Orgs); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -256,14 +257,14 @@ func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Prog
 	var f workspaceProjectsFound
 	byKey := map[string]bitbucket.Project{}
 	var listErr error
-	for p, err := range bb.ListProjects(ctx, workspace) {
+	for p, err := range bb.ListProjectsIter(ctx, workspace) {
 		if err != nil {
 			listErr = err
 			break
 		}
 		if _, dup := byKey[p.Key]; p.Key != "" && !dup {
 			byKey[p.Key] = p
-			prog.Add("projects", 1)
+			prog.Add(CounterProjects, 1)
 		}
 	}
 	if listErr != nil {
@@ -336,7 +337,7 @@ func validateOrgsDataOptions(opts *OrgsDataOptions) error {
 // orgName is the org name for a workspace: the display name for the app
 // source (as the original, so names match orgs it created), else the slug.
 func orgName(source string, ws bitbucket.Workspace) string {
-	if source == SourceBitbucketCloudApp && ws.Name != "" {
+	if orgsByDisplayName(source) && ws.Name != "" {
 		return ws.Name
 	}
 	return ws.Slug
@@ -355,14 +356,14 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 			}
 			seen[s] = true
 			out = append(out, bitbucket.Workspace{Slug: s, Name: s})
-			prog.Add("workspaces", 1)
+			prog.Add(CounterWorkspaces, 1)
 		}
 		if len(out) == 0 {
 			return nil, errors.New("orgs:data: --workspace was given but names no workspace")
 		}
 		return out, nil
 	}
-	for ws, err := range opts.Bitbucket.ListWorkspaces(ctx) {
+	for ws, err := range opts.Bitbucket.ListWorkspacesIter(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("list workspaces: %w", err)
 		}
@@ -371,7 +372,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 		}
 		seen[ws.Slug] = true
 		out = append(out, ws)
-		prog.Add("workspaces", 1)
+		prog.Add(CounterWorkspaces, 1)
 	}
 	return out, nil
 }
@@ -379,7 +380,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 // hasRepositories asks for one repository (pagelen=1, with the BBQL query
 // q if not empty) and stops there: one request.
 func hasRepositories(ctx context.Context, bb Bitbucket, workspace, q string) (bool, error) {
-	for _, err := range bb.ListRepositories(ctx, workspace, &bitbucket.RepositoryListOptions{PageLen: 1, Query: q}) {
+	for _, err := range bb.ListRepositoriesIter(ctx, workspace, &bitbucket.RepositoryListOptions{PageLen: 1, Query: q}) {
 		if err != nil {
 			return false, err
 		}
@@ -394,7 +395,7 @@ func hasRepositories(ctx context.Context, bb Bitbucket, workspace, q string) (bo
 // findProjects for credentials without the project permission.
 func workspaceProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress) (projects []bitbucket.Project, listed, orphans int, err error) {
 	byKey := map[string]bitbucket.Project{}
-	for repo, err := range bb.ListRepositories(ctx, workspace, nil) {
+	for repo, err := range bb.ListRepositoriesIter(ctx, workspace, nil) {
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -402,7 +403,7 @@ func workspaceProjects(ctx context.Context, bb Bitbucket, workspace string, prog
 			return nil, 0, 0, err
 		}
 		listed++
-		prog.Add("repositories", 1)
+		prog.Add(CounterRepositories, 1)
 		k := repo.Project.Key
 		if k == "" {
 			orphans++
@@ -420,54 +421,19 @@ func workspaceProjects(ctx context.Context, bb Bitbucket, workspace string, prog
 	return projects, listed, orphans, nil
 }
 
-// boundedEach runs fn for 0..n-1 with at most limit at once. The first error
-// cancels the others' context and is returned (context errors of the
-// cancelled ones are not).
-func boundedEach(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if limit < 1 {
-		limit = 1
-	}
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-loop:
-	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break loop
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			if err := fn(ctx, i); err != nil {
-				cancel(err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	return nil
-}
-
 // lockedStageProgress serialises calls to a Progress shared by goroutines.
 type lockedStageProgress struct {
 	mu sync.Mutex
 	p  Progress
 }
 
-func (l *lockedStageProgress) Start(stage string, total int) {
+func (l *lockedStageProgress) Start(stage Stage, total int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.p.Start(stage, total)
 }
 
-func (l *lockedStageProgress) Add(counter string, n int) {
+func (l *lockedStageProgress) Add(counter Counter, n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.p.Add(counter, n)

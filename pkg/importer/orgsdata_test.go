@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -45,7 +46,7 @@ func TestGoldenOrgsData(t *testing.T) {
 		golden      string
 		bb          func(b *stagesBB)
 		wantDropped []DroppedWorkspace
-		wantProbes  int // ListRepositories calls
+		wantProbes  int // ListRepositoriesIter calls
 		// ListProjects calls and warnings
 		wantProjectCalls, wantWarnings int
 	}{
@@ -143,7 +144,7 @@ func TestGoldenOrgsData(t *testing.T) {
 				t.Errorf("Dropped (-want +got):\n%s", diff)
 			}
 			if n := len(bb.repoCalls()); n != tt.wantProbes {
-				t.Errorf("ListRepositories called %d times, want %d", n, tt.wantProbes)
+				t.Errorf("ListRepositoriesIter called %d times, want %d", n, tt.wantProbes)
 			}
 			if n := len(bb.projectCalls); n != tt.wantProjectCalls {
 				t.Errorf("ListProjects called %d times, want %d", n, tt.wantProjectCalls)
@@ -156,7 +157,7 @@ func TestGoldenOrgsData(t *testing.T) {
 					t.Errorf("repository call %+v: want a pagelen=1 probe with q=project.key=…", c)
 				}
 			}
-			back, err := ReadOrgsDataFile(res.Path)
+			back, err := importfiles.ReadOrgsDataFile(res.Path)
 			if err != nil {
 				t.Fatal(err)
 			}

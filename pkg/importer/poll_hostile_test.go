@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -80,10 +81,10 @@ func TestPollGivesUpOnUnhealableAnswers(t *testing.T) {
 			if n := polls.Load(); n > 1 {
 				t.Errorf("%d polls; want at most 1", n)
 			}
-			lines := impReadLog(t, filepath.Join(e.logPath, ImportedTargetsLog))
+			lines := impReadLog(t, filepath.Join(e.logPath, importfiles.ImportedTargetsLog))
 			last := lines[len(lines)-1]
-			if last["msg"] != MsgTargetFailed || !strings.Contains(fmt.Sprint(last["errorMessage"]), tt.want) {
-				t.Errorf("last resume line %v; want %q with a cause containing %q", last, MsgTargetFailed, tt.want)
+			if last["msg"] != importfiles.MsgTargetFailed || !strings.Contains(fmt.Sprint(last["errorMessage"]), tt.want) {
+				t.Errorf("last resume line %v; want %q with a cause containing %q", last, importfiles.MsgTargetFailed, tt.want)
 			}
 		})
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // SummaryHistoryDir is the directory, under the log directory, that keeps
@@ -73,11 +75,11 @@ func WriteStageSummary(dir string, s StageSummary, detail any) (latest, history 
 		return "", "", fmt.Errorf("write the %s summary: %w", s.Stage, err)
 	}
 	write := func(w io.Writer) error { _, err := w.Write(data); return err }
-	if err := writeFileAtomic(history, write); err != nil {
+	if err := importfiles.WriteFileAtomic(history, write); err != nil {
 		return "", "", err
 	}
 	latest = filepath.Join(dir, SummaryFileName(s.Stage))
-	if err := writeFileAtomic(latest, write); err != nil {
+	if err := importfiles.WriteFileAtomic(latest, write); err != nil {
 		return "", history, err
 	}
 	return latest, history, nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // ImportSummaryFile is written in the log directory at the end of `import`.
@@ -152,7 +153,7 @@ func writeImportSummary(dir string, r *ImportResult) error {
 	if s.Failures == nil {
 		s.Failures = []FailureGroup{}
 	}
-	return writeFileAtomic(filepath.Join(dir, ImportSummaryFile), func(w io.Writer) error {
+	return importfiles.WriteFileAtomic(filepath.Join(dir, ImportSummaryFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)

@@ -18,7 +18,7 @@ func TestImportSummaryGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(t.TempDir()) // relative paths in the summary
-	writeImpFile(t, ".", "import-projects.json", impTargetsJSON(
+	writeStagesFile(t, ".", "import-projects.json", impTargetsJSON(
 		impRow("org1", "int1", "ws", "ok", "main"),
 		impRow("org1", "int1", "ws", "ok", "main"),
 		impRow("org1", "int1", "ws", "bad", "main"),

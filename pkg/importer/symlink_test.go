@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // A planted imported-targets.log -> elsewhere (a poisoned CI cache) got lines
@@ -37,11 +39,11 @@ func TestLogsRefuseSymlinks(t *testing.T) {
 	t.Run("import resume log", func(t *testing.T) {
 		t.Parallel()
 		e := newImpEnv(t, impRows(3)...)
-		victim := plant(t, e.logPath, ImportedTargetsLog)
+		victim := plant(t, e.logPath, importfiles.ImportedTargetsLog)
 		_, err := Import(t.Context(), e.opts())
-		var se *SymlinkError
+		var se *importfiles.SymlinkError
 		if !errors.As(err, &se) || !strings.Contains(err.Error(), "imported-targets.log is a symbolic link") || !strings.Contains(err.Error(), "nothing was sent") {
-			t.Errorf("error = %v; want a SymlinkError saying nothing was sent", err)
+			t.Errorf("error = %v; want a importfiles.SymlinkError saying nothing was sent", err)
 		}
 		if n := e.fake.importCalls(); n != 0 {
 			t.Errorf("%d imports sent; want 0", n)
@@ -51,7 +53,7 @@ func TestLogsRefuseSymlinks(t *testing.T) {
 	t.Run("import per-org log", func(t *testing.T) {
 		t.Parallel()
 		e := newImpEnv(t, impRows(2)...)
-		victim := plant(t, e.logPath, "org1"+ImportJobsLogSuffix)
+		victim := plant(t, e.logPath, "org1"+importfiles.ImportJobsLogSuffix)
 		_, err := Import(t.Context(), e.opts())
 		if err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
 			t.Errorf("error = %v; want the link named", err)

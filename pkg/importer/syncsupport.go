@@ -2,11 +2,10 @@ package importer
 
 import (
 	"context"
-	"io"
 	"iter"
-	"time"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -52,7 +51,7 @@ func (o *ImportOptions) targets() iter.Seq2[ImportTarget, error] {
 	if o.Targets != nil {
 		return o.Targets
 	}
-	return ReadTargets(o.File)
+	return importfiles.ReadTargets(o.File)
 }
 
 // RepoMatcher applies a [RepoFilter] client-side, as import:data does after
@@ -76,58 +75,4 @@ func (m RepoMatcher) Skip(ws string, repo *bitbucket.Repository) (SkipReason, bo
 // GET /org/{orgId}/integrations.
 func ResolveIntegrationID(ctx context.Context, s Snyk, org CreatedOrg, source, integrationType string) (string, error) {
 	return resolveIntegrationID(ctx, s, org, source, integrationType)
-}
-
-// LogField is one field of a log line, written in order.
-type LogField struct {
-	Key   string
-	Value any
-}
-
-// Bunyan levels of [LogFiles.Write].
-const (
-	LevelInfo  = levelInfo
-	LevelError = levelError
-)
-
-// LogFiles writes JSON-lines logs in the original's bunyan envelope under a
-// logger name of the caller's (sync writes "snyk:sync-org-projects" and
-// "sync" lines as the original). Safe for concurrent use.
-type LogFiles struct{ l *logFiles }
-
-// NewLogFiles opens nothing until the first line of each file.
-func NewLogFiles(dir, loggerName string, now func() time.Time) *LogFiles {
-	l := newLogFiles(dir, "", 0, now)
-	l.name = loggerName
-	return &LogFiles{l}
-}
-
-// Write appends one line to the named file of the directory.
-func (f *LogFiles) Write(name string, level int, msg string, fields ...LogField) error {
-	lf := make([]logField, len(fields))
-	for i, x := range fields {
-		lf[i] = logField{x.Key, x.Value}
-	}
-	return f.l.write(name, level, msg, lf...)
-}
-
-// Close closes every file written.
-func (f *LogFiles) Close() error { return f.l.Close() }
-
-// WriteFileAtomic writes path via a temp file in its directory, fsync and
-// rename (SPEC §3).
-func WriteFileAtomic(path string, write func(w io.Writer) error) error {
-	return writeFileAtomic(path, write)
-}
-
-// NewBitbucketTarget is the import target {owner, name, branch} of a
-// Bitbucket Cloud repository (branch left out when empty).
-func NewBitbucketTarget(owner, name, branch string) Target {
-	var t Target
-	t.setString("owner", owner)
-	t.setString("name", name)
-	if branch != "" {
-		t.setString("branch", branch)
-	}
-	return t
 }

@@ -9,18 +9,20 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // readOnlyOpen refuses every file like a read-only file system.
-func readOnlyOpen(path string, flag int) (logHandle, error) {
+func readOnlyOpen(path string, flag int) (importfiles.LogHandle, error) {
 	return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EROFS}
 }
 
 // sizeCapOpen opens files whose size cannot pass limit bytes, as under
 // `ulimit -f` (a write is cut there and fails with EFBIG).
-func sizeCapOpen(limit int64) openFunc {
-	return func(path string, flag int) (logHandle, error) {
-		f, err := openNoFollow(path, flag)
+func sizeCapOpen(limit int64) importfiles.OpenFunc {
+	return func(path string, flag int) (importfiles.LogHandle, error) {
+		f, err := importfiles.OpenNoFollow(path, flag)
 		if err != nil {
 			return nil, err
 		}
@@ -112,8 +114,8 @@ func TestImportFullDiskRecordsEverySentImport(t *testing.T) {
 			!strings.Contains(err.Error(), "file too large") {
 			t.Fatalf("limit %d: error = %v; want the stop naming the directory and the cause", limit, err)
 		}
-		logPath := filepath.Join(e.logPath, ImportedTargetsLog)
-		resume, lerr := LoadResumeLog(logPath)
+		logPath := filepath.Join(e.logPath, importfiles.ImportedTargetsLog)
+		resume, lerr := importfiles.LoadResumeLog(logPath)
 		if lerr != nil {
 			t.Fatal(lerr)
 		}
@@ -167,20 +169,20 @@ func TestAheadLogOpenTrimsAKilledRunsTail(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tt.before), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		l, err := openAheadLog(nil, path)
+		l, err := importfiles.OpenAheadLog(nil, path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := l.reserve(100)
+		s, err := l.Reserve(100)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if tt.after != "" {
-			if err := l.fill(s, []byte("{\"b\":2}\n")); err != nil {
+			if err := l.Fill(s, []byte("{\"b\":2}\n")); err != nil {
 				t.Fatal(err)
 			}
 		} else {
-			l.release(s)
+			l.Release(s)
 		}
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
@@ -197,23 +199,23 @@ func TestAheadLogOpenTrimsAKilledRunsTail(t *testing.T) {
 func TestAheadLogFailureIsSticky(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.log")
-	l, err := openAheadLog(sizeCapOpen(150), path)
+	l, err := importfiles.OpenAheadLog(sizeCapOpen(150), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	first, err := l.reserve(100)
+	first, err := l.Reserve(100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = l.reserve(100)
+	_, err = l.Reserve(100)
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("second reservation: %v; want EFBIG", err)
 	}
-	if _, again := l.reserve(1); again == nil || again.Error() != err.Error() {
+	if _, again := l.Reserve(1); again == nil || again.Error() != err.Error() {
 		t.Errorf("third reservation: %v; want the first failure again", again)
 	}
-	if err := l.fill(first, []byte(strings.Repeat("x", 99)+"\n")); err != nil {
+	if err := l.Fill(first, []byte(strings.Repeat("x", 99)+"\n")); err != nil {
 		t.Errorf("filling room reserved before the failure: %v", err)
 	}
 }

@@ -21,7 +21,7 @@ type WorkspaceGetter interface {
 // workspaces; listings that carried names cost nothing. A workspace that
 // cannot be read keeps its slug as its name, with a warning in res.
 func nameWorkspaces(ctx context.Context, opts *OrgsDataOptions, workspaces []bitbucket.Workspace, res *OrgsDataResult) error {
-	if opts.Source != SourceBitbucketCloudApp || len(opts.Workspaces) > 0 {
+	if !orgsByDisplayName(opts.Source) || len(opts.Workspaces) > 0 {
 		return nil
 	}
 	getter, ok := opts.Bitbucket.(WorkspaceGetter)

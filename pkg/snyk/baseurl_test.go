@@ -36,8 +36,8 @@ func TestNormalizeBaseURL(t *testing.T) {
 			t.Errorf("%q: %v", tt.raw, err)
 			continue
 		}
-		if c.BaseURL().String() != tt.wantBase || c.RESTBaseURL().String() != tt.wantREST {
-			t.Errorf("%q: client bases %s, %s; want %s, %s", tt.raw, c.BaseURL(), c.RESTBaseURL(), tt.wantBase, tt.wantREST)
+		if c.BaseURL().String() != tt.wantBase || c.restURL.String() != tt.wantREST {
+			t.Errorf("%q: client bases %s, %s; want %s, %s", tt.raw, c.BaseURL(), c.restURL, tt.wantBase, tt.wantREST)
 		}
 	}
 	// Not URLs: left for WithBaseURL to refuse with its own message.

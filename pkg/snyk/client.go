@@ -190,12 +190,6 @@ func (c *Client) BaseURL() *url.URL {
 	return &u
 }
 
-// RESTBaseURL returns a copy of the REST base URL.
-func (c *Client) RESTBaseURL() *url.URL {
-	u := *c.restURL
-	return &u
-}
-
 func parseBaseURL(name, rawURL string) (*url.URL, error) {
 	u, err := httpx.CheckBaseURL(rawURL, name)
 	if err != nil {

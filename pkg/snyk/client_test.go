@@ -116,8 +116,8 @@ func TestNewClient_defaults(t *testing.T) {
 	if got, want := c.BaseURL().String(), "https://api.snyk.io/v1/"; got != want {
 		t.Errorf("BaseURL() = %s; want %s", got, want)
 	}
-	if got, want := c.RESTBaseURL().String(), "https://api.snyk.io/rest/"; got != want {
-		t.Errorf("RESTBaseURL() = %s; want %s", got, want)
+	if got, want := c.restURL.String(), "https://api.snyk.io/rest/"; got != want {
+		t.Errorf("REST base = %s; want %s", got, want)
 	}
 	if c.restVersion != DefaultRESTVersion || c.userAgent != DefaultUserAgent {
 		t.Errorf("restVersion, userAgent = %q, %q; want %q, %q", c.restVersion, c.userAgent, DefaultRESTVersion, DefaultUserAgent)
@@ -171,8 +171,8 @@ func TestNewClient_options(t *testing.T) {
 			if got := c.BaseURL().String(); got != tt.wantBase {
 				t.Errorf("BaseURL() = %s; want %s", got, tt.wantBase)
 			}
-			if got := c.RESTBaseURL().String(); got != tt.wantREST {
-				t.Errorf("RESTBaseURL() = %s; want %s", got, tt.wantREST)
+			if got := c.restURL.String(); got != tt.wantREST {
+				t.Errorf("REST base = %s; want %s", got, tt.wantREST)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // applier carries out one org's plan, in order: branch updates (so a
@@ -16,7 +17,7 @@ import (
 type applier struct {
 	s             *syncRun
 	ctx           context.Context
-	org           importer.CreatedOrg
+	org           importfiles.CreatedOrg
 	integrationID string
 	plan          *Plan
 
@@ -103,17 +104,17 @@ func (a *applier) writeAll(st *Step, update string, write func(id string) error,
 // its <orgId>.failed-to-update-projects.log line (level 30 as well, as the
 // original writes it).
 func (a *applier) updateLine(ok bool, projectID, from, to, update string, target *TargetRef, err error) error {
-	fields := []importer.LogField{
+	fields := []importfiles.LogField{
 		{Key: "orgId", Value: a.org.OrgID}, {Key: "projectPublicId", Value: projectID},
 		{Key: "from", Value: from}, {Key: "to", Value: to}, {Key: "update", Value: update},
 		{Key: "dryRun", Value: "false"}, {Key: "target", Value: target},
 	}
 	if ok {
-		return a.s.logs.Write(a.org.OrgID+UpdatedProjectsLogSuffix, importer.LevelInfo,
+		return a.s.logs.Write(a.org.OrgID+UpdatedProjectsLogSuffix, importfiles.LevelInfo,
 			`Snyk project "`+update+`" update completed`, fields...)
 	}
-	fields = append(fields, importer.LogField{Key: "error", Value: err.Error()})
-	return a.s.logs.Write(a.org.OrgID+FailedToUpdateProjectsSuffix, importer.LevelInfo,
+	fields = append(fields, importfiles.LogField{Key: "error", Value: err.Error()})
+	return a.s.logs.Write(a.org.OrgID+FailedToUpdateProjectsSuffix, importfiles.LevelInfo,
 		`Snyk project "`+update+`" update failed`, fields...)
 }
 
@@ -124,7 +125,7 @@ func (a *applier) updateLine(ok bool, projectID, from, to, update string, target
 func (a *applier) imports() {
 	opts := a.s.opts
 	byKey := map[string]int{}
-	var targets []importer.ImportTarget
+	var targets []importfiles.ImportTarget
 	var globs *string
 	if g := joinGlobs(opts.ExclusionGlobs); g != "" {
 		globs = &g
@@ -142,8 +143,8 @@ func (a *applier) imports() {
 		default:
 			continue
 		}
-		it := importer.ImportTarget{OrgID: a.org.OrgID, IntegrationID: a.integrationID,
-			Target: importer.NewBitbucketTarget(st.Workspace, st.Slug, st.To), ExclusionGlobs: globs}
+		it := importfiles.ImportTarget{OrgID: a.org.OrgID, IntegrationID: a.integrationID,
+			Target: importfiles.NewBitbucketTarget(st.Workspace, st.Slug, st.To), ExclusionGlobs: globs}
 		byKey[it.Key()] = i
 		targets = append(targets, it)
 	}
@@ -155,14 +156,14 @@ func (a *applier) imports() {
 		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency,
 		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollTimeout: opts.PollTimeout,
 		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true,
-		Targets: func(yield func(importer.ImportTarget, error) bool) {
+		Targets: func(yield func(importfiles.ImportTarget, error) bool) {
 			for _, t := range targets {
 				if !yield(t, nil) {
 					return
 				}
 			}
 		},
-		OnTarget: func(it importer.ImportTarget, out importer.TargetOutcome) { a.imported(byKey[it.Key()], out) },
+		OnTarget: func(it importfiles.ImportTarget, out importer.TargetOutcome) { a.imported(byKey[it.Key()], out) },
 	})
 	if err != nil && a.ctx.Err() == nil {
 		a.mu.Lock()
@@ -202,9 +203,9 @@ func (a *applier) imported(i int, out importer.TargetOutcome) {
 			msg = out.Err.Error()
 		}
 		a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+string(st.Action)+": "+msg)
-		a.s.logLine(a.s.failed.Write(a.org.OrgID+FailedToSyncTargetLogSuffix, importer.LevelError, "Failed to sync target",
-			importer.LogField{Key: "orgId", Value: a.org.OrgID}, importer.LogField{Key: "target", Value: target},
-			importer.LogField{Key: "errorMessage", Value: msg}))
+		a.s.logLine(a.s.failed.Write(a.org.OrgID+FailedToSyncTargetLogSuffix, importfiles.LevelError, "Failed to sync target",
+			importfiles.LogField{Key: "orgId", Value: a.org.OrgID}, importfiles.LogField{Key: "target", Value: target},
+			importfiles.LogField{Key: "errorMessage", Value: msg}))
 	}
 }
 

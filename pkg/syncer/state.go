@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
-	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // StateFileSuffix names the per-org state file: <orgId>.sync-state.json.
@@ -99,7 +99,7 @@ func LoadState(dir, orgID string) (*State, error) {
 
 // Save writes the state atomically.
 func (s *State) Save(dir string) error {
-	return importer.WriteFileAtomic(StatePath(dir, s.OrgID), func(w io.Writer) error {
+	return importfiles.WriteFileAtomic(StatePath(dir, s.OrgID), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -46,7 +47,7 @@ type Snyk interface {
 
 // Bitbucket is what sync needs from Bitbucket (*bitbucket.Client satisfies it).
 type Bitbucket interface {
-	ListRepositories(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
+	ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
 	GetRepository(ctx context.Context, workspace, slug string) (bitbucket.Repository, error)
 }
 
@@ -102,7 +103,7 @@ type Options struct {
 	// Orgs to sync: rows of snyk-created-orgs.json, or just {OrgID} (the
 	// original's --orgPublicId; its workspaces are then those of its
 	// targets' names).
-	Orgs []importer.CreatedOrg
+	Orgs []importfiles.CreatedOrg
 	// Source is importer.SourceBitbucketCloudApp or SourceBitbucketCloud;
 	// it picks the project origins and the integration.
 	Source          string
@@ -195,20 +196,20 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{DryRun: opts.DryRun, Started: opts.Now()}
-	resume, err := importer.LoadResumeLog(filepath.Join(opts.LogPath, importer.ImportedTargetsLog))
+	resume, err := importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err != nil {
 		return nil, err
 	}
 	s := &syncRun{opts: &opts, resume: resume, listings: map[string]*Listing{},
-		logs:   importer.NewLogFiles(opts.LogPath, updatedLoggerName, opts.Now),
-		failed: importer.NewLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now)}
+		logs:   newLogFiles(opts.LogPath, updatedLoggerName, opts.Now),
+		failed: newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now)}
 	var errs []error
 	authFailures := 0
 	prog := opts.Progress
 	if prog == nil {
 		prog = nopProgress{}
 	}
-	prog.Start("sync", len(opts.Orgs))
+	prog.Start(importer.StageSync, len(opts.Orgs))
 	defer prog.Done()
 	for i, org := range opts.Orgs {
 		if ctx.Err() != nil {
@@ -218,10 +219,10 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		if s.importsRan {
 			// The import pool showed its own stage: back to the orgs.
 			s.importsRan = false
-			prog.Start("sync", len(opts.Orgs))
-			prog.Add("orgs", i)
+			prog.Start(importer.StageSync, len(opts.Orgs))
+			prog.Add(importer.CounterOrgs, i)
 		}
-		prog.Add("orgs", 1)
+		prog.Add(importer.CounterOrgs, 1)
 		if o.Err != nil {
 			o.ErrMsg = o.Err.Error()
 			if isAuth(o.Err) {
@@ -301,19 +302,16 @@ func (o *Options) validate() error {
 // origins are the project origins of the source: the app's projects are
 // listed as either bitbucket-cloud-app or bitbucket-connect-app.
 func (o *Options) origins() []string {
-	if o.Source == importer.SourceBitbucketCloud {
-		return []string{"bitbucket-cloud"}
-	}
-	return []string{"bitbucket-cloud-app", "bitbucket-connect-app"}
+	return importer.IntegrationCandidates(o.Source, "")
 }
 
 // syncRun is the state of one Sync call.
 type syncRun struct {
 	opts     *Options
-	resume   *importer.ResumeLog
+	resume   *importfiles.ResumeLog
 	listings map[string]*Listing // by lower-cased workspace slug, for the whole run
-	logs     *importer.LogFiles
-	failed   *importer.LogFiles
+	logs     *importfiles.LogFiles
+	failed   *importfiles.LogFiles
 	logErr   error
 	// importsRan says the last org started imports (whose pool took over
 	// the progress display).
@@ -322,9 +320,9 @@ type syncRun struct {
 
 type nopProgress struct{}
 
-func (nopProgress) Start(string, int) {}
-func (nopProgress) Add(string, int)   {}
-func (nopProgress) Done()             {}
+func (nopProgress) Start(importer.Stage, int) {}
+func (nopProgress) Add(importer.Counter, int) {}
+func (nopProgress) Done()                     {}
 
 func (s *syncRun) logLine(err error) {
 	if err != nil && s.logErr == nil {
@@ -349,7 +347,7 @@ func (s *syncRun) allListingsRefused() error {
 }
 
 // org syncs one org.
-func (s *syncRun) org(ctx context.Context, row importer.CreatedOrg) *OrgResult {
+func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResult {
 	opts := s.opts
 	o := &OrgResult{OrgID: row.OrgID, Name: row.Name, Planned: map[Action]int{}, Done: map[Action]int{}}
 
@@ -413,7 +411,7 @@ func (s *syncRun) org(ctx context.Context, row importer.CreatedOrg) *OrgResult {
 			return skip
 		},
 		AlreadyRequested: func(owner, name, branch string) bool {
-			return s.resume.Skip(importer.ResumeKey(row.OrgID, integrationID, importer.NewBitbucketTarget(owner, name, branch)))
+			return s.resume.Skip(importfiles.ResumeKey(row.OrgID, integrationID, importfiles.NewBitbucketTarget(owner, name, branch)))
 		},
 	})
 	o.Plan = plan
@@ -459,7 +457,7 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 	}
 	l := &Listing{Workspace: ws}
 	prog := s.opts.Progress
-	for r, err := range s.opts.Bitbucket.ListRepositories(ctx, ws, nil) {
+	for r, err := range s.opts.Bitbucket.ListRepositoriesIter(ctx, ws, nil) {
 		if err != nil {
 			l.Err = err
 			break
@@ -469,7 +467,7 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 		}
 		l.Repos = append(l.Repos, r)
 		if prog != nil {
-			prog.Add("repositories", 1)
+			prog.Add(importer.CounterRepositories, 1)
 		}
 	}
 	if l.Err == nil && ctx.Err() != nil {
@@ -515,9 +513,9 @@ func (s *syncRun) confirm(ctx context.Context, orgID string, plan *Plan, listing
 			drop[i] = true
 			msg := fmt.Sprintf("%s/%s: could not confirm that the repository is gone: %v", st.Workspace, st.Slug, err)
 			o.Failures = append(o.Failures, msg)
-			s.logLine(s.failed.Write(orgID+FailedToSyncTargetLogSuffix, importer.LevelError, "Failed to sync target",
-				importer.LogField{Key: "orgId", Value: orgID}, importer.LogField{Key: "target", Value: st.Target},
-				importer.LogField{Key: "errorMessage", Value: msg}))
+			s.logLine(s.failed.Write(orgID+FailedToSyncTargetLogSuffix, importfiles.LevelError, "Failed to sync target",
+				importfiles.LogField{Key: "orgId", Value: orgID}, importfiles.LogField{Key: "target", Value: st.Target},
+				importfiles.LogField{Key: "errorMessage", Value: msg}))
 		case repo.UUID != "" && byUUID[strings.ToLower(repo.UUID)] != nil && !strings.EqualFold(repo.Slug, st.Slug):
 			// Bitbucket redirected the old slug to the renamed repository.
 			nr := byUUID[strings.ToLower(repo.UUID)]
@@ -564,7 +562,7 @@ func writeSummary(dir string, r *Result) error {
 }
 
 func writeJSON(path string, v any) error {
-	return importer.WriteFileAtomic(path, func(w io.Writer) error {
+	return importfiles.WriteFileAtomic(path, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -573,3 +571,10 @@ func writeJSON(path string, v any) error {
 }
 
 func isAuth(err error) bool { return snyk.IsAuthError(err) || bitbucket.IsAuthError(err) }
+
+// newLogFiles writes bunyan lines under sync's own logger name.
+func newLogFiles(dir, logger string, now func() time.Time) *importfiles.LogFiles {
+	l := importfiles.NewLogFiles(dir, "", 0, now)
+	l.Logger = logger
+	return l
+}

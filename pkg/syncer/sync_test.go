@@ -14,6 +14,7 @@ import (
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -66,7 +67,7 @@ func (f *fakeSnyk) DeactivateProject(_ context.Context, _, id string) error {
 }
 func (f *fakeSnyk) DeleteProject(_ context.Context, _, id string) error { return f.write("delete", id) }
 func (f *fakeSnyk) ImportTarget(_ context.Context, _, _ string, r snyk.ImportRequest) (string, error) {
-	var t importer.Target
+	var t importfiles.Target
 	_ = t.UnmarshalJSON(r.Target)
 	owner, _ := t.Get("owner")
 	name, _ := t.Get("name")
@@ -95,7 +96,7 @@ type fakeBitbucket struct {
 	gets    []string
 }
 
-func (b *fakeBitbucket) ListRepositories(context.Context, string, *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
+func (b *fakeBitbucket) ListRepositoriesIter(context.Context, string, *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
 	return func(yield func(bitbucket.Repository, error) bool) {
 		for _, r := range b.repos {
 			if !yield(r, nil) {
@@ -120,7 +121,7 @@ func (b *fakeBitbucket) GetRepository(_ context.Context, _, slug string) (bitbuc
 
 func runSync(t *testing.T, sn *fakeSnyk, bb *fakeBitbucket, dir string, mod func(*Options)) *OrgResult {
 	t.Helper()
-	opts := Options{Snyk: sn, Bitbucket: bb, Orgs: []importer.CreatedOrg{{OrgID: "org", Workspace: "ws",
+	opts := Options{Snyk: sn, Bitbucket: bb, Orgs: []importfiles.CreatedOrg{{OrgID: "org", Workspace: "ws",
 		Integrations: map[string]string{"bitbucket-cloud-app": "int-1"}}},
 		Source: importer.SourceBitbucketCloudApp, LogPath: dir, ImportNew: true, PollInitial: 1, PollMax: 1,
 		MaxDeactivate: Limit{Percent: 100}}

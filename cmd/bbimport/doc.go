@@ -1,0 +1,3 @@
+// Command bbimport mirrors Bitbucket Cloud workspaces and repositories into
+// Snyk organisations and imports them. See README.md.
+package main
