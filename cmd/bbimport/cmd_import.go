@@ -22,6 +22,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 			&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 			&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
 			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "wait before an import job's first poll; it doubles after every poll, up to 30s"},
+			shardFlag(),
 			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
@@ -39,6 +40,11 @@ func newImportCommand(rt *runtime) *cli.Command {
 			if err != nil {
 				return err
 			}
+			shard, err := rt.shardSetting(c)
+			if err != nil {
+				return err
+			}
+			st.shard = shard.String()
 			// --pollTimeout and --pollInterval are range-checked (valueRules)
 			// before the action runs.
 			pollInitial := rt.pollInterval(c)
@@ -46,7 +52,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
 				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
-				Redact: rt.redactor.String,
+				Redact: rt.redactor.String, Shard: shard,
 			}
 			if !opts.DryRun {
 				lock, err := rt.lockLogDir(c, logPath)
@@ -131,6 +137,7 @@ func importFailureMessage(res *importer.ImportResult, logPath string) string {
 
 func (rt *runtime) printImport(res *importer.ImportResult) {
 	out := rt.Stdout
+	printShard(out, res.Shard, res.Targets, res.OtherShards, "target")
 	if res.DryRun {
 		fmt.Fprintf(out, "Dry run: would import %d of %s (%d already imported, %d duplicates); nothing was sent to Snyk.\n",
 			res.WouldImport, plural(res.Targets, "target"), res.Skipped, res.Duplicates)
