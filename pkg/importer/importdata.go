@@ -16,13 +16,13 @@ import (
 )
 
 // DefaultImportDataConcurrency bounds the orgs import:data lists at once.
-// Listing is one request after another per workspace (pages in order), so
-// on a fresh budget the run is as fast as the number of workspaces in
-// flight: at 4, 100 workspaces of 250 repositories (301 requests) took 25
-// round trips of 3 pages each; at 50, two. It stays below the idle
-// connections the HTTP stack keeps per host (64), so no listing waits for a
-// new TLS handshake, and the budget layer, not this number, keeps the
-// requests under the hourly limit.
+// A workspace's pages are requested one after another, so on a fresh
+// budget the wall time is rounds of workspaces × pages × latency: 100
+// workspaces of 250 repositories (301 requests) are 25 rounds of 3 pages at
+// 4 workspaces at once, 2 rounds at 50. It stays below the idle connections
+// the HTTP stack keeps per host (64), so no listing waits for a new TLS
+// handshake; the rate limiter, not this number, keeps a large estate under
+// the hourly limit.
 const DefaultImportDataConcurrency = 50
 
 // ImportDataOptions configures ImportData (import:data).
