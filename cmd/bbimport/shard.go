@@ -50,6 +50,6 @@ func printShard(out io.Writer, shard string, mine, others int, what string) {
 	if shard == "" {
 		return
 	}
-	fmt.Fprintf(out, "Shard %s: %d of %s are this shard's; the other %d are left to the other shards.\n",
+	fmt.Fprintf(out, "Shard %s: %d of %s in this shard, %d left to the other shards.\n",
 		shard, mine, plural(mine+others, what), others)
 }

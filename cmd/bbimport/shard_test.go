@@ -105,7 +105,7 @@ func TestShardedPipeline(t *testing.T) {
 		}
 		orgsSeen += mine
 		r := e.MustRun(0, append([]string{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + created}, flag...)...)
-		if want := fmt.Sprintf("Shard %s: %d of 12 orgs are this shard's; the other %d are left to the other shards.", shard, mine, 12-mine); !strings.Contains(r.Stdout, want) {
+		if want := fmt.Sprintf("Shard %s: %d of 12 orgs in this shard, %d left to the other shards.", shard, mine, 12-mine); !strings.Contains(r.Stdout, want) {
 			t.Errorf("import:data %s: stdout lacks %q:\n%s", shard, want, r.Stdout)
 		}
 		r = e.MustRun(0, append([]string{"import", "--file=" + filepath.Join(logs, "bitbucket-cloud-app-import-targets.json")}, flag...)...)
@@ -149,7 +149,7 @@ func TestShardedImportOfAWholeFile(t *testing.T) {
 		e.Set("SNYK_LOG_PATH", filepath.Join(t.TempDir(), "shard"))
 		dry := e.MustRun(0, "import", "--file="+file, "--dryRun", fmt.Sprintf("--shard=%d/2", k))
 		var mine, all, others int
-		if _, err := fmt.Sscanf(dry.Stdout, fmt.Sprintf("Shard %d/2: %%d of %%d targets are this shard's; the other %%d", k), &mine, &all, &others); err != nil || all != 36 || mine+others != 36 {
+		if _, err := fmt.Sscanf(dry.Stdout, fmt.Sprintf("Shard %d/2: %%d of %%d targets in this shard, %%d left", k), &mine, &all, &others); err != nil || all != 36 || mine+others != 36 {
 			t.Fatalf("dry run %d/2: %v\n%s", k, err, dry.Stdout)
 		}
 		if !strings.Contains(dry.Stdout, fmt.Sprintf("would import %d of %d targets", mine, mine)) {
@@ -186,7 +186,7 @@ func TestSyncShard(t *testing.T) {
 				mine++
 			}
 		}
-		if want := fmt.Sprintf("Shard %s: %d of %s are this shard's", shard, mine, plural(len(e.orgs), "org")); !strings.Contains(r.Stdout, want) {
+		if want := fmt.Sprintf("Shard %s: %d of %s in this shard, %d left", shard, mine, plural(len(e.orgs), "org"), len(e.orgs)-mine); !strings.Contains(r.Stdout, want) {
 			t.Errorf("sync %s: stdout lacks %q:\n%s", shard, want, r.Stdout)
 		}
 		var s struct {
@@ -210,7 +210,7 @@ func TestSyncShard(t *testing.T) {
 		other := fmt.Sprintf("%d/%d", 3-importer.ShardOf(id, n), n)
 		before := e.Sim.Count("snyk.requests")
 		r := e.MustRun(0, "sync", "--orgPublicId="+id, "--dryRun", "--shard="+other)
-		if !strings.Contains(r.Stdout, "Shard "+other+": 0 of 1 org are this shard's") || strings.Contains(r.Stdout, "in org: "+id) {
+		if !strings.Contains(r.Stdout, "Shard "+other+": 0 of 1 org in this shard, 1 left to the other shards.") || strings.Contains(r.Stdout, "in org: "+id) {
 			t.Errorf("sync --orgPublicId of another shard:\n%s", r.Stdout)
 		}
 		if got := e.Sim.Count("snyk.requests") - before; got != 0 {

@@ -18,7 +18,7 @@ import (
 // value gets the same message wherever it came from.
 type valueRule struct {
 	duration bool
-	// shard: K/N, K from 1 to N, N from min to max.
+	// shard: K/N, K from 1 to N, N from 1 to max.
 	shard    bool
 	min, max int64 // whole numbers, or nanoseconds for durations
 }
