@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bbimport/bbimport/pkg/importer"
 )
 
 type config struct {
@@ -186,7 +188,7 @@ func unlimited(s *sim, logPath string) map[string]string {
 const timedReps = 2
 
 // importDataConcurrency is what the import:data rows pass as --concurrency
-// besides the default (4).
+// besides the default (importer.DefaultImportDataConcurrency).
 const importDataConcurrency = 16
 
 // importData measures orgs:data and import:data on the 50,000-repository
@@ -248,7 +250,7 @@ func (b *bench) importData(sz sizes) error {
 			}
 			for _, conc := range concs {
 				args := []string{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + created}
-				setting := "20 ms, default --concurrency (4)"
+				setting := fmt.Sprintf("20 ms, default --concurrency (%d)", importer.DefaultImportDataConcurrency)
 				name := "import-data-default"
 				if conc > 0 {
 					args = append(args, fmt.Sprintf("--concurrency=%d", conc))
@@ -348,7 +350,7 @@ func (b *bench) importData(sz sizes) error {
 		}
 	}
 	b.check(fmt.Sprintf("import:data, %s repositories, 20 ms latency, under 3 s wall", thousands(int64(sz.dataWS*sz.repos))),
-		fmt.Sprintf("%.2f s with --concurrency=%d (default 4: see the table)", best50k.Seconds(), importDataConcurrency),
+		fmt.Sprintf("%.2f s with --concurrency=%d (default %d: see the table)", best50k.Seconds(), importDataConcurrency, importer.DefaultImportDataConcurrency),
 		best50k > 0 && best50k < 3*time.Second)
 	for _, r := range b.rep.Rows {
 		if r.Stage == "import:data" && strings.HasPrefix(r.Estate, fmt.Sprint(sz.bigWS)+" ") {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,37 +12,52 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestCIExamples: every YAML file under docs/ci parses, docs/ci-examples.md
-// carries each one verbatim (and no other YAML), and the rules the page
-// promises hold: no failed restore swallowed (`|| echo`, `|| true`), the
-// save only after the state was established, exit 3 let through and
-// nothing else.
+// ciPages are the pages that carry the files of docs/ci, verbatim.
+var ciPages = []string{"docs/ci-examples.md", "docs/sharding.md"}
+
+// TestCIExamples: every YAML file under docs/ci parses (every document of
+// it), one of ciPages carries each one verbatim (and no other YAML), and
+// the rules the pages promise hold: no failed restore swallowed (`|| echo`,
+// `|| true`), the save only after the state was established, exit 3 let
+// through and nothing else; the sharded examples are checked by
+// checkShardedExamples.
 func TestCIExamples(t *testing.T) {
 	dir := filepath.Join("..", "..", "docs", "ci")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
-	if err != nil || len(files) < 3 {
+	if err != nil || len(files) < 6 {
 		t.Fatalf("docs/ci: %v, %v", files, err)
 	}
-	md := repoFile(t, "docs/ci-examples.md")
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(md, -1)
 	inDoc := map[string]bool{}
-	for _, b := range blocks {
-		inDoc[b[1]] = false
+	for _, page := range ciPages {
+		md := repoFile(t, page)
+		for _, b := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(md, -1) {
+			inDoc[b[1]] = false
+		}
 	}
 	docs := map[string]map[string]any{}
+	all := map[string][]map[string]any{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var doc map[string]any
-		if err := yaml.Unmarshal(data, &doc); err != nil {
-			t.Errorf("%s: %v", f, err)
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var doc map[string]any
+			if err := dec.Decode(&doc); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Errorf("%s: %v", f, err)
+				break
+			}
+			all[filepath.Base(f)] = append(all[filepath.Base(f)], doc)
+		}
+		if len(all[filepath.Base(f)]) == 0 {
 			continue
 		}
-		docs[filepath.Base(f)] = doc
+		docs[filepath.Base(f)] = all[filepath.Base(f)][0]
 		if _, ok := inDoc[string(data)]; !ok {
-			t.Errorf("docs/ci-examples.md has no yaml block equal to %s", f)
+			t.Errorf("none of %v has a yaml block equal to %s", ciPages, f)
 		}
 		inDoc[string(data)] = true
 		text := string(data)
@@ -52,7 +69,7 @@ func TestCIExamples(t *testing.T) {
 	}
 	for b, matched := range inDoc {
 		if !matched {
-			t.Errorf("docs/ci-examples.md has a yaml block that is no file of docs/ci:\n%.200s", b)
+			t.Errorf("%v: a yaml block that is no file of docs/ci:\n%.200s", ciPages, b)
 		}
 	}
 
@@ -110,6 +127,7 @@ func TestCIExamples(t *testing.T) {
 	if p := yamlAt[string](t, k8, "spec", "concurrencyPolicy"); p != "Forbid" {
 		t.Errorf("kubernetes: concurrencyPolicy %q, want Forbid", p)
 	}
+	checkShardedExamples(t, docs, all)
 }
 
 // yamlAt walks nested YAML maps.

@@ -23,6 +23,7 @@ func newImportCommand(rt *invocation) *cli.Command {
 			&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
 			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "shortest wait between polls of an import job, and before its first; then a job is polled after a tenth of its age, up to 30s"},
 			pollShareFlag(),
+			shardFlag(),
 			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
@@ -40,6 +41,11 @@ func newImportCommand(rt *invocation) *cli.Command {
 			if err != nil {
 				return err
 			}
+			shard, err := rt.shardSetting(c)
+			if err != nil {
+				return err
+			}
+			st.shard = shard.String()
 			// --pollTimeout and --pollInterval are range-checked (valueRules)
 			// before the action runs.
 			pollInitial := rt.pollInterval(c)
@@ -47,7 +53,7 @@ func newImportCommand(rt *invocation) *cli.Command {
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
 				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
-				Redact: rt.redactor.String,
+				Redact: rt.redactor.String, Shard: shard,
 			}
 			if err := rt.pollBudget(c, &opts); err != nil {
 				return err
@@ -135,6 +141,7 @@ func importFailureMessage(res *importer.ImportResult, logPath string) string {
 
 func (rt *invocation) printImport(res *importer.ImportResult) {
 	out := rt.Stdout
+	printShard(out, res.Shard, res.Targets, res.OtherShards, "target")
 	if res.DryRun {
 		fmt.Fprintf(out, "Dry run: would import %d of %s (%d already imported, %d duplicates); nothing was sent to Snyk.\n",
 			res.WouldImport, plural(res.Targets, "target"), res.Skipped, res.Duplicates)

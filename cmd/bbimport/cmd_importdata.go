@@ -29,7 +29,8 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 			&cli.StringSliceFlag{Name: "workspace", Usage: "only the orgs of this workspace slug (repeatable; the other orgs of --orgsData are not listed)"},
 			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments): only the orgs of these workspaces"},
 			&cli.StringFlag{Name: "orgPer", Usage: "check that --orgsData has one org per workspace or per project (default: follow the file)"},
-			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "workspaces listed at once"},
+			&cli.IntFlag{Name: "concurrency", Value: importer.DefaultImportDataConcurrency, Usage: "workspaces listed at once"},
+			shardFlag(),
 			waitFlag(),
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
@@ -54,6 +55,11 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 			if err != nil {
 				return err
 			}
+			shard, err := rt.shardSetting(c)
+			if err != nil {
+				return err
+			}
+			st.shard = shard.String()
 			var orgPer importer.OrgPer
 			if c.IsSet("orgPer") {
 				if orgPer, err = orgPerFlag(c); err != nil {
@@ -78,7 +84,7 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 				Bitbucket: bb, OrgsData: orgsData, Source: source,
 				IntegrationType: strings.TrimSpace(c.String("integrationType")),
 				Filter:          filter, LogPath: logPath, Concurrency: c.Int("concurrency"),
-				Workspaces: workspaces, OrgPer: orgPer,
+				Workspaces: workspaces, OrgPer: orgPer, Shard: shard,
 			}
 			if q := filter.Query(""); q != "" {
 				rt.log.Info().Str("q", q).Msg("Bitbucket filters the repositories server-side")
@@ -160,6 +166,7 @@ func (rt *invocation) printImportData(res *importer.ImportDataResult) error {
 		}
 		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), rt.errText(g.err))
 	}
+	printShard(rt.Stdout, res.Shard, len(res.Orgs), res.OtherShards, "org")
 	skipped := ""
 	if n := sumSkipped(res.Skipped); n > 0 {
 		byReason := map[string]int{}

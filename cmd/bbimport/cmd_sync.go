@@ -47,6 +47,7 @@ func newSyncCommand(rt *invocation) *cli.Command {
 		&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 		&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
 		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "shortest wait between polls of an import job, and before its first; then a job is polled after a tenth of its age, up to 30s"},
+		shardFlag(),
 		waitFlag(),
 	}
 	return &cli.Command{
@@ -154,12 +155,16 @@ func (rt *invocation) syncOptions(c *cli.Context, logPath string) (syncer.Option
 		return opts, err
 	}
 	pollInitial := rt.pollInterval(c)
+	shard, err := rt.shardSetting(c)
+	if err != nil {
+		return opts, err
+	}
 	return syncer.Options{
 		Source: source, IntegrationType: strings.TrimSpace(c.String("integrationType")), LogPath: logPath,
 		DryRun: c.Bool("dryRun"), ImportNew: c.Bool("importNew"), OnDeleted: onDeleted, MaxDeactivate: limit,
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
-		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now,
+		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now, Shard: shard,
 	}, nil
 }
 
@@ -212,6 +217,7 @@ func (rt *invocation) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.
 // target) and what was done, in the original's closing words.
 func (rt *invocation) printSync(res *syncer.Result, opts syncer.Options, logPath string) {
 	out := rt.Stdout
+	printShard(out, res.Shard, len(res.Orgs), res.OtherShards, "org")
 	products := strings.Join(opts.Products, ", ")
 	if products == "" {
 		products = syncer.ProductOpenSource

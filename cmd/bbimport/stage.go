@@ -16,6 +16,7 @@ type stageRun struct {
 	// dryRun stages write no summary: they write nothing at all.
 	dryRun   bool
 	output   string
+	shard    string
 	detail   any
 	failures []importer.FailureGroup
 }
@@ -45,7 +46,7 @@ func (rt *invocation) writeSummary(code int, err error, msg string) {
 	s := importer.StageSummary{
 		Stage: st.name, Outcome: outcomes[code], ExitCode: code,
 		Started: st.started, Finished: finished, DurationSeconds: finished.Sub(st.started).Seconds(),
-		Output: st.output, Failures: st.failures,
+		Output: st.output, Shard: st.shard, Failures: st.failures,
 		Error: rt.redactor.String(msg),
 	}
 	if len(s.Failures) == 0 && err != nil && !errors.Is(err, errSilent) && code != exitInterrupted {

@@ -18,6 +18,8 @@ import (
 // value gets the same message wherever it came from.
 type valueRule struct {
 	duration bool
+	// shard: K/N, K from 1 to N, N from 1 to max.
+	shard    bool
 	min, max int64 // whole numbers, or nanoseconds for durations
 }
 
@@ -41,12 +43,17 @@ var valueRules = map[string]valueRule{
 	"pollTimeout":  {duration: true, min: int64(time.Second), max: int64(maxPollTimeout)},
 	"pollInterval": {duration: true, min: int64(time.Millisecond), max: int64(time.Minute)},
 	"pollShare":    {min: 1, max: 100}, // percent of SNYK_RATE_LIMIT
+	"shard":        {shard: true, min: 1, max: maxShards},
 }
 
 // check parses raw (from names the flag or variable) and checks the range.
 func (r valueRule) check(from, raw string) error {
 	if r.duration {
 		_, err := checkDuration(from, raw, time.Duration(r.min), time.Duration(r.max))
+		return err
+	}
+	if r.shard {
+		_, err := checkShard(from, raw, int(r.max))
 		return err
 	}
 	_, err := checkWhole(from, raw, int(r.min), int(r.max))

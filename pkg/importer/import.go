@@ -72,6 +72,9 @@ type ImportOptions struct {
 	// Progress receives the counters "skipped", "kicked off", "completed"
 	// and "failed" of the stage "import"; nil is allowed.
 	Progress Progress
+	// Shard, if set, imports only the targets of its orgs; the others are
+	// counted in ImportResult.OtherShards and left to the other jobs.
+	Shard Shard
 
 	// Redact, if set, scrubs secrets from every text of a server or an
 	// error written under LogPath: whole lines of the per-org and job logs,
@@ -143,7 +146,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	res := &ImportResult{File: opts.File, LogPath: opts.LogPath, DryRun: opts.DryRun, Started: opts.Now()}
+	res := &ImportResult{File: opts.File, LogPath: opts.LogPath, DryRun: opts.DryRun, Started: opts.Now(), Shard: opts.Shard.String()}
 
 	resume, err := importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err != nil {
@@ -153,7 +156,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 
 	// First pass: validate the whole file and count its rows, so that a bad
 	// row fails the run before anything is imported, and progress has a total.
-	for _, err := range opts.targets() {
+	for _, err := range opts.targets(&res.OtherShards) {
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +241,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 // dryRun reports what Import would do without calling Snyk.
 func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *ResumeLog) (*ImportResult, error) {
 	seen := make(map[string]struct{})
-	for it, err := range opts.targets() {
+	for it, err := range opts.targets(nil) {
 		if err != nil {
 			return nil, err
 		}
@@ -369,7 +372,7 @@ func (r *importRun) run() error {
 // imported and duplicates; it stops as soon as ctx is done.
 func (r *importRun) feed(queue chan<- ImportTarget) error {
 	seen := make(map[string]struct{})
-	for it, err := range r.opts.targets() {
+	for it, err := range r.opts.targets(nil) {
 		if err != nil {
 			return err
 		}

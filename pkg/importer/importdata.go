@@ -16,8 +16,15 @@ import (
 	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
-// defaultOrgConcurrency bounds the orgs import:data lists at once.
-const defaultOrgConcurrency = 4
+// DefaultImportDataConcurrency bounds the orgs import:data lists at once.
+// A workspace's pages are requested one after another, so on a fresh
+// budget the wall time is rounds of workspaces × pages × latency: 100
+// workspaces of 250 repositories (301 requests) are 25 rounds of 3 pages at
+// 4 workspaces at once, 2 rounds at 50. It stays below the idle connections
+// the HTTP stack keeps per host (64), so no listing waits for a new TLS
+// handshake; the rate limiter, not this number, keeps a large estate under
+// the hourly limit.
+const DefaultImportDataConcurrency = 50
 
 // ImportDataOptions configures ImportData (import:data).
 type ImportDataOptions struct {
@@ -49,8 +56,12 @@ type ImportDataOptions struct {
 	OrgPer OrgPer
 	// LogPath is where <source>-import-targets.json is written (required).
 	LogPath string
-	// Concurrency bounds the orgs listed at once (default 4).
+	// Concurrency bounds the orgs listed at once (default
+	// DefaultImportDataConcurrency).
 	Concurrency int
+	// Shard, if set, lists only its orgs; the others are left out (see
+	// LeftOut) for the other jobs.
+	Shard Shard
 	// Progress receives "orgs", "repositories", "targets", "skipped" and
 	// "failed" counts; may be nil. Calls are serialised.
 	Progress Progress
@@ -93,6 +104,10 @@ type ImportDataResult struct {
 	UnmatchedWorkspaces []string
 	// Warnings are sentences for the person running import:data.
 	Warnings []string
+	// Shard is the part of the estate listed ("2/5"), "" for all of it;
+	// OtherShards counts the orgs left to the other parts (also in LeftOut).
+	Shard       string
+	OtherShards int
 }
 
 // LeftOutOrg is an org of the created-orgs file that import:data did not
@@ -106,6 +121,7 @@ type LeftOutOrg struct {
 const (
 	leftOutWorkspace = "not in --workspace"
 	leftOutProject   = "project not in --project"
+	leftOutShard     = "in another shard"
 )
 
 // Failed reports whether any org failed (the command exits 3).
@@ -147,7 +163,7 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	if err != nil {
 		return nil, err
 	}
-	res := &ImportDataResult{Skipped: map[SkipReason]int{}}
+	res := &ImportDataResult{Skipped: map[SkipReason]int{}, Shard: opts.Shard.String()}
 	var jobs []*orgListing
 	seen := map[string]bool{}
 	var unique []CreatedOrg
@@ -275,7 +291,7 @@ func validateImportDataOptions(opts *ImportDataOptions) error {
 		return fmt.Errorf("import:data: orgPer %q: want %q or %q", opts.OrgPer, OrgPerWorkspace, OrgPerProject)
 	}
 	if opts.Concurrency == 0 {
-		opts.Concurrency = defaultOrgConcurrency
+		opts.Concurrency = DefaultImportDataConcurrency
 	}
 	if err := opts.Filter.Validate(); err != nil {
 		return fmt.Errorf("import:data: %w", err)
@@ -283,10 +299,10 @@ func validateImportDataOptions(opts *ImportDataOptions) error {
 	return nil
 }
 
-// selectOrgs applies Workspaces, OrgPer and Filter.Projects to the
+// selectOrgs applies Workspaces, OrgPer, Filter.Projects and Shard to the
 // deduplicated rows: it returns the orgs to list, records the others in
 // res.LeftOut, and warns about a workspace imported twice (once whole, once
-// per project).
+// per project; every shard warns, wherever the two orgs fall).
 func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResult) ([]CreatedOrg, error) {
 	var wanted map[string]bool
 	matched := map[string]bool{}
@@ -390,7 +406,19 @@ func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResul
 				ws, name, pluralWord(perProject[ws], "org", "orgs")))
 		}
 	}
-	return out, nil
+	if opts.Shard.All() {
+		return out, nil
+	}
+	var mine []CreatedOrg
+	for _, row := range out {
+		if opts.Shard.Keep(row.OrgID) {
+			mine = append(mine, row)
+			continue
+		}
+		res.LeftOut = append(res.LeftOut, LeftOutOrg{OrgID: row.OrgID, Name: row.Name, Workspace: row.WorkspaceSlug(), Project: row.Project, Reason: leftOutShard})
+		res.OtherShards++
+	}
+	return mine, nil
 }
 
 func haveHas(n int) string {

@@ -37,8 +37,13 @@ type ImportResult struct {
 	LogPath string `json:"logPath"`
 	DryRun  bool   `json:"dryRun,omitempty"`
 
-	// Targets is the number of rows in the targets file.
+	// Targets is the number of rows in the targets file (of this shard's
+	// orgs, when Shard is set).
 	Targets int `json:"targets"`
+	// Shard is the part of the estate this run imported ("2/5"), and
+	// OtherShards the rows of the file left to the other parts.
+	Shard       string `json:"shard,omitempty"`
+	OtherShards int    `json:"otherShards,omitempty"`
 	// Skipped targets were already imported per imported-targets.log.
 	Skipped int `json:"skipped"`
 	// Duplicates are rows whose target appeared earlier in the same file.

@@ -46,12 +46,14 @@ func (r *importRun) outcome(it ImportTarget, o TargetOutcome) {
 	}
 }
 
-// targets is the run's source of targets: Targets, else the targets file.
-func (o *ImportOptions) targets() iter.Seq2[ImportTarget, error] {
-	if o.Targets != nil {
-		return o.Targets
+// targets is the run's source of targets: Targets, else the targets file,
+// less the targets of other shards (counted in others if it is not nil).
+func (o *ImportOptions) targets(others *int) iter.Seq2[ImportTarget, error] {
+	src := o.Targets
+	if src == nil {
+		src = importfiles.ReadTargets(o.File)
 	}
-	return importfiles.ReadTargets(o.File)
+	return o.Shard.Targets(src, others)
 }
 
 // RepoMatcher applies a [RepoFilter] client-side, as import:data does after

@@ -129,6 +129,9 @@ type Options struct {
 	Progress             importer.Progress
 	// WriteConcurrency bounds the project writes in flight (default 8).
 	WriteConcurrency int
+	// Shard, if set, syncs only the orgs of Orgs in it; the others are
+	// counted in Result.OtherShards and left to the other jobs.
+	Shard importer.Shard
 }
 
 // OrgResult is what sync did for one org.
@@ -169,6 +172,10 @@ type Result struct {
 	Started     time.Time     `json:"started"`
 	Duration    time.Duration `json:"-"`
 	Interrupted bool          `json:"interrupted"`
+	// Shard is the part of the estate synced ("2/5"), and OtherShards the
+	// orgs asked for that were left to the other parts.
+	Shard       string `json:"shard,omitempty"`
+	OtherShards int    `json:"otherShards,omitempty"`
 }
 
 // Failed reports whether any org failed or was held back.
@@ -195,7 +202,18 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	res := &Result{DryRun: opts.DryRun, Started: opts.Now()}
+	res := &Result{DryRun: opts.DryRun, Started: opts.Now(), Shard: opts.Shard.String()}
+	if !opts.Shard.All() {
+		mine := make([]importer.CreatedOrg, 0, len(opts.Orgs))
+		for _, o := range opts.Orgs {
+			if opts.Shard.Keep(o.OrgID) {
+				mine = append(mine, o)
+			} else {
+				res.OtherShards++
+			}
+		}
+		opts.Orgs = mine
+	}
 	resume, err := importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err != nil {
 		return nil, err
