@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 	"io"
 	"net/http"
 	"net/url"
@@ -266,26 +267,9 @@ func checkURL(what, raw string) (*url.URL, error) {
 	return httpx.CheckURL(raw, "bitbucket: the "+what)
 }
 
-// sameOrigin reports whether a and b share scheme, host and port.
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) &&
-		strings.EqualFold(a.Hostname(), b.Hostname()) &&
-		effectivePort(a) == effectivePort(b)
-}
-
-func effectivePort(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if strings.EqualFold(u.Scheme, "http") {
-		return "80"
-	}
-	return "443"
-}
-
 // sanitizeURL renders u for an error message or log line: no user info, no
 // fragment, the long `fields` list dropped, and the value of every query
-// parameter other than page, pagelen, q, sort and role replaced by REDACTED
+// parameter other than page, pagelen, q, sort and role replaced by the redaction mask
 // (Bitbucket accepts `access_token` in the query string).
 func sanitizeURL(u *url.URL) string {
 	if u == nil {
@@ -298,7 +282,7 @@ func sanitizeURL(u *url.URL) string {
 	if cp.RawQuery != "" {
 		in, err := url.ParseQuery(cp.RawQuery)
 		if err != nil {
-			cp.RawQuery = "REDACTED"
+			cp.RawQuery = redact.Mask
 		} else {
 			out := url.Values{}
 			for k, vs := range in {
@@ -307,10 +291,11 @@ func sanitizeURL(u *url.URL) string {
 				case "page", "pagelen", "q", "sort", "role":
 					out[k] = vs
 				default:
-					out[k] = []string{"REDACTED"}
+					out[k] = []string{redact.Mask}
 				}
 			}
-			cp.RawQuery = out.Encode()
+			// The mask is shown as is, not percent-encoded.
+			cp.RawQuery = strings.ReplaceAll(out.Encode(), url.QueryEscape(redact.Mask), redact.Mask)
 		}
 	}
 	return cp.String()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 // AuthKind names the kind of credentials a client uses. Errors use it to name
@@ -187,7 +189,7 @@ func (c Credentials) String() string {
 	if c.Username != "" {
 		s += ", user " + c.Username
 	}
-	return s + ", secret REDACTED)"
+	return s + ", secret " + redact.Mask + ")"
 }
 
 // GoString is String, so %#v does not print the secret either.

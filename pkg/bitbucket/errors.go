@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 	"golang.org/x/oauth2"
 )
 
@@ -135,15 +137,8 @@ func stringList(v any) []string {
 // parseReset reads Retry-After (seconds or an HTTP date) and then
 // X-RateLimit-Reset (Unix seconds, or seconds from now when small).
 func parseReset(h http.Header, now time.Time) (retryAfter time.Duration, reset time.Time, estimated bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-			retryAfter = time.Duration(n) * time.Second
-			return retryAfter, now.Add(retryAfter), false
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			retryAfter = max(t.Sub(now), 0)
-			return retryAfter, t, false
-		}
+	if wait, at, ok := httpx.ParseRetryAfter(h.Get("Retry-After"), now); ok {
+		return wait, at, false
 	}
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
@@ -337,10 +332,8 @@ func newTokenError(err error, secret string) error {
 		return err
 	}
 	te := &TokenError{Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription), Err: re}
-	if secret != "" {
-		te.Code = strings.ReplaceAll(te.Code, secret, "REDACTED")
-		te.Description = strings.ReplaceAll(te.Description, secret, "REDACTED")
-	}
+	te.Code = redact.Literal(te.Code, secret)
+	te.Description = redact.Literal(te.Description, secret)
 	if re.Response != nil {
 		te.StatusCode = re.Response.StatusCode
 	}

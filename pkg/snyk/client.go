@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 const (
@@ -284,7 +285,7 @@ func (c *Client) scrub(err error) error {
 		rl.Message = c.scrubText(rl.Message)
 	}
 	if msg := err.Error(); c.scrubText(msg) != msg {
-		return &scrubbedError{msg: c.scrubText(msg), err: err}
+		return &redact.Error{Msg: c.scrubText(msg), Err: err}
 	}
 	return err
 }
@@ -292,22 +293,12 @@ func (c *Client) scrub(err error) error {
 // scrubText removes the token, and whatever the caller's redactor knows,
 // from s.
 func (c *Client) scrubText(s string) string {
-	s = strings.ReplaceAll(s, c.token, "[redacted]")
+	s = redact.Literal(s, c.token)
 	if c.redact != nil {
 		s = c.redact(s)
 	}
 	return s
 }
-
-// scrubbedError carries a redacted message while keeping the cause for
-// errors.Is/As.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 // tooManyPages is the error of a listing that reached c.maxPages: a server
 // inventing a new next page forever.

@@ -8,10 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/bbimport/bbimport/internal/httpx"
 )
 
 // ErrorResponse is a non-2xx answer from Snyk (other than 429, see
@@ -150,7 +151,7 @@ func CheckResponse(resp *http.Response) error {
 	if resp.StatusCode == http.StatusTooManyRequests {
 		return &RateLimitError{
 			Response:   resp,
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			RetryAfter: retryAfter(resp.Header),
 			Message:    message,
 			ErrorRef:   ref,
 		}
@@ -180,6 +181,12 @@ type errorBody struct {
 		Title  string `json:"title"`
 		Detail string `json:"detail"`
 	} `json:"errors"`
+}
+
+// retryAfter is the Retry-After wait; 0 when absent.
+func retryAfter(h http.Header) time.Duration {
+	d, _, _ := httpx.ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	return d
 }
 
 func parseErrorBody(data []byte) (message, code string) {
@@ -269,26 +276,6 @@ func subjectFromPath(u *url.URL) (groupID, orgID, integrationID, jobID string) {
 		}
 	}
 	return groupID, orgID, integrationID, jobID
-}
-
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // sanitizeURL drops user info and the fragment from u for error texts.

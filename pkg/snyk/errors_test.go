@@ -244,25 +244,3 @@ func TestIsAuthError(t *testing.T) {
 		}
 	}
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"0", 0},
-		{"17", 17 * time.Second},
-		{"-3", 0},
-		{"soon", 0},
-		{now.Add(45 * time.Second).Format(http.TimeFormat), 45 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %s; want %s", tt.in, got, tt.want)
-		}
-	}
-}
