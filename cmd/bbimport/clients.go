@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -218,11 +217,3 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
-// isAuthError reports a credential problem of either API (exit 4).
-func isAuthError(err error) bool {
-	if bitbucket.IsAuthError(err) {
-		return true
-	}
-	var se *snyk.ErrorResponse
-	return errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized
-}

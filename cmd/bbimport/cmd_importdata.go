@@ -151,14 +151,14 @@ func (rt *runtime) printImportData(res *importer.ImportDataResult) error {
 		o := g.items[0]
 		ev := errorFields(rt.log.Error(), g.err).Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace)
 		if len(g.items) == 1 {
-			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, rt.errText(o.Err))
+			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, rt.errMessage(o.Err))
 			continue
 		}
 		names := make([]string, len(g.items))
 		for i, it := range g.items {
 			names[i] = it.Workspace
 		}
-		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), rt.errText(g.err))
+		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), rt.errMessage(g.err))
 	}
 	skipped := ""
 	if n := sumSkipped(res.Skipped); n > 0 {

@@ -261,10 +261,10 @@ func (rt *runtime) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, 
 		}
 		ev := errorFields(rt.log.Error(), g.err).Str("org", names[0]).Int("orgs", len(names))
 		if len(names) == 1 {
-			ev.Msgf("could not create org %q: %s", names[0], rt.errText(g.err))
+			ev.Msgf("could not create org %q: %s", names[0], rt.errMessage(g.err))
 			continue
 		}
-		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), rt.errText(g.err))
+		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), rt.errMessage(g.err))
 	}
 	if dryRun {
 		fmt.Fprintf(rt.Stdout, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",

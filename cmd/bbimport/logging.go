@@ -173,7 +173,7 @@ func retryable(err error) bool {
 	switch {
 	case errors.As(err, &partial):
 		return true // the next run retries what failed
-	case errors.As(err, &usage), errors.As(err, &auth), isAuthError(err):
+	case errors.As(err, &usage), errors.As(err, &auth), httpx.CredentialsRejected(err):
 		return false
 	}
 	if _, final := httpx.AsNetError(err); final {

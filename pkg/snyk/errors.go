@@ -32,33 +32,43 @@ type ErrorResponse struct {
 	JobID         string // import job id, when polling a job
 }
 
-// Error describes the failure for a person: the 401, 403 and 404 texts name
-// the org, group or integration involved and what to check.
-func (r *ErrorResponse) Error() string {
-	var b strings.Builder
-	subject := r.subject()
+// Error describes the failure: the status, the org, group, integration or
+// job involved, Snyk's message and the request. It names no flag or
+// variable and never contains the token; what to do about it is the
+// command's to say.
+func (r *ErrorResponse) Error() string { return r.Problem() + r.Details() }
+
+// Problem is what went wrong, without Snyk's message and the request.
+func (r *ErrorResponse) Problem() string {
+	subject := r.Subject()
 	switch r.StatusCode {
 	case http.StatusUnauthorized:
-		fmt.Fprintf(&b, "Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to %s", subject)
+		return "Snyk rejected the token (401) for " + subject
 	case http.StatusForbidden:
-		fmt.Fprintf(&b, "Snyk refused the request (403): the account behind SNYK_TOKEN needs admin access to %s", subject)
+		return "Snyk refused the request (403) for " + subject
 	case http.StatusNotFound:
 		switch {
 		case r.JobID != "":
-			fmt.Fprintf(&b, "Snyk found no import job %q for %s (404): the Location it returned no longer resolves", r.JobID, r.subject())
+			return fmt.Sprintf("Snyk found no import job %q for %s (404): the Location it returned no longer resolves", r.JobID, subject)
 		case r.IntegrationID != "" && r.OrgID != "":
-			fmt.Fprintf(&b, "Snyk found no integration %q in org %q (404): check the integration id (GET /org/%s/integrations lists them) and that SNYK_TOKEN can see the org", r.IntegrationID, r.OrgID, r.OrgID)
+			return fmt.Sprintf("Snyk found no integration %q in org %q (404)", r.IntegrationID, r.OrgID)
 		case r.OrgID != "" || r.GroupID != "":
-			fmt.Fprintf(&b, "Snyk found no %s (404): check the id and that SNYK_TOKEN can see it", subject)
-		default:
-			b.WriteString("Snyk answered 404 Not Found")
+			return fmt.Sprintf("Snyk found no %s (404)", subject)
 		}
-	default:
-		fmt.Fprintf(&b, "Snyk answered %d %s", r.StatusCode, http.StatusText(r.StatusCode))
-		if subject != "the requested resource" {
-			fmt.Fprintf(&b, " for %s", subject)
-		}
+		return "Snyk answered 404 Not Found"
 	}
+	head := fmt.Sprintf("Snyk answered %d %s", r.StatusCode, http.StatusText(r.StatusCode))
+	if r.OrgID != "" || r.GroupID != "" {
+		head += " for " + subject
+	}
+	return head
+}
+
+// Details is Snyk's message and code and the request, to append to a
+// sentence as is: ": Invalid parameter format. (invalidParamData) [GET
+// <url>; Snyk error reference <ref>]".
+func (r *ErrorResponse) Details() string {
+	var b strings.Builder
 	if r.Message != "" {
 		fmt.Fprintf(&b, ": %s", r.Message)
 	}
@@ -69,7 +79,9 @@ func (r *ErrorResponse) Error() string {
 	return b.String()
 }
 
-func (r *ErrorResponse) subject() string {
+// Subject names what the call was about: `org "O" in group "G"`, `org
+// "O"`, `group "G"` or "the requested resource".
+func (r *ErrorResponse) Subject() string {
 	switch {
 	case r.OrgID != "" && r.GroupID != "":
 		return fmt.Sprintf("org %q in group %q", r.OrgID, r.GroupID)
@@ -91,13 +103,19 @@ type RateLimitError struct {
 }
 
 // Error says the limit was reached and when to try again.
-func (r *RateLimitError) Error() string {
-	var b strings.Builder
-	b.WriteString("Snyk rate limit reached (429)")
+func (r *RateLimitError) Error() string { return r.Problem() + r.Details() }
+
+// Problem is Error without Snyk's message and the request.
+func (r *RateLimitError) Problem() string {
 	if r.RetryAfter > 0 {
-		fmt.Fprintf(&b, ": retry after %s", r.RetryAfter.Round(time.Second))
+		return "Snyk rate limit reached (429): retry after " + r.RetryAfter.Round(time.Second).String()
 	}
-	b.WriteString("; lower SNYK_RATE_LIMIT or --concurrency")
+	return "Snyk rate limit reached (429)"
+}
+
+// Details is Snyk's message and the request, as for [ErrorResponse.Details].
+func (r *RateLimitError) Details() string {
+	var b strings.Builder
 	if r.Message != "" {
 		fmt.Fprintf(&b, ": %s", r.Message)
 	}
@@ -119,11 +137,15 @@ func writeRequestAndRef(b *strings.Builder, resp *http.Response, ref string) {
 }
 
 // IsAuthError reports whether err is a 401 or 403 from Snyk: the token is
-// invalid, or it cannot act on the org or group involved.
+// invalid ([httpx.CredentialsRejected]), or it cannot act on the org or group
+// involved. The importer stops sending to an org on either.
 func IsAuthError(err error) bool {
 	var er *ErrorResponse
-	return errors.As(err, &er) && (er.StatusCode == http.StatusUnauthorized || er.StatusCode == http.StatusForbidden)
+	return errors.As(err, &er) && (er.CredentialsRejected() || er.StatusCode == http.StatusForbidden)
 }
+
+// CredentialsRejected reports a 401: Snyk refused the token itself.
+func (r *ErrorResponse) CredentialsRejected() bool { return r.StatusCode == http.StatusUnauthorized }
 
 // IsNotFound reports whether err is a 404 from Snyk.
 func IsNotFound(err error) bool {

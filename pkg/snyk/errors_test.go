@@ -166,32 +166,32 @@ func TestErrorResponse_Error(t *testing.T) {
 		{
 			name: "401 group",
 			err:  &ErrorResponse{StatusCode: 401, GroupID: "G", Message: "Not authorised", Response: req("GET", "https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1")},
-			want: `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to group "G": Not authorised [GET https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1]`,
+			want: `Snyk rejected the token (401) for group "G": Not authorised [GET https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1]`,
 		},
 		{
 			name: "401 org with reference",
 			err:  &ErrorResponse{StatusCode: 401, OrgID: "O", ErrorRef: "ref-9"},
-			want: `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to org "O" [Snyk error reference ref-9]`,
+			want: `Snyk rejected the token (401) for org "O" [Snyk error reference ref-9]`,
 		},
 		{
 			name: "403 org",
 			err:  &ErrorResponse{StatusCode: 403, OrgID: "O"},
-			want: `Snyk refused the request (403): the account behind SNYK_TOKEN needs admin access to org "O"`,
+			want: `Snyk refused the request (403) for org "O"`,
 		},
 		{
 			name: "404 integration",
 			err:  &ErrorResponse{StatusCode: 404, OrgID: "O", IntegrationID: "I"},
-			want: `Snyk found no integration "I" in org "O" (404): check the integration id (GET /org/O/integrations lists them) and that SNYK_TOKEN can see the org`,
+			want: `Snyk found no integration "I" in org "O" (404)`,
 		},
 		{
 			name: "404 group",
 			err:  &ErrorResponse{StatusCode: 404, GroupID: "G"},
-			want: `Snyk found no group "G" (404): check the id and that SNYK_TOKEN can see it`,
+			want: `Snyk found no group "G" (404)`,
 		},
 		{
 			name: "404 org in group",
 			err:  &ErrorResponse{StatusCode: 404, GroupID: "G", OrgID: "O"},
-			want: `Snyk found no org "O" in group "G" (404): check the id and that SNYK_TOKEN can see it`,
+			want: `Snyk found no org "O" in group "G" (404)`,
 		},
 		{
 			name: "400 with code",
@@ -211,7 +211,7 @@ func TestErrorResponse_Error(t *testing.T) {
 		{
 			name: "429",
 			err:  &RateLimitError{RetryAfter: 90 * time.Second, Message: "Too many requests"},
-			want: `Snyk rate limit reached (429): retry after 1m30s; lower SNYK_RATE_LIMIT or --concurrency: Too many requests`,
+			want: `Snyk rate limit reached (429): retry after 1m30s: Too many requests`,
 		},
 	}
 	for _, tt := range tests {

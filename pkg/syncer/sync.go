@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/snyk"
@@ -337,7 +338,7 @@ func (s *syncRun) logLine(err error) {
 func (s *syncRun) allListingsRefused() error {
 	var first error
 	for _, l := range s.listings {
-		if l.Err == nil || !bitbucket.IsAuthError(l.Err) {
+		if l.Err == nil || !httpx.CredentialsRejected(l.Err) {
 			return nil
 		}
 		first = cmp.Or(first, l.Err)
@@ -572,4 +573,4 @@ func writeJSON(path string, v any) error {
 	})
 }
 
-func isAuth(err error) bool { return snyk.IsAuthError(err) || bitbucket.IsAuthError(err) }
+func isAuth(err error) bool { return snyk.IsAuthError(err) || httpx.CredentialsRejected(err) }
