@@ -216,4 +216,3 @@ func learnAuthorization(r *redact.Redactor, base http.RoundTripper) http.RoundTr
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-

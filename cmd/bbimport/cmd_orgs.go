@@ -68,6 +68,7 @@ func newOrgsDataCommand(rt *runtime) *cli.Command {
 				OrgPer:        orgPer,
 				LogPath:       logPath,
 				Progress:      p,
+				ErrorText:     rt.errMessage,
 			})
 			p.Done()
 			if err != nil {

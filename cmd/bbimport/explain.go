@@ -132,6 +132,9 @@ func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
 		if e.Endpoint() == bitbucket.EndpointProjects && e.Workspace != "" {
 			problem += " (needed by --orgPer=project)"
 		}
+		if consumer := e.AuthKind == bitbucket.AuthOAuthConsumer || e.AuthKind == bitbucket.AuthUnknown; consumer && len(e.GrantedScopes) > 0 && e.Scope() != "" {
+			problem += " (granted: " + strings.Join(e.GrantedScopes, " ") + ")"
+		}
 		fix = forbiddenFix(e)
 	case status == http.StatusNotFound && e.Workspace != "":
 		fix = "check the slug (as in bitbucket.org/<slug>) and that " + memberHint(e.AuthKind)
@@ -171,7 +174,7 @@ func forbiddenFix(e *bitbucket.ErrorResponse) string {
 	case bitbucket.AuthOAuthToken:
 		return "issue a new token from a consumer with " + label + " ticked and set " + bitbucket.EnvCloudOAuthToken
 	}
-	return "add it in Bitbucket under Workspace settings → OAuth consumers → Edit → Permissions by ticking " + label
+	return "in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick '" + label + "' and save; the key and secret stay the same"
 }
 
 // scopeLabel names an OAuth scope as the consumer settings page shows it,

@@ -55,11 +55,11 @@ var bbErrorCases = []bbErrorCase{
 	},
 	{
 		name: "403 account scope", kind: bitbucket.AuthOAuthConsumer, path: "workspaces", status: 403,
-		want: `the OAuth consumer lacks the "account" permission to list your workspaces; add it in Bitbucket under Workspace settings → OAuth consumers → Edit → Permissions by ticking Account: Read (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
+		want: `the OAuth consumer lacks the "account" permission to list your workspaces; in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick 'Account: Read' and save; the key and secret stay the same (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
 		name: "403 repository scope", kind: bitbucket.AuthOAuthConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json",
-		want: `the OAuth consumer lacks the "repository" permission to list the repositories of workspace "acme-corp"; add it in Bitbucket under Workspace settings → OAuth consumers → Edit → Permissions by ticking Repositories: Read (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
+		want: `the OAuth consumer lacks the "repository" permission to list the repositories of workspace "acme-corp" (granted: account); in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick 'Repositories: Read' and save; the key and secret stay the same (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
 		name: "403 repository scope, api token", kind: bitbucket.AuthAPIToken, path: "repositories", status: 403, fixture: "error-403-scope.json",
@@ -260,15 +260,15 @@ func TestExplainSnyk(t *testing.T) {
 		wantAuth bool
 	}{
 		{
-			name: "401 group",
-			err:  &snyk.ErrorResponse{StatusCode: 401, GroupID: "G", Message: "Not authorised", Response: req("GET", "https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1")},
-			want: `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to group "G"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1): Not authorised [GET https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1]`,
+			name:     "401 group",
+			err:      &snyk.ErrorResponse{StatusCode: 401, GroupID: "G", Message: "Not authorised", Response: req("GET", "https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1")},
+			want:     `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to group "G"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1): Not authorised [GET https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1]`,
 			wantAuth: true,
 		},
 		{
-			name: "401 org with reference",
-			err:  &snyk.ErrorResponse{StatusCode: 401, OrgID: "O", ErrorRef: "ref-9"},
-			want: `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to org "O"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1) [Snyk error reference ref-9]`,
+			name:     "401 org with reference",
+			err:      &snyk.ErrorResponse{StatusCode: 401, OrgID: "O", ErrorRef: "ref-9"},
+			want:     `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to org "O"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1) [Snyk error reference ref-9]`,
 			wantAuth: true,
 		},
 		{

@@ -64,6 +64,10 @@ type OrgsDataOptions struct {
 	// Progress receives "workspaces", "projects" and "repositories" counts;
 	// may be nil.
 	Progress Progress
+	// ErrorText words an error inside a warning; nil means err.Error().
+	// The clients' errors state facts only: the command passes its own
+	// wording, which names the permission or flag to fix.
+	ErrorText func(error) string
 }
 
 // DroppedWorkspace is a workspace, or one project of a workspace, that
@@ -179,7 +183,7 @@ type workspaceProjectsFound struct {
 func orgsDataPerProject(ctx context.Context, opts *OrgsDataOptions, workspaces []bitbucket.Workspace, prog Progress, res *OrgsDataResult) error {
 	found := make([]workspaceProjectsFound, len(workspaces))
 	err := boundedEach(ctx, len(workspaces), opts.Concurrency, func(ctx context.Context, i int) error {
-		f, err := findProjects(ctx, opts.Bitbucket, workspaces[i].Slug, prog)
+		f, err := findProjects(ctx, opts.Bitbucket, workspaces[i].Slug, prog, opts.ErrorText)
 		if err != nil {
 			return err
 		}
@@ -252,7 +256,7 @@ func ProjectOrgName(workspace string, p bitbucket.Project) string {
 
 // findProjects lists a workspace's projects, or, when Bitbucket refuses the
 // project listing with 403, finds them by listing its repositories.
-func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress) (workspaceProjectsFound, error) {
+func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress, errText func(error) string) (workspaceProjectsFound, error) {
 	var f workspaceProjectsFound
 	byKey := map[string]bitbucket.Project{}
 	var listErr error
@@ -275,8 +279,12 @@ func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Prog
 			return f, fmt.Errorf("list repositories of workspace %q: %w", workspace, err)
 		}
 		f.projects = projects
-		f.warning = fmt.Sprintf("found the projects of workspace %q by listing its %s, because Bitbucket refused to list its projects: %v",
-			workspace, pluralWord(listed, "repository", "repositories"), listErr)
+		why := listErr.Error()
+		if errText != nil {
+			why = errText(listErr)
+		}
+		f.warning = fmt.Sprintf("found the projects of workspace %q by listing its %s, because Bitbucket refused to list its projects: %s",
+			workspace, pluralWord(listed, "repository", "repositories"), why)
 		switch {
 		case listed == 0:
 			f.dropped = dropNoProjects
