@@ -43,6 +43,9 @@ func (rt *runtime) explain(err error) (problem, fix string, exitCode int) {
 		problem, fix = srl.Problem(), "lower SNYK_RATE_LIMIT or --concurrency"
 	default:
 		problem = err.Error()
+		if m, ok := fieldMessage(err); ok {
+			problem = m
+		}
 	}
 	return problem, fix, code
 }
@@ -67,6 +70,9 @@ func (rt *runtime) errMessage(err error) string {
 		if m, ok := rt.netMessage(err); ok {
 			return m
 		}
+	}
+	if m, ok := fieldMessage(err); ok {
+		return m
 	}
 	var ae apiError
 	if !errors.As(err, &ae) {

@@ -87,14 +87,14 @@ type ImportOptions struct {
 
 func (o *ImportOptions) validate() error {
 	if o.Concurrency < MinConcurrency || o.Concurrency > MaxConcurrency {
-		return fmt.Errorf("concurrency (CONCURRENT_IMPORTS or --concurrency) must be a whole number from %d to %d, got %d",
-			MinConcurrency, MaxConcurrency, o.Concurrency)
+		return fieldErrorf("", "Concurrency", fmt.Sprintf("concurrency ({Concurrency}) must be a whole number from %d to %d, got %d",
+			MinConcurrency, MaxConcurrency, o.Concurrency))
 	}
 	if o.File == "" && o.Targets == nil {
-		return errors.New("no targets file given (--file or SNYK_IMPORT_PATH)")
+		return fieldErrorf("", "File", "no targets file given ({File})")
 	}
 	if o.LogPath == "" {
-		return errors.New("no log directory given (SNYK_LOG_PATH or --logPath)")
+		return fieldErrorf("", "LogPath", "no log directory given ({LogPath})")
 	}
 	if o.Snyk == nil && !o.DryRun {
 		return errors.New("importer: ImportOptions.Snyk is nil")

@@ -508,7 +508,12 @@ func TestImportConcurrencyValidation(t *testing.T) {
 			t.Errorf("concurrency %d accepted", c)
 			continue
 		}
-		for _, want := range []string{"CONCURRENT_IMPORTS", "--concurrency", "1 to 50", fmt.Sprint(c)} {
+		// The flag and variable (CONCURRENT_IMPORTS, --concurrency) are the
+		// command's to name: cmd/bbimport TestFieldErrorsNameFlags.
+		if fe, ok := errors.AsType[*FieldError](err); !ok || fe.Field != "Concurrency" {
+			t.Errorf("concurrency %d: error %v (%T); want a *FieldError for Concurrency", c, err, err)
+		}
+		for _, want := range []string{"1 to 50", fmt.Sprint(c)} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("concurrency %d: error %q does not mention %q", c, err, want)
 			}

@@ -128,9 +128,9 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 	case opts.Snyk == nil:
 		return nil, errors.New("orgs:create: no Snyk client")
 	case opts.File == "":
-		return nil, errors.New("orgs:create: an orgs data file is required (--file)")
+		return nil, fieldErrorf("orgs:create", "File", "an orgs data file is required ({File})")
 	case opts.LogPath == "":
-		return nil, errors.New("orgs:create: a log path is required (SNYK_LOG_PATH or --logPath)")
+		return nil, fieldErrorf("orgs:create", "LogPath", "a log path is required ({LogPath})")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -323,11 +323,11 @@ func validateOrgsDataOptions(opts *OrgsDataOptions) error {
 	case opts.Bitbucket == nil:
 		return errors.New("orgs:data: no Bitbucket client")
 	case strings.TrimSpace(opts.GroupID) == "":
-		return errors.New("orgs:data: a group id is required (--groupId)")
+		return fieldErrorf("orgs:data", "GroupID", "a group id is required ({GroupID})")
 	case strings.ContainsAny(opts.GroupID, `/\`):
 		return fmt.Errorf("orgs:data: group id %q: must not contain a slash", opts.GroupID)
 	case opts.LogPath == "":
-		return errors.New("orgs:data: a log path is required (SNYK_LOG_PATH or --logPath)")
+		return fieldErrorf("orgs:data", "LogPath", "a log path is required ({LogPath})")
 	case opts.Source != SourceBitbucketCloudApp && opts.Source != SourceBitbucketCloud:
 		return fmt.Errorf("orgs:data: source %q: want %q or %q", opts.Source, SourceBitbucketCloudApp, SourceBitbucketCloud)
 	case opts.OrgPer != OrgPerWorkspace && opts.OrgPer != OrgPerProject:
@@ -366,7 +366,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 			prog.Add("workspaces", 1)
 		}
 		if len(out) == 0 {
-			return nil, errors.New("orgs:data: --workspace was given but names no workspace")
+			return nil, fieldErrorf("orgs:data", "Workspaces", "{Workspaces} was given but names no workspace")
 		}
 		return out, nil
 	}
