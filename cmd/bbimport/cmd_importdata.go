@@ -83,7 +83,7 @@ func newImportDataCommand(rt *runtime) *cli.Command {
 			if q := filter.Query(""); q != "" {
 				rt.log.Info().Str("q", q).Msg("Bitbucket filters the repositories server-side")
 			}
-			if _, err := rt.snykCredential(); err == nil {
+			if _, _, err := rt.snykCredential(); err == nil {
 				if opts.Snyk, err = rt.newSnyk(c); err != nil {
 					return err
 				}

@@ -111,7 +111,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{client: &http.Client{}, baseURL: base, userAgent: DefaultUserAgent, maxPages: httpx.MaxPages}
+	// Without a stack, one attempt is bounded as the Snyk client bounds it.
+	c := &Client{client: &http.Client{Timeout: httpx.DefaultAttemptTimeout}, baseURL: base, userAgent: DefaultUserAgent, maxPages: httpx.MaxPages}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
 			return nil, err
@@ -120,9 +121,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// BaseURL returns the API root the client sends requests to, with a trailing
-// slash.
-func (c *Client) BaseURL() string { return c.baseURL.String() }
+// BaseURL returns a copy of the API root the client sends requests to, with
+// a trailing slash (as the Snyk client's BaseURL does).
+func (c *Client) BaseURL() *url.URL {
+	u := *c.baseURL
+	return &u
+}
 
 // Response wraps the *http.Response of one API call. Its body has already been
 // read and closed.

@@ -122,7 +122,7 @@ func TestNewClient(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewClient() error = %v", err)
 			}
-			if got := c.BaseURL(); got != tt.want {
+			if got := c.BaseURL().String(); got != tt.want {
 				t.Errorf("BaseURL() = %q; want %q", got, tt.want)
 			}
 		})

@@ -250,7 +250,7 @@ func TestSimulator_ErrorMessages(t *testing.T) {
 			call: listWorkspaces, want: []string{"account"}},
 		{name: "unknown workspace", call: listRepos("no-such-ws"), want: []string{"no-such-ws", "does not exist"}},
 		{name: "removed endpoint", call: func(ctx context.Context, c simClient) error {
-			_, _, err := c.ListWorkspacesPage(ctx, c.BaseURL()+"workspaces")
+			_, _, err := c.ListWorkspacesPage(ctx, c.BaseURL().String()+"workspaces")
 			return err
 		}, want: []string{"CHANGE-2770", "removed this endpoint"}},
 	}

@@ -27,9 +27,6 @@ const (
 
 	// maxErrorBodySize bounds how much of an error body is read.
 	maxErrorBodySize = 1 << 20
-	// defaultTimeout bounds one attempt when the caller gives no client.
-	defaultTimeout = 30 * time.Second
-
 	mediaTypeJSON    = "application/json"
 	mediaTypeJSONAPI = "application/vnd.api+json"
 )
@@ -39,14 +36,17 @@ const (
 //
 // The client wraps the *http.Client it is given and never builds its own
 // retries or rate limiting: the command layer hands it the shared stack
-// (internal/httpx). The client sets `Authorization: token <t>` on every
-// request itself, because the Snyk credential is static.
+// (internal/httpx). The credential is a RoundTripper ([Transport]), as
+// Bitbucket's is: the caller's stack carries it ([WithTransportCredential]),
+// or the client wraps the transport it is given ([WithToken]).
 type Client struct {
 	httpClient  *http.Client
 	baseURL     *url.URL // v1 base, always ends in "/"
 	restURL     *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
 	token       string
 	scheme      string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
+	// authInTransport: the given *http.Client sends the credential already.
+	authInTransport bool
 	userAgent   string
 	restVersion string
 	// maxPages is httpx.MaxPages; tests lower it.
@@ -177,7 +177,12 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, errors.New("snyk: a token is required (set SNYK_TOKEN)")
 	}
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: defaultTimeout}
+		// Without a stack, one attempt is bounded as the Bitbucket client
+		// bounds it.
+		c.httpClient = &http.Client{Timeout: httpx.DefaultAttemptTimeout}
+	}
+	if !c.authInTransport {
+		c.httpClient.Transport = Transport(c.token, c.scheme == "Bearer", c.httpClient.Transport)
 	}
 	if c.restURL == nil {
 		c.restURL = restBaseFor(c.baseURL)
@@ -239,7 +244,6 @@ func (c *Client) newRequestURL(ctx context.Context, method string, u *url.URL, b
 	}
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Authorization", c.scheme+" "+c.token)
 	return req, nil
 }
 
