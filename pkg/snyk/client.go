@@ -40,15 +40,15 @@ const (
 // Bitbucket's is: the caller's stack carries it ([WithTransportCredential]),
 // or the client wraps the transport it is given ([WithToken]).
 type Client struct {
-	httpClient  *http.Client
-	baseURL     *url.URL // v1 base, always ends in "/"
-	restURL     *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
-	token       string
-	scheme      string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
+	httpClient *http.Client
+	baseURL    *url.URL // v1 base, always ends in "/"
+	restURL    *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
+	token      string
+	scheme     string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
 	// authInTransport: the given *http.Client sends the credential already.
 	authInTransport bool
-	userAgent   string
-	restVersion string
+	userAgent       string
+	restVersion     string
 	// maxPages is httpx.MaxPages; tests lower it.
 	maxPages int
 	// redact, if set, scrubs every error text (see WithRedact).
