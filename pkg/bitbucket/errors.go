@@ -1,11 +1,9 @@
 package bitbucket
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,9 +13,6 @@ import (
 	"github.com/bbimport/bbimport/internal/redact"
 	"golang.org/x/oauth2"
 )
-
-// maxErrorBody bounds how much of an error body is read.
-const maxErrorBody = 1 << 20
 
 // budgetWindow is how long Bitbucket's rolling rate-limit window lasts; it is
 // the reset estimate when a 429 says nothing about when to come back.
@@ -93,12 +88,7 @@ func CheckResponse(resp *http.Response) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	var body []byte
-	if resp.Body != nil {
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	body := httpx.ReadErrorBody(resp)
 
 	e := &ErrorResponse{Response: resp}
 	var ae apiError

@@ -25,8 +25,6 @@ const (
 	// DefaultUserAgent is sent unless [WithUserAgent] says otherwise.
 	DefaultUserAgent = "bbimport"
 
-	// maxErrorBodySize bounds how much of an error body is read.
-	maxErrorBodySize = 1 << 20
 	mediaTypeJSON    = "application/json"
 	mediaTypeJSONAPI = "application/vnd.api+json"
 )
@@ -260,7 +258,7 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 		return nil, c.scrub(err)
 	}
 	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodySize))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpx.MaxErrorBody))
 		resp.Body.Close()
 	}()
 	if err := CheckResponse(resp); err != nil {

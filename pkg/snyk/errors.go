@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -160,14 +159,7 @@ func CheckResponse(resp *http.Response) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	var data []byte
-	if resp.Body != nil {
-		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
-		// Close the network body here: callers only ever see the copy, so
-		// nobody else would, and the connection would linger.
-		_ = resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(data))
-	}
+	data := httpx.ReadErrorBody(resp)
 	message, code := parseErrorBody(data)
 	ref := resp.Header.Get("X-Error-Reference")
 	if resp.StatusCode == http.StatusTooManyRequests {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -133,8 +134,8 @@ func TestCheckResponse_bodyLimit(t *testing.T) {
 	if !errors.As(err, &er) {
 		t.Fatalf("CheckResponse = %v; want *ErrorResponse", err)
 	}
-	if r.n > maxErrorBodySize {
-		t.Errorf("read %d bytes of the body; want at most %d", r.n, maxErrorBodySize)
+	if r.n > httpx.MaxErrorBody {
+		t.Errorf("read %d bytes of the body; want at most %d", r.n, httpx.MaxErrorBody)
 	}
 	if len(er.Message) > 400 {
 		t.Errorf("message is %d bytes long; want a short excerpt", len(er.Message))
