@@ -159,6 +159,7 @@ func (rt *runtime) syncOptions(c *cli.Context, logPath string) (syncer.Options, 
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
 		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now,
+		ErrorText: rt.errMessage,
 	}, nil
 }
 

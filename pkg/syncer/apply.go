@@ -87,7 +87,7 @@ func (a *applier) writeAll(st *Step, update string, write func(id string) error,
 			defer a.mu.Unlock()
 			if err != nil {
 				ok = false
-				a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+update+" project "+p.ID+": "+err.Error())
+				a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+update+" project "+p.ID+": "+a.s.opts.errText(err))
 				a.s.logLine(a.updateLine(false, p.ID, from, to, update, st.Target, err))
 				return
 			}
@@ -166,7 +166,7 @@ func (a *applier) imports() {
 	})
 	if err != nil && a.ctx.Err() == nil {
 		a.mu.Lock()
-		a.res.Failures = append(a.res.Failures, "imports: "+err.Error())
+		a.res.Failures = append(a.res.Failures, "imports: "+a.s.opts.errText(err))
 		a.mu.Unlock()
 	}
 }

@@ -129,6 +129,18 @@ type Options struct {
 	Progress             importer.Progress
 	// WriteConcurrency bounds the project writes in flight (default 8).
 	WriteConcurrency int
+	// ErrorText words an error in the results and the plan; nil means
+	// err.Error(). The clients' errors state facts only: the command
+	// passes its own wording, which says what to fix.
+	ErrorText func(error) string
+}
+
+// errText is err as the results show it.
+func (o *Options) errText(err error) string {
+	if o.ErrorText != nil {
+		return o.ErrorText(err)
+	}
+	return err.Error()
 }
 
 // OrgResult is what sync did for one org.
@@ -224,7 +236,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		}
 		prog.Add("orgs", 1)
 		if o.Err != nil {
-			o.ErrMsg = o.Err.Error()
+			o.ErrMsg = opts.errText(o.Err)
 			if isAuth(o.Err) {
 				authFailures++
 			}
@@ -406,7 +418,7 @@ func (s *syncRun) org(ctx context.Context, row importer.CreatedOrg) *OrgResult {
 	matcher := importer.NewRepoMatcher(opts.Filter, row.Project)
 	products := opts.Products
 	plan := Build(Input{
-		OrgID: row.OrgID, Targets: targets, Projects: projects, Listings: listings, State: prev,
+		OrgID: row.OrgID, Targets: targets, Projects: projects, Listings: listings, State: prev, ErrorText: opts.ErrorText,
 		ImportNew: opts.ImportNew, OnDeleted: opts.OnDeleted, Excluded: ExclusionMatcher(opts.ExclusionGlobs),
 		InScope: func(p snyk.Project) bool { return slices.Contains(products, ProductOf(p.Type)) },
 		Skip: func(ws string, r *bitbucket.Repository) bool {
