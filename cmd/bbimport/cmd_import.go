@@ -46,7 +46,7 @@ func newImportCommand(rt *runtime) *cli.Command {
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
 				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
-				Redact: rt.redactor.String,
+				Redact: rt.redactor.String, ErrorText: rt.errMessage,
 			}
 			if !opts.DryRun {
 				lock, err := rt.lockLogDir(c, logPath)

@@ -205,6 +205,7 @@ func newOrgsCreateCommand(rt *runtime) *cli.Command {
 				Now:                 rt.Now,
 				Progress:            p,
 				Redact:              rt.redactor.String,
+				ErrorText:           rt.errMessage,
 			})
 			p.Done()
 			if res != nil {

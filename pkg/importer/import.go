@@ -69,6 +69,10 @@ type ImportOptions struct {
 	// the errorMessage of resume-log lines (whose other fields identify the
 	// target and must stay exact), the causes in import-summary.json.
 	Redact func(string) string
+	// ErrorText words an error written to the logs (nil: err.Error()). The
+	// clients' errors state facts only: the command passes its own wording,
+	// which says what to fix.
+	ErrorText func(error) string
 
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
@@ -490,8 +494,8 @@ func (r *importRun) importOne(it ImportTarget) {
 			return
 		}
 		r.logErr(r.logs.write(it.OrgID+FailedPollsLogSuffix, levelError, "Failed to poll url",
-			logField{"orgId", it.OrgID}, logField{"locationUrl", loc}, logField{"errorMessage", err.Error()}))
-		r.resumeErr(r.failedLine(it, loc, err.Error()))
+			logField{"orgId", it.OrgID}, logField{"locationUrl", loc}, logField{"errorMessage", r.errText(err)}))
+		r.resumeErr(r.failedLine(it, loc, r.errText(err)))
 		r.update(func(res *ImportResult) {
 			res.PollFailures++
 			res.addFailure(StagePoll, r.scrub(errorCause(err)), key)
@@ -515,6 +519,14 @@ func (r *importRun) failedLine(it ImportTarget, loc, msg string) error {
 }
 
 // scrub is opts.Redact, if any.
+// errText is err as the logs write it.
+func (r *importRun) errText(err error) string {
+	if r.opts.ErrorText != nil {
+		return r.opts.ErrorText(err)
+	}
+	return err.Error()
+}
+
 func (r *importRun) scrub(s string) string {
 	if r.opts.Redact == nil {
 		return s
@@ -534,7 +546,7 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 		logField{"target", target},
 		logField{"errorData", map[string]string{
 			"errorMessage": "Could not complete API import",
-			"innerError":   err.Error(),
+			"innerError":   r.errText(err),
 		}},
 	))
 	auth := snyk.IsAuthError(err)

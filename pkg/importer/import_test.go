@@ -844,3 +844,22 @@ func TestImportOrgRefusingTheToken(t *testing.T) {
 		t.Errorf("all refused: err %v, result %+v, %d POSTs (want 1)", err, res, len(e2.fake.imports))
 	}
 }
+
+// TestImportErrorText: the failure logs word errors with the command's
+// ErrorText, so they say what to fix as the final message does.
+func TestImportErrorText(t *testing.T) {
+	e := newImpEnv(t, impRows(1)...)
+	e.fake.kickOff = func(ctx context.Context, name string) error { return errors.New("refused") }
+	opts := e.opts()
+	opts.ErrorText = func(err error) string { return err.Error() + "; fix it" }
+	if _, err := Import(t.Context(), opts); err != nil {
+		t.Fatal(err)
+	}
+	failed := impReadLog(t, filepath.Join(e.logPath, "org1"+FailedImportsLogSuffix))
+	if len(failed) != 1 {
+		t.Fatalf("failed-imports.log = %v", failed)
+	}
+	if ed, _ := failed[0]["errorData"].(map[string]any); ed["innerError"] != "refused; fix it" {
+		t.Errorf("innerError = %v; want the ErrorText wording", ed["innerError"])
+	}
+}

@@ -38,6 +38,9 @@ type OrgsCreateOptions struct {
 	// Redact, if set, scrubs secrets from the error texts written to the
 	// failed-to-create-orgs logs.
 	Redact func(string) string
+	// ErrorText words an error written to those logs (nil: err.Error()),
+	// as for [ImportOptions.ErrorText].
+	ErrorText func(error) string
 
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
@@ -159,7 +162,7 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 			return nil, fmt.Errorf("the log directory %s cannot be written, so no org was created: %w", opts.LogPath, err)
 		}
 	}
-	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact}
+	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact, errText: opts.ErrorText}
 	defer logs.close()
 
 	var groupOrder []string
@@ -364,7 +367,9 @@ type orgsCreateLogs struct {
 	off    bool
 	open   openFunc
 	redact func(string) string
-	files  map[string]logHandle
+	// errText words an error (nil: err.Error()).
+	errText func(error) string
+	files   map[string]logHandle
 	// ahead holds the created-orgs logs, written ahead (see aheadLog).
 	ahead map[string]*aheadLog
 	// stopErr is the first failure to keep a created org's record: no org
@@ -466,9 +471,16 @@ func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s slot) error {
 	return err
 }
 
+func (l *orgsCreateLogs) text(err error) string {
+	if l.errText != nil {
+		return l.errText(err)
+	}
+	return err.Error()
+}
+
 func (l *orgsCreateLogs) failed(row OrgRow, err error) error {
 	return l.append(row.GroupID+".failed-to-create-orgs.log", failedOrgLine{
-		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: l.scrub(err.Error()),
+		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: l.scrub(l.text(err)),
 		Msg: "Failed to create org", Time: l.now().UTC().Format(logTimeLayout),
 	})
 }
