@@ -344,3 +344,26 @@ type wrapped struct {
 
 func (w *wrapped) Error() string { return w.prefix + w.err.Error() }
 func (w *wrapped) Unwrap() error { return w.err }
+
+// TestRetryableFromClients: the JSON lines' retryable field follows the
+// clients' errors (the retry policy's rule: 429, 5xx but 501).
+func TestRetryableFromClients(t *testing.T) {
+	t.Parallel()
+	bb := func(status int) error {
+		return &bitbucket.ErrorResponse{Response: &http.Response{StatusCode: status}}
+	}
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{bb(500), true}, {bb(502), true}, {bb(501), false}, {bb(404), false}, {bb(401), false},
+		{&bitbucket.RateLimitError{}, true},
+		{&snyk.ErrorResponse{StatusCode: 503}, true}, {&snyk.ErrorResponse{StatusCode: 400}, false},
+		{&snyk.ErrorResponse{StatusCode: 401}, false}, {&snyk.RateLimitError{}, true},
+	}
+	for _, tt := range tests {
+		if got := retryable(tt.err); got != tt.want {
+			t.Errorf("retryable(%v) = %v; want %v", tt.err, got, tt.want)
+		}
+	}
+}

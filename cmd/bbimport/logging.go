@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -179,8 +178,9 @@ func retryable(err error) bool {
 	if _, final := httpx.AsNetError(err); final {
 		return false
 	}
-	if s := httpStatus(err); s != 0 {
-		return s == http.StatusTooManyRequests || s >= 500 && s != http.StatusNotImplemented
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) {
+		return r.Retryable()
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

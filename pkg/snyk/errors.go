@@ -309,3 +309,9 @@ func (e *ErrorResponse) HTTPStatus() int { return e.StatusCode }
 
 // HTTPStatus returns 429.
 func (e *RateLimitError) HTTPStatus() int { return http.StatusTooManyRequests }
+
+// Retryable reports an answer that may succeed later (a 5xx but 501).
+func (e *ErrorResponse) Retryable() bool { return httpx.RetryableStatus(e.StatusCode) }
+
+// Retryable is true: the limit frees up.
+func (e *RateLimitError) Retryable() bool { return true }
