@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -131,7 +130,7 @@ func (rt *invocation) newBitbucket(c *cli.Context, source string) (*bitbucketCli
 // newSnyk assembles the Snyk stack: SNYK_OAUTH_TOKEN or SNYK_TOKEN,
 // SNYK_API, its own limiter.
 func (rt *invocation) newSnyk(c *cli.Context) (*snyk.Client, error) {
-	credential, err := rt.snykCredential()
+	token, oauth, err := rt.snykCredential()
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +158,7 @@ func (rt *invocation) newSnyk(c *cli.Context) (*snyk.Client, error) {
 		API:          "snyk",
 		Limiter:      httpx.WindowLimiter(perMinute, time.Minute),
 		Transport:    transport,
+		Auth:         func(base http.RoundTripper) http.RoundTripper { return snyk.Transport(token, oauth, base) },
 		Observer:     rt.httpObserver(),
 		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 		AttemptTimeout: rt.Tuning.AttemptTimeout,
@@ -166,7 +166,7 @@ func (rt *invocation) newSnyk(c *cli.Context) (*snyk.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(base), credential,
+	cl, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(base), snyk.WithTransportCredential(token, oauth),
 		snyk.WithUserAgent("bbimport/"+version),
 		snyk.WithRedact(rt.redactor.String))
 	if err != nil {
@@ -178,14 +178,14 @@ func (rt *invocation) newSnyk(c *cli.Context) (*snyk.Client, error) {
 // snykCredential follows snyk-request-manager: a non-blank SNYK_OAUTH_TOKEN
 // wins over SNYK_TOKEN and is sent as `Authorization: Bearer`. Unlike the
 // original, SNYK_TOKEN need not be set as well.
-func (rt *invocation) snykCredential() (snyk.Option, error) {
+func (rt *invocation) snykCredential() (token string, oauth bool, err error) {
 	if t := rt.env("SNYK_OAUTH_TOKEN"); t != "" {
-		return snyk.WithOAuthToken(t), nil
+		return t, true, nil
 	}
 	if t := rt.env("SNYK_TOKEN"); t != "" {
-		return snyk.WithToken(t), nil
+		return t, false, nil
 	}
-	return nil, usagef("SNYK_TOKEN is not set: export SNYK_TOKEN=<your Snyk API token> (Account settings → API token; a service account token of the group is best), or SNYK_OAUTH_TOKEN=<an OAuth access token>")
+	return "", false, usagef("SNYK_TOKEN is not set: export SNYK_TOKEN=<your Snyk API token> (Account settings → API token; a service account token of the group is best), or SNYK_OAUTH_TOKEN=<an OAuth access token>")
 }
 
 // httpObserver is shared by every stack of the run so rate-limit notices are
@@ -217,12 +217,3 @@ func learnAuthorization(r *redact.Redactor, base http.RoundTripper) http.RoundTr
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
-// isAuthError reports a credential problem of either API (exit 4).
-func isAuthError(err error) bool {
-	if bitbucket.IsAuthError(err) {
-		return true
-	}
-	var se *snyk.ErrorResponse
-	return errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized
-}

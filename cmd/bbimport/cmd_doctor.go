@@ -37,15 +37,13 @@ type doctor struct {
 	rt       *invocation
 }
 
-// explain is explain() that first recognises a network failure waiting
-// cannot fix: its fix names the proxy, CA or base URL setting, never the
-// credentials the request never got to present.
+// explain is the run's explain, for a doctor line: the problem with the
+// request it was about, the fix, and whether a credential was rejected
+// (exit 4 rather than 1). A network failure's fix names the proxy, CA or
+// base URL setting, never the credentials the request never got to present.
 func (d *doctor) explain(err error) (problem, fix string, auth bool) {
-	if ne, ok := httpx.AsNetError(err); ok && d.rt != nil {
-		problem, fix = d.rt.explainNet(ne)
-		return problem, fix, false
-	}
-	return explain(err)
+	problem, fix, code := d.rt.explain(err)
+	return withDetails(problem, err), fix, code == exitAuth
 }
 
 func (d *doctor) ok(check, format string, a ...any) {
@@ -576,110 +574,6 @@ func causeKey(err error) string {
 		return fmt.Sprintf("snyk %d", se.StatusCode)
 	}
 	return err.Error()
-}
-
-// explain splits an error into what is wrong and the fix, for the errors a
-// set-up produces; auth reports a rejected credential. Other errors keep
-// their own text, which for our clients' errors already says what to do.
-func explain(err error) (problem, fix string, auth bool) {
-	var (
-		te *bitbucket.TokenError
-		be *bitbucket.ErrorResponse
-		se *snyk.ErrorResponse
-	)
-	switch {
-	case errors.As(err, &te):
-		detail := te.Code
-		if te.Description != "" {
-			detail += ": " + te.Description
-		}
-		switch te.Code {
-		case "invalid_client":
-			return "Bitbucket rejected the OAuth consumer key or secret (" + detail + ")",
-				"set BITBUCKET_APP_CLIENT_ID to the consumer's Key and BITBUCKET_APP_CLIENT_SECRET to its Secret (Bitbucket → Workspace settings → OAuth consumers → click the consumer's name)", true
-		case "unauthorized_client":
-			return "the OAuth consumer is public (" + detail + "); client_credentials needs a private consumer",
-				"in Bitbucket → Workspace settings → OAuth consumers → Edit, tick 'This is a private consumer' and save; the key and secret stay the same", true
-		case "invalid_scope":
-			return "the consumer does not have the permissions asked for (" + detail + ")",
-				"in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick Account: Read, Workspace membership: Read, Repositories: Read and Projects: Read", true
-		case "invalid_grant":
-			return "Bitbucket refused the client_credentials grant (" + detail + ")",
-				"check that BITBUCKET_APP_TOKEN_URL is unset or " + bitbucket.DefaultTokenURL + ", and that the consumer is private", true
-		}
-		return te.Error(), "", bitbucket.IsAuthError(err)
-	case errors.As(err, &be) && be.HTTPStatus() == http.StatusForbidden && (be.AuthKind == bitbucket.AuthOAuthConsumer || be.AuthKind == bitbucket.AuthUnknown):
-		scope := ""
-		if len(be.RequiredScopes) > 0 {
-			scope = be.RequiredScopes[0]
-		} else if be.Workspace != "" {
-			scope = "repository"
-		}
-		if scope == "" {
-			return be.Error(), "", false
-		}
-		granted := strings.Join(be.GrantedScopes, " ")
-		if granted == "" {
-			granted = "not listed"
-		}
-		label := map[string]string{"account": "Account: Read", "repository": "Repositories: Read", "project": "Projects: Read"}[strings.TrimSuffix(scope, ":write")]
-		if label == "" {
-			label = scope
-		}
-		return fmt.Sprintf("Bitbucket answered 403: the OAuth consumer lacks the %q permission (granted: %s)", scope, granted),
-			fmt.Sprintf("in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick '%s' and save; the key and secret stay the same", label), false
-	case errors.As(err, &be):
-		return be.Error(), "", bitbucket.IsAuthError(err)
-	case errors.As(err, &se):
-		switch {
-		case se.StatusCode == http.StatusUnauthorized:
-			return fmt.Sprintf("Snyk rejected SNYK_TOKEN (401%s)", snykMessage(se)),
-				"set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1)", true
-		case se.StatusCode == http.StatusForbidden:
-			return fmt.Sprintf("Snyk refused the token access to %s (403%s)", snykSubject(se), snykMessage(se)),
-				"use the token of a Group Admin, or of a service account of the group with the Group Admin role", false
-		case se.StatusCode == http.StatusNotFound && se.GroupID != "" && !snykV1Path(se):
-			// Every call 404s when SNYK_API is not a v1 base: the group id is
-			// not what to check first.
-			return fmt.Sprintf("Snyk answered 404 for group %q, and SNYK_API does not point at a v1 API", se.GroupID),
-				"set SNYK_API to your region's API (https://api.snyk.io, https://api.eu.snyk.io, https://api.au.snyk.io; /v1 is added), then run doctor again", false
-		case se.StatusCode == http.StatusNotFound && se.GroupID != "":
-			return fmt.Sprintf("Snyk has no group %q visible to this token (404)", se.GroupID),
-				"check --groupId (Snyk → Group settings → General → Group ID) and that SNYK_API is the region the group lives in", false
-		case se.StatusCode == http.StatusNotFound && se.OrgID != "":
-			return fmt.Sprintf("Snyk has no org %q visible to this token (404)", se.OrgID),
-				"run orgs:create again to refresh snyk-created-orgs.json, and check SNYK_API is the right region", false
-		}
-		return se.Error(), "", false
-	}
-	return err.Error(), "", false
-}
-
-// snykV1Path reports whether the failed request went to a v1 API path
-// (…/v1/… or …/api/v1/…), as every v1 call of a right SNYK_API does.
-func snykV1Path(se *snyk.ErrorResponse) bool {
-	if se.Response == nil || se.Response.Request == nil || se.Response.Request.URL == nil {
-		return true
-	}
-	p := se.Response.Request.URL.Path
-	return strings.HasPrefix(p, "/v1/") || strings.Contains(p, "/v1/group/") || strings.Contains(p, "/v1/org/")
-}
-
-func snykSubject(se *snyk.ErrorResponse) string {
-	switch {
-	case se.OrgID != "":
-		return fmt.Sprintf("org %q", se.OrgID)
-	case se.GroupID != "":
-		return fmt.Sprintf("group %q", se.GroupID)
-	}
-	return "the resource"
-}
-
-func snykMessage(se *snyk.ErrorResponse) string {
-	if se.Message == "" {
-		return ""
-	}
-	return ": " + se.Message
 }
 
 func orDash(s string) string {

@@ -53,7 +53,7 @@ func newImportCommand(rt *invocation) *cli.Command {
 				File: file, LogPath: logPath, Concurrency: conc,
 				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
 				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
-				Redact: rt.redactor.String, Shard: shard,
+				Redact: rt.redactor.String, Shard: shard, ErrorText: rt.errMessage,
 			}
 			if err := rt.pollBudget(c, &opts); err != nil {
 				return err

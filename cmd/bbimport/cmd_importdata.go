@@ -89,7 +89,7 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 			if q := filter.Query(""); q != "" {
 				rt.log.Info().Str("q", q).Msg("Bitbucket filters the repositories server-side")
 			}
-			if _, err := rt.snykCredential(); err == nil {
+			if _, _, err := rt.snykCredential(); err == nil {
 				if opts.Snyk, err = rt.newSnyk(c); err != nil {
 					return err
 				}
@@ -157,14 +157,14 @@ func (rt *invocation) printImportData(res *importer.ImportDataResult) error {
 		o := g.items[0]
 		ev := errorFields(rt.log.Error(), g.err).Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace)
 		if len(g.items) == 1 {
-			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, rt.errText(o.Err))
+			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, rt.errMessage(o.Err))
 			continue
 		}
 		names := make([]string, len(g.items))
 		for i, it := range g.items {
 			names[i] = it.Workspace
 		}
-		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), rt.errText(g.err))
+		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), rt.errMessage(g.err))
 	}
 	printShard(rt.Stdout, res.Shard, len(res.Orgs), res.OtherShards, "org")
 	skipped := ""

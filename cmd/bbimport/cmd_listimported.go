@@ -68,10 +68,10 @@ func newListImportedCommand(rt *invocation) *cli.Command {
 				}
 				ev := errorFields(rt.log.Error(), g.err).Str("orgId", ids[0])
 				if len(ids) == 1 {
-					ev.Msgf("could not list org %s: %s", ids[0], rt.errText(g.err))
+					ev.Msgf("could not list org %s: %s", ids[0], rt.errMessage(g.err))
 					continue
 				}
-				ev.Int("orgs", len(ids)).Msgf("could not list %d orgs (%s): %s", len(ids), firstFew(ids, 5), rt.errText(g.err))
+				ev.Int("orgs", len(ids)).Msgf("could not list %d orgs (%s): %s", len(ids), firstFew(ids, 5), rt.errMessage(g.err))
 			}
 			if res.Targets == 0 {
 				fmt.Fprintf(rt.Stdout, "⚠ No repo(s) found in %s for integration type(s) %s!\n", plural(res.Orgs, "org"), strings.Join(types, ", "))

@@ -68,6 +68,7 @@ func newOrgsDataCommand(rt *invocation) *cli.Command {
 				OrgPer:        orgPer,
 				LogPath:       logPath,
 				Progress:      p,
+				ErrorText:     rt.errMessage,
 			})
 			p.Done()
 			if err != nil {
@@ -204,6 +205,7 @@ func newOrgsCreateCommand(rt *invocation) *cli.Command {
 				Now:                 rt.Now,
 				Progress:            p,
 				Redact:              rt.redactor.String,
+				ErrorText:           rt.errMessage,
 			})
 			p.Done()
 			if res != nil {
@@ -261,10 +263,10 @@ func (rt *invocation) printOrgsCreate(res *importer.OrgsCreateResult, dryRun boo
 		}
 		ev := errorFields(rt.log.Error(), g.err).Str("org", names[0]).Int("orgs", len(names))
 		if len(names) == 1 {
-			ev.Msgf("could not create org %q: %s", names[0], rt.errText(g.err))
+			ev.Msgf("could not create org %q: %s", names[0], rt.errMessage(g.err))
 			continue
 		}
-		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), rt.errText(g.err))
+		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), rt.errMessage(g.err))
 	}
 	if dryRun {
 		fmt.Fprintf(rt.Stdout, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",

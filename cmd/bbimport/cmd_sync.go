@@ -165,6 +165,7 @@ func (rt *invocation) syncOptions(c *cli.Context, logPath string) (syncer.Option
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
 		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now, Shard: shard,
+		ErrorText: rt.errMessage,
 	}, nil
 }
 

@@ -150,8 +150,8 @@ func TestDoctor_tokenWithoutRepositoryScope(t *testing.T) {
 	// ... and the listing's 403 is one line for all workspaces, with the fix.
 	wantFailed(t, r.Stdout, "repositories")
 	wantContains(t, checkLine(t, r.Stdout, "✗", "repositories"),
-		"cannot list 5 of 5 (acme-platform, acme-mobile", "Bitbucket answered 403",
-		`lacks the "repository" permission (granted: account project:admin)`,
+		"cannot list 5 of 5 (acme-platform, acme-mobile", "answered 403",
+		`lacks the "repository" permission`, "(granted: account project:admin)",
 		"— fix: in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick 'Repositories: Read' and save")
 	if got := e.Sim.Count("bitbucket.403"); got != 5 {
 		t.Errorf("bitbucket.403 = %d, want one per workspace (5)", got)
@@ -181,7 +181,7 @@ func TestDoctor_invalidSnykToken(t *testing.T) {
 
 	wantFailed(t, r.Stdout, "Snyk token")
 	wantContains(t, checkLine(t, r.Stdout, "✗", "Snyk token"),
-		"Snyk rejected SNYK_TOKEN (401", "— fix: set SNYK_TOKEN to a valid API token", "SNYK_API")
+		"Snyk rejected the token (401)", "— fix: SNYK_TOKEN is invalid or has no access to", "set SNYK_TOKEN to a valid API token", "SNYK_API")
 	wantContains(t, r.Stdout, "- Snyk group: not checked, the token was rejected")
 	// Bitbucket is fine and says so.
 	checkLine(t, r.Stdout, "✓", "Bitbucket token")

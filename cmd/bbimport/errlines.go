@@ -43,12 +43,3 @@ func quoteEach(s []string) []string {
 	}
 	return out
 }
-
-// errText is an error as an error line shows it: a network failure that
-// waiting cannot fix is worded with its fix, any other error as it is.
-func (rt *invocation) errText(err error) string {
-	if m, ok := rt.netMessage(err); ok {
-		return m
-	}
-	return err.Error()
-}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
@@ -84,10 +85,7 @@ func (rt *invocation) run(ctx context.Context, args []string) int {
 	code := exitCode(err, rt.actionStarted)
 	msg := ""
 	if err != nil && !errors.Is(err, errSilent) {
-		msg = err.Error()
-		if m, ok := rt.netMessage(err); ok {
-			msg = m
-		}
+		msg = rt.errMessage(err)
 		if code == exitInterrupted {
 			msg = "interrupted: stopped before finishing; what was done so far is recorded in SNYK_LOG_PATH, run the same command again to resume"
 		}
@@ -228,7 +226,7 @@ func exitCode(err error, actionStarted bool) int {
 		return exitInterrupted
 	case errors.As(err, &usage):
 		return exitUsage
-	case errors.As(err, &auth) || isAuthError(err):
+	case errors.As(err, &auth) || httpx.CredentialsRejected(err):
 		return exitAuth
 	case errors.As(err, &partial):
 		return exitPartial

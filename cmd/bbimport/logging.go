@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -173,14 +172,15 @@ func retryable(err error) bool {
 	switch {
 	case errors.As(err, &partial):
 		return true // the next run retries what failed
-	case errors.As(err, &usage), errors.As(err, &auth), isAuthError(err):
+	case errors.As(err, &usage), errors.As(err, &auth), httpx.CredentialsRejected(err):
 		return false
 	}
 	if _, final := httpx.AsNetError(err); final {
 		return false
 	}
-	if s := httpStatus(err); s != 0 {
-		return s == http.StatusTooManyRequests || s >= 500 && s != http.StatusNotImplemented
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) {
+		return r.Retryable()
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

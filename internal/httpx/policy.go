@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -109,7 +107,7 @@ func (p *policy) backoff(lo, hi time.Duration, retry int, resp *http.Response) t
 		return wait
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), p.now()); ok {
+		if d, _, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), p.now()); ok {
 			// Never below lo: "Retry-After: 0" must not turn into hammering.
 			wait = min(max(d, lo), MaxRetryAfter)
 		}
@@ -129,27 +127,4 @@ func jittered(lo, hi time.Duration, retry int) time.Duration {
 		d = lo << shift
 	}
 	return max(d/2+rand.N(d/2+1), lo)
-}
-
-// retryAfter parses a Retry-After value: delay-seconds or an HTTP date.
-// A date in the past means now.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(MaxRetryAfter/time.Second) {
-			return MaxRetryAfter, true
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
 }

@@ -199,29 +199,3 @@ func TestBackoff(t *testing.T) {
 		})
 	}
 }
-
-func TestRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"40", 40 * time.Second, true},
-		{" 7 ", 7 * time.Second, true},
-		{"-1", 0, false},
-		{"99999999999999", MaxRetryAfter, true},
-		{"Sat, 01 Mar 2025 12:00:30 GMT", 30 * time.Second, true},
-		{"Saturday, 01-Mar-25 12:01:00 GMT", time.Minute, true}, // RFC 850, still valid HTTP
-		{"Sat, 01 Mar 2025 11:00:00 GMT", 0, true},
-		{"tomorrow", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := retryAfter(tt.in, now)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("retryAfter(%q) = %s, %v; want %s, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/redact"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -255,23 +256,9 @@ func (s *TokenSource) tokenError(ctx context.Context, err error) error {
 	if te := newTokenError(err, s.secret); te != err {
 		return te
 	}
-	msg := err.Error()
-	if s.secret != "" {
-		msg = strings.ReplaceAll(msg, s.secret, "REDACTED")
-	}
-	return &scrubbedError{msg: "bitbucket: requesting an OAuth token from " + s.cfg.TokenURL + ": " + msg, err: err}
+	msg := redact.Literal(err.Error(), s.secret)
+	return &redact.Error{Msg: "bitbucket: requesting an OAuth token from " + s.cfg.TokenURL + ": " + msg, Err: err}
 }
-
-// scrubbedError shows a message with the secret removed but keeps the cause,
-// so the retry policy can still tell a certificate error (final) from a
-// dropped connection (retried).
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 // tokenTTL reads expires_in (seconds) from the token response.
 func tokenTTL(tok *oauth2.Token) time.Duration {

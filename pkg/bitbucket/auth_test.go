@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 )
@@ -357,10 +358,10 @@ func TestOAuthTransport_401Persists(t *testing.T) {
 		writeJSON(w, 401, fixture(t, "error-401-expired.json", ""))
 	})
 	_, err := collect(t, c.ListWorkspacesIter(t.Context()))
-	if !IsAuthError(err) {
+	if !httpx.CredentialsRejected(err) {
 		t.Fatalf("ListWorkspacesIter error = %v; want an auth error", err)
 	}
-	want := "Bitbucket rejected the credentials; check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (GET " +
+	want := "Bitbucket rejected the credentials (GET " +
 		base + "/user/workspaces?pagelen=100 answered 401: Access token expired.)"
 	if err.Error() != want {
 		t.Errorf("error = %q;\nwant %q", err, want)
@@ -416,7 +417,7 @@ func TestOAuthTransport_sameTokenNoRetry(t *testing.T) {
 		writeJSON(w, 401, fixture(t, "error-401-expired.json", ""))
 	})
 	_, err := hasRepositories(t.Context(), c, "acme")
-	if !IsAuthError(err) {
+	if !httpx.CredentialsRejected(err) {
 		t.Fatalf("error = %v; want an auth error", err)
 	}
 	if e, r := ts.exchanges.Load(), requests.Load(); e != 2 || r != 1 {
@@ -486,10 +487,10 @@ func TestOAuthTransport_tokenErrorReachesCaller(t *testing.T) {
 	})
 	_, err := collect(t, c.ListWorkspacesIter(t.Context()))
 	te, ok := errors.AsType[*TokenError](err)
-	if !ok || te.Code != "unauthorized_client" || !IsAuthError(err) {
+	if !ok || te.Code != "unauthorized_client" || !httpx.CredentialsRejected(err) {
 		t.Fatalf("error = %#v; want a *TokenError unauthorized_client", err)
 	}
-	if want := "the OAuth consumer is public; client_credentials needs a private consumer (tick 'This is a private consumer' in the workspace settings under OAuth consumers → Edit)"; err.Error() != want {
+	if want := "the OAuth consumer is public (unauthorized_client: Client credentials grant is not allowed for public consumers.); client_credentials needs a private consumer"; err.Error() != want {
 		t.Errorf("error = %q; want %q", err, want)
 	}
 	if _, ok := errors.AsType[*oauth2.RetrieveError](err); !ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 	"io"
 	"net/http"
 	"net/url"
@@ -109,7 +110,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{client: &http.Client{}, baseURL: base, userAgent: DefaultUserAgent, maxPages: httpx.MaxPages}
+	// Without a stack, one attempt is bounded as the Snyk client bounds it.
+	c := &Client{client: &http.Client{Timeout: httpx.DefaultAttemptTimeout}, baseURL: base, userAgent: DefaultUserAgent, maxPages: httpx.MaxPages}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
 			return nil, err
@@ -118,9 +120,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// BaseURL returns the API root the client sends requests to, with a trailing
-// slash.
-func (c *Client) BaseURL() string { return c.baseURL.String() }
+// BaseURL returns a copy of the API root the client sends requests to, with
+// a trailing slash (as the Snyk client's BaseURL does).
+func (c *Client) BaseURL() *url.URL {
+	u := *c.baseURL
+	return &u
+}
 
 // Response wraps the *http.Response of one API call. Its body has already been
 // read and closed.
@@ -246,26 +251,9 @@ func checkURL(what, raw string) (*url.URL, error) {
 	return httpx.CheckURL(raw, "bitbucket: the "+what)
 }
 
-// sameOrigin reports whether a and b share scheme, host and port.
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) &&
-		strings.EqualFold(a.Hostname(), b.Hostname()) &&
-		effectivePort(a) == effectivePort(b)
-}
-
-func effectivePort(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if strings.EqualFold(u.Scheme, "http") {
-		return "80"
-	}
-	return "443"
-}
-
 // sanitizeURL renders u for an error message or log line: no user info, no
 // fragment, the long `fields` list dropped, and the value of every query
-// parameter other than page, pagelen, q, sort and role replaced by REDACTED
+// parameter other than page, pagelen, q, sort and role replaced by the redaction mask
 // (Bitbucket accepts `access_token` in the query string).
 func sanitizeURL(u *url.URL) string {
 	if u == nil {
@@ -278,7 +266,7 @@ func sanitizeURL(u *url.URL) string {
 	if cp.RawQuery != "" {
 		in, err := url.ParseQuery(cp.RawQuery)
 		if err != nil {
-			cp.RawQuery = "REDACTED"
+			cp.RawQuery = redact.Mask
 		} else {
 			out := url.Values{}
 			for k, vs := range in {
@@ -287,10 +275,11 @@ func sanitizeURL(u *url.URL) string {
 				case "page", "pagelen", "q", "sort", "role":
 					out[k] = vs
 				default:
-					out[k] = []string{"REDACTED"}
+					out[k] = []string{redact.Mask}
 				}
 			}
-			cp.RawQuery = out.Encode()
+			// The mask is shown as is, not percent-encoded.
+			cp.RawQuery = strings.ReplaceAll(out.Encode(), url.QueryEscape(redact.Mask), redact.Mask)
 		}
 	}
 	return cp.String()

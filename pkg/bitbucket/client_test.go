@@ -122,7 +122,7 @@ func TestNewClient(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewClient() error = %v", err)
 			}
-			if got := c.BaseURL(); got != tt.want {
+			if got := c.BaseURL().String(); got != tt.want {
 				t.Errorf("BaseURL() = %q; want %q", got, tt.want)
 			}
 		})
@@ -159,10 +159,10 @@ func TestSanitizeURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"https://api.bitbucket.org/2.0/user/workspaces?pagelen=100", "https://api.bitbucket.org/2.0/user/workspaces?pagelen=100"},
-		{"https://api.bitbucket.org/2.0/repositories/acme?access_token=s3cret&page=2", "https://api.bitbucket.org/2.0/repositories/acme?access_token=REDACTED&page=2"},
+		{"https://api.bitbucket.org/2.0/repositories/acme?access_token=s3cret&page=2", "https://api.bitbucket.org/2.0/repositories/acme?access_token=[REDACTED]&page=2"},
 		{"https://u:p4ss@api.bitbucket.org/2.0/x#frag", "https://api.bitbucket.org/2.0/x"},
 		{"https://api.bitbucket.org/2.0/repositories/%7Babc%7D?fields=next,values.slug&pagelen=100&q=is_private%3Dtrue", "https://api.bitbucket.org/2.0/repositories/%7Babc%7D?pagelen=100&q=is_private%3Dtrue"},
-		{"https://api.bitbucket.org/2.0/x?client_secret=abc", "https://api.bitbucket.org/2.0/x?client_secret=REDACTED"},
+		{"https://api.bitbucket.org/2.0/x?client_secret=abc", "https://api.bitbucket.org/2.0/x?client_secret=[REDACTED]"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.in)

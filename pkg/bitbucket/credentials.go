@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 // AuthKind names the kind of credentials a client uses. Errors use it to name
@@ -42,34 +44,12 @@ func (k AuthKind) String() string {
 	return "unknown"
 }
 
-// variables names the environment variables behind k.
-func (k AuthKind) variables() string {
-	switch k {
-	case AuthOAuthConsumer:
-		return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET"
-	case AuthUser:
-		return "BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD"
-	case AuthAPIToken:
-		return "BITBUCKET_CLOUD_API_TOKEN (and that BITBUCKET_CLOUD_USERNAME is the Atlassian account email an API token belongs to)"
-	case AuthOAuthToken:
-		return "BITBUCKET_CLOUD_OAUTH_TOKEN (OAuth access tokens expire after an hour or two)"
-	}
-	return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (or the BITBUCKET_CLOUD_* variables for the bitbucket-cloud source)"
-}
-
 // who names the credentials in a sentence.
 func (k AuthKind) who() string {
 	if k == AuthOAuthConsumer || k == AuthUnknown {
 		return "the OAuth consumer"
 	}
 	return "these credentials"
-}
-
-func (k AuthKind) memberHint() string {
-	if k == AuthOAuthConsumer || k == AuthUnknown {
-		return "the consumer's owner is a member of it"
-	}
-	return "the account is a member of it"
 }
 
 // Environment variables of the bitbucket-cloud source.
@@ -187,7 +167,7 @@ func (c Credentials) String() string {
 	if c.Username != "" {
 		s += ", user " + c.Username
 	}
-	return s + ", secret REDACTED)"
+	return s + ", secret " + redact.Mask + ")"
 }
 
 // GoString is String, so %#v does not print the secret either.

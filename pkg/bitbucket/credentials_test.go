@@ -173,7 +173,7 @@ func TestCredentials_neverPrintsSecret(t *testing.T) {
 			t.Errorf("formatted credentials show the secret: %q", s)
 		}
 	}
-	if got, want := c.String(), "bitbucket credentials (api, Basic, user jane@example.com, secret REDACTED)"; got != want {
+	if got, want := c.String(), "bitbucket credentials (api, Basic, user jane@example.com, secret [REDACTED])"; got != want {
 		t.Errorf("String() = %q; want %q", got, want)
 	}
 }

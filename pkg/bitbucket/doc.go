@@ -37,7 +37,10 @@
 // # Errors
 //
 // Non-2xx responses become *ErrorResponse or *RateLimitError; failed token
-// exchanges become *TokenError. Their Error() text is written for the person
-// running bbimport: it says what is wrong and what to do. [IsAuthError]
-// reports the errors that mean the credentials were refused.
+// exchanges become *TokenError. They state facts, typed (status, required
+// and granted scopes, workspace, [Endpoint], kind of credentials, OAuth
+// code), and their Error() text names no flag or variable: what to do is
+// the command's to say (cmd/bbimport explain.go). CredentialsRejected
+// reports the errors that mean the credentials were refused
+// (httpx.CredentialsRejected asks it).
 package bitbucket

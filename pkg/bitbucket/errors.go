@@ -1,21 +1,18 @@
 package bitbucket
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 	"golang.org/x/oauth2"
 )
-
-// maxErrorBody bounds how much of an error body is read.
-const maxErrorBody = 1 << 20
 
 // budgetWindow is how long Bitbucket's rolling rate-limit window lasts; it is
 // the reset estimate when a 429 says nothing about when to come back.
@@ -91,12 +88,7 @@ func CheckResponse(resp *http.Response) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	var body []byte
-	if resp.Body != nil {
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	body := httpx.ReadErrorBody(resp)
 
 	e := &ErrorResponse{Response: resp}
 	var ae apiError
@@ -135,15 +127,8 @@ func stringList(v any) []string {
 // parseReset reads Retry-After (seconds or an HTTP date) and then
 // X-RateLimit-Reset (Unix seconds, or seconds from now when small).
 func parseReset(h http.Header, now time.Time) (retryAfter time.Duration, reset time.Time, estimated bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-			retryAfter = time.Duration(n) * time.Second
-			return retryAfter, now.Add(retryAfter), false
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			retryAfter = max(t.Sub(now), 0)
-			return retryAfter, t, false
-		}
+	if wait, at, ok := httpx.ParseRetryAfter(h.Get("Retry-After"), now); ok {
+		return wait, at, false
 	}
 	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
@@ -156,174 +141,213 @@ func parseReset(h http.Header, now time.Time) (retryAfter time.Duration, reset t
 	return 0, now.Add(budgetWindow), true
 }
 
-// Error says what went wrong and what to do, followed by the request and
-// Bitbucket's own message in parentheses.
-func (e *ErrorResponse) Error() string {
-	status := 0
-	if e.Response != nil {
-		status = e.Response.StatusCode
+// Error says what went wrong, followed by the request and Bitbucket's own
+// message in parentheses. It names no flag or variable: what to do about it
+// is the command's to say (it knows its flags and the operator).
+func (e *ErrorResponse) Error() string { return e.Problem() + e.Details() }
+
+// Problem is what went wrong, in a sentence without the request.
+func (e *ErrorResponse) Problem() string {
+	switch status := e.HTTPStatus(); {
+	case status == http.StatusUnauthorized:
+		return "Bitbucket rejected the credentials"
+	case status == http.StatusForbidden:
+		return e.forbidden()
+	case status == http.StatusNotFound && e.Workspace != "":
+		return fmt.Sprintf("workspace %q does not exist or %s cannot see it", e.Workspace, e.AuthKind.who())
+	case status == http.StatusNotFound:
+		return "Bitbucket has no such resource or " + e.AuthKind.who() + " cannot see it"
+	case status == http.StatusGone && e.Removed():
+		return "Bitbucket removed this endpoint (CHANGE-2770)"
+	case status == http.StatusGone:
+		return fmt.Sprintf("Bitbucket answers 410 Gone for workspace %q: its account is marked as spam or deactivated", e.GoneWorkspace())
+	case status >= 500:
+		return "Bitbucket failed to answer"
 	}
-	var what string
-	switch status {
-	case http.StatusUnauthorized:
-		what = "Bitbucket rejected the credentials; check " + e.AuthKind.variables()
-	case http.StatusForbidden:
-		what = e.forbidden()
-	case http.StatusNotFound:
-		if e.Workspace != "" {
-			what = fmt.Sprintf("workspace %q does not exist or %s cannot see it; check the slug (as in bitbucket.org/<slug>) and that %s",
-				e.Workspace, e.AuthKind.who(), e.AuthKind.memberHint())
-		} else {
-			what = "Bitbucket has no such resource or " + e.AuthKind.who() + " cannot see it"
-		}
-	case http.StatusGone:
-		what = e.gone()
-	default:
-		if status >= 500 {
-			what = "Bitbucket failed to answer; try again later"
-		} else {
-			what = "Bitbucket refused the request"
-		}
-	}
-	return joinWhere(what, describe(e.Response, e.Message))
+	return "Bitbucket refused the request"
 }
 
-// gone explains a 410 by endpoint. Bitbucket answers 410 for the endpoints
-// CHANGE-2770 removed (with a body naming it), and the spec documents 410 on
-// GET /2.0/repositories/{workspace} for an account "marked as spam".
-func (e *ErrorResponse) gone() string {
-	removed := "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead"
+// Details is the request and the answer, to append to a sentence as is:
+// " (GET <url> answered 404: message)", with the URL's secrets masked;
+// empty when unknown.
+func (e *ErrorResponse) Details() string { return joinWhere("", describe(e.Response, e.Message)) }
+
+// Removed reports a 410 for an endpoint CHANGE-2770 removed. Bitbucket
+// answers 410 for those (with a body naming the change), and the spec
+// documents 410 on GET /2.0/repositories/{workspace} for an account "marked
+// as spam": a 410 elsewhere, or without a workspace path, is taken as
+// removed.
+func (e *ErrorResponse) Removed() bool {
+	if e.HTTPStatus() != http.StatusGone {
+		return false
+	}
 	if strings.Contains(e.Message+" "+e.Detail, "CHANGE-2770") {
-		return removed
+		return true
 	}
-	var path string
-	if e.Response != nil && e.Response.Request != nil && e.Response.Request.URL != nil {
-		path = strings.TrimSuffix(e.Response.Request.URL.Path, "/")
-	}
-	if i := strings.Index(path, "/repositories/"); i >= 0 {
-		ws := e.Workspace
-		if ws == "" {
-			ws, _, _ = strings.Cut(path[i+len("/repositories/"):], "/")
-		}
-		return fmt.Sprintf("Bitbucket answers 410 Gone for workspace %q: its account is marked as spam or deactivated; open bitbucket.org/%s to check, ask Atlassian support to restore it, or leave the workspace out", ws, ws)
-	}
-	return removed
+	return !strings.Contains(e.path(), "/repositories/")
 }
 
-// scope is the Bitbucket permission the failed request needed: the first
-// of Bitbucket's `required` scopes, else the one the endpoint is known to
-// need.
-func (e *ErrorResponse) scope() (scope, action string) {
-	var path string
+// GoneWorkspace is the workspace a 410 on its repositories is about: the
+// one the client set, else the one in the path.
+func (e *ErrorResponse) GoneWorkspace() string {
+	if e.Workspace != "" {
+		return e.Workspace
+	}
+	path := e.path()
+	if i := strings.Index(path, "/repositories/"); i >= 0 {
+		ws, _, _ := strings.Cut(path[i+len("/repositories/"):], "/")
+		return ws
+	}
+	return ""
+}
+
+func (e *ErrorResponse) path() string {
 	if e.Response != nil && e.Response.Request != nil && e.Response.Request.URL != nil {
-		path = e.Response.Request.URL.Path
+		return strings.TrimSuffix(e.Response.Request.URL.Path, "/")
 	}
+	return ""
+}
+
+// Endpoint is which of the API calls bbimport makes failed.
+type Endpoint int
+
+// The endpoints, by what they list or read.
+const (
+	EndpointOther          Endpoint = iota
+	EndpointUserWorkspaces          // GET /2.0/user/workspaces
+	EndpointWorkspace               // GET /2.0/workspaces/{workspace}
+	EndpointRepositories            // GET /2.0/repositories/{workspace}
+	EndpointProjects                // GET /2.0/workspaces/{workspace}/projects
+)
+
+// Endpoint reads the failed call from the request path.
+func (e *ErrorResponse) Endpoint() Endpoint {
+	path := e.path()
 	switch {
-	case strings.HasSuffix(strings.TrimSuffix(path, "/"), "/projects"):
-		scope, action = "project", "to list projects"
-		if e.Workspace != "" {
-			action = fmt.Sprintf("to list the projects of workspace %q (needed by --orgPer=project)", e.Workspace)
-		}
+	case strings.HasSuffix(path, "/projects"):
+		return EndpointProjects
 	case strings.Contains(path, "/repositories/"):
-		scope, action = "repository", "to list repositories"
-		if e.Workspace != "" {
-			action = fmt.Sprintf("to list the repositories of workspace %q", e.Workspace)
-		}
-	case strings.HasSuffix(strings.TrimSuffix(path, "/"), "/user/workspaces"):
-		scope, action = "account", "to list your workspaces"
+		return EndpointRepositories
+	case strings.HasSuffix(path, "/user/workspaces"):
+		return EndpointUserWorkspaces
 	case strings.Contains(path, "/workspaces/"):
-		scope, action = "account", "to read a workspace"
-		if e.Workspace != "" {
-			action = fmt.Sprintf("to read workspace %q (its display name)", e.Workspace)
-		}
-	default:
-		action = "for this request"
+		return EndpointWorkspace
 	}
+	return EndpointOther
+}
+
+// Scope is the Bitbucket permission the failed request needed: the first
+// of Bitbucket's `required` scopes, else the one the endpoint is known to
+// need; empty when neither says.
+func (e *ErrorResponse) Scope() string {
 	if len(e.RequiredScopes) > 0 {
-		scope = e.RequiredScopes[0]
+		return e.RequiredScopes[0]
 	}
-	return scope, action
+	switch e.Endpoint() {
+	case EndpointProjects:
+		return "project"
+	case EndpointRepositories:
+		return "repository"
+	case EndpointUserWorkspaces, EndpointWorkspace:
+		return "account"
+	}
+	return ""
+}
+
+// action is what the failed request was for, as the end of a sentence.
+func (e *ErrorResponse) action() string {
+	ws := e.Workspace
+	switch e.Endpoint() {
+	case EndpointProjects:
+		if ws != "" {
+			return fmt.Sprintf("to list the projects of workspace %q", ws)
+		}
+		return "to list projects"
+	case EndpointRepositories:
+		if ws != "" {
+			return fmt.Sprintf("to list the repositories of workspace %q", ws)
+		}
+		return "to list repositories"
+	case EndpointUserWorkspaces:
+		return "to list your workspaces"
+	case EndpointWorkspace:
+		if ws != "" {
+			return fmt.Sprintf("to read workspace %q (its display name)", ws)
+		}
+		return "to read a workspace"
+	}
+	return "for this request"
 }
 
 func (e *ErrorResponse) forbidden() string {
-	scope, action := e.scope()
+	scope, action := e.Scope(), e.action()
 	if scope == "" {
 		if e.AuthKind == AuthOAuthConsumer || e.AuthKind == AuthUnknown {
-			return "the OAuth consumer lacks a permission this request needs; check its permissions under Workspace settings → OAuth consumers → Edit"
+			return "the OAuth consumer lacks a permission this request needs"
 		}
-		return "these credentials lack a permission this request needs; check the permissions the token or app password was given"
-	}
-	label, tokenScope := scopeLabel(scope)
-	tokenScopes := tokenScope + " scope"
-	if strings.HasSuffix(action, "your workspaces") {
-		// GET /2.0/user/workspaces is about the user as much as the
-		// workspaces: API tokens need both (docs/api-notes.md).
-		tokenScopes = tokenScope + " and read:user:bitbucket scopes"
+		return "these credentials lack a permission this request needs"
 	}
 	switch e.AuthKind {
 	case AuthAPIToken:
-		return fmt.Sprintf("the API token lacks the %q permission %s; create a token with the %s and set BITBUCKET_CLOUD_API_TOKEN", scope, action, tokenScopes)
+		return fmt.Sprintf("the API token lacks the %q permission %s", scope, action)
 	case AuthUser:
-		return fmt.Sprintf("the app password lacks the %q permission %s; app passwords cannot be edited, so create an Atlassian API token with the %s and use it instead", scope, action, tokenScopes)
+		return fmt.Sprintf("the app password lacks the %q permission %s", scope, action)
 	case AuthOAuthToken:
-		return fmt.Sprintf("the OAuth token lacks the %q scope %s; issue a new token from a consumer with %s ticked and set BITBUCKET_CLOUD_OAUTH_TOKEN", scope, action, label)
+		return fmt.Sprintf("the OAuth token lacks the %q scope %s", scope, action)
 	default:
-		return fmt.Sprintf("the OAuth consumer lacks the %q permission %s; add it in Bitbucket under Workspace settings → OAuth consumers → Edit → Permissions by ticking %s", scope, action, label)
+		return fmt.Sprintf("the OAuth consumer lacks the %q permission %s", scope, action)
 	}
 }
 
-// scopeLabel names an OAuth scope as the consumer settings page shows it,
-// and the matching Atlassian API token scope.
-func scopeLabel(scope string) (label, tokenScope string) {
-	switch strings.TrimSuffix(scope, ":write") {
-	case "account":
-		return "Account: Read", "read:workspace:bitbucket"
-	case "repository":
-		return "Repositories: Read", "read:repository:bitbucket"
-	case "project":
-		return "Projects: Read", "read:project:bitbucket"
-	case "team":
-		return "Workspace membership: Read", "read:workspace:bitbucket"
-	}
-	return scope, scope
-}
+// Error says that the hourly budget is spent and when it resets.
+func (e *RateLimitError) Error() string { return e.Problem() + e.Details() }
 
-// Error says that the hourly budget is spent, when it resets and what to
-// change.
-func (e *RateLimitError) Error() string {
+// Problem is Error without the request.
+func (e *RateLimitError) Problem() string {
 	when := "resets at " + e.Reset.UTC().Format("2006-01-02 15:04:05 UTC")
 	if e.ResetEstimated {
 		when = "frees up within the hour (Bitbucket counts a rolling hour; by " + e.Reset.UTC().Format("15:04 UTC") + " at the latest)"
 	}
-	return joinWhere("the hourly Bitbucket request budget of "+e.AuthKind.who()+" is spent and "+when+
-		"; run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget",
-		describe(e.Response, e.Message))
+	return "the hourly Bitbucket request budget of " + e.AuthKind.who() + " is spent and " + when
 }
 
-// Error turns the token endpoint's RFC 6749 error into a sentence.
-func (e *TokenError) Error() string {
-	detail := e.Code
-	if e.Description != "" {
-		detail += ": " + e.Description
-	}
+// Details is the request and the answer, as for [ErrorResponse.Details].
+func (e *RateLimitError) Details() string { return joinWhere("", describe(e.Response, e.Message)) }
+
+// Error says what the token endpoint refused, with RFC 6749's code and
+// description.
+func (e *TokenError) Error() string { return e.Problem() }
+
+// Details is empty: the code and description are part of the problem.
+func (e *TokenError) Details() string { return "" }
+
+// Problem is Error.
+func (e *TokenError) Problem() string {
 	switch e.Code {
 	case "invalid_client":
-		return "Bitbucket rejected the OAuth consumer key or secret (" + detail + "); check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET"
+		return "Bitbucket rejected the OAuth consumer key or secret (" + e.detail() + ")"
 	case "unauthorized_client":
-		return "the OAuth consumer is public; client_credentials needs a private consumer (tick 'This is a private consumer' in the workspace settings under OAuth consumers → Edit)"
+		return "the OAuth consumer is public (" + e.detail() + "); client_credentials needs a private consumer"
 	case "invalid_grant":
-		return "Bitbucket refused the client_credentials grant (" + detail + "); check that BITBUCKET_APP_TOKEN_URL is " + DefaultTokenURL + " and that the OAuth consumer is private"
+		return "Bitbucket refused the client_credentials grant (" + e.detail() + ")"
 	case "invalid_scope":
-		return "the OAuth consumer does not have the permissions asked for (" + detail + "); edit it under Workspace settings → OAuth consumers and tick Account: Read, Workspace membership: Read, Repositories: Read and Projects: Read"
+		return "the OAuth consumer does not have the permissions asked for (" + e.detail() + ")"
 	case "":
 		status := strconv.Itoa(e.StatusCode)
 		if t := http.StatusText(e.StatusCode); t != "" {
 			status += " " + t
 		}
-		return "the Bitbucket token endpoint answered " + status + " without an OAuth error; check BITBUCKET_APP_TOKEN_URL, or try again later"
+		return "the Bitbucket token endpoint answered " + status + " without an OAuth error"
 	default:
-		return "the Bitbucket token endpoint refused the OAuth consumer (" + detail + "); check BITBUCKET_APP_CLIENT_ID, BITBUCKET_APP_CLIENT_SECRET and the consumer's settings"
+		return "the Bitbucket token endpoint refused the OAuth consumer (" + e.detail() + ")"
 	}
+}
+
+func (e *TokenError) detail() string {
+	if e.Description != "" {
+		return e.Code + ": " + e.Description
+	}
+	return e.Code
 }
 
 // Unwrap returns the *oauth2.RetrieveError.
@@ -337,28 +361,24 @@ func newTokenError(err error, secret string) error {
 		return err
 	}
 	te := &TokenError{Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription), Err: re}
-	if secret != "" {
-		te.Code = strings.ReplaceAll(te.Code, secret, "REDACTED")
-		te.Description = strings.ReplaceAll(te.Description, secret, "REDACTED")
-	}
+	te.Code = redact.Literal(te.Code, secret)
+	te.Description = redact.Literal(te.Description, secret)
 	if re.Response != nil {
 		te.StatusCode = re.Response.StatusCode
 	}
 	return te
 }
 
-// IsAuthError reports whether err means the credentials were refused: a 401
-// from the API or a failed token exchange (the command maps it to exit code 4).
-func IsAuthError(err error) bool {
-	if er, ok := errors.AsType[*ErrorResponse](err); ok && er.Response != nil {
-		return er.Response.StatusCode == http.StatusUnauthorized
-	}
-	if te, ok := errors.AsType[*TokenError](err); ok {
-		return te.Code != "" || te.StatusCode == http.StatusBadRequest || te.StatusCode == http.StatusUnauthorized
-	}
-	return false
+// CredentialsRejected reports a 401: the credentials were refused.
+func (e *ErrorResponse) CredentialsRejected() bool { return e.HTTPStatus() == http.StatusUnauthorized }
+
+// CredentialsRejected reports a refused exchange: an OAuth error code, or a
+// 400 or 401 without one.
+func (e *TokenError) CredentialsRejected() bool {
+	return e.Code != "" || e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnauthorized
 }
 
+// joinWhere appends " (where)" when there is a where.
 func joinWhere(what, where string) string {
 	if where == "" {
 		return what
@@ -412,3 +432,9 @@ func (e *ErrorResponse) HTTPStatus() int {
 
 // HTTPStatus returns 429.
 func (e *RateLimitError) HTTPStatus() int { return http.StatusTooManyRequests }
+
+// Retryable reports an answer that may succeed later (a 5xx but 501).
+func (e *ErrorResponse) Retryable() bool { return httpx.RetryableStatus(e.HTTPStatus()) }
+
+// Retryable is true: the budget frees up.
+func (e *RateLimitError) Retryable() bool { return true }

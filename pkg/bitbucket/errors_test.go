@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 )
@@ -29,69 +30,69 @@ type errorCase struct {
 var errorCases = []errorCase{
 	{
 		name: "401 oauth consumer", kind: AuthOAuthConsumer, path: "workspaces", status: 401, fixture: "error-401-expired.json", wantAuth: true,
-		want: "Bitbucket rejected the credentials; check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (GET {{BASE}}/user/workspaces?pagelen=100 answered 401: Access token expired.)",
+		want: "Bitbucket rejected the credentials (GET {{BASE}}/user/workspaces?pagelen=100 answered 401: Access token expired.)",
 	},
 	{
 		name: "401 unknown kind", kind: AuthUnknown, path: "workspaces", status: 401, wantAuth: true,
-		want: "Bitbucket rejected the credentials; check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (or the BITBUCKET_CLOUD_* variables for the bitbucket-cloud source) (GET {{BASE}}/user/workspaces?pagelen=100 answered 401 Unauthorized)",
+		want: "Bitbucket rejected the credentials (GET {{BASE}}/user/workspaces?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
 		name: "401 username and app password", kind: AuthUser, path: "repositories", status: 401, wantAuth: true,
-		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
+		want: "Bitbucket rejected the credentials (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
 		name: "401 api token", kind: AuthAPIToken, path: "repositories", status: 401, wantAuth: true,
-		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_API_TOKEN (and that BITBUCKET_CLOUD_USERNAME is the Atlassian account email an API token belongs to) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
+		want: "Bitbucket rejected the credentials (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
 		name: "401 oauth token", kind: AuthOAuthToken, path: "repositories", status: 401, fixture: "error-401-expired.json", wantAuth: true,
-		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_OAUTH_TOKEN (OAuth access tokens expire after an hour or two) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401: Access token expired.)",
+		want: "Bitbucket rejected the credentials (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401: Access token expired.)",
 	},
 	{
 		name: "403 account scope", kind: AuthOAuthConsumer, path: "workspaces", status: 403,
-		want: `the OAuth consumer lacks the "account" permission to list your workspaces; add it in Bitbucket under Workspace settings → OAuth consumers → Edit → Permissions by ticking Account: Read (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
+		want: `the OAuth consumer lacks the "account" permission to list your workspaces (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
 		name: "403 repository scope", kind: AuthOAuthConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json",
-		want: `the OAuth consumer lacks the "repository" permission to list the repositories of workspace "acme-corp"; add it in Bitbucket under Workspace settings → OAuth consumers → Edit → Permissions by ticking Repositories: Read (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
+		want: `the OAuth consumer lacks the "repository" permission to list the repositories of workspace "acme-corp" (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
 		name: "403 repository scope, api token", kind: AuthAPIToken, path: "repositories", status: 403, fixture: "error-403-scope.json",
-		want: `the API token lacks the "repository" permission to list the repositories of workspace "acme-corp"; create a token with the read:repository:bitbucket scope and set BITBUCKET_CLOUD_API_TOKEN (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
+		want: `the API token lacks the "repository" permission to list the repositories of workspace "acme-corp" (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
 		name: "403 account scope, app password", kind: AuthUser, path: "workspaces", status: 403,
-		want: `the app password lacks the "account" permission to list your workspaces; app passwords cannot be edited, so create an Atlassian API token with the read:workspace:bitbucket and read:user:bitbucket scopes and use it instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
+		want: `the app password lacks the "account" permission to list your workspaces (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
 		name: "403 repository scope, oauth token", kind: AuthOAuthToken, path: "repositories", status: 403,
-		want: `the OAuth token lacks the "repository" scope to list the repositories of workspace "acme-corp"; issue a new token from a consumer with Repositories: Read ticked and set BITBUCKET_CLOUD_OAUTH_TOKEN (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403 Forbidden)`,
+		want: `the OAuth token lacks the "repository" scope to list the repositories of workspace "acme-corp" (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
 		name: "404 workspace", kind: AuthOAuthConsumer, path: "repositories", status: 404, fixture: "error-404-workspace.json",
-		want: `workspace "acme-corp" does not exist or the OAuth consumer cannot see it; check the slug (as in bitbucket.org/<slug>) and that the consumer's owner is a member of it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404: No workspace with identifier 'acme-crop'.)`,
+		want: `workspace "acme-corp" does not exist or the OAuth consumer cannot see it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404: No workspace with identifier 'acme-crop'.)`,
 	},
 	{
 		name: "404 workspace, api token", kind: AuthAPIToken, path: "repositories", status: 404,
-		want: `workspace "acme-corp" does not exist or these credentials cannot see it; check the slug (as in bitbucket.org/<slug>) and that the account is a member of it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
+		want: `workspace "acme-corp" does not exist or these credentials cannot see it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
 	},
 	{
 		name: "410 CHANGE-2770", kind: AuthOAuthConsumer, path: "workspaces", status: 410, fixture: "error-410-change-2770.json",
-		want: "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 410: CHANGE-2770 - Functionality has been deprecated)",
+		want: "Bitbucket removed this endpoint (CHANGE-2770) (GET {{BASE}}/user/workspaces?pagelen=100 answered 410: CHANGE-2770 - Functionality has been deprecated)",
 	},
 	{
 		name: "429 with Retry-After date", kind: AuthOAuthConsumer, path: "repositories", status: 429, fixture: "error-429.json",
 		header: http.Header{"Retry-After": {"Sun, 22 Nov 2026 15:04:05 GMT"}},
-		want:   "the hourly Bitbucket request budget of the OAuth consumer is spent and resets at 2026-11-22 15:04:05 UTC; run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 429: Rate limit for this resource has been exceeded)",
+		want:   "the hourly Bitbucket request budget of the OAuth consumer is spent and resets at 2026-11-22 15:04:05 UTC (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 429: Rate limit for this resource has been exceeded)",
 	},
 	{
 		name: "429 with X-RateLimit-Reset", kind: AuthAPIToken, path: "workspaces", status: 429,
 		header: http.Header{"X-Ratelimit-Reset": {"1795359845"}},
-		want:   "the hourly Bitbucket request budget of these credentials is spent and resets at 2026-11-22 15:04:05 UTC; run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
+		want:   "the hourly Bitbucket request budget of these credentials is spent and resets at 2026-11-22 15:04:05 UTC (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
 	},
 	{
 		name: "500", kind: AuthOAuthConsumer, path: "workspaces", status: 500,
-		want: "Bitbucket failed to answer; try again later (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
+		want: "Bitbucket failed to answer (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
 	},
 	{
 		name: "400", kind: AuthOAuthConsumer, path: "repositories", status: 400, fixture: "error-401-expired.json",
@@ -134,8 +135,8 @@ func TestErrorMessages(t *testing.T) {
 			if want := strings.ReplaceAll(tc.want, "{{BASE}}", base); err.Error() != want {
 				t.Errorf("error =\n  %q\nwant\n  %q", err, want)
 			}
-			if got := IsAuthError(err); got != tc.wantAuth {
-				t.Errorf("IsAuthError = %v; want %v", got, tc.wantAuth)
+			if got := httpx.CredentialsRejected(err); got != tc.wantAuth {
+				t.Errorf("CredentialsRejected = %v; want %v", got, tc.wantAuth)
 			}
 			switch tc.status {
 			case 429:
@@ -199,7 +200,7 @@ func TestCheckResponse_bodyLimit(t *testing.T) {
 func TestRateLimitError_estimated(t *testing.T) {
 	t.Parallel()
 	e := &RateLimitError{Reset: time.Date(2026, 11, 22, 16, 4, 5, 0, time.UTC), ResetEstimated: true, AuthKind: AuthOAuthConsumer}
-	want := "the hourly Bitbucket request budget of the OAuth consumer is spent and frees up within the hour (Bitbucket counts a rolling hour; by 16:04 UTC at the latest); run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget"
+	want := "the hourly Bitbucket request budget of the OAuth consumer is spent and frees up within the hour (Bitbucket counts a rolling hour; by 16:04 UTC at the latest)"
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n  %q\nwant\n  %q", got, want)
 	}
@@ -240,17 +241,17 @@ func TestTokenErrors(t *testing.T) {
 		wantAuth   bool
 	}{
 		{"invalid_client", "Invalid client credentials", 400,
-			"Bitbucket rejected the OAuth consumer key or secret (invalid_client: Invalid client credentials); check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET", true},
+			"Bitbucket rejected the OAuth consumer key or secret (invalid_client: Invalid client credentials)", true},
 		{"unauthorized_client", "Client credentials grant is not allowed for public consumers.", 400,
-			"the OAuth consumer is public; client_credentials needs a private consumer (tick 'This is a private consumer' in the workspace settings under OAuth consumers → Edit)", true},
+			"the OAuth consumer is public (unauthorized_client: Client credentials grant is not allowed for public consumers.); client_credentials needs a private consumer", true},
 		{"invalid_grant", "Unsupported grant type: None", 400,
-			"Bitbucket refused the client_credentials grant (invalid_grant: Unsupported grant type: None); check that BITBUCKET_APP_TOKEN_URL is https://bitbucket.org/site/oauth2/access_token and that the OAuth consumer is private", true},
+			"Bitbucket refused the client_credentials grant (invalid_grant: Unsupported grant type: None)", true},
 		{"invalid_scope", "", 400,
-			"the OAuth consumer does not have the permissions asked for (invalid_scope); edit it under Workspace settings → OAuth consumers and tick Account: Read, Workspace membership: Read, Repositories: Read and Projects: Read", true},
+			"the OAuth consumer does not have the permissions asked for (invalid_scope)", true},
 		{"access_denied", "The consumer was disabled.", 401,
-			"the Bitbucket token endpoint refused the OAuth consumer (access_denied: The consumer was disabled.); check BITBUCKET_APP_CLIENT_ID, BITBUCKET_APP_CLIENT_SECRET and the consumer's settings", true},
+			"the Bitbucket token endpoint refused the OAuth consumer (access_denied: The consumer was disabled.)", true},
 		{"", "", 503,
-			"the Bitbucket token endpoint answered 503 Service Unavailable without an OAuth error; check BITBUCKET_APP_TOKEN_URL, or try again later", false},
+			"the Bitbucket token endpoint answered 503 Service Unavailable without an OAuth error", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
@@ -272,8 +273,8 @@ func TestTokenErrors(t *testing.T) {
 			if err.Error() != tt.want {
 				t.Errorf("error =\n  %q\nwant\n  %q", err, tt.want)
 			}
-			if IsAuthError(err) != tt.wantAuth {
-				t.Errorf("IsAuthError = %v; want %v", IsAuthError(err), tt.wantAuth)
+			if httpx.CredentialsRejected(err) != tt.wantAuth {
+				t.Errorf("CredentialsRejected = %v; want %v", httpx.CredentialsRejected(err), tt.wantAuth)
 			}
 			if _, ok := errors.AsType[*oauth2.RetrieveError](err); !ok {
 				t.Error("TokenError does not unwrap to *oauth2.RetrieveError")
@@ -292,7 +293,7 @@ func TestTokenError_networkError(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "bitbucket: requesting an OAuth token from http://127.0.0.1:1/site/oauth2/access_token: ") {
 		t.Errorf("error = %v", err)
 	}
-	if IsAuthError(err) {
+	if httpx.CredentialsRejected(err) {
 		t.Error("a connection failure is not an auth error")
 	}
 }

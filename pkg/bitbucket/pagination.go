@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
+
+	"github.com/bbimport/bbimport/internal/httpx"
 )
 
 // page is Bitbucket's paged envelope. Size is a hint only: it can disagree
@@ -37,7 +39,7 @@ func fetchPage[T any](ctx context.Context, c *Client, u, workspace string) ([]T,
 	if err != nil {
 		return nil, resp, fmt.Errorf("bitbucket: the next-page link of GET %s is not a valid URL", sanitizeURL(cur))
 	}
-	if !sameOrigin(next, c.baseURL) {
+	if !httpx.SameOrigin(next, c.baseURL) {
 		return nil, resp, fmt.Errorf("bitbucket: the next-page link of GET %s points to %s, outside the base URL %s; refusing to send credentials there",
 			sanitizeURL(cur), origin(next), origin(c.baseURL))
 	}
@@ -54,7 +56,7 @@ func (c *Client) checkNext(next string) error {
 	if err != nil || !u.IsAbs() {
 		return fmt.Errorf("bitbucket: the next-page link is not an absolute URL")
 	}
-	if !sameOrigin(u, c.baseURL) {
+	if !httpx.SameOrigin(u, c.baseURL) {
 		return fmt.Errorf("bitbucket: the next-page link points to %s, outside the base URL %s; refusing to send credentials there", origin(u), origin(c.baseURL))
 	}
 	return nil

@@ -75,7 +75,7 @@ func TestListProjectsErrors(t *testing.T) {
 	if !errors.As(err, &er) || er.Response.StatusCode != http.StatusForbidden {
 		t.Fatalf("err = %v, want a 403", err)
 	}
-	for _, want := range []string{`"project" permission`, `workspace "acme-platform"`, "Projects: Read"} {
+	for _, want := range []string{`"project" permission`, `workspace "acme-platform"`, "to list the projects"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

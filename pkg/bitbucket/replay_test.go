@@ -49,7 +49,7 @@ func TestReplayFixtures(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return ws[0].Name + "|" + ws[1].Name + "|next=" + strings.TrimPrefix(resp.NextURL, c.BaseURL()), nil
+			return ws[0].Name + "|" + ws[1].Name + "|next=" + strings.TrimPrefix(resp.NextURL, c.BaseURL().String()), nil
 		}, want: "ACME Corporation|ACME Labs (R&D)|next=user/workspaces?page=2&pagelen=2"},
 		"user-workspaces.page2.json": {route: "GET /user/workspaces", status: 200, call: listWS,
 			want: "jdoe=Jane Doe@{0b1c2d3e-4f50-4617-a829-3a4b5c6d7e8f}"},

@@ -222,13 +222,16 @@ func TestSimulator_RateLimitPastRetriesIsTyped(t *testing.T) {
 	if rl.Reset.IsZero() {
 		t.Error("RateLimitError has no reset time")
 	}
-	if msg := err.Error(); !strings.Contains(msg, "BITBUCKET_RATE_LIMIT") {
-		t.Errorf("message %q does not name BITBUCKET_RATE_LIMIT", msg)
+	// What to change (BITBUCKET_RATE_LIMIT) is the command's to say
+	// (cmd/bbimport TestExplainBitbucket); the error states the fact.
+	if msg := err.Error(); !strings.Contains(msg, "request budget of the OAuth consumer is spent") {
+		t.Errorf("message %q does not say the budget is spent", msg)
 	}
 }
 
-// TestSimulator_ErrorMessages: what a person reads for each failure, from
-// the simulator's real error bodies.
+// TestSimulator_ErrorMessages: the facts each failure states, from the
+// simulator's real error bodies (the fixes a person reads with them are
+// the command's: cmd/bbimport explain_test.go).
 func TestSimulator_ErrorMessages(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -238,18 +241,18 @@ func TestSimulator_ErrorMessages(t *testing.T) {
 		want   []string
 	}{
 		{name: "wrong secret", secret: "not-the-secret",
-			call: listWorkspaces, want: []string{"BITBUCKET_APP_CLIENT_ID", "BITBUCKET_APP_CLIENT_SECRET"}},
+			call: listWorkspaces, want: []string{"rejected the OAuth consumer key or secret", "invalid_client"}},
 		{name: "public consumer", cfg: sim.BitbucketConfig{PublicConsumer: true},
 			call: listWorkspaces, want: []string{"public", "private consumer"}},
 		{name: "no repository scope", cfg: sim.BitbucketConfig{Scopes: "account project:admin"},
-			call: listRepos("acme-mobile"), want: []string{"repository", "Repositories: Read"}},
+			call: listRepos("acme-mobile"), want: []string{"repository", `lacks the "repository" permission`}},
 		{name: "no account scope", cfg: sim.BitbucketConfig{Scopes: "repository project"},
 			call: listWorkspaces, want: []string{"account"}},
 		{name: "unknown workspace", call: listRepos("no-such-ws"), want: []string{"no-such-ws", "does not exist"}},
 		{name: "removed endpoint", call: func(ctx context.Context, c simClient) error {
-			_, _, err := c.ListWorkspaces(ctx, c.BaseURL()+"workspaces")
+			_, _, err := c.ListWorkspaces(ctx, c.BaseURL().String()+"workspaces")
 			return err
-		}, want: []string{"CHANGE-2770", "--workspace"}},
+		}, want: []string{"CHANGE-2770", "removed this endpoint"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,6 +81,10 @@ type ImportOptions struct {
 	// the errorMessage of resume-log lines (whose other fields identify the
 	// target and must stay exact), the causes in import-summary.json.
 	Redact func(string) string
+	// ErrorText words an error written to the logs (nil: err.Error()). The
+	// clients' errors state facts only: the command passes its own wording,
+	// which says what to fix.
+	ErrorText func(error) string
 
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
@@ -99,14 +103,14 @@ type ImportOptions struct {
 
 func (o *ImportOptions) validate() error {
 	if o.Concurrency < MinConcurrency || o.Concurrency > MaxConcurrency {
-		return fmt.Errorf("concurrency (CONCURRENT_IMPORTS or --concurrency) must be a whole number from %d to %d, got %d",
-			MinConcurrency, MaxConcurrency, o.Concurrency)
+		return fieldErrorf("", "Concurrency", fmt.Sprintf("concurrency ({Concurrency}) must be a whole number from %d to %d, got %d",
+			MinConcurrency, MaxConcurrency, o.Concurrency))
 	}
 	if o.File == "" && o.Targets == nil {
-		return errors.New("no targets file given (--file or SNYK_IMPORT_PATH)")
+		return fieldErrorf("", "File", "no targets file given ({File})")
 	}
 	if o.LogPath == "" {
-		return errors.New("no log directory given (SNYK_LOG_PATH or --logPath)")
+		return fieldErrorf("", "LogPath", "no log directory given ({LogPath})")
 	}
 	if o.Snyk == nil && !o.DryRun {
 		return errors.New("importer: ImportOptions.Snyk is nil")
@@ -500,8 +504,8 @@ func (r *importRun) importOne(it ImportTarget) {
 			return
 		}
 		r.logErr(r.logs.Write(it.OrgID+importfiles.FailedPollsLogSuffix, importfiles.LevelError, "Failed to poll url",
-			importfiles.LogField{Key: "orgId", Value: it.OrgID}, importfiles.LogField{Key: "locationUrl", Value: loc}, importfiles.LogField{Key: "errorMessage", Value: err.Error()}))
-		r.resumeErr(r.failedLine(it, loc, err.Error()))
+			importfiles.LogField{Key: "orgId", Value: it.OrgID}, importfiles.LogField{Key: "locationUrl", Value: loc}, importfiles.LogField{Key: "errorMessage", Value: r.errText(err)}))
+		r.resumeErr(r.failedLine(it, loc, r.errText(err)))
 		r.update(func(res *ImportResult) {
 			res.PollFailures++
 			res.addFailure(StagePoll, r.scrub(errorCause(err)), key)
@@ -525,6 +529,14 @@ func (r *importRun) failedLine(it ImportTarget, loc, msg string) error {
 }
 
 // scrub is opts.Redact, if any.
+// errText is err as the logs write it.
+func (r *importRun) errText(err error) string {
+	if r.opts.ErrorText != nil {
+		return r.opts.ErrorText(err)
+	}
+	return err.Error()
+}
+
 func (r *importRun) scrub(s string) string {
 	if r.opts.Redact == nil {
 		return s
@@ -544,7 +556,7 @@ func (r *importRun) kickOffFailed(it ImportTarget, key string, err error) {
 		importfiles.LogField{Key: "target", Value: target},
 		importfiles.LogField{Key: "errorData", Value: map[string]string{
 			"errorMessage": "Could not complete API import",
-			"innerError":   err.Error(),
+			"innerError":   r.errText(err),
 		}},
 	))
 	auth := snyk.IsAuthError(err)

@@ -509,7 +509,12 @@ func TestImportConcurrencyValidation(t *testing.T) {
 			t.Errorf("concurrency %d accepted", c)
 			continue
 		}
-		for _, want := range []string{"CONCURRENT_IMPORTS", "--concurrency", "1 to 50", fmt.Sprint(c)} {
+		// The flag and variable (CONCURRENT_IMPORTS, --concurrency) are the
+		// command's to name: cmd/bbimport TestFieldErrorsNameFlags.
+		if fe, ok := errors.AsType[*FieldError](err); !ok || fe.Field != "Concurrency" {
+			t.Errorf("concurrency %d: error %v (%T); want a *FieldError for Concurrency", c, err, err)
+		}
+		for _, want := range []string{"1 to 50", fmt.Sprint(c)} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("concurrency %d: error %q does not mention %q", c, err, want)
 			}
@@ -838,5 +843,24 @@ func TestImportOrgRefusingTheToken(t *testing.T) {
 	res, err = Import(t.Context(), opts)
 	if !snyk.IsAuthError(err) || res == nil || res.KickOffFailures != 4 || len(e2.fake.imports) != 1 {
 		t.Errorf("all refused: err %v, result %+v, %d POSTs (want 1)", err, res, len(e2.fake.imports))
+	}
+}
+
+// TestImportErrorText: the failure logs word errors with the command's
+// ErrorText, so they say what to fix as the final message does.
+func TestImportErrorText(t *testing.T) {
+	e := newImpEnv(t, impRows(1)...)
+	e.fake.kickOff = func(ctx context.Context, name string) error { return errors.New("refused") }
+	opts := e.opts()
+	opts.ErrorText = func(err error) string { return err.Error() + "; fix it" }
+	if _, err := Import(t.Context(), opts); err != nil {
+		t.Fatal(err)
+	}
+	failed := impReadLog(t, filepath.Join(e.logPath, "org1"+importfiles.FailedImportsLogSuffix))
+	if len(failed) != 1 {
+		t.Fatalf("failed-imports.log = %v", failed)
+	}
+	if ed, _ := failed[0]["errorData"].(map[string]any); ed["innerError"] != "refused; fix it" {
+		t.Errorf("innerError = %v; want the ErrorText wording", ed["innerError"])
 	}
 }

@@ -280,9 +280,9 @@ func validateImportDataOptions(opts *ImportDataOptions) error {
 	case opts.Bitbucket == nil:
 		return errors.New("import:data: no Bitbucket client")
 	case opts.OrgsData == "":
-		return errors.New("import:data: a created-orgs file is required (--orgsData)")
+		return fieldErrorf("import:data", "OrgsData", "a created-orgs file is required ({OrgsData})")
 	case opts.LogPath == "":
-		return errors.New("import:data: a log path is required (SNYK_LOG_PATH or --logPath)")
+		return fieldErrorf("import:data", "LogPath", "a log path is required ({LogPath})")
 	case opts.Source != SourceBitbucketCloudApp && opts.Source != SourceBitbucketCloud:
 		return fmt.Errorf("import:data: source %q: want %q or %q", opts.Source, SourceBitbucketCloudApp, SourceBitbucketCloud)
 	case opts.Concurrency < 0:
@@ -315,7 +315,7 @@ func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResul
 		}
 	}
 	if len(opts.Workspaces) > 0 && wanted == nil {
-		return nil, errors.New("import:data: --workspace was given but names no workspace")
+		return nil, fieldErrorf("import:data", "Workspaces", "{Workspaces} was given but names no workspace")
 	}
 	var projects map[string]bool
 	if len(opts.Filter.Projects) > 0 {
@@ -354,11 +354,11 @@ func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResul
 			wrongShape = append(wrongShape[:3], fmt.Sprintf("%d more", n-3))
 		}
 		if opts.OrgPer == OrgPerProject {
-			return nil, fmt.Errorf("import:data: --orgPer=project but %s of %s %s no \"project\": the file was made with one org per workspace; run orgs:data --orgPer=project and orgs:create again, or drop --orgPer",
-				pluralWord(n, "org", "orgs"), opts.OrgsData, haveHas(n)+" ("+strings.Join(wrongShape, ", ")+")")
+			return nil, fieldErrorf("import:data", "OrgPer", fmt.Sprintf("{OrgPer}=project but %s of %s %s no \"project\": the file was made with one org per workspace; run orgs:data {OrgPer}=project and orgs:create again, or drop {OrgPer}",
+				pluralWord(n, "org", "orgs"), opts.OrgsData, haveHas(n)+" ("+strings.Join(wrongShape, ", ")+")"))
 		}
-		return nil, fmt.Errorf("import:data: --orgPer=workspace but %s of %s %s a \"project\": the file was made with one org per project; drop --orgPer or pass --orgPer=project",
-			pluralWord(n, "org", "orgs"), opts.OrgsData, haveHas(n)+" ("+strings.Join(wrongShape, ", ")+")")
+		return nil, fieldErrorf("import:data", "OrgPer", fmt.Sprintf("{OrgPer}=workspace but %s of %s %s a \"project\": the file was made with one org per project; drop {OrgPer} or pass {OrgPer}=project",
+			pluralWord(n, "org", "orgs"), opts.OrgsData, haveHas(n)+" ("+strings.Join(wrongShape, ", ")+")"))
 	}
 	if wanted != nil {
 		for _, w := range opts.Workspaces {
@@ -378,8 +378,8 @@ func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResul
 			if len(have) > 10 {
 				have = append(have[:10], "…")
 			}
-			return nil, fmt.Errorf("import:data: no org of %s is for workspace %s (its workspaces: %s); check the slugs given with --workspace",
-				opts.OrgsData, strings.Join(res.UnmatchedWorkspaces, ", "), strings.Join(have, ", "))
+			return nil, fieldErrorf("import:data", "Workspaces", fmt.Sprintf("no org of %s is for workspace %s (its workspaces: %s); check the slugs given with {Workspaces}",
+				opts.OrgsData, strings.Join(res.UnmatchedWorkspaces, ", "), strings.Join(have, ", ")))
 		}
 	}
 	// A workspace listed whole by one org and per project by others would

@@ -554,8 +554,8 @@ func TestImportDataSelectOrgs(t *testing.T) {
 			}},
 		{name: "no workspace matches", workspaces: []string{"nope"}, wantErr: `no org of`},
 		{name: "blank workspaces", workspaces: []string{" "}, wantErr: "names no workspace"},
-		{name: "orgPer=project on per-workspace rows", orgPer: OrgPerProject, wantErr: `--orgPer=project but 2 orgs`},
-		{name: "orgPer=workspace on per-project rows", orgPer: OrgPerWorkspace, wantErr: `--orgPer=workspace but 2 orgs`},
+		{name: "orgPer=project on per-workspace rows", orgPer: OrgPerProject, wantErr: `OrgPer=project but 2 orgs`},
+		{name: "orgPer=workspace on per-project rows", orgPer: OrgPerWorkspace, wantErr: `OrgPer=workspace but 2 orgs`},
 		{name: "orgPer=workspace on the selected rows only", orgPer: OrgPerWorkspace, workspaces: []string{"acme", "legacy"},
 			wantOrgs: []string{"o-acme", "o-legacy"}, wantCalls: []string{"acme q=", "legacy q="},
 			wantLeft: []LeftOutOrg{

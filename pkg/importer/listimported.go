@@ -154,17 +154,17 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 func (o *ListImportedOptions) validate() error {
 	switch {
 	case o.GroupID == "" && o.OrgID == "":
-		return errors.New("give either --groupId or --orgId")
+		return fieldErrorf("", "GroupID", "give either {GroupID} or {OrgID}")
 	case o.GroupID != "" && o.OrgID != "":
-		return errors.New("give either --groupId or --orgId, not both")
+		return fieldErrorf("", "GroupID", "give either {GroupID} or {OrgID}, not both")
 	case o.LogPath == "":
-		return errors.New("no log directory given (SNYK_LOG_PATH or --logPath)")
+		return fieldErrorf("", "LogPath", "no log directory given ({LogPath})")
 	case o.Snyk == nil:
 		return errors.New("importer: ListImportedOptions.Snyk is nil")
 	}
 	for _, t := range o.IntegrationTypes {
 		if !slices.Contains(ListImportedTypes, t) {
-			return fmt.Errorf("unknown --integrationType %q (one of %s)", t, strings.Join(ListImportedTypes, ", "))
+			return fieldErrorf("", "IntegrationTypes", fmt.Sprintf("unknown {IntegrationTypes} %q (one of %s)", t, strings.Join(ListImportedTypes, ", ")))
 		}
 	}
 	if o.Concurrency <= 0 {

@@ -138,9 +138,9 @@ func TestListImportedOptionErrors(t *testing.T) {
 		opts ListImportedOptions
 		want string
 	}{
-		{"neither", ListImportedOptions{Snyk: f, LogPath: "x"}, "either --groupId or --orgId"},
+		{"neither", ListImportedOptions{Snyk: f, LogPath: "x"}, "either GroupID or OrgID"},
 		{"both", ListImportedOptions{Snyk: f, GroupID: "g", OrgID: "o", LogPath: "x"}, "not both"},
-		{"unknown type", ListImportedOptions{Snyk: f, OrgID: "o", LogPath: "x", IntegrationTypes: []string{"svn"}}, `unknown --integrationType "svn"`},
+		{"unknown type", ListImportedOptions{Snyk: f, OrgID: "o", LogPath: "x", IntegrationTypes: []string{"svn"}}, `unknown IntegrationTypes "svn"`},
 		{"no log path", ListImportedOptions{Snyk: f, OrgID: "o"}, "log directory"},
 	} {
 		_, err := ListImported(t.Context(), tc.opts)

@@ -38,6 +38,9 @@ type OrgsCreateOptions struct {
 	// Redact, if set, scrubs secrets from the error texts written to the
 	// failed-to-create-orgs logs.
 	Redact func(string) string
+	// ErrorText words an error written to those logs (nil: err.Error()),
+	// as for [ImportOptions.ErrorText].
+	ErrorText func(error) string
 
 	// openFile opens the log files (nil: openNoFollow); tests make it fail
 	// like a full disk.
@@ -128,9 +131,9 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 	case opts.Snyk == nil:
 		return nil, errors.New("orgs:create: no Snyk client")
 	case opts.File == "":
-		return nil, errors.New("orgs:create: an orgs data file is required (--file)")
+		return nil, fieldErrorf("orgs:create", "File", "an orgs data file is required ({File})")
 	case opts.LogPath == "":
-		return nil, errors.New("orgs:create: a log path is required (SNYK_LOG_PATH or --logPath)")
+		return nil, fieldErrorf("orgs:create", "LogPath", "a log path is required ({LogPath})")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -159,7 +162,7 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 			return nil, fmt.Errorf("the log directory %s cannot be written, so no org was created: %w", opts.LogPath, err)
 		}
 	}
-	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact}
+	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact, errText: opts.ErrorText}
 	defer logs.close()
 
 	var groupOrder []string
@@ -366,6 +369,8 @@ type orgsCreateLogs struct {
 	redact func(string) string
 	// failures holds <groupId>.failed-to-create-orgs.log.
 	failures *importfiles.LogFiles
+	// errText words an error (nil: err.Error()).
+	errText func(error) string
 	// ahead holds the created-orgs logs, written ahead (see aheadLog).
 	ahead map[string]*importfiles.AheadLog
 	// stopErr is the first failure to keep a created org's record: no org
@@ -465,9 +470,16 @@ func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s importfiles.Slot
 	return err
 }
 
+func (l *orgsCreateLogs) text(err error) string {
+	if l.errText != nil {
+		return l.errText(err)
+	}
+	return err.Error()
+}
+
 func (l *orgsCreateLogs) failed(row OrgRow, err error) error {
 	return l.append(row.GroupID+".failed-to-create-orgs.log", failedOrgLine{
-		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: l.scrub(err.Error()),
+		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: l.scrub(l.text(err)),
 		Msg: "Failed to create org", Time: l.now().UTC().Format(logTimeLayout),
 	})
 }

@@ -65,6 +65,10 @@ type OrgsDataOptions struct {
 	// Progress receives "workspaces", "projects" and "repositories" counts;
 	// may be nil.
 	Progress Progress
+	// ErrorText words an error inside a warning; nil means err.Error().
+	// The clients' errors state facts only: the command passes its own
+	// wording, which names the permission or flag to fix.
+	ErrorText func(error) string
 }
 
 // DroppedWorkspace is a workspace, or one project of a workspace, that
@@ -180,7 +184,7 @@ type workspaceProjectsFound struct {
 func orgsDataPerProject(ctx context.Context, opts *OrgsDataOptions, workspaces []bitbucket.Workspace, prog Progress, res *OrgsDataResult) error {
 	found := make([]workspaceProjectsFound, len(workspaces))
 	err := boundedEach(ctx, len(workspaces), opts.Concurrency, func(ctx context.Context, i int) error {
-		f, err := findProjects(ctx, opts.Bitbucket, workspaces[i].Slug, prog)
+		f, err := findProjects(ctx, opts.Bitbucket, workspaces[i].Slug, prog, opts.ErrorText)
 		if err != nil {
 			return err
 		}
@@ -253,7 +257,7 @@ func ProjectOrgName(workspace string, p bitbucket.Project) string {
 
 // findProjects lists a workspace's projects, or, when Bitbucket refuses the
 // project listing with 403, finds them by listing its repositories.
-func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress) (workspaceProjectsFound, error) {
+func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Progress, errText func(error) string) (workspaceProjectsFound, error) {
 	var f workspaceProjectsFound
 	byKey := map[string]bitbucket.Project{}
 	var listErr error
@@ -276,8 +280,12 @@ func findProjects(ctx context.Context, bb Bitbucket, workspace string, prog Prog
 			return f, fmt.Errorf("list repositories of workspace %q: %w", workspace, err)
 		}
 		f.projects = projects
-		f.warning = fmt.Sprintf("found the projects of workspace %q by listing its %s, because Bitbucket refused to list its projects: %v",
-			workspace, pluralWord(listed, "repository", "repositories"), listErr)
+		why := listErr.Error()
+		if errText != nil {
+			why = errText(listErr)
+		}
+		f.warning = fmt.Sprintf("found the projects of workspace %q by listing its %s, because Bitbucket refused to list its projects: %s",
+			workspace, pluralWord(listed, "repository", "repositories"), why)
 		switch {
 		case listed == 0:
 			f.dropped = dropNoProjects
@@ -316,11 +324,11 @@ func validateOrgsDataOptions(opts *OrgsDataOptions) error {
 	case opts.Bitbucket == nil:
 		return errors.New("orgs:data: no Bitbucket client")
 	case strings.TrimSpace(opts.GroupID) == "":
-		return errors.New("orgs:data: a group id is required (--groupId)")
+		return fieldErrorf("orgs:data", "GroupID", "a group id is required ({GroupID})")
 	case strings.ContainsAny(opts.GroupID, `/\`):
 		return fmt.Errorf("orgs:data: group id %q: must not contain a slash", opts.GroupID)
 	case opts.LogPath == "":
-		return errors.New("orgs:data: a log path is required (SNYK_LOG_PATH or --logPath)")
+		return fieldErrorf("orgs:data", "LogPath", "a log path is required ({LogPath})")
 	case opts.Source != SourceBitbucketCloudApp && opts.Source != SourceBitbucketCloud:
 		return fmt.Errorf("orgs:data: source %q: want %q or %q", opts.Source, SourceBitbucketCloudApp, SourceBitbucketCloud)
 	case opts.OrgPer != OrgPerWorkspace && opts.OrgPer != OrgPerProject:
@@ -359,7 +367,7 @@ func orgsDataWorkspaces(ctx context.Context, opts *OrgsDataOptions, prog Progres
 			prog.Add(CounterWorkspaces, 1)
 		}
 		if len(out) == 0 {
-			return nil, errors.New("orgs:data: --workspace was given but names no workspace")
+			return nil, fieldErrorf("orgs:data", "Workspaces", "{Workspaces} was given but names no workspace")
 		}
 		return out, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 const (
@@ -24,11 +25,6 @@ const (
 	// DefaultUserAgent is sent unless [WithUserAgent] says otherwise.
 	DefaultUserAgent = "bbimport"
 
-	// maxErrorBodySize bounds how much of an error body is read.
-	maxErrorBodySize = 1 << 20
-	// defaultTimeout bounds one attempt when the caller gives no client.
-	defaultTimeout = 30 * time.Second
-
 	mediaTypeJSON    = "application/json"
 	mediaTypeJSONAPI = "application/vnd.api+json"
 )
@@ -38,16 +34,19 @@ const (
 //
 // The client wraps the *http.Client it is given and never builds its own
 // retries or rate limiting: the command layer hands it the shared stack
-// (internal/httpx). The client sets `Authorization: token <t>` on every
-// request itself, because the Snyk credential is static.
+// (internal/httpx). The credential is a RoundTripper ([Transport]), as
+// Bitbucket's is: the caller's stack carries it ([WithTransportCredential]),
+// or the client wraps the transport it is given ([WithToken]).
 type Client struct {
-	httpClient  *http.Client
-	baseURL     *url.URL // v1 base, always ends in "/"
-	restURL     *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
-	token       string
-	scheme      string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
-	userAgent   string
-	restVersion string
+	httpClient *http.Client
+	baseURL    *url.URL // v1 base, always ends in "/"
+	restURL    *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
+	token      string
+	scheme     string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
+	// authInTransport: the given *http.Client sends the credential already.
+	authInTransport bool
+	userAgent       string
+	restVersion     string
 	// maxPages is httpx.MaxPages; tests lower it.
 	maxPages int
 	// redact, if set, scrubs every error text (see WithRedact).
@@ -176,7 +175,12 @@ func NewClient(opts ...Option) (*Client, error) {
 		return nil, errors.New("snyk: a token is required (set SNYK_TOKEN)")
 	}
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: defaultTimeout}
+		// Without a stack, one attempt is bounded as the Bitbucket client
+		// bounds it.
+		c.httpClient = &http.Client{Timeout: httpx.DefaultAttemptTimeout}
+	}
+	if !c.authInTransport {
+		c.httpClient.Transport = Transport(c.token, c.scheme == "Bearer", c.httpClient.Transport)
 	}
 	if c.restURL == nil {
 		c.restURL = restBaseFor(c.baseURL)
@@ -232,7 +236,6 @@ func (c *Client) newRequestURL(ctx context.Context, method string, u *url.URL, b
 	}
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Authorization", c.scheme+" "+c.token)
 	return req, nil
 }
 
@@ -249,7 +252,7 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 		return nil, c.scrub(err)
 	}
 	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBodySize))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpx.MaxErrorBody))
 		resp.Body.Close()
 	}()
 	if err := CheckResponse(resp); err != nil {
@@ -278,7 +281,7 @@ func (c *Client) scrub(err error) error {
 		rl.Message = c.scrubText(rl.Message)
 	}
 	if msg := err.Error(); c.scrubText(msg) != msg {
-		return &scrubbedError{msg: c.scrubText(msg), err: err}
+		return &redact.Error{Msg: c.scrubText(msg), Err: err}
 	}
 	return err
 }
@@ -286,22 +289,12 @@ func (c *Client) scrub(err error) error {
 // scrubText removes the token, and whatever the caller's redactor knows,
 // from s.
 func (c *Client) scrubText(s string) string {
-	s = strings.ReplaceAll(s, c.token, "[redacted]")
+	s = redact.Literal(s, c.token)
 	if c.redact != nil {
 		s = c.redact(s)
 	}
 	return s
 }
-
-// scrubbedError carries a redacted message while keeping the cause for
-// errors.Is/As.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 // tooManyPages is the error of a listing that reached c.maxPages: a server
 // inventing a new next page forever.

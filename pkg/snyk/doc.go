@@ -50,7 +50,9 @@
 // [CheckResponse] turns a non-2xx answer into a *[RateLimitError] (429) or an
 // *[ErrorResponse] carrying Snyk's message, error name and x-error-reference,
 // plus the group, org, integration or job the request was about. Its Error
-// text says what to check: a 401 names the org or group SNYK_TOKEN cannot
-// reach. [IsAuthError] and [IsNotFound] classify errors; errors are returned
-// unwrapped so errors.As works.
+// text states what failed and for which org or group, naming no flag or
+// variable: what to check is the command's to say (cmd/bbimport
+// explain.go). [IsAuthError] (401 or 403) and [IsNotFound] classify errors,
+// CredentialsRejected (401) feeds httpx.CredentialsRejected; errors are
+// returned unwrapped so errors.As works.
 package snyk

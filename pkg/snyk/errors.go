@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/bbimport/bbimport/internal/httpx"
 )
 
 // ErrorResponse is a non-2xx answer from Snyk (other than 429, see
@@ -31,33 +31,43 @@ type ErrorResponse struct {
 	JobID         string // import job id, when polling a job
 }
 
-// Error describes the failure for a person: the 401, 403 and 404 texts name
-// the org, group or integration involved and what to check.
-func (r *ErrorResponse) Error() string {
-	var b strings.Builder
-	subject := r.subject()
+// Error describes the failure: the status, the org, group, integration or
+// job involved, Snyk's message and the request. It names no flag or
+// variable and never contains the token; what to do about it is the
+// command's to say.
+func (r *ErrorResponse) Error() string { return r.Problem() + r.Details() }
+
+// Problem is what went wrong, without Snyk's message and the request.
+func (r *ErrorResponse) Problem() string {
+	subject := r.Subject()
 	switch r.StatusCode {
 	case http.StatusUnauthorized:
-		fmt.Fprintf(&b, "Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to %s", subject)
+		return "Snyk rejected the token (401) for " + subject
 	case http.StatusForbidden:
-		fmt.Fprintf(&b, "Snyk refused the request (403): the account behind SNYK_TOKEN needs admin access to %s", subject)
+		return "Snyk refused the request (403) for " + subject
 	case http.StatusNotFound:
 		switch {
 		case r.JobID != "":
-			fmt.Fprintf(&b, "Snyk found no import job %q for %s (404): the Location it returned no longer resolves", r.JobID, r.subject())
+			return fmt.Sprintf("Snyk found no import job %q for %s (404): the Location it returned no longer resolves", r.JobID, subject)
 		case r.IntegrationID != "" && r.OrgID != "":
-			fmt.Fprintf(&b, "Snyk found no integration %q in org %q (404): check the integration id (GET /org/%s/integrations lists them) and that SNYK_TOKEN can see the org", r.IntegrationID, r.OrgID, r.OrgID)
+			return fmt.Sprintf("Snyk found no integration %q in org %q (404)", r.IntegrationID, r.OrgID)
 		case r.OrgID != "" || r.GroupID != "":
-			fmt.Fprintf(&b, "Snyk found no %s (404): check the id and that SNYK_TOKEN can see it", subject)
-		default:
-			b.WriteString("Snyk answered 404 Not Found")
+			return fmt.Sprintf("Snyk found no %s (404)", subject)
 		}
-	default:
-		fmt.Fprintf(&b, "Snyk answered %d %s", r.StatusCode, http.StatusText(r.StatusCode))
-		if subject != "the requested resource" {
-			fmt.Fprintf(&b, " for %s", subject)
-		}
+		return "Snyk answered 404 Not Found"
 	}
+	head := fmt.Sprintf("Snyk answered %d %s", r.StatusCode, http.StatusText(r.StatusCode))
+	if r.OrgID != "" || r.GroupID != "" {
+		head += " for " + subject
+	}
+	return head
+}
+
+// Details is Snyk's message and code and the request, to append to a
+// sentence as is: ": Invalid parameter format. (invalidParamData) [GET
+// <url>; Snyk error reference <ref>]".
+func (r *ErrorResponse) Details() string {
+	var b strings.Builder
 	if r.Message != "" {
 		fmt.Fprintf(&b, ": %s", r.Message)
 	}
@@ -68,7 +78,9 @@ func (r *ErrorResponse) Error() string {
 	return b.String()
 }
 
-func (r *ErrorResponse) subject() string {
+// Subject names what the call was about: `org "O" in group "G"`, `org
+// "O"`, `group "G"` or "the requested resource".
+func (r *ErrorResponse) Subject() string {
 	switch {
 	case r.OrgID != "" && r.GroupID != "":
 		return fmt.Sprintf("org %q in group %q", r.OrgID, r.GroupID)
@@ -90,13 +102,19 @@ type RateLimitError struct {
 }
 
 // Error says the limit was reached and when to try again.
-func (r *RateLimitError) Error() string {
-	var b strings.Builder
-	b.WriteString("Snyk rate limit reached (429)")
+func (r *RateLimitError) Error() string { return r.Problem() + r.Details() }
+
+// Problem is Error without Snyk's message and the request.
+func (r *RateLimitError) Problem() string {
 	if r.RetryAfter > 0 {
-		fmt.Fprintf(&b, ": retry after %s", r.RetryAfter.Round(time.Second))
+		return "Snyk rate limit reached (429): retry after " + r.RetryAfter.Round(time.Second).String()
 	}
-	b.WriteString("; lower SNYK_RATE_LIMIT or --concurrency")
+	return "Snyk rate limit reached (429)"
+}
+
+// Details is Snyk's message and the request, as for [ErrorResponse.Details].
+func (r *RateLimitError) Details() string {
+	var b strings.Builder
 	if r.Message != "" {
 		fmt.Fprintf(&b, ": %s", r.Message)
 	}
@@ -118,11 +136,15 @@ func writeRequestAndRef(b *strings.Builder, resp *http.Response, ref string) {
 }
 
 // IsAuthError reports whether err is a 401 or 403 from Snyk: the token is
-// invalid, or it cannot act on the org or group involved.
+// invalid ([httpx.CredentialsRejected]), or it cannot act on the org or group
+// involved. The importer stops sending to an org on either.
 func IsAuthError(err error) bool {
 	var er *ErrorResponse
-	return errors.As(err, &er) && (er.StatusCode == http.StatusUnauthorized || er.StatusCode == http.StatusForbidden)
+	return errors.As(err, &er) && (er.CredentialsRejected() || er.StatusCode == http.StatusForbidden)
 }
+
+// CredentialsRejected reports a 401: Snyk refused the token itself.
+func (r *ErrorResponse) CredentialsRejected() bool { return r.StatusCode == http.StatusUnauthorized }
 
 // IsNotFound reports whether err is a 404 from Snyk.
 func IsNotFound(err error) bool {
@@ -137,20 +159,13 @@ func CheckResponse(resp *http.Response) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	var data []byte
-	if resp.Body != nil {
-		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBodySize))
-		// Close the network body here: callers only ever see the copy, so
-		// nobody else would, and the connection would linger.
-		_ = resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(data))
-	}
+	data := httpx.ReadErrorBody(resp)
 	message, code := parseErrorBody(data)
 	ref := resp.Header.Get("X-Error-Reference")
 	if resp.StatusCode == http.StatusTooManyRequests {
 		return &RateLimitError{
 			Response:   resp,
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			RetryAfter: retryAfter(resp.Header),
 			Message:    message,
 			ErrorRef:   ref,
 		}
@@ -180,6 +195,12 @@ type errorBody struct {
 		Title  string `json:"title"`
 		Detail string `json:"detail"`
 	} `json:"errors"`
+}
+
+// retryAfter is the Retry-After wait; 0 when absent.
+func retryAfter(h http.Header) time.Duration {
+	d, _, _ := httpx.ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	return d
 }
 
 func parseErrorBody(data []byte) (message, code string) {
@@ -271,26 +292,6 @@ func subjectFromPath(u *url.URL) (groupID, orgID, integrationID, jobID string) {
 	return groupID, orgID, integrationID, jobID
 }
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
-
 // sanitizeURL drops user info and the fragment from u for error texts.
 func sanitizeURL(u *url.URL) string {
 	if u == nil {
@@ -308,3 +309,9 @@ func (e *ErrorResponse) HTTPStatus() int { return e.StatusCode }
 
 // HTTPStatus returns 429.
 func (e *RateLimitError) HTTPStatus() int { return http.StatusTooManyRequests }
+
+// Retryable reports an answer that may succeed later (a 5xx but 501).
+func (e *ErrorResponse) Retryable() bool { return httpx.RetryableStatus(e.StatusCode) }
+
+// Retryable is true: the limit frees up.
+func (e *RateLimitError) Retryable() bool { return true }

@@ -103,7 +103,7 @@ func ResolveLocation(base *url.URL, location string) (*url.URL, error) {
 	if err != nil {
 		return nil, locationErrorf("snyk: import job Location %q is not a URL: %w", location, err)
 	}
-	if loc.IsAbs() && strings.EqualFold(loc.Scheme, base.Scheme) && strings.EqualFold(loc.Host, base.Host) {
+	if loc.IsAbs() && httpx.SameOrigin(loc, base) {
 		loc.User = nil
 		loc.Fragment, loc.RawFragment = "", ""
 		return loc, nil

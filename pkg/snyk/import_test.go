@@ -100,7 +100,7 @@ func TestClient_ImportTarget_errors(t *testing.T) {
 			status: http.StatusUnauthorized,
 			body:   string(fixture(t, "error-not-authorised.json")),
 			wantParts: []string{
-				"Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to org \"" + testOrgID + "\"",
+				"Snyk rejected the token (401) for org \"" + testOrgID + "\"",
 				"Not authorised",
 				"Snyk error reference ref-401",
 			},
@@ -109,7 +109,7 @@ func TestClient_ImportTarget_errors(t *testing.T) {
 			name:      "403 asks for admin access",
 			status:    http.StatusForbidden,
 			body:      `{"code":403,"message":"You must be an admin to import"}`,
-			wantParts: []string{"(403)", "admin access to org \"" + testOrgID + "\"", "You must be an admin"},
+			wantParts: []string{"(403)", "refused the request (403) for org \"" + testOrgID + "\"", "You must be an admin"},
 		},
 		{
 			name:      "404 names the integration",

@@ -208,7 +208,7 @@ func TestClient_ListGroupOrgs_unauthorized(t *testing.T) {
 		t.Fatalf("IsAuthError(%v) = false; want true", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"Snyk rejected the token (401)", "SNYK_TOKEN", `group "` + testGroupID + `"`} {
+	for _, want := range []string{"Snyk rejected the token (401)", `group "` + testGroupID + `"`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not contain %q", msg, want)
 		}
@@ -229,7 +229,7 @@ func TestClient_CreateOrg(t *testing.T) {
 		{name: "201 created", status: http.StatusCreated, body: fixture(t, "create-org.json")},
 		{name: "200 accepted too", status: http.StatusOK, body: fixture(t, "create-org.json")},
 		{name: "no id in answer", status: http.StatusCreated, body: []byte(`{"name":"ACME Data"}`), wantErr: "without an org id"},
-		{name: "403", status: http.StatusForbidden, body: []byte(`{"code":403,"message":"Forbidden"}`), wantErr: `needs admin access to group "` + testGroupID + `"`},
+		{name: "403", status: http.StatusForbidden, body: []byte(`{"code":403,"message":"Forbidden"}`), wantErr: `Snyk refused the request (403) for group "` + testGroupID + `"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -241,7 +241,7 @@ func TestClient_ListProjects_unauthorized(t *testing.T) {
 		t.Fatalf("IsAuthError(%v) = false; want true", err)
 	}
 	for _, want := range []string{
-		`no access to org "` + testOrgID + `"`,
+		`Snyk rejected the token (401) for org "` + testOrgID + `"`,
 		"Authentication credentials not recognized",
 		"(SNYK-0005)",
 	} {

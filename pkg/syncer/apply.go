@@ -88,7 +88,7 @@ func (a *applier) writeAll(st *Step, update string, write func(id string) error,
 			defer a.mu.Unlock()
 			if err != nil {
 				ok = false
-				a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+update+" project "+p.ID+": "+err.Error())
+				a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+update+" project "+p.ID+": "+a.s.opts.errText(err))
 				a.s.logLine(a.updateLine(false, p.ID, from, to, update, st.Target, err))
 				return
 			}
@@ -155,7 +155,7 @@ func (a *applier) imports() {
 	_, err := importer.Import(a.ctx, importer.ImportOptions{
 		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency,
 		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollTimeout: opts.PollTimeout,
-		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true,
+		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true, ErrorText: opts.ErrorText,
 		Targets: func(yield func(importfiles.ImportTarget, error) bool) {
 			for _, t := range targets {
 				if !yield(t, nil) {
@@ -167,7 +167,7 @@ func (a *applier) imports() {
 	})
 	if err != nil && a.ctx.Err() == nil {
 		a.mu.Lock()
-		a.res.Failures = append(a.res.Failures, "imports: "+err.Error())
+		a.res.Failures = append(a.res.Failures, "imports: "+a.s.opts.errText(err))
 		a.mu.Unlock()
 	}
 }

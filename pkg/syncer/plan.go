@@ -179,6 +179,8 @@ type Input struct {
 	// AlreadyRequested reports an import of {owner, name, branch} that the
 	// resume log records as accepted by Snyk (nil: none).
 	AlreadyRequested func(owner, name, branch string) bool
+	// ErrorText words a listing's error for the plan (nil: err.Error()).
+	ErrorText func(error) string
 }
 
 // target is a Snyk target with its projects, grouped by repository.
@@ -227,7 +229,11 @@ func Build(in Input) *Plan {
 	issues := map[string]*WorkspaceIssue{}
 	for _, l := range in.Listings {
 		if l.Err != nil {
-			issues[strings.ToLower(l.Workspace)] = &WorkspaceIssue{Workspace: l.Workspace, Error: l.Err.Error()}
+			msg := l.Err.Error()
+			if in.ErrorText != nil {
+				msg = in.ErrorText(l.Err)
+			}
+			issues[strings.ToLower(l.Workspace)] = &WorkspaceIssue{Workspace: l.Workspace, Error: msg}
 		}
 	}
 	renamed := map[string]bool{} // repository keys imported by a rename step

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/importfiles"
@@ -132,6 +133,18 @@ type Options struct {
 	// Shard, if set, syncs only the orgs of Orgs in it; the others are
 	// counted in Result.OtherShards and left to the other jobs.
 	Shard importer.Shard
+	// ErrorText words an error in the results and the plan; nil means
+	// err.Error(). The clients' errors state facts only: the command
+	// passes its own wording, which says what to fix.
+	ErrorText func(error) string
+}
+
+// errText is err as the results show it.
+func (o *Options) errText(err error) string {
+	if o.ErrorText != nil {
+		return o.ErrorText(err)
+	}
+	return err.Error()
 }
 
 // OrgResult is what sync did for one org.
@@ -242,7 +255,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		}
 		prog.Add(importer.CounterOrgs, 1)
 		if o.Err != nil {
-			o.ErrMsg = o.Err.Error()
+			o.ErrMsg = opts.errText(o.Err)
 			if isAuth(o.Err) {
 				authFailures++
 			}
@@ -353,7 +366,7 @@ func (s *syncRun) logLine(err error) {
 func (s *syncRun) allListingsRefused() error {
 	var first error
 	for _, l := range s.listings {
-		if l.Err == nil || !bitbucket.IsAuthError(l.Err) {
+		if l.Err == nil || !httpx.CredentialsRejected(l.Err) {
 			return nil
 		}
 		first = cmp.Or(first, l.Err)
@@ -421,7 +434,7 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	matcher := importer.NewRepoMatcher(opts.Filter, row.Project)
 	products := opts.Products
 	plan := Build(Input{
-		OrgID: row.OrgID, Targets: targets, Projects: projects, Listings: listings, State: prev,
+		OrgID: row.OrgID, Targets: targets, Projects: projects, Listings: listings, State: prev, ErrorText: opts.ErrorText,
 		ImportNew: opts.ImportNew, OnDeleted: opts.OnDeleted, Excluded: ExclusionMatcher(opts.ExclusionGlobs),
 		InScope: func(p snyk.Project) bool { return slices.Contains(products, ProductOf(p.Type)) },
 		Skip: func(ws string, r *bitbucket.Repository) bool {
@@ -588,7 +601,7 @@ func writeJSON(path string, v any) error {
 	})
 }
 
-func isAuth(err error) bool { return snyk.IsAuthError(err) || bitbucket.IsAuthError(err) }
+func isAuth(err error) bool { return snyk.IsAuthError(err) || httpx.CredentialsRejected(err) }
 
 // newLogFiles writes bunyan lines under sync's own logger name.
 func newLogFiles(dir, logger string, now func() time.Time) *importfiles.LogFiles {

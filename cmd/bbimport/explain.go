@@ -1,0 +1,260 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/snyk"
+)
+
+// explain is the one place that words an error for the operator: what is
+// wrong (problem), what to do about it (fix, naming this command's flags and
+// variables; empty when there is nothing to say) and the exit code. The
+// libraries' errors only state facts; the final error line, the stage
+// summaries and doctor all word them here. rt may be nil (no base URLs are
+// known then, so a network failure is worded generically).
+func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
+	code := exitCodeOf(err)
+	if ne, ok := httpx.AsNetError(err); ok && rt != nil {
+		problem, fix = rt.explainNet(ne)
+		return problem, fix, code
+	}
+	var (
+		te  *bitbucket.TokenError
+		be  *bitbucket.ErrorResponse
+		brl *bitbucket.RateLimitError
+		se  *snyk.ErrorResponse
+		srl *snyk.RateLimitError
+	)
+	switch {
+	case errors.As(err, &te):
+		problem, fix = explainToken(te)
+	case errors.As(err, &be):
+		problem, fix = explainBitbucket(be)
+	case errors.As(err, &brl):
+		problem, fix = brl.Problem(), "run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget"
+	case errors.As(err, &se):
+		problem, fix = explainSnyk(se)
+	case errors.As(err, &srl):
+		problem, fix = srl.Problem(), "lower SNYK_RATE_LIMIT or --concurrency"
+	default:
+		problem = err.Error()
+		if m, ok := fieldMessage(err); ok {
+			problem = m
+		}
+	}
+	return problem, fix, code
+}
+
+// exitCodeOf is the exit code of a command that ran and failed with err.
+func exitCodeOf(err error) int { return exitCode(err, true) }
+
+// apiError is what both clients' errors offer: the fact, and the request
+// and the server's message to append to it.
+type apiError interface {
+	error
+	Problem() string
+	Details() string
+}
+
+// errMessage is an error as an error line or the final message shows it:
+// the client error inside it explained, with its fix, in the place its own
+// text had (so "listing workspace x: " prefixes stay), and a network
+// failure that waiting cannot fix worded with its fix.
+func (rt *invocation) errMessage(err error) string {
+	if rt != nil {
+		if m, ok := rt.netMessage(err); ok {
+			return m
+		}
+	}
+	if m, ok := fieldMessage(err); ok {
+		return m
+	}
+	var ae apiError
+	if !errors.As(err, &ae) {
+		return err.Error()
+	}
+	problem, fix, _ := rt.explain(err)
+	text := problem
+	if fix != "" {
+		// Snyk's sentences have always read "what (status): what to check".
+		sep := "; "
+		switch ae.(type) {
+		case *snyk.ErrorResponse, *snyk.RateLimitError:
+			sep = ": "
+		}
+		text += sep + fix
+	}
+	text += ae.Details()
+	full, own := err.Error(), ae.Error()
+	if strings.Contains(full, own) {
+		return strings.Replace(full, own, text, 1)
+	}
+	return text
+}
+
+// withDetails is a problem followed by the request and the server's message
+// of the client error inside err, for doctor, whose lines put the fix last.
+func withDetails(problem string, err error) string {
+	var ae apiError
+	if errors.As(err, &ae) && !strings.HasSuffix(problem, ae.Details()) {
+		return problem + ae.Details()
+	}
+	return problem
+}
+
+// explainToken words a failed client_credentials exchange by RFC 6749 code.
+func explainToken(te *bitbucket.TokenError) (problem, fix string) {
+	problem = te.Error()
+	switch te.Code {
+	case "invalid_client":
+		fix = "set BITBUCKET_APP_CLIENT_ID to the consumer's Key and BITBUCKET_APP_CLIENT_SECRET to its Secret (Bitbucket → Workspace settings → OAuth consumers → click the consumer's name)"
+	case "unauthorized_client":
+		fix = "in Bitbucket → Workspace settings → OAuth consumers → Edit, tick 'This is a private consumer' and save; the key and secret stay the same"
+	case "invalid_scope":
+		fix = "in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick Account: Read, Workspace membership: Read, Repositories: Read and Projects: Read"
+	case "invalid_grant":
+		fix = "check that BITBUCKET_APP_TOKEN_URL is unset or " + bitbucket.DefaultTokenURL + ", and that the consumer is private"
+	case "":
+		fix = "check BITBUCKET_APP_TOKEN_URL, or try again later"
+	default:
+		fix = "check BITBUCKET_APP_CLIENT_ID, BITBUCKET_APP_CLIENT_SECRET and the consumer's settings"
+	}
+	return problem, fix
+}
+
+// explainBitbucket words a Bitbucket API error by status, endpoint and the
+// kind of credentials.
+func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
+	problem = e.Problem()
+	switch status := e.HTTPStatus(); {
+	case status == http.StatusUnauthorized:
+		fix = "check " + authVariables(e.AuthKind)
+	case status == http.StatusForbidden:
+		if e.Endpoint() == bitbucket.EndpointProjects && e.Workspace != "" {
+			problem += " (needed by --orgPer=project)"
+		}
+		if consumer := e.AuthKind == bitbucket.AuthOAuthConsumer || e.AuthKind == bitbucket.AuthUnknown; consumer && len(e.GrantedScopes) > 0 && e.Scope() != "" {
+			problem += " (granted: " + strings.Join(e.GrantedScopes, " ") + ")"
+		}
+		fix = forbiddenFix(e)
+	case status == http.StatusNotFound && e.Workspace != "":
+		fix = "check the slug (as in bitbucket.org/<slug>) and that " + memberHint(e.AuthKind)
+	case status == http.StatusGone && e.Removed():
+		fix = "pass the workspaces with --workspace instead"
+	case status == http.StatusGone:
+		ws := e.GoneWorkspace()
+		fix = fmt.Sprintf("open bitbucket.org/%s to check, ask Atlassian support to restore it, or leave the workspace out", ws)
+	case status >= 500:
+		fix = "try again later"
+	}
+	return problem, fix
+}
+
+// forbiddenFix says where the missing permission is granted, for each kind
+// of credentials.
+func forbiddenFix(e *bitbucket.ErrorResponse) string {
+	scope := e.Scope()
+	if scope == "" {
+		if e.AuthKind == bitbucket.AuthOAuthConsumer || e.AuthKind == bitbucket.AuthUnknown {
+			return "check its permissions under Workspace settings → OAuth consumers → Edit"
+		}
+		return "check the permissions the token or app password was given"
+	}
+	label, tokenScope := scopeLabel(scope)
+	tokenScopes := tokenScope + " scope"
+	if e.Endpoint() == bitbucket.EndpointUserWorkspaces {
+		// GET /2.0/user/workspaces is about the user as much as the
+		// workspaces: API tokens need both (docs/api-notes.md).
+		tokenScopes = tokenScope + " and read:user:bitbucket scopes"
+	}
+	switch e.AuthKind {
+	case bitbucket.AuthAPIToken:
+		return "create a token with the " + tokenScopes + " and set " + bitbucket.EnvCloudAPIToken
+	case bitbucket.AuthUser:
+		return "app passwords cannot be edited, so create an Atlassian API token with the " + tokenScopes + " and use it instead"
+	case bitbucket.AuthOAuthToken:
+		return "issue a new token from a consumer with " + label + " ticked and set " + bitbucket.EnvCloudOAuthToken
+	}
+	return "in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick '" + label + "' and save; the key and secret stay the same"
+}
+
+// scopeLabel names an OAuth scope as the consumer settings page shows it,
+// and the matching Atlassian API token scope.
+func scopeLabel(scope string) (label, tokenScope string) {
+	switch strings.TrimSuffix(scope, ":write") {
+	case "account":
+		return "Account: Read", "read:workspace:bitbucket"
+	case "repository":
+		return "Repositories: Read", "read:repository:bitbucket"
+	case "project":
+		return "Projects: Read", "read:project:bitbucket"
+	case "team":
+		return "Workspace membership: Read", "read:workspace:bitbucket"
+	}
+	return scope, scope
+}
+
+// authVariables names the environment variables behind k, with what to
+// check about them.
+func authVariables(k bitbucket.AuthKind) string {
+	switch k {
+	case bitbucket.AuthOAuthConsumer:
+		return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET"
+	case bitbucket.AuthUser:
+		return "BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD"
+	case bitbucket.AuthAPIToken:
+		return "BITBUCKET_CLOUD_API_TOKEN (and that BITBUCKET_CLOUD_USERNAME is the Atlassian account email an API token belongs to)"
+	case bitbucket.AuthOAuthToken:
+		return "BITBUCKET_CLOUD_OAUTH_TOKEN (OAuth access tokens expire after an hour or two)"
+	}
+	return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (or the BITBUCKET_CLOUD_* variables for the bitbucket-cloud source)"
+}
+
+func memberHint(k bitbucket.AuthKind) string {
+	if k == bitbucket.AuthOAuthConsumer || k == bitbucket.AuthUnknown {
+		return "the consumer's owner is a member of it"
+	}
+	return "the account is a member of it"
+}
+
+// explainSnyk words a Snyk API error by status and what it was about.
+func explainSnyk(se *snyk.ErrorResponse) (problem, fix string) {
+	subject := se.Subject()
+	switch {
+	case se.StatusCode == http.StatusUnauthorized:
+		return "Snyk rejected the token (401)",
+			"SNYK_TOKEN is invalid or has no access to " + subject +
+				"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1)"
+	case se.StatusCode == http.StatusForbidden:
+		return "Snyk refused the request (403)",
+			"the account behind SNYK_TOKEN needs admin access to " + subject +
+				"; use the token of a Group Admin, or of a service account of the group with the Group Admin role"
+	case se.StatusCode == http.StatusNotFound && se.JobID != "":
+		return se.Problem(), ""
+	case se.StatusCode == http.StatusNotFound && se.IntegrationID != "" && se.OrgID != "":
+		return se.Problem(), fmt.Sprintf("check the integration id (GET /org/%s/integrations lists them) and that SNYK_TOKEN can see the org", se.OrgID)
+	case se.StatusCode == http.StatusNotFound && se.GroupID != "" && se.OrgID == "" && !snykV1Path(se):
+		// Every call 404s when SNYK_API is not a v1 base: the group id is
+		// not what to check first.
+		return fmt.Sprintf("Snyk answered 404 for group %q, and SNYK_API does not point at a v1 API", se.GroupID),
+			"set SNYK_API to your region's API (https://api.snyk.io, https://api.eu.snyk.io, https://api.au.snyk.io; /v1 is added), then run doctor again"
+	case se.StatusCode == http.StatusNotFound && (se.GroupID != "" || se.OrgID != ""):
+		return se.Problem(), "check the id and that SNYK_TOKEN can see it"
+	}
+	return se.Problem(), ""
+}
+
+// snykV1Path reports whether the failed request went to a v1 API path
+// (…/v1/… or …/api/v1/…), as every v1 call of a right SNYK_API does.
+func snykV1Path(se *snyk.ErrorResponse) bool {
+	if se.Response == nil || se.Response.Request == nil || se.Response.Request.URL == nil {
+		return true
+	}
+	p := se.Response.Request.URL.Path
+	return strings.HasPrefix(p, "/v1/") || strings.Contains(p, "/v1/group/") || strings.Contains(p, "/v1/org/")
+}
