@@ -133,10 +133,9 @@ func deadProxy(t *testing.T, e *simEnv, userinfo string) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	t.Setenv("HTTPS_PROXY", "http://"+userinfo+addr)
-	t.Setenv("https_proxy", "")
-	t.Setenv("NO_PROXY", "")
-	t.Setenv("no_proxy", "")
+	// The run's environment, not the process's: the transport reads its
+	// proxy through the invocation, so this test runs beside others.
+	e.Set("HTTPS_PROXY", "http://"+userinfo+addr)
 	e.Set("BITBUCKET_APP_API_BASE", "https://api.bitbucket.bbimport-test.invalid/2.0")
 	e.Set("BITBUCKET_APP_TOKEN_URL", "https://bitbucket.bbimport-test.invalid/site/oauth2/access_token")
 	e.Set("SNYK_API", "https://api.snyk.bbimport-test.invalid/v1")
