@@ -16,6 +16,7 @@ import (
 // save only after the state was established, exit 3 let through and
 // nothing else.
 func TestCIExamples(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join("..", "..", "docs", "ci")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
 	if err != nil || len(files) < 3 {
