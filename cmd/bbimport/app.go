@@ -107,6 +107,7 @@ func commonFlags() []cli.Flag {
 // sets up logging and resolves the log path.
 func (rt *invocation) begin(c *cli.Context) (logPath string, err error) {
 	rt.actionStarted = true
+	rt.parsed()
 	if err := rt.setupLogging(c); err != nil {
 		return "", err
 	}

@@ -22,6 +22,7 @@ var ciPages = []string{"docs/ci-examples.md", "docs/sharding.md"}
 // through and nothing else; the sharded examples are checked by
 // checkShardedExamples.
 func TestCIExamples(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join("..", "..", "docs", "ci")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
 	if err != nil || len(files) < 6 {

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 )
 
 // runApp arranges the command line (arrangeArgs) and runs the app.
 func runApp(ctx context.Context, rt *invocation, args []string) error {
+	urfaveGlobals.Lock()
+	rt.parsed = sync.OnceFunc(urfaveGlobals.Unlock)
+	defer rt.parsed()
 	app := newApp(rt)
 	args, err := arrangeArgs(app, args)
 	if err != nil {
@@ -17,6 +21,15 @@ func runApp(ctx context.Context, rt *invocation, args []string) error {
 	}
 	return app.RunContext(ctx, args)
 }
+
+// urfaveGlobals serialises the part of a run in which urfave/cli v2 writes
+// its package-level HelpFlag, VersionFlag and help command (flag Apply
+// records defaults in them, Command.setup names the help command): two apps
+// in one process, as in the parallel tests, would race there. A run holds
+// it until its command's action begins (invocation.begin); help,
+// completion and usage errors, which print from those globals, hold it to
+// the end. Parsing takes milliseconds, so runs still overlap in their work.
+var urfaveGlobals sync.Mutex
 
 // finishApp gives the app what every command shares: the global options
 // (root --help lists them; arrangeArgs moves them after the command name),

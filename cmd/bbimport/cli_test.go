@@ -60,6 +60,7 @@ var failFast = map[string][]string{
 // and output for a good value and for a bad one; a command that does not
 // take the option refuses it in both positions naming it.
 func TestGlobalFlagsEitherSide(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	app, commands := appCommands(t)
 	notDir := filepath.Join(t.TempDir(), "file")
@@ -128,6 +129,7 @@ func TestGlobalFlagsEitherSide(t *testing.T) {
 // TestGlobalFlagsMeaning: the good values of the pairs above do what they
 // say whichever side of the command name they are on.
 func TestGlobalFlagsMeaning(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	g := sim.SimSnykGroupID
 	for _, before := range []bool{false, true} {
@@ -155,6 +157,7 @@ func TestGlobalFlagsMeaning(t *testing.T) {
 // --dryRun import` (and the original's `--dryRun true`) create nothing: the
 // simulator counts 0 orgs created and 0 imports.
 func TestDryRunBeforeCommand(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}})
 	g := sim.SimSnykGroupID
 	// Each spelling before the command, then the count that must stay 0.
@@ -187,6 +190,7 @@ func TestDryRunBeforeCommand(t *testing.T) {
 // TestBooleanSpellings: the original's `--flag true|false` (value after a
 // space) means the same as --flag=true|false; a bare flag means true.
 func TestBooleanSpellings(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: append(smallEstate(),
 		sim.WorkspaceSpec{Slug: "empty-ws", Name: "Empty"})}})
 	g := sim.SimSnykGroupID
@@ -236,6 +240,7 @@ func TestBooleanSpellings(t *testing.T) {
 // TestMistypedCommandLine: a misspelled flag or command gets one line on
 // stderr with the closest valid name, exit 2 and nothing on stdout.
 func TestMistypedCommandLine(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	for _, tt := range []struct {
 		args []string
@@ -278,6 +283,7 @@ func TestMistypedCommandLine(t *testing.T) {
 // TestHelpCommand: `bbimport help` exits 0 with the commands; `bbimport
 // help <command>` and `--help` before or after the name print its flags.
 func TestHelpCommand(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	_, commands := appCommands(t)
 	r := e.MustRun(0, "help")
@@ -306,6 +312,7 @@ func TestHelpCommand(t *testing.T) {
 // message its variable gets (name, range), one line, exit 2, no help; the
 // nonsensical values are refused.
 func TestFlagValueMessages(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file, _ := oneTarget(t, e)
 	for _, tt := range []struct {
@@ -344,6 +351,7 @@ func TestFlagValueMessages(t *testing.T) {
 // TestRateLimitAnyPositive: every positive rate limit is accepted, from the
 // variables and the flags, however large.
 func TestRateLimitAnyPositive(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	g := sim.SimSnykGroupID
 	huge := "9223372036854775807"
@@ -365,6 +373,7 @@ func TestRateLimitAnyPositive(t *testing.T) {
 // directory (as each stage's "Next:" line and the README put it) is found
 // there from any directory; a name in neither place says where it looked.
 func TestInputsFromLogPath(t *testing.T) {
+	// Serial: t.Chdir changes the whole process's working directory.
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}})
 	g := sim.SimSnykGroupID
 	t.Chdir(t.TempDir())
@@ -411,6 +420,7 @@ func TestInputsFromLogPath(t *testing.T) {
 // TestCompletion: the scripts name every command and its flags, and each
 // shell (where installed) completes commands and flags through its script.
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	_, commands := appCommands(t)
 	for _, sh := range []string{"bash", "zsh", "fish"} {
@@ -503,6 +513,7 @@ func TestCompletion(t *testing.T) {
 
 // TestArrangeArgs: the rewrite itself, before urfave/cli parses anything.
 func TestArrangeArgs(t *testing.T) {
+	t.Parallel()
 	app, _ := appCommands(t)
 	for _, tt := range []struct{ in, want string }{
 		{"", "import"},

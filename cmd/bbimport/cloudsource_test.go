@@ -35,6 +35,7 @@ func cloudEstate() []sim.WorkspaceSpec {
 }
 
 func TestCloudSourceAuthMethods(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -254,6 +255,7 @@ func assertAppPasswordWarnings(t *testing.T, cmd, stderr string, want int) {
 // Wrong or missing credentials: a clear message naming the variables, the
 // right exit code, and no secret in it.
 func TestCloudSourceCredentialErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string

@@ -119,6 +119,7 @@ func newDoctorCommand(rt *invocation) *cli.Command {
 		}, commonFlags()...)),
 		Action: func(c *cli.Context) error {
 			rt.actionStarted = true
+			rt.parsed() // see urfaveGlobals
 			if err := rt.setupLogging(c); err != nil {
 				return err
 			}

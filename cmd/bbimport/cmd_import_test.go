@@ -12,6 +12,7 @@ import (
 // An orgId that is not one file name is refused before anything is sent:
 // it names the log files.
 func TestImportRefusesPathLikeOrgID(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	f := filepath.Join(t.TempDir(), "targets.json")
 	body := `{"targets":[{"orgId":"../escape","integrationId":"i","target":{"owner":"w","name":"r","branch":"main"}}]}`
@@ -28,6 +29,7 @@ func TestImportRefusesPathLikeOrgID(t *testing.T) {
 // A resume log whose last line a killed run left half-written: the next
 // line appended starts on a line of its own, so no target is lost.
 func TestImportAfterHalfWrittenResumeLine(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	targets := e.Pipeline()
 	if err := os.MkdirAll(e.LogPath, 0o755); err != nil {

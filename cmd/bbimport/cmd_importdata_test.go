@@ -10,6 +10,7 @@ import (
 // Rejected Bitbucket credentials on import:data are an authentication
 // failure (exit 4), not a partial run, and the previous targets file stays.
 func TestImportDataAllOrgsFailKeepsFile(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	targets := e.Pipeline()
 	before, err := os.ReadFile(targets)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,79 +33,99 @@ func newOrgsDataCommand(rt *invocation) *cli.Command {
 			if err != nil {
 				return err
 			}
-			st := rt.startStage("orgs:data", logPath)
-			source, err := checkSource(c.String("source"))
-			if err != nil {
+			opts := &orgsDataOptions{IO: rt.commandIO(rt.startStage("orgs:data", logPath)), LogPath: logPath}
+			if opts.Source, err = checkSource(c.String("source")); err != nil {
 				return err
 			}
-			groupID, err := requireString(c, "groupId", "the Snyk group public id (Group settings → General)")
-			if err != nil {
+			if opts.GroupID, err = requireString(c, "groupId", "the Snyk group public id (Group settings → General)"); err != nil {
 				return err
 			}
-			workspaces, err := rt.workspaceFlags(c)
-			if err != nil {
+			if opts.Workspaces, err = rt.workspaceFlags(c); err != nil {
 				return err
 			}
-			orgPer, err := orgPerFlag(c)
-			if err != nil {
+			if opts.OrgPer, err = orgPerFlag(c); err != nil {
 				return err
 			}
+			opts.SourceOrgID = strings.TrimSpace(c.String("sourceOrgPublicId"))
+			opts.SkipEmptyOrgs = c.Bool("skipEmptyOrgs")
+			opts.Bitbucket = func() (importer.Bitbucket, error) { return rt.newBitbucket(c, opts.Source) }
 			lock, err := rt.lockLogDir(c, logPath)
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			bb, err := rt.newBitbucket(c, source)
-			if err != nil {
-				return err
-			}
-			p := rt.newProgress()
-			defer p.Done()
-			res, err := importer.OrgsData(c.Context, importer.OrgsDataOptions{
-				Bitbucket: bb, Source: source, GroupID: groupID,
-				SourceOrgID:   strings.TrimSpace(c.String("sourceOrgPublicId")),
-				Workspaces:    workspaces,
-				SkipEmptyOrgs: c.Bool("skipEmptyOrgs"),
-				OrgPer:        orgPer,
-				LogPath:       logPath,
-				Progress:      p,
-				ErrorText:     rt.errMessage,
-			})
-			p.Done()
-			if err != nil {
-				return err
-			}
-			st.output, st.detail = res.Path, orgsDataSummary(groupID, source, res)
-			for _, w := range res.Warnings {
-				rt.log.Warn().Msg(w)
-			}
-			for _, d := range res.Dropped {
-				if d.Project != "" {
-					rt.log.Info().Str("workspace", d.Workspace).Str("project", d.Project).Msgf("left out project %s of workspace %s: %s", d.Project, d.Workspace, d.Reason)
-					continue
-				}
-				rt.log.Info().Str("workspace", d.Workspace).Msgf("left out workspace %s: %s", d.Workspace, d.Reason)
-			}
-			if orgPer == importer.OrgPerProject {
-				if len(res.Orgs) == 0 {
-					fmt.Fprintf(rt.Stdout, "⚠ No project(s) found in %s! Written an empty orgs list to %s\n", plural(res.Workspaces, "workspace"), res.Path)
-					return nil
-				}
-				fmt.Fprintf(rt.Stdout, "Found %s in %s (one org per project). Written the data to file: %s\n",
-					plural(len(res.Orgs), "project"), plural(res.Workspaces, "workspace"), res.Path)
-				rt.next("bbimport orgs:create --file=%s", res.Path)
-				return nil
-			}
-			if len(res.Orgs) == 0 {
-				fmt.Fprintf(rt.Stdout, "⚠ No workspace(s) found! Written an empty orgs list to %s\n", res.Path)
-				rt.log.Warn().Msg("no workspaces found: the consumer's owner is a member of none, or pass --workspace=<slug> for each workspace (run `bbimport doctor` to check access)")
-				return nil
-			}
-			fmt.Fprintf(rt.Stdout, "Found %s. Written the data to file: %s\n", plural(len(res.Orgs), "workspace"), res.Path)
-			rt.next("bbimport orgs:create --file=%s", res.Path)
-			return nil
+			return runOrgsData(c.Context, opts)
 		},
 	}
+}
+
+// orgsDataOptions are orgs:data's checked flags and its dependencies, so
+// that runOrgsData can be called with a fake Bitbucket (cli/cli's Options
+// and run function).
+type orgsDataOptions struct {
+	Source, GroupID, SourceOrgID string
+	Workspaces                   []string
+	SkipEmptyOrgs                bool
+	OrgPer                       importer.OrgPer
+	LogPath                      string
+
+	// Bitbucket builds the client; called after the flags are checked and
+	// the log directory is locked.
+	Bitbucket func() (importer.Bitbucket, error)
+	IO        *commandIO
+}
+
+func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
+	out, log := opts.IO.Out, opts.IO.Log
+	bb, err := opts.Bitbucket()
+	if err != nil {
+		return err
+	}
+	p := opts.IO.progress()
+	defer p.Done()
+	res, err := importer.OrgsData(ctx, importer.OrgsDataOptions{
+		Bitbucket: bb, Source: opts.Source, GroupID: opts.GroupID,
+		SourceOrgID:   opts.SourceOrgID,
+		Workspaces:    opts.Workspaces,
+		SkipEmptyOrgs: opts.SkipEmptyOrgs,
+		OrgPer:        opts.OrgPer,
+		LogPath:       opts.LogPath,
+		Progress:      p,
+		ErrorText:     opts.IO.ErrText,
+	})
+	p.Done()
+	if err != nil {
+		return err
+	}
+	opts.IO.Stage.output, opts.IO.Stage.detail = res.Path, orgsDataSummary(opts.GroupID, opts.Source, res)
+	for _, w := range res.Warnings {
+		log.Warn().Msg(w)
+	}
+	for _, d := range res.Dropped {
+		if d.Project != "" {
+			log.Info().Str("workspace", d.Workspace).Str("project", d.Project).Msgf("left out project %s of workspace %s: %s", d.Project, d.Workspace, d.Reason)
+			continue
+		}
+		log.Info().Str("workspace", d.Workspace).Msgf("left out workspace %s: %s", d.Workspace, d.Reason)
+	}
+	if opts.OrgPer == importer.OrgPerProject {
+		if len(res.Orgs) == 0 {
+			fmt.Fprintf(out, "⚠ No project(s) found in %s! Written an empty orgs list to %s\n", plural(res.Workspaces, "workspace"), res.Path)
+			return nil
+		}
+		fmt.Fprintf(out, "Found %s in %s (one org per project). Written the data to file: %s\n",
+			plural(len(res.Orgs), "project"), plural(res.Workspaces, "workspace"), res.Path)
+		opts.IO.next(ctx, "bbimport orgs:create --file=%s", res.Path)
+		return nil
+	}
+	if len(res.Orgs) == 0 {
+		fmt.Fprintf(out, "⚠ No workspace(s) found! Written an empty orgs list to %s\n", res.Path)
+		log.Warn().Msg("no workspaces found: the consumer's owner is a member of none, or pass --workspace=<slug> for each workspace (run `bbimport doctor` to check access)")
+		return nil
+	}
+	fmt.Fprintf(out, "Found %s. Written the data to file: %s\n", plural(len(res.Orgs), "workspace"), res.Path)
+	opts.IO.next(ctx, "bbimport orgs:create --file=%s", res.Path)
+	return nil
 }
 
 // workspaceFlags gathers --workspace values and --workspacesFile lines.
@@ -174,53 +195,78 @@ func newOrgsCreateCommand(rt *invocation) *cli.Command {
 			}
 			st := rt.startStage("orgs:create", logPath)
 			st.dryRun = c.Bool("dryRun")
+			opts := &orgsCreateOptions{IO: rt.commandIO(st), LogPath: logPath, DryRun: c.Bool("dryRun"), Redact: rt.redactor.String}
 			file, err := requireString(c, "file", "the orgs data file written by orgs:data")
 			if err != nil {
 				return err
 			}
-			if file, err = rt.inputPath(c, "--file", file); err != nil {
+			if opts.File, err = rt.inputPath(c, "--file", file); err != nil {
 				return err
 			}
 			if c.Bool("noDuplicateNames") && c.Bool("allowDuplicateNames") {
 				return usagef("--noDuplicateNames and --allowDuplicateNames contradict each other; pass one")
 			}
-			if !c.Bool("dryRun") {
+			opts.AllowDuplicateNames = c.Bool("allowDuplicateNames")
+			opts.ExcludeExistingOrgs = !c.Bool("includeExistingOrgsInOutput") || c.Bool("no-includeExistingOrgsInOutput")
+			opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
+			if !opts.DryRun {
 				lock, err := rt.lockLogDir(c, logPath)
 				if err != nil {
 					return err
 				}
 				defer lock.Release()
 			}
-			sn, err := rt.newSnyk(c)
-			if err != nil {
-				return err
-			}
-			p := rt.newProgress()
-			defer p.Done()
-			res, err := importer.OrgsCreate(c.Context, importer.OrgsCreateOptions{
-				Snyk: sn, File: file, LogPath: logPath,
-				AllowDuplicateNames: c.Bool("allowDuplicateNames"),
-				ExcludeExistingOrgs: !c.Bool("includeExistingOrgsInOutput") || c.Bool("no-includeExistingOrgsInOutput"),
-				DryRun:              c.Bool("dryRun"),
-				Now:                 rt.Now,
-				Progress:            p,
-				Redact:              rt.redactor.String,
-				ErrorText:           rt.errMessage,
-			})
-			p.Done()
-			if res != nil {
-				st.output, st.detail, st.failures = res.Path, orgsCreateSummary(file, res), orgsCreateFailures(res)
-				rt.printOrgsCreate(res, c.Bool("dryRun"), logPath, sourceOfOrgsFile(file), err)
-			}
-			if err != nil {
-				return err
-			}
-			if res.Failed() {
-				return &partialError{fmt.Sprintf("%s of %d could not be created; see %s", plural(res.Count(importer.OrgFailed), "org"), len(res.Orgs), filepath.Join(logPath, "*.failed-to-create-orgs.log"))}
-			}
-			return nil
+			return runOrgsCreate(c.Context, opts)
 		},
 	}
+}
+
+// orgsCreateOptions are orgs:create's checked flags and its dependencies,
+// so that runOrgsCreate can be called with a fake Snyk.
+type orgsCreateOptions struct {
+	File, LogPath       string
+	AllowDuplicateNames bool
+	ExcludeExistingOrgs bool
+	DryRun              bool
+
+	// Snyk builds the client; called after the flags are checked and the
+	// log directory is locked.
+	Snyk func() (importer.Snyk, error)
+	// Redact masks the secrets in text written to the failure log.
+	Redact func(string) string
+	IO     *commandIO
+}
+
+func runOrgsCreate(ctx context.Context, opts *orgsCreateOptions) error {
+	sn, err := opts.Snyk()
+	if err != nil {
+		return err
+	}
+	p := opts.IO.progress()
+	defer p.Done()
+	res, err := importer.OrgsCreate(ctx, importer.OrgsCreateOptions{
+		Snyk: sn, File: opts.File, LogPath: opts.LogPath,
+		AllowDuplicateNames: opts.AllowDuplicateNames,
+		ExcludeExistingOrgs: opts.ExcludeExistingOrgs,
+		DryRun:              opts.DryRun,
+		Now:                 opts.IO.Now,
+		Progress:            p,
+		Redact:              opts.Redact,
+		ErrorText:           opts.IO.ErrText,
+	})
+	p.Done()
+	if res != nil {
+		st := opts.IO.Stage
+		st.output, st.detail, st.failures = res.Path, orgsCreateSummary(opts.File, res), orgsCreateFailures(res)
+		printOrgsCreate(ctx, opts.IO, res, opts.DryRun, opts.LogPath, sourceOfOrgsFile(opts.File), err)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Failed() {
+		return &partialError{fmt.Sprintf("%s of %d could not be created; see %s", plural(res.Count(importer.OrgFailed), "org"), len(res.Orgs), filepath.Join(opts.LogPath, "*.failed-to-create-orgs.log"))}
+	}
+	return nil
 }
 
 // sourceOfOrgsFile reads the source back from orgs:data's file name
@@ -235,11 +281,11 @@ func sourceOfOrgsFile(path string) string {
 	return "<source>"
 }
 
-func (rt *invocation) printOrgsCreate(res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
+func printOrgsCreate(ctx context.Context, cio *commandIO, res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {
 	var failed []importer.OrgOutcome
 	for _, o := range res.Orgs {
 		for _, w := range o.Warnings {
-			rt.log.Warn().Str("org", o.Row.Name).Msg(w)
+			cio.Log.Warn().Str("org", o.Row.Name).Msg(w)
 		}
 		if o.Status == importer.OrgFailed {
 			failed = append(failed, o)
@@ -261,37 +307,37 @@ func (rt *invocation) printOrgsCreate(res *importer.OrgsCreateResult, dryRun boo
 		for i, o := range g.items {
 			names[i] = o.Row.Name
 		}
-		ev := errorFields(rt.log.Error(), g.err).Str("org", names[0]).Int("orgs", len(names))
+		ev := errorFields(cio.Log.Error(), g.err).Str("org", names[0]).Int("orgs", len(names))
 		if len(names) == 1 {
-			ev.Msgf("could not create org %q: %s", names[0], rt.errMessage(g.err))
+			ev.Msgf("could not create org %q: %s", names[0], cio.errText(g.err))
 			continue
 		}
-		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), rt.errMessage(g.err))
+		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), cio.errText(g.err))
 	}
 	if dryRun {
-		fmt.Fprintf(rt.Stdout, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",
+		fmt.Fprintf(cio.Out, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",
 			res.Count(importer.OrgWouldCreate), res.Count(importer.OrgWouldReuse), plural(len(res.Orgs), "organization"))
 		rows := res.Orgs
 		if len(rows) > 20 {
 			rows = rows[:20]
 		}
 		for _, o := range rows {
-			fmt.Fprintf(rt.Stdout, "  %-13s %s (group %s)\n", o.Status, o.Row.Name, o.Row.GroupID)
+			fmt.Fprintf(cio.Out, "  %-13s %s (group %s)\n", o.Status, o.Row.Name, o.Row.GroupID)
 		}
 		if len(res.Orgs) > len(rows) {
-			fmt.Fprintf(rt.Stdout, "  … and %d more\n", len(res.Orgs)-len(rows))
+			fmt.Fprintf(cio.Out, "  … and %d more\n", len(res.Orgs)-len(rows))
 		}
 		return
 	}
 	created, reused := res.Count(importer.OrgCreated), res.Count(importer.OrgReused)
 	if created == 0 && reused == 0 {
-		fmt.Fprintln(rt.Stdout, "⚠ No organization(s) created!")
+		fmt.Fprintln(cio.Out, "⚠ No organization(s) created!")
 		return
 	}
-	fmt.Fprintf(rt.Stdout, "Created %d out of %s (reused %d that already existed). Written the data to file: %s\n",
+	fmt.Fprintf(cio.Out, "Created %d out of %s (reused %d that already existed). Written the data to file: %s\n",
 		created, plural(len(res.Orgs), "organization"), reused, res.Path)
 	if res.Failed() {
-		fmt.Fprintf(rt.Stdout, "%s failed; see %s\n", plural(res.Count(importer.OrgFailed), "organization"), filepath.Join(logPath, "<groupId>.failed-to-create-orgs.log"))
+		fmt.Fprintf(cio.Out, "%s failed; see %s\n", plural(res.Count(importer.OrgFailed), "organization"), filepath.Join(logPath, "<groupId>.failed-to-create-orgs.log"))
 	}
-	rt.next("bbimport import:data --source=%s --orgsData=%s", source, res.Path)
+	cio.next(ctx, "bbimport import:data --source=%s --orgsData=%s", source, res.Path)
 }

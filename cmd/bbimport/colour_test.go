@@ -11,6 +11,7 @@ import (
 // Doctor's marks and the closing error are coloured on a terminal, and not
 // when NO_COLOR is set or the output is not a terminal.
 func TestColour_marksAndFinalError(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	e.Set("SNYK_TOKEN", "not-the-token") // one ✗ besides the ✓s
 

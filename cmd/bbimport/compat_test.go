@@ -42,6 +42,7 @@ func copyFile(t *testing.T, src, dst string) {
 // TestCompatFilesInSync: fixtures/compat is the shared compat folder, when it
 // is beside the repository (CI); skipped elsewhere.
 func TestCompatFilesInSync(t *testing.T) {
+	t.Parallel()
 	shared := filepath.Join("..", "..", "..", "shared", "compat")
 	entries, err := os.ReadDir(shared)
 	if err != nil {
@@ -69,6 +70,7 @@ func compatOrg(e *simEnv) {
 // with-import-log.*: the original's resume log names the target of the
 // targets file, so import skips it; without the log it is imported.
 func TestCompatWithImportLogSkips(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	compatOrg(e)
 	copyFile(t, compatFile("with-import-log.imported-targets.log"), e.File(importfiles.ImportedTargetsLog))
@@ -94,6 +96,7 @@ func TestCompatWithImportLogSkips(t *testing.T) {
 // key is computed from orgId, integrationId and target. The target the line
 // names is skipped; a decoy whose key equals the stale targetId is not.
 func TestCompatStaleTargetID(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	compatOrg(e)
 	copyFile(t, compatFile("bitbucket-cloud.imported-targets.log"), e.File(importfiles.ImportedTargetsLog))
@@ -118,6 +121,7 @@ func TestCompatStaleTargetID(t *testing.T) {
 // `name`, with the org's bitbucket-cloud integration from the file, and the
 // targets import into that org.
 func TestCompatCreatedOrgsNameIsWorkspace(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{
 		Workspaces: []sim.WorkspaceSpec{{Slug: "snyktestscmgroup", Name: "Snyk Test SCM Group", Repos: 7}},
 		Users:      map[string]string{"compat-user": "compat-app-password"},
@@ -159,6 +163,7 @@ func TestCompatCreatedOrgsNameIsWorkspace(t *testing.T) {
 // orgs-data.1-org.json: the original's orgs data file creates its org (the
 // group exists); a second run creates nothing.
 func TestCompatOrgsDataCreatesOrg(t *testing.T) {
+	t.Parallel()
 	const group = "d64abc45-b39a-48a2-9636-a4f62adbf09a"
 	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{Groups: map[string]sim.SnykGroup{group: {Name: "compat group"}}}})
 	file := compatFile("orgs-data.1-org.json")
@@ -185,6 +190,7 @@ func TestCompatOrgsDataCreatesOrg(t *testing.T) {
 // 1 (the command line was right, the input file is not: exit 2 is kept for
 // usage errors).
 func TestCompatInvalidTargetsFile(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file := compatFile("import-projects.invalid.json")
 	r := e.MustRun(exitFailed, "import", "--file="+file)

@@ -163,6 +163,7 @@ func newDiscoveryEnv(t *testing.T) (*simEnv, string) {
 // through the CLI: the targets selected, the skip counts in the summary and
 // the exact number of repository pages fetched.
 func TestImportDataFilters(t *testing.T) {
+	t.Parallel()
 	e, orgsFile := newDiscoveryEnv(t)
 	listed := []string{"big", "small", "mirrors", "sandbox"} // every listable workspace has an org
 	since := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -333,6 +334,7 @@ func jsonString(s string) string {
 // Usage errors of the discovery flags: exit 2, a sentence naming the flag,
 // no Bitbucket request.
 func TestDiscoveryUsageErrors(t *testing.T) {
+	t.Parallel()
 	e, orgsFile := newDiscoveryEnv(t)
 	empty := filepath.Join(t.TempDir(), "empty.txt")
 	if err := os.WriteFile(empty, []byte("# nothing\n\n"), 0o644); err != nil {
@@ -369,6 +371,7 @@ func TestDiscoveryUsageErrors(t *testing.T) {
 // import:data --workspace with slugs the orgs file does not name: a warning
 // for the unknown one, an error when none matches.
 func TestImportDataUnknownWorkspace(t *testing.T) {
+	t.Parallel()
 	e, orgsFile := newDiscoveryEnv(t)
 	r := e.MustRun(0, "import:data", "--orgsData="+orgsFile, "--workspace=small", "--workspace=typo", "--logFormat=json")
 	if !strings.Contains(r.Stderr, `"workspace":"typo"`) || !strings.Contains(r.Stderr, `"level":"warn"`) {
@@ -404,6 +407,7 @@ func orgRows(t *testing.T, file string) []string {
 // TestOrgsDataDiscovery: orgs:data's discovery flags, each with its rows and
 // its exact request count.
 func TestOrgsDataDiscovery(t *testing.T) {
+	t.Parallel()
 	wsFile := filepath.Join(t.TempDir(), "ws.txt")
 	if err := os.WriteFile(wsFile, []byte("hidden\n# not this one: big\nsmall\nhidden\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -513,6 +517,7 @@ func TestOrgsDataDiscovery(t *testing.T) {
 // repositories instead, says so once per workspace, and costs what it did
 // before ListProjects existed.
 func TestOrgsDataPerProjectWithoutProjectScope(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: discoveryEstate(), Scopes: "account repository"}})
 	var r result
 	delta := bbDelta(e, func() {
@@ -537,6 +542,7 @@ func TestOrgsDataPerProjectWithoutProjectScope(t *testing.T) {
 // repositories, the union is what the per-workspace run selects, and each
 // org costs one q=project.key page per 100 of its repositories.
 func TestPerProjectPipeline(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: discoveryEstate()}})
 	group := sim.SimSnykGroupID
 	e.MustRun(0, "orgs:data", "--groupId="+group, "--orgPer=project", "--workspace=big", "--workspace=small")

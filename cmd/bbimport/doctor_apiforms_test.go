@@ -11,6 +11,7 @@ import (
 // project and pullrequest imply repository: no warning on a correct
 // consumer, in the simulator's default (real) form or a real consumer's.
 func TestDoctor_impliedScopes(t *testing.T) {
+	t.Parallel()
 	for _, scopes := range []string{"", "pipeline runner pullrequest team project account issue snippet", "account pullrequest"} {
 		t.Run("scopes="+scopes, func(t *testing.T) {
 			e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: scopes}})
@@ -32,6 +33,7 @@ func TestDoctor_impliedScopes(t *testing.T) {
 // convention) is completed to the v1 base with one line saying so; a base
 // that is not a v1 API is blamed, not --groupId.
 func TestDoctor_snykAPIForms(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	e.Set("SNYK_API", e.Sim.URL+"/")
 	r := e.MustRun(0, "doctor", "--groupId="+sim.SimSnykGroupID)

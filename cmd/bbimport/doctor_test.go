@@ -78,6 +78,7 @@ func createdOrgs(t *testing.T, e *simEnv) string {
 }
 
 func TestDoctor_allGood(t *testing.T) {
+	t.Parallel()
 	// Every scope listed explicitly (TestDoctor_impliedScopes covers the
 	// implied forms real tokens show).
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: "account repository project"}})
@@ -107,6 +108,7 @@ func TestDoctor_allGood(t *testing.T) {
 }
 
 func TestDoctor_wrongSecret(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	e.Set("BITBUCKET_APP_CLIENT_SECRET", "wrong-secret-9d1c7e")
 	r := e.MustRun(exitAuth, "doctor", "--groupId="+sim.SimSnykGroupID)
@@ -125,6 +127,7 @@ func TestDoctor_wrongSecret(t *testing.T) {
 }
 
 func TestDoctor_publicConsumer(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{PublicConsumer: true}})
 	r := e.MustRun(exitAuth, "doctor", "--groupId="+sim.SimSnykGroupID)
 	t.Logf("doctor output:\n%s", r.Stdout)
@@ -137,6 +140,7 @@ func TestDoctor_publicConsumer(t *testing.T) {
 }
 
 func TestDoctor_tokenWithoutRepositoryScope(t *testing.T) {
+	t.Parallel()
 	// project:admin, unlike project, implies no repository access.
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: "account project:admin"}})
 	r := e.MustRun(exitFailed, "doctor", "--groupId="+sim.SimSnykGroupID)
@@ -159,6 +163,7 @@ func TestDoctor_tokenWithoutRepositoryScope(t *testing.T) {
 }
 
 func TestDoctor_tokenWithoutAccountScope(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Scopes: "repository project"}})
 	r := e.MustRun(exitFailed, "doctor", "--groupId="+sim.SimSnykGroupID)
 	wantContains(t, checkLine(t, r.Stdout, "⚠", "Bitbucket scopes"), `lacks "account" (needed to list workspaces)`)
@@ -174,6 +179,7 @@ func TestDoctor_tokenWithoutAccountScope(t *testing.T) {
 }
 
 func TestDoctor_invalidSnykToken(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	e.Set("SNYK_TOKEN", "0f1e2d3c-invalid-snyk-token")
 	r := e.MustRun(exitAuth, "doctor", "--groupId="+sim.SimSnykGroupID)
@@ -190,6 +196,7 @@ func TestDoctor_invalidSnykToken(t *testing.T) {
 }
 
 func TestDoctor_orgWithoutIntegration(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{OrgsWithoutIntegration: []string{"Acme Mobile"}}})
 	orgs := createdOrgs(t, e)
 	// The group comes from the file when --groupId is not given.
@@ -209,6 +216,7 @@ func TestDoctor_orgWithoutIntegration(t *testing.T) {
 }
 
 func TestDoctor_noWorkspaces(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: []sim.WorkspaceSpec{}}})
 	r := e.MustRun(exitFailed, "doctor", "--groupId="+sim.SimSnykGroupID)
 	wantFailed(t, r.Stdout, "workspaces")
@@ -217,6 +225,7 @@ func TestDoctor_noWorkspaces(t *testing.T) {
 }
 
 func TestDoctor_missingVariables(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	e.Set("BITBUCKET_APP_CLIENT_SECRET", "")
 	e.Set("SNYK_TOKEN", "")
@@ -231,6 +240,7 @@ func TestDoctor_missingVariables(t *testing.T) {
 }
 
 func TestDoctor_withoutGroupSkipsSnyk(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	r := e.MustRun(0, "doctor")
 	wantContains(t, r.Stdout, "- Snyk token: not checked, pass --groupId=<Snyk group id>",
@@ -238,6 +248,7 @@ func TestDoctor_withoutGroupSkipsSnyk(t *testing.T) {
 }
 
 func TestDoctor_resumeLogReported(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	if err := os.MkdirAll(e.LogPath, 0o755); err != nil {
 		t.Fatal(err)
@@ -253,6 +264,7 @@ func TestDoctor_resumeLogReported(t *testing.T) {
 // The repository check is bounded: each read spends the hourly budget the
 // real run needs.
 func TestDoctor_maxWorkspaces(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	r := e.MustRun(0, "doctor", "--maxWorkspaces=2")
 	wantContains(t, checkLine(t, r.Stdout, "✓", "repositories"), "each of 2 workspaces (checked the first 2 of 5")
@@ -262,6 +274,7 @@ func TestDoctor_maxWorkspaces(t *testing.T) {
 }
 
 func TestDoctor_bitbucketCloudSource(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{StaticTokens: []string{"static-api-token-4b7e"}}})
 	e.Set("BITBUCKET_CLOUD_API_TOKEN", "static-api-token-4b7e")
 	r := e.MustRun(0, "doctor", "--source=bitbucket-cloud")

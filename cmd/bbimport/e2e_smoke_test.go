@@ -8,6 +8,7 @@ import (
 
 // TestPipelineSmoke: the four stages against the default simulator estate.
 func TestPipelineSmoke(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	targets := e.Pipeline()
 	e.MustRun(0, "import", "--file="+targets, "--concurrency=20")

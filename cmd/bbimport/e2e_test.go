@@ -87,6 +87,7 @@ func head(s []string) []string {
 // non-empty repository is imported exactly once into the org of its own
 // workspace, and re-running orgs:create and import does nothing new.
 func TestE2EFourStages(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	ws := e.Sim.BitbucketWorkspaces()
 	// The estate must have what the issue asks for.
@@ -243,6 +244,7 @@ func smallEstate() []sim.WorkspaceSpec {
 // 0) on both APIs and the token endpoint, through the whole pipeline: every
 // target imported exactly once, exit 0 at every stage.
 func TestE2EFaultsBothAPIs(t *testing.T) {
+	t.Parallel()
 	f := sim.Faults{ServerErrorRate: 0.05, RateLimitEvery: 7, RetryAfter: "0"}
 	e := newSimEnv(t, sim.Config{
 		Seed:      7,
@@ -311,6 +313,7 @@ func jobKeysSince(e *simEnv, n int) []string {
 // targets (and, as more fail on purpose, the run after it), until
 // everything is imported and the run exits 0.
 func TestE2EFailedJobsRetried(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{
 		Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()},
 		Snyk:      sim.SnykConfig{FailJobEvery: 4, PendingPolls: 1},
@@ -384,6 +387,7 @@ func TestE2EFailedJobsRetried(t *testing.T) {
 // <orgId>.failed-projects.log of its own org, and the run exits 3; the
 // target is not imported again by the next run (its job completed).
 func TestE2EFailedProjects(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{
 		Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()},
 		Snyk:      sim.SnykConfig{FailProjectEvery: 11},
@@ -442,6 +446,7 @@ func TestE2EFailedProjects(t *testing.T) {
 // the job is not sent again (no double import), and the target is logged
 // as failed (failed-imports.log, exit 3).
 func TestE2EAcceptedThen5xx(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{
 		Seed:      3,
 		Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()},

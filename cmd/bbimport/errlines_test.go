@@ -45,6 +45,7 @@ func levelLines(t *testing.T, stderr, level string) []map[string]any {
 // A group that cannot be listed fails each of its orgs the same way: one
 // error line says so, not one per org.
 func TestErrLines_orgsCreateOneLinePerCause(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file := orgsFile(t, e, 4, sim.SimSnykGroupID, missingGroup)
 	r := e.MustRun(exitPartial, "orgs:create", "--file="+file)
@@ -74,6 +75,7 @@ func TestErrLines_orgsCreateOneLinePerCause(t *testing.T) {
 // --logFormat=json: every stderr line is a JSON object, the closing message
 // included, with error, status, retryable and the exit code.
 func TestErrLines_jsonEveryStderrLine(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file := orgsFile(t, e, 2, sim.SimSnykGroupID)
 	e.Set("SNYK_TOKEN", "not-the-token")

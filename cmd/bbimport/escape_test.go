@@ -24,6 +24,7 @@ const hostile = "\x1b]52;c;SGVsbG8=\a\x1b[2J\a\rEVIL\u009b31m\u202eright"
 var rawSequences = []string{"\x1b]52", "\x1b[2J", "\a", "\rEVIL", "\u009b", "\u202e"}
 
 func TestTermSafe(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, lines, line string }{
 		{"plain ✓ text", "plain ✓ text", "plain ✓ text"},
 		{hostile, `\x1b]52;c;SGVsbG8=\a\x1b[2J\a\rEVIL\u009b31m\u202eright`, `\x1b]52;c;SGVsbG8=\a\x1b[2J\a\rEVIL\u009b31m\u202eright`},
@@ -115,6 +116,7 @@ var escapedHostile = regexp.QuoteMeta(`;c;SGVsbG8=\a\x1b[2J\a`)
 // Server text reaches the terminal (text logs on a TTY, the final line,
 // the stdout summaries) only escaped; JSON logs and files keep it exact.
 func TestEscape_serverTextNeverRaw(t *testing.T) {
+	t.Parallel()
 	e := hostileSim(t)
 	g := sim.SimSnykGroupID
 	e.MustRun(exitOK, "orgs:data", "--groupId="+g)
@@ -198,6 +200,7 @@ func TestEscape_serverTextNeverRaw(t *testing.T) {
 
 // The dry run's sample prints target fields from a hand-made file: escaped.
 func TestEscape_dryRunSample(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file := e.File("hand-made.json")
 	if err := os.MkdirAll(e.LogPath, 0o755); err != nil {

@@ -366,6 +366,7 @@ func (s *ftStorm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // target is imported once, and the import POST was retried only for its
 // 429s (snyk.imports equals the number of targets).
 func TestFault429Storm(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, retryAfter string }{
 		{"no Retry-After", ""},
 		{"Retry-After 0", "0"},
@@ -401,6 +402,7 @@ func TestFault429Storm(t *testing.T) {
 // were honoured; and the import, with more requests than one window admits,
 // takes at least a second.
 func TestFaultRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	e := ftNewEnv(t, sim.Config{
 		Bitbucket: sim.BitbucketConfig{
 			Workspaces:        []sim.WorkspaceSpec{{Slug: "delta", Name: "Delta Team", Repos: 6}},
@@ -456,6 +458,7 @@ func (f *ftFirst503) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the next run. Everything is imported, nothing twice: a 503 comes before
 // anything is created.
 func TestFault5xxEverywhere(t *testing.T) {
+	t.Parallel()
 	faults := sim.Faults{ServerErrorRate: 0.05}
 	e := ftNewEnv(t, sim.Config{Seed: 7,
 		Bitbucket: sim.BitbucketConfig{Faults: faults, TokenFaults: faults},
@@ -486,6 +489,7 @@ func TestFault5xxEverywhere(t *testing.T) {
 // target ends with exactly one job per 500 answer plus the one that was
 // acknowledged.
 func TestFaultAcceptThen5xx(t *testing.T) {
+	t.Parallel()
 	e := ftNewEnv(t, sim.Config{Seed: 7, Snyk: sim.SnykConfig{AcceptThen5xx: 0.15}})
 	targets := e.Pipeline()
 	want := ftWant(t, e)
@@ -536,6 +540,7 @@ func TestFaultAcceptThen5xx(t *testing.T) {
 // renews ahead of expiry and once on a 401; no 401 reaches the user and the
 // targets file lists every repository once.
 func TestFaultTokenTTLShorterThanRun(t *testing.T) {
+	t.Parallel()
 	e := ftNewEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{
 		TokenTTL: time.Second,
 		Faults:   sim.Faults{Latency: 300 * time.Millisecond},
@@ -700,6 +705,7 @@ func (rs *ftResetter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // is reported failed and imported by the next run, which is the only kind
 // of second import allowed.
 func TestFaultConnectionResets(t *testing.T) {
+	t.Parallel()
 	e := ftNewEnv(t, sim.Config{Snyk: sim.SnykConfig{PendingPolls: 1}})
 	rs := &ftResetter{amb: &ftAmbiguous{}, seen: map[string]bool{}, n: map[string]int64{}, hits: map[string]*[3]int{},
 		every: map[string]int64{
@@ -783,6 +789,7 @@ func (s *ftSlowServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the next run; a second job exists only where the server created the
 // first one after the client had given up.
 func TestFaultSlowServer(t *testing.T) {
+	t.Parallel()
 	e := ftNewEnv(t, sim.Config{Snyk: sim.SnykConfig{PendingPolls: 1}})
 	e.Tuning.AttemptTimeout = 250 * time.Millisecond
 	ss := &ftSlowServer{every: 11, hold: 5 * time.Second, amb: &ftAmbiguous{}}
@@ -809,6 +816,7 @@ func TestFaultSlowServer(t *testing.T) {
 // and logs them before it exits, so even the jobs in flight at the
 // interrupt are not imported again.
 func TestFaultSIGINTRandomPoints(t *testing.T) {
+	t.Parallel()
 	for seed := uint64(1); seed <= 4; seed++ {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 0x5eed))
@@ -893,6 +901,7 @@ func ftOrgRows(t *testing.T, path string) int {
 // was created but not yet logged at the kill, so the duplicates are at most
 // the concurrency per kill. The resume log, cut at any byte, still reads.
 func TestFaultSIGKILLThenRerun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

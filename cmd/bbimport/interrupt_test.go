@@ -68,6 +68,7 @@ func waitCounter(t *testing.T, s *sim.Server, name string, n int64, limit time.D
 // and complete on the second; the binary's first poll comes after
 // --pollInterval=250ms (1 s by default), so a job takes ~750 ms.
 func TestInterruptResume(t *testing.T) {
+	t.Parallel()
 	if goruntime.GOOS == "windows" {
 		t.Skip("signals: POSIX only")
 	}

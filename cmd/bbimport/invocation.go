@@ -62,10 +62,12 @@ type invocation struct {
 	net netSetup
 	// stage is the running stage, for its summary file; nil for doctor.
 	stage *stageRun
+	// parsed releases urfaveGlobals once the arguments are parsed.
+	parsed func()
 }
 
 func newInvocation(stdout, stderr io.Writer, getenv func(string) string) *invocation {
-	rt := &invocation{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now}
+	rt := &invocation{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now, parsed: func() {}}
 	if f, ok := stderr.(*os.File); ok {
 		rt.StderrTTY = term.IsTerminal(int(f.Fd()))
 	}
@@ -251,12 +253,5 @@ func (rt *invocation) progressInterval() time.Duration {
 	return 10 * time.Second
 }
 
-// next tells the user the command that follows a stage, unless the stage
-// was interrupted: then the next thing to run is the same command again.
-func (rt *invocation) next(format string, a ...any) {
-	if rt.ctx != nil && rt.ctx.Err() != nil {
-		fmt.Fprintln(rt.Stdout, "Interrupted: run the same command again to finish this stage before going on.")
-		return
-	}
-	fmt.Fprintf(rt.Stdout, "Next: "+format+"\n", a...)
-}
+// next prints the command that follows a stage (see nextLine).
+func (rt *invocation) next(format string, a ...any) { nextLine(rt.ctx, rt.Stdout, format, a...) }

@@ -34,6 +34,7 @@ func startBinary(t *testing.T, bin string, e *simEnv, extraEnv []string, args ..
 // still works beside it, and a first run killed with SIGKILL leaves no lock
 // behind: the next run takes the directory and imports each target once.
 func TestSecondImportOnALogDirectoryIsRefused(t *testing.T) {
+	t.Parallel()
 	if goruntime.GOOS == "windows" {
 		t.Skip("SIGKILL: POSIX only")
 	}
@@ -84,6 +85,7 @@ func TestSecondImportOnALogDirectoryIsRefused(t *testing.T) {
 // second is refused; with --wait it runs after the first and creates
 // nothing (it reuses the orgs by name).
 func TestSecondOrgsCreateOnALogDirectoryIsRefused(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t, t.TempDir())
 	var ws []sim.WorkspaceSpec
 	for i := range 5 {
@@ -128,6 +130,7 @@ func TestSecondOrgsCreateOnALogDirectoryIsRefused(t *testing.T) {
 // the directory and the cause), and the re-run imports each of the others
 // once.
 func TestImportUnderAFileSizeLimit(t *testing.T) {
+	t.Parallel()
 	if goruntime.GOOS == "windows" {
 		t.Skip("ulimit: POSIX only")
 	}

@@ -20,6 +20,7 @@ func hasDebug(stderr string) bool {
 }
 
 func TestLogging_levelsAndDEBUG(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	g := "--groupId=" + sim.SimSnykGroupID
 	cases := []struct {
@@ -64,6 +65,7 @@ func TestLogging_levelsAndDEBUG(t *testing.T) {
 }
 
 func TestLogging_badFlags(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	r := e.MustRun(exitUsage, "orgs:data", "--groupId=g", "--logLevel=loud")
 	wantContains(t, r.Stderr, `--logLevel "loud" is not a level; use one of trace, debug, info, warn, error`)
@@ -77,6 +79,7 @@ func TestLogging_badFlags(t *testing.T) {
 // Without a TTY the log is JSON lines (one object per line, for CI log
 // search); --logFormat=text gives human lines, without colour codes.
 func TestLogging_formatsWithoutTTY(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	g := "--groupId=" + sim.SimSnykGroupID
 	r := e.MustRun(0, "orgs:data", g, "--logLevel=debug")
@@ -109,6 +112,7 @@ func TestLogging_formatsWithoutTTY(t *testing.T) {
 // duration and attempt; failed attempts carry the response body; a 429 also
 // says, once at info, that we wait.
 func TestLogging_oneLinePerExchange(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Faults: sim.Faults{RateLimitEvery: 2}}})
 	orgs := createdOrgs(t, e)
 	before := e.Sim.Counters()
@@ -167,6 +171,7 @@ func TestLogging_oneLinePerExchange(t *testing.T) {
 }
 
 func TestHTTPLog_fields(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	h := newHTTPLog(zerolog.New(&buf).Level(zerolog.DebugLevel))
 	h.Exchange(httpx.Exchange{API: "bitbucket", Method: "GET", URL: "https://api.bitbucket.org/2.0/user/workspaces",
@@ -200,6 +205,7 @@ func TestHTTPLog_fields(t *testing.T) {
 }
 
 func TestHTTPLog_rateLimitedOncePerFewSeconds(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	h := newHTTPLog(zerolog.New(&buf).Level(zerolog.DebugLevel))
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -228,6 +234,7 @@ func TestHTTPLog_rateLimitedOncePerFewSeconds(t *testing.T) {
 // Every byte printed passes the redactor: logs, results on stdout, the
 // final error message, whatever the format.
 func TestRuntime_redactsEveryOutput(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cr3t-value-for-redaction"
 	env := map[string]string{"SNYK_TOKEN": secret, "SNYK_LOG_PATH": t.TempDir()}
 	for _, format := range []string{"json", "text"} {

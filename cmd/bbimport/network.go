@@ -72,10 +72,10 @@ func (rt *invocation) transport() (http.RoundTripper, error) {
 	if n.err != nil {
 		return nil, n.err
 	}
-	if n.pool == nil {
-		return nil, nil
-	}
-	return httpx.NewTransport(n.pool), nil
+	// The proxy comes from the invocation's environment, not the
+	// process's, like every other setting: several runs in one process
+	// (the tests) must not see each other's HTTPS_PROXY.
+	return httpx.NewTransportEnv(n.pool, rt.Getenv), nil
 }
 
 func caBundleUsage(err error) error {
@@ -179,7 +179,7 @@ func inParens(s string) string {
 // proxyLabel names the proxy without its credentials.
 func (rt *invocation) proxyLabel(addr string) string {
 	for _, name := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
-		if v := os.Getenv(name); v != "" {
+		if v := rt.Getenv(name); v != "" {
 			u, creds := safeProxyURL(v)
 			if creds {
 				return u + " (" + name + ", credentials not shown)"
@@ -267,14 +267,13 @@ func (rt *invocation) caSource() string {
 }
 
 // proxySummary says which proxy each base URL goes through, credentials
-// never shown. The proxy is read from the process environment, as the
-// transport reads it.
-func proxySummary(bases []apiBase) string {
+// never shown. The proxy is read from getenv, as the transport reads it.
+func proxySummary(bases []apiBase, getenv func(string) string) string {
 	byProxy := map[string][]string{}
 	var order []string
 	for _, b := range bases {
 		p := "direct"
-		if u, err := httpx.ProxyFor(b.URL); err != nil {
+		if u, err := httpx.ProxyFor(b.URL, getenv); err != nil {
 			p = "invalid proxy setting: " + err.Error()
 		} else if u != nil {
 			var creds bool
@@ -295,15 +294,15 @@ func proxySummary(bases []apiBase) string {
 		parts = append(parts, p+" for "+strings.Join(byProxy[p], ", "))
 	}
 	s := strings.Join(parts, "; ")
-	if np := firstEnv("NO_PROXY", "no_proxy"); np != "" {
+	if np := firstEnv(getenv, "NO_PROXY", "no_proxy"); np != "" {
 		s += " (NO_PROXY=" + np + ")"
 	}
 	return s
 }
 
-func firstEnv(names ...string) string {
+func firstEnv(getenv func(string) string, names ...string) string {
 	for _, n := range names {
-		if v := os.Getenv(n); v != "" {
+		if v := getenv(n); v != "" {
 			return v
 		}
 	}
@@ -347,7 +346,7 @@ func (rt *invocation) doctorNetwork(c *cli.Context, d *doctor, source string) {
 		parts[i] = fmt.Sprintf("%s %s (%s)", b.API, b.URL, b.Setting)
 	}
 	d.info("API bases", "%s; Snyk REST on the same host under /rest", strings.Join(parts, ", "))
-	d.info("proxy", "%s", proxySummary(bases))
+	d.info("proxy", "%s", proxySummary(bases, rt.Getenv))
 	if _, err := rt.transport(); err != nil {
 		d.caFailed = true
 		d.fail("CA certificates", err.Error(), "")

@@ -45,6 +45,7 @@ func timedRun(t *testing.T, e *simEnv, want int, args ...string) result {
 }
 
 func TestNetwork_dnsNameNotFound(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	productionWaits(e)
 	e.Set("BITBUCKET_APP_API_BASE", "https://api.bitbucket.bbimport-test.invalid/2.0")
@@ -81,6 +82,7 @@ func tlsSim(t *testing.T, e *simEnv) (caFile string) {
 }
 
 func TestNetwork_untrustedCertificate(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	productionWaits(e)
 	caFile := tlsSim(t, e)
@@ -103,6 +105,7 @@ func TestNetwork_untrustedCertificate(t *testing.T) {
 }
 
 func TestNetwork_badCABundle(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.pem")
@@ -133,10 +136,9 @@ func deadProxy(t *testing.T, e *simEnv, userinfo string) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	t.Setenv("HTTPS_PROXY", "http://"+userinfo+addr)
-	t.Setenv("https_proxy", "")
-	t.Setenv("NO_PROXY", "")
-	t.Setenv("no_proxy", "")
+	// The run's environment, not the process's: the transport reads its
+	// proxy through the invocation, so this test runs beside others.
+	e.Set("HTTPS_PROXY", "http://"+userinfo+addr)
 	e.Set("BITBUCKET_APP_API_BASE", "https://api.bitbucket.bbimport-test.invalid/2.0")
 	e.Set("BITBUCKET_APP_TOKEN_URL", "https://bitbucket.bbimport-test.invalid/site/oauth2/access_token")
 	e.Set("SNYK_API", "https://api.snyk.bbimport-test.invalid/v1")
@@ -144,6 +146,7 @@ func deadProxy(t *testing.T, e *simEnv, userinfo string) string {
 }
 
 func TestNetwork_proxyRefused(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	productionWaits(e)
 	addr := deadProxy(t, e, "")
@@ -156,6 +159,7 @@ func TestNetwork_proxyRefused(t *testing.T) {
 // shows the proxy without its password, and does not blame the consumer
 // key and secret (nor exit 4: no credential was rejected).
 func TestNetwork_doctorDeadProxy(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	productionWaits(e)
 	addr := deadProxy(t, e, "proxyuser:s3cret-proxy-pw@")
@@ -180,6 +184,7 @@ func TestNetwork_doctorDeadProxy(t *testing.T) {
 // A transient failure keeps its backoff, but the first retry is said at
 // once, not when the retries run out minutes later.
 func TestNetwork_firstRetryIsShown(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Faults: sim.Faults{ServerErrorRate: 1}}})
 	productionWaits(e)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -208,6 +213,7 @@ func TestNetwork_firstRetryIsShown(t *testing.T) {
 // import sends one request per target: with Snyk's name not resolving,
 // every kick-off fails at once, and the closing message carries the fix.
 func TestNetwork_importEveryTargetFailsFast(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	targets := e.Pipeline()
 	productionWaits(e)

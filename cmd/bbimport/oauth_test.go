@@ -51,6 +51,7 @@ func (a *authRecorder) seen() map[string]int {
 // enough. Its value appears in no output or file at any log level, in
 // error paths neither.
 func TestSnykOAuthToken(t *testing.T) {
+	t.Parallel()
 	const oauthToken = "oa-LEAK-3e9d7c1b5a20"
 	// The simulator accepts only the OAuth token: SNYK_TOKEN is wrong.
 	e := newSimEnv(t, sim.Config{

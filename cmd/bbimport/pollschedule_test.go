@@ -17,6 +17,9 @@ import (
 // machine; the polls stay within their share; the debug log says the
 // schedule.
 func TestImport_PollScheduleNoticesJobsPromptly(t *testing.T) {
+	// Serial: it measures how late each job is noticed (within 100 ms of
+	// its bound) and polls per minute of wall time, which other tests
+	// sharing the two cores would skew.
 	if testing.Short() {
 		t.Skip("takes a few seconds")
 	}

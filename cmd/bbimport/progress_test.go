@@ -29,6 +29,7 @@ func (c *fakeClock) add(d time.Duration) {
 }
 
 func TestProgress_ciLine(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	p := newProgress(&terminal{w: &bytes.Buffer{}}, false, zerolog.Nop(), time.Hour)
 	p.now = clock.now
@@ -75,6 +76,7 @@ func TestProgress_ciLine(t *testing.T) {
 // In CI, one info line per interval, with the counters as fields; none
 // after Done.
 func TestProgress_periodicLines(t *testing.T) {
+	t.Parallel()
 	var buf safeBuffer
 	p := newProgress(&terminal{w: &bytes.Buffer{}}, false, zerolog.New(&buf), 5*time.Millisecond)
 	p.Start("import:data", 3)
@@ -107,6 +109,7 @@ func TestProgress_periodicLines(t *testing.T) {
 // The bar moves with the counter that counts toward the stage's total:
 // import:data's total is orgs, and repositories or failures do not move it.
 func TestProgress_barTracksTheTotal(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	term := &terminal{w: &out, cols: 160}
 	p := newProgress(term, true, zerolog.Nop(), time.Hour)
@@ -142,6 +145,7 @@ func TestProgress_barTracksTheTotal(t *testing.T) {
 // A log line written while the bar is shown clears the bar's line, is
 // written whole, and the bar is drawn again below it.
 func TestTerminal_logLinesAndBar(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	term := &terminal{w: &out}
 	bar := term.barWriter()
@@ -181,6 +185,7 @@ func (s *safeBuffer) String() string {
 // --- dry runs and end-of-stage summaries, through the CLI ---
 
 func TestDryRun_orgsCreateWritesNothing(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{Groups: map[string]sim.SnykGroup{
 		sim.SimSnykGroupID: {Name: sim.SimSnykGroupName, Orgs: []sim.SnykOrg{{Name: "Acme Mobile"}}},
 	}}})
@@ -203,6 +208,7 @@ func TestDryRun_orgsCreateWritesNothing(t *testing.T) {
 }
 
 func TestDryRun_importCallsNothing(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	targets := e.Pipeline()
 	e.Set("SNYK_TOKEN", "") // a dry run needs no Snyk token at all
@@ -225,6 +231,7 @@ func TestDryRun_importCallsNothing(t *testing.T) {
 
 // Every stage ends with what was done and the next command, on stdout.
 func TestSummaries_nextCommand(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	e.Set("SNYK_RATE_LIMIT", "100000")
 	g := sim.SimSnykGroupID
@@ -246,6 +253,7 @@ func TestSummaries_nextCommand(t *testing.T) {
 // Ctrl-C: the stage stops, prints the summary so far, says to run the same
 // command again (not the next one), and exits 130.
 func TestSummaries_interrupted(t *testing.T) {
+	t.Parallel()
 	// Snyk answers slowly and jobs never finish: import is interrupted
 	// with jobs in flight and targets not started.
 	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{PendingPolls: 1_000_000, Faults: sim.Faults{Latency: 10 * time.Millisecond}}})
@@ -280,6 +288,7 @@ func TestSummaries_interrupted(t *testing.T) {
 
 // The closing hint knows about Ctrl-C.
 func TestRuntime_nextAfterInterrupt(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	rt := newInvocation(&out, &bytes.Buffer{}, func(string) string { return "" })
 	rt.setupOutput()

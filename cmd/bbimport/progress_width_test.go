@@ -34,6 +34,7 @@ func barFrames(term, stage string) []string {
 // in place: the terminal scrolls on every redraw), shows no estimate before
 // there is a rate, and keeps one unit.
 func TestTTY_barFits80Columns(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{PendingPolls: 3, FailJobEvery: 9, FailProjectEvery: 4,
 		Faults: sim.Faults{Latency: 3 * time.Millisecond}}})
 	e.Set("SNYK_RATE_LIMIT", "100000")
@@ -82,6 +83,7 @@ func TestTTY_barFits80Columns(t *testing.T) {
 // Every width from very narrow to wide gets a line that fits, and the
 // times give way before the count does.
 func TestProgress_barLineFits(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	p := newProgress(&terminal{w: &bytes.Buffer{}, cols: 80}, false, zerolog.Nop(), time.Hour)
 	p.now = clock.now

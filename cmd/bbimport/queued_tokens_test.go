@@ -15,6 +15,7 @@ import (
 // about 1.2 s), 16 workspaces: import:data lists every repository and
 // exits 0, although the server refused tokens that expired in its queue.
 func TestImportData_QueuedRequestsOutliveShortTokens(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("takes about 10 s")
 	}

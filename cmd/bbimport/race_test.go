@@ -15,6 +15,7 @@ import (
 // exactly once, at most 50 jobs were ever in flight, and enough were in
 // flight together for the run to have been truly concurrent.
 func TestRaceEndToEnd50Workers(t *testing.T) {
+	t.Parallel()
 	const workers = 50
 	e := ftNewEnv(t, sim.Config{
 		Bitbucket: sim.BitbucketConfig{Workspaces: []sim.WorkspaceSpec{

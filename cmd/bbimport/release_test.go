@@ -21,6 +21,7 @@ import (
 // build (no ldflags) says the module version Go recorded; a build from a
 // checkout says its commit; never "dev" when Go knows better.
 func TestVersionInfo(t *testing.T) {
+	t.Parallel()
 	info := func(main string, settings ...string) func() (*debug.BuildInfo, bool) {
 		return func() (*debug.BuildInfo, bool) {
 			bi := &debug.BuildInfo{Main: debug.Module{Path: "github.com/bbimport/bbimport", Version: main}}
@@ -65,6 +66,7 @@ func repoFile(t *testing.T, name string) string {
 // certificates. (Building the image needs a registry; this is what can be
 // checked without one.)
 func TestDockerfileMatchesBuild(t *testing.T) {
+	t.Parallel()
 	docker, mk := repoFile(t, "Dockerfile"), repoFile(t, "Makefile")
 	bin := regexp.MustCompile(`(?m)^BIN :?= (\S+)$`).FindStringSubmatch(mk)
 	if bin == nil || !regexp.MustCompile(`(?m)^build:\n\t\$\(STATIC\) -o \$\(BIN\)/bbimport \./cmd/bbimport$`).MatchString(mk) {
@@ -99,6 +101,7 @@ func TestDockerfileMatchesBuild(t *testing.T) {
 // host's) gives an archive with the stamped binary and a SHA256SUMS that
 // verifies. The other four are cross-compiles of the same recipe.
 func TestMakeDist(t *testing.T) {
+	t.Parallel()
 	mk := repoFile(t, "Makefile")
 	for _, p := range []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64"} {
 		if !regexp.MustCompile(`(?m)^PLATFORMS \?=.*\b` + p + `\b`).MatchString(mk) {
@@ -186,6 +189,7 @@ func untar(t *testing.T, archive, member, dst string) {
 // proxy made of this tree, its dependencies from the local module cache: no
 // network.
 func TestGoInstallVersion(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the module in a fresh module cache")
 	}

@@ -105,6 +105,7 @@ func exchanges(lines []map[string]any) []map[string]any {
 // faulty simulator and finds no secret anywhere: not the client secret, not
 // SNYK_TOKEN, not one of the access tokens issued during the run.
 func TestSecrets_pipelineDebug(t *testing.T) {
+	t.Parallel()
 	e := leakEnv(t)
 	e.Set("DEBUG", "*snyk*")
 	g := sim.SimSnykGroupID
@@ -172,6 +173,7 @@ func TestSecrets_pipelineDebug(t *testing.T) {
 
 // TestSecrets_traceLevel: the most verbose level leaks nothing either.
 func TestSecrets_traceLevel(t *testing.T) {
+	t.Parallel()
 	e := leakEnv(t)
 	g := sim.SimSnykGroupID
 	var runs []result
@@ -196,6 +198,7 @@ func TestSecrets_traceLevel(t *testing.T) {
 // TestSecrets_errorPaths: wrong credentials end up in error messages, debug
 // lines and doctor output, never as values.
 func TestSecrets_errorPaths(t *testing.T) {
+	t.Parallel()
 	const wrongSecret, wrongToken = "cs-WRONG-1a2b3c4d5e6f", "st-WRONG-6f5e4d3c2b1a"
 	e := leakEnv(t)
 	e.Set("DEBUG", "*")
@@ -240,6 +243,7 @@ func TestSecrets_errorPaths(t *testing.T) {
 // access token issued at run time and SNYK_TOKEN are masked in error
 // messages and in debug lines.
 func TestSecrets_echoedByServer(t *testing.T) {
+	t.Parallel()
 	e := leakEnv(t)
 	e.Set("DEBUG", "*snyk*")
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -339,6 +343,7 @@ func assertNoForms(t *testing.T, secret, text string, forms []string) {
 // doctor's ✗ line, at the default level; so did double-escaped JSON forms,
 // base64 of the secret alone, and any secret under 4 characters.
 func TestSecrets_encodedFormsOfTheClientSecret(t *testing.T) {
+	t.Parallel()
 	const id = "consumer key+1"
 	for _, secret := range leakSecrets {
 		t.Run(secret, func(t *testing.T) {
@@ -370,6 +375,7 @@ func TestSecrets_encodedFormsOfTheClientSecret(t *testing.T) {
 // failure logs and the summary in SNYK_LOG_PATH got only the literal token
 // scrubbed.
 func TestSecrets_encodedFormsOfTheSnykTokenInLogFiles(t *testing.T) {
+	t.Parallel()
 	for _, token := range leakSecrets {
 		t.Run(token, func(t *testing.T) {
 			e := leakEnv(t)

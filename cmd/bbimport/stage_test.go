@@ -33,6 +33,7 @@ func historyFiles(t *testing.T, e *simEnv, stage string) []string {
 // code and the failures by cause, and keeps each run's copy: a re-run never
 // loses the run before.
 func TestSummaryFiles_everyStageKeepsHistory(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	e.Set("SNYK_RATE_LIMIT", "100000")
 	targets := e.Pipeline()
@@ -99,6 +100,7 @@ func TestSummaryFiles_everyStageKeepsHistory(t *testing.T) {
 
 // Failures by cause, in the summary of a stage that finished with some.
 func TestSummaryFiles_failuresByCause(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file := orgsFile(t, e, 3, sim.SimSnykGroupID, missingGroup)
 	e.MustRun(exitPartial, "orgs:create", "--file="+file)

@@ -88,6 +88,7 @@ var syncCounters = []string{"snyk.projects_updated", "snyk.projects_deactivated"
 // gain a manifest and 6 are new, while a second workspace (where one
 // repository was deleted) answers 5xx on every try.
 func TestSyncAcceptance(t *testing.T) {
+	t.Parallel()
 	e := newSyncEnv(t)
 	const ws, failing = "acme-platform", "acme-mobile"
 	ch := e.change(t, ws)
@@ -221,6 +222,7 @@ func readPlan(t *testing.T, path string) []string {
 // TestSyncGuardHoldsBackMassDeactivation: a listing that suddenly misses
 // 60 % of the repositories changes nothing and exits 3.
 func TestSyncGuardHoldsBackMassDeactivation(t *testing.T) {
+	t.Parallel()
 	e := newSyncEnv(t)
 	const ws = "acme-platform"
 	all := e.Sim.CurrentRepositories(ws)
@@ -262,6 +264,7 @@ func TestSyncGuardHoldsBackMassDeactivation(t *testing.T) {
 // once, then run again, ends as one uninterrupted run would, with no target
 // imported twice.
 func TestSyncResumesAfterInterruptionWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Snyk: sim.SnykConfig{ProjectsPerTarget: 2, PendingPolls: 3}})
 	group := sim.SimSnykGroupID
 	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
@@ -289,6 +292,7 @@ func TestSyncResumesAfterInterruptionWithoutDuplicates(t *testing.T) {
 // org's workspaces come from its targets) and --groupId alone (every org of
 // the group, listed from Snyk) plan the same as --orgsData.
 func TestSyncOrgSelection(t *testing.T) {
+	t.Parallel()
 	e := newSyncEnv(t)
 	const ws = "acme-platform"
 	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: ws, Delete: []string{e.importable(ws)[0].Slug}}); err != nil {
@@ -312,6 +316,7 @@ func TestSyncOrgSelection(t *testing.T) {
 
 // TestSyncUsage: the flags the original had, and what is refused.
 func TestSyncUsage(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	for _, tc := range []struct {
 		args []string
@@ -337,6 +342,7 @@ func TestSyncUsage(t *testing.T) {
 // TestSyncCredentials: rejected credentials of either API end with exit 4,
 // and nothing is changed.
 func TestSyncCredentials(t *testing.T) {
+	t.Parallel()
 	e := newSyncEnv(t)
 	for _, tc := range []struct{ name, key, value string }{
 		{"bitbucket", "BITBUCKET_APP_CLIENT_SECRET", "wrong-secret"},
@@ -440,6 +446,7 @@ func (ch *estateChange) check(t *testing.T, e *syncEnv, before map[string]sim.Sn
 // then run again: Snyk ends with exactly the changes, no project twice,
 // and a further run changes nothing.
 func TestSyncKilledConverges(t *testing.T) {
+	t.Parallel()
 	if goruntime.GOOS == "windows" {
 		t.Skip("SIGKILL semantics")
 	}
@@ -522,6 +529,7 @@ func checkUpdatedLog(t *testing.T, path string) {
 // directory is refused (exit 2, the holder named) and changes nothing; its
 // dry run only reads, so it runs beside the holder.
 func TestSyncTakesTheLogDirectoryLock(t *testing.T) {
+	t.Parallel()
 	e := newSyncEnv(t)
 	held, err := dirlock.Acquire(t.Context(), e.LogPath, "import", false)
 	if err != nil {

@@ -111,6 +111,7 @@ func assertResultsOnly(t *testing.T, stdout string) {
 }
 
 func TestTTY_liveBarOnStderr(t *testing.T) {
+	t.Parallel()
 	e, targets := slowImportEnv(t)
 	r, term := e.runOnTTY(t, "import", "--file="+targets, "--concurrency=10")
 	if r.Code != exitOK {
@@ -138,6 +139,7 @@ func TestTTY_liveBarOnStderr(t *testing.T) {
 // On a TTY the log is human-readable, and a log line written while the bar
 // is shown clears the bar's line first instead of being glued to it.
 func TestTTY_humanLogsBesideTheBar(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Faults: sim.Faults{Latency: 2 * time.Millisecond, RateLimitEvery: 3}}})
 	orgs := createdOrgs(t, e)
 	r, term := e.runOnTTY(t, "import:data", "--orgsData="+orgs, "--logLevel=debug")
@@ -173,6 +175,7 @@ func TestTTY_humanLogsBesideTheBar(t *testing.T) {
 // --logFormat=json forces JSON lines on a TTY (for a terminal that tees to
 // a log collector); the bar stays.
 func TestTTY_logFormatJSONOnTTY(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	r, term := e.runOnTTY(t, "orgs:data", "--groupId="+sim.SimSnykGroupID, "--logFormat=json", "--logLevel=debug")
 	if r.Code != exitOK {
@@ -187,6 +190,7 @@ func TestTTY_logFormatJSONOnTTY(t *testing.T) {
 // Without a TTY (CI): no bar, no carriage returns, one info line per
 // interval with the counts; stdout the same results.
 func TestTTY_noTTYPeriodicLines(t *testing.T) {
+	t.Parallel()
 	e, targets := slowImportEnv(t)
 	r := e.MustRun(0, "import", "--file="+targets, "--concurrency=10")
 	if strings.Contains(r.Stderr, "\r") || strings.Contains(r.Stderr, "targets/s") {
@@ -217,6 +221,7 @@ func TestTTY_noTTYPeriodicLines(t *testing.T) {
 // gets only results, the terminal gets human logs. The same command with
 // stderr on a pipe logs JSON.
 func TestTTY_binaryStdoutRedirected(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

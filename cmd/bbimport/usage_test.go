@@ -28,6 +28,7 @@ func oneTarget(t *testing.T, e *simEnv) (file, key string) {
 // or not a number, are refused before anything runs, with exit 2 and a
 // message naming the setting and the range.
 func TestUsageConcurrency(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file, _ := oneTarget(t, e)
 	for _, v := range []string{"0", "51", "abc", "-3", "1.5"} {
@@ -55,6 +56,7 @@ func TestUsageConcurrency(t *testing.T) {
 // TestUsageErrors: missing or wrong settings are usage errors (exit 2) whose
 // message names what to set.
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	file, _ := oneTarget(t, e)
 	tests := []struct {
@@ -98,6 +100,7 @@ func TestUsageErrors(t *testing.T) {
 // TestUsageAliases: the camelCase flags and their kebab-case aliases, the
 // default command and the `i` alias.
 func TestUsageAliases(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	group := sim.SimSnykGroupID
 	orgsFile := e.File("group-" + group + "-bitbucket-cloud-app-orgs.json")
@@ -140,6 +143,7 @@ func TestUsageAliases(t *testing.T) {
 // /api/v1/ form (and on another host than SNYK_API, rebased onto it) is
 // polled to the end.
 func TestUsageLocationForms(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ form, base string }{
 		{"v1", ""}, {"api-v1", ""}, {"api-v1", "https://app.snyk.io"},
 	} {
@@ -171,6 +175,7 @@ func TestUsageLocationForms(t *testing.T) {
 // other targets of an org that answered 401 are not sent (a 10,000-target
 // file must not make 10,000 doomed requests). They are retried next run.
 func TestUsageBadSnykToken(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}})
 	targets := e.Pipeline()
 	want := expectedTargets(t, e)

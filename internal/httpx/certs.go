@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
-
-	"golang.org/x/net/http/httpproxy"
 )
 
 // CABundle is a PEM file of extra trusted certificates and the setting that
@@ -91,15 +88,4 @@ func NewTransport(roots *x509.CertPool) *http.Transport {
 		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
 	return t
-}
-
-// ProxyFor returns the proxy the base transport uses for rawURL, read from
-// the environment as New reads it (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; never
-// for loopback), or nil for a direct connection.
-func ProxyFor(rawURL string) (*url.URL, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	return httpproxy.FromEnvironment().ProxyFunc()(u)
 }
