@@ -456,7 +456,7 @@ func (rt *invocation) doctorSnyk(c *cli.Context, d *doctor, source string) strin
 	}
 	tokenOK := false
 	for _, g := range groups {
-		page, err := sn.ListGroupOrgsPage(ctx, g, 1, 1)
+		page, err := sn.ListGroupOrgs(ctx, g, 1, 1)
 		var se *snyk.ErrorResponse
 		switch {
 		case err == nil:

@@ -50,7 +50,7 @@ type fakeSnyk struct {
 
 var errFakeUnused = errors.New("not used by this test")
 
-func (f *fakeSnyk) ListGroupOrgs(context.Context, string) iter.Seq2[snyk.Org, error] {
+func (f *fakeSnyk) ListGroupOrgsIter(context.Context, string) iter.Seq2[snyk.Org, error] {
 	return func(yield func(snyk.Org, error) bool) {
 		for _, o := range f.orgs {
 			if !yield(o, nil) {
@@ -78,7 +78,7 @@ func (f *fakeSnyk) GetImportJob(context.Context, string) (*snyk.ImportJob, error
 	return nil, errFakeUnused
 }
 
-func (f *fakeSnyk) ListProjects(_ context.Context, orgID string, _ *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
+func (f *fakeSnyk) ListProjectsIter(_ context.Context, orgID string, _ *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
 	return func(yield func(snyk.Project, error) bool) {
 		for _, p := range f.projects[orgID] {
 			if !yield(p, nil) {

@@ -201,7 +201,7 @@ func (rt *invocation) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.
 	case file != "" && len(rows) == 0:
 		return nil, usagef("%s has no org to sync (of group %q); check --orgsData and --groupId", file, group)
 	case file == "":
-		for o, err := range sn.ListGroupOrgs(c.Context, group) {
+		for o, err := range sn.ListGroupOrgsIter(c.Context, group) {
 			if err != nil {
 				return nil, fmt.Errorf("list the orgs of group %s: %w", group, err)
 			}

@@ -515,7 +515,7 @@ func TestOrgsDataDiscovery(t *testing.T) {
 
 // Without the project permission, orgPer=project still works: it lists the
 // repositories instead, says so once per workspace, and costs what it did
-// before ListProjects existed.
+// before ListProjectsIter existed.
 func TestOrgsDataPerProjectWithoutProjectScope(t *testing.T) {
 	t.Parallel()
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: discoveryEstate(), Scopes: "account repository"}})

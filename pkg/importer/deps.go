@@ -22,8 +22,8 @@ type Bitbucket interface {
 
 // Snyk is what the stages need from a Snyk client (*snyk.Client satisfies it).
 type Snyk interface {
-	// ListGroupOrgs lists every org of a group, all pages.
-	ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[snyk.Org, error]
+	// ListGroupOrgsIter lists every org of a group, all pages.
+	ListGroupOrgsIter(ctx context.Context, groupID string) iter.Seq2[snyk.Org, error]
 	// CreateOrg creates an org: POST /org.
 	CreateOrg(ctx context.Context, req snyk.CreateOrgRequest) (*snyk.Org, error)
 	// ListIntegrations returns an org's integrations as {type: id}.
@@ -34,8 +34,8 @@ type Snyk interface {
 	ImportTarget(ctx context.Context, orgID, integrationID string, req snyk.ImportRequest) (string, error)
 	// GetImportJob polls an import job by its Location URL.
 	GetImportJob(ctx context.Context, location string) (*snyk.ImportJob, error)
-	// ListProjects lists an org's projects (REST), all pages.
-	ListProjects(ctx context.Context, orgID string, opts *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error]
+	// ListProjectsIter lists an org's projects (REST), all pages.
+	ListProjectsIter(ctx context.Context, orgID string, opts *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error]
 }
 
 // Progress receives a stage's progress so the command layer can render it

@@ -159,7 +159,7 @@ func (f *impFakeSnyk) GetImportJob(ctx context.Context, location string) (*snyk.
 	return job, nil
 }
 
-func (f *impFakeSnyk) ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[snyk.Org, error] {
+func (f *impFakeSnyk) ListGroupOrgsIter(ctx context.Context, groupID string) iter.Seq2[snyk.Org, error] {
 	return func(yield func(snyk.Org, error) bool) {
 		orgs, ok := f.groupOrgs[groupID]
 		if !ok {
@@ -189,7 +189,7 @@ func (f *impFakeSnyk) DisableNotifications(context.Context, string) error {
 	return errors.New("not used")
 }
 
-func (f *impFakeSnyk) ListProjects(ctx context.Context, orgID string, opts *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
+func (f *impFakeSnyk) ListProjectsIter(ctx context.Context, orgID string, opts *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
 	f.mu.Lock()
 	f.listOptions = append(f.listOptions, opts)
 	f.mu.Unlock()

@@ -197,7 +197,7 @@ func newStagesSnyk() *stagesSnyk {
 	return &stagesSnyk{orgs: map[string][]snyk.Org{}, integrations: map[string]map[string]string{}}
 }
 
-func (s *stagesSnyk) ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[snyk.Org, error] {
+func (s *stagesSnyk) ListGroupOrgsIter(ctx context.Context, groupID string) iter.Seq2[snyk.Org, error] {
 	return func(yield func(snyk.Org, error) bool) {
 		s.mu.Lock()
 		s.listedGroups = append(s.listedGroups, groupID)
@@ -272,7 +272,7 @@ func (s *stagesSnyk) GetImportJob(context.Context, string) (*snyk.ImportJob, err
 	return nil, errStagesUnused
 }
 
-func (s *stagesSnyk) ListProjects(context.Context, string, *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
+func (s *stagesSnyk) ListProjectsIter(context.Context, string, *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
 	return func(yield func(snyk.Project, error) bool) { yield(snyk.Project{}, errStagesUnused) }
 }
 

@@ -94,7 +94,7 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 	prog := progressOrNop(opts.Progress)
 	var orgs []snyk.Org
 	if opts.GroupID != "" {
-		for org, err := range opts.Snyk.ListGroupOrgs(ctx, opts.GroupID) {
+		for org, err := range opts.Snyk.ListGroupOrgsIter(ctx, opts.GroupID) {
 			if err != nil {
 				return nil, fmt.Errorf("list orgs of group %s: %w", opts.GroupID, err)
 			}
@@ -208,7 +208,7 @@ func (l *listImported) org(org snyk.Org) error {
 		return fmt.Errorf("list integrations: %w", err)
 	}
 	popts := &snyk.ProjectListOptions{Origins: l.types}
-	for p, err := range l.opts.Snyk.ListProjects(l.ctx, org.ID, popts) {
+	for p, err := range l.opts.Snyk.ListProjectsIter(l.ctx, org.ID, popts) {
 		if err != nil {
 			return fmt.Errorf("list projects: %w", err)
 		}

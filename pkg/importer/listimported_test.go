@@ -127,7 +127,7 @@ func TestListImportedOneOrg(t *testing.T) {
 		t.Errorf("github target not logged: %v", rl)
 	}
 	if len(f.listOptions) != 1 || !cmp.Equal(f.listOptions[0].Origins, []string{"github"}) {
-		t.Errorf("ListProjects origins = %+v", f.listOptions)
+		t.Errorf("ListProjectsIter origins = %+v", f.listOptions)
 	}
 }
 

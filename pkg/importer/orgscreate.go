@@ -348,7 +348,7 @@ func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[s
 // name's orgs in listing order.
 func listGroupOrgsByName(ctx context.Context, s Snyk, groupID string) (map[string][]snyk.Org, error) {
 	byName := map[string][]snyk.Org{}
-	for org, err := range s.ListGroupOrgs(ctx, groupID) {
+	for org, err := range s.ListGroupOrgsIter(ctx, groupID) {
 		if err != nil {
 			return nil, err
 		}

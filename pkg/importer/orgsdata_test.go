@@ -47,7 +47,7 @@ func TestGoldenOrgsData(t *testing.T) {
 		bb          func(b *stagesBB)
 		wantDropped []DroppedWorkspace
 		wantProbes  int // ListRepositoriesIter calls
-		// ListProjects calls and warnings
+		// ListProjectsIter calls and warnings
 		wantProjectCalls, wantWarnings int
 	}{
 		{
@@ -147,7 +147,7 @@ func TestGoldenOrgsData(t *testing.T) {
 				t.Errorf("ListRepositoriesIter called %d times, want %d", n, tt.wantProbes)
 			}
 			if n := len(bb.projectCalls); n != tt.wantProjectCalls {
-				t.Errorf("ListProjects called %d times, want %d", n, tt.wantProjectCalls)
+				t.Errorf("ListProjectsIter called %d times, want %d", n, tt.wantProjectCalls)
 			}
 			if len(res.Warnings) != tt.wantWarnings {
 				t.Errorf("warnings = %q, want %d", res.Warnings, tt.wantWarnings)

@@ -46,7 +46,7 @@ func TestTransport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, err := range c.ListGroupOrgs(t.Context(), "g") {
+		for _, err := range c.ListGroupOrgsIter(t.Context(), "g") {
 			if err != nil {
 				t.Fatal(err)
 			}

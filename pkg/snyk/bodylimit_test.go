@@ -77,7 +77,7 @@ func TestClient_hugeBodyBoundedMemory(t *testing.T) {
 			run  func(c *Client) error
 		}{
 			{"group orgs listing", func(c *Client) error {
-				for _, err := range c.ListGroupOrgs(t.Context(), "g1") {
+				for _, err := range c.ListGroupOrgsIter(t.Context(), "g1") {
 					if err != nil {
 						return err
 					}

@@ -22,9 +22,9 @@
 //
 // # Pagination
 //
-// [Client.ListGroupOrgs] pages with perPage=100&page=N and stops at the first
-// short page, as snyk-api-import does; [Client.ListGroupOrgsPage] fetches one
-// page. [Client.ListProjects] follows JSON:API `links.next` until it is absent,
+// [Client.ListGroupOrgsIter] pages with perPage=100&page=N and stops at the first
+// short page, as snyk-api-import does; [Client.ListGroupOrgs] fetches one
+// page. [Client.ListProjectsIter] follows JSON:API `links.next` until it is absent,
 // repeats, or a page is empty. Both are iter.Seq2 iterators that yield one
 // error and stop.
 //

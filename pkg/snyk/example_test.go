@@ -18,7 +18,7 @@ func ExampleClient_ListGroupOrgs() {
 		fmt.Println(err)
 		return
 	}
-	for org, err := range c.ListGroupOrgs(ctx, "4a18d42f-0706-4ad0-b127-24078731fbed") {
+	for org, err := range c.ListGroupOrgsIter(ctx, "4a18d42f-0706-4ad0-b127-24078731fbed") {
 		if err != nil {
 			fmt.Println(err) // e.g. Snyk rejected the token (401): …
 			return

@@ -12,7 +12,7 @@ import (
 	"github.com/bbimport/bbimport/internal/httpx"
 )
 
-// OrgsPerPage is the page size used by [Client.ListGroupOrgs].
+// OrgsPerPage is the page size used by [Client.ListGroupOrgsIter].
 const OrgsPerPage = 100
 
 // GroupOrgs is one page of GET /group/{groupId}/orgs: the group and some of
@@ -22,17 +22,17 @@ type GroupOrgs struct {
 	Orgs []Org `json:"orgs"`
 }
 
-// ListGroupOrgsPage fetches one page (page numbers start at 1) of a group's
+// ListGroupOrgs fetches one page (page numbers start at 1) of a group's
 // orgs, perPage at a time.
 //
 // Snyk API: GET /group/{groupId}/orgs?perPage={perPage}&page={page}
 // (https://docs.snyk.io/snyk-api/reference/groups-v1).
-func (c *Client) ListGroupOrgsPage(ctx context.Context, groupID string, page, perPage int) (*GroupOrgs, error) {
+func (c *Client) ListGroupOrgs(ctx context.Context, groupID string, page, perPage int) (*GroupOrgs, error) {
 	if err := requireID("group id", groupID); err != nil {
 		return nil, err
 	}
 	if page < 1 || perPage < 1 {
-		return nil, fmt.Errorf("snyk: ListGroupOrgsPage: page (%d) and perPage (%d) must be at least 1", page, perPage)
+		return nil, fmt.Errorf("snyk: ListGroupOrgs: page (%d) and perPage (%d) must be at least 1", page, perPage)
 	}
 	q := url.Values{"perPage": {strconv.Itoa(perPage)}, "page": {strconv.Itoa(page)}}
 	req, err := c.newRequest(ctx, http.MethodGet, c.baseURL, "group/"+url.PathEscape(groupID)+"/orgs?"+q.Encode(), nil, mediaTypeJSON)
@@ -46,14 +46,14 @@ func (c *Client) ListGroupOrgsPage(ctx context.Context, groupID string, page, pe
 	return &out, nil
 }
 
-// ListGroupOrgs lists every org of a group, [OrgsPerPage] at a time. Like the
+// ListGroupOrgsIter lists every org of a group, [OrgsPerPage] at a time. Like the
 // original it stops at the first page with fewer than perPage orgs (or none).
 // An org already seen is not yielded twice, and a page that brings no new org
 // ends the listing, so a server that ignores `page` cannot loop it. On an
 // error it yields one (zero Org, err) and stops.
 //
 // Snyk API: GET /group/{groupId}/orgs?perPage=100&page=N.
-func (c *Client) ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[Org, error] {
+func (c *Client) ListGroupOrgsIter(ctx context.Context, groupID string) iter.Seq2[Org, error] {
 	return func(yield func(Org, error) bool) {
 		seen := make(map[string]struct{})
 		for page := 1; ; page++ {
@@ -61,7 +61,7 @@ func (c *Client) ListGroupOrgs(ctx context.Context, groupID string) iter.Seq2[Or
 				yield(Org{}, c.tooManyPages("the orgs of group "+groupID))
 				return
 			}
-			p, err := c.ListGroupOrgsPage(ctx, groupID, page, OrgsPerPage)
+			p, err := c.ListGroupOrgs(ctx, groupID, page, OrgsPerPage)
 			if err != nil {
 				yield(Org{}, err)
 				return

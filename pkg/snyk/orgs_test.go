@@ -59,9 +59,9 @@ func TestClient_ListGroupOrgs_pagination(t *testing.T) {
 			var calls atomic.Int32
 			mux.HandleFunc("GET /group/{groupId}/orgs", groupOrgsHandler(t, tt.orgs, &calls))
 			var got []string
-			for org, err := range c.ListGroupOrgs(t.Context(), testGroupID) {
+			for org, err := range c.ListGroupOrgsIter(t.Context(), testGroupID) {
 				if err != nil {
-					t.Fatalf("ListGroupOrgs: %v", err)
+					t.Fatalf("ListGroupOrgsIter: %v", err)
 				}
 				got = append(got, org.ID)
 			}
@@ -89,7 +89,7 @@ func TestClient_ListGroupOrgs_fixture(t *testing.T) {
 		writeJSON(w, http.StatusOK, fixture(t, "group-orgs.json"))
 	})
 	var got []Org
-	for org, err := range c.ListGroupOrgs(t.Context(), testGroupID) {
+	for org, err := range c.ListGroupOrgsIter(t.Context(), testGroupID) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestClient_ListGroupOrgs_fixture(t *testing.T) {
 		{ID: "a04d9cbd-ae6e-44af-b573-0556b0ad4bd2", Name: "acme-mobile", Slug: "acme-mobile", URL: "https://app.snyk.io/org/acme-mobile", Created: "2022-01-11T10:12:41.210Z"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ListGroupOrgs mismatch (-want +got):\n%s", diff)
+		t.Errorf("ListGroupOrgsIter mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -111,15 +111,15 @@ func TestClient_ListGroupOrgsPage(t *testing.T) {
 		testFormValues(t, r, url.Values{"perPage": {"1"}, "page": {"3"}})
 		writeJSON(w, http.StatusOK, fixture(t, "group-orgs.json"))
 	})
-	got, err := c.ListGroupOrgsPage(t.Context(), testGroupID, 3, 1)
+	got, err := c.ListGroupOrgs(t.Context(), testGroupID, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.ID != testGroupID || got.Name != "ACME Inc." || len(got.Orgs) != 2 {
-		t.Errorf("ListGroupOrgsPage = %+v; want group %s ACME Inc. with 2 orgs", got, testGroupID)
+		t.Errorf("ListGroupOrgs = %+v; want group %s ACME Inc. with 2 orgs", got, testGroupID)
 	}
-	if _, err := c.ListGroupOrgsPage(t.Context(), testGroupID, 0, 100); err == nil {
-		t.Error("ListGroupOrgsPage(page 0) succeeded; want an error")
+	if _, err := c.ListGroupOrgs(t.Context(), testGroupID, 0, 100); err == nil {
+		t.Error("ListGroupOrgs(page 0) succeeded; want an error")
 	}
 }
 
@@ -138,7 +138,7 @@ func TestClient_ListGroupOrgs_pageIgnored(t *testing.T) {
 		writeJSON(w, http.StatusOK, b)
 	})
 	n := 0
-	for _, err := range c.ListGroupOrgs(t.Context(), testGroupID) {
+	for _, err := range c.ListGroupOrgsIter(t.Context(), testGroupID) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestClient_ListGroupOrgs_errorMidway(t *testing.T) {
 	})
 	n, errs := 0, 0
 	var last error
-	for _, err := range c.ListGroupOrgs(t.Context(), testGroupID) {
+	for _, err := range c.ListGroupOrgsIter(t.Context(), testGroupID) {
 		if err != nil {
 			errs++
 			last = err
@@ -186,7 +186,7 @@ func TestClient_ListGroupOrgs_stopsWhenCallerBreaks(t *testing.T) {
 	c, mux, _ := setup(t)
 	var calls atomic.Int32
 	mux.HandleFunc("GET /group/{groupId}/orgs", groupOrgsHandler(t, 250, &calls))
-	for range c.ListGroupOrgs(t.Context(), testGroupID) {
+	for range c.ListGroupOrgsIter(t.Context(), testGroupID) {
 		break
 	}
 	if calls.Load() != 1 {
@@ -201,7 +201,7 @@ func TestClient_ListGroupOrgs_unauthorized(t *testing.T) {
 		writeJSON(w, http.StatusUnauthorized, fixture(t, "error-not-authorised.json"))
 	})
 	var err error
-	for _, e := range c.ListGroupOrgs(t.Context(), testGroupID) {
+	for _, e := range c.ListGroupOrgsIter(t.Context(), testGroupID) {
 		err = e
 	}
 	if !IsAuthError(err) {

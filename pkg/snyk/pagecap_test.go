@@ -37,7 +37,7 @@ func TestClient_listingsStopAtThePageCap(t *testing.T) {
 		mux.HandleFunc("GET /group/{groupId}/orgs", groupOrgsHandler(t, 1<<20, &calls))
 		n := 0
 		var err error
-		for _, e := range c.ListGroupOrgs(t.Context(), testGroupID) {
+		for _, e := range c.ListGroupOrgsIter(t.Context(), testGroupID) {
 			if err = e; err != nil {
 				break
 			}

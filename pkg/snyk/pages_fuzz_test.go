@@ -143,12 +143,12 @@ func FuzzGroupOrgsPage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status uint16, retryAfter string, body []byte) {
 		api := &fuzzAPI{t: t, status: apitest.FuzzStatus(status), retryAfter: retryAfter, body: body}
 		c := newFuzzClient(t, api)
-		if _, err := c.ListGroupOrgsPage(t.Context(), "g/../1", 1, 100); err != nil {
+		if _, err := c.ListGroupOrgs(t.Context(), "g/../1", 1, 100); err != nil {
 			checkErr(t, api.status, err)
 		}
 		seen := map[string]bool{}
 		errs := 0
-		for o, err := range c.ListGroupOrgs(listCtx(t, api), "g") {
+		for o, err := range c.ListGroupOrgsIter(listCtx(t, api), "g") {
 			if errs > 0 {
 				t.Fatalf("a value after the error: %+v, %v", o, err)
 			}
@@ -253,7 +253,7 @@ func FuzzProjectsPage(f *testing.F) {
 		c := newFuzzClient(t, api)
 		for _, opts := range []*snyk.ProjectListOptions{nil, {Origins: []string{"bitbucket-cloud"}}, {Origins: []string{"a", "b"}}} {
 			errs := 0
-			for p, err := range c.ListProjects(listCtx(t, api), "o", opts) {
+			for p, err := range c.ListProjectsIter(listCtx(t, api), "o", opts) {
 				if errs > 0 {
 					t.Fatalf("a value after the error: %+v, %v", p, err)
 				}

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// ProjectsPerPage is the page size of [Client.ListProjects].
+// ProjectsPerPage is the page size of [Client.ListProjectsIter].
 const ProjectsPerPage = 100
 
 // projectsPage is one page of REST GET /orgs/{orgId}/projects (JSON:API).
@@ -41,7 +41,7 @@ type projectsPage struct {
 	Links restLinks `json:"links"`
 }
 
-// ListProjects lists an org's projects, all pages, [ProjectsPerPage] at a
+// ListProjectsIter lists an org's projects, all pages, [ProjectsPerPage] at a
 // time, following `links.next` until it is absent or repeats. When opts names
 // exactly one origin it is sent as `origins=`; any origins given are also
 // filtered client-side. On an error it yields one (zero Project, err) and
@@ -49,7 +49,7 @@ type projectsPage struct {
 //
 // Snyk REST API: GET /rest/orgs/{orgId}/projects?version=…&limit=100
 // (https://docs.snyk.io/snyk-api/reference/projects).
-func (c *Client) ListProjects(ctx context.Context, orgID string, opts *ProjectListOptions) iter.Seq2[Project, error] {
+func (c *Client) ListProjectsIter(ctx context.Context, orgID string, opts *ProjectListOptions) iter.Seq2[Project, error] {
 	var origins []string
 	if opts != nil {
 		origins = slices.Clone(opts.Origins)

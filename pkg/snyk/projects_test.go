@@ -15,7 +15,7 @@ import (
 func collectProjects(t *testing.T, c *Client, orgID string, opts *ProjectListOptions) ([]Project, error) {
 	t.Helper()
 	var got []Project
-	for p, err := range c.ListProjects(t.Context(), orgID, opts) {
+	for p, err := range c.ListProjectsIter(t.Context(), orgID, opts) {
 		if err != nil {
 			return got, err
 		}
@@ -60,7 +60,7 @@ func TestClient_ListProjects_fixtures(t *testing.T) {
 			Type: "npm", TargetFile: "package.json", Status: "inactive", Created: "2022-08-30T07:03:44.002Z", TargetID: "99999999-8888-4777-8666-555544443333"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ListProjects mismatch (-want +got):\n%s", diff)
+		t.Errorf("ListProjectsIter mismatch (-want +got):\n%s", diff)
 	}
 	if calls.Load() != 2 {
 		t.Errorf("requests = %d; want 2", calls.Load())

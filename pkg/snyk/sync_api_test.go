@@ -29,7 +29,7 @@ func TestClient_ListTargets_linkForms(t *testing.T) {
 		}
 	})
 	var got []Target
-	for tg, err := range c.ListTargets(t.Context(), testOrgID) {
+	for tg, err := range c.ListTargetsIter(t.Context(), testOrgID) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func TestClient_ListTargets_linkForms(t *testing.T) {
 		{ID: "t2", DisplayName: "ws/b", URL: "https://bitbucket.org/ws/b"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ListTargets (-want +got):\n%s", diff)
+		t.Errorf("ListTargetsIter (-want +got):\n%s", diff)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// TargetsPerPage is the page size of [Client.ListTargets].
+// TargetsPerPage is the page size of [Client.ListTargetsIter].
 const TargetsPerPage = 100
 
 // Target is a Snyk target (one repository) as REST lists it.
@@ -41,7 +41,7 @@ type targetsPage struct {
 	Links restLinks `json:"links"`
 }
 
-// ListTargets lists an org's targets, all pages, [TargetsPerPage] at a time,
+// ListTargetsIter lists an org's targets, all pages, [TargetsPerPage] at a time,
 // following `links.next` until it is absent or repeats. No source filter is
 // sent: `source_types` names bitbucket-cloud and bitbucket-connect-app but
 // not bitbucket-cloud-app, so the caller picks targets by their projects'
@@ -49,7 +49,7 @@ type targetsPage struct {
 //
 // Snyk REST API: GET /rest/orgs/{orgId}/targets?version=…&limit=100
 // (https://docs.snyk.io/snyk-api/reference/targets).
-func (c *Client) ListTargets(ctx context.Context, orgID string) iter.Seq2[Target, error] {
+func (c *Client) ListTargetsIter(ctx context.Context, orgID string) iter.Seq2[Target, error] {
 	return func(yield func(Target, error) bool) {
 		if err := requireID("org id", orgID); err != nil {
 			yield(Target{}, err)

@@ -40,7 +40,7 @@ const (
 // Snyk is what sync needs from Snyk (*snyk.Client satisfies it).
 type Snyk interface {
 	importer.Snyk
-	ListTargets(ctx context.Context, orgID string) iter.Seq2[snyk.Target, error]
+	ListTargetsIter(ctx context.Context, orgID string) iter.Seq2[snyk.Target, error]
 	UpdateProjectBranch(ctx context.Context, orgID, projectID, branch string) error
 	DeactivateProject(ctx context.Context, orgID, projectID string) error
 	DeleteProject(ctx context.Context, orgID, projectID string) error
@@ -385,7 +385,7 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	// Snyk, once: a partial listing would make repositories look new or
 	// gone, so an error stops the org.
 	var targets []snyk.Target
-	for t, err := range opts.Snyk.ListTargets(ctx, row.OrgID) {
+	for t, err := range opts.Snyk.ListTargetsIter(ctx, row.OrgID) {
 		if err != nil {
 			o.Err = fmt.Errorf("org %s: list its Snyk targets: %w", row.OrgID, err)
 			return o
@@ -393,7 +393,7 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 		targets = append(targets, t)
 	}
 	var projects []snyk.Project
-	for p, err := range opts.Snyk.ListProjects(ctx, row.OrgID, &snyk.ProjectListOptions{Origins: opts.origins()}) {
+	for p, err := range opts.Snyk.ListProjectsIter(ctx, row.OrgID, &snyk.ProjectListOptions{Origins: opts.origins()}) {
 		if err != nil {
 			o.Err = fmt.Errorf("org %s: list its Snyk projects: %w", row.OrgID, err)
 			return o

@@ -28,7 +28,7 @@ type fakeSnyk struct {
 	jobs     map[string]string // location → "owner/name"
 }
 
-func (f *fakeSnyk) ListGroupOrgs(context.Context, string) iter.Seq2[snyk.Org, error] { return nil }
+func (f *fakeSnyk) ListGroupOrgsIter(context.Context, string) iter.Seq2[snyk.Org, error] { return nil }
 func (f *fakeSnyk) CreateOrg(context.Context, snyk.CreateOrgRequest) (*snyk.Org, error) {
 	return nil, errors.New("not used")
 }
@@ -36,10 +36,10 @@ func (f *fakeSnyk) ListIntegrations(context.Context, string) (map[string]string,
 	return map[string]string{"bitbucket-cloud-app": "int-1"}, nil
 }
 func (f *fakeSnyk) DisableNotifications(context.Context, string) error { return nil }
-func (f *fakeSnyk) ListTargets(context.Context, string) iter.Seq2[snyk.Target, error] {
+func (f *fakeSnyk) ListTargetsIter(context.Context, string) iter.Seq2[snyk.Target, error] {
 	return func(yield func(snyk.Target, error) bool) {}
 }
-func (f *fakeSnyk) ListProjects(_ context.Context, _ string, _ *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
+func (f *fakeSnyk) ListProjectsIter(_ context.Context, _ string, _ *snyk.ProjectListOptions) iter.Seq2[snyk.Project, error] {
 	return func(yield func(snyk.Project, error) bool) {
 		if f.listErr != nil {
 			yield(snyk.Project{}, f.listErr)
