@@ -318,7 +318,7 @@ func TestClient_emptyIDsRefused(t *testing.T) {
 		}(),
 		"ImportTarget target": func() error { _, err := c.ImportTarget(ctx, "o", "i", ImportRequest{}); return err }(),
 		"CreateOrg":           func() error { _, err := c.CreateOrg(ctx, CreateOrgRequest{GroupID: "g"}); return err }(),
-		"ListGroupOrgs":   func() error { _, err := c.ListGroupOrgs(ctx, "", 1, 100); return err }(),
+		"ListGroupOrgs":       func() error { _, err := c.ListGroupOrgs(ctx, "", 1, 100); return err }(),
 		"GetImportJob":        func() error { _, err := c.GetImportJob(ctx, ""); return err }(),
 	}
 	for name, err := range checks {
