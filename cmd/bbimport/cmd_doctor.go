@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,7 +36,7 @@ type doctor struct {
 	authFailed bool
 	// caFailed: the extra CA bundle check failed (every client fails with it).
 	caFailed bool
-	rt       *invocation
+	opts     *doctorOptions
 }
 
 // explain is the run's explain, for a doctor line: the problem with the
@@ -42,7 +44,11 @@ type doctor struct {
 // (exit 4 rather than 1). A network failure's fix names the proxy, CA or
 // base URL setting, never the credentials the request never got to present.
 func (d *doctor) explain(err error) (problem, fix string, auth bool) {
-	problem, fix, code := d.rt.explain(err)
+	explain := d.opts.Explain
+	if explain == nil {
+		explain = (*invocation)(nil).explain
+	}
+	problem, fix, code := explain(err)
 	return withDetails(problem, err), fix, code == exitAuth
 }
 
@@ -130,44 +136,132 @@ func newDoctorCommand(rt *invocation) *cli.Command {
 			if err != nil {
 				return err
 			}
-			d := &doctor{out: rt.Stdout, rt: rt}
-			rt.doctorEnv(c, d, source)
-			rt.doctorNetwork(c, d, source)
-			rt.doctorBitbucket(c, d, source)
-			if err := c.Context.Err(); err != nil {
-				return err // interrupted: exit 130, not a failed check
+			opts := &doctorOptions{
+				Source: source, GroupID: strings.TrimSpace(c.String("groupId")), OrgsData: strings.TrimSpace(c.String("orgsData")),
+				IntegrationType: strings.TrimSpace(c.String("integrationType")),
+				Workspaces:      c.StringSlice("workspace"), MaxWorkspaces: c.Int("maxWorkspaces"),
+				LogPathFlag: strings.TrimSpace(c.String("logPath")) != "",
+				Getenv:      rt.Getenv,
+				LogDir:      func() (string, error) { return rt.logPath(c) },
+				Network:     func(d *doctor) { rt.doctorNetwork(c, d, source) },
+				Bitbucket: func() (doctorBitbucket, error) {
+					bb, err := rt.newBitbucket(c, source)
+					if err != nil {
+						return nil, err
+					}
+					return bitbucketDoctor{bb}, nil
+				},
+				Snyk:    func() (doctorSnyk, error) { return rt.newSnyk(c) },
+				Explain: rt.explain,
+				IO:      rt.commandIO(nil),
 			}
-			group := rt.doctorSnyk(c, d, source)
-			if err := c.Context.Err(); err != nil {
-				return err
-			}
-			fmt.Fprintln(rt.Stdout)
-			if d.failed > 0 {
-				fmt.Fprintf(rt.Stdout, "%s failed, %d passed: fix the ✗ lines above and run bbimport doctor again.\n",
-					plural(d.failed, "check"), d.passed)
-				if d.authFailed {
-					return &authError{errSilent}
-				}
-				return errSilent
-			}
-			if d.warned > 0 {
-				fmt.Fprintf(rt.Stdout, "All %d checks passed, with %s (⚠ above).\n", d.passed, plural(d.warned, "warning"))
-			} else {
-				fmt.Fprintf(rt.Stdout, "All %d checks passed.\n", d.passed)
-			}
-			if group == "" {
-				group = "<Snyk group id>"
-			}
-			rt.next("bbimport orgs:data --source=%s --groupId=%s", source, group)
-			return nil
+			return runDoctor(c.Context, opts)
 		},
 	}
 }
 
+// doctorOptions are doctor's checked flags and its dependencies, so that
+// runDoctor can be called with fake APIs and a fake environment.
+type doctorOptions struct {
+	Source, GroupID, OrgsData, IntegrationType string
+	Workspaces                                 []string
+	MaxWorkspaces                              int
+	// LogPathFlag: --logPath was given (so SNYK_LOG_PATH is not needed).
+	LogPathFlag bool
+
+	// Getenv reads the environment (names are checked, values never shown).
+	Getenv func(string) string
+	// LogDir resolves the log directory (--logPath, else SNYK_LOG_PATH).
+	LogDir func() (string, error)
+	// Network prints the API bases, proxies and CA lines; nil prints none.
+	Network func(*doctor)
+	// Bitbucket and Snyk build the clients, once their variables are set.
+	Bitbucket func() (doctorBitbucket, error)
+	Snyk      func() (doctorSnyk, error)
+	// Explain words an error (the invocation's explain); nil: without the
+	// run's base URLs.
+	Explain func(error) (problem, fix string, exitCode int)
+	IO      *commandIO
+}
+
+// doctorBitbucket is what doctor reads from Bitbucket.
+type doctorBitbucket interface {
+	// TokenScopes exchanges the consumer's credentials for a token and says
+	// the scopes granted; exchanged is false for a source without a token
+	// exchange (bitbucket-cloud), which checks nothing here.
+	TokenScopes(ctx context.Context) (scopes []string, exchanged bool, err error)
+	ListWorkspacesIter(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
+	// FirstRepoPage reads one repository of a workspace.
+	FirstRepoPage(ctx context.Context, workspace string) error
+}
+
+// doctorSnyk is what doctor reads from Snyk (*snyk.Client satisfies it).
+type doctorSnyk interface {
+	ListGroupOrgs(ctx context.Context, groupID string, page, perPage int) (*snyk.GroupOrgs, error)
+	ListIntegrations(ctx context.Context, orgID string) (map[string]string, error)
+	BaseURL() *url.URL
+}
+
+// bitbucketDoctor is the real client as doctor reads it.
+type bitbucketDoctor struct{ *bitbucketClient }
+
+func (b bitbucketDoctor) TokenScopes(ctx context.Context) ([]string, bool, error) {
+	if b.Tokens == nil {
+		return nil, false, nil
+	}
+	scopes, err := b.Tokens.Scopes(ctx)
+	return scopes, true, err
+}
+
+func (b bitbucketDoctor) FirstRepoPage(ctx context.Context, ws string) error {
+	_, _, err := b.Client.ListRepositories(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}, "")
+	return err
+}
+
+func runDoctor(ctx context.Context, opts *doctorOptions) error {
+	out := opts.IO.Out
+	d := &doctor{out: out, opts: opts}
+	d.checkEnv()
+	if opts.Network != nil {
+		opts.Network(d)
+	}
+	d.checkBitbucket(ctx)
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: exit 130, not a failed check
+	}
+	group := d.checkSnyk(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	if d.failed > 0 {
+		fmt.Fprintf(out, "%s failed, %d passed: fix the ✗ lines above and run bbimport doctor again.\n",
+			plural(d.failed, "check"), d.passed)
+		if d.authFailed {
+			return &authError{errSilent}
+		}
+		return errSilent
+	}
+	if d.warned > 0 {
+		fmt.Fprintf(out, "All %d checks passed, with %s (⚠ above).\n", d.passed, plural(d.warned, "warning"))
+	} else {
+		fmt.Fprintf(out, "All %d checks passed.\n", d.passed)
+	}
+	if group == "" {
+		group = "<Snyk group id>"
+	}
+	opts.IO.next(ctx, "bbimport orgs:data --source=%s --groupId=%s", opts.Source, group)
+	return nil
+}
+
+// env is a variable of the run, trimmed.
+func (d *doctor) env(name string) string { return strings.TrimSpace(d.opts.Getenv(name)) }
+
 // doctorEnv checks that the variables are set (names only) and that the log
 // directory is writable, and says whether a previous run's resume log is
 // there (in CI: whether the artifact was restored).
-func (rt *invocation) doctorEnv(c *cli.Context, d *doctor, source string) {
+func (d *doctor) checkEnv() {
+	source := d.opts.Source
 	var need []string
 	switch source {
 	case sourceApp:
@@ -175,22 +269,22 @@ func (rt *invocation) doctorEnv(c *cli.Context, d *doctor, source string) {
 	case sourceCloud:
 		need = []string{}
 	}
-	if rt.env("SNYK_OAUTH_TOKEN") == "" {
+	if d.env("SNYK_OAUTH_TOKEN") == "" {
 		need = append(need, "SNYK_TOKEN")
 	}
-	if strings.TrimSpace(c.String("logPath")) == "" {
+	if !d.opts.LogPathFlag {
 		need = append(need, "SNYK_LOG_PATH")
 	}
 	var missing, set []string
 	for _, v := range need {
-		if rt.env(v) == "" {
+		if d.env(v) == "" {
 			missing = append(missing, v)
 		} else {
 			set = append(set, v)
 		}
 	}
 	if source == sourceCloud {
-		if creds, err := bitbucket.CredentialsFromEnv(rt.Getenv); err != nil {
+		if creds, err := bitbucket.CredentialsFromEnv(d.opts.Getenv); err != nil {
 			missing = append(missing, "BITBUCKET_CLOUD_*")
 			d.fail("Bitbucket credentials", err.Error(), "set BITBUCKET_CLOUD_USERNAME + BITBUCKET_CLOUD_PASSWORD, or BITBUCKET_CLOUD_API_TOKEN, or BITBUCKET_CLOUD_OAUTH_TOKEN")
 		} else {
@@ -210,9 +304,9 @@ func (rt *invocation) doctorEnv(c *cli.Context, d *doctor, source string) {
 		d.ok("environment", "%s set", strings.Join(set, ", "))
 	}
 
-	dir, err := rt.logPath(c)
+	dir, err := d.opts.LogDir()
 	if err != nil {
-		if rt.env("SNYK_LOG_PATH") != "" || strings.TrimSpace(c.String("logPath")) != "" {
+		if d.env("SNYK_LOG_PATH") != "" || d.opts.LogPathFlag {
 			d.fail("log directory", err.Error(), "")
 		}
 		return
@@ -265,24 +359,23 @@ func countFileLines(path string) (int, error) {
 	}
 }
 
-func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) {
-	ctx := c.Context
+func (d *doctor) checkBitbucket(ctx context.Context) {
+	source := d.opts.Source
 	const token, wsCheck, repoCheck = "Bitbucket token", "workspaces", "repositories"
-	if source == sourceApp && (rt.env("BITBUCKET_APP_CLIENT_ID") == "" || rt.env("BITBUCKET_APP_CLIENT_SECRET") == "") {
+	if source == sourceApp && (d.env("BITBUCKET_APP_CLIENT_ID") == "" || d.env("BITBUCKET_APP_CLIENT_SECRET") == "") {
 		d.skip(token, "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET are needed")
 		d.skip(wsCheck, "no Bitbucket credentials")
 		d.skip(repoCheck, "no Bitbucket credentials")
 		return
 	}
-	bb, err := rt.newBitbucket(c, source)
+	bb, err := d.opts.Bitbucket()
 	if err != nil {
 		d.clientFailed("Bitbucket client", err)
 		d.skip(wsCheck, "no Bitbucket client")
 		d.skip(repoCheck, "no Bitbucket client")
 		return
 	}
-	if bb.Tokens != nil {
-		scopes, err := bb.Tokens.Scopes(ctx)
+	if scopes, exchanged, err := bb.TokenScopes(ctx); exchanged {
 		if err != nil {
 			d.failErr(token, err, "check BITBUCKET_APP_CLIENT_ID, BITBUCKET_APP_CLIENT_SECRET and BITBUCKET_APP_TOKEN_URL")
 			d.skip(wsCheck, "no Bitbucket token")
@@ -306,7 +399,7 @@ func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) 
 		}
 	}
 
-	slugs := c.StringSlice("workspace")
+	slugs := d.opts.Workspaces
 	if len(slugs) == 0 {
 		for ws, err := range bb.ListWorkspacesIter(ctx) {
 			if err != nil {
@@ -328,7 +421,7 @@ func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) 
 	}
 
 	check := slugs
-	if max := c.Int("maxWorkspaces"); max > 0 && len(check) > max {
+	if max := d.opts.MaxWorkspaces; max > 0 && len(check) > max {
 		check = check[:max]
 	}
 	type wsErr struct {
@@ -337,7 +430,7 @@ func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) 
 	}
 	var errs []wsErr
 	for _, ws := range check {
-		err := firstRepoPage(ctx, bb.Client, ws)
+		err := bb.FirstRepoPage(ctx, ws)
 		if err == nil {
 			continue
 		}
@@ -366,11 +459,6 @@ func (rt *invocation) doctorBitbucket(c *cli.Context, d *doctor, source string) 
 		}
 		d.ok(repoCheck, "first page readable in each of %s%s", plural(len(check), "workspace"), note)
 	}
-}
-
-func firstRepoPage(ctx context.Context, c *bitbucket.Client, ws string) error {
-	_, _, err := c.ListRepositories(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}, "")
-	return err
 }
 
 // hasScope accepts a scope that implies it ("project" and "pullrequest"
@@ -415,19 +503,18 @@ func firstFew(s []string, n int) string {
 // doctorSnyk checks the token against the group(s), then each org of the
 // created-orgs file for a Bitbucket integration. It returns the group id
 // checked, for the next command.
-func (rt *invocation) doctorSnyk(c *cli.Context, d *doctor, source string) string {
-	ctx := c.Context
+func (d *doctor) checkSnyk(ctx context.Context) string {
 	const tokenCheck, orgsCheck = "Snyk token", "orgs"
-	if rt.env("SNYK_TOKEN") == "" && rt.env("SNYK_OAUTH_TOKEN") == "" {
+	if d.env("SNYK_TOKEN") == "" && d.env("SNYK_OAUTH_TOKEN") == "" {
 		d.skip(tokenCheck, "SNYK_TOKEN is not set")
 		return ""
 	}
-	sn, err := rt.newSnyk(c)
+	sn, err := d.opts.Snyk()
 	if err != nil {
 		d.clientFailed("Snyk client", err)
 		return ""
 	}
-	orgsFile := strings.TrimSpace(c.String("orgsData"))
+	orgsFile := d.opts.OrgsData
 	var orgs []importfiles.CreatedOrg
 	if orgsFile != "" {
 		if orgs, err = importfiles.ReadCreatedOrgsFile(orgsFile); err != nil {
@@ -436,7 +523,7 @@ func (rt *invocation) doctorSnyk(c *cli.Context, d *doctor, source string) strin
 		}
 	}
 	groups := []string{}
-	if g := strings.TrimSpace(c.String("groupId")); g != "" {
+	if g := d.opts.GroupID; g != "" {
 		groups = append(groups, g)
 	} else {
 		for _, o := range orgs {
@@ -491,15 +578,15 @@ func (rt *invocation) doctorSnyk(c *cli.Context, d *doctor, source string) strin
 	if orgsFile == "" {
 		return group
 	}
-	rt.doctorOrgs(ctx, d, sn, orgs, orgsFile, source, strings.TrimSpace(c.String("integrationType")))
+	d.checkOrgs(ctx, sn, orgs, orgsFile)
 	return group
 }
 
 // doctorOrgs checks that each org of the created-orgs file has an
 // integration import:data can use, and names the key.
-func (rt *invocation) doctorOrgs(ctx context.Context, d *doctor, sn *snyk.Client, orgs []importfiles.CreatedOrg, file, source, integrationType string) {
+func (d *doctor) checkOrgs(ctx context.Context, sn doctorSnyk, orgs []importfiles.CreatedOrg, file string) {
 	const check = "orgs"
-	cands := importer.IntegrationCandidates(source, integrationType)
+	cands := importer.IntegrationCandidates(d.opts.Source, d.opts.IntegrationType)
 	keys := map[string]int{}
 	var without []string // "Name (id): has a, b"
 	type orgErr struct {

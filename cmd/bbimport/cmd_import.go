@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,45 +50,76 @@ func newImportCommand(rt *invocation) *cli.Command {
 			st.shard = shard.String()
 			// --pollTimeout and --pollInterval are range-checked (valueRules)
 			// before the action runs.
-			pollInitial := rt.pollInterval(c)
-			opts := importer.ImportOptions{
+			opts := &importOptions{IO: rt.commandIO(st), NetHint: rt.netHint, Import: importer.ImportOptions{
 				File: file, LogPath: logPath, Concurrency: conc,
-				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"), Now: rt.Now,
-				PollInitial: pollInitial, PollMax: rt.Tuning.PollMax,
-				Redact: rt.redactor.String, Shard: shard, ErrorText: rt.errMessage,
-			}
-			if err := rt.pollBudget(c, &opts); err != nil {
+				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"),
+				PollInitial: rt.pollInterval(c), PollMax: rt.Tuning.PollMax,
+				Redact: rt.redactor.String, Shard: shard,
+			}}
+			if err := rt.pollBudget(c, &opts.Import); err != nil {
 				return err
 			}
-			if !opts.DryRun {
+			opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
+			if !opts.Import.DryRun {
 				lock, err := rt.lockLogDir(c, logPath)
 				if err != nil {
 					return err
 				}
 				defer lock.Release()
-				if opts.Snyk, err = rt.newSnyk(c); err != nil {
-					return err
-				}
 			}
-			p := rt.newProgress()
-			defer p.Done()
-			opts.Progress = p
-			res, err := importer.Import(c.Context, opts)
-			p.Done()
-			if res != nil {
-				st.started, st.failures = res.Started, res.Failures
-				st.detail = importSummary{ImportResult: res, Failed: res.Failed()}
-				rt.printImport(res)
-			}
-			if err != nil {
-				return err
-			}
-			if res.Failed() {
-				return &partialError{importFailureMessage(res, logPath) + rt.netHint("Snyk API", res.Failures)}
-			}
-			return nil
+			return runImport(c.Context, opts)
 		},
 	}
+}
+
+// importOptions are import's checked flags and its dependencies, so that
+// runImport can be called with a fake Snyk.
+type importOptions struct {
+	// Import holds the checked flags; runImport fills in the client, the
+	// clock, the progress and the error wording.
+	Import importer.ImportOptions
+
+	// Snyk builds the client; called after the flags are checked and the
+	// log directory is locked, and not at all by a dry run.
+	Snyk func() (importer.Snyk, error)
+	// NetHint adds what to check when failures look like the network
+	// (proxy, CA, base URL); nil adds nothing.
+	NetHint func(api string, groups []importer.FailureGroup) string
+	IO      *commandIO
+}
+
+func runImport(ctx context.Context, opts *importOptions) error {
+	imp := opts.Import
+	imp.Now, imp.ErrorText = opts.IO.Now, opts.IO.ErrText
+	if !imp.DryRun {
+		sn, err := opts.Snyk()
+		if err != nil {
+			return err
+		}
+		imp.Snyk = sn
+	}
+	p := opts.IO.progress()
+	defer p.Done()
+	imp.Progress = p
+	res, err := importer.Import(ctx, imp)
+	p.Done()
+	if res != nil {
+		st := opts.IO.Stage
+		st.started, st.failures = res.Started, res.Failures
+		st.detail = importSummary{ImportResult: res, Failed: res.Failed()}
+		printImport(opts.IO.Out, res)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Failed() {
+		hint := ""
+		if opts.NetHint != nil {
+			hint = opts.NetHint("Snyk API", res.Failures)
+		}
+		return &partialError{importFailureMessage(res, imp.LogPath) + hint}
+	}
+	return nil
 }
 
 // importFile resolves --file / SNYK_IMPORT_PATH as the original did: a file,
@@ -139,8 +172,7 @@ func importFailureMessage(res *importer.ImportResult, logPath string) string {
 	return msg + " — details in " + filepath.Join(logPath, "import-summary.json")
 }
 
-func (rt *invocation) printImport(res *importer.ImportResult) {
-	out := rt.Stdout
+func printImport(out io.Writer, res *importer.ImportResult) {
 	printShard(out, res.Shard, res.Targets, res.OtherShards, "target")
 	if res.DryRun {
 		fmt.Fprintf(out, "Dry run: would import %d of %s (%d already imported, %d duplicates); nothing was sent to Snyk.\n",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,7 +39,7 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 			if err != nil {
 				return err
 			}
-			st := rt.startStage("import:data", logPath)
+			opts := &importDataOptions{IO: rt.commandIO(rt.startStage("import:data", logPath))}
 			orgsData, err := requireString(c, "orgsData", "the snyk-created-orgs.json file written by orgs:create")
 			if err != nil {
 				return err
@@ -59,7 +60,7 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 			if err != nil {
 				return err
 			}
-			st.shard = shard.String()
+			opts.IO.Stage.shard = shard.String()
 			var orgPer importer.OrgPer
 			if c.IsSet("orgPer") {
 				if orgPer, err = orgPerFlag(c); err != nil {
@@ -69,43 +70,69 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 			if orgsData, err = rt.inputPath(c, "--orgsData", orgsData); err != nil {
 				return err
 			}
+			opts.Data = importer.ImportDataOptions{
+				OrgsData: orgsData, Source: source,
+				IntegrationType: strings.TrimSpace(c.String("integrationType")),
+				Filter:          filter, LogPath: logPath, Concurrency: c.Int("concurrency"),
+				Workspaces: workspaces, OrgPer: orgPer, Shard: shard,
+			}
+			opts.Bitbucket = func() (importer.Bitbucket, error) { return rt.newBitbucket(c, source) }
+			// Snyk is only needed for orgs whose integrations the file lacks;
+			// without SNYK_TOKEN those orgs fail with a clear message.
+			if _, _, err := rt.snykCredential(); err == nil {
+				opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
+			}
 			lock, err := rt.lockLogDir(c, logPath)
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			bb, err := rt.newBitbucket(c, source)
-			if err != nil {
-				return err
-			}
-			// Snyk is only needed for orgs whose integrations the file lacks;
-			// without SNYK_TOKEN those orgs fail with a clear message.
-			opts := importer.ImportDataOptions{
-				Bitbucket: bb, OrgsData: orgsData, Source: source,
-				IntegrationType: strings.TrimSpace(c.String("integrationType")),
-				Filter:          filter, LogPath: logPath, Concurrency: c.Int("concurrency"),
-				Workspaces: workspaces, OrgPer: orgPer, Shard: shard,
-			}
-			if q := filter.Query(""); q != "" {
-				rt.log.Info().Str("q", q).Msg("Bitbucket filters the repositories server-side")
-			}
-			if _, _, err := rt.snykCredential(); err == nil {
-				if opts.Snyk, err = rt.newSnyk(c); err != nil {
-					return err
-				}
-			}
-			p := rt.newProgress()
-			defer p.Done()
-			opts.Progress = p
-			res, err := importer.ImportData(c.Context, opts)
-			p.Done()
-			if err != nil {
-				return err
-			}
-			st.output, st.detail, st.failures = res.Path, importDataSummary(orgsData, res), importDataFailures(res)
-			return rt.printImportData(res)
+			return runImportData(c.Context, opts)
 		},
 	}
+}
+
+// importDataOptions are import:data's checked flags and its dependencies,
+// so that runImportData can be called with fake APIs.
+type importDataOptions struct {
+	// Data holds the checked flags; runImportData fills in the clients,
+	// the progress and the error wording.
+	Data importer.ImportDataOptions
+
+	// Bitbucket builds the client; called after the flags are checked and
+	// the log directory is locked.
+	Bitbucket func() (importer.Bitbucket, error)
+	// Snyk builds the Snyk client; nil when no Snyk credential is set.
+	Snyk func() (importer.Snyk, error)
+	IO   *commandIO
+}
+
+func runImportData(ctx context.Context, opts *importDataOptions) error {
+	data := opts.Data
+	bb, err := opts.Bitbucket()
+	if err != nil {
+		return err
+	}
+	data.Bitbucket = bb
+	if q := data.Filter.Query(""); q != "" {
+		opts.IO.Log.Info().Str("q", q).Msg("Bitbucket filters the repositories server-side")
+	}
+	if opts.Snyk != nil {
+		if data.Snyk, err = opts.Snyk(); err != nil {
+			return err
+		}
+	}
+	p := opts.IO.progress()
+	defer p.Done()
+	data.Progress = p
+	res, err := importer.ImportData(ctx, data)
+	p.Done()
+	if err != nil {
+		return err
+	}
+	st := opts.IO.Stage
+	st.output, st.detail, st.failures = res.Path, importDataSummary(data.OrgsData, res), importDataFailures(res)
+	return printImportData(ctx, opts.IO, res)
 }
 
 func repoFilter(c *cli.Context) (importer.RepoFilter, error) {
@@ -137,36 +164,36 @@ func repoFilter(c *cli.Context) (importer.RepoFilter, error) {
 	return f, nil
 }
 
-func (rt *invocation) printImportData(res *importer.ImportDataResult) error {
+func printImportData(ctx context.Context, cio *commandIO, res *importer.ImportDataResult) error {
 	for _, w := range res.UnmatchedWorkspaces {
-		rt.log.Warn().Str("workspace", w).Msgf("--workspace %s: no org of the orgs file is for this workspace; check the slug, or run orgs:data and orgs:create for it", w)
+		cio.Log.Warn().Str("workspace", w).Msgf("--workspace %s: no org of the orgs file is for this workspace; check the slug, or run orgs:data and orgs:create for it", w)
 	}
 	for _, w := range res.Warnings {
-		rt.log.Warn().Msg(w)
+		cio.Log.Warn().Msg(w)
 	}
 	if len(res.LeftOut) > 0 {
 		byReason := map[string]int{}
 		for _, o := range res.LeftOut {
 			byReason[o.Reason]++
-			rt.log.Debug().Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace).Str("project", o.Project).
+			cio.Log.Debug().Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace).Str("project", o.Project).
 				Msgf("left out org %q: %s", o.Name, o.Reason)
 		}
-		rt.log.Info().Msgf("left out %s of the orgs file without listing: %s", plural(len(res.LeftOut), "org"), countsText(byReason))
+		cio.Log.Info().Msgf("left out %s of the orgs file without listing: %s", plural(len(res.LeftOut), "org"), countsText(byReason))
 	}
 	for _, g := range groupByCause(res.Failures(), func(o importer.ImportDataOrg) (string, error) { return "", o.Err }) {
 		o := g.items[0]
-		ev := errorFields(rt.log.Error(), g.err).Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace)
+		ev := errorFields(cio.Log.Error(), g.err).Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace)
 		if len(g.items) == 1 {
-			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, rt.errMessage(o.Err))
+			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, cio.errText(o.Err))
 			continue
 		}
 		names := make([]string, len(g.items))
 		for i, it := range g.items {
 			names[i] = it.Workspace
 		}
-		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), rt.errMessage(g.err))
+		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), cio.errText(g.err))
 	}
-	printShard(rt.Stdout, res.Shard, len(res.Orgs), res.OtherShards, "org")
+	printShard(cio.Out, res.Shard, len(res.Orgs), res.OtherShards, "org")
 	skipped := ""
 	if n := sumSkipped(res.Skipped); n > 0 {
 		byReason := map[string]int{}
@@ -174,9 +201,9 @@ func (rt *invocation) printImportData(res *importer.ImportDataResult) error {
 			byReason[string(r)] = n
 		}
 		skipped = fmt.Sprintf(", %d skipped: %s", n, countsText(byReason))
-		rt.log.Info().Interface("skipped", res.Skipped).Msgf("skipped %s: %s", plural(n, "repository"), countsText(byReason))
+		cio.Log.Info().Interface("skipped", res.Skipped).Msgf("skipped %s: %s", plural(n, "repository"), countsText(byReason))
 	}
-	fmt.Fprintf(rt.Stdout, "Found %s in %s (%s listed%s). Written the data to file: %s\n",
+	fmt.Fprintf(cio.Out, "Found %s in %s (%s listed%s). Written the data to file: %s\n",
 		plural(res.Targets, "target"), plural(len(res.Orgs), "org"), plural(res.Repositories, "repository"), skipped, res.Path)
 	if res.Failed() {
 		names := make([]string, 0)
@@ -186,7 +213,7 @@ func (rt *invocation) printImportData(res *importer.ImportDataResult) error {
 		return &partialError{fmt.Sprintf("%s of %d could not be listed (%s); their targets are missing from %s — fix the cause above and run import:data again",
 			plural(len(names), "workspace"), len(res.Orgs), strings.Join(names, ", "), res.Path)}
 	}
-	rt.next("bbimport import --file=%s", res.Path)
+	cio.next(ctx, "bbimport import --file=%s", res.Path)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -59,54 +60,82 @@ func newSyncCommand(rt *invocation) *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts, err := rt.syncOptions(c, logPath)
+			so, err := rt.syncFlags(c, logPath)
 			if err != nil {
 				return err
+			}
+			opts := &syncOptions{
+				Sync: so, IO: rt.commandIO(nil),
+				OrgID: strings.TrimSpace(c.String("orgPublicId")), OrgsData: strings.TrimSpace(c.String("orgsData")), GroupID: strings.TrimSpace(c.String("groupId")),
+				Bitbucket: func() (syncer.Bitbucket, error) { return rt.newBitbucket(c, so.Source) },
+				Snyk:      func() (syncer.Snyk, error) { return rt.newSnyk(c) },
 			}
 			// Held until the summary is written: two syncs (or a sync and an
 			// import) on one log directory would both act on the same plan.
 			// A dry run only reads, so it takes no lock.
-			if !opts.DryRun {
+			if !so.DryRun {
 				lock, err := rt.lockLogDir(c, logPath)
 				if err != nil {
 					return err
 				}
 				defer lock.Release()
 			}
-			bb, err := rt.newBitbucket(c, opts.Source)
-			if err != nil {
-				return err
-			}
-			sn, err := rt.newSnyk(c)
-			if err != nil {
-				return err
-			}
-			opts.Bitbucket, opts.Snyk = bb, sn
-			if opts.Orgs, err = rt.syncOrgs(c, sn); err != nil {
-				return err
-			}
-			fmt.Fprintf(rt.Stdout, "ℹ️  Resolved dryRun=%v\n", opts.DryRun)
-			p := rt.newProgress()
-			defer p.Done()
-			opts.Progress = p
-			res, err := syncer.Sync(c.Context, opts)
-			p.Done()
-			if res != nil {
-				rt.printSync(res, opts, logPath)
-			}
-			if err != nil {
-				return err
-			}
-			if res.Failed() {
-				return &partialError{syncFailureMessage(res, logPath)}
-			}
-			return nil
+			return runSync(c.Context, opts)
 		},
 	}
 }
 
-// syncOptions reads every flag but the org selection.
-func (rt *invocation) syncOptions(c *cli.Context, logPath string) (syncer.Options, error) {
+// syncOptions are sync's checked flags, the org selection and the
+// dependencies, so that runSync can be called with fake APIs.
+type syncOptions struct {
+	// Sync holds the checked flags; runSync fills in the clients, the orgs
+	// and the progress.
+	Sync syncer.Options
+	// OrgID, OrgsData and GroupID select the orgs (see syncOrgs).
+	OrgID, OrgsData, GroupID string
+
+	// Bitbucket and Snyk build the clients; called after the flags are
+	// checked and the log directory is locked.
+	Bitbucket func() (syncer.Bitbucket, error)
+	Snyk      func() (syncer.Snyk, error)
+	// IO's Stage is unused: sync writes its own summary.
+	IO *commandIO
+}
+
+func runSync(ctx context.Context, opts *syncOptions) error {
+	so := opts.Sync
+	bb, err := opts.Bitbucket()
+	if err != nil {
+		return err
+	}
+	sn, err := opts.Snyk()
+	if err != nil {
+		return err
+	}
+	so.Bitbucket, so.Snyk = bb, sn
+	if so.Orgs, err = syncOrgs(ctx, sn, opts.OrgID, opts.OrgsData, opts.GroupID); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "ℹ️  Resolved dryRun=%v\n", so.DryRun)
+	p := opts.IO.progress()
+	defer p.Done()
+	so.Progress = p
+	res, err := syncer.Sync(ctx, so)
+	p.Done()
+	if res != nil {
+		printSync(opts.IO.Out, res, so)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Failed() {
+		return &partialError{syncFailureMessage(res, so.LogPath)}
+	}
+	return nil
+}
+
+// syncFlags reads every flag but the org selection.
+func (rt *invocation) syncFlags(c *cli.Context, logPath string) (syncer.Options, error) {
 	var opts syncer.Options
 	source, err := checkSource(c.String("source"))
 	if err != nil {
@@ -172,10 +201,7 @@ func (rt *invocation) syncOptions(c *cli.Context, logPath string) (syncer.Option
 // syncOrgs picks the orgs: --orgPublicId (its row of --orgsData if given,
 // for the workspace), every row of --orgsData (of --groupId if given), or
 // every org of --groupId listed from Snyk.
-func (rt *invocation) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.CreatedOrg, error) {
-	orgID := strings.TrimSpace(c.String("orgPublicId"))
-	file := strings.TrimSpace(c.String("orgsData"))
-	group := strings.TrimSpace(c.String("groupId"))
+func syncOrgs(ctx context.Context, sn importer.Snyk, orgID, file, group string) ([]importfiles.CreatedOrg, error) {
 	if orgID == "" && file == "" && group == "" {
 		return nil, usagef("name the orgs to sync: --orgPublicId=<org id>, --orgsData=snyk-created-orgs.json or --groupId=<group id>")
 	}
@@ -201,7 +227,7 @@ func (rt *invocation) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.
 	case file != "" && len(rows) == 0:
 		return nil, usagef("%s has no org to sync (of group %q); check --orgsData and --groupId", file, group)
 	case file == "":
-		for o, err := range sn.ListGroupOrgsIter(c.Context, group) {
+		for o, err := range sn.ListGroupOrgsIter(ctx, group) {
 			if err != nil {
 				return nil, fmt.Errorf("list the orgs of group %s: %w", group, err)
 			}
@@ -216,8 +242,8 @@ func (rt *invocation) syncOrgs(c *cli.Context, sn importer.Snyk) ([]importfiles.
 
 // printSync prints, per org, the plan (counts per action, then one line per
 // target) and what was done, in the original's closing words.
-func (rt *invocation) printSync(res *syncer.Result, opts syncer.Options, logPath string) {
-	out := rt.Stdout
+func printSync(out io.Writer, res *syncer.Result, opts syncer.Options) {
+	logPath := opts.LogPath
 	printShard(out, res.Shard, len(res.Orgs), res.OtherShards, "org")
 	products := strings.Join(opts.Products, ", ")
 	if products == "" {

@@ -17,6 +17,7 @@ import (
 // where the value came from and what the parts are, on every command that
 // takes it, before anything is sent.
 func TestShardValues(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	targets := filepath.Join(t.TempDir(), "targets.json")
 	if err := os.WriteFile(targets, []byte(`{"targets":[]}`), 0o644); err != nil {
@@ -77,6 +78,7 @@ func shardedEstate() sim.Config {
 // estate exactly once, each job says which shard it ran, and its summaries
 // record it.
 func TestShardedPipeline(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, shardedEstate())
 	group := sim.SimSnykGroupID
 	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+group)
@@ -143,6 +145,7 @@ func TestShardedPipeline(t *testing.T) {
 // unsharded import:data) imported by N jobs with --shard sends each target
 // once; a job's dry run counts only its own.
 func TestShardedImportOfAWholeFile(t *testing.T) {
+	t.Parallel()
 	e := newSimEnv(t, shardedEstate())
 	file := e.Pipeline()
 	total := 0
@@ -168,6 +171,7 @@ func TestShardedImportOfAWholeFile(t *testing.T) {
 // the orgs of its shard, the N syncs together every org once, and a single
 // org of another shard is a run with nothing to do (exit 0), said so.
 func TestSyncShard(t *testing.T) {
+	t.Parallel()
 	e := newSyncEnv(t)
 	const n = 2
 	synced := map[string]int{}
