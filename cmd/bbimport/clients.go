@@ -51,9 +51,14 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 		return nil, err
 	}
 
+	wait, err := rt.rateLimitWait(c)
+	if err != nil {
+		return nil, err
+	}
 	out := &bitbucketClient{}
 	var auth func(http.RoundTripper) http.RoundTripper
 	kind := bitbucket.AuthOAuthConsumer
+	identity := ""
 	switch source {
 	case sourceApp:
 		id, secret := rt.env("BITBUCKET_APP_CLIENT_ID"), rt.env("BITBUCKET_APP_CLIENT_SECRET")
@@ -86,6 +91,7 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 			return nil, usagef("%v", err)
 		}
 		out.Tokens = src
+		identity = "consumer:" + id
 		auth = func(base http.RoundTripper) http.RoundTripper {
 			return bitbucket.OAuthTransport(src, learnAuthorization(rt.redactor, base))
 		}
@@ -104,15 +110,18 @@ func (rt *runtime) newBitbucket(c *cli.Context, source string) (*bitbucketClient
 			rt.log.Warn().Str("auth", creds.Kind.String()).Msg(w)
 		}
 		out.Creds, kind = creds, creds.Kind
+		identity = bitbucketIdentity(creds)
 		auth = creds.Transport
 	}
 	hc, err := httpx.New(httpx.Options{
-		API:          "bitbucket",
-		Limiter:      httpx.WindowLimiter(perHour, time.Hour),
-		Transport:    transport,
-		Auth:         auth,
-		Observer:     rt.httpObserver(),
-		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
+		API: "bitbucket",
+		Budget: rt.newBudget(c, budgetSpec{api: "bitbucket", identity: identity, limit: perHour,
+			window: windowOr(rt.Tuning.BitbucketWindow, time.Hour)}),
+		RateLimitWait: wait,
+		Transport:     transport,
+		Auth:          auth,
+		Observer:      rt.httpObserver(),
+		RetryWaitMin:  rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 		AttemptTimeout: rt.Tuning.AttemptTimeout,
 	})
 	if err != nil {
@@ -155,12 +164,20 @@ func (rt *runtime) newSnyk(c *cli.Context) (*snyk.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	wait, err := rt.rateLimitWait(c)
+	if err != nil {
+		return nil, err
+	}
 	hc, err := httpx.New(httpx.Options{
-		API:          "snyk",
-		Limiter:      httpx.WindowLimiter(perMinute, time.Minute),
-		Transport:    transport,
-		Observer:     rt.httpObserver(),
-		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
+		API: "snyk",
+		// Snyk REST answers 429 "until requests stop for the duration of
+		// the rate-limiting interval (one minute)": pause that long.
+		Budget: rt.newBudget(c, budgetSpec{api: "snyk", identity: rt.env("SNYK_OAUTH_TOKEN") + "\x00" + rt.env("SNYK_TOKEN"),
+			limit: perMinute, window: windowOr(rt.Tuning.SnykWindow, time.Minute), pause: windowOr(rt.Tuning.SnykPause, time.Minute)}),
+		RateLimitWait: wait,
+		Transport:     transport,
+		Observer:      rt.httpObserver(),
+		RetryWaitMin:  rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 		AttemptTimeout: rt.Tuning.AttemptTimeout,
 	})
 	if err != nil {

@@ -294,7 +294,9 @@ func (b *Budget) observe(resp *http.Response) {
 	if until.After(b.pausedUntil) {
 		b.pausedUntil = until
 	}
-	if used >= 0 && !b.unlimited() {
+	// A pause that short says the server's count frees almost at once: a
+	// burst or a blip, not a budget we misjudged, so the limit stays.
+	if used >= 0 && !b.unlimited() && pause >= b.cfg.Window/60 {
 		b.lowered = max(min(used, b.limitAt(now)), 1)
 		b.lowerUntil = now.Add(b.cfg.Window)
 		b.probe = true

@@ -293,32 +293,32 @@ func TestBudgetLowersAfter429(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 110, Window: 100 * time.Second, Pause: time.Second, Now: clock})
+	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 110, Window: 100 * time.Second, Pause: 2 * time.Second, Now: clock})
 	for range 10 {
 		if err := b.Wait(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b.observe(&http.Response{StatusCode: 429, Header: http.Header{}})
-	if got := b.pauseLeft(); got != time.Second {
-		t.Fatalf("pause %s, want 1s", got)
+	if got := b.pauseLeft(); got != 2*time.Second {
+		t.Fatalf("pause %s, want 2s", got)
 	}
 	limitAt := func() int {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return b.limitAt(now)
 	}
-	now = now.Add(time.Second)
-	if got := limitAt(); got != 12 {
-		t.Errorf("limit after the pause %d, want 12 (10 sent, 1%% of the way back, one probe)", got)
+	now = now.Add(2 * time.Second)
+	if got := limitAt(); got != 13 {
+		t.Errorf("limit after the pause %d, want 13 (10 sent, 2%% of the way back, one probe)", got)
 	}
 	if err := b.Wait(t.Context()); err != nil { // the probe
 		t.Fatal(err)
 	}
-	if got := limitAt(); got != 11 {
-		t.Errorf("limit after the probe %d, want 11", got)
+	if got := limitAt(); got != 12 {
+		t.Errorf("limit after the probe %d, want 12", got)
 	}
-	now = now.Add(49 * time.Second)
+	now = now.Add(48 * time.Second)
 	if got := limitAt(); got != 60 {
 		t.Errorf("limit half a window on %d, want 60", got)
 	}
