@@ -115,6 +115,9 @@ func (rt *runtime) begin(c *cli.Context) (logPath string, err error) {
 	if c.Args().Len() > 0 {
 		return "", usagef("unexpected argument %q; flags take the form --name=value", c.Args().First())
 	}
+	if err := rt.checkBudgetFlags(c); err != nil {
+		return "", err
+	}
 	return rt.logPath(c)
 }
 

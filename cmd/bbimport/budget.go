@@ -180,3 +180,18 @@ func bitbucketIdentity(c bitbucket.Credentials) string {
 	}
 	return "token:" + c.Secret
 }
+
+// checkBudgetFlags rejects a bad --rateLimitWait or a --stateDir that cannot
+// be a directory before any work starts (an unwritable one found later is a
+// warning and the fallback pacing).
+func (rt *runtime) checkBudgetFlags(c *cli.Context) error {
+	if _, err := rt.rateLimitWait(c); err != nil {
+		return err
+	}
+	if v := strings.TrimSpace(c.String("stateDir")); v != "" {
+		if err := os.MkdirAll(v, 0o755); err != nil {
+			return usagef("cannot create the state directory --stateDir=%s: %v", v, err)
+		}
+	}
+	return nil
+}
