@@ -100,6 +100,8 @@ func commonFlags() []cli.Flag {
 		// the value with the same message as the variable's.
 		&cli.StringFlag{Name: "bitbucketRateLimit", Usage: "Bitbucket requests per hour for this credential, 1 or more (else BITBUCKET_RATE_LIMIT, default 1000)"},
 		&cli.StringFlag{Name: "snykRateLimit", Usage: "Snyk requests per minute, 1 or more (else SNYK_RATE_LIMIT, default 1500)"},
+		&cli.StringFlag{Name: "stateDir", Usage: "directory of the request ledgers that runs sharing a credential count their budget in (else BBIMPORT_STATE_DIR, else the log directory); see docs/budgets.md"},
+		&cli.StringFlag{Name: "rateLimitWait", Usage: "how long a request refused with 429 is retried, e.g. 30m (else BBIMPORT_RATE_LIMIT_WAIT, default 30m)"},
 	}
 }
 
@@ -113,6 +115,9 @@ func (rt *invocation) begin(c *cli.Context) (logPath string, err error) {
 	}
 	if c.Args().Len() > 0 {
 		return "", usagef("unexpected argument %q; flags take the form --name=value", c.Args().First())
+	}
+	if err := rt.checkBudgetFlags(c); err != nil {
+		return "", err
 	}
 	return rt.logPath(c)
 }

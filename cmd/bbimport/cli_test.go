@@ -74,6 +74,8 @@ func TestGlobalFlagsEitherSide(t *testing.T) {
 		"logFormat":          {"json", "xml"},
 		"bitbucketRateLimit": {"5000", "abc"},
 		"snykRateLimit":      {"100", "0"},
+		"stateDir":           {t.TempDir(), filepath.Join(notDir, "sub")},
+		"rateLimitWait":      {"5m", "abc"},
 		"dryRun":             {"true", "maybe"},
 	}
 	var globals []string

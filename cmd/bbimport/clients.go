@@ -50,9 +50,14 @@ func (rt *invocation) newBitbucket(c *cli.Context, source string) (*bitbucketCli
 		return nil, err
 	}
 
+	wait, err := rt.rateLimitWait(c)
+	if err != nil {
+		return nil, err
+	}
 	out := &bitbucketClient{}
 	var auth func(http.RoundTripper) http.RoundTripper
 	kind := bitbucket.AuthOAuthConsumer
+	identity := ""
 	switch source {
 	case sourceApp:
 		id, secret := rt.env("BITBUCKET_APP_CLIENT_ID"), rt.env("BITBUCKET_APP_CLIENT_SECRET")
@@ -85,6 +90,7 @@ func (rt *invocation) newBitbucket(c *cli.Context, source string) (*bitbucketCli
 			return nil, usagef("%v", err)
 		}
 		out.Tokens = src
+		identity = "consumer:" + id
 		auth = func(base http.RoundTripper) http.RoundTripper {
 			return bitbucket.OAuthTransport(src, learnAuthorization(rt.redactor, base))
 		}
@@ -103,15 +109,18 @@ func (rt *invocation) newBitbucket(c *cli.Context, source string) (*bitbucketCli
 			rt.log.Warn().Str("auth", creds.Kind.String()).Msg(w)
 		}
 		out.Creds, kind = creds, creds.Kind
+		identity = bitbucketIdentity(creds)
 		auth = creds.Transport
 	}
 	hc, err := httpx.New(httpx.Options{
-		API:          "bitbucket",
-		Limiter:      httpx.WindowLimiter(perHour, time.Hour),
-		Transport:    transport,
-		Auth:         auth,
-		Observer:     rt.httpObserver(),
-		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
+		API: "bitbucket",
+		Budget: rt.newBudget(c, budgetSpec{api: "bitbucket", identity: identity, limit: perHour,
+			window: windowOr(rt.Tuning.BitbucketWindow, time.Hour)}),
+		RateLimitWait: wait,
+		Transport:     transport,
+		Auth:          auth,
+		Observer:      rt.httpObserver(),
+		RetryWaitMin:  rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 		AttemptTimeout: rt.Tuning.AttemptTimeout,
 	})
 	if err != nil {
@@ -154,13 +163,21 @@ func (rt *invocation) newSnyk(c *cli.Context) (*snyk.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	wait, err := rt.rateLimitWait(c)
+	if err != nil {
+		return nil, err
+	}
 	hc, err := httpx.New(httpx.Options{
-		API:          "snyk",
-		Limiter:      httpx.WindowLimiter(perMinute, time.Minute),
-		Transport:    transport,
-		Auth:         func(base http.RoundTripper) http.RoundTripper { return snyk.Transport(token, oauth, base) },
-		Observer:     rt.httpObserver(),
-		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
+		API: "snyk",
+		// Snyk REST answers 429 "until requests stop for the duration of
+		// the rate-limiting interval (one minute)": pause that long.
+		Budget: rt.newBudget(c, budgetSpec{api: "snyk", identity: rt.env("SNYK_OAUTH_TOKEN") + "\x00" + rt.env("SNYK_TOKEN"),
+			limit: perMinute, window: windowOr(rt.Tuning.SnykWindow, time.Minute), pause: windowOr(rt.Tuning.SnykPause, time.Minute)}),
+		RateLimitWait: wait,
+		Transport:     transport,
+		Auth:          func(base http.RoundTripper) http.RoundTripper { return snyk.Transport(token, oauth, base) },
+		Observer:      rt.httpObserver(),
+		RetryWaitMin:  rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
 		AttemptTimeout: rt.Tuning.AttemptTimeout,
 	})
 	if err != nil {

@@ -132,6 +132,9 @@ func newDoctorCommand(rt *invocation) *cli.Command {
 			if c.Args().Len() > 0 {
 				return usagef("unexpected argument %q; flags take the form --name=value", c.Args().First())
 			}
+			if err := rt.checkBudgetFlags(c); err != nil {
+				return err
+			}
 			source, err := checkSource(c.String("source"))
 			if err != nil {
 				return err

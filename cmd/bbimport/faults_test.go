@@ -408,7 +408,7 @@ func TestFaultRetryAfterHonoured(t *testing.T) {
 			Workspaces:        []sim.WorkspaceSpec{{Slug: "delta", Name: "Delta Team", Repos: 6}},
 			RateLimitPerToken: 1, RateLimitWindow: time.Second,
 		},
-		Snyk: sim.SnykConfig{RateLimitPerMinute: 10, RateLimitWindow: time.Second},
+		Snyk: sim.SnykConfig{RateLimitPerMinute: 10, RateLimitWindow: time.Second, RateLimitRetryAfter: true},
 	})
 	targets := e.Pipeline()
 	want := ftWant(t, e)

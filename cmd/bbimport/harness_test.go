@@ -46,6 +46,7 @@ func newSimEnv(t *testing.T, cfg sim.Config) *simEnv {
 	}, Tuning: tuning{
 		RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 		PollInitial: 5 * time.Millisecond, PollMax: 20 * time.Millisecond,
+		SnykPause: 20 * time.Millisecond,
 	}}
 	return e
 }

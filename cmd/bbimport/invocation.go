@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/ledger"
 	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
@@ -64,6 +65,8 @@ type invocation struct {
 	stage *stageRun
 	// parsed releases urfaveGlobals once the arguments are parsed.
 	parsed func()
+	// ledgers are the budgets' request ledgers, closed when the run ends.
+	ledgers []*ledger.File
 }
 
 func newInvocation(stdout, stderr io.Writer, getenv func(string) string) *invocation {
@@ -84,6 +87,7 @@ func (rt *invocation) run(ctx context.Context, args []string) int {
 	rt.ctx = ctx
 	rt.jsonStderr = jsonLogFormatIn(args)
 	err := runApp(ctx, rt, args)
+	rt.closeLedgers()
 	code := exitCode(err, rt.actionStarted)
 	msg := ""
 	if err != nil && !errors.Is(err, errSilent) {
@@ -188,6 +192,12 @@ type tuning struct {
 	RetryWaitMin, RetryWaitMax time.Duration
 	PollInitial, PollMax       time.Duration
 	AttemptTimeout             time.Duration
+	// The budgets' windows (0: an hour for Bitbucket, a minute for Snyk),
+	// Snyk's pause after a 429 without Retry-After (0: a minute) and how
+	// long 429s are retried (0: --rateLimitWait or its default).
+	BitbucketWindow, SnykWindow time.Duration
+	SnykPause                   time.Duration
+	RateLimitWait               time.Duration
 }
 
 // usageError is a mistake in how the command was called (exit 2).

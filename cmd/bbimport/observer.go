@@ -19,6 +19,10 @@ type httpLog struct {
 	mu   sync.Mutex
 	last map[string]time.Time
 	now  func() time.Time
+	// retryFor is how long 429s are retried (--rateLimitWait), said once
+	// at the first wait; 0 says nothing.
+	retryFor  time.Duration
+	toldRetry bool
 }
 
 func newHTTPLog(log zerolog.Logger) *httpLog {
@@ -72,6 +76,14 @@ func (h *httpLog) RateLimited(api string, wait time.Duration, status int) {
 	}
 	h.log.Info().Str("api", api).Int("status", status).Str("wait", humanDuration(wait)).
 		Msgf("%s rate limit reached, waiting %s", apiName(api), humanDuration(wait))
+	h.mu.Lock()
+	tell := h.retryFor > 0 && !h.toldRetry
+	h.toldRetry = true
+	h.mu.Unlock()
+	if tell {
+		h.log.Info().Str("retry_for", shortDuration(h.retryFor)).
+			Msgf("every request of that API pauses; requests refused with 429 are retried for up to %s (--rateLimitWait)", shortDuration(h.retryFor))
+	}
 }
 
 // Retrying implements httpx.RetryObserver: the first retry of an API says so

@@ -3,6 +3,7 @@ package httpx
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -16,6 +17,10 @@ const (
 	DefaultRetryWaitMin   = time.Second
 	DefaultRetryWaitMax   = 60 * time.Second
 	DefaultAttemptTimeout = 60 * time.Second
+	// DefaultRateLimitWait is what a command gives Options.RateLimitWait:
+	// long enough to outlast a budget shared with another job, short
+	// enough that a run does not hang for an hour in silence.
+	DefaultRateLimitWait = 30 * time.Minute
 )
 
 // Options configures New. Zero values mean the documented default.
@@ -25,9 +30,14 @@ type Options struct {
 	// Limiter is shared by every request made with one credential, retries
 	// included; nil means unlimited. See WindowLimiter.
 	Limiter *rate.Limiter
-	// Auth wraps the limited transport with credentials, for example an
+	// Budget, when set, replaces Limiter: admission while the rolling
+	// window has room, one 429 pausing every request (NewBudget). It sees
+	// every response, so share one Budget per credential.
+	Budget *Budget
+	// Auth wraps the wire transport with credentials, for example an
 	// oauth2.Transport. It sits below the retries, so it is asked for a token
-	// on every attempt, and above the limiter. Nil means no credentials.
+	// on every attempt, and below the limiter, so a request that waited long
+	// for its slot gets a token fresh at that moment. Nil means no credentials.
 	Auth func(base http.RoundTripper) http.RoundTripper
 	// Transport is the base transport. Nil means a clone of
 	// http.DefaultTransport whose proxy settings are read from the
@@ -36,6 +46,13 @@ type Options struct {
 	// RetryMax is how many times a request is retried after the first
 	// attempt: 0 means DefaultRetryMax, a negative value disables retries.
 	RetryMax int
+	// RateLimitWait, when positive, is how long a request refused with 429
+	// keeps being retried, however many attempts that takes: the server did
+	// not act on it, and a budget shared with another job frees up in
+	// minutes, not in RetryMax attempts. 429s then do not count against
+	// RetryMax. 0 counts them like any failure (DefaultRateLimitWait is
+	// what commands use).
+	RateLimitWait time.Duration
 	// RetryWaitMin and RetryWaitMax bound the exponential backoff; 0 means
 	// DefaultRetryWaitMin and DefaultRetryWaitMax. Retry-After may exceed
 	// RetryWaitMax, up to MaxRetryAfter.
@@ -85,18 +102,34 @@ func New(opts Options) (*http.Client, error) {
 		base = defaultTransport()
 	}
 	var rt http.RoundTripper = &wireTransport{base: base, timeout: o.AttemptTimeout}
-	if o.Limiter != nil {
-		rt = &limitTransport{limiter: o.Limiter, next: rt}
+	var lim waiter
+	switch {
+	case o.Budget != nil:
+		lim = o.Budget
+	case o.Limiter != nil:
+		lim = o.Limiter
+	}
+	if lim != nil {
+		rt = &meterTransport{limiter: lim, budget: o.Budget, next: rt}
 	}
 	if o.Auth != nil {
 		if rt = o.Auth(rt); rt == nil {
 			return nil, errors.New("httpx: Options.Auth returned a nil RoundTripper")
 		}
 	}
+	if lim != nil {
+		rt = &limitTransport{limiter: lim, next: rt}
+	}
 	if o.Observer != nil {
 		rt = &observeTransport{api: o.API, obs: o.Observer, next: rt}
 	}
-	p := &policy{api: o.API, obs: o.Observer, now: time.Now}
+	p := &policy{api: o.API, obs: o.Observer, now: time.Now, budget: o.Budget,
+		retryMax: o.RetryMax, rateLimitWait: o.RateLimitWait}
+	attempts := o.RetryMax
+	if o.RateLimitWait > 0 && o.RetryMax > 0 {
+		// The policy counts: RetryMax for failures, RateLimitWait for 429s.
+		attempts = math.MaxInt32
+	}
 	rc := &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: rt,
@@ -107,7 +140,7 @@ func New(opts Options) (*http.Client, error) {
 		Logger:         nil, // the default writes to stderr; we report through Observer
 		RetryWaitMin:   o.RetryWaitMin,
 		RetryWaitMax:   o.RetryWaitMax,
-		RetryMax:       o.RetryMax,
+		RetryMax:       attempts,
 		RequestLogHook: markAttempt,
 		CheckRetry:     reportRetries(o.Observer, o.API, o.RetryMax, p.checkRetry),
 		Backoff:        p.backoff,

@@ -36,10 +36,16 @@ type attemptState struct {
 	attempt atomic.Int64 // 1-based number of the current attempt
 	sent    atomic.Bool  // the current attempt got past auth and limiter to the base transport
 	wait    atomic.Int64 // time the current attempt spent in the limiter, in ns
+	// prepaid: the limiter above auth admitted the current attempt, so the
+	// meter below auth lets its first send through without a second slot.
+	prepaid atomic.Bool
+	// failures counts retried failures other than 429 (Options.RateLimitWait).
+	failures atomic.Int64
+	start    time.Time // when the first attempt began
 }
 
 func withAttemptState(ctx context.Context) context.Context {
-	return context.WithValue(ctx, attemptKey{}, &attemptState{})
+	return context.WithValue(ctx, attemptKey{}, &attemptState{start: time.Now()})
 }
 
 func attemptStateFrom(ctx context.Context) *attemptState {
@@ -52,6 +58,7 @@ func (st *attemptState) begin(n int) {
 	st.attempt.Store(int64(n))
 	st.sent.Store(false)
 	st.wait.Store(0)
+	st.prepaid.Store(false)
 }
 
 func (st *attemptState) limiterWait() time.Duration { return time.Duration(st.wait.Load()) }

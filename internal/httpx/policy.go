@@ -20,14 +20,35 @@ const MaxRetryAfter = time.Hour
 
 // policy is the retry decision and the backoff of one client.
 type policy struct {
-	api string
-	obs Observer
-	now func() time.Time
+	api    string
+	obs    Observer
+	now    func() time.Time
+	budget *Budget // nil without one: 429 waits are this request's own
+	// With rateLimitWait > 0, 429s are retried for that long since the
+	// first attempt and other failures retryMax times (Options).
+	retryMax      int
+	rateLimitWait time.Duration
 }
 
 // checkRetry is retryablehttp's CheckRetry. It must not return an error with
 // a response it wants passed through, or http.Client drops the response.
 func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, cerr := p.retryable(ctx, resp, err)
+	if !retry || cerr != nil || p.rateLimitWait <= 0 || p.retryMax <= 0 {
+		return retry, cerr
+	}
+	st := attemptStateFrom(ctx)
+	if st == nil {
+		return retry, nil
+	}
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		return p.now().Sub(st.start) < p.rateLimitWait, nil
+	}
+	return st.failures.Add(1) <= int64(p.retryMax), nil
+}
+
+// retryable is the decision by kind of failure, before any count.
+func (p *policy) retryable(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
@@ -105,6 +126,11 @@ func (p *policy) backoff(lo, hi time.Duration, retry int, resp *http.Response) t
 	wait := jittered(lo, hi, retry)
 	if resp == nil {
 		return wait
+	}
+	if resp.StatusCode == http.StatusTooManyRequests && p.budget != nil {
+		// The budget closed its gate for every worker and reported the
+		// pause; this request waits out the same pause.
+		return max(p.budget.pauseLeft(), lo)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		if d, _, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), p.now()); ok {

@@ -112,9 +112,12 @@ type SnykConfig struct {
 	// "absolute" = "<base>/rest/orgs/..."; "object" = the LinkProperty
 	// object form {"href": "/orgs/...", "meta": {...}}.
 	RESTLinks string
-	// RateLimitPerMinute answers 429 with Retry-After once this many Snyk
-	// requests arrived in the current window (0 = no limit).
-	RateLimitPerMinute int
+	// RateLimitPerMinute answers 429 once this many Snyk requests arrived
+	// in the current window (0 = no limit). Like Snyk's v1 and REST
+	// descriptions, the 429 names no Retry-After unless
+	// RateLimitRetryAfter asks for one (seconds to the window's end).
+	RateLimitPerMinute  int
+	RateLimitRetryAfter bool
 	// RateLimitWindow is the window of RateLimitPerMinute (default 1 minute;
 	// shorter in tests).
 	RateLimitWindow time.Duration
@@ -389,8 +392,10 @@ func (st *snykState) rateLimited(w http.ResponseWriter) bool {
 		return false
 	}
 	st.s.add("snyk.429", 1)
-	secs := int64((wait + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", fmt.Sprint(max(secs, 1)))
+	if st.cfg.RateLimitRetryAfter {
+		secs := int64((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", fmt.Sprint(max(secs, 1)))
+	}
 	snykV1Error(w, http.StatusTooManyRequests, "Too Many Requests", "Rate limit exceeded")
 	return true
 }

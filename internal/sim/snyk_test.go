@@ -567,7 +567,7 @@ func TestSnykRESTProjects(t *testing.T) {
 }
 
 func TestSnykRateLimitPerMinute(t *testing.T) {
-	s, c := snykSim(t, sim.SnykConfig{RateLimitPerMinute: 3})
+	s, c := snykSim(t, sim.SnykConfig{RateLimitPerMinute: 3, RateLimitRetryAfter: true})
 	path := "/v1/group/" + sim.SimSnykGroupID + "/orgs"
 	for range 3 {
 		c.decode(200, "GET", path, nil, nil)
@@ -587,8 +587,8 @@ func TestSnykRateLimitPerMinute(t *testing.T) {
 	for range 2 {
 		c.decode(200, "GET", path, nil, nil)
 	}
-	if status, _, _ := c.call("GET", path, nil); status != 429 {
-		t.Fatalf("3rd request = %d", status)
+	if status, h, _ := c.call("GET", path, nil); status != 429 || h.Get("Retry-After") != "" {
+		t.Fatalf("3rd request = %d, Retry-After %q (none by default, as Snyk documents)", status, h.Get("Retry-After"))
 	}
 	time.Sleep(60 * time.Millisecond)
 	c.decode(200, "GET", path, nil, nil)

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/ledger"
+	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/urfave/cli/v2"
+)
+
+// budgetSpec is one credential's budget: the API's window and limit, and
+// the identity the ledger is keyed by (hashed into the file name, never
+// written itself).
+type budgetSpec struct {
+	api      string
+	identity string
+	limit    int
+	window   time.Duration
+	pause    time.Duration // after a 429 without Retry-After; 0: backoff
+}
+
+// newBudget builds the budget of one credential, counted in a ledger in the
+// state directory so every run with that credential shares the count. A
+// ledger that cannot be opened is one warning and the conservative pacing.
+func (rt *invocation) newBudget(c *cli.Context, s budgetSpec) *httpx.Budget {
+	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause,
+		PauseMin: rt.Tuning.RetryWaitMin, PauseMax: rt.Tuning.RetryWaitMax, Observer: rt.httpObserver()}
+	dir, from := rt.stateDir(c)
+	f, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window))
+	if err != nil {
+		rt.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
+			Msgf("%s budget: cannot keep a request ledger in %s (%s): pacing on this run's own count; runs sharing the credential may meet 429s", apiName(s.api), dir, from)
+	} else {
+		rt.ledgers = append(rt.ledgers, f)
+		cfg.Ledger = f
+	}
+	return httpx.NewBudget(cfg)
+}
+
+// stateDir is --stateDir, else BBIMPORT_STATE_DIR, else the log directory,
+// else the working directory, and which of them named it.
+func (rt *invocation) stateDir(c *cli.Context) (dir, from string) {
+	if v := strings.TrimSpace(c.String("stateDir")); v != "" {
+		return filepath.Clean(v), "--stateDir"
+	}
+	if v := rt.env("BBIMPORT_STATE_DIR"); v != "" {
+		return filepath.Clean(v), "BBIMPORT_STATE_DIR"
+	}
+	if p, from, err := rt.logPathSetting(c); err == nil && p != "" {
+		return p, from
+	}
+	wd, _ := os.Getwd()
+	return wd, "the working directory"
+}
+
+// rateLimitWait is how long a request refused with 429 is retried.
+func (rt *invocation) rateLimitWait(c *cli.Context) (time.Duration, error) {
+	if rt.Tuning.RateLimitWait > 0 && !c.IsSet("rateLimitWait") {
+		rt.httpObserver()
+		rt.observer.setRetryFor(rt.Tuning.RateLimitWait)
+		return rt.Tuning.RateLimitWait, nil
+	}
+	raw, from := "", ""
+	if c.IsSet("rateLimitWait") {
+		raw, from = c.String("rateLimitWait"), "--rateLimitWait"
+	} else if v := rt.env("BBIMPORT_RATE_LIMIT_WAIT"); v != "" {
+		raw, from = v, "BBIMPORT_RATE_LIMIT_WAIT"
+	}
+	d := httpx.DefaultRateLimitWait
+	if raw != "" {
+		var err error
+		if d, err = checkDuration(from, raw, time.Second, 24*time.Hour); err != nil {
+			return 0, err
+		}
+	}
+	rt.httpObserver()
+	rt.observer.setRetryFor(d)
+	return d, nil
+}
+
+func (h *httpLog) setRetryFor(d time.Duration) {
+	h.mu.Lock()
+	h.retryFor = d
+	h.mu.Unlock()
+}
+
+// closeLedgers releases the ledgers' lock files at the end of a run.
+func (rt *invocation) closeLedgers() {
+	for _, f := range rt.ledgers {
+		f.Close()
+	}
+	rt.ledgers = nil
+}
+
+// windowOr is the tuned window, or the API's own.
+func windowOr(tuned, real time.Duration) time.Duration {
+	if tuned > 0 {
+		return tuned
+	}
+	return real
+}
+
+// BudgetWait implements httpx.BudgetObserver: one info line per wait
+// episode (at most one a minute per API), saying how much of the budget is
+// spent and when the next request goes.
+func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
+	h.mu.Lock()
+	now := h.now()
+	key := "budget " + w.API
+	quiet := now.Sub(h.last[key]) < time.Minute
+	if !quiet {
+		h.last[key] = now
+	}
+	h.mu.Unlock()
+	who := "by this consumer"
+	if w.API == "snyk" {
+		who = "with this token"
+	}
+	if !w.Shared {
+		who += " in this run"
+	}
+	layout := "15:04"
+	if w.Window < time.Hour {
+		layout = "15:04:05"
+	}
+	msg := fmt.Sprintf("%s budget: %s of %s used in the last %s %s; next request at %s",
+		apiName(w.API), thousands(w.Used), thousands(w.Limit), windowName(w.Window), who, w.Next.Local().Format(layout))
+	ev := h.log.Info()
+	if quiet {
+		ev = h.log.Debug()
+	}
+	ev.Str("api", w.API).Int("used", w.Used).Int("limit", w.Limit).Time("next", w.Next).Msg(msg)
+}
+
+// BudgetFallback implements httpx.BudgetObserver.
+func (h *httpLog) BudgetFallback(api string, err error) {
+	h.log.Warn().Str("api", api).AnErr("error", err).
+		Msgf("%s budget: the request ledger cannot be used (%v): pacing on this run's own count from now on", apiName(api), err)
+}
+
+func windowName(d time.Duration) string {
+	switch d {
+	case time.Hour:
+		return "hour"
+	case time.Minute:
+		return "minute"
+	}
+	return shortDuration(d)
+}
+
+// thousands writes 1000 as 1,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// bitbucketIdentity is what Bitbucket counts a bitbucket-cloud credential's
+// requests by: the user for Basic auth, else the token itself (hashed by
+// the ledger, never stored).
+func bitbucketIdentity(c bitbucket.Credentials) string {
+	if c.Username != "" {
+		return "user:" + strings.ToLower(c.Username)
+	}
+	return "token:" + c.Secret
+}
+
+// checkBudgetFlags rejects a bad --rateLimitWait or a --stateDir that cannot
+// be a directory before any work starts (an unwritable one found later is a
+// warning and the fallback pacing).
+func (rt *invocation) checkBudgetFlags(c *cli.Context) error {
+	if _, err := rt.rateLimitWait(c); err != nil {
+		return err
+	}
+	if v := strings.TrimSpace(c.String("stateDir")); v != "" {
+		if err := os.MkdirAll(v, 0o755); err != nil {
+			return usagef("cannot create the state directory --stateDir=%s: %v", v, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,365 @@
+package httpx
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bbimport/bbimport/internal/ledger"
+	"golang.org/x/time/rate"
+)
+
+// Ledger counts the requests of one credential in a rolling window, possibly
+// shared with other processes (*ledger.File). An error means the count
+// cannot be trusted: the Budget warns once and paces on its own.
+type Ledger interface {
+	Admit(now time.Time, limit int) (ok bool, used int, next time.Time, err error)
+	Used(now time.Time) (int, error)
+}
+
+// BudgetConfig configures NewBudget.
+type BudgetConfig struct {
+	// API labels reports: "bitbucket" or "snyk".
+	API string
+	// Limit requests in any Window; 0 or less means unlimited.
+	Limit  int
+	Window time.Duration
+	// Ledger is the shared count, opened with CountWindow(Window); nil means this process's own count, and
+	// the conservative WindowLimiter pacing beside it, because other
+	// processes may be spending the same budget unseen.
+	Ledger Ledger
+	// Pause is how long every request of this API waits after a 429 that
+	// names no Retry-After. 0 means exponential backoff with jitter from
+	// PauseMin to PauseMax (Bitbucket, whose window is an hour: a fixed
+	// pause would be either hammering or idling). Snyk REST answers 429
+	// "until requests stop for the duration of the rate-limiting interval
+	// (one minute)", so its pause is that minute.
+	Pause              time.Duration
+	PauseMin, PauseMax time.Duration
+	// Observer hears of waits and of the fallback when it is a
+	// BudgetObserver, and of 429 pauses (RateLimited); nil means nobody.
+	Observer Observer
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// BudgetWait is reported once per wait episode: from the first request the
+// budget holds back until one is let through again.
+type BudgetWait struct {
+	API         string
+	Used, Limit int
+	Window      time.Duration
+	Next        time.Time // when the next request may go
+	// Shared: the count is the ledger's, so it includes other processes.
+	Shared bool
+}
+
+// BudgetObserver is implemented by an Observer that wants budget reports.
+type BudgetObserver interface {
+	BudgetWait(BudgetWait)
+	// BudgetFallback is called once when the ledger fails and the budget
+	// falls back to pacing on its own.
+	BudgetFallback(api string, err error)
+}
+
+// Budget admits requests while fewer than the limit were sent in the rolling
+// window, so a fresh budget runs at full speed and one spent by an earlier
+// run (recorded in the ledger) sends only what is left. A 429 closes a gate
+// that every worker of the API waits at, and lowers the effective limit for
+// the rest of the window: the server counts more than we do (another tool,
+// another job on the same credential).
+type Budget struct {
+	cfg BudgetConfig
+	obs BudgetObserver
+
+	mu       sync.Mutex
+	store    Ledger        // the shared ledger, or memory after a fallback
+	fallback *rate.Limiter // set when store is not shared
+	shared   bool
+	// waiting: this wait episode has been reported; it ends when a request
+	// is let through with room to spare and nobody waiting for a slot.
+	waiting bool
+	waiters int
+	// pausedUntil is the 429 gate; streak counts 429s since the last
+	// success, for the backoff without Retry-After.
+	pausedUntil time.Time
+	streak      int
+	// lowered is the effective limit just after a 429 or a hint, climbing
+	// back over the window until lowerUntil; probe lets one request past
+	// it when a pause ends.
+	lowered    int
+	lowerUntil time.Time
+	probe      bool
+	hintLimit  int // X-RateLimit-Limit when below Limit, for the whole run
+}
+
+// NewBudget returns a Budget; see BudgetConfig for the zero values.
+func NewBudget(cfg BudgetConfig) *Budget {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PauseMin <= 0 {
+		cfg.PauseMin = DefaultRetryWaitMin
+	}
+	if cfg.PauseMax < cfg.PauseMin {
+		cfg.PauseMax = max(DefaultRetryWaitMax, cfg.PauseMin)
+	}
+	b := &Budget{cfg: cfg}
+	b.obs, _ = cfg.Observer.(BudgetObserver)
+	if cfg.Ledger != nil {
+		b.store, b.shared = cfg.Ledger, true
+	} else {
+		b.useMemory()
+	}
+	return b
+}
+
+// unlimited: no limit was set, so only the 429 gate applies.
+func (b *Budget) unlimited() bool { return b.cfg.Limit <= 0 || b.cfg.Window <= 0 }
+
+func (b *Budget) useMemory() {
+	b.store, b.shared = &memLedger{w: ledger.NewWindow(max(CountWindow(b.cfg.Window), time.Millisecond))}, false
+	b.fallback = WindowLimiter(b.cfg.Limit, b.cfg.Window)
+}
+
+// Wait blocks until a request may be sent, and records it as sent. It
+// returns at once when ctx is done, or when ctx's deadline comes before the
+// next slot would (errSlotAfterDeadline).
+func (b *Budget) Wait(ctx context.Context) error {
+	for {
+		now := b.cfg.Now()
+		b.mu.Lock()
+		gate := b.pausedUntil
+		b.mu.Unlock()
+		if now.Before(gate) {
+			if err := sleepUntil(ctx, gate, now); err != nil {
+				return err
+			}
+			continue
+		}
+		b.mu.Lock()
+		store, fallback, limit := b.store, b.fallback, b.limitAt(now)
+		b.mu.Unlock()
+		if fallback != nil {
+			if err := fallback.Wait(ctx); err != nil {
+				return err
+			}
+			now = b.cfg.Now()
+		}
+		if b.unlimited() {
+			return nil
+		}
+		ok, used, next, err := store.Admit(now, limit)
+		if err != nil {
+			b.fail(store, err)
+			continue
+		}
+		b.mu.Lock()
+		if ok {
+			if b.waiters == 0 && used+1 < limit {
+				b.waiting = false // room left and nobody queued: the budget is not full
+			}
+			if b.probe && limit > b.lowered {
+				b.probe = false
+			}
+			b.mu.Unlock()
+			return nil
+		}
+		report := !b.waiting
+		b.waiting = true
+		b.waiters++
+		b.mu.Unlock()
+		if report && b.obs != nil {
+			b.obs.BudgetWait(BudgetWait{API: b.cfg.API, Used: used, Limit: limit, Window: b.cfg.Window, Next: next, Shared: b.shared})
+		}
+		err = sleepUntil(ctx, next, now)
+		b.mu.Lock()
+		b.waiters--
+		b.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// CountWindow is the window a budget counts requests in, for an API that
+// counts in windows of w: a little longer, because the server counts a
+// request when it arrives, some milliseconds after we let it go, and two
+// requests a window apart here can arrive less than a window apart there.
+// Every process sharing a ledger opens it with this length.
+func CountWindow(w time.Duration) time.Duration {
+	if w <= 0 {
+		return w
+	}
+	return w + max(w/100, 50*time.Millisecond)
+}
+
+// limitAt is the effective limit at now; b.mu is held. A lowered limit
+// climbs back to the full one over the window, so the budget neither
+// stalls for a whole window on an estimate nor jumps back to the pace that
+// drew the 429.
+func (b *Budget) limitAt(now time.Time) int {
+	limit := b.cfg.Limit
+	if b.hintLimit > 0 {
+		limit = min(limit, b.hintLimit)
+	}
+	if now.Before(b.lowerUntil) && b.lowered < limit {
+		since := now.Sub(b.lowerUntil.Add(-b.cfg.Window))
+		climb := float64(limit-b.lowered) * min(max(since.Seconds()/b.cfg.Window.Seconds(), 0), 1)
+		limit = b.lowered + int(climb)
+		if b.probe {
+			limit++ // the pause is over: the server said a slot frees now
+		}
+	}
+	return max(limit, 1)
+}
+
+// fail switches to this process's own count after a ledger error, once.
+func (b *Budget) fail(store Ledger, err error) {
+	b.mu.Lock()
+	first := b.store == store && b.shared
+	if first {
+		b.useMemory()
+	}
+	b.mu.Unlock()
+	if first && b.obs != nil {
+		b.obs.BudgetFallback(b.cfg.API, err)
+	}
+}
+
+// sleepUntil waits until t, or fails with ctx's error, or with
+// errSlotAfterDeadline when ctx's deadline comes first.
+func sleepUntil(ctx context.Context, t, now time.Time) error {
+	d := t.Sub(now)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	if dl, ok := ctx.Deadline(); ok && dl.Before(t) {
+		return fmt.Errorf("%w (%w)", errSlotAfterDeadline, context.DeadlineExceeded)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// pauseLeft is how long the 429 gate stays closed.
+func (b *Budget) pauseLeft() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return max(b.pausedUntil.Sub(b.cfg.Now()), 0)
+}
+
+// observe reads what a response says of the budget: a 429 closes the gate
+// for every worker and lowers the limit to what we had sent (the server
+// counted that many and more); anything else resets the backoff;
+// X-RateLimit-* hints lower the limit when they say less is left than we
+// think.
+func (b *Budget) observe(resp *http.Response) {
+	now := b.cfg.Now()
+	h := parseRateHints(resp.Header, b.cfg.Window)
+	limited := resp.StatusCode == http.StatusTooManyRequests
+	used := -1 // only read from the ledger when something will use it
+	if !b.unlimited() && (limited || h.remaining >= 0 || h.near) {
+		if n, err := b.currentStore().Used(now); err == nil {
+			used = n
+		}
+	}
+	if !limited {
+		b.mu.Lock()
+		b.streak = 0
+		b.applyHints(h, used, now)
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Lock()
+	pause, _, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+	switch {
+	case ok:
+		pause = min(max(pause, b.cfg.PauseMin), MaxRetryAfter)
+	case b.cfg.Pause > 0:
+		pause = b.cfg.Pause
+	default:
+		pause = jittered(b.cfg.PauseMin, b.cfg.PauseMax, b.streak)
+	}
+	b.streak++
+	until := now.Add(pause)
+	reopened := !now.Before(b.pausedUntil) // not a 429 of a request sent before the gate closed
+	if until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+	// A pause that short says the server's count frees almost at once: a
+	// burst or a blip, not a budget we misjudged, so the limit stays.
+	if used >= 0 && !b.unlimited() && pause >= b.cfg.Window/60 {
+		b.lowered = max(min(used, b.limitAt(now)), 1)
+		b.lowerUntil = now.Add(b.cfg.Window)
+		b.probe = true
+	}
+	b.applyHints(h, used, now)
+	b.mu.Unlock()
+	if reopened && b.cfg.Observer != nil {
+		b.cfg.Observer.RateLimited(b.cfg.API, pause, resp.StatusCode)
+	}
+}
+
+func (b *Budget) currentStore() Ledger {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.store
+}
+
+// applyHints lowers the effective limit from X-RateLimit-* headers; b.mu is
+// held. used < 0 means the count is unknown.
+func (b *Budget) applyHints(h rateHints, used int, now time.Time) {
+	if b.unlimited() {
+		return
+	}
+	if h.limit > 0 && h.limit < b.cfg.Limit {
+		b.hintLimit = h.limit
+	}
+	if used < 0 {
+		return
+	}
+	capAt := -1
+	if h.remaining >= 0 {
+		capAt = used + h.remaining
+	}
+	if h.near {
+		// Bitbucket: under 20 % of the quota is left.
+		if c := used + b.cfg.Limit/5; capAt < 0 || c < capAt {
+			capAt = c
+		}
+	}
+	if capAt < 0 {
+		return
+	}
+	if !now.Before(b.lowerUntil) || capAt < b.limitAt(now) {
+		b.lowered = max(capAt, 1)
+		b.lowerUntil = now.Add(b.cfg.Window)
+	}
+}
+
+// memLedger is a Ledger of this process alone.
+type memLedger struct {
+	mu sync.Mutex
+	w  *ledger.Window
+}
+
+func (m *memLedger) Admit(now time.Time, limit int) (bool, int, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ok, used, next := m.w.Admit(now, limit)
+	return ok, used, next, nil
+}
+
+func (m *memLedger) Used(now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.w.Used(now), nil
+}

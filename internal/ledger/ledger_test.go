@@ -1,0 +1,163 @@
+package ledger
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestWindowAdmit(t *testing.T) {
+	t.Parallel()
+	w := NewWindow(time.Hour)
+	start := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if ok, used, _ := w.Admit(start.Add(time.Duration(i)*time.Minute), 3); !ok || used != i {
+			t.Fatalf("request %d refused (used %d)", i, used)
+		}
+	}
+	ok, used, next := w.Admit(start.Add(10*time.Minute), 3)
+	if ok || used != 3 {
+		t.Fatalf("4th admitted: ok %v used %d", ok, used)
+	}
+	// The first request's slot (6 s) leaves the window an hour after it ends.
+	if want := start.Add(time.Hour + 6*time.Second); !next.Equal(want) {
+		t.Errorf("next = %s, want %s", next, want)
+	}
+	if ok, _, _ := w.Admit(next, 3); !ok {
+		t.Error("refused at the announced time")
+	}
+	if n := len(w.counts); n > Slots+1 {
+		t.Errorf("%d slots kept", n)
+	}
+}
+
+func TestFileSharedByManyWriters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const limit = 50
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	for range 4 {
+		// Independent Files on the same directory stand for processes:
+		// each has its own lock file descriptor, so only flock excludes them.
+		f, err := Open(dir, "bitbucket", "consumer-key", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		wg.Go(func() {
+			for range 40 {
+				ok, _, _, err := f.Admit(time.Now(), limit)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					admitted++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if admitted != limit {
+		t.Errorf("admitted %d, want exactly %d", admitted, limit)
+	}
+	f, _ := Open(dir, "bitbucket", "consumer-key", time.Hour)
+	defer f.Close()
+	if n, err := f.Used(time.Now()); err != nil || n != limit {
+		t.Errorf("Used = %d, %v", n, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), "consumer-key") || strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("state dir holds %s", e.Name())
+		}
+	}
+}
+
+func TestFileUnusable(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	tests := []struct {
+		name    string
+		content string
+		want    string
+	}{
+		{"corrupt", "not a ledger\n", "not a bbimport request ledger"},
+		{"bad line", header + "\nwindow=3600000 slot=6000\n12 abc\n", "is not a slot and a count"},
+		{"truncated", header + "\n", "truncated"},
+		{"future", header + "\nwindow=3600000 slot=6000\n" + futureSlot(now) + " 5\n", "in the future"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f, err := Open(dir, "snyk", "tok", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := os.WriteFile(f.Path(), []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, _, _, err = f.Admit(now, 10)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want %q", err, tt.want)
+			}
+			if tt.name == "future" && !errors.Is(err, ErrFuture) {
+				t.Errorf("not ErrFuture: %v", err)
+			}
+		})
+	}
+	t.Run("read-only directory", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root writes to read-only directories")
+		}
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(dir, 0o755)
+		if _, err := Open(dir, "snyk", "tok", time.Hour); err == nil {
+			t.Fatal("Open succeeded in a read-only directory")
+		}
+	})
+	t.Run("unwritable ledger", func(t *testing.T) {
+		// Even root cannot rename a file over a non-empty directory.
+		dir := t.TempDir()
+		f, err := Open(dir, "snyk", "tok", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := os.MkdirAll(filepath.Join(f.Path(), "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := f.Admit(now, 10); err == nil {
+			t.Fatal("Admit succeeded on an unwritable ledger")
+		}
+	})
+}
+
+func futureSlot(now time.Time) string {
+	w := NewWindow(time.Hour)
+	return strconv.FormatInt(w.slotOf(now.Add(2*time.Hour)), 10)
+}
+
+func TestOtherWindowStartsAfresh(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f, _ := Open(dir, "snyk", "tok", time.Hour)
+	defer f.Close()
+	os.WriteFile(f.Path(), []byte(header+"\nwindow=60000 slot=100\n0 5\n"), 0o644)
+	if n, err := f.Used(time.Now()); err != nil || n != 0 {
+		t.Errorf("Used = %d, %v", n, err)
+	}
+}
