@@ -109,14 +109,7 @@ func windowOr(tuned, real time.Duration) time.Duration {
 // episode (at most one a minute per API), saying how much of the budget is
 // spent and when the next request goes.
 func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
-	h.mu.Lock()
-	now := h.now()
-	key := "budget " + w.API
-	quiet := now.Sub(h.last[key]) < time.Minute
-	if !quiet {
-		h.last[key] = now
-	}
-	h.mu.Unlock()
+	quiet := h.quiet("budget "+w.API, time.Minute)
 	who := "by this consumer"
 	if w.API == "snyk" {
 		who = "with this token"

@@ -61,13 +61,7 @@ func (h *httpLog) Exchange(e httpx.Exchange) {
 
 // RateLimited implements httpx.Observer.
 func (h *httpLog) RateLimited(api string, wait time.Duration, status int) {
-	h.mu.Lock()
-	now := h.now()
-	quiet := now.Sub(h.last[api]) < 5*time.Second
-	if !quiet {
-		h.last[api] = now
-	}
-	h.mu.Unlock()
+	quiet := h.quiet(api, 5*time.Second)
 	if quiet {
 		// Still one debug line each, so a debug log shows every wait.
 		h.log.Debug().Str("api", api).Int("status", status).Str("wait", humanDuration(wait)).
@@ -95,14 +89,7 @@ func (h *httpLog) Retrying(r httpx.Retry) {
 	if r.Err != nil {
 		cause = shortNetCause(r.Err)
 	}
-	h.mu.Lock()
-	now := h.now()
-	key := "retry " + r.API
-	quiet := now.Sub(h.last[key]) < time.Minute
-	if !quiet {
-		h.last[key] = now
-	}
-	h.mu.Unlock()
+	quiet := h.quiet("retry "+r.API, time.Minute)
 	if quiet {
 		return
 	}
@@ -138,4 +125,18 @@ func apiName(api string) string {
 		return "Snyk"
 	}
 	return api
+}
+
+// quiet reports whether a line of this kind was said less than every ago;
+// if not, it records that one is said now. Waits come in bursts from every
+// worker, and one line tells the user as much as fifty.
+func (h *httpLog) quiet(kind string, every time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	if now.Sub(h.last[kind]) < every {
+		return true
+	}
+	h.last[kind] = now
+	return false
 }

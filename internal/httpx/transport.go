@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -34,6 +35,8 @@ func defaultTransport() *http.Transport {
 	// TLS) handshake. Keep as many idle as there can be workers.
 	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.MaxIdleConns = max(t.MaxIdleConns, maxIdleConnsPerHost)
+	dial := (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.DialContext = (&notFoundCache{now: time.Now}).dialer(dial)
 	proxy := httpproxy.FromEnvironment().ProxyFunc()
 	t.Proxy = func(req *http.Request) (*url.URL, error) { return proxy(req.URL) }
 	return t
