@@ -406,7 +406,7 @@ func TestFaultRetryAfterHonoured(t *testing.T) {
 	e := ftNewEnv(t, sim.Config{
 		Bitbucket: sim.BitbucketConfig{
 			Workspaces:        []sim.WorkspaceSpec{{Slug: "delta", Name: "Delta Team", Repos: 6}},
-			RateLimitPerToken: 1, RateLimitWindow: time.Second,
+			RateLimitPerToken: 1, RateLimitWindow: time.Second, RateLimitRetryAfter: true,
 		},
 		Snyk: sim.SnykConfig{RateLimitPerMinute: 10, RateLimitWindow: time.Second, RateLimitRetryAfter: true},
 	})

@@ -137,11 +137,15 @@ type BitbucketConfig struct {
 	Workspaces []WorkspaceSpec
 
 	// RateLimitPerToken is the number of /2.0 requests a credential may make
-	// per RateLimitWindow (0 = unlimited); beyond it the API answers 429 with
-	// Retry-After (whole seconds until a request leaves the rolling window).
+	// per RateLimitWindow (0 = unlimited); beyond it the API answers 429
+	// "Rate limit for this resource has been exceeded". Bitbucket does not
+	// document a Retry-After on it (only a third-party summary claims one),
+	// so none is sent unless RateLimitRetryAfter asks (whole seconds until a
+	// request leaves the rolling window).
 	// Tokens issued to the OAuth consumer share one budget (Bitbucket counts
 	// per consumer); each static token and each Basic user has its own.
-	RateLimitPerToken int
+	RateLimitPerToken   int
+	RateLimitRetryAfter bool
 	// RateLimitWindow is the rolling window of RateLimitPerToken (default 1h).
 	RateLimitWindow time.Duration
 

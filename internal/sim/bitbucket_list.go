@@ -43,7 +43,9 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 	st.s.add("bitbucket.auth."+kind, 1)
 	if wait, ok := st.spend(key); !ok {
 		st.s.add("bitbucket.429", 1)
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(wait.Seconds(), 1))), 10))
+		if st.cfg.RateLimitRetryAfter {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(wait.Seconds(), 1))), 10))
+		}
 		bbWriteJSON(w, http.StatusTooManyRequests, map[string]any{"type": "error",
 			"error": map[string]string{"message": "Rate limit for this resource has been exceeded"}})
 		return

@@ -613,7 +613,7 @@ func TestBitbucketScopes(t *testing.T) {
 func TestBitbucketPerCredentialRateLimit(t *testing.T) {
 	clock := newBBClock()
 	s, base := newBB(t, BitbucketConfig{
-		RateLimitPerToken: 3, RateLimitWindow: time.Minute, Now: clock.Now,
+		RateLimitPerToken: 3, RateLimitWindow: time.Minute, RateLimitRetryAfter: true, Now: clock.Now,
 		StaticTokens: []string{"other-token"},
 	})
 	u := base + "/2.0/repositories/acme-mobile"
@@ -706,4 +706,20 @@ func BenchmarkBitbucketRepositoryPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Bitbucket documents no Retry-After on its 429: the simulator sends none
+// unless asked.
+func TestBitbucketRateLimitNoRetryAfterByDefault(t *testing.T) {
+	t.Parallel()
+	s, base := newBB(t, BitbucketConfig{RateLimitPerToken: 1, RateLimitWindow: time.Minute})
+	u := base + "/2.0/repositories/acme-mobile"
+	auth := bbBearer(bbTokenFor(t, base))
+	bbWantStatus(t, bbDo(t, http.MethodGet, u, auth, nil), http.StatusOK)
+	r := bbDo(t, http.MethodGet, u, auth, nil)
+	bbWantStatus(t, r, http.StatusTooManyRequests)
+	if got := r.header.Get("Retry-After"); got != "" {
+		t.Errorf("Retry-After %q sent without RateLimitRetryAfter", got)
+	}
+	bbWantCount(t, s, "bitbucket.429", 1)
 }
