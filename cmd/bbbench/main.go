@@ -28,7 +28,7 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin", "directory holding bbimport and bbsim (make build)")
 	flag.StringVar(&cfg.out, "out", "bench-out", "directory for the runs' files, logs and results.{md,json}")
 	flag.BoolVar(&cfg.quick, "quick", false, "small sizes (a smoke test of the driver, not a measurement)")
-	flag.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this (importdata, import, rate, sync)")
+	flag.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this (importdata, import, rate, budget, import-durations, sync)")
 	flag.Parse()
 	if err := run(cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bbbench:", err)
@@ -73,10 +73,11 @@ type report struct {
 	Cores   int       `json:"cores"`
 	// Load is /proc/loadavg's 1-minute average when the runs started and
 	// ended: the machine may be shared, and wall times depend on it.
-	Load   [2]string `json:"loadAverage"`
-	Rows   []row     `json:"rows"`
-	Checks []check   `json:"checks"`
-	Notes  []string  `json:"notes"`
+	Load   [2]string   `json:"loadAverage"`
+	Rows   []row       `json:"rows"`
+	Budget []budgetRow `json:"budget"`
+	Checks []check     `json:"checks"`
+	Notes  []string    `json:"notes"`
 }
 
 func run(cfg config, stdout, stderr io.Writer) error {
@@ -112,6 +113,7 @@ func run(cfg config, stdout, stderr io.Writer) error {
 		{"import", b.importFast},
 		{"import-default-poll", b.importDefaultPoll},
 		{"rate", b.importRateBound},
+		{"budget", b.budgetBench},
 		{"import-durations", b.importDurations},
 		{"sync", b.syncBench},
 	}
