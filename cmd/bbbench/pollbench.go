@@ -69,6 +69,11 @@ func (b *bench) importDurationsAt(sz sizes, share int) error {
 		b.note("With --pollShare=%d: %s.", share, measured)
 		return nil
 	}
+	b.rep.Budget = append(b.rep.Budget, budgetRow{
+		Run: "import, jobs of 5–60 s", Setting: r.Setting,
+		Requests: res.d["snyk.requests"], Ideal: ideal, Wall: res.run.Wall, Ratio: ratio, Sim429: res.d["snyk.429"],
+		Result: fmt.Sprintf("%s targets, %.2f polls per target (scaled times)", thousands(st.n), r.PollsPerTarget),
+	})
 	b.check(fmt.Sprintf("import of %d targets with jobs of 5–60 s at concurrency %d, default schedule: Σ durations ÷ %d at least 0.9 of the wall time", st.n, durationConcurrency, durationConcurrency),
 		measured, ratio >= 0.9)
 	return nil

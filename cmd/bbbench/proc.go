@@ -236,6 +236,26 @@ type procRun struct {
 // runBBImport runs bin/bbimport with args and the environment env (added to
 // a scrubbed copy of this process's environment), in dir.
 func runBBImport(ctx context.Context, bin, dir, name string, env map[string]string, args ...string) (*procRun, error) {
+	p, err := startBBImport(ctx, bin, dir, name, env, args...)
+	if err != nil {
+		return nil, err
+	}
+	return p.wait()
+}
+
+// runningProc is a started bbimport whose stderr goes to a file.
+type runningProc struct {
+	cmd    *exec.Cmd
+	name   string
+	stdout *strings.Builder
+	errF   *os.File
+	start  time.Time
+	r      *procRun
+}
+
+// startBBImport starts what runBBImport runs, for a caller that acts on it
+// (reads its log, interrupts it) before waiting.
+func startBBImport(ctx context.Context, bin, dir, name string, env map[string]string, args ...string) (*runningProc, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "bbimport"), args...)
 	cmd.Dir = dir
 	cmd.Env = childEnv(env)
@@ -246,22 +266,32 @@ func runBBImport(ctx context.Context, bin, dir, name string, env map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	defer ef.Close()
 	cmd.Stderr = ef
-	start := time.Now()
-	err = cmd.Run()
-	r := &procRun{Args: args, Wall: time.Since(start), Stdout: stdout.String(), Stderr: errPath}
+	p := &runningProc{cmd: cmd, name: name, stdout: &stdout, errF: ef, start: time.Now(),
+		r: &procRun{Args: args, Stderr: errPath}}
+	if err := cmd.Start(); err != nil {
+		ef.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *runningProc) wait() (*procRun, error) {
+	defer p.errF.Close()
+	err := p.cmd.Wait()
+	r := p.r
+	r.Wall, r.Stdout = time.Since(p.start), p.stdout.String()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return nil, err
 	}
-	st := cmd.ProcessState
+	st := p.cmd.ProcessState
 	r.ExitCode = st.ExitCode()
 	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
 		r.MaxRSS = int64(ru.Maxrss)
 		r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	_ = os.WriteFile(filepath.Join(dir, name+".stdout.txt"), []byte(r.Stdout), 0o644)
+	_ = os.WriteFile(filepath.Join(p.cmd.Dir, p.name+".stdout.txt"), []byte(r.Stdout), 0o644)
 	return r, nil
 }
 

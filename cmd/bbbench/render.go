@@ -44,6 +44,9 @@ func renderTable(rep *report) string {
 			r.Stage, r.Estate, r.Setting, bb, minimum, bytes, untrimmed, per, polls, seconds(r.Wall), tp, float64(r.MaxRSSKiB)/1024,
 			r.CPU.Seconds(), r.SimCPU.Seconds())
 	}
+	if len(rep.Budget) > 0 {
+		renderBudget(&b, rep.Budget)
+	}
 	if len(rep.Checks) > 0 {
 		b.WriteString("\nTargets:\n\n")
 		for _, c := range rep.Checks {
@@ -60,8 +63,25 @@ func renderTable(rep *report) string {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
-	b.WriteString("\nRate limits: BITBUCKET_RATE_LIMIT=1000000 and SNYK_RATE_LIMIT=1000000 for every run but the SNYK_RATE_LIMIT one (defaults 1000/h and 1500/min would pace everything).\n")
+	b.WriteString("\nRate limits: BITBUCKET_RATE_LIMIT=1000000 and SNYK_RATE_LIMIT=1000000 for every run but the SNYK_RATE_LIMIT one and the budget table's (defaults 1000/h and 1500/min would pace everything).\n")
 	return b.String()
+}
+
+// renderBudget is the budget table: each row's requests (Bitbucket's for
+// import:data, Snyk's for the import), wall time against its ideal, and the
+// simulator's 429s.
+func renderBudget(b *strings.Builder, rows []budgetRow) {
+	b.WriteString("\nBudget (the simulator enforces the limit; the import row's ratio is ideal ÷ wall, the others' wall ÷ ideal):\n\n")
+	b.WriteString("| run | setting | requests | ideal | wall | ratio | sim 429s | result |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|---|\n")
+	for _, r := range rows {
+		ideal, ratio := "–", "–"
+		if r.Ideal > 0 {
+			ideal, ratio = seconds(r.Ideal), fmt.Sprintf("%.2f", r.Ratio)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %d | %s |\n",
+			r.Run, r.Setting, thousands(r.Requests), ideal, seconds(r.Wall), ratio, r.Sim429, r.Result)
+	}
 }
 
 func seconds(d time.Duration) string {

@@ -11,6 +11,10 @@ import (
 func main() {
 	rt := newInvocation(os.Stdout, os.Stderr, os.Getenv)
 	rt.setupOutput()
+	if err := rt.applyTestingHooks(); err != nil {
+		fmt.Fprintln(os.Stderr, "bbimport:", err)
+		os.Exit(exitUsage)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The first Ctrl-C (or SIGTERM from a CI runner) stops new work, lets

@@ -43,6 +43,7 @@ type options struct {
 	pendingPolls                         int
 	tokenTTL                             time.Duration
 	bbRateLimit                          int
+	bbRateWindow                         time.Duration
 	snykRateLimit                        int
 	failProjectEvery, failJobEvery       int
 	acceptThen5xx                        float64
@@ -69,7 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.retryAfter, "retry-after", "1", "Retry-After sent with -throttle-every 429s (\"\" = none)")
 	fs.IntVar(&o.pendingPolls, "pending-polls", 1, "polls an import job stays pending before it completes")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "lifetime of Bitbucket access tokens")
-	fs.IntVar(&o.bbRateLimit, "bitbucket-rate-limit", 0, "Bitbucket requests per credential per hour (0 = unlimited)")
+	fs.IntVar(&o.bbRateLimit, "bitbucket-rate-limit", 0, "Bitbucket requests per credential per -bitbucket-rate-window (0 = unlimited)")
+	fs.DurationVar(&o.bbRateWindow, "bitbucket-rate-window", time.Hour, "the rolling window of -bitbucket-rate-limit")
 	fs.IntVar(&o.snykRateLimit, "snyk-rate-limit", 0, "Snyk requests per minute (0 = unlimited)")
 	fs.IntVar(&o.failProjectEvery, "fail-project-every", 0, "every Nth imported project fails (0 = never)")
 	fs.IntVar(&o.failJobEvery, "fail-job-every", 0, "every Nth import job fails: complete with a failed log entry, as Snyk reports it (0 = never)")
@@ -116,6 +118,7 @@ func (o *options) config() sim.Config {
 			Users:                map[string]string{simUser: simAppPassword},
 			StaticTokens:         []string{simAPIToken},
 			RateLimitPerToken:    o.bbRateLimit,
+			RateLimitWindow:      o.bbRateWindow,
 			WorkspaceAccessNames: o.workspaceNames,
 		},
 		Snyk: sim.SnykConfig{
