@@ -147,6 +147,12 @@ func (b *Budget) Wait(ctx context.Context) error {
 				return err
 			}
 			now = b.cfg.Now()
+			b.mu.Lock()
+			closed := now.Before(b.pausedUntil)
+			b.mu.Unlock()
+			if closed {
+				continue // a 429 closed the gate while this request waited for a token
+			}
 		}
 		if b.unlimited() {
 			return nil

@@ -31,11 +31,15 @@ type File struct {
 	lock *os.File
 }
 
-// Name returns the file name of the ledger of one credential of api
-// ("bitbucket", "snyk"): a hash of the identity, never the identity itself,
-// so the state directory tells nobody the consumer key or the token.
-func Name(api, identity string) string {
-	sum := sha256.Sum256([]byte(api + "\x00" + identity))
+// name returns the file name of the ledger of one credential of api
+// ("bitbucket", "snyk") counting in windows of the given length: a hash of
+// the identity, never the identity itself, so the state directory tells
+// nobody the consumer key or the token. The window is part of the hash:
+// counts kept for another window do not fit ours, and two processes that
+// count differently (another version, another setting) must not take turns
+// replacing each other's file, each then seeing an almost empty budget.
+func name(api, identity string, window time.Duration) string {
+	sum := sha256.Sum256([]byte(api + "\x00" + identity + "\x00" + strconv.FormatInt(window.Milliseconds(), 10)))
 	return "bbimport-" + api + "-" + hex.EncodeToString(sum[:8]) + ".ledger"
 }
 
@@ -50,7 +54,7 @@ func Open(dir, api, identity string, window time.Duration) (*File, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	path := filepath.Join(dir, Name(api, identity))
+	path := filepath.Join(dir, name(api, identity, window))
 	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
@@ -125,6 +129,12 @@ func (f *File) read() (*Window, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if len(data) == 0 {
+		// The rename is atomic but not synced: after a crash of the machine
+		// the file may be there with nothing in it. Nothing recorded is a
+		// fresh count, not a corrupt one.
+		return w, nil
 	}
 	bad := func(line int, what string) error {
 		return fmt.Errorf("ledger %s: line %d: %s (delete the file to start a fresh count)", f.path, line, what)

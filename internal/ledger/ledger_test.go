@@ -161,3 +161,50 @@ func TestOtherWindowStartsAfresh(t *testing.T) {
 		t.Errorf("Used = %d, %v", n, err)
 	}
 }
+
+func TestFileKeptPerWindow(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	now := time.Now()
+	hour, err := Open(dir, "bitbucket", "consumer-key", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hour.Close() })
+	longer, err := Open(dir, "bitbucket", "consumer-key", time.Hour+36*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { longer.Close() })
+	if hour.Path() == longer.Path() {
+		t.Fatalf("two windows share %s: each would replace the other's counts", hour.Path())
+	}
+	for range 3 {
+		if _, _, _, err := hour.Admit(now, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, _, err := longer.Admit(now, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := hour.Used(now); err != nil || n != 3 {
+		t.Errorf("the hour's ledger counts %d (%v) after the other window's admission, want 3", n, err)
+	}
+}
+
+func TestFileEmptyIsAFreshCount(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f, err := Open(dir, "snyk", "token", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	// What a machine crash can leave after the unsynced rename.
+	if err := os.WriteFile(f.Path(), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ok, used, _, err := f.Admit(time.Now(), 5); err != nil || !ok || used != 0 {
+		t.Errorf("Admit on an empty ledger = %v, %d, %v; want admitted as a fresh count", ok, used, err)
+	}
+}
