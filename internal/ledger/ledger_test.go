@@ -111,8 +111,8 @@ func TestFileUnusable(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want %q", err, tt.want)
 			}
-			if tt.name == "future" && !errors.Is(err, ErrFuture) {
-				t.Errorf("not ErrFuture: %v", err)
+			if tt.name == "future" && !errors.Is(err, errFuture) {
+				t.Errorf("not errFuture: %v", err)
 			}
 		})
 	}

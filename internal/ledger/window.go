@@ -27,9 +27,9 @@ const Slots = 600
 // counts cannot be placed in our window.
 const FutureTolerance = time.Minute
 
-// ErrFuture is wrapped by the error for a ledger with slots ahead of the
+// errFuture is wrapped by the error for a ledger with slots ahead of the
 // clock by more than FutureTolerance.
-var ErrFuture = errors.New("the ledger records requests in the future (is the clock right?)")
+var errFuture = errors.New("the ledger records requests in the future (is the clock right?)")
 
 // Window is the counts of one window: slot start (Unix ms) → requests. The
 // zero value is not usable; use NewWindow.
@@ -60,12 +60,12 @@ func (w *Window) prune(now time.Time) {
 	}
 }
 
-// check reports ErrFuture for a slot later than now + FutureTolerance.
+// check reports errFuture for a slot later than now + FutureTolerance.
 func (w *Window) check(now time.Time) error {
 	limit := now.Add(FutureTolerance).UnixMilli()
 	for start := range w.counts {
 		if start > limit {
-			return fmt.Errorf("%w: a slot starts at %s, %s ahead", ErrFuture,
+			return fmt.Errorf("%w: a slot starts at %s, %s ahead", errFuture,
 				time.UnixMilli(start).UTC().Format(time.RFC3339), time.UnixMilli(start).Sub(now).Round(time.Second))
 		}
 	}
