@@ -86,22 +86,11 @@ func (b *bench) budgetFresh(ws, repos int, second bool) error {
 		return err
 	}
 	args := []string{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + created}
-	c0, err := s.Counters()
+	r, err := measure(ctx, s, b.cfg.bin, dir, "budget-import-data", env, args...)
 	if err != nil {
 		return err
 	}
-	r, err := runBBImport(ctx, b.cfg.bin, dir, "budget-import-data", env, args...)
-	if err != nil {
-		return err
-	}
-	if r.ExitCode != 0 {
-		return fmt.Errorf("import:data exited %d; see %s", r.ExitCode, r.Stderr)
-	}
-	c1, err := s.Counters()
-	if err != nil {
-		return err
-	}
-	d := c1.sub(c0)
+	d := r.Moved
 	conc := importer.DefaultImportDataConcurrency
 	reqs := d["bitbucket.requests"]
 	ideal := time.Duration(reqs) * budgetLatency / time.Duration(conc)

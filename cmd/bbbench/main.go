@@ -215,22 +215,11 @@ func (b *bench) importData(sz sizes) error {
 			minRepoPages := int64(ws) * ceilDiv(int64(sz.repos), 100)
 
 			// orgs:data: the workspace listing (measured on the first estate).
-			c0, err := s.Counters()
+			r, err := measure(ctx, s, b.cfg.bin, dir, "orgs-data", env, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+s.Env["SNYK_GROUP_ID"])
 			if err != nil {
 				return err
 			}
-			r, err := runBBImport(ctx, b.cfg.bin, dir, "orgs-data", env, "orgs:data", "--source=bitbucket-cloud-app", "--groupId="+s.Env["SNYK_GROUP_ID"])
-			if err != nil {
-				return err
-			}
-			if r.ExitCode != 0 {
-				return fmt.Errorf("orgs:data exited %d; see %s", r.ExitCode, r.Stderr)
-			}
-			c1, err := s.Counters()
-			if err != nil {
-				return err
-			}
-			d := c1.sub(c0)
+			d := r.Moved
 			if ws == sz.dataWS {
 				b.rep.Rows = append(b.rep.Rows, row{
 					Stage: "orgs:data", Estate: fmt.Sprintf("%d workspaces", ws), Setting: "20 ms latency",
@@ -266,24 +255,11 @@ func (b *bench) importData(sz sizes) error {
 				}
 				var best *row
 				for rep := range reps {
-					c0, err := s.Counters()
+					r, err := measure(ctx, s, b.cfg.bin, dir, fmt.Sprintf("%s-%d", name, rep+1), env, args...)
 					if err != nil {
 						return err
 					}
-					simCPU := s.CPU()
-					r, err := runBBImport(ctx, b.cfg.bin, dir, fmt.Sprintf("%s-%d", name, rep+1), env, args...)
-					simCPU = s.CPU() - simCPU
-					if err != nil {
-						return err
-					}
-					if r.ExitCode != 0 {
-						return fmt.Errorf("import:data exited %d; see %s", r.ExitCode, r.Stderr)
-					}
-					c1, err := s.Counters()
-					if err != nil {
-						return err
-					}
-					d := c1.sub(c0)
+					d, simCPU := r.Moved, r.SimCPU
 					if tx := d["bitbucket.token_exchanges"]; tx != 1 && !b.tokenNoted {
 						b.tokenNoted = true
 						b.note("import:data %s made %d OAuth token exchanges (expected 1 per run)", estate, tx)

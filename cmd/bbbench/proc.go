@@ -360,3 +360,33 @@ func (sp *sampler) Stop() []sample {
 	defer sp.mu.Unlock()
 	return sp.samples
 }
+
+// measuredRun is one bbimport run and what it moved on the simulator.
+type measuredRun struct {
+	*procRun
+	Moved  counters      // the simulator's counters, after less before
+	SimCPU time.Duration // the simulator's CPU time during the run
+}
+
+// measure runs bbimport between two readings of the simulator's counters.
+// A run that does not exit 0 is an error naming what ran and its stderr.
+func measure(ctx context.Context, s *sim, bin, dir, name string, env map[string]string, args ...string) (*measuredRun, error) {
+	c0, err := s.Counters()
+	if err != nil {
+		return nil, err
+	}
+	cpu := s.CPU()
+	r, err := runBBImport(ctx, bin, dir, name, env, args...)
+	if err != nil {
+		return nil, err
+	}
+	cpu = s.CPU() - cpu
+	if r.ExitCode != 0 {
+		return nil, fmt.Errorf("%s (%s) exited %d; see %s", args[0], name, r.ExitCode, r.Stderr)
+	}
+	c1, err := s.Counters()
+	if err != nil {
+		return nil, err
+	}
+	return &measuredRun{procRun: r, Moved: c1.sub(c0), SimCPU: cpu}, nil
+}

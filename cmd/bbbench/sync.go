@@ -86,24 +86,11 @@ func (b *bench) syncBench(sz sizes) error {
 		{"sync-changed", fmt.Sprintf("%s changed (10 %%), --importNew", thousands(int64(changed))), deletions},
 		{"sync-unchanged", "nothing changed since the last sync", 0},
 	} {
-		c0, err := s.Counters()
+		r, err := measure(ctx, s, b.cfg.bin, dir, run.name, env, args...)
 		if err != nil {
 			return err
 		}
-		simCPU := s.CPU()
-		r, err := runBBImport(ctx, b.cfg.bin, dir, run.name, env, args...)
-		simCPU = s.CPU() - simCPU
-		if err != nil {
-			return err
-		}
-		if r.ExitCode != 0 {
-			return fmt.Errorf("%s exited %d; see %s", run.name, r.ExitCode, r.Stderr)
-		}
-		c1, err := s.Counters()
-		if err != nil {
-			return err
-		}
-		d := c1.sub(c0)
+		d, simCPU := r.Moved, r.SimCPU
 		listed := repos + (syncChange["new"]-syncChange["delete"])*repos/1000
 		minimum := int64(ws)*ceilDiv(int64(listed), 100) + int64(run.deletions)
 		snykReq := d["snyk.requests"]
