@@ -140,12 +140,7 @@ func (s *TokenSource) token(ctx context.Context) (*oauth2.Token, time.Time, erro
 			s.mu.Unlock()
 			return tok, exp, nil
 		}
-		call := s.flight
-		leader := call == nil
-		if leader {
-			call = &tokenCall{done: make(chan struct{})}
-			s.flight = call
-		}
+		call, leader := s.joinFlight()
 		stillValid := s.tok != nil && s.now().Before(s.expiresAt.Add(-expirySkew))
 		current, currentExp := s.tok, s.expiresAt
 		s.mu.Unlock()
@@ -160,15 +155,33 @@ func (s *TokenSource) token(ctx context.Context) (*oauth2.Token, time.Time, erro
 		if stillValid {
 			return current, currentExp, nil
 		}
-		select {
-		case <-call.done:
-			if retryFlight(ctx, call) {
-				continue
-			}
-			return call.tok, call.expiresAt, call.err
-		case <-ctx.Done():
-			return nil, time.Time{}, ctx.Err()
+		if tok, exp, again, err := awaitFlight(ctx, call); !again {
+			return tok, exp, err
 		}
+	}
+}
+
+// joinFlight returns the exchange in flight, or starts one and makes the
+// caller its leader; s.mu is held.
+func (s *TokenSource) joinFlight() (call *tokenCall, leader bool) {
+	if s.flight == nil {
+		s.flight = &tokenCall{done: make(chan struct{})}
+		return s.flight, true
+	}
+	return s.flight, false
+}
+
+// awaitFlight waits for another caller's exchange and returns its result,
+// or again when the caller should look once more (see retryFlight).
+func awaitFlight(ctx context.Context, call *tokenCall) (tok *oauth2.Token, exp time.Time, again bool, err error) {
+	select {
+	case <-call.done:
+		if retryFlight(ctx, call) {
+			return nil, time.Time{}, true, nil
+		}
+		return call.tok, call.expiresAt, false, call.err
+	case <-ctx.Done():
+		return nil, time.Time{}, false, ctx.Err()
 	}
 }
 
@@ -193,28 +206,17 @@ func (s *TokenSource) tokenAfter(ctx context.Context, rejected string, need time
 			s.mu.Unlock()
 			return tok, exp, nil
 		}
-		call := s.flight
-		leader := call == nil
-		if leader {
-			call = &tokenCall{done: make(chan struct{})}
-			s.flight = call
-		}
+		call, leader := s.joinFlight()
 		s.mu.Unlock()
 
 		if leader {
 			s.exchange(ctx, call)
 			return call.tok, call.expiresAt, call.err
 		}
-		select {
-		case <-call.done:
-			// An exchange that ended after the rejection is as fresh as
-			// one of our own would be: take its token even if it is short.
-			if retryFlight(ctx, call) {
-				continue
-			}
-			return call.tok, call.expiresAt, call.err
-		case <-ctx.Done():
-			return nil, time.Time{}, ctx.Err()
+		// An exchange that ended after the rejection is as fresh as one of
+		// our own would be: take its token even if it is short.
+		if tok, exp, again, err := awaitFlight(ctx, call); !again {
+			return tok, exp, err
 		}
 	}
 }
