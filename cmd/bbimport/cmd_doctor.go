@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/importfiles"
@@ -322,9 +323,14 @@ func (d *doctor) checkEnv() {
 	_ = f.Close()
 	_ = os.Remove(f.Name())
 	resume := filepath.Join(dir, importfiles.ImportedTargetsLog)
-	if n, err := countFileLines(resume); err == nil {
+	n, err := countFileLines(resume)
+	var refused *safefile.Error
+	switch {
+	case errors.As(err, &refused):
+		d.fail("log directory", err.Error(), "move it away: import would refuse it too")
+	case err == nil:
 		d.ok("log directory", "%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importfiles.ImportedTargetsLog, plural(n, "line"))
-	} else {
+	default:
 		d.ok("log directory", "%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importfiles.ImportedTargetsLog)
 	}
 }
@@ -342,7 +348,7 @@ func cloudVars(k bitbucket.AuthKind) []string {
 }
 
 func countFileLines(path string) (int, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path, os.O_RDONLY, 0, safefile.Rules{})
 	if err != nil {
 		return 0, err
 	}

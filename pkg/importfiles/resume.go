@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/bbimport/bbimport/internal/safefile"
 )
 
 // Messages of imported-targets.log lines. The last line of a target decides
@@ -110,7 +112,9 @@ func (r *ResumeLog) Len() int {
 // file means nothing to skip.
 func LoadResumeLog(path string) (*ResumeLog, error) {
 	rl := &ResumeLog{last: make(map[string]bool)}
-	f, err := os.Open(path)
+	// Read with the checks its writer makes: a FIFO planted there would
+	// hang the run before the writer could refuse it.
+	f, err := safefile.Open(path, os.O_RDONLY, 0, safefile.Rules{})
 	if errors.Is(err, fs.ErrNotExist) {
 		return rl, nil
 	}
