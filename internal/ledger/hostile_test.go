@@ -195,8 +195,8 @@ func TestOpenRefusesABadKey(t *testing.T) {
 			}
 			return os.Chmod(p, 0o644)
 		},
-		"not a key":  func(p string) error { return os.WriteFile(p, []byte("hello\n"), 0o600) },
-		"a symlink":  func(p string) error { return os.Symlink("/etc/hostname", p) },
+		"not a key":   func(p string) error { return os.WriteFile(p, []byte("hello\n"), 0o600) },
+		"a symlink":   func(p string) error { return os.Symlink("/etc/hostname", p) },
 		"a directory": func(p string) error { return os.Mkdir(p, 0o700) },
 	} {
 		t.Run(name, func(t *testing.T) {
