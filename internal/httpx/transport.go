@@ -39,7 +39,29 @@ func defaultTransport() *http.Transport {
 	t.DialContext = (&notFoundCache{now: time.Now}).dialer(dial)
 	proxy := httpproxy.FromEnvironment().ProxyFunc()
 	t.Proxy = func(req *http.Request) (*url.URL, error) { return proxy(req.URL) }
+	t.OnProxyConnectResponse = proxyConnectResponse
 	return t
+}
+
+// ProxyStatusError is a proxy's refusal to open a tunnel: its answer to
+// CONNECT was not 200. net/http reports it with the status text alone, not
+// as a proxy error, which the retry policy then took for a dropped
+// connection and tried seven times.
+type ProxyStatusError struct {
+	Proxy      string // host:port, never the proxy's credentials
+	StatusCode int
+	Status     string // "407 Proxy Authentication Required"
+}
+
+func (e *ProxyStatusError) Error() string {
+	return "the proxy " + e.Proxy + " answered " + e.Status
+}
+
+func proxyConnectResponse(_ context.Context, proxy *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return &ProxyStatusError{Proxy: proxy.Host, StatusCode: resp.StatusCode, Status: resp.Status}
 }
 
 // wireTransport sits on the base transport: it records that the attempt got
