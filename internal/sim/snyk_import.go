@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"hash/fnv"
+	"io"
 	"maps"
 	"net/http"
 	"path"
@@ -252,6 +253,10 @@ func (st *snykState) manifests(key string, files []string) []string {
 // pollJob serves GET /org/{orgId}/integrations/{integrationId}/import/{jobId}.
 func (st *snykState) pollJob(w http.ResponseWriter, r *http.Request) {
 	st.s.add("snyk.polls", 1)
+	if st.cfg.PollRedirect != "" {
+		http.Redirect(w, r, st.cfg.PollRedirect, http.StatusFound)
+		return
+	}
 	st.mu.Lock()
 	j := st.jobs[r.PathValue("jobId")]
 	if j == nil || j.OrgID != r.PathValue("orgId") || j.IntegrationID != r.PathValue("integrationId") {
@@ -283,7 +288,35 @@ func (st *snykState) pollJob(w http.ResponseWriter, r *http.Request) {
 		Logs    []logJSON `json:"logs"`
 	}{j.ID, j.Status, j.created, []logJSON{lg}}
 	st.mu.Unlock()
+	if st.cfg.PollBodySize > 0 {
+		paddedJSON(w, resp, st.cfg.PollBodySize)
+		return
+	}
 	snykJSON(w, http.StatusOK, resp)
+}
+
+// padding is what paddedJSON writes, a chunk at a time.
+var padding = bytes.Repeat([]byte{'a'}, 64<<10)
+
+// paddedJSON writes v as a JSON object that starts with a "padding" string
+// long enough for the body to be size bytes, streamed from one shared chunk.
+func paddedJSON(w http.ResponseWriter, v any, size int) {
+	body, _ := json.Marshal(v)
+	const head = `{"padding":"`
+	n := max(size-len(head)-1-len(body), 0)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+n+2+len(body)-1))
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, head)
+	for n > 0 {
+		k, err := w.Write(padding[:min(n, len(padding))])
+		if err != nil {
+			return
+		}
+		n -= k
+	}
+	io.WriteString(w, `",`)
+	w.Write(body[1:])
 }
 
 // finish ends a job: complete (its projects become listed) or failed.
