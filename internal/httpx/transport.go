@@ -78,7 +78,7 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.timeout <= 0 {
 		resp, err := t.base.RoundTrip(req)
-		return readWhole(req, limitResponse(resp), err)
+		return readWhole(req, limitResponse(req, resp), err)
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
@@ -88,13 +88,14 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The timeout covers reading the body too; closing it releases the timer.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return readWhole(req, limitResponse(resp), nil)
+	return readWhole(req, limitResponse(req, resp), nil)
 }
 
-// limitResponse bounds resp's body by MaxResponseBody.
-func limitResponse(resp *http.Response) *http.Response {
+// limitResponse bounds resp's body by MaxResponseBody, and counts it in the
+// body memory of the process.
+func limitResponse(req *http.Request, resp *http.Response) *http.Response {
 	if resp != nil && resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = LimitBody(resp.Body)
+		resp.Body = budgetBody(req.Context(), resp.Body)
 	}
 	return resp
 }
@@ -123,6 +124,10 @@ func readWhole(req *http.Request, resp *http.Response, err error) (*http.Respons
 		return resp, nil
 	}
 	body, n, err := readChunks(resp.Body)
+	done := func() {}
+	if lb, ok := resp.Body.(*limitedBody); ok && err == nil {
+		done = lb.release() // the bytes are still held, in body
+	}
 	resp.Body.Close() // releases the attempt's timer and the connection
 	if errors.Is(err, ErrResponseTooLarge) {
 		resp.Body = failedBody{err: err}
@@ -131,7 +136,7 @@ func readWhole(req *http.Request, resp *http.Response, err error) (*http.Respons
 	if err != nil {
 		return nil, fmt.Errorf("reading the response body (%d bytes received): %w", n, err)
 	}
-	resp.Body = io.NopCloser(body)
+	resp.Body = &heldBody{Reader: body, done: done}
 	return resp, nil
 }
 
