@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
@@ -306,6 +307,13 @@ func (d *doctor) checkEnv() {
 			"export each of them, from your CI's secret store for secrets (README → Environment variables)")
 	} else if len(missing) == 0 {
 		d.ok("environment", "%s set", strings.Join(set, ", "))
+	}
+
+	for _, name := range secretVars {
+		if v := d.env(name); v != "" && len(v) < redact.MinSafeLen {
+			d.warn("secrets", fmt.Sprintf("%s is %s long: bbimport masks secrets this short only where they stand alone, so logs may still show it inside longer text", name, plural(len(v), "character")),
+				"use the real secret (OAuth consumer secrets have 32 characters, Snyk tokens 36)")
+		}
 	}
 
 	dir, err := d.opts.LogDir()
