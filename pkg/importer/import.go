@@ -154,7 +154,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 
 	resume, err := importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w; nothing was sent to Snyk", err)
 	}
 	res.ResumeLogLines, res.ResumeLogMalformed = resume.Lines, resume.Malformed
 

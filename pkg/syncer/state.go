@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/jsondup"
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importfiles"
 )
@@ -77,7 +78,7 @@ func StatePath(dir, orgID string) string { return filepath.Join(dir, orgID+State
 // first sync) and no error.
 func LoadState(dir, orgID string) (*State, error) {
 	p := StatePath(dir, orgID)
-	b, err := os.ReadFile(p)
+	b, err := safefile.ReadFile(p, safefile.Rules{})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -87,6 +88,9 @@ func LoadState(dir, orgID string) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("sync state %s is not valid JSON (%v); move it away to start over (the next sync then re-detects changes from Snyk's project dates)", p, err)
+	}
+	if err := jsondup.Check(b, ""); err != nil {
+		return nil, fmt.Errorf("sync state %s: %v; move it away to start over", p, err)
 	}
 	if s.Version != stateVersion {
 		return nil, fmt.Errorf("sync state %s has version %d, this bbimport reads version %d; move it away to start over", p, s.Version, stateVersion)
