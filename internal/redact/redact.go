@@ -23,7 +23,6 @@ const Mask = "[REDACTED]"
 // (inside a longer token it stays), which doctor says.
 const MinSafeLen = 8
 
-
 // Redactor scrubs text. The zero value knows no literal secrets but still
 // masks credential fields. It is safe for concurrent use.
 type Redactor struct {
