@@ -335,7 +335,7 @@ func (d *doctor) checkEnv() {
 	var refused *safefile.Error
 	switch {
 	case errors.As(err, &refused):
-		d.fail("log directory", err.Error(), "move it away: import would refuse it too")
+		d.fail("log directory", err.Error()+" (import would refuse it too)", refusedFix(refused))
 	case err == nil:
 		d.ok("log directory", "%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importfiles.ImportedTargetsLog, plural(n, "line"))
 	default:
