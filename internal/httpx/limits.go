@@ -1,12 +1,9 @@
 package httpx
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
 )
 
 // MaxResponseBody bounds every response body, of both APIs, success or
@@ -38,47 +35,13 @@ func LimitBody(body io.ReadCloser) io.ReadCloser {
 	return &limitedBody{rc: body, left: MaxResponseBody}
 }
 
-// The memory of all the bodies in flight is bounded too, not only each:
-// 50 import workers each given a 32 MiB poll answer held 1.94 GB. Every
-// body reads its first SmallBody bytes freely (a real answer is tens of
-// KiB, so the happy path never waits); past that a body holds one of
-// BodyMemory/MaxResponseBody places until it is closed, and waits for one
-// (or for its request's end) when all are taken. A body holding a place can
-// always finish, so the wait cannot deadlock: past the small part, bodies
-// are read two at a time.
-const (
-	SmallBody  = 1 << 20
-	BodyMemory = 2 * MaxResponseBody
-)
-
-var largeBodies = make(chan struct{}, BodyMemory/MaxResponseBody)
-
-// budgetBody is LimitBody counted in the process's body memory, waiting
-// under ctx.
-func budgetBody(ctx context.Context, body io.ReadCloser) io.ReadCloser {
-	return &limitedBody{rc: body, left: MaxResponseBody, ctx: ctx}
-}
-
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-	// ctx is set when the body counts in the body memory; large says it
-	// holds one of largeBodies' places (atomic: a body may be closed while
-	// another goroutine reads it).
-	ctx   context.Context
-	large atomic.Bool
-}
-
 func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.ctx != nil && !b.large.Load() {
+	if b.counted() {
 		read := MaxResponseBody - b.left
 		switch free := SmallBody - read; {
 		case free <= 0:
-			select {
-			case largeBodies <- struct{}{}:
-				b.large.Store(true)
-			case <-b.ctx.Done():
-				return 0, b.ctx.Err()
+			if err := b.takePlace(); err != nil {
+				return 0, err
 			}
 		case int64(len(p)) > free:
 			p = p[:free]
@@ -103,33 +66,6 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.left -= int64(n)
 	return n, err
-}
-
-func (b *limitedBody) Close() error {
-	b.release()()
-	return b.rc.Close()
-}
-
-// release hands the body's place in the body memory over to the caller,
-// who must call the result (once) when the bytes read are let go.
-func (b *limitedBody) release() func() {
-	if !b.large.CompareAndSwap(true, false) {
-		return func() {}
-	}
-	return func() { <-largeBodies }
-}
-
-// heldBody is a body read whole, keeping its place in the body memory
-// until closed.
-type heldBody struct {
-	io.Reader
-	done func()
-	once sync.Once
-}
-
-func (b *heldBody) Close() error {
-	b.once.Do(b.done)
-	return nil
 }
 
 // failedBody is a body whose every read fails with err: what a response

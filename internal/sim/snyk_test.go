@@ -725,15 +725,27 @@ func TestSnykHostilePolls(t *testing.T) {
 	status, _, body := c.call("GET", loc, nil)
 	var job snykJobJSON
 	if err := json.Unmarshal(body, &job); status != 200 || err != nil || len(body) != 1<<20 || job.Status == "" {
-		t.Errorf("padded poll: %d, %d bytes, %v, %+v", status, len(body), err, job)
+		t.Errorf("padded poll, gzip: %d, %d bytes, %v, %+v", status, len(body), err, job)
+	}
+	plain := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", loc, nil)
+	req.Header.Set("Authorization", "token "+sim.SimSnykToken)
+	resp, err := plain.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := json.Unmarshal(body, &job); err != nil || len(body) != 1<<20 || resp.ContentLength != 1<<20 {
+		t.Errorf("padded poll, plain: %d bytes (Content-Length %d), %v", len(body), resp.ContentLength, err)
 	}
 
 	_, c = snykSim(t, sim.SnykConfig{PollRedirect: "https://elsewhere.example.com/jobs"})
 	orgID, ints = c.createOrg("ws")
 	loc = c.importTarget(orgID, ints["bitbucket-cloud"], "ws", "repo", "main")
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", loc, nil)
+	req, _ = http.NewRequestWithContext(t.Context(), "GET", loc, nil)
 	req.Header.Set("Authorization", "token "+sim.SimSnykToken)
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	resp, err = (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
