@@ -41,6 +41,7 @@ const (
 	NotOwned
 	OpenToOthers
 	Replaced
+	NotDirectory
 )
 
 // Error is a file refused by its Rules. Its text says what the file is and
@@ -73,6 +74,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s is open to other users (mode %s); bbimport keeps such a file private (0600)", e.Path, e.Mode.Perm())
 	case Replaced:
 		return fmt.Sprintf("%s was replaced while it was being opened", e.Path)
+	case NotDirectory:
+		return fmt.Sprintf("%s is %s, not a directory", e.Path, e.Type)
 	}
 	return e.Path + ": refused"
 }
@@ -209,6 +212,29 @@ func Publish(path string, data []byte, perm fs.FileMode) (created bool, err erro
 	return true, nil
 }
 
+// Mkdir makes the directory path (its parent must exist) unless it is
+// there, and refuses a path that is a symbolic link or not a directory: a
+// subdirectory bbimport writes into, planted as a link, would have it
+// write elsewhere.
+func Mkdir(path string, perm fs.FileMode) error {
+	err := os.Mkdir(path, perm)
+	if err == nil || !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	st, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return nil
+	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		return &Error{Path: path, Kind: Symlink, Target: target}
+	}
+	return &Error{Path: path, Kind: NotDirectory, Type: typeName(st.Mode())}
+}
+
 func (r Rules) stat(path string) (fs.FileInfo, error) {
 	if r.FollowLinks {
 		return os.Stat(path)
@@ -267,6 +293,8 @@ func (r Rules) checkOpen(path string, f *os.File, before fs.FileInfo) error {
 
 func typeName(m fs.FileMode) string {
 	switch {
+	case m.IsRegular():
+		return "a file"
 	case m.IsDir():
 		return "a directory"
 	case m&fs.ModeNamedPipe != 0:

@@ -170,3 +170,24 @@ func TestSize(t *testing.T) {
 		}
 	}
 }
+
+func TestMkdir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "summaries")
+	for range 2 {
+		if err := Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "linked")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Skip(err)
+	}
+	refusal(t, Mkdir(link, 0o755), Symlink)
+	file := filepath.Join(dir, "file")
+	write(t, file, "x", 0o644)
+	if se := refusal(t, Mkdir(file, 0o755), NotDirectory); !strings.HasSuffix(se.Error(), "is a file, not a directory") {
+		t.Errorf("%q", se)
+	}
+}
