@@ -202,7 +202,7 @@ func (f *File) read() (*Window, error) {
 // file is new (O_EXCL, mode 0600) and the rename replaces whatever the name
 // was, a planted link included, never writing through it.
 func (f *File) write(w *Window) error {
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), filepath.Base(f.path)+".*.tmp")
+	tmp, err := safefile.CreateTemp(f.path, 0o600)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}

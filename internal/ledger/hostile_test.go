@@ -257,7 +257,7 @@ func TestOpenPrunesStaleFiles(t *testing.T) {
 	plant(legacy, time.Minute)
 	orphan := "bbimport-bitbucket-" + strings.Repeat("ab", 16) + ".ledger.lock"
 	plant(orphan, 2*time.Hour)
-	crashed := fresh + ".123456.tmp"
+	crashed := "." + fresh + ".tmp-abcdefghij"
 	plant(crashed, 2*time.Hour)
 	plant("imported-targets.log", 48*time.Hour)
 

@@ -35,11 +35,14 @@ func prune(dir, keep string, now time.Time) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if !strings.HasPrefix(n, filePrefix) || !e.Type().IsRegular() || strings.HasPrefix(n, keep) {
+		if !strings.HasPrefix(strings.TrimPrefix(n, "."), filePrefix) || !e.Type().IsRegular() ||
+			strings.HasPrefix(strings.TrimPrefix(n, "."), keep) {
 			continue
 		}
 		path := filepath.Join(dir, n)
 		switch {
+		case strings.HasPrefix(n, ".") && strings.Contains(n, fileSuffix+safefile.TempInfix) && old(e, now):
+			_ = os.Remove(path)
 		case ledgerName(n, 16):
 			// Named by an unkeyed hash of the credential (bbimport before
 			// the key): the name itself gives a short credential away.
@@ -51,8 +54,6 @@ func prune(dir, keep string, now time.Time) {
 			if _, err := os.Lstat(ledger); os.IsNotExist(err) && old(e, now) {
 				removeLocked(ledger, func(fs.FileInfo) bool { return true })
 			}
-		case strings.HasSuffix(n, ".tmp") && strings.Contains(n, fileSuffix+".") && old(e, now):
-			_ = os.Remove(path)
 		}
 	}
 }

@@ -190,12 +190,11 @@ func Check(path string, f *os.File, r Rules) error { return r.checkOpen(path, f,
 // process (or an earlier run) got there first, and what is there is to be
 // read, through Open's checks.
 func Publish(path string, data []byte, perm fs.FileMode) (created bool, err error) {
-	dir, base := filepath.Split(path)
-	tmp := filepath.Join(dir, "."+base+".tmp-"+rand.Text()[:10])
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
+	f, err := CreateTemp(path, perm)
 	if err != nil {
 		return false, err
 	}
+	tmp := f.Name()
 	defer os.Remove(tmp)
 	_, werr := f.Write(data)
 	serr := f.Sync()
@@ -234,6 +233,25 @@ func Mkdir(path string, perm fs.FileMode) error {
 	}
 	return &Error{Path: path, Kind: NotDirectory, Type: typeName(st.Mode())}
 }
+
+// CreateTemp creates a new file next to path, named "."+base+".tmp-"+random,
+// with perm less the umask (os.CreateTemp's is always 0600). The name is
+// new (O_EXCL): nothing planted there is opened or followed.
+func CreateTemp(path string, perm fs.FileMode) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for range 100 {
+		name := filepath.Join(dir, "."+base+TempInfix+rand.Text()[:10])
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, errors.New("could not create a temporary file")
+}
+
+// TempInfix is in the name of every file CreateTemp makes.
+const TempInfix = ".tmp-"
 
 func (r Rules) stat(path string) (fs.FileInfo, error) {
 	if r.FollowLinks {
