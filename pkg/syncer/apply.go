@@ -252,6 +252,7 @@ func (a *applier) imported(i int, out importer.TargetOutcome) {
 	a.out.imported[st.UUID] = append(a.out.imported[st.UUID], produced...)
 	if st.Action == ActionRename {
 		a.renamed[i] = produced // done once the old projects are deactivated
+		a.out.renamed[st.UUID] = produced
 		return
 	}
 	a.out.done[i] = true

@@ -119,4 +119,3 @@ func (b *fakeBitbucket) GetRepository(_ context.Context, _, uuid string) (bitbuc
 	}
 	return bitbucket.Repository{}, errGone
 }
-

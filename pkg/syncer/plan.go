@@ -492,11 +492,16 @@ func changedSince(prev *RepoState, repo *bitbucket.Repository, projects []*snyk.
 
 // renameStep imports a renamed repository under its new slug; its old
 // projects go once that import produced projects. An earlier run's import
-// whose projects are active already counts (Imported).
+// under the same slug whose projects are active already counts (Imported),
+// as does a target of the new name with active projects.
 func renameStep(prev *RepoState, repo *bitbucket.Repository, u string, main *TargetRef, active []*snyk.Project, pic *picture) Step {
 	s := Step{Action: ActionRename, Workspace: repo.Workspace, Slug: repo.Slug, OldSlug: prev.Slug, UUID: u,
 		Target: main, To: repo.MainBranch, UpdatedOn: repo.UpdatedOn, Reason: "renamed (same uuid, new slug)"}
-	kept := keptTargets(pic, prev.Imported, repo.Workspace, repo.Slug)
+	var produced []string
+	if r := prev.Renamed; r != nil && strings.EqualFold(r.Slug, repo.Slug) {
+		produced = r.Projects
+	}
+	kept := keptTargets(pic, produced, repo.Workspace, repo.Slug)
 	for _, pr := range active {
 		if kept[targetKey(pr)] {
 			s.Imported = true

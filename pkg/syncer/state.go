@@ -55,6 +55,16 @@ type RepoState struct {
 	Imported []string `json:"imported,omitempty"`
 	// Gone is set once the repository's deletion was confirmed.
 	Gone *Gone `json:"gone,omitempty"`
+	// Renamed is set while a rename is half done: the import under the new
+	// slug produced these projects, the old ones are still to go.
+	Renamed *Renamed `json:"renamed,omitempty"`
+}
+
+// Renamed is a rename whose import succeeded and whose old projects are
+// not all deactivated yet: the next run only deactivates.
+type Renamed struct {
+	Slug     string   `json:"slug"`
+	Projects []string `json:"projects"`
 }
 
 // Gone is a confirmed deletion: when Bitbucket first answered 404 for the
@@ -159,13 +169,14 @@ type outcome struct {
 	done map[int]bool
 	// deactivated and deleted are the projects written, by uuid.
 	deactivated, deleted map[string][]string
-	// imported are the projects bbimport's imports produced, by uuid.
-	imported map[string][]string
+	// imported are the projects bbimport's imports produced, by uuid;
+	// renamed those of the renames' imports.
+	imported, renamed map[string][]string
 }
 
 func newOutcome() *outcome {
 	return &outcome{done: map[int]bool{}, deactivated: map[string][]string{}, deleted: map[string][]string{},
-		imported: map[string][]string{}}
+		imported: map[string][]string{}, renamed: map[string][]string{}}
 }
 
 // nextState is the evidence after a run: every repository of a complete
@@ -206,7 +217,9 @@ func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcom
 			}
 			if s := renamed[u]; s != nil && !unfinished[u] {
 				// Found renamed by the confirmation: as the listing would show it.
-				rs.Slug, rs.Branch, rs.UpdatedOn = s.Slug, s.To, s.UpdatedOn
+				rs.Slug, rs.Branch, rs.UpdatedOn, rs.Renamed = s.Slug, s.To, s.UpdatedOn, nil
+			} else if s != nil {
+				rs.Renamed = renamedAfter(rs.Renamed, s.Slug, out.renamed[u])
 			}
 			rs.Targets = pic.targetsOf(u, rs.Targets)
 			rs.Imported = pic.pending(rs.Imported, out.imported[u])
@@ -231,10 +244,12 @@ func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcom
 			}
 		}
 		if unfinished[u] {
-			if was != nil {
-				rs.Slug, rs.Branch, rs.UpdatedOn = was.Slug, was.Branch, was.UpdatedOn
-			} else {
-				rs.UpdatedOn = time.Time{} // "changed" again next run
+			if was == nil {
+				continue // not in Snyk yet, or not known before: nothing to remember
+			}
+			rs.Slug, rs.Branch, rs.UpdatedOn = was.Slug, was.Branch, was.UpdatedOn
+			if s := renamed[u]; s != nil {
+				rs.Renamed = renamedAfter(was.Renamed, s.Slug, out.renamed[u])
 			}
 		}
 		var before, imported []string
@@ -246,6 +261,18 @@ func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcom
 		next.Repositories[u] = rs
 	}
 	return next
+}
+
+// renamedAfter is a half-done rename's record after this run: the import
+// this run made (produced), else the one before, for the same new slug.
+func renamedAfter(was *Renamed, slug string, produced []string) *Renamed {
+	if len(produced) > 0 {
+		return &Renamed{Slug: slug, Projects: produced[:min(len(produced), maxImportedIDs)]}
+	}
+	if was != nil && strings.EqualFold(was.Slug, slug) {
+		return was
+	}
+	return nil
 }
 
 // goneAfter is a deletion's record after this run wrote deactivated and
