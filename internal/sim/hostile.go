@@ -224,7 +224,11 @@ func (st *bitbucketState) visibleRepos(ws *WorkspaceSpec) (int, func(int) Bitbuc
 
 // endlessTargets serves one invented page of org's targets: limit new ones
 // and a next page after them.
-func (st *snykState) endlessTargets(w http.ResponseWriter, r *http.Request, orgID string, limit int) {
+func (st *snykState) endlessTargets(w http.ResponseWriter, r *http.Request, orgID string) {
+	limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || limit < 1 || limit > 100 {
+		limit = 10
+	}
 	st.s.hostile.mu.Lock()
 	first := st.s.hostile.endlessID
 	st.s.hostile.endlessID += limit

@@ -77,15 +77,15 @@ func (st *snykState) registerSync(mux *http.ServeMux) {
 // &starting_after=: the targets that have at least one project
 // (exclude_empty's default).
 func (st *snykState) listTargets(w http.ResponseWriter, r *http.Request) {
+	if st.s.hostile.isEndless(r.PathValue("orgId")) {
+		st.endlessTargets(w, r, r.PathValue("orgId"))
+		return
+	}
 	limit, after, ok := restPageQuery(w, r.URL.Query(), "t:")
 	if !ok {
 		return
 	}
 	orgID := r.PathValue("orgId")
-	if st.s.hostile.isEndless(orgID) {
-		st.endlessTargets(w, r, orgID, limit)
-		return
-	}
 	repeat, times := st.firstPageRepeat(r, orgID, "targets")
 	if repeat > 0 {
 		after = -1
