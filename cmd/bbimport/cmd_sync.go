@@ -306,14 +306,23 @@ func printSyncOrg(out io.Writer, o *syncer.OrgResult, opts syncer.Options) {
 func printSyncTotal(out io.Writer, res *syncer.Result) {
 	t := syncTotals(res)
 	printShard(out, res.Shard, len(res.Orgs), res.OtherShards, "org")
-	verb := "Synced"
-	if res.DryRun {
-		verb = "Planned (dry run)"
-	}
-	fmt.Fprintf(out, "%s %s: updated %s, deactivated %s, deleted %s, imported %s (%d re-tested); %s failed, %s held back, %s with problems; %s left alone\n",
-		verb, plural(t.Orgs, "org"), plural(t.ProjectsUpdated, "project"), plural(t.ProjectsDeactivated, "project"),
-		plural(t.ProjectsDeleted, "project"), plural(t.ProjectsImported, "new project"), t.ProjectsRetested,
+	problems := fmt.Sprintf("%s failed, %s held back, %s with problems; %s left alone",
 		plural(t.OrgsFailed, "org"), plural(t.OrgsHeldBack, "org"), plural(t.Failures, "change"), plural(t.Unmatched, "unmatched target"))
+	if res.DryRun {
+		planned := 0
+		for _, o := range res.Orgs {
+			for a, n := range o.Planned {
+				if a != syncer.ActionNewNotImported && a != syncer.ActionUnmatched {
+					planned += n
+				}
+			}
+		}
+		fmt.Fprintf(out, "Dry run of %s: %s planned, nothing changed; %s\n", plural(t.Orgs, "org"), plural(planned, "change"), problems)
+		return
+	}
+	fmt.Fprintf(out, "Synced %s: updated %s, deactivated %s, deleted %s, imported %s (%d re-tested); %s\n",
+		plural(t.Orgs, "org"), plural(t.ProjectsUpdated, "project"), plural(t.ProjectsDeactivated, "project"),
+		plural(t.ProjectsDeleted, "project"), plural(t.ProjectsImported, "new project"), t.ProjectsRetested, problems)
 }
 
 func printPlan(out io.Writer, p *syncer.Plan) {
@@ -329,7 +338,7 @@ func printPlan(out io.Writer, p *syncer.Plan) {
 	}
 	fmt.Fprintf(out, "Plan for org %s: %s (%d of %d active projects deactivated or deleted; limit %d)\n",
 		p.OrgID, strings.Join(parts, ", "), p.Removals, p.GuardBase(), p.MaxRemovals)
-	if p.DeleteAfter != "" {
+	if p.DeleteAfter != "" && (counts[syncer.ActionDeactivateDeleted]+counts[syncer.ActionDeleteDeleted] > 0 || len(p.PendingDeletes) > 0) {
 		fmt.Fprintf(out, "  deletions: a proven deletion deactivates; the projects are deleted %s later, the deletion proven again (--deleteAfter)\n", p.DeleteAfter)
 	}
 	for _, w := range p.FailedWorkspaces {

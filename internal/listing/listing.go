@@ -50,7 +50,14 @@ type IncompleteError struct {
 }
 
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("the listing of %s is incomplete (%s after %d pages, %d items): %s", e.What, e.Reason, e.Pages, e.Items, e.Detail)
+	return fmt.Sprintf("the listing of %s is incomplete (%s after %s, %s): %s", e.What, e.Reason, count(e.Pages, "page"), count(e.Items, "item"), e.Detail)
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // Check follows one listing as its pages arrive. Ids and cursors are kept
