@@ -144,9 +144,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &syncRun{opts: &opts, resume: resume, listings: newListingCache(opts.Orgs),
-		logs:   newLogFiles(opts.LogPath, updatedLoggerName, opts.Now),
-		failed: newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now)}
+	s := &syncRun{opts: &opts, resume: resume, listings: newListingCache(opts.Orgs)}
 	var errs []error
 	authFailures := 0
 	prog := opts.Progress
@@ -182,12 +180,6 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.Duration = opts.Now().Sub(res.Started)
 	res.Interrupted = ctx.Err() != nil
-	if err := s.logs.Close(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := s.failed.Close(); err != nil {
-		errs = append(errs, err)
-	}
 	if s.logErr != nil {
 		errs = append(errs, fmt.Errorf("some sync log lines could not be written: %w", s.logErr))
 	}
@@ -207,9 +199,9 @@ type syncRun struct {
 	opts     *Options
 	resume   *importfiles.ResumeLog
 	listings *listingCache
-	logs     *importfiles.LogFiles
-	failed   *importfiles.LogFiles
-	logErr   error
+	// logs and failed are the org's sync logs, open while it is synced.
+	logs, failed *importfiles.LogFiles
+	logErr       error
 	// importsRan says the last org started imports (whose pool took over
 	// the progress display).
 	importsRan bool
@@ -236,15 +228,26 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 		o.Err = err
 		return o
 	}
+	// An org's log files are open while it is synced: an estate of
+	// thousands of orgs must not hold thousands of files open.
+	s.logs = newLogFiles(opts.LogPath, updatedLoggerName, opts.Now)
+	s.failed = newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now)
+	defer func() {
+		s.logLine(s.logs.Close())
+		s.logLine(s.failed.Close())
+	}()
 	// Snyk, once and whole: a partial listing would make repositories look
 	// new or gone, so an incomplete one stops the org.
+	// What is kept of each item is what sync reads, its repeated words
+	// shared: an org is held in memory while it is planned.
+	words := interner{}
 	var targets []snyk.Target
 	for t, err := range opts.Snyk.ListTargetsIter(ctx, row.OrgID) {
 		if err != nil {
 			o.Err = fmt.Errorf("org %s: list its Snyk targets: %w", row.OrgID, err)
 			return o
 		}
-		targets = append(targets, t)
+		targets = append(targets, snyk.Target{ID: t.ID, DisplayName: t.DisplayName, URL: t.URL, IsPrivate: t.IsPrivate})
 	}
 	var projects []snyk.Project
 	for p, err := range opts.Snyk.ListProjectsIter(ctx, row.OrgID, &snyk.ProjectListOptions{Origins: opts.origins()}) {
@@ -252,6 +255,7 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 			o.Err = fmt.Errorf("org %s: list its Snyk projects: %w", row.OrgID, err)
 			return o
 		}
+		p.Origin, p.Branch, p.Type, p.Status = words.of(p.Origin), words.of(p.Branch), words.of(p.Type), words.of(p.Status)
 		projects = append(projects, p)
 	}
 	integrationID, err := importer.ResolveIntegrationID(ctx, opts.Snyk, row, opts.Source, opts.IntegrationType)
@@ -354,15 +358,16 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 	}
 	l := &Listing{Workspace: ws}
 	prog := s.opts.Progress
+	words := interner{}
 	for r, err := range s.opts.Bitbucket.ListRepositoriesIter(ctx, ws, nil) {
 		if err != nil {
 			l.Err = err
 			break
 		}
-		if r.Workspace == "" {
-			r.Workspace = ws
-		}
-		l.Repos = append(l.Repos, r)
+		// Only what sync and the discovery filters read is kept.
+		l.Repos = append(l.Repos, bitbucket.Repository{Slug: r.Slug, UUID: r.UUID, Workspace: words.of(cmp.Or(r.Workspace, ws)),
+			IsPrivate: r.IsPrivate, MainBranch: words.of(r.MainBranch), IsFork: r.IsFork, UpdatedOn: r.UpdatedOn,
+			Project: bitbucket.Project{Key: words.of(r.Project.Key)}})
 		if prog != nil {
 			prog.Add(importer.CounterRepositories, 1)
 		}
@@ -375,6 +380,18 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 	}
 	s.listings.put(ws, l)
 	return l
+}
+
+// interner shares one copy of each repeated word (branch names, statuses,
+// workspace slugs) among the items of a listing.
+type interner map[string]string
+
+func (w interner) of(s string) string {
+	if v, ok := w[s]; ok {
+		return v
+	}
+	w[s] = s
+	return s
 }
 
 // listingCache keeps each workspace's listing while an org still to be
