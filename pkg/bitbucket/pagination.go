@@ -1,6 +1,7 @@
 package bitbucket
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -142,12 +143,7 @@ func paginate[R, T any](ctx context.Context, c *Client, first, workspace, what s
 // reaches one is incomplete. For tests of servers that never end a listing.
 func WithListingCaps(maxPages, maxItems int) Option {
 	return func(c *Client) error {
-		if maxPages > 0 {
-			c.maxPages = maxPages
-		}
-		if maxItems > 0 {
-			c.maxItems = maxItems
-		}
+		c.maxPages, c.maxItems = cmp.Or(max(maxPages, 0), c.maxPages), cmp.Or(max(maxItems, 0), c.maxItems)
 		return nil
 	}
 }

@@ -1,6 +1,7 @@
 package snyk
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -81,12 +82,7 @@ func (c *Client) restListURL(path string, q url.Values) (*url.URL, error) {
 // end a listing.
 func WithListingCaps(maxPages, maxItems int) Option {
 	return func(c *Client) error {
-		if maxPages > 0 {
-			c.maxPages = maxPages
-		}
-		if maxItems > 0 {
-			c.maxItems = maxItems
-		}
+		c.maxPages, c.maxItems = cmp.Or(max(maxPages, 0), c.maxPages), cmp.Or(max(maxItems, 0), c.maxItems)
 		return nil
 	}
 }

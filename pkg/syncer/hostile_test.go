@@ -35,15 +35,9 @@ func TestHostileTargetNames(t *testing.T) {
 				}
 				e.s.SetTargetNames("org-gamma", form)
 				e.s.SetTargetNames("org-alpha", form)
-				check := e.changeBeta()
-				c0 := e.s.Counters()
-				res := e.sync(nil)
-				if n := e.removals(c0); n != 1 {
-					t.Errorf("%d projects deactivated or deleted, want only beta's deleted one", n)
-				}
+				res, c0 := e.syncBesideBeta(nil)
 				e.untouched("gamma")
 				e.untouched("alpha")
-				check(res)
 				o := e.org(res, "gamma")
 				if reads := e.s.Count("bitbucket.repository_reads") - c0["bitbucket.repository_reads"]; reads != 1 {
 					t.Errorf("%d repository reads, want beta's one confirmation", reads)
@@ -90,17 +84,11 @@ func TestHostileProxyNotFound(t *testing.T) {
 	hidden := []string{repos[0].Slug, repos[1].Slug, repos[2].Slug}
 	e.s.HideFromListing("alpha", hidden...)
 	e.s.HTMLNotFoundFromProxy("alpha")
-	check := e.changeBeta()
-	c0 := e.s.Counters()
-	res := e.sync(nil)
-	if n := e.removals(c0); n != 1 {
-		t.Errorf("%d projects deactivated or deleted, want only beta's", n)
-	}
+	res, c0 := e.syncBesideBeta(nil)
 	if n := e.s.Count("bitbucket.proxy_404") - c0["bitbucket.proxy_404"]; n != 3 {
 		t.Errorf("%d confirmations answered by the proxy, want 3", n)
 	}
 	e.untouched("alpha")
-	check(res)
 	o := e.org(res, "alpha")
 	if !o.Failed() || len(o.Failures) != 3 {
 		t.Fatalf("alpha: %+v, want the 3 unproven deletions reported", o)
@@ -126,12 +114,7 @@ func TestHostileRepeatedSnykPages(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.s.RepeatFirstPage("org-alpha", l, 20)
-			check := e.changeBeta()
-			c0 := e.s.Counters()
-			res := e.sync(nil)
-			if n := e.removals(c0); n != 1 {
-				t.Errorf("%d projects deactivated or deleted, want only beta's", n)
-			}
+			res, c0 := e.syncBesideBeta(nil)
 			o := e.org(res, "alpha")
 			if !incomplete(o.Err, listing.RepeatedItem) || !strings.Contains(o.Err.Error(), "org-alpha") {
 				t.Errorf("alpha: error %v, want an incomplete listing naming the org", o.Err)
@@ -139,7 +122,6 @@ func TestHostileRepeatedSnykPages(t *testing.T) {
 			if n := e.s.Count("snyk.repeated_pages") - c0["snyk.repeated_pages"]; n != 1 {
 				t.Errorf("%d repeated pages fetched, want 1 (the listing stops at the first repeat)", n)
 			}
-			check(res)
 		})
 	}
 }
@@ -157,12 +139,7 @@ func TestHostileCutShortListing(t *testing.T) {
 			e := newSimSync(t)
 			e.first()
 			e.s.SetListingCut("alpha", tc.cut)
-			check := e.changeBeta()
-			c0 := e.s.Counters()
-			res := e.sync(nil)
-			if n := e.removals(c0); n != 1 {
-				t.Errorf("%d projects deactivated or deleted, want only beta's", n)
-			}
+			res, _ := e.syncBesideBeta(nil)
 			e.untouched("alpha")
 			o := e.org(res, "alpha")
 			if len(o.FailedWorkspaces) != 1 || o.FailedWorkspaces[0].Workspace != "alpha" || !incomplete(o.FailedWorkspaces[0].Err, tc.want) {
@@ -171,7 +148,6 @@ func TestHostileCutShortListing(t *testing.T) {
 			if !strings.Contains(o.FailedWorkspaces[0].Error, "workspace alpha") || !o.Failed() {
 				t.Errorf("alpha not reported: %+v", o.FailedWorkspaces[0])
 			}
-			check(res)
 		})
 	}
 }
@@ -188,25 +164,18 @@ func TestHostileRenameImportFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.s.FailImportsOf("gamma", "renamed", true)
-	check := e.changeBeta()
-	c0 := e.s.Counters()
-	res := e.sync(nil) // without --importNew, as the issue met it
-	if n := e.removals(c0); n != 1 {
-		t.Errorf("%d projects deactivated or deleted, want only beta's", n)
-	}
+	res, _ := e.syncBesideBeta(nil)
 	for _, p := range e.s.SnykProjects("org-gamma") {
 		if p.Status != "active" {
 			t.Errorf("%s is %s", p.Name, p.Status)
 		}
 	}
-	check(res)
 	o := e.org(res, "gamma")
 	if !o.Failed() || o.Done[syncer.ActionRename] != 0 || len(o.Failures) != 1 || !strings.Contains(o.Failures[0], "renamed") {
 		t.Fatalf("gamma: %+v, want the rename failed", o)
 	}
 	// Snyk imports it the next night: the rename completes.
 	e.s.FailImportsOf("gamma", "renamed", false)
-	c0 = e.s.Counters()
 	res = e.sync(nil)
 	if o := e.org(res, "gamma"); o.Failed() || o.Done[syncer.ActionRename] != 1 || o.ProjectsDeactivated != 1 || o.ProjectsImported != 1 {
 		t.Fatalf("second run: %+v, want the rename done once", o)
@@ -236,12 +205,7 @@ func TestHostileEndlessTargets(t *testing.T) {
 			e := newSimSync(t, tc.opt)
 			e.first()
 			e.s.EndlessTargets("org-alpha")
-			check := e.changeBeta()
-			c0 := e.s.Counters()
-			res := e.sync(nil)
-			if n := e.removals(c0); n != 1 {
-				t.Errorf("%d projects deactivated or deleted, want only beta's", n)
-			}
+			res, c0 := e.syncBesideBeta(nil)
 			o := e.org(res, "alpha")
 			if !incomplete(o.Err, tc.want) || !strings.Contains(o.Err.Error(), "org-alpha") {
 				t.Errorf("alpha: error %v, want the %s naming the org", o.Err, tc.want)
@@ -250,7 +214,6 @@ func TestHostileEndlessTargets(t *testing.T) {
 				t.Errorf("%d invented pages fetched, want %d", n, tc.pages)
 			}
 			e.untouched("alpha")
-			check(res)
 		})
 	}
 }
@@ -268,12 +231,7 @@ func TestHostileSmallOrgNeverEmptied(t *testing.T) {
 	if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "tiny", Delete: all}); err != nil {
 		t.Fatal(err)
 	}
-	check := e.changeBeta()
-	c0 := e.s.Counters()
-	res := e.sync(func(o *syncer.Options) { o.MaxDeactivate = syncer.Limit{} }) // the default
-	if n := e.removals(c0); n != 1 {
-		t.Errorf("%d projects deactivated or deleted, want only beta's", n)
-	}
+	res, c0 := e.syncBesideBeta(func(o *syncer.Options) { o.MaxDeactivate = syncer.Limit{} })
 	o := e.org(res, "tiny")
 	if o.HeldBack == nil || !o.HeldBack.Empties || o.HeldBack.Active != 5 || !o.Failed() {
 		t.Fatalf("tiny: held back %+v, want the guard to refuse emptying 5 projects", o.HeldBack)
@@ -281,7 +239,6 @@ func TestHostileSmallOrgNeverEmptied(t *testing.T) {
 	if reads := e.s.Count("bitbucket.repository_reads") - c0["bitbucket.repository_reads"]; reads != 1 {
 		t.Errorf("%d repository reads, want only beta's (a held-back org costs no confirmation)", reads)
 	}
-	check(res)
 	res = e.sync(nil) // explicit 100 %
 	if o := e.org(res, "tiny"); o.HeldBack != nil || o.ProjectsDeactivated != 5 {
 		t.Errorf("explicit 100%%: %+v", o)
@@ -293,7 +250,7 @@ func TestHostileMaxDeactivateZero(t *testing.T) {
 	t.Parallel()
 	e := newSimSync(t)
 	e.first()
-	check := e.changeBeta()
+	e.changeBeta()
 	c0 := e.s.Counters()
 	res := e.sync(func(o *syncer.Options) { o.MaxDeactivate, _ = syncer.ParseLimit("0%") })
 	if n := e.removals(c0); n != 0 {
@@ -302,7 +259,6 @@ func TestHostileMaxDeactivateZero(t *testing.T) {
 	if o := e.org(res, "beta"); o.HeldBack == nil || o.ProjectsUpdated != 0 {
 		t.Errorf("beta: %+v, want held back whole", o)
 	}
-	_ = check
 }
 
 // A deletion deletes only --deleteAfter after the deactivation, proven

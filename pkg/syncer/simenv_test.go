@@ -180,7 +180,7 @@ func (e *simSync) untouched(ws string) {
 	}
 }
 
-// otherOrgSynced changes beta (a repository deleted, one moved to another
+// changeBeta changes beta (a repository deleted, one moved to another
 // branch) before the run; after it, check that both changes were applied.
 func (e *simSync) changeBeta() func(res *syncer.Result) {
 	e.t.Helper()
@@ -216,7 +216,23 @@ func (e *simSync) changeBeta() func(res *syncer.Result) {
 	}
 }
 
-// writes counts the deactivations and deletions of the run.
+// syncBesideBeta runs a sync (mod as for sync) after beta's repository was
+// deleted and another moved to a new branch: it fails unless beta's
+// deleted project is the only one deactivated or deleted and both changes
+// were applied, and returns the result and the counters before the run.
+func (e *simSync) syncBesideBeta(mod func(*syncer.Options)) (*syncer.Result, map[string]int64) {
+	e.t.Helper()
+	check := e.changeBeta()
+	c0 := e.s.Counters()
+	res := e.sync(mod)
+	if n := e.removals(c0); n != 1 {
+		e.t.Errorf("%d projects deactivated or deleted, want only beta's deleted one", n)
+	}
+	check(res)
+	return res, c0
+}
+
+// removals counts the deactivations and deletions since before.
 func (e *simSync) removals(before map[string]int64) int64 {
 	return e.s.Count("snyk.projects_deactivated") - before["snyk.projects_deactivated"] +
 		e.s.Count("snyk.projects_deleted") - before["snyk.projects_deleted"]
