@@ -136,7 +136,7 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 		if st := opts.IO.Stage; st != nil {
 			st.started = res.Started
 			st.detail = syncSummary(res)
-			st.failures = syncFailures(res)
+			st.failures = syncFailures(res, so.Redact)
 		}
 	}
 	if err != nil {
@@ -212,7 +212,7 @@ func (rt *invocation) syncFlags(c *cli.Context, logPath string) (syncer.Options,
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
 		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now, Shard: shard,
-		ErrorText: rt.errMessage,
+		ErrorText: rt.errMessage, Redact: rt.redactor.String,
 	}, nil
 }
 
@@ -511,8 +511,9 @@ func syncSummary(res *syncer.Result) any {
 	}{res.DryRun, res.Interrupted, res.OtherShards, syncTotals(res), orgs, res.Failed()}
 }
 
-// syncFailures groups what failed by step and cause, for the summary.
-func syncFailures(res *syncer.Result) []importer.FailureGroup {
+// syncFailures groups what failed by step and cause, for the summary,
+// scrubbed by redact (nil: as they are).
+func syncFailures(res *syncer.Result, redact func(string) string) []importer.FailureGroup {
 	var orgs, lists, changes []importer.Failure
 	for _, o := range res.Orgs {
 		if o.Err != nil {
@@ -528,5 +529,11 @@ func syncFailures(res *syncer.Result) []importer.FailureGroup {
 			changes = append(changes, importer.Failure{Example: o.OrgID, Err: errors.New(f)})
 		}
 	}
-	return slices.Concat(importer.GroupFailures("org", orgs), importer.GroupFailures("list", lists), importer.GroupFailures("change", changes))
+	groups := slices.Concat(importer.GroupFailures("org", orgs), importer.GroupFailures("list", lists), importer.GroupFailures("change", changes))
+	for i := range groups {
+		if redact != nil {
+			groups[i].Cause = redact(groups[i].Cause)
+		}
+	}
+	return groups
 }

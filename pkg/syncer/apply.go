@@ -190,7 +190,7 @@ func (a *applier) imports() {
 	_, err := importer.Import(a.ctx, importer.ImportOptions{
 		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency,
 		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollTimeout: opts.PollTimeout,
-		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true, ErrorText: opts.ErrorText,
+		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true, ErrorText: opts.ErrorText, Redact: opts.Redact,
 		Targets: func(yield func(importfiles.ImportTarget, error) bool) {
 			for _, t := range targets {
 				if !yield(t, nil) {

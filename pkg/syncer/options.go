@@ -136,14 +136,26 @@ type Options struct {
 	// err.Error(). The clients' errors state facts only: the command
 	// passes its own wording, which says what to fix.
 	ErrorText func(error) string
+	// Redact, if set, scrubs secrets from every error text sync keeps or
+	// writes (results, plan, logs, the imports' logs): a server's answer
+	// may echo what it was sent.
+	Redact func(string) string
 }
 
 // errText is err as the results show it.
 func (o *Options) errText(err error) string {
+	text := err.Error()
 	if o.ErrorText != nil {
-		return o.ErrorText(err)
+		text = o.ErrorText(err)
 	}
-	return err.Error()
+	return o.redact(text)
+}
+
+func (o *Options) redact(s string) string {
+	if o.Redact != nil {
+		return o.Redact(s)
+	}
+	return s
 }
 
 func fieldErrorf(field, format string, a ...any) *importer.FieldError {

@@ -237,7 +237,7 @@ func build(in *Input, pic *picture) *Plan {
 		l := pic.failed[k]
 		msg := l.Err.Error()
 		if in.ErrorText != nil {
-			msg = in.ErrorText(l.Err)
+			msg = in.ErrorText(l.Err) // the caller's wording, redacted
 		}
 		i := &WorkspaceIssue{Workspace: l.Workspace, Error: msg, Err: l.Err}
 		issues[k] = i

@@ -230,8 +230,8 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	}
 	// An org's log files are open while it is synced: an estate of
 	// thousands of orgs must not hold thousands of files open.
-	s.logs = newLogFiles(opts.LogPath, updatedLoggerName, opts.Now)
-	s.failed = newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now)
+	s.logs = newLogFiles(opts.LogPath, updatedLoggerName, opts.Now, opts.Redact)
+	s.failed = newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now, opts.Redact)
 	defer func() {
 		s.logLine(s.logs.Close())
 		s.logLine(s.failed.Close())
@@ -271,7 +271,7 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	matcher := importer.NewRepoMatcher(opts.Filter, row.Project)
 	products := opts.Products
 	in := &Input{
-		OrgID: row.OrgID, Targets: targets, Projects: projects, State: prev, Now: opts.Now(), ErrorText: opts.ErrorText,
+		OrgID: row.OrgID, Targets: targets, Projects: projects, State: prev, Now: opts.Now(), ErrorText: opts.errText,
 		ImportNew: opts.ImportNew, OnDeleted: opts.OnDeleted, DeleteAfter: opts.DeleteAfter, Excluded: ExclusionMatcher(opts.ExclusionGlobs),
 		InScope: func(p snyk.Project) bool { return slices.Contains(products, ProductOf(p.Type)) },
 		Skip: func(ws string, r *bitbucket.Repository) bool {
@@ -492,9 +492,9 @@ func writeJSON(path string, v any) error {
 func isAuth(err error) bool { return snyk.IsAuthError(err) || httpx.CredentialsRejected(err) }
 
 // newLogFiles writes bunyan lines under sync's own logger name.
-func newLogFiles(dir, logger string, now func() time.Time) *importfiles.LogFiles {
+func newLogFiles(dir, logger string, now func() time.Time, redact func(string) string) *importfiles.LogFiles {
 	l := importfiles.NewLogFiles(dir, "", 0, now)
-	l.Logger = logger
+	l.Logger, l.Redact = logger, redact
 	return l
 }
 

@@ -290,3 +290,37 @@ func TestSyncRefusesOrgIDsThatAreNoFileName(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncRedactsWhatServersEcho: an answer that echoes a secret (a proxy's
+// page, an import refused) reaches no result, plan or log unredacted.
+func TestSyncRedactsWhatServersEcho(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-client-secret"
+	dir := t.TempDir()
+	recorded(t, dir, repo("gone", "main", t0))
+	sn := &fakeSnyk{projects: []snyk.Project{proj("p1", "gone", "package.json", "main")},
+		failOn: map[string]error{"import:ws/new": errors.New("400: your request had client_secret=" + secret)}}
+	bb := &fakeBitbucket{repos: []bitbucket.Repository{repo("new", "main", t0)}, get: map[string]func() (bitbucket.Repository, error){
+		uuidOf("gone"): func() (bitbucket.Repository, error) {
+			return bitbucket.Repository{}, errors.New("proxy page: Authorization: Bearer " + secret)
+		},
+	}}
+	o := runSync(t, sn, bb, dir, func(o *Options) {
+		o.Redact = func(s string) string { return strings.ReplaceAll(s, secret, "[REDACTED]") }
+	})
+	if len(o.Failures) != 2 {
+		t.Fatalf("failures %q, want the unproven deletion and the import", o.Failures)
+	}
+	all := strings.Join(o.Failures, "\n")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		all += string(b)
+	}
+	if strings.Contains(all, secret) {
+		t.Errorf("the secret was kept or written:\n%s", all)
+	}
+	if !strings.Contains(all, "[REDACTED]") {
+		t.Errorf("nothing redacted: the test did not reach the echoing answers")
+	}
+}
