@@ -133,7 +133,7 @@ func (f *File) update(now time.Time, fn func(*Window) bool) error {
 	defer unlockFile(f.lock)
 	w, err := f.read()
 	if err != nil {
-		return fmt.Errorf("ledger %s: %w", f.path, err)
+		return err
 	}
 	if err := w.check(now, f.max); err != nil {
 		return fmt.Errorf("ledger %s: %w", f.path, err)
@@ -182,7 +182,7 @@ func (f *File) read() (*Window, error) {
 		return NewWindow(f.window), nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ledger: %w", err) // the error names the file
 	}
 	if len(data) == 0 {
 		// The rename is atomic but not synced: after a crash of the machine
@@ -192,7 +192,7 @@ func (f *File) read() (*Window, error) {
 	}
 	w, err := decode(data, f.window, f.max)
 	if err != nil {
-		return nil, fmt.Errorf("%w (delete the file to start a fresh count)", err)
+		return nil, fmt.Errorf("ledger %s: %w (delete the file to start a fresh count)", f.path, err)
 	}
 	return w, nil
 }
