@@ -31,7 +31,7 @@ func (rt *invocation) newBudget(c *cli.Context, s budgetSpec) *httpx.Budget {
 	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause,
 		PauseMin: rt.Tuning.RetryWaitMin, PauseMax: rt.Tuning.RetryWaitMax, Observer: rt.httpObserver()}
 	dir, from := rt.stateDir(c)
-	f, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window))
+	f, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(s.limit))
 	if err != nil {
 		rt.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
 			Msgf("%s budget: cannot keep a request ledger in %s (%s): pacing on this run's own count; runs sharing the credential may meet 429s", apiName(s.api), dir, from)

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/importfiles"
@@ -307,6 +309,13 @@ func (d *doctor) checkEnv() {
 		d.ok("environment", "%s set", strings.Join(set, ", "))
 	}
 
+	for _, name := range secretVars {
+		if v := d.env(name); v != "" && len(v) < redact.MinSafeLen {
+			d.warn("secrets", fmt.Sprintf("%s is %s long: bbimport masks secrets this short only where they stand alone, so logs may still show it inside longer text", name, plural(len(v), "character")),
+				"use the real secret (OAuth consumer secrets have 32 characters, Snyk tokens 36)")
+		}
+	}
+
 	dir, err := d.opts.LogDir()
 	if err != nil {
 		if d.env("SNYK_LOG_PATH") != "" || d.opts.LogPathFlag {
@@ -322,9 +331,14 @@ func (d *doctor) checkEnv() {
 	_ = f.Close()
 	_ = os.Remove(f.Name())
 	resume := filepath.Join(dir, importfiles.ImportedTargetsLog)
-	if n, err := countFileLines(resume); err == nil {
+	n, err := countFileLines(resume)
+	var refused *safefile.Error
+	switch {
+	case errors.As(err, &refused):
+		d.fail("log directory", err.Error()+" (import would refuse it too)", refusedFix(refused))
+	case err == nil:
 		d.ok("log directory", "%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importfiles.ImportedTargetsLog, plural(n, "line"))
-	} else {
+	default:
 		d.ok("log directory", "%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importfiles.ImportedTargetsLog)
 	}
 }
@@ -342,7 +356,7 @@ func cloudVars(k bitbucket.AuthKind) []string {
 }
 
 func countFileLines(path string) (int, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path, os.O_RDONLY, 0, safefile.Rules{})
 	if err != nil {
 		return 0, err
 	}

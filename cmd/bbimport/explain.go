@@ -8,6 +8,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/listing"
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
@@ -25,12 +26,13 @@ func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
 		return problem, fix, code
 	}
 	var (
-		te  *bitbucket.TokenError
-		be  *bitbucket.ErrorResponse
-		brl *bitbucket.RateLimitError
-		se  *snyk.ErrorResponse
-		srl *snyk.RateLimitError
-		ie  *listing.IncompleteError
+		te      *bitbucket.TokenError
+		be      *bitbucket.ErrorResponse
+		brl     *bitbucket.RateLimitError
+		se      *snyk.ErrorResponse
+		srl     *snyk.RateLimitError
+		ie      *listing.IncompleteError
+		refused *safefile.Error
 	)
 	switch {
 	case errors.As(err, &ie):
@@ -45,6 +47,8 @@ func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
 		problem, fix = explainSnyk(se)
 	case errors.As(err, &srl):
 		problem, fix = srl.Problem(), "lower SNYK_RATE_LIMIT or --concurrency"
+	case errors.As(err, &refused):
+		problem, fix = err.Error(), refusedFix(refused)
 	default:
 		problem = err.Error()
 		if m, ok := fieldMessage(err); ok {
@@ -77,6 +81,10 @@ func (rt *invocation) errMessage(err error) string {
 	}
 	if m, ok := fieldMessage(err); ok {
 		return m
+	}
+	var refused *safefile.Error
+	if errors.As(err, &refused) {
+		return err.Error() + fixSuffix(refusedFix(refused))
 	}
 	var ae apiError
 	if !errors.As(err, &ae) {
@@ -261,4 +269,18 @@ func snykV1Path(se *snyk.ErrorResponse) bool {
 	}
 	p := se.Response.Request.URL.Path
 	return strings.HasPrefix(p, "/v1/") || strings.Contains(p, "/v1/group/") || strings.Contains(p, "/v1/org/")
+}
+
+// refusedFix says what to do about a file in the log or state directory
+// that safefile refused (a planted link, a FIFO, a second name).
+func refusedFix(e *safefile.Error) string {
+	switch e.Kind {
+	case safefile.Symlink:
+		return "replace the link with the file itself, or remove it"
+	case safefile.HardLinked:
+		return "remove it if it is a lock file; otherwise give it a name of its own (copy it, then move the copy over it)"
+	case safefile.NotOwned, safefile.OpenToOthers:
+		return "remove it (bbimport makes its own), or, if it is yours, chmod 600 it"
+	}
+	return "remove it: bbimport uses only regular files there"
 }

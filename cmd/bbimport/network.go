@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/snyk"
@@ -54,6 +55,9 @@ type apiBase struct {
 func (rt *invocation) transport() (http.RoundTripper, error) {
 	n := &rt.net
 	n.once.Do(func() {
+		if n.err = checkCertFile(rt.env("SSL_CERT_FILE")); n.err != nil {
+			return
+		}
 		for _, name := range []string{envExtraCA, envNodeExtraCA} {
 			if p := rt.env(name); p != "" {
 				n.bundles = append(n.bundles, httpx.CABundle{Setting: name, Path: p})
@@ -78,13 +82,34 @@ func (rt *invocation) transport() (http.RoundTripper, error) {
 	return httpx.NewTransportEnv(n.pool, rt.Getenv), nil
 }
 
+// checkCertFile refuses an SSL_CERT_FILE that Go's own loading would hang
+// on or read without end (a FIFO, /dev/zero), as the extra bundles are.
+// A missing file is Go's to handle.
+func checkCertFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := safefile.Open(path, os.O_RDONLY, 0, httpx.BundleRules)
+	if err == nil {
+		return f.Close()
+	}
+	var refused *safefile.Error
+	if !errors.As(err, &refused) {
+		return nil
+	}
+	return caBundleUsage(&httpx.CABundleError{CABundle: httpx.CABundle{Setting: "SSL_CERT_FILE", Path: path}, Err: err})
+}
+
 func caBundleUsage(err error) error {
 	var be *httpx.CABundleError
 	if !errors.As(err, &be) {
 		return err
 	}
 	var msg string
+	var refused *safefile.Error
 	switch {
+	case errors.As(err, &refused):
+		msg = fmt.Sprintf("%s=%s cannot be used: %v; point it at a PEM file of CA certificates, or unset it", be.Setting, be.Path, refused)
 	case errors.Is(err, httpx.ErrNoCertificates):
 		msg = fmt.Sprintf("%s=%s holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at your proxy's or private CA's certificate in PEM form, or unset it", be.Setting, be.Path)
 	case errors.Is(err, os.ErrNotExist):
@@ -156,9 +181,16 @@ func (rt *invocation) explainNet(ne *httpx.NetError) (problem, fix string) {
 			"if a TLS-inspecting proxy or a private CA signs it, point " + envExtraCA + " (or " + envNodeExtraCA + ") at that CA's certificate in PEM form: both add to the system roots, while SSL_CERT_FILE replaces them"
 	case httpx.NetProxy:
 		proxy := rt.proxyLabel(ne.Proxy)
-		if strings.Contains(ne.Detail, http.StatusText(http.StatusProxyAuthRequired)) {
-			return fmt.Sprintf("cannot reach %s: the proxy %s asks for credentials (407)", what, proxy),
-				"put the proxy's user and password in HTTPS_PROXY (http://user:password@proxy:port), or ask for this host to be allowed"
+		switch {
+		case ne.ProxyStatus == http.StatusProxyAuthRequired && strings.Contains(proxy, "credentials not shown"):
+			return fmt.Sprintf("cannot reach %s: the proxy %s refused the credentials it was given (407 Proxy Authentication Required)", what, proxy),
+				"check the user and password in HTTPS_PROXY (written user:password@ after http://, special characters percent-encoded); the Bitbucket and Snyk credentials were not tried"
+		case ne.ProxyStatus == http.StatusProxyAuthRequired:
+			return fmt.Sprintf("cannot reach %s: the proxy %s asks for credentials (407 Proxy Authentication Required)", what, proxy),
+				"put the proxy's user and password in HTTPS_PROXY (written user:password@ after http://), or ask for this host to be allowed; the Bitbucket and Snyk credentials were not tried"
+		case ne.ProxyStatus == http.StatusForbidden:
+			return fmt.Sprintf("cannot reach %s: the proxy %s does not allow it (403 Forbidden)", what, proxy),
+				"ask for this host to be allowed through the proxy, or list it in NO_PROXY if it is reachable directly"
 		}
 		return fmt.Sprintf("cannot reach %s: the proxy %s failed%s", what, proxy, inParens(ne.Detail)),
 			"check HTTPS_PROXY (and HTTP_PROXY, NO_PROXY): the proxy must be running and reachable from here; unset it for a direct connection"

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/pem"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,6 +155,53 @@ func TestNetwork_proxyRefused(t *testing.T) {
 	r := timedRun(t, e, exitFailed, "orgs:data", "--groupId="+sim.SimSnykGroupID)
 	wantContains(t, finalLine(t, r.Stderr), "cannot reach Bitbucket token endpoint: the proxy http://"+addr+" (HTTPS_PROXY) failed (connection refused)",
 		"fix: check HTTPS_PROXY")
+}
+
+// authProxy is a proxy at a loopback port that answers every CONNECT with
+// 407, counting them, with the APIs at names that never resolve (as
+// deadProxy).
+func authProxy(t *testing.T, e *simEnv, userinfo string) (addr string, connects *atomic.Int64) {
+	t.Helper()
+	connects = new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		connects.Add(1)
+		w.Header().Set("Proxy-Authenticate", `Basic realm="corp"`)
+		w.WriteHeader(http.StatusProxyAuthRequired)
+	}))
+	t.Cleanup(srv.Close)
+	addr = srv.Listener.Addr().String()
+	deadProxy(t, e, "")
+	e.Set("HTTPS_PROXY", "http://"+userinfo+addr)
+	return addr, connects
+}
+
+// A proxy answering 407 is one attempt per request (it was seven), and the
+// error names HTTPS_PROXY and proxy authentication; doctor does not blame
+// the Bitbucket consumer for it.
+func TestNetwork_proxyAsksForCredentials(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, sim.Config{})
+	productionWaits(e)
+	addr, connects := authProxy(t, e, "")
+	r := timedRun(t, e, exitFailed, "orgs:data", "--groupId="+sim.SimSnykGroupID)
+	wantContains(t, finalLine(t, r.Stderr), "cannot reach Bitbucket token endpoint: the proxy http://"+addr+" (HTTPS_PROXY) asks for credentials (407 Proxy Authentication Required)",
+		"fix: put the proxy's user and password in HTTPS_PROXY")
+	if n := connects.Load(); n != 1 {
+		t.Errorf("the proxy was asked %d times, want 1", n)
+	}
+
+	e = newSimEnv(t, sim.Config{})
+	productionWaits(e)
+	addr, _ = authProxy(t, e, "proxyuser:wrong-proxy-pw@")
+	r = timedRun(t, e, exitFailed, "doctor", "--groupId="+sim.SimSnykGroupID)
+	tok := checkLine(t, r.Stdout, "✗", "Bitbucket token")
+	wantContains(t, tok, "the proxy http://"+addr+" (HTTPS_PROXY, credentials not shown) refused the credentials it was given (407", "fix: check the user and password in HTTPS_PROXY")
+	if strings.Contains(tok, "BITBUCKET_APP_CLIENT_ID") || strings.Contains(tok, "SECRET") {
+		t.Errorf("doctor blames the consumer for the proxy's 407:\n%s", tok)
+	}
+	if strings.Contains(e.allOutput(r), "wrong-proxy-pw") {
+		t.Errorf("the proxy password was printed:\n%s", r.Stdout)
+	}
 }
 
 // doctor with a dead proxy says so in every check that needed the network,

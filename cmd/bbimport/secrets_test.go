@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -399,4 +400,23 @@ func TestSecrets_encodedFormsOfTheSnykTokenInLogFiles(t *testing.T) {
 			assertNoForms(t, token, e.allOutput(r), forms)
 		})
 	}
+}
+
+// A 1-character client secret: redaction masks it only where it stands
+// alone, so the token endpoint's refusal reads whole ("inv[REDACTED]lid_client
+// … credenti[REDACTED]ls" mangled the hint and showed where the secret was
+// missing), and doctor warns that so short a secret cannot be kept out of
+// every log.
+func TestSecrets_oneCharacterSecret(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{ClientSecret: "the-real-secret-0123456789abcdef"}})
+	e.Set("BITBUCKET_APP_CLIENT_SECRET", "a")
+	e.Set("DEBUG", "*")
+	r := e.MustRun(exitAuth, "orgs:data", "--groupId="+sim.SimSnykGroupID)
+	wantContains(t, finalLine(t, r.Stderr), "invalid_client", "Invalid OAuth client credentials", "BITBUCKET_APP_CLIENT_SECRET")
+	if m := regexp.MustCompile(`\w\[REDACTED\]|\[REDACTED\]\w`).FindString(r.Stderr); m != "" {
+		t.Errorf("a word was cut by the mask (%q):\n%s", m, lastLines(r.Stderr, 20))
+	}
+	r = e.MustRun(exitAuth, "doctor", "--groupId="+sim.SimSnykGroupID)
+	wantContains(t, checkLine(t, r.Stdout, "⚠", "secrets"), "BITBUCKET_APP_CLIENT_SECRET is 1 character long", "masks secrets this short only where they stand alone")
 }

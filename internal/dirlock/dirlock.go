@@ -1,15 +1,17 @@
 package dirlock
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bbimport/bbimport/internal/safefile"
 )
 
 // FileName is the lock file in the locked directory.
@@ -68,13 +70,12 @@ type holder struct {
 // Acquire locks dir for command (a name shown to a second run). When another
 // process holds the lock it returns a *HeldError at once, or, with wait,
 // tries again until the lock is free or ctx is done (then ctx's error). The
-// lock file is never followed through a symbolic link.
+// lock file must be a regular file with one name (safefile): taking and
+// releasing the lock write its first bytes, which through a hard link, a
+// symbolic link or a FIFO would change, or wait on, another file.
 func Acquire(ctx context.Context, dir, command string, wait bool) (*Lock, error) {
 	path := filepath.Join(dir, FileName)
-	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
-		return nil, fmt.Errorf("the lock file %s is a symbolic link; remove it", path)
-	}
-	f, err := openLockFile(path)
+	f, err := safefile.Open(path, os.O_RDWR|os.O_CREATE, 0o666, lockRules)
 	if err != nil {
 		return nil, fmt.Errorf("cannot lock the log directory %s: %w", dir, err)
 	}
@@ -107,17 +108,30 @@ func Acquire(ctx context.Context, dir, command string, wait bool) (*Lock, error)
 	return l, nil
 }
 
+// lockRules: the lock file is small (the holder's record); anything larger
+// is not ours.
+var lockRules = safefile.Rules{MaxSize: 64 << 10}
+
+// holderSize is the record's length: the holder's JSON padded with spaces.
+// Writing the same length in place, taking and releasing alike, means the
+// lock never truncates its file: an older, longer record would leave a tail
+// after the JSON, which readers ignore.
+const holderSize = 512
+
 func (l *Lock) writeHolder(command string) error {
 	host, _ := os.Hostname()
 	b, err := json.Marshal(holder{PID: os.Getpid(), Host: host, Command: command, Started: time.Now().UTC().Truncate(time.Second)})
 	if err != nil {
 		return err
 	}
-	if err := l.f.Truncate(0); err != nil {
-		return err
-	}
-	_, err = l.f.WriteAt(append(b, '\n'), 0)
+	_, err = l.f.WriteAt(padded(b), 0)
 	return err
+}
+
+// padded is b followed by spaces and a newline, holderSize bytes at least.
+func padded(b []byte) []byte {
+	rec := append(b, bytes.Repeat([]byte{' '}, max(holderSize-len(b)-1, 0))...)
+	return append(rec, '\n')
 }
 
 // readHolder reads the holder's info. The holder writes it just after it
@@ -125,9 +139,10 @@ func (l *Lock) writeHolder(command string) error {
 func readHolder(path string) *HeldError {
 	e := &HeldError{Path: path}
 	for range 10 {
-		b, err := os.ReadFile(path)
+		b, err := safefile.ReadFile(path, lockRules)
 		var h holder
-		if err == nil && json.Unmarshal(b, &h) == nil {
+		// The first JSON value: what follows it is padding.
+		if err == nil && json.NewDecoder(bytes.NewReader(b)).Decode(&h) == nil {
 			e.PID, e.Host, e.Command, e.Started = h.PID, h.Host, h.Command, h.Started
 			return e
 		}
@@ -136,18 +151,19 @@ func readHolder(path string) *HeldError {
 	return e
 }
 
-// Release gives the lock up; the holder info is cleared first, so a stale
-// file never names a process that is gone. Releasing twice is a no-op.
+// Release gives the lock up; the holder info is blanked first (spaces over
+// the record, not a truncation), so a stale file never names a process that
+// is gone. Releasing twice is a no-op.
 func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
 	f := l.f
 	l.f = nil
-	terr := f.Truncate(0)
+	_, werr := f.WriteAt(padded(nil), 0)
 	uerr := unlock(f)
 	cerr := f.Close()
-	return errors.Join(terr, uerr, cerr)
+	return errors.Join(werr, uerr, cerr)
 }
 
 // Path is the lock file.

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bbimport/bbimport/internal/safefile"
 )
 
 func TestSecondAcquireIsRefusedNamingTheHolder(t *testing.T) {
@@ -81,6 +84,59 @@ func TestAcquireRefusesASymlinkedLockFile(t *testing.T) {
 	}
 	if _, err := Acquire(t.Context(), dir, "import", false); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("Acquire: %v; want a refusal naming the link", err)
+	}
+}
+
+// A lock file that is another file of the directory under a second name
+// (.bbimport.lock hard-linked to imported-targets.log) is refused, and the
+// other file keeps every byte: taking and releasing the lock truncated the
+// resume log before, and every later run imported everything again.
+func TestAcquireRefusesAHardLinkedLockFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "imported-targets.log")
+	const lines = `{"msg":"Target requested for import"}` + "\n"
+	if err := os.WriteFile(log, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(log, filepath.Join(dir, FileName)); err != nil {
+		t.Skip(err)
+	}
+	_, err := Acquire(t.Context(), dir, "import", false)
+	var refused *safefile.Error
+	if !errors.As(err, &refused) || refused.Kind != safefile.HardLinked {
+		t.Fatalf("Acquire: %v; want the hard link refused", err)
+	}
+	if b, _ := os.ReadFile(log); string(b) != lines {
+		t.Errorf("the resume log was changed: %q", b)
+	}
+}
+
+// The lock writes its record in place and blanks it on release: it never
+// truncates, so nothing of a longer file before it is cut.
+func TestLockNeverTruncates(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	old := strings.Repeat("x", 2000) + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Acquire(t.Context(), dir, "import", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Acquire(t.Context(), dir, "sync", false)
+	var held *HeldError
+	if !errors.As(err, &held) || held.Command != "import" {
+		t.Errorf("second Acquire: %v; want the holder's record read past the padding", err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if len(b) != len(old) || strings.TrimSpace(string(b[:holderSize])) != "" || string(b[holderSize:]) != old[holderSize:] {
+		t.Errorf("after release the file is %d bytes %q…; want %d, the record blanked in place", len(b), b[:min(len(b), 40)], len(old))
 	}
 }
 

@@ -9,10 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func openLockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
-}
-
 // tryLock takes the flock without blocking: false when another open file
 // description holds it. flock, not fcntl locks: it belongs to the open file,
 // so it is released when the process dies and is not lost when some other

@@ -9,10 +9,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-func openLockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
-}
-
 // lockRegion is the byte range locked: far past the holder info, because
 // Windows locks are mandatory and a second run must still read who holds it.
 func lockRegion() *windows.Overlapped { return &windows.Overlapped{OffsetHigh: 0x7fffffff} }

@@ -7,7 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
+
+	"github.com/bbimport/bbimport/internal/safefile"
 )
 
 // CABundle is a PEM file of extra trusted certificates and the setting that
@@ -31,6 +32,12 @@ func (e *CABundleError) Error() string {
 }
 func (e *CABundleError) Unwrap() error { return e.Err }
 
+// BundleRules is what a CA bundle must be: a regular file (a FIFO would
+// hang the run, /dev/zero fill its memory), found through links (bundles
+// are often linked into /etc/ssl), of at most 8 MiB (the system's whole
+// store is a few hundred KiB).
+var BundleRules = safefile.Rules{FollowLinks: true, SharedInode: true, MaxSize: 8 << 20}
+
 // RootsWithBundles returns the system's trusted roots plus the certificates
 // of every bundle, and how many certificates each bundle added. The system
 // roots are Go's: SSL_CERT_FILE and SSL_CERT_DIR, when set, replace the
@@ -43,7 +50,7 @@ func RootsWithBundles(bundles []CABundle) (*x509.CertPool, []int, error) {
 	}
 	counts := make([]int, len(bundles))
 	for i, b := range bundles {
-		data, err := os.ReadFile(b.Path)
+		data, err := safefile.ReadFile(b.Path, BundleRules)
 		if err != nil {
 			return nil, nil, &CABundleError{CABundle: b, Err: err}
 		}

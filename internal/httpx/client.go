@@ -153,6 +153,10 @@ func New(opts Options) (*http.Client, error) {
 	}, nil
 }
 
+// ErrRedirectLoop is a request redirected more than 10 times. (Its text is
+// the one retryablehttp knows as final.)
+var ErrRedirectLoop = errors.New("stopped after 10 redirects")
+
 // sameOriginRedirects follows a redirect only within the origin (scheme,
 // host, port) of the first request. Credentials are added by RoundTrippers,
 // not request headers, so Go's own rule of dropping Authorization on a
@@ -160,7 +164,7 @@ func New(opts Options) (*http.Client, error) {
 // Bitbucket token or the Snyk token to another host or to plain http.
 func sameOriginRedirects(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return ErrRedirectLoop
 	}
 	if !SameOrigin(req.URL, via[0].URL) {
 		return http.ErrUseLastResponse

@@ -35,12 +35,18 @@ func LimitBody(body io.ReadCloser) io.ReadCloser {
 	return &limitedBody{rc: body, left: MaxResponseBody}
 }
 
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
 func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.counted() {
+		read := MaxResponseBody - b.left
+		switch free := SmallBody - read; {
+		case free <= 0:
+			if err := b.takePlace(); err != nil {
+				return 0, err
+			}
+		case int64(len(p)) > free:
+			p = p[:free]
+		}
+	}
 	if b.left <= 0 {
 		// At the limit: one more byte tells a body of exactly the limit
 		// (EOF) from a longer one.
@@ -61,8 +67,6 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	b.left -= int64(n)
 	return n, err
 }
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // failedBody is a body whose every read fails with err: what a response
 // too large to keep is left with, so its decoder reports the reason.

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"syscall"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -26,8 +25,8 @@ const (
 	// NetUntrustedCert: the server's certificate does not verify against
 	// the trusted roots (a TLS-inspecting proxy or a private CA).
 	NetUntrustedCert
-	// NetProxy: the proxy from HTTPS_PROXY refused the connection, cannot
-	// be reached, does not resolve, or refused to tunnel (407, 403).
+	// NetProxy: the proxy refused the connection, cannot be reached, does
+	// not resolve, or refused to tunnel (407, 403: ProxyStatus).
 	NetProxy
 	// NetRefused: a host that is not loopback refused the connection
 	// (wrong port, a firewall's reject). Loopback is left to retry: a local
@@ -62,7 +61,10 @@ type NetError struct {
 	// Detail is the short technical reason ("no such host",
 	// "x509: certificate signed by unknown authority").
 	Detail string
-	Err    error
+	// ProxyStatus is the proxy's answer to CONNECT (407, 403) when that is
+	// the failure, else 0.
+	ProxyStatus int
+	Err         error
 }
 
 // Error is the underlying error's text, so classifying an error never
@@ -85,6 +87,17 @@ func AsNetError(err error) (*NetError, bool) {
 		return nil, false
 	}
 	ne = &NetError{Err: err, Host: urlHost(err)}
+	var pse *ProxyStatusError
+	if errors.As(err, &pse) {
+		// 407 asks for credentials the proxy setting lacks (or has wrong),
+		// 403 forbids the host: asking again is answered the same. Its 5xx
+		// may pass.
+		if pse.StatusCode != http.StatusProxyAuthRequired && pse.StatusCode != http.StatusForbidden {
+			return nil, false
+		}
+		ne.Kind, ne.Proxy, ne.Detail, ne.ProxyStatus = NetProxy, pse.Proxy, pse.Status, pse.StatusCode
+		return ne, true
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "proxyconnect" {
 		if !proxyFailureIsFinal(op.Err) {
@@ -119,8 +132,8 @@ func AsNetError(err error) (*NetError, bool) {
 }
 
 // proxyFailureIsFinal: a proxy that refuses, cannot be reached or does not
-// resolve, or that answers CONNECT with 407/403, will do the same on the
-// next attempt. Its timeouts and 5xx may pass.
+// resolve will do the same on the next attempt. Its timeouts may pass.
+// (Its answers to CONNECT are ProxyStatusError.)
 func proxyFailureIsFinal(err error) bool {
 	var dnsErr *net.DNSError
 	switch {
@@ -129,9 +142,7 @@ func proxyFailureIsFinal(err error) bool {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return true
 	}
-	// net/http reports a refused CONNECT with the status text alone.
-	msg := err.Error()
-	return strings.Contains(msg, http.StatusText(http.StatusProxyAuthRequired)) || msg == http.StatusText(http.StatusForbidden)
+	return false
 }
 
 func proxyDetail(err error) string {

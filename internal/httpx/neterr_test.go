@@ -33,7 +33,16 @@ func closedPort(t *testing.T) string {
 func TestNetErrorsFailFast(t *testing.T) {
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(tlsSrv.Close)
-	dead := closedPort(t)
+	proxyAnswering := func(code int) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Proxy-Authenticate", `Basic realm="corp"`)
+			w.WriteHeader(code)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	authProxy, forbidProxy, busyProxy := proxyAnswering(http.StatusProxyAuthRequired), proxyAnswering(http.StatusForbidden), proxyAnswering(http.StatusServiceUnavailable)
+	dead := closedPort(t) // after the servers: one could take the port just closed
 	tests := []struct {
 		name     string
 		url      string
@@ -45,6 +54,9 @@ func TestNetErrorsFailFast(t *testing.T) {
 		{name: "untrusted certificate", url: tlsSrv.URL, kind: NetUntrustedCert, attempts: 1},
 		{name: "proxy refused", url: "https://api.bbimport-test.invalid/", proxy: "http://" + dead, kind: NetProxy, attempts: 1},
 		{name: "proxy does not resolve", url: "https://api.bbimport-test.invalid/", proxy: "http://proxy.bbimport-test.invalid:3128", kind: NetProxy, attempts: 1},
+		{name: "proxy asks for credentials", url: "https://api.bbimport-test.invalid/", proxy: authProxy, kind: NetProxy, attempts: 1},
+		{name: "proxy forbids the host", url: "https://api.bbimport-test.invalid/", proxy: forbidProxy, kind: NetProxy, attempts: 1},
+		{name: "proxy overloaded is retried", url: "https://api.bbimport-test.invalid/", proxy: busyProxy, attempts: 3},
 		{name: "loopback refused is retried", url: "http://" + dead + "/", attempts: 3},
 	}
 	for _, tt := range tests {

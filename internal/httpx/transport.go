@@ -39,7 +39,29 @@ func defaultTransport() *http.Transport {
 	t.DialContext = (&notFoundCache{now: time.Now}).dialer(dial)
 	proxy := httpproxy.FromEnvironment().ProxyFunc()
 	t.Proxy = func(req *http.Request) (*url.URL, error) { return proxy(req.URL) }
+	t.OnProxyConnectResponse = proxyConnectResponse
 	return t
+}
+
+// ProxyStatusError is a proxy's refusal to open a tunnel: its answer to
+// CONNECT was not 200. net/http reports it with the status text alone, not
+// as a proxy error, which the retry policy then took for a dropped
+// connection and tried seven times.
+type ProxyStatusError struct {
+	Proxy      string // host:port, never the proxy's credentials
+	StatusCode int
+	Status     string // "407 Proxy Authentication Required"
+}
+
+func (e *ProxyStatusError) Error() string {
+	return "the proxy " + e.Proxy + " answered " + e.Status
+}
+
+func proxyConnectResponse(_ context.Context, proxy *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return &ProxyStatusError{Proxy: proxy.Host, StatusCode: resp.StatusCode, Status: resp.Status}
 }
 
 // wireTransport sits on the base transport: it records that the attempt got
@@ -56,7 +78,7 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.timeout <= 0 {
 		resp, err := t.base.RoundTrip(req)
-		return readWhole(req, limitResponse(resp), err)
+		return readWhole(req, limitResponse(req, resp), err)
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
@@ -66,13 +88,14 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The timeout covers reading the body too; closing it releases the timer.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return readWhole(req, limitResponse(resp), nil)
+	return readWhole(req, limitResponse(req, resp), nil)
 }
 
-// limitResponse bounds resp's body by MaxResponseBody.
-func limitResponse(resp *http.Response) *http.Response {
+// limitResponse bounds resp's body by MaxResponseBody, and counts it in the
+// body memory of the process.
+func limitResponse(req *http.Request, resp *http.Response) *http.Response {
 	if resp != nil && resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = LimitBody(resp.Body)
+		resp.Body = budgetBody(req.Context(), resp.Body)
 	}
 	return resp
 }
@@ -100,42 +123,75 @@ func readWhole(req *http.Request, resp *http.Response, err error) (*http.Respons
 		resp.Body = failedBody{err: ErrResponseTooLarge}
 		return resp, nil
 	}
-	body, n, err := readChunks(resp.Body)
+	large := func() ([]byte, error) { return make([]byte, 0, MaxResponseBody+1), nil }
+	lb, counted := resp.Body.(*limitedBody)
+	if counted {
+		large = lb.largeBuffer
+	}
+	body, err := readAll(resp.Body, resp.ContentLength, large)
+	done := func() {}
+	if counted && err == nil {
+		done = lb.release() // the bytes are still held, in body
+	}
 	resp.Body.Close() // releases the attempt's timer and the connection
 	if errors.Is(err, ErrResponseTooLarge) {
 		resp.Body = failedBody{err: err}
 		return resp, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the response body (%d bytes received): %w", n, err)
+		return nil, fmt.Errorf("reading the response body (%d bytes received): %w", len(body), err)
 	}
-	resp.Body = io.NopCloser(body)
+	resp.Body = &heldBody{Reader: bytes.NewReader(body), data: body, done: done}
 	return resp, nil
 }
 
-// readChunks reads r to the end into chunks that are never copied or
-// regrown (io.ReadAll's growth left up to four times the body as garbage,
-// which for a body at MaxResponseBody is the difference between 32 MiB and
-// over 100 MiB in use), and returns a reader over them.
-func readChunks(r io.Reader) (io.Reader, int64, error) {
-	const first, most = 4 << 10, 1 << 20
-	var readers []io.Reader
-	var total int64
-	for size := first; ; size = min(2*size, most) {
-		buf := make([]byte, size)
-		n, err := io.ReadFull(r, buf)
-		total += int64(n)
-		if n > 0 {
-			readers = append(readers, bytes.NewReader(buf[:n]))
+// readAll reads r to the end into one buffer, which the caller then
+// decodes in place (DecodeJSON: a json.Decoder would copy the body again
+// into a buffer of its own, doubling as it grows). A known length up to
+// SmallBody is read into a buffer of that size (and one byte more, to tell
+// a longer body); otherwise the buffer doubles from 4 KiB to SmallBody,
+// then, the body being large, becomes large()'s buffer of MaxResponseBody
+// (doubling on would leave up to twice the body as garbage: io.ReadAll's
+// growth held over 100 MiB for a body at the limit).
+func readAll(r io.Reader, length int64, large func() ([]byte, error)) ([]byte, error) {
+	var buf []byte
+	switch {
+	case length > SmallBody && length <= MaxResponseBody:
+		b, err := large()
+		if err != nil {
+			return nil, err
 		}
-		switch {
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			if len(readers) == 1 {
-				return readers[0], total, nil
+		buf = b
+	case length > 0 && length <= MaxResponseBody:
+		buf = make([]byte, 0, length+1)
+	default:
+		buf = make([]byte, 0, 4<<10)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if int64(cap(buf)) > MaxResponseBody {
+				return nil, ErrResponseTooLarge
 			}
-			return io.MultiReader(readers...), total, nil
+			var grown []byte
+			if next := 2 * cap(buf); next <= SmallBody {
+				grown = make([]byte, len(buf), next)
+			} else {
+				b, err := large()
+				if err != nil {
+					return nil, err
+				}
+				grown = b[:len(buf)]
+			}
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
 		case err != nil:
-			return nil, total, err
+			return buf, err
 		}
 	}
 }

@@ -1,65 +1,88 @@
 package ledger
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
-)
 
-// header is the first line of a ledger file; the second names the window
-// and slot lengths in milliseconds; then one "slotStartMs count" line each.
-const header = "bbimport request ledger v1"
+	"github.com/bbimport/bbimport/internal/safefile"
+)
 
 // File is the ledger of one credential in a state directory. It is safe for
 // concurrent use by the goroutines of one process, and by several processes
 // sharing the directory: every Admit holds an exclusive lock on a companion
 // lock file while it reads, updates and atomically replaces the ledger.
+//
+// The directory is not trusted: every file is opened through safefile (no
+// link followed, a regular private file with one name, the ledger read
+// through maxFileSize) and the ledger's content is checked as input from a
+// stranger (decode, check), so a planted FIFO, /dev/zero or a count that
+// would wrap is an error at once, which the caller answers by pacing on
+// its own.
 type File struct {
 	path   string
 	window time.Duration
+	max    int
 
 	mu   sync.Mutex
 	lock *os.File
 }
 
-// name returns the file name of the ledger of one credential of api
-// ("bitbucket", "snyk") counting in windows of the given length: a hash of
-// the identity, never the identity itself, so the state directory tells
-// nobody the consumer key or the token. The window is part of the hash:
-// counts kept for another window do not fit ours, and two processes that
-// count differently (another version, another setting) must not take turns
-// replacing each other's file, each then seeing an almost empty budget.
-func name(api, identity string, window time.Duration) string {
-	sum := sha256.Sum256([]byte(api + "\x00" + identity + "\x00" + strconv.FormatInt(window.Milliseconds(), 10)))
-	return "bbimport-" + api + "-" + hex.EncodeToString(sum[:8]) + ".ledger"
-}
+// fileRules: ledgers and their locks are this user's alone.
+var (
+	fileRules = safefile.Rules{Private: true, MaxSize: maxFileSize}
+	lockRules = safefile.Rules{Private: true, MaxSize: 4 << 10}
+)
+
+// Option configures Open.
+type Option func(*File)
+
+// Max says that no process sharing the ledger admits more than n requests
+// per window: a count above it is corruption (a stranger's file, or a run
+// with a higher limit, whose count this one cannot follow), not a reason to
+// park the run for a window. Without it only counts no budget could hold
+// are.
+func Max(n int) Option { return func(f *File) { f.max = n } }
 
 // Open opens (creating if needed) the ledger of identity for api in dir,
 // counting requests in windows of the given length. It fails when the
-// directory or the lock file cannot be written: a ledger that cannot record
-// is no ledger, and the caller falls back to pacing on its own.
-func Open(dir, api, identity string, window time.Duration) (*File, error) {
+// directory, its key or the lock file cannot be used: a ledger that cannot
+// record is no ledger, and the caller falls back to pacing on its own.
+// Ledgers of dir that no longer count anything are deleted on the way.
+func Open(dir, api, identity string, window time.Duration, opts ...Option) (*File, error) {
 	if window <= 0 {
 		return nil, errors.New("ledger: the window must be positive")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	path := filepath.Join(dir, name(api, identity, window))
-	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	key, err := stateKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, name(key, api, identity, window))
+	lock, err := openLock(path)
+	if err != nil {
+		return nil, err
+	}
+	prune(dir, filepath.Base(path), time.Now())
+	f := &File{path: path, window: window, lock: lock}
+	for _, o := range opts {
+		o(f)
+	}
+	return f, nil
+}
+
+func openLock(ledger string) (*os.File, error) {
+	f, err := safefile.Open(ledger+".lock", os.O_RDWR|os.O_CREATE, 0o600, lockRules)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	return &File{path: path, window: window, lock: lock}, nil
+	return f, nil
 }
 
 // Path is the ledger file's path.
@@ -104,15 +127,15 @@ func (f *File) update(now time.Time, fn func(*Window) bool) error {
 	if f.lock == nil {
 		return errors.New("ledger: closed")
 	}
-	if err := lockFile(f.lock); err != nil {
-		return fmt.Errorf("ledger: locking %s: %w", f.lock.Name(), err)
+	if err := f.lockHeld(); err != nil {
+		return err
 	}
 	defer unlockFile(f.lock)
 	w, err := f.read()
 	if err != nil {
 		return err
 	}
-	if err := w.check(now); err != nil {
+	if err := w.check(now, f.max); err != nil {
 		return fmt.Errorf("ledger %s: %w", f.path, err)
 	}
 	if !fn(w) {
@@ -121,74 +144,69 @@ func (f *File) update(now time.Time, fn func(*Window) bool) error {
 	return f.write(w)
 }
 
+// lockHeld takes the lock on the lock file the directory names now: a
+// process that pruned this ledger (stale to it, not yet to us) deleted the
+// lock file while holding it, and a lock on the old file would exclude
+// nobody who opens the new one.
+func (f *File) lockHeld() error {
+	for range 5 {
+		if err := lockFile(f.lock); err != nil {
+			return fmt.Errorf("ledger: locking %s: %w", f.lock.Name(), err)
+		}
+		if stillNamed(f.lock) {
+			return nil
+		}
+		unlockFile(f.lock)
+		_ = f.lock.Close()
+		lock, err := openLock(f.path)
+		if err != nil {
+			f.lock = nil
+			return err
+		}
+		f.lock = lock
+	}
+	return fmt.Errorf("ledger: the lock file %s keeps being replaced", f.lock.Name())
+}
+
+// stillNamed reports whether the open file is still the one its name
+// points at.
+func stillNamed(file *os.File) bool {
+	open, err1 := file.Stat()
+	named, err2 := os.Lstat(file.Name())
+	return err1 == nil && err2 == nil && os.SameFile(open, named)
+}
+
 func (f *File) read() (*Window, error) {
-	w := NewWindow(f.window)
-	data, err := os.ReadFile(f.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return w, nil
+	data, err := safefile.ReadFile(f.path, fileRules)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NewWindow(f.window), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, fmt.Errorf("ledger: %w", err) // the error names the file
 	}
 	if len(data) == 0 {
 		// The rename is atomic but not synced: after a crash of the machine
 		// the file may be there with nothing in it. Nothing recorded is a
 		// fresh count, not a corrupt one.
-		return w, nil
+		return NewWindow(f.window), nil
 	}
-	bad := func(line int, what string) error {
-		return fmt.Errorf("ledger %s: line %d: %s (delete the file to start a fresh count)", f.path, line, what)
+	w, err := decode(data, f.window, f.max)
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: %w (delete the file to start a fresh count)", f.path, err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		switch {
-		case line == 1:
-			if text != header {
-				return nil, bad(line, "not a bbimport request ledger")
-			}
-			continue
-		case line == 2:
-			var wms, sms int64
-			if _, err := fmt.Sscanf(text, "window=%d slot=%d", &wms, &sms); err != nil {
-				return nil, bad(line, "no window and slot lengths")
-			}
-			if wms != f.window.Milliseconds() || sms != w.slot.Milliseconds() {
-				// Written for another window (another version, another
-				// setting): its counts do not fit ours, start afresh.
-				return NewWindow(f.window), nil
-			}
-			continue
-		}
-		a, b, found := strings.Cut(text, " ")
-		start, err1 := strconv.ParseInt(a, 10, 64)
-		n, err2 := strconv.Atoi(b)
-		if !found || err1 != nil || err2 != nil || n < 0 || start%w.slot.Milliseconds() != 0 {
-			return nil, bad(line, fmt.Sprintf("%q is not a slot and a count", text))
-		}
-		w.counts[start] += n
-	}
-	if line < 2 {
-		return nil, bad(line, "truncated")
-	}
-	return w, sc.Err()
+	return w, nil
 }
 
 // write replaces the ledger atomically: a reader (or a process that crashed
-// halfway) sees the old file or the new one, never a mix.
+// halfway) sees the old file or the new one, never a mix. The temporary
+// file is new (O_EXCL, mode 0600) and the rename replaces whatever the name
+// was, a planted link included, never writing through it.
 func (f *File) write(w *Window) error {
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "%s\nwindow=%d slot=%d\n", header, f.window.Milliseconds(), w.slot.Milliseconds())
-	for _, s := range w.starts() {
-		fmt.Fprintf(&buf, "%d %d\n", s, w.counts[s])
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), filepath.Base(f.path)+".*.tmp")
+	tmp, err := safefile.CreateTemp(f.path, 0o600)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	_, werr := tmp.Write(buf.Bytes())
+	_, werr := tmp.Write(encode(w))
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(tmp.Name())

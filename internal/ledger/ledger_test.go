@@ -77,7 +77,7 @@ func TestFileSharedByManyWriters(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if strings.Contains(e.Name(), "consumer-key") || strings.HasSuffix(e.Name(), ".tmp") {
+		if strings.Contains(e.Name(), "consumer-key") || strings.Contains(e.Name(), ".tmp") {
 			t.Errorf("state dir holds %s", e.Name())
 		}
 	}
@@ -104,7 +104,7 @@ func TestFileUnusable(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			if err := os.WriteFile(f.Path(), []byte(tt.content), 0o644); err != nil {
+			if err := os.WriteFile(f.Path(), []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			_, _, _, err = f.Admit(now, 10)
@@ -156,7 +156,7 @@ func TestOtherWindowStartsAfresh(t *testing.T) {
 	dir := t.TempDir()
 	f, _ := Open(dir, "snyk", "tok", time.Hour)
 	defer f.Close()
-	os.WriteFile(f.Path(), []byte(header+"\nwindow=60000 slot=100\n0 5\n"), 0o644)
+	os.WriteFile(f.Path(), []byte(header+"\nwindow=60000 slot=100\n0 5\n"), 0o600)
 	if n, err := f.Used(time.Now()); err != nil || n != 0 {
 		t.Errorf("Used = %d, %v", n, err)
 	}

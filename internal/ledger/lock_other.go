@@ -14,4 +14,6 @@ func lockFile(*os.File) error {
 	return errors.New("no file locking on this platform")
 }
 
+func tryLockFile(*os.File) bool { return false }
+
 func unlockFile(*os.File) {}

@@ -35,4 +35,14 @@ func lockFile(f *os.File) error {
 	}
 }
 
+// tryLockFile takes the lock only if nobody holds it.
+func tryLockFile(f *os.File) bool {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
+			return err == nil
+		}
+	}
+}
+
 func unlockFile(f *os.File) { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

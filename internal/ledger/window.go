@@ -14,6 +14,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 )
@@ -60,8 +61,12 @@ func (w *Window) prune(now time.Time) {
 	}
 }
 
-// check reports errFuture for a slot later than now + FutureTolerance.
-func (w *Window) check(now time.Time) error {
+// check reports errFuture for a slot later than now + FutureTolerance, and
+// a corrupt count when the window ending at now holds more than max
+// requests (max > 0): no process admits past its limit, so such a count
+// was not written by one (or by one with a higher limit, whose count this
+// process cannot follow either).
+func (w *Window) check(now time.Time, max int) error {
 	limit := now.Add(FutureTolerance).UnixMilli()
 	for start := range w.counts {
 		if start > limit {
@@ -69,14 +74,22 @@ func (w *Window) check(now time.Time) error {
 				time.UnixMilli(start).UTC().Format(time.RFC3339), time.UnixMilli(start).Sub(now).Round(time.Second))
 		}
 	}
+	if used := w.Used(now); max > 0 && used > max {
+		return corrupt("%d requests in the window, over the limit of %d (a corrupt file, or a run with a higher limit sharing it)", used, max)
+	}
 	return nil
 }
 
-// Used is the number of requests in the window ending at now.
+// Used is the number of requests in the window ending at now. The sum
+// saturates rather than wrap: a count that wrapped negative would admit
+// without end.
 func (w *Window) Used(now time.Time) int {
 	w.prune(now)
 	n := 0
 	for _, c := range w.counts {
+		if c > math.MaxInt-n {
+			return math.MaxInt
+		}
 		n += c
 	}
 	return n

@@ -13,7 +13,7 @@ import (
 // base64 of the value alone; also for secrets with `"` and `\`.
 func TestEveryForm(t *testing.T) {
 	t.Parallel()
-	for _, secret := range []string{`cs-0123456789abcdef`, `se"cr\et/+=&%`, `\"\\`, `pa ss word`} {
+	for _, secret := range []string{`cs-0123456789abcdef`, `se"cr\et/+=&%`, `\"\\\"\\`, `pa ss word`} {
 		r := New(secret)
 		r.AddBasic("consumer key", secret)
 		once := jsonString(secret)
@@ -61,10 +61,30 @@ func TestShortSecrets(t *testing.T) {
 		{`Authorization header missing; see api.bitbucket.org`, `Authorization header missing; see api.bitbucket.org`},
 		{`listed 27 repositories in acme`, `listed 27 repositories in acme`},
 		{`xYQ== banana`, `xYQ== banana`},
+		{`invalid_client: Client credentials are missing`, `invalid_client: Client credentials are missing`},
 	}
 	for _, tt := range tests {
 		if got := r.String(tt.in); got != tt.want {
 			t.Errorf("String(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Literal, the libraries' own scrubbing, keeps words whole too: a client
+// secret "a" turned the token endpoint's "invalid_client ... credentials"
+// into "inv[REDACTED]lid_client ... credenti[REDACTED]ls", mangling the
+// hint and showing where the secret was missing.
+func TestLiteralKeepsWords(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, secret, want string }{
+		{`invalid_client: bad client credentials (secret a)`, "a", `invalid_client: bad client credentials (secret [REDACTED])`},
+		{`the secrets are "hunter2"`, "hunter2", `the secrets are "[REDACTED]"`},
+		{`xhunter2x`, "hunter2", `xhunter2x`},
+		{`cs-0123456789abcdef inside cs-0123456789abcdefgh`, "cs-0123456789abcdef", `[REDACTED] inside [REDACTED]gh`},
+	}
+	for _, tt := range tests {
+		if got := Literal(tt.in, tt.secret); got != tt.want {
+			t.Errorf("Literal(%q, %q) = %q; want %q", tt.in, tt.secret, got, tt.want)
 		}
 	}
 }

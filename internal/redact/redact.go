@@ -15,17 +15,20 @@ import (
 // Mask replaces every secret.
 const Mask = "[REDACTED]"
 
-// minLiteralLen is the shortest form masked wherever it appears. A shorter
-// secret (1 to 3 characters: a test consumer's "a") is masked only as a
-// whole token, so that masking "a" does not shred every word holding an "a".
-const minLiteralLen = 4
+// MinSafeLen is the shortest secret masked wherever it appears. A shorter
+// one (a test consumer's "a", a 6-letter password) is masked only where it
+// stands as a whole token: masked inside words, "a" turned invalid_client
+// into "inv[REDACTED]lid_client", mangling the hint and showing where the
+// secret was missing. Such a secret cannot be kept out of every log
+// (inside a longer token it stays), which doctor says.
+const MinSafeLen = 8
 
 // Redactor scrubs text. The zero value knows no literal secrets but still
 // masks credential fields. It is safe for concurrent use.
 type Redactor struct {
 	mu      sync.Mutex // serialises Add
 	secrets []string   // every form of every secret, guarded by mu
-	short   []string   // forms shorter than minLiteralLen, guarded by mu
+	short   []string   // forms shorter than MinSafeLen, guarded by mu
 	lits    atomic.Pointer[strings.Replacer]
 	tokens  atomic.Pointer[[]string] // short, longest first
 }
@@ -64,10 +67,10 @@ func (r *Redactor) add(secrets ...string) {
 		if strings.TrimSpace(s) == "" {
 			continue
 		}
-		short := len(strings.TrimSpace(s)) < minLiteralLen
+		short := len(strings.TrimSpace(s)) < MinSafeLen
 		for _, f := range forms(s, short) {
 			switch {
-			case short || len(f) < minLiteralLen:
+			case short || len(f) < MinSafeLen:
 				// Every form of a short secret is a whole-token match: its
 				// base64 ("YQ==") would otherwise be cut out of longer text.
 				if !slices.Contains(r.short, f) {

@@ -15,11 +15,16 @@ func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
 
 // Literal replaces every occurrence of each non-empty secret in s with
-// [Mask]. It is for a library that knows its one secret and no encodings;
-// the command's [Redactor] knows every form of every secret.
+// [Mask]; one shorter than [MinSafeLen] only where it is a whole token, as
+// the [Redactor] does. It is for a library that knows its one secret and no
+// encodings; the command's [Redactor] knows every form of every secret.
 func Literal(s string, secrets ...string) string {
 	for _, v := range secrets {
-		if v != "" {
+		switch {
+		case v == "":
+		case len(v) < MinSafeLen:
+			s = replaceTokens(s, v)
+		default:
 			s = strings.ReplaceAll(s, v, Mask)
 		}
 	}

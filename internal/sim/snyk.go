@@ -123,6 +123,13 @@ type SnykConfig struct {
 	RateLimitWindow time.Duration
 	// Now is the clock behind `created` timestamps (nil = time.Now).
 	Now func() time.Time
+	// PollRedirect (hostile knob): every poll is answered 302 to this URL
+	// (another origin, where the client must not send its token).
+	PollRedirect string
+	// PollBodySize (hostile knob): every poll body is padded to at least
+	// this many bytes with a "padding" string the client ignores, streamed
+	// so the simulator holds none of it.
+	PollBodySize int
 }
 
 // SnykGroup is a group of the simulated Snyk and its pre-existing orgs.

@@ -2,13 +2,16 @@ package sim
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"hash/fnv"
+	"io"
 	"maps"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -252,6 +255,10 @@ func (st *snykState) manifests(key string, files []string) []string {
 // pollJob serves GET /org/{orgId}/integrations/{integrationId}/import/{jobId}.
 func (st *snykState) pollJob(w http.ResponseWriter, r *http.Request) {
 	st.s.add("snyk.polls", 1)
+	if st.cfg.PollRedirect != "" {
+		http.Redirect(w, r, st.cfg.PollRedirect, http.StatusFound)
+		return
+	}
 	st.mu.Lock()
 	j := st.jobs[r.PathValue("jobId")]
 	if j == nil || j.OrgID != r.PathValue("orgId") || j.IntegrationID != r.PathValue("integrationId") {
@@ -283,7 +290,78 @@ func (st *snykState) pollJob(w http.ResponseWriter, r *http.Request) {
 		Logs    []logJSON `json:"logs"`
 	}{j.ID, j.Status, j.created, []logJSON{lg}}
 	st.mu.Unlock()
+	if st.cfg.PollBodySize > 0 {
+		paddedJSON(w, r, resp, st.cfg.PollBodySize)
+		return
+	}
 	snykJSON(w, http.StatusOK, resp)
+}
+
+// padding is what paddedJSON writes, a chunk at a time.
+var padding = bytes.Repeat([]byte{'a'}, 64<<10)
+
+// paddedJSON writes v as a JSON object that starts with a "padding" string
+// long enough for the body to be size bytes. To a client that accepts gzip
+// it is sent compressed (a few KiB on the wire: the client still reads
+// size bytes, and the simulator spends no time sending them); otherwise it
+// is streamed from one shared chunk.
+func paddedJSON(w http.ResponseWriter, r *http.Request, v any, size int) {
+	body, _ := json.Marshal(v)
+	const head = `{"padding":"`
+	n := max(size-len(head)-1-len(body), 0)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.WriteHeader(http.StatusOK)
+		// Concatenated gzip members read as one stream: the padding's is
+		// made once per length.
+		w.Write(gzipPadding(head, n))
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, `",`)
+		zw.Write(body[1:])
+		zw.Close()
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+n+1+len(body)))
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, head)
+	for n > 0 {
+		k, err := w.Write(padding[:min(n, len(padding))])
+		if err != nil {
+			return
+		}
+		n -= k
+	}
+	io.WriteString(w, `",`)
+	w.Write(body[1:])
+}
+
+var gzipPads struct {
+	sync.Mutex
+	m map[string][]byte // head and length → the gzip member of head + n × 'a'
+}
+
+// gzipPadding is made once per length, under the lock: fifty polls at once
+// must not compress it fifty times.
+func gzipPadding(head string, n int) []byte {
+	gzipPads.Lock()
+	defer gzipPads.Unlock()
+	key := head + strconv.Itoa(n)
+	if b, ok := gzipPads.m[key]; ok {
+		return b
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	io.WriteString(zw, head)
+	for left := n; left > 0; left -= min(left, len(padding)) {
+		zw.Write(padding[:min(left, len(padding))])
+	}
+	zw.Close()
+	if gzipPads.m == nil {
+		gzipPads.m = map[string][]byte{}
+	}
+	gzipPads.m[key] = buf.Bytes()
+	return buf.Bytes()
 }
 
 // finish ends a job: complete (its projects become listed) or failed.

@@ -715,3 +715,42 @@ func TestParseJobDurations(t *testing.T) {
 		}
 	}
 }
+
+// The hostile poll knobs: a body padded to a size, still an import job; a
+// redirect to another origin.
+func TestSnykHostilePolls(t *testing.T) {
+	_, c := snykSim(t, sim.SnykConfig{PollBodySize: 1 << 20})
+	orgID, ints := c.createOrg("ws")
+	loc := c.importTarget(orgID, ints["bitbucket-cloud"], "ws", "repo", "main")
+	status, _, body := c.call("GET", loc, nil)
+	var job snykJobJSON
+	if err := json.Unmarshal(body, &job); status != 200 || err != nil || len(body) != 1<<20 || job.Status == "" {
+		t.Errorf("padded poll, gzip: %d, %d bytes, %v, %+v", status, len(body), err, job)
+	}
+	plain := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", loc, nil)
+	req.Header.Set("Authorization", "token "+sim.SimSnykToken)
+	resp, err := plain.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := json.Unmarshal(body, &job); err != nil || len(body) != 1<<20 || resp.ContentLength != 1<<20 {
+		t.Errorf("padded poll, plain: %d bytes (Content-Length %d), %v", len(body), resp.ContentLength, err)
+	}
+
+	_, c = snykSim(t, sim.SnykConfig{PollRedirect: "https://elsewhere.example.com/jobs"})
+	orgID, ints = c.createOrg("ws")
+	loc = c.importTarget(orgID, ints["bitbucket-cloud"], "ws", "repo", "main")
+	req, _ = http.NewRequestWithContext(t.Context(), "GET", loc, nil)
+	req.Header.Set("Authorization", "token "+sim.SimSnykToken)
+	resp, err = (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://elsewhere.example.com/jobs" {
+		t.Errorf("redirected poll: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -2,7 +2,6 @@ package bitbucket
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/bbimport/bbimport/internal/httpx"
@@ -188,7 +187,7 @@ func (c *Client) get(ctx context.Context, u, workspace string, v any) (*Response
 		return response, err
 	}
 	if v != nil {
-		if err := json.NewDecoder(httpx.LimitBody(resp.Body)).Decode(v); err != nil {
+		if err := httpx.DecodeJSON(resp.Body, v); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return response, ctxErr
 			}

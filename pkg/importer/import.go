@@ -158,7 +158,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if !opts.IgnoreResumeLog {
 		var err error
 		if resume, err = importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog)); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w; nothing was sent to Snyk", err)
 		}
 	}
 	res.ResumeLogLines, res.ResumeLogMalformed = resume.Lines, resume.Malformed

@@ -26,8 +26,11 @@ func TestPollGivesUpOnUnhealableAnswers(t *testing.T) {
 		name     string
 		location string // "" means job on the test server
 		body     string
+		redirect string // the poll's answer: a redirect there ("self": a loop)
 		want     string
 	}{
+		{name: "poll redirected to another origin", redirect: "https://evil.example.com/v1/org/o1/integrations/i1/import/j1?token=x", want: "a redirect to https://evil.example.com that bbimport does not follow"},
+		{name: "poll redirected in a loop", redirect: "self", want: "stopped after 10 redirects"},
 		{name: "Location on another host without /v1/", location: "https://evil.example.com/jobs/j1", want: "has no /v1/ path to poll"},
 		{name: "Location with a backslash path", location: `/v1\org\o1\integrations\i1\import\j1`, want: "contains a backslash"},
 		{name: "Location another host via backslashes", location: `\\evil.example.com\v1\x`, want: "contains a backslash"},
@@ -52,7 +55,18 @@ func TestPollGivesUpOnUnhealableAnswers(t *testing.T) {
 				w.WriteHeader(http.StatusCreated)
 			})
 			mux.HandleFunc("GET "+job, func(w http.ResponseWriter, r *http.Request) {
-				polls.Add(1)
+				if r.URL.RawQuery == "" {
+					polls.Add(1)
+				}
+				switch tt.redirect {
+				case "":
+				case "self":
+					http.Redirect(w, r, job+"?hop="+fmt.Sprint(polls.Load())+r.URL.RawQuery, http.StatusFound)
+					return
+				default:
+					http.Redirect(w, r, tt.redirect, http.StatusFound)
+					return
+				}
 				w.Header().Set("Content-Type", "application/json")
 				fmt.Fprint(w, tt.body)
 			})

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
@@ -57,7 +58,10 @@ func SummaryFileName(stage string) string {
 // detail's (a struct or nil) that s does not have. It returns the two paths.
 func WriteStageSummary(dir string, s StageSummary, detail any) (latest, history string, err error) {
 	histDir := filepath.Join(dir, SummaryHistoryDir)
-	if err := os.MkdirAll(histDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", fmt.Errorf("write the %s summary: %w", s.Stage, err)
+	}
+	if err := safefile.Mkdir(histDir, 0o755); err != nil {
 		return "", "", fmt.Errorf("write the %s summary: %w", s.Stage, err)
 	}
 	base := strings.ReplaceAll(s.Stage, ":", "-") + "-" + s.Started.UTC().Format("20060102T150405.000Z")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
@@ -41,9 +42,9 @@ func TestLogsRefuseSymlinks(t *testing.T) {
 		e := newImpEnv(t, impRows(3)...)
 		victim := plant(t, e.logPath, importfiles.ImportedTargetsLog)
 		_, err := Import(t.Context(), e.opts())
-		var se *importfiles.SymlinkError
-		if !errors.As(err, &se) || !strings.Contains(err.Error(), "imported-targets.log is a symbolic link") || !strings.Contains(err.Error(), "nothing was sent") {
-			t.Errorf("error = %v; want a importfiles.SymlinkError saying nothing was sent", err)
+		var se *safefile.Error
+		if !errors.As(err, &se) || se.Kind != safefile.Symlink || !strings.Contains(err.Error(), "imported-targets.log is a symbolic link") || !strings.Contains(err.Error(), "nothing was sent") {
+			t.Errorf("error = %v; want a symbolic link refused saying nothing was sent", err)
 		}
 		if n := e.fake.importCalls(); n != 0 {
 			t.Errorf("%d imports sent; want 0", n)

@@ -1,13 +1,11 @@
 package importfiles
 
 import (
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/bbimport/bbimport/internal/safefile"
 )
 
 // WriteFileAtomic writes a file so that a reader sees either the old content
@@ -17,7 +15,7 @@ import (
 // (os.CreateTemp's 0600 made them private, and a fixed 0644 ignored a umask
 // of 077); the rename replaces a symbolic link at path, never its target.
 func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	tmp, err := createTemp(path)
+	tmp, err := safefile.CreateTemp(path, 0o666)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -40,19 +38,4 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// createTemp creates a new file next to path, like os.CreateTemp, but with
-// the mode the umask leaves of 0666.
-func createTemp(path string) (*os.File, error) {
-	dir, base := filepath.Split(path)
-	for range 100 {
-		name := filepath.Join(dir, "."+base+".tmp-"+rand.Text()[:10])
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return f, err
-	}
-	return nil, errors.New("could not create a temporary file")
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/bbimport/bbimport/internal/jsondup"
 )
 
 // File formats.
@@ -296,6 +298,9 @@ func readJSONRows(path, key string) ([]json.RawMessage, error) {
 	if top == nil {
 		return nil, &FileFormatError{Path: path, Msg: fmt.Sprintf("want a JSON object with the key %q, got null", key)}
 	}
+	if err := duplicateKey(path, data, ""); err != nil {
+		return nil, err
+	}
 	raw, ok := top[key]
 	if !ok {
 		return nil, &FileFormatError{Path: path, Msg: fmt.Sprintf("missing the top-level key %q", key)}
@@ -308,6 +313,16 @@ func readJSONRows(path, key string) ([]json.RawMessage, error) {
 		return nil, &FileFormatError{Path: path, Msg: fmt.Sprintf("%q is empty: nothing to do", key)}
 	}
 	return rows, nil
+}
+
+// duplicateKey is a *FileFormatError naming the first key written twice in
+// one object of data (valid JSON, at where in the file), or nil.
+func duplicateKey(path string, data []byte, where string) error {
+	var de *jsondup.Error
+	if err := jsondup.Check(data, where); errors.As(err, &de) {
+		return &FileFormatError{Path: path, Where: de.Where, Msg: de.Error() + ": the file is ambiguous (readers disagree on which one counts); keep one", Err: err}
+	}
+	return nil
 }
 
 // decodeRow decodes one row into dst after checking that each required

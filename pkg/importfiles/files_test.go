@@ -33,6 +33,8 @@ func TestReadOrgsDataFileErrors(t *testing.T) {
 		{"optional wrong type", `{"orgs":[{"name":"a","groupId":"g","sourceOrgId":7}]}`, `: orgs[0]: "sourceOrgId": want a string, got number`},
 		{"invalid JSON", "{\n  \"orgs\": [\n    {\"name\": \"a\" \"groupId\": \"g\"}\n  ]\n}\n", `:3:18: invalid JSON: invalid character '"' after object key:value pair`},
 		{"truncated", "{\"orgs\": [", `:1:11: invalid JSON: unexpected end of JSON input`},
+		{"two orgs keys", `{"orgs":[{"name":"a","groupId":"g"}],"orgs":[{"name":"b","groupId":"g"}]}`, `: duplicate key "orgs": the file is ambiguous (readers disagree on which one counts); keep one`},
+		{"a row with two names", `{"orgs":[{"name":"a","groupId":"g"},{"name":"a","groupId":"g","Name":"b"}]}`, `: orgs[1]: duplicate key "name" (also written "Name"): the file is ambiguous (readers disagree on which one counts); keep one`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +73,7 @@ func TestReadCreatedOrgsFileErrors(t *testing.T) {
 		{"neither workspace nor name", `{"orgData":[{"orgId":"o"}]}`, `: orgData[0]: missing "workspace" or "name"`},
 		{"integrations not a map", `{"orgData":[{"orgId":"o","name":"a","integrations":["x"]}]}`, `: orgData[0]: "integrations": want an object, got array`},
 		{"integration id not a string", `{"orgData":[{"orgId":"o","name":"a","integrations":{"bitbucket-cloud":1}}]}`, `: orgData[0]: "integrations.bitbucket-cloud": want a string, got number`},
+		{"an integration twice", `{"orgData":[{"orgId":"o","name":"a","integrations":{"bitbucket-cloud":"i1","bitbucket-cloud":"i2"}}]}`, `: orgData[0].integrations: duplicate key "bitbucket-cloud": the file is ambiguous (readers disagree on which one counts); keep one`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/bbimport/bbimport/internal/jsondup"
+	"github.com/bbimport/bbimport/internal/safefile"
 )
 
 // Messages of imported-targets.log lines. The last line of a target decides
@@ -110,7 +113,9 @@ func (r *ResumeLog) Len() int {
 // file means nothing to skip.
 func LoadResumeLog(path string) (*ResumeLog, error) {
 	rl := &ResumeLog{last: make(map[string]bool)}
-	f, err := os.Open(path)
+	// Read with the checks its writer makes: a FIFO planted there would
+	// hang the run before the writer could refuse it.
+	f, err := safefile.Open(path, os.O_RDONLY, 0, safefile.Rules{})
 	if errors.Is(err, fs.ErrNotExist) {
 		return rl, nil
 	}
@@ -144,8 +149,8 @@ func (rl *ResumeLog) read(r io.Reader) error {
 		if tooLong {
 			rl.Lines++
 			rl.Malformed++
-		} else {
-			rl.addLine(line)
+		} else if derr := rl.addLine(line); derr != nil {
+			return fmt.Errorf("line %d: %w", rl.Lines, derr)
 		}
 		line, tooLong = line[:0], false
 		if err == io.EOF {
@@ -162,24 +167,32 @@ type resumeLine struct {
 	Msg           string          `json:"msg"`
 }
 
-func (rl *ResumeLog) addLine(b []byte) {
+// addLine records one line. A line that is not a resume record is counted
+// as malformed and skipped; one whose keys repeat is an error: which of its
+// two "msg" (or targets) counts is a matter of the reader, and the line
+// decides whether a target is imported again.
+func (rl *ResumeLog) addLine(b []byte) error {
 	b = trimSpaceBytes(b)
 	if len(b) == 0 {
-		return
+		return nil
 	}
 	rl.Lines++
 	var l resumeLine
 	if err := json.Unmarshal(b, &l); err != nil || l.OrgID == nil || l.IntegrationID == nil || isAbsent(l.Target) {
 		rl.Malformed++
-		return
+		return nil
+	}
+	if err := jsondup.Check(b, ""); err != nil {
+		return err
 	}
 	t, err := parseTarget(l.Target)
 	if err != nil {
 		rl.Malformed++
-		return
+		return nil
 	}
 	key := targetIdentity(strings.TrimSpace(*l.OrgID), strings.TrimSpace(*l.IntegrationID), t)
 	rl.last[key] = l.Msg != MsgTargetFailed
+	return nil
 }
 
 func trimSpaceBytes(b []byte) []byte {

@@ -124,3 +124,17 @@ func TestResumeLogUnreadable(t *testing.T) {
 		t.Error("no error for an unreadable resume log")
 	}
 }
+
+// A line whose keys repeat decides nothing: which of its two "msg" counts
+// depends on the reader, and it says whether a target is imported again.
+// The error names the line and the key.
+func TestResumeLogDuplicateKey(t *testing.T) {
+	dir := t.TempDir()
+	good := impLogLine(MsgTargetRequested, "O", "I", `{"name":"r"}`)
+	twice := `{"orgId":"O","integrationId":"I","target":{"name":"x"},"msg":"Target import failed","msg":"Target requested for import"}`
+	writeImpFile(t, dir, ImportedTargetsLog, good+"\n"+twice+"\n")
+	_, err := LoadResumeLog(filepath.Join(dir, ImportedTargetsLog))
+	if err == nil || !strings.Contains(err.Error(), `line 2: duplicate key "msg"`) {
+		t.Errorf("error = %v; want line 2 and the key named", err)
+	}
+}

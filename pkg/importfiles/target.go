@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bbimport/bbimport/internal/jsondup"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -320,6 +321,11 @@ func (r *targetsReader) formatErr(where, msg string) error {
 	return &FileFormatError{Path: r.path, Where: where, Msg: msg}
 }
 
+// dupErr is a key written twice at the top of the file.
+func (r *targetsReader) dupErr(de *jsondup.Error) error {
+	return &FileFormatError{Path: r.path, Msg: de.Error() + ": the file is ambiguous (readers disagree on which one counts); keep one", Err: de}
+}
+
 func (r *targetsReader) read(fn func(ImportTarget) bool) error {
 	const wantTop = `want a JSON object with the key "targets"`
 	tok, err := r.dec.Token()
@@ -334,12 +340,19 @@ func (r *targetsReader) read(fn func(ImportTarget) bool) error {
 	}
 	found := false
 	var rowErr error
+	var keys []string
 	for r.dec.More() {
 		tok, err := r.dec.Token()
 		if err != nil {
 			return r.syntaxErr(err)
 		}
 		key, _ := tok.(string)
+		for _, k := range keys {
+			if strings.EqualFold(k, key) && rowErr == nil {
+				rowErr = r.dupErr(&jsondup.Error{Key: k, Again: key})
+			}
+		}
+		keys = append(keys, key)
 		if key != "targets" || found {
 			var skip json.RawMessage
 			if err := r.dec.Decode(&skip); err != nil {
@@ -348,8 +361,12 @@ func (r *targetsReader) read(fn func(ImportTarget) bool) error {
 			continue
 		}
 		found = true
-		if rowErr, err = r.readArray(fn); err != nil {
+		arrayErr, err := r.readArray(fn)
+		if err != nil {
 			return err
+		}
+		if rowErr == nil {
+			rowErr = arrayErr
 		}
 	}
 	if _, err := r.dec.Token(); err != nil { // closing }
@@ -391,6 +408,10 @@ func (r *targetsReader) readArray(fn func(ImportTarget) bool) (rowErr, err error
 		var row targetRow
 		if err := json.Unmarshal(raw, &row); err != nil || raw[0] != '{' {
 			rowErr = r.formatErr(where, "want an object, got "+jsonKind(raw))
+			continue
+		}
+		if err := duplicateKey(r.path, raw, where); err != nil {
+			rowErr = err
 			continue
 		}
 		it, msg := row.toTarget(i)

@@ -188,6 +188,9 @@ func TestReadTargetsErrors(t *testing.T) {
 		{"syntax error", "{\"targets\": [\n  {\"orgId\": \"o\",, }\n]}", `import-projects.json:2:`},
 		{"truncated", "{\"targets\": [\n  {\"orgId\": \"o\"", `import-projects.json:2:`},
 		{"trailing data", `{"targets":[]} {}`, `import-projects.json: unexpected an object after the top-level object`},
+		{"two targets keys", `{"targets":[` + good + `],"targets":[` + good + `,` + good + `]}`, `import-projects.json: duplicate key "targets": the file is ambiguous (readers disagree on which one counts); keep one`},
+		{"targets key twice, ignoring case", `{"Targets":[],"targets":[` + good + `]}`, `import-projects.json: duplicate key "Targets" (also written "targets")`},
+		{"a target key twice", impTargetsJSON(good, `{"orgId":"o","integrationId":"i","target":{"name":"r","owner":"w","name":"s"}}`), `import-projects.json: targets[1].target: duplicate key "name": the file is ambiguous (readers disagree on which one counts); keep one`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -261,7 +261,7 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 		return resp, c.scrub(err)
 	}
 	if v != nil {
-		if err := json.NewDecoder(httpx.LimitBody(resp.Body)).Decode(v); err != nil {
+		if err := httpx.DecodeJSON(resp.Body, v); err != nil {
 			return resp, fmt.Errorf("snyk: %s %s: reading the answer: %w", req.Method, sanitizeURL(req.URL), c.scrub(err))
 		}
 	}

@@ -57,10 +57,27 @@ func (r *ErrorResponse) Problem() string {
 		return "Snyk answered 404 Not Found"
 	}
 	head := fmt.Sprintf("Snyk answered %d %s", r.StatusCode, http.StatusText(r.StatusCode))
+	if r.StatusCode >= 300 && r.StatusCode < 400 {
+		// The HTTP stack follows redirects within the API's origin only.
+		return head + ", a redirect to " + redirectOrigin(r.Response) + " that bbimport does not follow: the token goes to the API's origin only"
+	}
 	if r.OrgID != "" || r.GroupID != "" {
 		head += " for " + subject
 	}
 	return head
+}
+
+// redirectOrigin is where a redirect points, scheme and host only (its
+// path and query may carry anything).
+func redirectOrigin(resp *http.Response) string {
+	if resp == nil {
+		return "another origin"
+	}
+	u, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || u.Host == "" {
+		return "another origin"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // Details is Snyk's message and code and the request, to append to a

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/jsondup"
+	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
@@ -99,7 +100,7 @@ func (e *StateError) Unwrap() error { return e.Err }
 // repository from the listing.
 func LoadState(dir, orgID string) (*State, error) {
 	p := StatePath(dir, orgID)
-	b, err := os.ReadFile(p)
+	b, err := safefile.ReadFile(p, safefile.Rules{})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -109,6 +110,9 @@ func LoadState(dir, orgID string) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, &StateError{Path: p, Err: fmt.Errorf("not valid JSON (%v)", err)}
+	}
+	if err := jsondup.Check(b, ""); err != nil {
+		return nil, &StateError{Path: p, Err: err}
 	}
 	switch s.Version {
 	case 1:
