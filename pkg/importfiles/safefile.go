@@ -34,7 +34,7 @@ type SymlinkError struct {
 }
 
 func (e *SymlinkError) Error() string {
-	return fmt.Sprintf("%s is a symbolic link (to %q); bbimport does not write through links: remove it, or point SNYK_LOG_PATH at another directory", e.Path, e.Target)
+	return fmt.Sprintf("%s is a symbolic link (to %q); bbimport does not write through links", e.Path, e.Target)
 }
 
 // OpenNoFollow opens path for writing, created if missing with mode 0666

@@ -454,7 +454,7 @@ func (row targetRow) toTarget(index int) (it ImportTarget, msg string) {
 		return it, msg
 	}
 	// The org id names log files (<orgId>.failed-imports.log): it must stay
-	// one file name inside SNYK_LOG_PATH.
+	// one file name inside the log directory.
 	if strings.ContainsAny(it.OrgID, `/\`) || strings.Contains(it.OrgID, "..") {
 		return it, fmt.Sprintf(`"orgId" %q is not a Snyk org id (no slashes or "..")`, it.OrgID)
 	}
