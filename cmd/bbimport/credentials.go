@@ -243,10 +243,9 @@ func (s credentialSpec) teach(add func(string), addBasic func(user, password str
 	switch {
 	case s.kind.Minted():
 		add(s.clientSecret)
-		if s.kind == credential.BitbucketConsumer {
-			// The token exchange sends id:secret as HTTP Basic, URL-encoded first.
-			addBasic(s.clientID, s.clientSecret)
-		}
+		// Bitbucket's exchange sends id:secret as HTTP Basic, URL-encoded
+		// first; Snyk's sends the form, but a gateway may answer either.
+		addBasic(s.clientID, s.clientSecret)
 	default:
 		add(s.secret)
 		if s.scheme == "Basic" {
