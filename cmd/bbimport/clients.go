@@ -152,19 +152,14 @@ func (rt *invocation) buildCredential(c *cli.Context, spec credentialSpec, token
 	spec.teach(rt.redactor.Add, rt.redactor.AddBasic)
 	var tokenHTTP *http.Client
 	if spec.kind.Minted() {
-		transport, err := rt.transport()
+		opts, wait, err := rt.stackOptions(c, tokenAPI)
 		if err != nil {
 			return nil, err
 		}
-		wait, err := rt.rateLimitWait(c)
-		if err != nil {
-			return nil, err
-		}
-		hc, err := httpx.New(httpx.Options{API: tokenAPI, Replayable: true, Observer: rt.httpObserver(), Transport: transport,
-			Budget: httpx.NewBudget(httpx.BudgetConfig{API: tokenAPI, PauseMin: rt.Tuning.RetryWaitMin, PauseMax: rt.Tuning.RetryWaitMax,
-				Observer: rt.httpObserver(), RateLimitWait: wait}),
-			RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
-			AttemptTimeout: rt.Tuning.AttemptTimeout})
+		opts.Replayable = true
+		opts.Budget = httpx.NewBudget(httpx.BudgetConfig{API: tokenAPI, PauseMin: rt.Tuning.RetryWaitMin, PauseMax: rt.Tuning.RetryWaitMax,
+			Observer: rt.httpObserver(), RateLimitWait: wait})
+		hc, err := httpx.New(opts)
 		if err != nil {
 			return nil, err
 		}
@@ -177,24 +172,30 @@ func (rt *invocation) buildCredential(c *cli.Context, spec credentialSpec, token
 // its budget (keyed by cred's identity), 429s waited out for
 // --rateLimitWait, failures retried, every send reported.
 func (rt *invocation) apiStack(c *cli.Context, cred *credential.Credential, b budgetSpec) (*httpx.Client, error) {
-	transport, err := rt.transport()
-	if err != nil {
-		return nil, err
-	}
-	wait, err := rt.rateLimitWait(c)
+	opts, wait, err := rt.stackOptions(c, b.api)
 	if err != nil {
 		return nil, err
 	}
 	b.identity, b.wait = cred.Identity(), wait
-	return httpx.New(httpx.Options{
-		API:          b.api,
-		Budget:       rt.newBudget(c, b),
-		Credential:   cred,
-		Transport:    transport,
-		Observer:     rt.httpObserver(),
+	opts.Budget, opts.Credential = rt.newBudget(c, b), cred
+	return httpx.New(opts)
+}
+
+// stackOptions are what every stack of the run shares: the transport
+// (proxy, CA bundles), the observer, the tuned waits; and how long a 429
+// is held (--rateLimitWait), for its budget.
+func (rt *invocation) stackOptions(c *cli.Context, api string) (httpx.Options, time.Duration, error) {
+	transport, err := rt.transport()
+	if err != nil {
+		return httpx.Options{}, 0, err
+	}
+	wait, err := rt.rateLimitWait(c)
+	if err != nil {
+		return httpx.Options{}, 0, err
+	}
+	return httpx.Options{API: api, Transport: transport, Observer: rt.httpObserver(),
 		RetryWaitMin: rt.Tuning.RetryWaitMin, RetryWaitMax: rt.Tuning.RetryWaitMax,
-		AttemptTimeout: rt.Tuning.AttemptTimeout,
-	})
+		AttemptTimeout: rt.Tuning.AttemptTimeout}, wait, nil
 }
 
 // httpObserver is shared by every stack of the run so rate-limit notices

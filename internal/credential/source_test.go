@@ -18,23 +18,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var start = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // consumer is a Bitbucket consumer minting at ts on the clock now (nil:
@@ -161,7 +144,7 @@ func TestRenewal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ExpiresIn = tt.expiresIn })
-			clock := &fakeClock{t: start}
+			clock := apitest.NewClock(start)
 			c := consumer(t, ts, clock.Now)
 			mustToken := func(want string) {
 				t.Helper()
@@ -198,7 +181,7 @@ func TestRenewalOutageKeepsValidToken(t *testing.T) {
 		fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"bearer","expires_in":3600}`, n)
 	}))
 	t.Cleanup(srv.Close)
-	clock := &fakeClock{t: start}
+	clock := apitest.NewClock(start)
 	c, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{ClientID: "id", ClientSecret: "secret", TokenURL: srv.URL, HTTPClient: srv.Client(), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

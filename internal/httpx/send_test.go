@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,25 +25,6 @@ func tokenCredential(t *testing.T, ts *apitest.TokenServer, now func() time.Time
 		t.Fatal(err)
 	}
 	return c
-}
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // TestSend401Reauthorizes: which token a refused request is sent again
@@ -107,7 +87,7 @@ func TestSend401Reauthorizes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ExpiresIn = tt.expiresIn })
-			clock := newFakeClock()
+			clock := apitest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			cred := tokenCredential(t, ts, clock.Now)
 			var sends atomic.Int64
 			var got []string

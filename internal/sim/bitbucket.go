@@ -277,22 +277,13 @@ func (st *bitbucketState) serveToken(w http.ResponseWriter, r *http.Request) {
 	if st.s.inject(w, r, "bitbucket.token", st.cfg.TokenFaults) {
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		st.tokenError(w, http.StatusMethodNotAllowed, "invalid_request", "The token endpoint only accepts POST.")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		st.tokenError(w, http.StatusBadRequest, "invalid_request", "Malformed request body.")
+	id, secret, ok := tokenRequest(w, r, st.tokenError)
+	if !ok {
 		return
 	}
 	if st.cfg.TokenError != "" {
 		st.tokenError(w, http.StatusBadRequest, st.cfg.TokenError, "Simulated "+st.cfg.TokenError+".")
 		return
-	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	if id != st.cfg.ClientID || secret != st.cfg.ClientSecret {
 		st.tokenError(w, http.StatusBadRequest, "invalid_client", "Invalid OAuth client credentials")

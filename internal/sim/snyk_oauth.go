@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"math"
 	"net/http"
-	"sort"
 	"strings"
 )
 
@@ -28,18 +27,9 @@ const (
 
 // serveToken is POST /oauth2/token.
 func (st *snykState) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		st.tokenError(w, http.StatusMethodNotAllowed, "invalid_request", "The token endpoint only accepts POST.")
+	id, secret, ok := tokenRequest(w, r, st.tokenError)
+	if !ok {
 		return
-	}
-	if err := r.ParseForm(); err != nil {
-		st.tokenError(w, http.StatusBadRequest, "invalid_request", "Malformed request body.")
-		return
-	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	if id != st.cfg.ClientID || secret != st.cfg.ClientSecret {
 		st.tokenError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
@@ -84,16 +74,7 @@ func (st *snykState) bearerValid(tok string) bool {
 // IssuedSnykTokens returns every access token the Snyk token endpoint has
 // minted so far, expired ones included, sorted. Tests use it to assert
 // that no token minted at run time leaks into output or files.
-func (s *Server) IssuedSnykTokens() []string {
-	s.snyk.mu.Lock()
-	defer s.snyk.mu.Unlock()
-	out := make([]string, 0, len(s.snyk.tokens))
-	for t := range s.snyk.tokens {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
-}
+func (s *Server) IssuedSnykTokens() []string { return sortedTokens(&s.snyk.mu, s.snyk.tokens) }
 
 // snykScheme splits an Authorization header into its lower-case scheme and
 // token.
