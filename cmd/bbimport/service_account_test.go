@@ -162,6 +162,37 @@ func TestServiceAccount_choice(t *testing.T) {
 	}
 }
 
+// TestServiceAccount_refusedTokenRenewed: Snyk refusing the service
+// account's token in the middle of a run (revoked, or expired sooner than
+// it said) costs one more exchange, shared by every worker refused with it,
+// and each refused request is sent again with the new token: nothing fails.
+func TestServiceAccount_refusedTokenRenewed(t *testing.T) {
+	t.Parallel()
+	e := serviceAccountEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}}, time.Hour)
+	targets := e.Pipeline()
+	var mu sync.Mutex
+	seen := 0
+	proxy := newHeaderProxy(t, e.Sim.URL, func(resp *http.Response) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen++; seen == 6 {
+			e.Sim.ExpireSnykTokens() // every request after this one meets a dead token
+		}
+	})
+	e.Set("SNYK_API", proxy+"/v1")
+	before := e.Sim.Count("snyk.token_exchanges")
+	r := e.MustRun(exitOK, "import", "--file="+targets, "--concurrency=10")
+	if n := e.Sim.Count("snyk.token_exchanges") - before; n != 2 {
+		t.Errorf("%d token exchanges, want 2: the first and one renewal shared by the refused workers", n)
+	}
+	if e.Sim.Count("snyk.401.expired") == 0 {
+		t.Error("no request met the dead token: the test proves nothing")
+	}
+	if !strings.Contains(r.Stdout, "kick-offs refused: 0") {
+		t.Errorf("import summary:\n%s", r.Stdout)
+	}
+}
+
 // TestSnykRESTVersionAndSunset: SNYK_REST_VERSION replaces the pinned REST
 // version (a value that is none is a usage error naming it); an answer
 // carrying Sunset is said once per run, however many carry it.

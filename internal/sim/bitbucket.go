@@ -249,14 +249,7 @@ func (s *Server) ExpectedRepositories(workspace string) int {
 
 // ExpireBitbucketTokens makes every issued access token expire now, so the
 // next API call with one answers 401 "Access token expired.".
-func (s *Server) ExpireBitbucketTokens() {
-	s.bb.mu.Lock()
-	defer s.bb.mu.Unlock()
-	now := s.bb.cfg.Now()
-	for t := range s.bb.tokens {
-		s.bb.tokens[t] = now
-	}
-}
+func (s *Server) ExpireBitbucketTokens() { expireTokens(&s.bb.mu, s.bb.tokens, s.bb.cfg.Now()) }
 
 // workspace finds a workspace by slug or {uuid}.
 func (st *bitbucketState) workspace(id string) *WorkspaceSpec {

@@ -42,3 +42,13 @@ func sortedTokens(mu *sync.Mutex, tokens map[string]time.Time) []string {
 	sort.Strings(out)
 	return out
 }
+
+// expireTokens makes every token of an endpoint expire at now; mu guards
+// tokens.
+func expireTokens(mu *sync.Mutex, tokens map[string]time.Time, now time.Time) {
+	mu.Lock()
+	defer mu.Unlock()
+	for t := range tokens {
+		tokens[t] = now
+	}
+}

@@ -71,6 +71,10 @@ func (st *snykState) bearerValid(tok string) bool {
 	return ok
 }
 
+// ExpireSnykTokens makes every minted token expire now, so the next API
+// call with one answers 401.
+func (s *Server) ExpireSnykTokens() { expireTokens(&s.snyk.mu, s.snyk.tokens, s.snyk.cfg.Now()) }
+
 // IssuedSnykTokens returns every access token the Snyk token endpoint has
 // minted so far, expired ones included, sorted. Tests use it to assert
 // that no token minted at run time leaks into output or files.
