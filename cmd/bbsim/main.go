@@ -145,9 +145,10 @@ func (o *options) config() sim.Config {
 // environment is what a bbimport run against base needs, as export lines.
 func (o *options) environment(base string) string {
 	return fmt.Sprintf(`export SNYK_API=%[1]s/v1
-export SNYK_TOKEN=%[2]s
-# or a service account, whose tokens %[1]s/oauth2/token mints:
-#   SNYK_CLIENT_ID=%[9]s SNYK_CLIENT_SECRET=%[10]s
+# a Snyk service account, whose tokens %[1]s/oauth2/token mints (-snyk-token-ttl);
+#   or an API token instead: SNYK_TOKEN=%[2]s
+export SNYK_CLIENT_ID=%[9]s
+export SNYK_CLIENT_SECRET=%[10]s
 export SNYK_GROUP_ID=%[3]s
 export BITBUCKET_APP_API_BASE=%[1]s/2.0
 export BITBUCKET_APP_TOKEN_URL=%[1]s/site/oauth2/access_token
