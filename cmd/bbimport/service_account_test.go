@@ -116,7 +116,7 @@ func TestServiceAccount_wrongSecret(t *testing.T) {
 		if r.Code != exitAuth || took > time.Second {
 			t.Errorf("%s: exit %d after %s, want %d in under a second\n%s", args[0], r.Code, took, exitAuth, r.Stderr)
 		}
-		if !strings.Contains(r.Stderr, "check SNYK_CLIENT_SECRET") || !strings.Contains(r.Stderr, "rejected the service account's client id or secret") {
+		if !strings.Contains(r.Stderr, "check SNYK_CLIENT_SECRET") || !strings.Contains(r.Stderr, ": Snyk rejected the service account's client id or secret (invalid_client") {
 			t.Errorf("%s: the message does not name SNYK_CLIENT_SECRET:\n%s", args[0], r.Stderr)
 		}
 		if n := e.Sim.Count("snyk.token_errors") - errors; n != 1 {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/redact"
 )
@@ -225,6 +226,11 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
 			return nil, ctxErr
+		}
+		// A refused token exchange is the error the person needs; drop the
+		// *url.Error wrapping that repeats the API URL.
+		if te, ok := errors.AsType[*credential.TokenError](err); ok {
+			return nil, c.scrub(te)
 		}
 		return nil, c.scrub(err)
 	}
