@@ -15,23 +15,54 @@ import (
 // 10 % of the estate.
 var syncChange = map[string]int{"rename": 10, "delete": 10, "branch": 20, "manifest": 40, "new": 20}
 
-// syncBench measures `sync --importNew` on an estate already in Snyk
-// (seeded through the simulator, not imported: the import is measured
-// elsewhere) after 10 % of it changed, and a sync with nothing changed.
-// Beside it, the original's cost for the same estate from the formula of
+// syncEstates are the estates the sync rows measure: 10,000 and 50,000
+// repositories as orgs:data makes them (one org per workspace of 1,000),
+// and 50,000 in ten orgs of 5,000 (each org five times larger).
+var syncEstates = []struct{ ws, repos int }{{10, 1000}, {50, 1000}, {10, 5000}}
+
+// syncBench measures `sync --importNew` on estates already in Snyk (seeded
+// through the simulator, not imported: the import is measured elsewhere)
+// after 10 % of it changed, and a sync with nothing changed. Beside it, the
+// original's cost for the same estate from the formula of
 // ../shared/research/sync.md: per Snyk target ≥ 3 Bitbucket requests
 // (repository, branch head, ≥ 1 file-tree page) and 1 Snyk project listing,
-// plus 3 Snyk reads per org.
-func (b *bench) syncBench(sz sizes) error {
-	ws, repos := 10, 1000
+// plus 3 Snyk reads per org. Peak memory must not grow with the estate.
+func (b *bench) syncBench(sizes) error {
+	estates := syncEstates
 	if b.cfg.quick {
-		ws, repos = 2, 200
+		estates = []struct{ ws, repos int }{{2, 200}, {4, 200}}
 	}
+	rss := map[string][]int64{} // setting → peak RSS per estate
+	var names []string
+	for _, est := range estates {
+		peaks, err := b.syncEstate(est.ws, est.repos)
+		if err != nil {
+			return err
+		}
+		names = append(names, fmt.Sprintf("%d × %s", est.ws, thousands(int64(est.repos))))
+		for k, v := range peaks {
+			rss[k] = append(rss[k], v)
+		}
+	}
+	for _, setting := range []string{"changed", "unchanged"} {
+		peaks := rss[setting]
+		for i := 1; i < len(peaks); i++ {
+			ratio := float64(peaks[i]) / float64(peaks[0])
+			b.check(fmt.Sprintf("sync (%s): peak RSS at %s repositories within 10 %% of %s", setting, names[i], names[0]),
+				fmt.Sprintf("%.1f MiB against %.1f MiB (×%.2f)", float64(peaks[i])/1024, float64(peaks[0])/1024, ratio), ratio <= 1.10)
+		}
+	}
+	return nil
+}
+
+// syncEstate measures the two sync rows on one estate of ws workspaces of
+// repos repositories and returns their peak RSS by "changed"/"unchanged".
+func (b *bench) syncEstate(ws, repos int) (map[string]int64, error) {
 	ctx := context.Background()
-	dir, _ := filepath.Abs(filepath.Join(b.cfg.out, "sync"))
+	dir, _ := filepath.Abs(filepath.Join(b.cfg.out, fmt.Sprintf("sync-%dx%d", ws, repos)))
 	s, err := startSim(b.cfg.bin, dir, "-workspaces", fmt.Sprint(ws), "-repos", fmt.Sprint(repos), "-pending-polls", "0")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer s.Stop()
 	logs := filepath.Join(dir, "logs")
@@ -42,26 +73,26 @@ func (b *bench) syncBench(sz sizes) error {
 		{"orgs:create", "--file=" + filepath.Join(logs, "group-"+group+"-bitbucket-cloud-app-orgs.json")},
 	} {
 		if err := b.mustRun(ctx, dir, fmt.Sprintf("sync-setup-%d", i), env, 0, st...); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	rows, err := importfiles.ReadCreatedOrgsFile(filepath.Join(logs, "snyk-created-orgs.json"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	targets := 0
 	for _, r := range rows {
 		var out struct{ Repositories int }
 		if err := s.post("/_sim/seed-imported", url.Values{"org": {r.OrgID}, "workspace": {r.Workspace}}, &out); err != nil {
-			return err
+			return nil, err
 		}
 		targets += out.Repositories
 	}
 	args := []string{"sync", "--orgsData=" + filepath.Join(logs, "snyk-created-orgs.json"), "--importNew",
 		"--concurrency=50", "--pollInterval=1ms"}
-	// The first sync records the state (uuid, slug, branch, updated_on).
+	// The first sync records the state (uuids, the targets they are).
 	if err := b.mustRun(ctx, dir, "sync-first", env, 0, args...); err != nil {
-		return err
+		return nil, err
 	}
 	deletions := 0
 	for _, r := range rows {
@@ -71,7 +102,7 @@ func (b *bench) syncBench(sz sizes) error {
 		}
 		deletions += syncChange["delete"] * repos / 1000
 		if err := s.post("/_sim/change", q, nil); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	changed := 0
@@ -79,17 +110,19 @@ func (b *bench) syncBench(sz sizes) error {
 		changed += n * repos / 1000 * ws
 	}
 	estate := fmt.Sprintf("%d × %s = %s repos", ws, thousands(int64(repos)), thousands(int64(ws*repos)))
+	peaks := map[string]int64{}
 	for _, run := range []struct {
-		name, setting string
-		deletions     int
+		name, key, setting string
+		deletions          int
 	}{
-		{"sync-changed", fmt.Sprintf("%s changed (10 %%), --importNew", thousands(int64(changed))), deletions},
-		{"sync-unchanged", "nothing changed since the last sync", 0},
+		{"sync-changed", "changed", fmt.Sprintf("%s changed (10 %%), --importNew", thousands(int64(changed))), deletions},
+		{"sync-unchanged", "unchanged", "nothing changed since the last sync", 0},
 	} {
 		r, err := measure(ctx, s, b.cfg.bin, dir, run.name, env, args...)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		peaks[run.key] = r.MaxRSS
 		d, simCPU := r.Moved, r.SimCPU
 		listed := repos + (syncChange["new"]-syncChange["delete"])*repos/1000
 		minimum := int64(ws)*ceilDiv(int64(listed), 100) + int64(run.deletions)
@@ -104,16 +137,16 @@ func (b *bench) syncBench(sz sizes) error {
 		})
 		origBB := int64(3 * targets)
 		origSnyk := int64(3*len(rows)+targets) + writes
-		b.check(fmt.Sprintf("sync (%s): Bitbucket requests = listing pages + one per deletion candidate", run.setting),
+		b.check(fmt.Sprintf("sync, %s (%s): Bitbucket requests = listing pages + one per deletion candidate", estate, run.setting),
 			fmt.Sprintf("%s Bitbucket requests (minimum %s: %d listing pages + %d confirmations; repository reads %d); the original: ≥ %s Bitbucket and ≥ %s Snyk requests, we made %s Snyk requests",
 				thousands(d["bitbucket.requests"]), thousands(minimum), int64(ws)*ceilDiv(int64(listed), 100), run.deletions,
 				d["bitbucket.repository_reads"], thousands(origBB), thousands(origSnyk), thousands(snykReq)),
 			d["bitbucket.requests"] == minimum)
 		if run.deletions == 0 {
-			b.check("sync with nothing changed makes no Snyk write", fmt.Sprintf("%d writes", writes), writes == 0)
+			b.check(fmt.Sprintf("sync, %s, with nothing changed makes no Snyk write", estate), fmt.Sprintf("%d writes", writes), writes == 0)
 		}
 	}
-	return nil
+	return peaks, nil
 }
 
 // mustRun runs bbimport and fails unless it exits with want.

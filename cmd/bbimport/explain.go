@@ -8,6 +8,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importfiles"
 	"github.com/bbimport/bbimport/pkg/snyk"
@@ -31,8 +32,11 @@ func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
 		brl *bitbucket.RateLimitError
 		se  *snyk.ErrorResponse
 		srl *snyk.RateLimitError
+		ie  *listing.IncompleteError
 	)
 	switch {
+	case errors.As(err, &ie):
+		problem, fix = err.Error(), "nothing was changed on the strength of it; run again later, and if it repeats, check for a proxy or gateway between bbimport and the API"
 	case errors.As(err, &te):
 		problem, fix = explainToken(te)
 	case errors.As(err, &be):

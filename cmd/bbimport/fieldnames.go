@@ -12,20 +12,27 @@ import (
 // command knows how the operator sets them.
 var optionNames = map[string]string{
 	"Concurrency":      "CONCURRENT_IMPORTS or --concurrency",
+	"DeleteAfter":      "--deleteAfter",
+	"ExclusionGlobs":   "--exclusionGlobs",
 	"File":             "--file or SNYK_IMPORT_PATH",
 	"GroupID":          "--groupId",
 	"IntegrationType":  "--integrationType",
 	"IntegrationTypes": "--integrationType",
 	"LogPath":          "SNYK_LOG_PATH or --logPath",
+	"MaxDeactivate":    "--maxDeactivate",
+	"OnDeleted":        "--onDeletedRepo",
 	"OrgID":            "--orgId",
 	"OrgPer":           "--orgPer",
 	"OrgsData":         "--orgsData",
+	"Products":         "--snykProduct",
+	"Source":           "--source",
 	"Workspaces":       "--workspace",
 }
 
 // stageOptionNames are the names that differ by command.
 var stageOptionNames = map[string]string{
 	"orgs:create File": "--file",
+	"sync Orgs":        "--orgPublicId, --orgsData or --groupId",
 }
 
 // reasonText words a reason the importer gives for leaving a workspace, a

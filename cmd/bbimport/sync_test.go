@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	goruntime "runtime"
 	"slices"
 	"strings"
@@ -548,5 +549,128 @@ func TestSyncTakesTheLogDirectoryLock(t *testing.T) {
 	}
 	if r := e.Run(e.syncArgs("--dryRun")...); r.Code != 0 {
 		t.Errorf("dry run beside a held lock: exit %d\n%s", r.Code, r.Stderr)
+	}
+}
+
+// TestSyncHostileListings: the run goes on past what it cannot trust. A
+// workspace whose listing is cut short (no `next` while `size` counts 120)
+// and an org whose Snyk listing repeats its first page are left alone and
+// named (exit 3); the other orgs are synced; stdout ends with the total;
+// sync-summary.json has the fields of every stage's summary.
+func TestSyncHostileListings(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t)
+	e.Sim.SetListingCut("acme-platform", sim.ListingNoNext)
+	e.Sim.RepeatFirstPage(e.orgs["data-science"], "projects", 5)
+	gone := e.importable("acme-mobile")[0].Slug
+	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: "acme-mobile", Delete: []string{gone}}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.MustRun(exitPartial, e.syncArgs("--importNew", "--onDeletedRepo=delete", "--maxDeactivate=100%")...)
+	for _, want := range []string{"workspace acme-platform could not be listed completely", "org " + e.orgs["data-science"] + " failed", "size-mismatch", "repeated-item"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	for _, ws := range []string{"acme-platform", "data-science"} {
+		for name, p := range e.projects(ws) {
+			if p.Status != "active" {
+				t.Errorf("%s: %s is %s", ws, name, p.Status)
+			}
+		}
+	}
+	for name, p := range e.projects("acme-mobile") {
+		if strings.HasPrefix(name, "acme-mobile/"+gone+":") != (p.Status == "inactive") {
+			t.Errorf("acme-mobile: %s is %s", name, p.Status)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "Synced 5 orgs: updated 0 projects, deactivated 2 projects, deleted 0 projects") ||
+		!strings.Contains(last, "1 org failed") {
+		t.Errorf("stdout does not end with the total: %q", last)
+	}
+	var sum struct {
+		Stage, Outcome, History string
+		ExitCode                int
+		Totals                  struct{ ProjectsDeactivated, OrgsFailed int }
+		Orgs                    []struct{ OrgID string }
+	}
+	data, err := os.ReadFile(e.File("sync-summary.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &sum)
+	}
+	if err != nil || sum.Stage != "sync" || sum.Outcome != "partial" || sum.ExitCode != exitPartial || sum.Totals.ProjectsDeactivated != 2 ||
+		sum.Totals.OrgsFailed != 1 || len(sum.Orgs) != 5 {
+		t.Fatalf("sync-summary.json: %+v, %v", sum, err)
+	}
+	if _, err := os.Stat(e.File(sum.History)); err != nil || !strings.HasPrefix(sum.History, "summaries/sync-") {
+		t.Errorf("history copy %q: %v", sum.History, err)
+	}
+}
+
+// TestSyncRefusesOrgIDsOutsideTheLogDirectory: an orgs file whose org id
+// would put sync's files elsewhere is refused for that org (exit 3, named),
+// the other orgs are synced, nothing is written outside the log directory.
+func TestSyncRefusesOrgIDsOutsideTheLogDirectory(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t)
+	rows, err := importfiles.ReadCreatedOrgsFile(e.File("snyk-created-orgs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := rows[0]
+	bad.OrgID = "../../x"
+	data, _ := json.Marshal(map[string]any{"orgData": append([]importfiles.CreatedOrg{bad}, rows...)})
+	file := filepath.Join(t.TempDir(), "orgs.json")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.MustRun(exitPartial, "sync", "--orgsData="+file)
+	if !strings.Contains(r.Stderr, `"../../x" is not a Snyk org id`) {
+		t.Errorf("stderr does not name the org id:\n%s", r.Stderr)
+	}
+	for _, dir := range []string{filepath.Dir(e.LogPath), filepath.Dir(filepath.Dir(e.LogPath))} {
+		if m, _ := filepath.Glob(filepath.Join(dir, "x.*")); len(m) != 0 {
+			t.Errorf("wrote %v outside the log directory", m)
+		}
+	}
+	if strings.Count(r.Stdout, "Finished syncing all") != len(rows) {
+		t.Errorf("the other orgs were not synced:\n%s", r.Stdout)
+	}
+}
+
+// TestSyncGuardFlags: --maxDeactivate=0 holds back any deactivation, the
+// default never empties an org, --deleteAfter is a positive duration.
+func TestSyncGuardFlags(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t)
+	var all []string
+	for _, r := range e.Sim.CurrentRepositories("data-science") {
+		all = append(all, r.Slug)
+	}
+	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: "data-science", Delete: all}); err != nil {
+		t.Fatal(err)
+	}
+	org := e.orgs["data-science"]
+	c0 := e.Sim.Counters()
+	r := e.MustRun(exitPartial, "sync", "--orgPublicId="+org)
+	if !strings.Contains(r.Stdout, "Held back: the plan deactivates or deletes every one of the org's") ||
+		!strings.Contains(r.Stderr, "needs --maxDeactivate given for the run") {
+		t.Errorf("the default emptied or did not say why not:\n%s\n%s", r.Stdout, r.Stderr)
+	}
+	e.MustRun(exitPartial, "sync", "--orgPublicId="+org, "--maxDeactivate=0")
+	if n := writesSince(e.Sim, c0); n != 0 {
+		t.Errorf("%d writes", n)
+	}
+	e.MustRun(exitOK, "sync", "--orgPublicId="+org, "--maxDeactivate=100%")
+	for name, p := range e.projects("data-science") {
+		if p.Status != "inactive" {
+			t.Errorf("explicit 100%%: %s is %s", name, p.Status)
+		}
+	}
+	for _, bad := range []string{"0", "-1d", "soon"} {
+		if r := e.Run("sync", "--orgPublicId="+org, "--deleteAfter="+bad); r.Code != exitUsage || !strings.Contains(r.Stderr, "--deleteAfter") {
+			t.Errorf("--deleteAfter=%s: exit %d, %s", bad, r.Code, r.Stderr)
+		}
 	}
 }

@@ -151,7 +151,7 @@ func (st *bitbucketState) listWorkspaces(w http.ResponseWriter, r *http.Request)
 			},
 		})
 	}
-	n := st.writePage(w, r, page, pagelen, len(idx), values, fields)
+	n := st.writePage(w, r, page, pagelen, len(idx), values, fields, false)
 	st.s.add("bitbucket.workspaces_pages", 1)
 	st.s.add("bitbucket.bytes", int64(n))
 }
@@ -177,7 +177,7 @@ func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Reques
 	start := (page - 1) * pagelen
 	var matched []BitbucketRepo
 	total := 0
-	n, repoAt := st.repos(ws)
+	n, repoAt := st.visibleRepos(ws)
 	if filter == nil {
 		total = n
 		for i := start; i < min(start+pagelen, total); i++ {
@@ -195,13 +195,18 @@ func (st *bitbucketState) listRepositories(w http.ResponseWriter, r *http.Reques
 			total++
 		}
 	}
+	cut := st.s.hostile.cut(ws.Slug)
+	if cut == ListingEmptyPage && page == 2 {
+		matched = nil
+	}
 	base := bbBase(r)
 	values := make([]any, len(matched))
 	want := fields.valueKeys()
 	for i := range matched {
 		values[i] = bbRepoJSON(base, ws, &matched[i], want)
 	}
-	st.writeWorkspacePage(w, r, "repositories", ws, page, pagelen, total, values, fields)
+	n = st.writePage(w, r, page, pagelen, total, values, fields, cut == ListingNoNext && page == 1)
+	st.countWorkspacePage("repositories", ws, n)
 }
 
 // listProjects is GET /2.0/workspaces/{workspace}/projects: the projects of
@@ -239,10 +244,14 @@ func (st *bitbucketState) workspaceListing(w http.ResponseWriter, r *http.Reques
 	return ws, page, pagelen, fields, ok
 }
 
-// writeWorkspacePage writes one page of a workspace listing and counts it as
-// bitbucket.<kind>_pages, bitbucket.<kind>_pages.<slug> and bitbucket.bytes.
+// writeWorkspacePage writes one page of a workspace listing and counts it.
 func (st *bitbucketState) writeWorkspacePage(w http.ResponseWriter, r *http.Request, kind string, ws *WorkspaceSpec, page, pagelen, total int, values []any, fields *bbFields) {
-	n := st.writePage(w, r, page, pagelen, total, values, fields)
+	st.countWorkspacePage(kind, ws, st.writePage(w, r, page, pagelen, total, values, fields, false))
+}
+
+// countWorkspacePage counts a page of n bytes of a workspace listing as
+// bitbucket.<kind>_pages, bitbucket.<kind>_pages.<slug> and bitbucket.bytes.
+func (st *bitbucketState) countWorkspacePage(kind string, ws *WorkspaceSpec, n int) {
 	st.s.add("bitbucket."+kind+"_pages", 1)
 	st.s.add("bitbucket."+kind+"_pages."+ws.Slug, 1)
 	st.s.add("bitbucket.bytes", int64(n))
@@ -323,8 +332,9 @@ func (st *bitbucketState) listParams(w http.ResponseWriter, r *http.Request) (pa
 }
 
 // writePage writes one page of a paginated listing and returns the body's
-// length. values is the page's slice of the total matching items.
-func (st *bitbucketState) writePage(w http.ResponseWriter, r *http.Request, page, pagelen, total int, values []any, fields *bbFields) int {
+// length. values is the page's slice of the total matching items; noNext
+// leaves `next` out whatever the page (a listing cut short, hostile.go).
+func (st *bitbucketState) writePage(w http.ResponseWriter, r *http.Request, page, pagelen, total int, values []any, fields *bbFields, noNext bool) int {
 	last := max(1, (total+pagelen-1)/pagelen)
 	body := map[string]any{
 		"pagelen": pagelen,
@@ -333,6 +343,7 @@ func (st *bitbucketState) writePage(w http.ResponseWriter, r *http.Request, page
 		"values":  values,
 	}
 	switch {
+	case noNext:
 	case page < last:
 		body["next"] = bbPageURL(r, page+1)
 	case page == last && st.cfg.LastPageNext == LastPageNextEmpty:

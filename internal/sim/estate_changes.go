@@ -248,10 +248,15 @@ func (st *bitbucketState) extraManifests(owner, name string) []string {
 }
 
 // getRepository is GET /2.0/repositories/{workspace}/{repo_slug}: the
-// repository under its current slug, else 404 (also for a renamed
-// repository's old slug: the simulator does not redirect).
+// repository under its current slug or its {uuid}, else 404 (also for a
+// renamed repository's old slug: the simulator does not redirect).
 func (st *bitbucketState) getRepository(w http.ResponseWriter, r *http.Request, wsID, slug string) {
 	st.s.add("bitbucket.repository_reads", 1)
+	if st.s.hostile.isProxied(wsID) {
+		st.s.add("bitbucket.proxy_404", 1)
+		proxyNotFound(w)
+		return
+	}
 	ws := st.workspace(wsID)
 	if ws == nil {
 		st.apiError(w, http.StatusNotFound, "No workspace with identifier '"+wsID+"'.", nil, nil)
@@ -268,7 +273,7 @@ func (st *bitbucketState) getRepository(w http.ResponseWriter, r *http.Request, 
 	n, at := st.repos(ws)
 	for k := range n {
 		repo := at(k)
-		if !strings.EqualFold(repo.Slug, slug) {
+		if !strings.EqualFold(repo.Slug, slug) && !strings.EqualFold(repo.UUID, slug) {
 			continue
 		}
 		var out any = bbRepoJSON(bbBase(r), ws, &repo, nil)

@@ -43,6 +43,8 @@ type Server struct {
 	mux  *http.ServeMux
 	bb   *bitbucketState
 	snyk *snykState
+	// hostile holds the modes sync's tests set (hostile.go).
+	hostile hostileKnobs
 
 	// URL is the base URL once Start has been called (e.g. http://127.0.0.1:PORT).
 	URL string

@@ -171,7 +171,7 @@ func (st *snykState) newJob(o *snykOrgState, intID, origin string, b snykImportB
 			AcceptedThen5xx: then5xx},
 		created: st.now(),
 		logName: b.owner + "/" + b.name,
-		fail:    st.cfg.FailJobEvery > 0 && st.jobSeq%int64(st.cfg.FailJobEvery) == 0,
+		fail:    (st.cfg.FailJobEvery > 0 && st.jobSeq%int64(st.cfg.FailJobEvery) == 0) || st.s.hostile.failsImport(b.owner, b.name),
 		org:     o,
 	}
 	st.jobs[j.ID] = j

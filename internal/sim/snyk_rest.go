@@ -94,6 +94,10 @@ func (st *snykState) listProjects(w http.ResponseWriter, r *http.Request) {
 	}
 
 	orgID := r.PathValue("orgId")
+	repeat, times := st.firstPageRepeat(r, orgID, "projects")
+	if repeat > 0 {
+		after = -1
+	}
 	st.mu.Lock()
 	o := st.orgs[orgID]
 	if o == nil {
@@ -112,18 +116,16 @@ func (st *snykState) listProjects(w http.ResponseWriter, r *http.Request) {
 			more = true
 			break
 		}
-		data = append(data, snykProjectResource(orgID, p))
+		j := snykProjectResource(orgID, p)
+		j.Attributes.Name = st.s.hostile.projectName(orgID, p.Name, p.Branch)
+		data = append(data, j)
 		last = i
 	}
 	st.mu.Unlock()
 
 	st.s.add("snyk.projects_pages", 1)
 	links := map[string]any{"self": st.restLink(r, r.URL.Query())}
-	if more {
-		next := r.URL.Query()
-		next.Set("starting_after", base64.RawURLEncoding.EncodeToString([]byte("p:"+strconv.Itoa(last))))
-		links["next"] = st.restLink(r, next)
-	}
+	st.nextLink(r, links, "p:", after, last, repeat, times, more)
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	snykJSON(w, http.StatusOK, map[string]any{
 		"jsonapi": map[string]string{"version": "1.0"},

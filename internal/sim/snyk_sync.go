@@ -2,11 +2,9 @@ package sim
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -79,11 +77,19 @@ func (st *snykState) registerSync(mux *http.ServeMux) {
 // &starting_after=: the targets that have at least one project
 // (exclude_empty's default).
 func (st *snykState) listTargets(w http.ResponseWriter, r *http.Request) {
+	if st.s.hostile.isEndless(r.PathValue("orgId")) {
+		st.endlessTargets(w, r, r.PathValue("orgId"))
+		return
+	}
 	limit, after, ok := restPageQuery(w, r.URL.Query(), "t:")
 	if !ok {
 		return
 	}
 	orgID := r.PathValue("orgId")
+	repeat, times := st.firstPageRepeat(r, orgID, "targets")
+	if repeat > 0 {
+		after = -1
+	}
 	st.mu.Lock()
 	o := st.orgs[orgID]
 	if o == nil {
@@ -91,24 +97,31 @@ func (st *snykState) listTargets(w http.ResponseWriter, r *http.Request) {
 		snykRESTError(w, http.StatusNotFound, "Not Found", "Org "+orgID+" not found")
 		return
 	}
-	used := map[string]bool{}
+	used := map[string]string{} // target id → the branch of its first project
 	for _, p := range o.projects {
-		used[p.TargetID] = true
+		if _, ok := used[p.TargetID]; !ok {
+			used[p.TargetID] = p.Branch
+		}
 	}
 	data := []any{}
 	last, more := -1, false
 	for i := after + 1; i < len(o.targets.order); i++ {
 		t := o.targets.order[i]
-		if !used[t.id] {
+		branch, ok := used[t.id]
+		if !ok {
 			continue
 		}
 		if len(data) == limit {
 			more = true
 			break
 		}
+		var display any
+		if name, _, ok := st.s.hostile.targetName(orgID, t.name, branch); ok {
+			display = name
+		}
 		data = append(data, map[string]any{
 			"id": t.id, "type": "target",
-			"attributes": map[string]any{"display_name": t.name, "url": nil, "is_private": true, "created_at": t.created},
+			"attributes": map[string]any{"display_name": display, "url": nil, "is_private": true, "created_at": t.created},
 			"relationships": map[string]any{
 				"organization": map[string]any{"data": map[string]string{"type": "org", "id": orgID}},
 			},
@@ -118,11 +131,7 @@ func (st *snykState) listTargets(w http.ResponseWriter, r *http.Request) {
 	st.mu.Unlock()
 	st.s.add("snyk.targets_pages", 1)
 	links := map[string]any{"self": st.restLink(r, r.URL.Query())}
-	if more {
-		next := r.URL.Query()
-		next.Set("starting_after", base64.RawURLEncoding.EncodeToString([]byte("t:"+strconv.Itoa(last))))
-		links["next"] = st.restLink(r, next)
-	}
+	st.nextLink(r, links, "t:", after, last, repeat, times, more)
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	snykJSON(w, http.StatusOK, map[string]any{"jsonapi": map[string]string{"version": "1.0"}, "data": data, "links": links})
 }

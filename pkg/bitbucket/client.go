@@ -38,8 +38,9 @@ type Client struct {
 	// smallPages holds the listings (pageRoute) that refused pagelen=100
 	// once, so later first pages ask for fallbackPageLen at once.
 	smallPages sync.Map
-	// maxPages is httpx.MaxPages; tests lower it.
-	maxPages int
+	// maxPages and maxItems bound every listing (httpx.MaxPages,
+	// listing.MaxItems); WithListingCaps lowers them.
+	maxPages, maxItems int
 }
 
 // Option configures a [Client] in [NewClient]. An option returns an error for
@@ -140,6 +141,9 @@ type Response struct {
 	// NextURL is the body's `next` link, absolute and exactly as Bitbucket
 	// sent it; empty on the last page.
 	NextURL string
+	// Size is the page's `size`, Bitbucket's count of the whole listing,
+	// when it sent one.
+	Size *int
 }
 
 func newResponse(resp *http.Response) *Response {

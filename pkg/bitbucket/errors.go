@@ -3,6 +3,7 @@ package bitbucket
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,6 +36,10 @@ type ErrorResponse struct {
 	// AuthKind is the kind of credential the request was sent with
 	// (credential.Unknown when nothing says).
 	AuthKind credential.Kind
+	// FromBitbucket says the body is Bitbucket's own error object, served as
+	// JSON ({"type":"error","error":{"message":…}}), not a page of a proxy or
+	// gateway in front of it: only such an answer speaks for Bitbucket.
+	FromBitbucket bool
 }
 
 // RateLimitError is a 429 answer: the hourly request budget of the
@@ -57,6 +62,7 @@ type RateLimitError struct {
 
 // apiError is Bitbucket's error body: {"type":"error","error":{...}}.
 type apiError struct {
+	Type  string `json:"type"`
 	Error struct {
 		Message string `json:"message"`
 		Detail  any    `json:"detail"`
@@ -75,6 +81,7 @@ func CheckResponse(resp *http.Response) error {
 	e := &ErrorResponse{Response: resp, AuthKind: credential.KindOf(resp)}
 	var ae apiError
 	if json.Unmarshal(body, &ae) == nil {
+		e.FromBitbucket = ae.Type == "error" && ae.Error.Message != "" && jsonMediaType(resp.Header.Get("Content-Type"))
 		e.Message = oneLine(ae.Error.Message)
 		switch d := ae.Error.Detail.(type) {
 		case string:
@@ -93,6 +100,13 @@ func CheckResponse(resp *http.Response) error {
 		return rle
 	}
 	return e
+}
+
+// jsonMediaType reports a Content-Type of JSON (application/json or a
+// +json type).
+func jsonMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 func stringList(v any) []string {

@@ -1,21 +1,23 @@
 package bitbucket
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
 	"net/url"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/listing"
 )
 
-// page is Bitbucket's paged envelope. Size is a hint only: it can disagree
-// with what is actually returned.
+// page is Bitbucket's paged envelope. Size, the count of the whole
+// listing, is optional ("expensive to compute"): nil when absent.
 type page[T any] struct {
 	Values  []T    `json:"values"`
 	Next    string `json:"next"`
 	PageLen int    `json:"pagelen"`
-	Size    int    `json:"size"`
+	Size    *int   `json:"size"`
 }
 
 // fetchPage gets one page at u and sets Response.NextURL from its `next`
@@ -28,6 +30,7 @@ func fetchPage[T any](ctx context.Context, c *Client, u, workspace string) ([]T,
 	if err != nil {
 		return nil, resp, err
 	}
+	resp.Size = p.Size
 	if p.Next == "" {
 		return p.Values, resp, nil
 	}
@@ -65,25 +68,28 @@ func (c *Client) checkNext(next string) error {
 func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 // paginate yields every item of every page from first on, converted by conv
-// (items for which conv reports false are skipped). It stops after a page
-// without `next`, an empty page, or a `next` seen before; after c.maxPages
-// pages (a server inventing a new `next` forever) it yields an error, as it
-// yields one error of any kind and stops; it returns as soon as yield returns false or ctx is done.
-func paginate[R, T any](ctx context.Context, c *Client, first, workspace string, conv func(R) (T, bool)) iter.Seq2[T, error] {
+// (items for which conv reports false are skipped, but counted), until a
+// page without `next`. The listing must be whole (internal/listing): an item
+// id (from id) or a `next` seen before, an empty page that links further, a
+// `size` that disagrees with the items served, or more pages or items than
+// the caps is an *listing.IncompleteError. Two quirks reported of real
+// Bitbucket are accepted when `size` vouches for the items served: a last
+// page whose `next` links back (BCLOUD-22441) and an empty last page that
+// still has a `next`. It yields one error of any kind and stops; it returns
+// as soon as yield returns false or ctx is done.
+func paginate[R, T any](ctx context.Context, c *Client, first, workspace, what string, id func(R) string, conv func(R) (T, bool)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		seen := make(map[string]bool)
-		for u := first; u != ""; {
+		chk := listing.New("Bitbucket "+what, c.maxPages, c.maxItems)
+		for u := first; ; {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
 				return
 			}
-			if len(seen) >= c.maxPages {
-				fu, _ := url.Parse(first)
-				yield(zero, fmt.Errorf("bitbucket: stopped after %d pages of GET %s: every page links to a new next page, far beyond any real workspace", c.maxPages, sanitizeURL(fu)))
+			if err := chk.Page(u); err != nil {
+				yield(zero, err)
 				return
 			}
-			seen[u] = true
 			items, resp, err := fetchPage[R](ctx, c, u, workspace)
 			if err != nil {
 				yield(zero, err)
@@ -91,6 +97,10 @@ func paginate[R, T any](ctx context.Context, c *Client, first, workspace string,
 			}
 			for _, item := range items {
 				if err := ctx.Err(); err != nil {
+					yield(zero, err)
+					return
+				}
+				if err := chk.Item(id(item)); err != nil {
 					yield(zero, err)
 					return
 				}
@@ -102,10 +112,38 @@ func paginate[R, T any](ctx context.Context, c *Client, first, workspace string,
 					return
 				}
 			}
-			if len(items) == 0 || seen[resp.NextURL] {
+			vouched := resp.Size != nil && *resp.Size == chk.Items()
+			next := resp.NextURL
+			switch {
+			case next == "":
+			case vouched && (len(items) == 0 || chk.Seen(next)):
+				next = ""
+			case chk.Seen(next):
+				yield(zero, chk.Repeated())
+				return
+			case len(items) == 0:
+				yield(zero, chk.EmptyPage())
 				return
 			}
-			u = resp.NextURL
+			if next == "" {
+				if resp.Size != nil {
+					if err := chk.Size(*resp.Size); err != nil {
+						yield(zero, err)
+					}
+				}
+				return
+			}
+			u = next
 		}
+	}
+}
+
+// WithListingCaps lowers the page and item caps of every listing (defaults
+// httpx.MaxPages and listing.MaxItems; 0 keeps a default): a listing that
+// reaches one is incomplete. For tests of servers that never end a listing.
+func WithListingCaps(maxPages, maxItems int) Option {
+	return func(c *Client) error {
+		c.maxPages, c.maxItems = cmp.Or(max(maxPages, 0), c.maxPages), cmp.Or(max(maxItems, 0), c.maxItems)
+		return nil
 	}
 }

@@ -1,12 +1,13 @@
 package bitbucket
 
 import (
+	"cmp"
 	"context"
 	"iter"
 )
 
 // projectFields is the partial-response list for project pages.
-const projectFields = "next,values.key,values.name,values.uuid"
+const projectFields = "next,size,values.key,values.name,values.uuid"
 
 // projectJSON is a project as GET /2.0/workspaces/{workspace}/projects sends it.
 type projectJSON struct {
@@ -39,7 +40,7 @@ func (c *Client) ListProjectsIter(ctx context.Context, workspace string) iter.Se
 	if err != nil {
 		return func(yield func(Project, error) bool) { yield(Project{}, err) }
 	}
-	return paginate(ctx, c, first, workspace, func(p projectJSON) (Project, bool) {
+	return paginate(ctx, c, first, workspace, "projects of workspace "+workspace, func(p projectJSON) string { return cmp.Or(p.UUID, p.Key) }, func(p projectJSON) (Project, bool) {
 		if p.Key == "" {
 			return Project{}, false
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -51,8 +52,14 @@ func TestReplayFixtures(t *testing.T) {
 			}
 			return ws[0].Name + "|" + ws[1].Name + "|next=" + strings.TrimPrefix(resp.NextURL, c.BaseURL().String()), nil
 		}, want: "ACME Corporation|ACME Labs (R&D)|next=user/workspaces?page=2&pagelen=2"},
-		"user-workspaces.page2.json": {route: "GET /user/workspaces", status: 200, call: listWS,
-			want: "jdoe=Jane Doe@{0b1c2d3e-4f50-4617-a829-3a4b5c6d7e8f}"},
+		// Page 2 alone is not a whole listing (its size says 3): read as one page.
+		"user-workspaces.page2.json": {route: "GET /user/workspaces", status: 200, call: func(t *testing.T, c *Client) (string, error) {
+			ws, resp, err := c.ListWorkspaces(t.Context(), "")
+			if err != nil {
+				return "", err
+			}
+			return ws[0].Slug + "=" + ws[0].Name + "@" + ws[0].UUID + "|size=" + strconv.Itoa(*resp.Size), nil
+		}, want: "jdoe=Jane Doe@{0b1c2d3e-4f50-4617-a829-3a4b5c6d7e8f}|size=3"},
 		"workspace.acme-corp.json": {route: "GET /workspaces/acme-corp", status: 200, call: func(t *testing.T, c *Client) (string, error) {
 			ws, err := c.GetWorkspace(t.Context(), "acme-corp")
 			return ws.Slug + "=" + ws.Name + "@" + ws.UUID, err

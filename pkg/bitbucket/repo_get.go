@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // repositoryGetFields is the partial response of one repository: what
@@ -11,11 +12,11 @@ import (
 const repositoryGetFields = "slug,uuid,name,full_name,is_private,mainbranch.name,parent.full_name,updated_on," +
 	"project.key,project.name,project.uuid,workspace.slug"
 
-// GetRepository fetches one repository by workspace and slug (or {uuid}).
-// sync calls it once per deletion candidate: a 404 (see [IsNotFound]) means
-// the repository is gone or renamed. Bitbucket may also answer a renamed
-// repository's old slug with the repository under its new name (not
-// documented either way): the caller compares UUID and Slug.
+// GetRepository fetches one repository by workspace and slug, or by its
+// `{uuid}` in place of the slug (the API accepts either). sync asks by uuid,
+// once per deletion candidate: the uuid survives a rename, so only
+// [IsRepositoryGone] (Bitbucket's own 404) says the repository is gone, and an
+// answer with another slug is the same repository renamed.
 //
 // Bitbucket API: GET /2.0/repositories/{workspace}/{repo_slug}
 // (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-repositories/#api-repositories-workspace-repo-slug-get)
@@ -39,6 +40,18 @@ func (c *Client) GetRepository(ctx context.Context, workspace, slug string) (Rep
 		return Repository{}, err
 	}
 	return r.toRepository(workspace), nil
+}
+
+// IsRepositoryGone reports Bitbucket's own answer that a repository does not
+// exist: a 404 whose body is Bitbucket's JSON error (not the HTML page of a
+// proxy, nor any other 404), and not about its workspace (a workspace that
+// cannot be read says nothing about the repository).
+func IsRepositoryGone(err error) bool {
+	var er *ErrorResponse
+	if !errors.As(err, &er) || er.HTTPStatus() != http.StatusNotFound || !er.FromBitbucket {
+		return false
+	}
+	return !strings.HasPrefix(strings.ToLower(er.Message), "no workspace")
 }
 
 // IsNotFound reports a 404 answer of the Bitbucket API.

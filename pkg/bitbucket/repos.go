@@ -1,6 +1,7 @@
 package bitbucket
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"strconv"
@@ -10,7 +11,7 @@ import (
 
 // repositoryFields is the partial-response list for repository pages: only
 // what [Repository] holds, plus `next` so pagination keeps working.
-const repositoryFields = "next,values.slug,values.name,values.full_name,values.is_private," +
+const repositoryFields = "next,size,values.slug,values.name,values.full_name,values.is_private," +
 	"values.mainbranch.name,values.parent.full_name,values.updated_on," +
 	"values.project.key,values.project.name,values.project.uuid,values.workspace.slug,values.uuid"
 
@@ -32,6 +33,14 @@ type repositoryJSON struct {
 	Workspace *struct {
 		Slug string `json:"slug"`
 	} `json:"workspace"`
+}
+
+// id tells repositories apart in a listing: the uuid, else the name.
+func (r repositoryJSON) id() string {
+	if r.UUID != "" {
+		return r.UUID
+	}
+	return cmp.Or(r.FullName, r.Slug)
 }
 
 // toRepository converts r; workspace is the slug or {uuid} the listing was
@@ -102,7 +111,7 @@ func (c *Client) ListRepositoriesIter(ctx context.Context, workspace string, opt
 	if err != nil {
 		return func(yield func(Repository, error) bool) { yield(Repository{}, err) }
 	}
-	return paginate(ctx, c, first, workspace, func(r repositoryJSON) (Repository, bool) {
+	return paginate(ctx, c, first, workspace, "repositories of workspace "+workspace, repositoryJSON.id, func(r repositoryJSON) (Repository, bool) {
 		return r.toRepository(workspace), true
 	})
 }

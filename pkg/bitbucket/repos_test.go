@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -250,6 +251,10 @@ func servePages(t *testing.T, mux *http.ServeMux, base string, pages map[int]str
 	return &requests
 }
 
+// A listing is whole or an error: a next that loops, an empty page that
+// links further, a size that disagrees with what was served. The quirks
+// reported of real Bitbucket (a last page linking back to itself, an empty
+// last page with a next) end a listing whose size vouches for it.
 func TestClient_ListRepositories_stops(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -257,14 +262,23 @@ func TestClient_ListRepositories_stops(t *testing.T) {
 		pages        map[int]string
 		wantSlugs    []string
 		wantRequests int64
+		wantErr      listing.Reason
 	}{
 		{
-			name: "next repeats the page just fetched (BCLOUD-22441)",
+			name: "next repeats the page just fetched, size agrees (BCLOUD-22441)",
+			pages: map[int]string{
+				1: `{"size":2,"values":[{"slug":"a"}],"next":"{next:2}"}`,
+				2: `{"size":2,"values":[{"slug":"b"}],"next":"{next:2}"}`,
+			},
+			wantSlugs: []string{"a", "b"}, wantRequests: 2,
+		},
+		{
+			name: "next repeats the page just fetched, no size",
 			pages: map[int]string{
 				1: `{"values":[{"slug":"a"}],"next":"{next:2}"}`,
 				2: `{"values":[{"slug":"b"}],"next":"{next:2}"}`,
 			},
-			wantSlugs: []string{"a", "b"}, wantRequests: 2,
+			wantSlugs: []string{"a", "b"}, wantRequests: 2, wantErr: listing.RepeatedCursor,
 		},
 		{
 			name: "next loops back to an earlier page",
@@ -273,20 +287,43 @@ func TestClient_ListRepositories_stops(t *testing.T) {
 				2: `{"values":[{"slug":"b"}],"next":"{next:3}"}`,
 				3: `{"values":[{"slug":"c"}],"next":"{next:2}"}`,
 			},
-			wantSlugs: []string{"a", "b", "c"}, wantRequests: 3,
+			wantSlugs: []string{"a", "b", "c"}, wantRequests: 3, wantErr: listing.RepeatedCursor,
 		},
 		{
-			name: "empty page with a next",
+			name: "empty middle page",
 			pages: map[int]string{
-				1: `{"values":[{"slug":"a"}],"next":"{next:2}"}`,
-				2: `{"values":[],"next":"{next:3}"}`,
+				1: `{"size":3,"values":[{"slug":"a"}],"next":"{next:2}"}`,
+				2: `{"size":3,"values":[],"next":"{next:3}"}`,
+			},
+			wantSlugs: []string{"a"}, wantRequests: 2, wantErr: listing.EmptyPage,
+		},
+		{
+			name: "empty last page with a next, size agrees",
+			pages: map[int]string{
+				1: `{"size":1,"values":[{"slug":"a"}],"next":"{next:2}"}`,
+				2: `{"size":1,"values":[],"next":"{next:3}"}`,
 			},
 			wantSlugs: []string{"a"}, wantRequests: 2,
 		},
 		{
-			name: "size is only a hint",
+			name: "next missing while size says more",
 			pages: map[int]string{
 				1: `{"size":500,"values":[{"slug":"a"},{"slug":"b"}]}`,
+			},
+			wantSlugs: []string{"a", "b"}, wantRequests: 1, wantErr: listing.SizeMismatch,
+		},
+		{
+			name: "the same repository twice",
+			pages: map[int]string{
+				1: `{"values":[{"slug":"a","uuid":"{1}"}],"next":"{next:2}"}`,
+				2: `{"values":[{"slug":"a","uuid":"{1}"}]}`,
+			},
+			wantSlugs: []string{"a"}, wantRequests: 2, wantErr: listing.RepeatedItem,
+		},
+		{
+			name: "no size, no next",
+			pages: map[int]string{
+				1: `{"values":[{"slug":"a"},{"slug":"b"}]}`,
 			},
 			wantSlugs: []string{"a", "b"}, wantRequests: 1,
 		},
@@ -295,7 +332,7 @@ func TestClient_ListRepositories_stops(t *testing.T) {
 			pages: map[int]string{
 				1: `{"values":null,"next":"{next:2}"}`,
 			},
-			wantSlugs: nil, wantRequests: 1,
+			wantSlugs: nil, wantRequests: 1, wantErr: listing.EmptyPage,
 		},
 	}
 	for _, tt := range tests {
@@ -304,8 +341,14 @@ func TestClient_ListRepositories_stops(t *testing.T) {
 			c, mux, base := setup(t)
 			requests := servePages(t, mux, base, tt.pages)
 			repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
-			if err != nil {
+			var ie *listing.IncompleteError
+			switch {
+			case tt.wantErr == "" && err != nil:
 				t.Fatal(err)
+			case tt.wantErr != "" && (!errors.As(err, &ie) || ie.Reason != tt.wantErr):
+				t.Fatalf("error %v; want an incomplete listing (%s)", err, tt.wantErr)
+			case tt.wantErr != "" && !strings.Contains(err.Error(), "repositories of workspace acme"):
+				t.Errorf("error %q does not name the workspace", err)
 			}
 			var slugs []string
 			for _, r := range repos {
@@ -491,8 +534,9 @@ func TestClient_ListRepositories_endlessUniqueNext(t *testing.T) {
 		fmt.Fprintf(w, `{"values":[{"slug":"r%d"}],"next":"%s/repositories/acme?page=%d"}`, n, base, n+1)
 	})
 	repos, err := collect(t, c.ListRepositoriesIter(t.Context(), "acme", nil))
-	if err == nil || !strings.Contains(err.Error(), "stopped after 50 pages") {
-		t.Fatalf("error %v; want one saying it stopped after 50 pages", err)
+	var ie *listing.IncompleteError
+	if !errors.As(err, &ie) || ie.Reason != listing.PageCap || ie.Pages != 50 {
+		t.Fatalf("error %v; want the page cap after 50 pages", err)
 	}
 	if len(repos) != 50 || requests.Load() != 50 {
 		t.Errorf("%d repositories from %d requests; want 50 from 50", len(repos), requests.Load())

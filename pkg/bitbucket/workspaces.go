@@ -1,6 +1,7 @@
 package bitbucket
 
 import (
+	"cmp"
 	"context"
 	"iter"
 )
@@ -10,6 +11,14 @@ import (
 // without `name`; other clients have seen `name` there. Both are read.
 type workspaceAccess struct {
 	Workspace *Workspace `json:"workspace"`
+}
+
+// id tells workspaces apart in a listing.
+func (a workspaceAccess) id() string {
+	if a.Workspace == nil {
+		return ""
+	}
+	return cmp.Or(a.Workspace.UUID, a.Workspace.Slug)
 }
 
 func (a workspaceAccess) workspace() (Workspace, bool) {
@@ -37,7 +46,7 @@ func (c *Client) ListWorkspacesIter(ctx context.Context) iter.Seq2[Workspace, er
 	if err != nil {
 		return func(yield func(Workspace, error) bool) { yield(Workspace{}, err) }
 	}
-	return paginate(ctx, c, first, "", workspaceAccess.workspace)
+	return paginate(ctx, c, first, "", "workspaces of the credentials", workspaceAccess.id, workspaceAccess.workspace)
 }
 
 // ListWorkspaces fetches one page of workspaces: the first when next is

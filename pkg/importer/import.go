@@ -152,9 +152,14 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	}
 	res := &ImportResult{File: opts.File, LogPath: opts.LogPath, DryRun: opts.DryRun, Started: opts.Now(), Shard: opts.Shard.String()}
 
-	resume, err := importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
-	if err != nil {
-		return nil, err
+	// A run that sends every target it is given (sync, which decided from
+	// the resume log itself) does not read it: the log grows with the estate.
+	resume := &importfiles.ResumeLog{}
+	if !opts.IgnoreResumeLog {
+		var err error
+		if resume, err = importfiles.LoadResumeLog(filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog)); err != nil {
+			return nil, err
+		}
 	}
 	res.ResumeLogLines, res.ResumeLogMalformed = resume.Lines, resume.Malformed
 

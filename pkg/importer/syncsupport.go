@@ -23,20 +23,34 @@ type TargetOutcome struct {
 	Err      error
 }
 
-// Succeeded reports a job that completed with at least one project
-// imported, or with no project result at all (Snyk found nothing new).
-func (o TargetOutcome) Succeeded() bool {
-	if o.Err != nil || o.Job == nil || o.Job.Status != snyk.JobComplete {
-		return false
+// Failure says why the target's import failed, in the words and by the
+// rule of `import` (a job ended failed, or a log entry failed inside a
+// complete job: jobFailure); "" when it succeeded.
+func (o TargetOutcome) Failure() string {
+	switch {
+	case o.Err != nil:
+		return o.Err.Error()
+	case o.Job == nil || (o.Job.Status != snyk.JobComplete && o.Job.Status != snyk.JobFailed):
+		return "the import job did not finish"
 	}
-	results, ok := false, false
+	return jobFailure(o.Job)
+}
+
+// Projects are the ids of the projects the job reports imported
+// (successful results; a re-import reports the projects it re-tested).
+func (o TargetOutcome) Projects() []string {
+	if o.Job == nil {
+		return nil
+	}
+	var ids []string
 	for _, l := range o.Job.Logs {
 		for _, p := range l.Projects {
-			results = true
-			ok = ok || p.Success
+			if id := lastPathSegment(p.ProjectURL); p.Success && id != "" {
+				ids = append(ids, id)
+			}
 		}
 	}
-	return ok || !results
+	return ids
 }
 
 // outcome reports a target's end to ImportOptions.OnTarget.

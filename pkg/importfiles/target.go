@@ -438,6 +438,24 @@ func (r *targetsReader) syntaxErr(err error) error {
 	return jsonErrorPosition(r.path, skipBOM(bufio.NewReader(f)), err)
 }
 
+// OrgIDError is an org id that cannot be one file name inside the log
+// directory.
+type OrgIDError struct{ OrgID string }
+
+func (e *OrgIDError) Error() string {
+	return fmt.Sprintf(`"orgId" %q is not a Snyk org id (no slashes or "..")`, e.OrgID)
+}
+
+// CheckOrgID refuses an org id that would not stay one file name inside the
+// log directory, which org ids name (<orgId>.failed-imports.log,
+// <orgId>.sync-state.json): empty, or with a slash or "..".
+func CheckOrgID(id string) error {
+	if strings.TrimSpace(id) == "" || strings.ContainsAny(id, `/\`) || strings.Contains(id, "..") {
+		return &OrgIDError{OrgID: id}
+	}
+	return nil
+}
+
 // targetRow is one raw row of a targets file.
 type targetRow struct {
 	OrgID          json.RawMessage `json:"orgId"`
@@ -453,10 +471,8 @@ func (row targetRow) toTarget(index int) (it ImportTarget, msg string) {
 	if it.OrgID, msg = requiredString(row.OrgID, "orgId"); msg != "" {
 		return it, msg
 	}
-	// The org id names log files (<orgId>.failed-imports.log): it must stay
-	// one file name inside the log directory.
-	if strings.ContainsAny(it.OrgID, `/\`) || strings.Contains(it.OrgID, "..") {
-		return it, fmt.Sprintf(`"orgId" %q is not a Snyk org id (no slashes or "..")`, it.OrgID)
+	if err := CheckOrgID(it.OrgID); err != nil {
+		return it, err.Error()
 	}
 	if it.IntegrationID, msg = requiredString(row.IntegrationID, "integrationId"); msg != "" {
 		return it, msg

@@ -44,6 +44,8 @@ type Client struct {
 	restVersion string
 	// maxPages is httpx.MaxPages; tests lower it.
 	maxPages int
+	// maxItems bounds a REST listing (listing.MaxItems when 0).
+	maxItems int
 	// redact, if set, scrubs every error text (see WithRedact).
 	redact func(string) string
 	// deprecated, if set, hears of every answer that announces its end.

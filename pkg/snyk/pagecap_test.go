@@ -1,11 +1,14 @@
 package snyk
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/bbimport/bbimport/internal/listing"
 )
 
 // A server inventing a new next page (or new orgs) on every page is followed
@@ -22,7 +25,8 @@ func TestClient_listingsStopAtThePageCap(t *testing.T) {
 			fmt.Fprintf(w, `{"data":[{"id":"p%d","attributes":{"name":"n","origin":"bitbucket-cloud"}}],"links":{"next":"/rest/orgs/o1/projects?version=%s&starting_after=c%d"}}`, n, DefaultRESTVersion, n)
 		})
 		got, err := collectProjects(t, c, "o1", nil)
-		if err == nil || !strings.Contains(err.Error(), "stopped after 20 pages of the projects of org o1") {
+		var ie *listing.IncompleteError
+		if !errors.As(err, &ie) || ie.Reason != listing.PageCap || !strings.Contains(err.Error(), "projects of org o1") {
 			t.Fatalf("error %v; want the page cap", err)
 		}
 		if len(got) != 20 || calls.Load() != 20 {

@@ -1,10 +1,10 @@
 package snyk
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -14,38 +14,51 @@ import (
 // ProjectsPerPage is the page size of [Client.ListProjectsIter].
 const ProjectsPerPage = 100
 
-// projectsPage is one page of REST GET /orgs/{orgId}/projects (JSON:API).
-type projectsPage struct {
-	Data []struct {
-		ID         string `json:"id"`
-		Type       string `json:"type"`
-		Attributes struct {
-			Name            string `json:"name"`
-			Type            string `json:"type"`
-			Origin          string `json:"origin"`
-			TargetFile      string `json:"target_file"`
-			TargetReference string `json:"target_reference"`
-			// targetReference is how pre-GA versions spelled it.
-			TargetReferenceBeta string `json:"targetReference"`
-			Status              string `json:"status"`
-			Created             string `json:"created"`
-		} `json:"attributes"`
-		Relationships struct {
-			Target struct {
-				Data struct {
-					ID string `json:"id"`
-				} `json:"data"`
-			} `json:"target"`
-		} `json:"relationships"`
-	} `json:"data"`
-	Links restLinks `json:"links"`
+// projectData is one project of REST GET /orgs/{orgId}/projects (JSON:API).
+type projectData struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Attributes struct {
+		Name            string `json:"name"`
+		Type            string `json:"type"`
+		Origin          string `json:"origin"`
+		TargetFile      string `json:"target_file"`
+		TargetReference string `json:"target_reference"`
+		// targetReference is how pre-GA versions spelled it.
+		TargetReferenceBeta string `json:"targetReference"`
+		Status              string `json:"status"`
+		Created             string `json:"created"`
+	} `json:"attributes"`
+	Relationships struct {
+		Target struct {
+			Data struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		} `json:"target"`
+	} `json:"relationships"`
+}
+
+func (d projectData) project() Project {
+	p := Project{
+		ID:         d.ID,
+		Name:       d.Attributes.Name,
+		Origin:     d.Attributes.Origin,
+		Branch:     cmp.Or(d.Attributes.TargetReference, d.Attributes.TargetReferenceBeta),
+		Type:       d.Attributes.Type,
+		TargetFile: d.Attributes.TargetFile,
+		Status:     d.Attributes.Status,
+		Created:    d.Attributes.Created,
+		TargetID:   d.Relationships.Target.Data.ID,
+	}
+	return p
 }
 
 // ListProjectsIter lists an org's projects, all pages, [ProjectsPerPage] at a
-// time, following `links.next` until it is absent or repeats. When opts names
-// exactly one origin it is sent as `origins=`; any origins given are also
-// filtered client-side. On an error it yields one (zero Project, err) and
-// stops.
+// time, following `links.next` to the last page. When opts names exactly
+// one origin it is sent as `origins=`; any origins given are also filtered
+// client-side. The listing must be whole: a project or a page served twice,
+// or a listing past the caps, ends it with an *listing.IncompleteError. On
+// an error it yields one (zero Project, err) and stops.
 //
 // Snyk REST API: GET /rest/orgs/{orgId}/projects?version=…&limit=100
 // (https://docs.snyk.io/snyk-api/reference/projects).
@@ -63,73 +76,25 @@ func (c *Client) ListProjectsIter(ctx context.Context, orgID string, opts *Proje
 		if len(origins) == 1 {
 			q.Set("origins", origins[0])
 		}
-		ref, err := url.Parse("./orgs/" + url.PathEscape(orgID) + "/projects?" + q.Encode())
+		first, err := c.restListURL("orgs/"+url.PathEscape(orgID)+"/projects", q)
 		if err != nil {
-			yield(Project{}, fmt.Errorf("snyk: %w", err))
+			yield(Project{}, err)
 			return
 		}
-		u := c.restURL.ResolveReference(ref)
-		seen := make(map[string]struct{})
-		for {
-			if len(seen) >= c.maxPages {
-				yield(Project{}, c.tooManyPages("the projects of org "+orgID))
-				return
-			}
-			seen[u.String()] = struct{}{}
-			page, err := c.listProjectsPage(ctx, u)
+		for d, err := range listREST(ctx, c, first, "projects of org "+orgID, func(d projectData) string { return d.ID }) {
 			if err != nil {
 				yield(Project{}, err)
 				return
 			}
-			for _, d := range page.Data {
-				p := Project{
-					ID:     d.ID,
-					Name:   d.Attributes.Name,
-					Origin: d.Attributes.Origin,
-					Branch: d.Attributes.TargetReference,
-
-					Type:       d.Attributes.Type,
-					TargetFile: d.Attributes.TargetFile,
-					Status:     d.Attributes.Status,
-					Created:    d.Attributes.Created,
-					TargetID:   d.Relationships.Target.Data.ID,
-				}
-				if p.Branch == "" {
-					p.Branch = d.Attributes.TargetReferenceBeta
-				}
-				if len(origins) > 0 && !slices.Contains(origins, p.Origin) {
-					continue
-				}
-				if !yield(p, nil) {
-					return
-				}
+			p := d.project()
+			if len(origins) > 0 && !slices.Contains(origins, p.Origin) {
+				continue
 			}
-			if len(page.Data) == 0 || page.Links.Next == "" {
+			if !yield(p, nil) {
 				return
 			}
-			next, err := c.resolveRESTNext(string(page.Links.Next))
-			if err != nil {
-				yield(Project{}, err)
-				return
-			}
-			if _, dup := seen[next.String()]; dup {
-				return
-			}
-			u = next
 		}
 	}
-}
-
-func (c *Client) listProjectsPage(ctx context.Context, u *url.URL) (*projectsPage, error) {
-	req, err := c.newRequestURL(ctx, http.MethodGet, u, nil, mediaTypeJSONAPI)
-	if err != nil {
-		return nil, err
-	}
-	var page projectsPage
-	if _, err := c.do(req, &page); err != nil {
-		return nil, err
-	}
-	return &page, nil
 }
 
 // resolveRESTNext turns a JSON:API `links.next` into an absolute URL on the

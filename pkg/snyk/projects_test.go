@@ -2,6 +2,7 @@ package snyk
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -191,12 +193,6 @@ func TestClient_ListProjects_linksNext(t *testing.T) {
 				return fmt.Sprintf("/rest/orgs/%s/projects?page=%d", testOrgID, i+1)
 			},
 		},
-		{
-			name: "repeated next stops", pages: 2, wantCalls: 2,
-			next: func(_ string, i int) string {
-				return fmt.Sprintf("/rest/orgs/%s/projects?version=2024-10-15&page=1", testOrgID)
-			},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,17 +210,58 @@ func TestClient_ListProjects_linksNext(t *testing.T) {
 	}
 }
 
-func TestClient_ListProjects_emptyPageStops(t *testing.T) {
+// A listing that is not whole is an error, never a shorter list: a next
+// back to a page already fetched, and the first page served again under a
+// new cursor (every project twice: an org's guard base would double). An
+// empty page that links further is followed (REST filters after paging).
+func TestClient_ListProjects_incomplete(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		page      func(n int32) string
+		want      listing.Reason
+		wantCalls int32
+	}{
+		{"next back to the first page", func(n int32) string {
+			return fmt.Sprintf(`{"data":[{"id":"p%d","attributes":{"name":"n"}}],"links":{"next":"/rest/orgs/o/projects?version=2024-10-15"}}`, n)
+		}, listing.RepeatedCursor, 2},
+		{"the first page again under a new cursor", func(n int32) string {
+			return fmt.Sprintf(`{"data":[{"id":"p1","attributes":{"name":"n"}}],"links":{"next":"/rest/orgs/o/projects?version=2024-10-15&starting_after=%d"}}`, n)
+		}, listing.RepeatedItem, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mux, _ := setup(t)
+			var calls atomic.Int32
+			mux.HandleFunc("GET /rest/orgs/{orgId}/projects", func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, tc.page(calls.Add(1)))
+			})
+			_, err := collectProjects(t, c, "o", nil)
+			var ie *listing.IncompleteError
+			if !errors.As(err, &ie) || ie.Reason != tc.want || !strings.Contains(err.Error(), "projects of org o") {
+				t.Fatalf("error %v; want an incomplete listing (%s) naming the org", err, tc.want)
+			}
+			if calls.Load() != tc.wantCalls {
+				t.Errorf("%d requests; want %d", calls.Load(), tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestClient_ListProjects_emptyPageIsFollowed(t *testing.T) {
 	t.Parallel()
 	c, mux, _ := setup(t)
 	var calls atomic.Int32
 	mux.HandleFunc("GET /rest/orgs/{orgId}/projects", func(w http.ResponseWriter, r *http.Request) {
-		n := calls.Add(1)
-		fmt.Fprintf(w, `{"data":[],"links":{"next":"/rest/orgs/o/projects?version=2024-10-15&starting_after=%d"}}`, n)
+		if calls.Add(1) == 1 {
+			fmt.Fprint(w, `{"data":[],"links":{"next":"/rest/orgs/o/projects?version=2024-10-15&starting_after=1"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"data":[{"id":"p1","attributes":{"name":"n"}}],"links":{}}`)
 	})
-	got, err := collectProjects(t, c, testOrgID, nil)
-	if err != nil || len(got) != 0 || calls.Load() != 1 {
-		t.Errorf("got %d projects, err %v, in %d requests; want 0, nil, 1", len(got), err, calls.Load())
+	got, err := collectProjects(t, c, "o", nil)
+	if err != nil || len(got) != 1 || calls.Load() != 2 {
+		t.Errorf("got %d projects, err %v, in %d requests; want 1, nil, 2", len(got), err, calls.Load())
 	}
 }
 

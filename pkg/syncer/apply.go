@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,40 +14,65 @@ import (
 // re-import finds the projects on their branch and does not make new ones),
 // imports (re-imports, new repositories, renames) through importer's pool,
 // then deactivations and deletions, a rename's only once its import
-// succeeded. Every write is logged as the original logs it.
+// produced projects. Every write is logged as the original logs it.
 type applier struct {
 	s             *syncRun
 	ctx           context.Context
 	org           importfiles.CreatedOrg
 	integrationID string
 	plan          *Plan
+	pic           *picture
 
-	mu   sync.Mutex
-	res  *OrgResult
-	done map[int]bool // step index → succeeded
+	mu  sync.Mutex
+	res *OrgResult
+	out *outcome
+	// renamed are, by step index, the projects the rename's import
+	// produced (nil: it failed or produced none).
+	renamed map[int][]string
+	// seen are the projects the imports reported, counted once.
+	seen map[string]bool
 }
 
 func (a *applier) run() {
+	a.renamed, a.seen = map[int][]string{}, map[string]bool{}
 	a.each(ActionUpdateBranch, func(i int, st *Step) bool {
-		return a.writeAll(st, "branch", func(id string) error {
+		return a.writeAll(st, st.Projects, "branch", func(id string) error {
 			return a.s.opts.Snyk.UpdateProjectBranch(a.ctx, a.org.OrgID, id, st.To)
-		}, func(p ProjectRef) (string, string) { return p.Branch, st.To }, &a.res.ProjectsUpdated)
+		}, func(p ProjectRef) (string, string) { return p.Branch, st.To }, &a.res.ProjectsUpdated, nil)
 	})
 	a.imports()
-	for _, act := range []Action{ActionRename, ActionDeactivateDeleted, ActionDeactivateExcluded} {
-		a.each(act, func(i int, st *Step) bool {
-			if act == ActionRename && !a.done[i] {
-				return false // the import under the new name did not succeed
-			}
-			return a.writeAll(st, "deactivate", func(id string) error {
-				return a.s.opts.Snyk.DeactivateProject(a.ctx, a.org.OrgID, id)
-			}, func(ProjectRef) (string, string) { return "active", "deactivated" }, &a.res.ProjectsDeactivated)
-		})
+	deactivate := func(st *Step, projects []ProjectRef, record bool) bool {
+		var done *[]string
+		if record {
+			done = new([]string)
+			defer func() { a.out.deactivated[st.UUID] = append(a.out.deactivated[st.UUID], *done...) }()
+		}
+		return a.writeAll(st, projects, "deactivate", func(id string) error {
+			return a.s.opts.Snyk.DeactivateProject(a.ctx, a.org.OrgID, id)
+		}, func(ProjectRef) (string, string) { return "active", "deactivated" }, &a.res.ProjectsDeactivated, done)
 	}
+	a.each(ActionRename, func(i int, st *Step) bool {
+		if st.Imported {
+			return deactivate(st, st.Projects, false)
+		}
+		produced := a.renamed[i]
+		if produced == nil {
+			return false // the import under the new name did not produce projects
+		}
+		kept := keptTargets(a.pic, produced, st.Workspace, st.Slug)
+		old := slices.DeleteFunc(slices.Clone(st.Projects), func(p ProjectRef) bool {
+			return kept[p.target] || slices.Contains(produced, p.ID)
+		})
+		return deactivate(st, old, false)
+	})
+	a.each(ActionDeactivateDeleted, func(i int, st *Step) bool { return deactivate(st, st.Projects, true) })
+	a.each(ActionDeactivateExcluded, func(i int, st *Step) bool { return deactivate(st, st.Projects, false) })
 	a.each(ActionDeleteDeleted, func(i int, st *Step) bool {
-		return a.writeAll(st, "delete", func(id string) error {
+		done := new([]string)
+		defer func() { a.out.deleted[st.UUID] = append(a.out.deleted[st.UUID], *done...) }()
+		return a.writeAll(st, st.Projects, "delete", func(id string) error {
 			return a.s.opts.Snyk.DeleteProject(a.ctx, a.org.OrgID, id)
-		}, func(ProjectRef) (string, string) { return "active", "deleted" }, &a.res.ProjectsDeleted)
+		}, func(ProjectRef) (string, string) { return "deactivated", "deleted" }, &a.res.ProjectsDeleted, done)
 	})
 }
 
@@ -60,7 +86,7 @@ func (a *applier) each(act Action, fn func(i int, st *Step) bool) {
 		}
 		ok := fn(i, st)
 		a.mu.Lock()
-		a.done[i] = ok
+		a.out.done[i] = ok
 		if ok {
 			a.res.Done[act]++
 		}
@@ -68,13 +94,15 @@ func (a *applier) each(act Action, fn func(i int, st *Step) bool) {
 	}
 }
 
-// writeAll writes every project of st with a bounded pool and logs each
-// result; it reports whether all succeeded.
-func (a *applier) writeAll(st *Step, update string, write func(id string) error, fromTo func(ProjectRef) (string, string), counter *int) bool {
+// writeAll writes every project of projects with a bounded pool and logs
+// each result; it reports whether all succeeded, and appends the written
+// ids to done if it is not nil.
+func (a *applier) writeAll(st *Step, projects []ProjectRef, update string, write func(id string) error,
+	fromTo func(ProjectRef) (string, string), counter *int, done *[]string) bool {
 	sem := make(chan struct{}, a.s.opts.WriteConcurrency)
 	var wg sync.WaitGroup
 	ok := true
-	for _, p := range st.Projects {
+	for _, p := range projects {
 		if a.ctx.Err() != nil {
 			ok = false
 			break
@@ -84,20 +112,32 @@ func (a *applier) writeAll(st *Step, update string, write func(id string) error,
 			defer func() { <-sem }()
 			err := write(p.ID)
 			from, to := fromTo(p)
+			target := a.targetRef(p, st)
 			a.mu.Lock()
 			defer a.mu.Unlock()
 			if err != nil {
 				ok = false
 				a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+update+" project "+p.ID+": "+a.s.opts.errText(err))
-				a.s.logLine(a.updateLine(false, p.ID, from, to, update, st.Target, err))
+				a.s.logLine(a.updateLine(false, p.ID, from, to, update, target, err))
 				return
 			}
 			*counter++
-			a.s.logLine(a.updateLine(true, p.ID, from, to, update, st.Target, nil))
+			if done != nil {
+				*done = append(*done, p.ID)
+			}
+			a.s.logLine(a.updateLine(true, p.ID, from, to, update, target, nil))
 		})
 	}
 	wg.Wait()
 	return ok
+}
+
+// targetRef is the target a project's log line names: its own.
+func (a *applier) targetRef(p ProjectRef, st *Step) *TargetRef {
+	if t := a.plan.targets[p.target]; t != nil {
+		return &t.ref
+	}
+	return st.Target
 }
 
 // updateLine writes the original's <orgId>.updated-projects.log line, or
@@ -113,7 +153,7 @@ func (a *applier) updateLine(ok bool, projectID, from, to, update string, target
 		return a.s.logs.Write(a.org.OrgID+UpdatedProjectsLogSuffix, importfiles.LevelInfo,
 			`Snyk project "`+update+`" update completed`, fields...)
 	}
-	fields = append(fields, importfiles.LogField{Key: "error", Value: err.Error()})
+	fields = append(fields, importfiles.LogField{Key: "error", Value: a.s.opts.errText(err)})
 	return a.s.logs.Write(a.org.OrgID+FailedToUpdateProjectsSuffix, importfiles.LevelInfo,
 		`Snyk project "`+update+`" update failed`, fields...)
 }
@@ -127,7 +167,7 @@ func (a *applier) imports() {
 	byKey := map[string]int{}
 	var targets []importfiles.ImportTarget
 	var globs *string
-	if g := joinGlobs(opts.ExclusionGlobs); g != "" {
+	if g := strings.Join(splitGlobs(opts.ExclusionGlobs), ","); g != "" {
 		globs = &g
 	}
 	for i := range a.plan.Steps {
@@ -135,11 +175,6 @@ func (a *applier) imports() {
 		switch {
 		case st.Action == ActionReimport, st.Action == ActionImportNew:
 		case st.Action == ActionRename && !st.Imported:
-		case st.Action == ActionRename:
-			a.mu.Lock()
-			a.done[i] = true // imported by an earlier run: only the deactivation is left
-			a.mu.Unlock()
-			continue
 		default:
 			continue
 		}
@@ -155,7 +190,7 @@ func (a *applier) imports() {
 	_, err := importer.Import(a.ctx, importer.ImportOptions{
 		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency,
 		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollTimeout: opts.PollTimeout,
-		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true, ErrorText: opts.ErrorText,
+		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true, ErrorText: opts.ErrorText, Redact: opts.Redact,
 		Targets: func(yield func(importfiles.ImportTarget, error) bool) {
 			for _, t := range targets {
 				if !yield(t, nil) {
@@ -167,58 +202,61 @@ func (a *applier) imports() {
 	})
 	if err != nil && a.ctx.Err() == nil {
 		a.mu.Lock()
-		a.res.Failures = append(a.res.Failures, "imports: "+a.s.opts.errText(err))
+		a.res.Failures = append(a.res.Failures, "imports: "+opts.errText(err))
 		a.mu.Unlock()
 	}
 }
 
-// imported records one import's end and logs its projects as the
-// original's "import" updates.
+// imported records one import's end: a failure as `import` counts one (a
+// rename's also when it produced no project), its projects as the
+// original's "import" updates, new or re-tested.
 func (a *applier) imported(i int, out importer.TargetOutcome) {
 	st := &a.plan.Steps[i]
 	target := st.Target
 	if target == nil || st.Action == ActionRename {
 		target = &TargetRef{DisplayName: st.Workspace + "/" + st.Slug, Origin: a.s.opts.Source}
 	}
+	produced := out.Projects()
+	failure := out.Failure()
+	if out.Err != nil {
+		failure = a.s.opts.errText(out.Err)
+	}
+	if failure == "" && st.Action == ActionRename && len(produced) == 0 {
+		failure = "the import under the new name produced no project, so the old projects stay active"
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ok := out.Succeeded()
-	a.done[i] = ok
-	if ok {
-		a.res.Done[st.Action]++
-	}
 	if out.Job != nil {
 		for _, l := range out.Job.Logs {
 			for _, p := range l.Projects {
-				if p.Success {
-					a.res.ProjectsImported++
-					a.s.logLine(a.updateLine(true, lastSegment(p.ProjectURL), p.TargetFile, p.ProjectURL, "import", target, nil))
+				id := lastSegment(p.ProjectURL)
+				if !p.Success || a.seen[id] {
+					continue
 				}
+				a.seen[id] = true
+				if a.pic.projects[id] != nil {
+					a.res.ProjectsRetested++
+				} else {
+					a.res.ProjectsImported++
+				}
+				a.s.logLine(a.updateLine(true, id, p.TargetFile, p.ProjectURL, "import", target, nil))
 			}
 		}
 	}
-	if !ok {
-		msg := "the import job failed"
-		if out.Err != nil {
-			msg = out.Err.Error()
-		}
-		a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+string(st.Action)+": "+msg)
-		a.s.logLine(a.s.failed.Write(a.org.OrgID+FailedToSyncTargetLogSuffix, importfiles.LevelError, "Failed to sync target",
-			importfiles.LogField{Key: "orgId", Value: a.org.OrgID}, importfiles.LogField{Key: "target", Value: target},
-			importfiles.LogField{Key: "errorMessage", Value: msg}))
+	if failure != "" {
+		a.out.done[i] = false
+		a.res.Failures = append(a.res.Failures, st.Workspace+"/"+st.Slug+": "+string(st.Action)+": "+failure)
+		a.s.targetFailed(a.org.OrgID, st.Target, st.Workspace+"/"+st.Slug, failure)
+		return
 	}
-}
-
-func joinGlobs(globs []string) string {
-	var out []string
-	for _, g := range globs {
-		for _, part := range strings.Split(g, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				out = append(out, part)
-			}
-		}
+	a.out.imported[st.UUID] = append(a.out.imported[st.UUID], produced...)
+	if st.Action == ActionRename {
+		a.renamed[i] = produced // done once the old projects are deactivated
+		a.out.renamed[st.UUID] = produced
+		return
 	}
-	return strings.Join(out, ",")
+	a.out.done[i] = true
+	a.res.Done[st.Action]++
 }
 
 func lastSegment(u string) string {

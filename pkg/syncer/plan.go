@@ -3,7 +3,6 @@ package syncer
 import (
 	"cmp"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -18,82 +17,84 @@ type Action string
 
 // Actions, in the order the applier carries them out.
 const (
-	// ActionUpdateBranch moves a target's projects to the repository's
-	// main branch (v1 PUT /org/{org}/project/{id}).
+	// ActionUpdateBranch moves a repository's projects to its main branch
+	// (v1 PUT /org/{org}/project/{id}).
 	ActionUpdateBranch Action = "update-branch"
 	// ActionReimport re-imports a repository that changed since the last
 	// sync, so Snyk finds its new manifests (existing projects are
 	// re-tested, not duplicated).
 	ActionReimport Action = "reimport"
-	// ActionImportNew imports a repository Snyk does not have (--importNew).
+	// ActionImportNew imports a repository Snyk does not have.
 	ActionImportNew Action = "import-new"
-	// ActionRename imports a renamed repository under its new slug and,
-	// once that import succeeded, deactivates the old target's projects.
+	// ActionRename imports a repository under its new slug (same uuid) and,
+	// once that import produced projects, deactivates the old ones.
 	ActionRename Action = "rename"
 	// ActionDeactivateDeleted and ActionDeleteDeleted handle a repository
-	// gone from a complete listing and confirmed gone by a 404.
+	// whose deletion is proven (see Step.Unconfirmed); a deletion deletes
+	// only what an earlier run deactivated at least DeleteAfter ago.
 	ActionDeactivateDeleted Action = "deactivate-deleted"
 	ActionDeleteDeleted     Action = "delete-deleted"
-	// ActionDeactivateExcluded deactivates projects whose file matches
-	// --exclusionGlobs.
+	// ActionDeactivateExcluded deactivates projects whose file matches the
+	// exclusion globs.
 	ActionDeactivateExcluded Action = "deactivate-excluded"
 	// ActionNewNotImported is a repository Snyk does not have, left alone
-	// because --importNew was not given (reported only).
+	// because new repositories are not imported (reported only).
 	ActionNewNotImported Action = "new-not-imported"
+	// ActionUnmatched is a target with active projects that is no
+	// repository sync can prove (reported only, never changed).
+	ActionUnmatched Action = "unmatched"
 )
 
 // Actions lists every action in apply order (for counts and printing).
 var Actions = []Action{ActionUpdateBranch, ActionReimport, ActionImportNew, ActionRename,
-	ActionDeactivateDeleted, ActionDeleteDeleted, ActionDeactivateExcluded, ActionNewNotImported}
-
-// OnDeleted values (--onDeletedRepo).
-const (
-	OnDeletedDeactivate = "deactivate"
-	OnDeletedDelete     = "delete"
-	OnDeletedIgnore     = "ignore"
-)
+	ActionDeactivateDeleted, ActionDeleteDeleted, ActionDeactivateExcluded, ActionNewNotImported, ActionUnmatched}
 
 // ProjectRef is a Snyk project a Step changes.
 type ProjectRef struct {
 	ID         string `json:"id"`
+	TargetID   string `json:"targetId,omitempty"`
 	TargetFile string `json:"targetFile,omitempty"`
 	Branch     string `json:"branch,omitempty"`
 	Type       string `json:"type,omitempty"`
+	// target is the key of the project's target (picture.byKey).
+	target string
 }
 
-// TargetRef is the Snyk target of a Step, as the original logs it.
+// TargetRef is a Snyk target as the original's logs show it.
 type TargetRef struct {
 	ID          string `json:"id"`
 	Origin      string `json:"origin,omitempty"`
 	DisplayName string `json:"displayName"`
 	RemoteURL   string `json:"remoteUrl,omitempty"`
+	IsPrivate   bool   `json:"-"`
 }
 
-// Step is one action on one repository.
+// Step is one action on one repository (or, unmatched, one target).
 type Step struct {
 	Action    Action `json:"action"`
 	Workspace string `json:"workspace"`
 	// Slug is the repository's slug now (the new one for a rename).
 	Slug string `json:"slug"`
-	// OldSlug is the slug Snyk knows, for a rename.
+	// OldSlug is the slug the repository had, for a rename.
 	OldSlug string `json:"oldSlug,omitempty"`
 	UUID    string `json:"uuid,omitempty"`
-	// Target is the existing Snyk target (none for import-new).
+	// Target is the repository's main Snyk target (none for import-new).
 	Target *TargetRef `json:"target,omitempty"`
 	// From and To are the branch change of update-branch; To is the branch
 	// imported for the import actions.
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
 	// Projects are the projects changed: moved to To, or deactivated /
-	// deleted (for a rename: the old target's, after the import).
+	// deleted (for a rename: the old ones, after the import).
 	Projects []ProjectRef `json:"projects,omitempty"`
-	// Imported says the new slug of a rename is in Snyk already (an earlier
-	// run imported it): only the old projects are left to deactivate.
+	// Imported says an earlier run's import of the new slug of a rename
+	// produced projects that are active: only the old ones are left.
 	Imported bool `json:"imported,omitempty"`
 	// UpdatedOn is the repository's updated_on in the listing.
 	UpdatedOn time.Time `json:"updatedOn,omitzero"`
 	Reason    string    `json:"reason,omitempty"`
-	// Unconfirmed marks a deletion not yet confirmed by a 404 (see Confirm).
+	// Unconfirmed marks a deletion not yet proven by Bitbucket's own 404
+	// for the repository's uuid (see confirm).
 	Unconfirmed bool `json:"-"`
 }
 
@@ -101,7 +102,7 @@ type Step struct {
 func (s *Step) Key() string { return repoKey(s.Workspace, s.Slug) }
 
 // Removes reports whether the step deactivates or deletes projects (what
-// the --maxDeactivate guard counts).
+// the guard counts).
 func (s *Step) Removes() bool {
 	switch s.Action {
 	case ActionRename, ActionDeactivateDeleted, ActionDeleteDeleted, ActionDeactivateExcluded:
@@ -110,13 +111,25 @@ func (s *Step) Removes() bool {
 	return false
 }
 
-// WorkspaceIssue is a workspace whose listing failed or was cut short:
+// WorkspaceIssue is a workspace whose listing failed or was not whole:
 // nothing of it is changed this run.
 type WorkspaceIssue struct {
 	Workspace string `json:"workspace"`
 	Error     string `json:"error"`
 	// Targets are the Snyk targets of the workspace left alone.
 	Targets int `json:"targets"`
+	// Err is the listing's error.
+	Err error `json:"-"`
+}
+
+// PendingDelete is a confirmed deletion whose deactivated projects wait
+// for DeleteAfter.
+type PendingDelete struct {
+	Workspace string    `json:"workspace"`
+	Slug      string    `json:"slug"`
+	UUID      string    `json:"uuid"`
+	Projects  int       `json:"projects"`
+	Due       time.Time `json:"due"`
 }
 
 // Plan is what a sync of one org will do.
@@ -125,15 +138,29 @@ type Plan struct {
 	Steps []Step `json:"steps"`
 	// FailedWorkspaces could not be listed completely.
 	FailedWorkspaces []WorkspaceIssue `json:"failedWorkspaces,omitempty"`
-	// ActiveProjects is the number of active in-scope projects (the base of
-	// a percentage --maxDeactivate).
+	// ActiveProjects is the number of unique active in-scope projects (the
+	// base of a percentage limit).
 	ActiveProjects int `json:"activeProjects"`
-	// Removals is the number of projects the plan deactivates or deletes;
-	// MaxRemovals the guard's limit; HeldBack says why nothing is applied.
-	Removals    int    `json:"removals"`
-	MaxRemovals int    `json:"maxRemovals"`
-	HeldBack    string `json:"heldBack,omitempty"`
+	// Removals is the number of unique projects the plan deactivates or
+	// deletes; MaxRemovals the guard's limit; HeldBack, when set, is why
+	// nothing is applied.
+	Removals    int       `json:"removals"`
+	MaxRemovals int       `json:"maxRemovals"`
+	HeldBack    *HeldBack `json:"heldBack,omitempty"`
+	// DeleteAfter is how long a deletion waits after the deactivation, when
+	// deletions delete; PendingDeletes are the deletions waiting.
+	DeleteAfter    string          `json:"deleteAfter,omitempty"`
+	PendingDeletes []PendingDelete `json:"pendingDeletes,omitempty"`
+	// targets are the org's targets by key, for the log lines.
+	targets map[string]*target
+	// deleting are the inactive projects the plan deletes: the guard counts
+	// them with the active ones.
+	deleting int
 }
+
+// GuardBase is what a percentage limit is of: the active projects, and the
+// inactive ones the plan deletes.
+func (p *Plan) GuardBase() int { return p.ActiveProjects + p.deleting }
 
 // Counts is the number of steps per action.
 func (p *Plan) Counts() map[Action]int {
@@ -145,8 +172,7 @@ func (p *Plan) Counts() map[Action]int {
 }
 
 // Listing is one workspace's repositories as listed this run. Err is set
-// when the listing failed or was cut short (then Repos is partial and
-// nothing is deactivated in the workspace).
+// when the listing failed or was not whole (Repos is then not used).
 type Listing struct {
 	Workspace string
 	Repos     []bitbucket.Repository
@@ -164,12 +190,15 @@ type Input struct {
 	Listings []*Listing
 	// State is the previous run's (nil: first run).
 	State *State
+	// Now is the run's time (deletions wait DeleteAfter from a deactivation).
+	Now time.Time
 	// ImportNew imports repositories Snyk does not have.
 	ImportNew bool
 	// OnDeleted is OnDeletedDeactivate (default), OnDeletedDelete or
-	// OnDeletedIgnore.
-	OnDeleted string
-	// Excluded reports a project file matching --exclusionGlobs (nil: none).
+	// OnDeletedIgnore; DeleteAfter as in Options (0: DefaultDeleteAfter).
+	OnDeleted   string
+	DeleteAfter time.Duration
+	// Excluded reports a project file matching the exclusion globs (nil: none).
 	Excluded func(targetFile string) bool
 	// InScope reports a project of the products synced (nil: all but sast).
 	InScope func(p snyk.Project) bool
@@ -183,103 +212,75 @@ type Input struct {
 	ErrorText func(error) string
 }
 
-// target is a Snyk target with its projects, grouped by repository.
-type target struct {
-	ref       TargetRef
-	workspace string
-	slug      string
-	projects  []snyk.Project
-}
-
 // Build makes the plan. It is pure: no I/O, the same input gives the same
 // plan (steps sorted by action order, then repository).
 func Build(in Input) *Plan {
-	p := &Plan{OrgID: in.OrgID}
-	inScope := in.InScope
-	if inScope == nil {
-		inScope = func(pr snyk.Project) bool { return pr.Type != "sast" }
-	}
+	pic := newPicture(&in)
+	pic.identify(in.State)
+	return build(&in, pic)
+}
+
+// build plans from a picture whose targets are identified.
+func build(in *Input, pic *picture) *Plan {
+	p := &Plan{OrgID: in.OrgID, ActiveProjects: pic.active, targets: pic.byKey}
 	onDeleted := cmp.Or(in.OnDeleted, OnDeletedDeactivate)
-
-	listings := map[string]*Listing{}
-	for _, l := range in.Listings {
-		listings[strings.ToLower(l.Workspace)] = l
-	}
-	// Complete listings, indexed by slug and uuid.
-	bySlug := map[string]*bitbucket.Repository{}
-	byUUID := map[string]*bitbucket.Repository{}
-	for _, l := range in.Listings {
-		if l.Err != nil {
-			continue
-		}
-		for i := range l.Repos {
-			r := &l.Repos[i]
-			bySlug[repoKey(l.Workspace, r.Slug)] = r
-			if r.UUID != "" {
-				byUUID[strings.ToLower(r.UUID)] = r
-			}
-		}
-	}
-
-	targets := groupTargets(in.Targets, in.Projects)
-	known := map[string]*target{} // repository key → target
-	for _, t := range targets {
-		known[repoKey(t.workspace, t.slug)] = t
+	deleteAfter := cmp.Or(in.DeleteAfter, DefaultDeleteAfter)
+	if onDeleted == OnDeletedDelete {
+		p.DeleteAfter = FormatDays(deleteAfter)
 	}
 	issues := map[string]*WorkspaceIssue{}
-	for _, l := range in.Listings {
-		if l.Err != nil {
-			msg := l.Err.Error()
-			if in.ErrorText != nil {
-				msg = in.ErrorText(l.Err)
+	issue := func(ws string) *WorkspaceIssue {
+		k := strings.ToLower(ws)
+		if i := issues[k]; i != nil {
+			return i
+		}
+		l := pic.failed[k]
+		msg := l.Err.Error()
+		if in.ErrorText != nil {
+			msg = in.ErrorText(l.Err) // the caller's wording, redacted
+		}
+		i := &WorkspaceIssue{Workspace: l.Workspace, Error: msg, Err: l.Err}
+		issues[k] = i
+		return i
+	}
+	for k := range pic.failed {
+		issue(k)
+	}
+
+	// Repositories with targets, by uuid.
+	byUUID := map[string][]*target{}
+	var uuids []string
+	for _, t := range pic.targets {
+		switch {
+		case t.uuid != "":
+			if byUUID[t.uuid] == nil {
+				uuids = append(uuids, t.uuid)
 			}
-			issues[strings.ToLower(l.Workspace)] = &WorkspaceIssue{Workspace: l.Workspace, Error: msg}
+			byUUID[t.uuid] = append(byUUID[t.uuid], t)
+		case t.unmatched != "":
+			ws := workspaceOf(t.name)
+			switch k := strings.ToLower(ws); {
+			case pic.failed[k] != nil:
+				issue(ws).Targets++
+				continue
+			case ws != "" && !pic.complete[k]:
+				continue // not a workspace of this sync
+			}
+			p.Steps = append(p.Steps, Step{Action: ActionUnmatched, Workspace: ws, Slug: strings.TrimPrefix(t.name, ws+"/"),
+				Target: &t.ref, Reason: fmt.Sprintf("%s; its %s left alone", t.unmatched, plural(len(t.active), "active project"))})
 		}
 	}
-	renamed := map[string]bool{} // repository keys imported by a rename step
-
-	for _, t := range targets {
-		var active []snyk.Project
-		for _, pr := range t.projects {
-			if pr.Status != "inactive" && inScope(pr) {
-				active = append(active, pr)
+	// Deletions waiting are found by the state, whatever their targets.
+	if in.State != nil && onDeleted == OnDeletedDelete {
+		for u, rs := range in.State.Repositories {
+			if rs.Gone != nil && byUUID[u] == nil && pic.complete[strings.ToLower(rs.Workspace)] && pic.listed[u] == nil {
+				uuids = append(uuids, u)
 			}
 		}
-		p.ActiveProjects += len(active)
-		l := listings[strings.ToLower(t.workspace)]
-		if l == nil {
-			continue // not a workspace of this sync
-		}
-		if l.Err != nil {
-			issues[strings.ToLower(l.Workspace)].Targets++
-			continue
-		}
-		key := repoKey(t.workspace, t.slug)
-		if repo := bySlug[key]; repo != nil {
-			p.Steps = append(p.Steps, planListed(in, t, repo, active)...)
-			continue
-		}
-		if len(active) == 0 {
-			continue // nothing left to deactivate
-		}
-		// Gone under this slug: renamed (the state knows its uuid, now
-		// listed under another slug), else a deletion candidate.
-		if uuid := in.State.uuidOf(t.workspace, t.slug); uuid != "" {
-			if repo := byUUID[strings.ToLower(uuid)]; repo != nil && !strings.EqualFold(repo.Slug, t.slug) {
-				p.Steps = append(p.Steps, renameStep(t, repo, active, known))
-				renamed[repoKey(repo.Workspace, repo.Slug)] = true
-				continue
-			}
-		}
-		action := ActionDeactivateDeleted
-		switch onDeleted {
-		case OnDeletedIgnore:
-			continue
-		case OnDeletedDelete:
-			action = ActionDeleteDeleted
-		}
-		p.Steps = append(p.Steps, Step{Action: action, Workspace: t.workspace, Slug: t.slug, Target: &t.ref,
-			Projects: refs(active), Unconfirmed: true, Reason: "not in the workspace's listing"})
+	}
+	slices.Sort(uuids)
+	for _, u := range uuids {
+		p.Steps = append(p.Steps, planRepo(in, pic, p, u, byUUID[u], onDeleted, deleteAfter, issue)...)
 	}
 
 	// Repositories Snyk does not have.
@@ -289,23 +290,23 @@ func Build(in Input) *Plan {
 		}
 		for i := range l.Repos {
 			r := &l.Repos[i]
-			key := repoKey(l.Workspace, r.Slug)
-			if known[key] != nil || renamed[key] || r.MainBranch == "" || (in.Skip != nil && in.Skip(l.Workspace, r)) {
+			if pic.links[normUUID(r.UUID)] != nil || pic.names[repoKey(r.Workspace, r.Slug)] || r.MainBranch == "" ||
+				(in.Skip != nil && in.Skip(l.Workspace, r)) {
 				continue
 			}
 			if !in.ImportNew {
-				p.Steps = append(p.Steps, Step{Action: ActionNewNotImported, Workspace: l.Workspace, Slug: r.Slug,
-					UUID: r.UUID, To: r.MainBranch, UpdatedOn: r.UpdatedOn, Reason: "not in Snyk; --importNew imports it"})
+				p.Steps = append(p.Steps, Step{Action: ActionNewNotImported, Workspace: r.Workspace, Slug: r.Slug,
+					UUID: normUUID(r.UUID), To: r.MainBranch, UpdatedOn: r.UpdatedOn, Reason: "not in Snyk"})
 				continue
 			}
 			// Requested before and unchanged since: the import found nothing
 			// (or is still running); asking again would change nothing.
-			if in.AlreadyRequested != nil && in.AlreadyRequested(l.Workspace, r.Slug, r.MainBranch) {
-				if prev, ok := in.State.get(r); !ok || !r.UpdatedOn.After(prev.UpdatedOn) {
+			if in.AlreadyRequested != nil && in.AlreadyRequested(r.Workspace, r.Slug, r.MainBranch) {
+				if prev := in.State.get(normUUID(r.UUID)); prev == nil || !r.UpdatedOn.After(prev.UpdatedOn) {
 					continue
 				}
 			}
-			p.Steps = append(p.Steps, Step{Action: ActionImportNew, Workspace: l.Workspace, Slug: r.Slug, UUID: r.UUID,
+			p.Steps = append(p.Steps, Step{Action: ActionImportNew, Workspace: r.Workspace, Slug: r.Slug, UUID: normUUID(r.UUID),
 				To: r.MainBranch, UpdatedOn: r.UpdatedOn, Reason: "not in Snyk"})
 		}
 	}
@@ -314,34 +315,126 @@ func Build(in Input) *Plan {
 		p.FailedWorkspaces = append(p.FailedWorkspaces, *i)
 	}
 	slices.SortFunc(p.FailedWorkspaces, func(a, b WorkspaceIssue) int { return strings.Compare(a.Workspace, b.Workspace) })
+	slices.SortFunc(p.PendingDeletes, func(a, b PendingDelete) int { return strings.Compare(a.UUID, b.UUID) })
+	p.sortSteps()
+	p.countRemovals()
+	return p
+}
+
+func (p *Plan) sortSteps() {
 	order := map[Action]int{}
 	for i, a := range Actions {
 		order[a] = i
 	}
 	slices.SortStableFunc(p.Steps, func(a, b Step) int {
-		return cmp.Or(cmp.Compare(order[a.Action], order[b.Action]), strings.Compare(a.Key(), b.Key()))
+		return cmp.Or(cmp.Compare(order[a.Action], order[b.Action]), strings.Compare(a.Key(), b.Key()), strings.Compare(a.UUID, b.UUID))
 	})
-	p.countRemovals()
-	return p
 }
 
-// countRemovals sets Removals from the steps.
+// countRemovals sets Removals: the unique projects the steps deactivate or
+// delete.
 func (p *Plan) countRemovals() {
-	p.Removals = 0
+	seen := map[string]bool{}
+	p.deleting = 0
 	for i := range p.Steps {
-		if p.Steps[i].Removes() {
-			p.Removals += len(p.Steps[i].Projects)
+		if !p.Steps[i].Removes() {
+			continue
+		}
+		for _, pr := range p.Steps[i].Projects {
+			if !seen[pr.ID] && p.Steps[i].Action == ActionDeleteDeleted {
+				p.deleting++
+			}
+			seen[pr.ID] = true
 		}
 	}
+	p.Removals = len(seen)
 }
 
-// planListed decides for a target whose repository is listed.
-func planListed(in Input, t *target, repo *bitbucket.Repository, active []snyk.Project) []Step {
-	if in.Skip != nil && in.Skip(t.workspace, repo) {
-		return nil // left out by the discovery filters: left alone
+// planRepo decides for one repository with targets (or a deletion waiting).
+func planRepo(in *Input, pic *picture, p *Plan, u string, targets []*target, onDeleted string, deleteAfter time.Duration,
+	issue func(string) *WorkspaceIssue) []Step {
+	prev := in.State.get(u)
+	listed := pic.listed[u]
+	var ws string
+	switch {
+	case listed != nil:
+		ws = listed.Workspace
+	case prev != nil:
+		ws = prev.Workspace
+	default:
+		return nil
 	}
+	if pic.failed[strings.ToLower(ws)] != nil {
+		issue(ws).Targets += len(targets)
+		return nil
+	}
+	if !pic.complete[strings.ToLower(ws)] {
+		return nil // not a workspace of this sync
+	}
+	var active []*snyk.Project
+	for _, t := range targets {
+		active = append(active, t.active...)
+	}
+	var main *TargetRef
+	if len(targets) > 0 {
+		main = &targets[0].ref
+		for _, t := range targets {
+			if listed != nil && strings.EqualFold(t.name, listed.Workspace+"/"+listed.Slug) {
+				main = &t.ref
+			}
+		}
+	}
+	if listed != nil {
+		if in.Skip != nil && in.Skip(listed.Workspace, listed) {
+			return nil // left out by the discovery filters: left alone
+		}
+		if prev != nil && !strings.EqualFold(prev.Slug, listed.Slug) {
+			if len(active) == 0 || listed.MainBranch == "" {
+				return nil
+			}
+			return []Step{renameStep(prev, listed, u, main, active, pic)}
+		}
+		return planListed(in, listed, u, main, active, prev)
+	}
+	if prev == nil || onDeleted == OnDeletedIgnore {
+		return nil
+	}
+	// Gone from this run's complete listing, which an earlier complete
+	// listing had: a deletion candidate, proven or dropped by confirm.
 	var steps []Step
-	var excluded, rest []snyk.Project
+	if len(active) > 0 {
+		reason := "gone from the listing of " + ws
+		if onDeleted == OnDeletedDelete {
+			reason += "; deleted " + FormatDays(deleteAfter) + " after this deactivation"
+		}
+		steps = append(steps, Step{Action: ActionDeactivateDeleted, Workspace: ws, Slug: prev.Slug, UUID: u, Target: main,
+			Projects: refs(active), Unconfirmed: true, Reason: reason})
+	}
+	if g := prev.Gone; onDeleted == OnDeletedDelete && g != nil && !g.Deactivated.IsZero() {
+		var waiting []*snyk.Project
+		for _, id := range g.Projects {
+			if pr := pic.projects[id]; pr != nil && pr.Status == "inactive" {
+				waiting = append(waiting, pr)
+			}
+		}
+		due := g.Deactivated.Add(deleteAfter)
+		switch {
+		case len(waiting) == 0:
+		case in.Now.Before(due):
+			p.PendingDeletes = append(p.PendingDeletes, PendingDelete{Workspace: ws, Slug: prev.Slug, UUID: u, Projects: len(waiting), Due: due})
+		default:
+			steps = append(steps, Step{Action: ActionDeleteDeleted, Workspace: ws, Slug: prev.Slug, UUID: u, Target: main,
+				Projects: refs(waiting), Unconfirmed: true,
+				Reason: "deactivated for this deletion on " + g.Deactivated.UTC().Format(time.DateOnly) + ", " + FormatDays(deleteAfter) + " ago or more"})
+		}
+	}
+	return steps
+}
+
+// planListed decides for a listed repository that kept its slug.
+func planListed(in *Input, repo *bitbucket.Repository, u string, main *TargetRef, active []*snyk.Project, prev *RepoState) []Step {
+	var steps []Step
+	var excluded, rest []*snyk.Project
 	for _, pr := range active {
 		if in.Excluded != nil && in.Excluded(pr.TargetFile) {
 			excluded = append(excluded, pr)
@@ -350,13 +443,13 @@ func planListed(in Input, t *target, repo *bitbucket.Repository, active []snyk.P
 		}
 	}
 	if len(excluded) > 0 {
-		steps = append(steps, Step{Action: ActionDeactivateExcluded, Workspace: t.workspace, Slug: repo.Slug, UUID: repo.UUID,
-			Target: &t.ref, Projects: refs(excluded), Reason: "file matches --exclusionGlobs"})
+		steps = append(steps, Step{Action: ActionDeactivateExcluded, Workspace: repo.Workspace, Slug: repo.Slug, UUID: u,
+			Target: main, Projects: refs(excluded), Reason: "file matches the exclusion globs"})
 	}
 	if repo.MainBranch == "" {
 		return steps
 	}
-	var moved []snyk.Project
+	var moved []*snyk.Project
 	from := ""
 	for _, pr := range rest {
 		// An empty target_reference is Snyk not saying: left alone.
@@ -366,12 +459,12 @@ func planListed(in Input, t *target, repo *bitbucket.Repository, active []snyk.P
 		}
 	}
 	if len(moved) > 0 {
-		steps = append(steps, Step{Action: ActionUpdateBranch, Workspace: t.workspace, Slug: repo.Slug, UUID: repo.UUID,
-			Target: &t.ref, From: from, To: repo.MainBranch, Projects: refs(moved), Reason: "default branch changed"})
+		steps = append(steps, Step{Action: ActionUpdateBranch, Workspace: repo.Workspace, Slug: repo.Slug, UUID: u,
+			Target: main, From: from, To: repo.MainBranch, Projects: refs(moved), Reason: "default branch changed"})
 	}
-	if len(rest) > 0 && changedSince(in.State, repo, rest) {
-		steps = append(steps, Step{Action: ActionReimport, Workspace: t.workspace, Slug: repo.Slug, UUID: repo.UUID,
-			Target: &t.ref, To: repo.MainBranch, UpdatedOn: repo.UpdatedOn, Reason: "updated since the last sync"})
+	if len(rest) > 0 && changedSince(prev, repo, rest) {
+		steps = append(steps, Step{Action: ActionReimport, Workspace: repo.Workspace, Slug: repo.Slug, UUID: u,
+			Target: main, To: repo.MainBranch, UpdatedOn: repo.UpdatedOn, Reason: "updated since the last sync"})
 	}
 	return steps
 }
@@ -381,11 +474,11 @@ func planListed(in Input, t *target, repo *bitbucket.Repository, active []snyk.P
 // sync of an org imported by `import`), since its newest project was made.
 // updated_on is a hint ("may have changed"): Atlassian does not document
 // what moves it, and a push does.
-func changedSince(st *State, repo *bitbucket.Repository, projects []snyk.Project) bool {
+func changedSince(prev *RepoState, repo *bitbucket.Repository, projects []*snyk.Project) bool {
 	if repo.UpdatedOn.IsZero() {
 		return false
 	}
-	if prev, ok := st.get(repo); ok {
+	if prev != nil {
 		return repo.UpdatedOn.After(prev.UpdatedOn)
 	}
 	var newest time.Time
@@ -397,177 +490,72 @@ func changedSince(st *State, repo *bitbucket.Repository, projects []snyk.Project
 	return !newest.IsZero() && repo.UpdatedOn.After(newest)
 }
 
-func renameStep(t *target, repo *bitbucket.Repository, active []snyk.Project, known map[string]*target) Step {
-	s := Step{Action: ActionRename, Workspace: t.workspace, Slug: repo.Slug, OldSlug: t.slug, UUID: repo.UUID,
-		Target: &t.ref, To: repo.MainBranch, Projects: refs(active), UpdatedOn: repo.UpdatedOn,
-		Reason: "renamed (same uuid, new slug)"}
-	if nt := known[repoKey(repo.Workspace, repo.Slug)]; nt != nil {
-		for _, pr := range nt.projects {
-			if pr.Status != "inactive" {
-				s.Imported = true
-				break
-			}
+// renameStep imports a renamed repository under its new slug; its old
+// projects go once that import produced projects. An earlier run's import
+// under the same slug whose projects are active already counts (Imported),
+// as does a target of the new name with active projects.
+func renameStep(prev *RepoState, repo *bitbucket.Repository, u string, main *TargetRef, active []*snyk.Project, pic *picture) Step {
+	s := Step{Action: ActionRename, Workspace: repo.Workspace, Slug: repo.Slug, OldSlug: prev.Slug, UUID: u,
+		Target: main, To: repo.MainBranch, UpdatedOn: repo.UpdatedOn, Reason: "renamed (same uuid, new slug)"}
+	var produced []string
+	if r := prev.Renamed; r != nil && strings.EqualFold(r.Slug, repo.Slug) {
+		produced = r.Projects
+	}
+	kept := keptTargets(pic, produced, repo.Workspace, repo.Slug)
+	for _, pr := range active {
+		if kept[targetKey(pr)] {
+			s.Imported = true
+			continue
 		}
+		s.Projects = append(s.Projects, ref(pr))
 	}
 	return s
 }
 
-// groupTargets groups projects by repository ("workspace/slug" of the
-// target's display name, else of the project name before ":"), sorted.
-func groupTargets(targets []snyk.Target, projects []snyk.Project) []*target {
-	names := map[string]snyk.Target{}
-	for _, t := range targets {
-		names[t.ID] = t
+// keptTargets are the targets (by key) that an import of repo under its new
+// slug filled, whose projects a rename keeps: those holding an active
+// project of ids (the import's results), and those named by the new slug.
+func keptTargets(pic *picture, ids []string, ws, slug string) map[string]bool {
+	kept := map[string]bool{}
+	for _, id := range ids {
+		if pr := pic.projects[id]; pr != nil && pr.Status != "inactive" {
+			kept[targetKey(pr)] = true
+		}
 	}
-	byRepo := map[string]*target{}
-	var out []*target
-	for _, pr := range projects {
-		display := ""
-		ref := TargetRef{ID: pr.TargetID, Origin: pr.Origin}
-		if t, ok := names[pr.TargetID]; ok {
-			display, ref.RemoteURL = t.DisplayName, t.URL
+	for _, t := range pic.targets {
+		if strings.EqualFold(t.name, ws+"/"+slug) && len(t.active) > 0 {
+			kept[t.key] = true
 		}
-		if display == "" {
-			display, _, _ = strings.Cut(pr.Name, ":")
-		}
-		ws, slug, ok := strings.Cut(display, "/")
-		if !ok || ws == "" || slug == "" {
-			continue // not a Bitbucket Cloud name
-		}
-		ref.DisplayName = display
-		key := repoKey(ws, slug)
-		t := byRepo[key]
-		if t == nil {
-			t = &target{ref: ref, workspace: ws, slug: slug}
-			byRepo[key] = t
-			out = append(out, t)
-		}
-		t.projects = append(t.projects, pr)
 	}
-	slices.SortFunc(out, func(a, b *target) int {
-		return strings.Compare(repoKey(a.workspace, a.slug), repoKey(b.workspace, b.slug))
-	})
-	return out
+	return kept
 }
 
-func refs(ps []snyk.Project) []ProjectRef {
+func refs(ps []*snyk.Project) []ProjectRef {
 	out := make([]ProjectRef, len(ps))
 	for i, p := range ps {
-		out[i] = ProjectRef{ID: p.ID, TargetFile: p.TargetFile, Branch: p.Branch, Type: p.Type}
+		out[i] = ref(p)
 	}
 	return out
 }
 
-func repoKey(ws, slug string) string { return strings.ToLower(ws + "/" + slug) }
-
-// ExclusionMatcher turns --exclusionGlobs into a matcher of project files.
-// Empty entries are ignored (the original's "a," excluded every file). A
-// glob without "/" matches any one path segment ("test" excludes
-// "test/package.json" and "a/test/pom.xml", not "acme-test/go.mod"); a glob
-// with "/" matches the whole path, or with a leading "**/" any tail of it.
-// nil when no glob is given.
-func ExclusionMatcher(globs []string) func(file string) bool {
-	var clean []string
-	for _, g := range globs {
-		for _, part := range strings.Split(g, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				clean = append(clean, part)
-			}
-		}
-	}
-	if len(clean) == 0 {
-		return nil
-	}
-	return func(file string) bool {
-		segs := strings.Split(strings.Trim(file, "/"), "/")
-		for _, g := range clean {
-			if tail, ok := strings.CutPrefix(g, "**/"); ok {
-				for i := range segs {
-					if m, _ := path.Match(tail, strings.Join(segs[i:], "/")); m {
-						return true
-					}
-				}
-				continue
-			}
-			if strings.Contains(g, "/") {
-				if m, _ := path.Match(strings.Trim(g, "/"), strings.Join(segs, "/")); m {
-					return true
-				}
-				continue
-			}
-			for _, s := range segs {
-				if m, _ := path.Match(g, s); m {
-					return true
-				}
-			}
-		}
-		return false
-	}
+func ref(p *snyk.Project) ProjectRef {
+	return ProjectRef{ID: p.ID, TargetID: p.TargetID, TargetFile: p.TargetFile, Branch: p.Branch, Type: p.Type, target: targetKey(p)}
 }
 
-// Snyk's limits on an import's exclusionGlobs (the import answers 400
-// beyond them).
-const (
-	maxExclusionGlobs   = 10
-	maxExclusionGlobLen = 100
-)
-
-// ValidateGlobs checks the syntax of --exclusionGlobs and Snyk's limits
-// (at most 10 entries of at most 100 characters).
-func ValidateGlobs(globs []string) error {
-	n := 0
-	for _, g := range globs {
-		for _, part := range strings.Split(g, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			n++
-			if len(part) > maxExclusionGlobLen {
-				return &GlobError{Glob: part, Err: fmt.Errorf("longer than the %d characters Snyk accepts", maxExclusionGlobLen)}
-			}
-			if _, err := path.Match(strings.TrimPrefix(part, "**/"), ""); err != nil {
-				return &GlobError{Glob: part, Err: err}
-			}
-		}
-	}
-	if n > maxExclusionGlobs {
-		return &GlobError{Glob: strings.Join(globs, ","), Err: fmt.Errorf("%d globs; Snyk accepts at most %d", n, maxExclusionGlobs)}
-	}
-	return nil
-}
-
-// GlobError is a malformed --exclusionGlobs entry.
-type GlobError struct {
-	Glob string
-	Err  error
-}
-
-func (e *GlobError) Error() string {
-	return "--exclusionGlobs: " + `"` + e.Glob + `": ` + e.Err.Error()
-}
-
-// Product of a Snyk project type, for --snykProduct.
-const (
-	ProductOpenSource = "open-source"
-	ProductContainer  = "container"
-	ProductIaC        = "iac"
-)
-
-var iacTypes = map[string]bool{"terraformconfig": true, "cloudformationconfig": true, "k8sconfig": true,
-	"helmconfig": true, "armconfig": true, "customconfig": true}
-
-// ProductOf is the product a project type belongs to ("" for sast, which
-// sync never touches: Snyk Code projects have no manifest).
-func ProductOf(projectType string) string {
+// FormatDays writes a duration as the plan says it: "7d", "36h", "90m".
+func FormatDays(d time.Duration) string {
 	switch {
-	case projectType == "sast":
-		return ""
-	case projectType == "dockerfile":
-		return ProductContainer
-	case iacTypes[projectType]:
-		return ProductIaC
-	default:
-		return ProductOpenSource
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
 	}
+	return d.String()
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,12 +27,8 @@ const (
 	FailedToUpdateProjectsSuffix = ".failed-to-update-projects.log"
 	FailedToSyncTargetLogSuffix  = ".failed-to-sync-target.log"
 	PlanFileSuffix               = ".sync-plan.json"
-	SummaryFile                  = "sync-summary.json"
 	updatedLoggerName            = "snyk:sync-org-projects"
 	failedTargetLoggerName       = "sync"
-	defaultWriteConcurrency      = 8
-	defaultMaxDeactivatePercent  = 10
-	defaultMaxDeactivateFloor    = 10
 )
 
 // Snyk is what sync needs from Snyk (*snyk.Client satisfies it).
@@ -46,127 +40,52 @@ type Snyk interface {
 	DeleteProject(ctx context.Context, orgID, projectID string) error
 }
 
-// Bitbucket is what sync needs from Bitbucket (*bitbucket.Client satisfies it).
+// Bitbucket is what sync needs from Bitbucket (*bitbucket.Client satisfies
+// it). GetRepository is asked by uuid (`{…}` in place of the slug).
 type Bitbucket interface {
 	ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
 	GetRepository(ctx context.Context, workspace, slug string) (bitbucket.Repository, error)
 }
 
-// Limit is --maxDeactivate: a number of projects, or a percentage of the
-// org's active projects.
-type Limit struct {
-	Count   int
-	Percent float64 // > 0: a percentage
-	// Floor is the least a percentage allows (so a small org can lose one
-	// repository); 0 for none.
-	Floor int
-}
-
-// DefaultLimit is 10 % of the org's active projects, at least 10.
-var DefaultLimit = Limit{Percent: defaultMaxDeactivatePercent, Floor: defaultMaxDeactivateFloor}
-
-// ParseLimit reads "25" or "10%".
-func ParseLimit(s string) (Limit, error) {
-	s = strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f < 0 || f > 100 || math.IsNaN(f) {
-			return Limit{}, fmt.Errorf("--maxDeactivate=%q: want a number of projects (25) or a percentage from 0%% to 100%% (10%%)", s)
-		}
-		return Limit{Percent: f}, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return Limit{}, fmt.Errorf("--maxDeactivate=%q: want a number of projects (25) or a percentage (10%%)", s)
-	}
-	return Limit{Count: n}, nil
-}
-
-// Of is the limit for an org of active projects.
-func (l Limit) Of(active int) int {
-	if l.Percent > 0 {
-		return max(int(math.Ceil(l.Percent*float64(active)/100)), l.Floor)
-	}
-	return l.Count
-}
-
-func (l Limit) String() string {
-	if l.Percent > 0 {
-		return strconv.FormatFloat(l.Percent, 'f', -1, 64) + "%"
-	}
-	return strconv.Itoa(l.Count)
-}
-
-// Options configures Sync.
-type Options struct {
-	Snyk      Snyk
-	Bitbucket Bitbucket
-	// Orgs to sync: rows of snyk-created-orgs.json, or just {OrgID} (the
-	// original's --orgPublicId; its workspaces are then those of its
-	// targets' names).
-	Orgs []importfiles.CreatedOrg
-	// Source is importer.SourceBitbucketCloudApp or SourceBitbucketCloud;
-	// it picks the project origins and the integration.
-	Source          string
-	IntegrationType string
-	LogPath         string
-	DryRun          bool
-	ImportNew       bool
-	OnDeleted       string
-	MaxDeactivate   Limit
-	// ExclusionGlobs deactivate matching projects and are sent with every
-	// import (the original never sent them).
-	ExclusionGlobs []string
-	// Products are the --snykProduct values synced (default open-source).
-	Products []string
-	// Filter is import:data's discovery filters, applied client-side to a
-	// whole listing.
-	Filter importer.RepoFilter
-	// Import pool settings (see importer.ImportOptions).
-	Concurrency          int
-	PollInitial, PollMax time.Duration
-	PollTimeout          time.Duration
-	Now                  func() time.Time
-	Progress             importer.Progress
-	// WriteConcurrency bounds the project writes in flight (default 8).
-	WriteConcurrency int
-	// Shard, if set, syncs only the orgs of Orgs in it; the others are
-	// counted in Result.OtherShards and left to the other jobs.
-	Shard importer.Shard
-	// ErrorText words an error in the results and the plan; nil means
-	// err.Error(). The clients' errors state facts only: the command
-	// passes its own wording, which says what to fix.
-	ErrorText func(error) string
-}
-
-// errText is err as the results show it.
-func (o *Options) errText(err error) string {
-	if o.ErrorText != nil {
-		return o.ErrorText(err)
-	}
-	return err.Error()
+// HeldBack is a plan the guard stopped: nothing was changed in the org.
+type HeldBack struct {
+	// Removals of Active projects were planned; Max were allowed by Limit.
+	Removals int   `json:"removals"`
+	Active   int   `json:"active"`
+	Max      int   `json:"max"`
+	Limit    Limit `json:"-"`
+	// Empties says the plan deactivates every active project of the org,
+	// which only an explicit limit allows.
+	Empties bool `json:"empties,omitempty"`
 }
 
 // OrgResult is what sync did for one org.
 type OrgResult struct {
 	OrgID string `json:"orgId"`
 	Name  string `json:"name,omitempty"`
-	Plan  *Plan  `json:"-"`
-	// Planned and Done count steps per action.
+	// Plan is set until Options.OnOrg has seen it.
+	Plan *Plan `json:"-"`
+	// Planned and Done count steps per action (a rename is one step).
 	Planned map[Action]int `json:"planned"`
 	Done    map[Action]int `json:"done"`
-	// Project counts of what was applied.
+	// ActiveProjects, Removals and MaxRemovals are the plan's guard figures.
+	ActiveProjects int `json:"activeProjects"`
+	Removals       int `json:"removals"`
+	MaxRemovals    int `json:"maxRemovals"`
+	// Project counts of what was applied. ProjectsImported are the projects
+	// the imports made that Snyk did not have; ProjectsRetested those it had.
 	ProjectsUpdated     int `json:"projectsUpdated"`
 	ProjectsDeactivated int `json:"projectsDeactivated"`
 	ProjectsDeleted     int `json:"projectsDeleted"`
 	ProjectsImported    int `json:"projectsImported"`
+	ProjectsRetested    int `json:"projectsRetested"`
 	// Failures are the steps (or writes) that did not succeed, as short
 	// sentences; the next run tries them again.
 	Failures []string `json:"failures,omitempty"`
-	// FailedWorkspaces and HeldBack: copied from the plan.
+	// FailedWorkspaces, HeldBack: copied from the plan.
 	FailedWorkspaces []WorkspaceIssue `json:"failedWorkspaces,omitempty"`
-	HeldBack         string           `json:"heldBack,omitempty"`
-	// Confirmations are the GET requests made for deletion candidates.
+	HeldBack         *HeldBack        `json:"heldBack,omitempty"`
+	// Confirmations are the repository reads made for deletion candidates.
 	Confirmations int `json:"confirmations"`
 	// Err is why the org could not be synced at all.
 	Err    error  `json:"-"`
@@ -175,7 +94,7 @@ type OrgResult struct {
 
 // Failed reports an org that needs the user's attention (exit 3).
 func (o *OrgResult) Failed() bool {
-	return o.Err != nil || len(o.Failures) > 0 || len(o.FailedWorkspaces) > 0 || o.HeldBack != ""
+	return o.Err != nil || len(o.Failures) > 0 || len(o.FailedWorkspaces) > 0 || o.HeldBack != nil
 }
 
 // Result is what Sync did.
@@ -193,21 +112,15 @@ type Result struct {
 
 // Failed reports whether any org failed or was held back.
 func (r *Result) Failed() bool {
-	for _, o := range r.Orgs {
-		if o.Failed() {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(r.Orgs, (*OrgResult).Failed)
 }
 
 // Sync syncs every org of opts.Orgs in turn: it reads the org's Snyk
-// targets and projects once, lists each workspace once (a workspace shared
-// by several orgs is listed once per run), plans, confirms each deletion
-// with one GET, applies the --maxDeactivate guard, and applies the plan (or,
+// targets and projects once, lists each workspace once per run, matches
+// targets to repositories by evidence (identity.go), plans, applies the
+// guard, proves each deletion with one request, and applies the plan (or,
 // with DryRun, only writes it). Per org it writes <orgId>.sync-plan.json,
-// the original's sync logs and <orgId>.sync-state.json; at the end
-// sync-summary.json.
+// the original's sync logs and <orgId>.sync-state.json.
 //
 // The error is about the run (options, files, ctx ending, or credentials
 // every org refused); an org that failed is reported in its OrgResult.
@@ -231,9 +144,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &syncRun{opts: &opts, resume: resume, listings: map[string]*Listing{},
-		logs:   newLogFiles(opts.LogPath, updatedLoggerName, opts.Now),
-		failed: newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now)}
+	s := &syncRun{opts: &opts, resume: resume, listings: newListingCache(opts.Orgs)}
 	var errs []error
 	authFailures := 0
 	prog := opts.Progress
@@ -247,6 +158,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 			break
 		}
 		o := s.org(ctx, org)
+		s.listings.done(org)
 		if s.importsRan {
 			// The import pool showed its own stage: back to the orgs.
 			s.importsRan = false
@@ -260,25 +172,20 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 				authFailures++
 			}
 		}
+		if opts.OnOrg != nil {
+			opts.OnOrg(o)
+		}
+		o.Plan = nil
 		res.Orgs = append(res.Orgs, o)
 	}
 	res.Duration = opts.Now().Sub(res.Started)
 	res.Interrupted = ctx.Err() != nil
-	if err := s.logs.Close(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := s.failed.Close(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := writeSummary(opts.LogPath, res); err != nil {
-		errs = append(errs, err)
-	}
 	if s.logErr != nil {
 		errs = append(errs, fmt.Errorf("some sync log lines could not be written: %w", s.logErr))
 	}
 	if authFailures > 0 && authFailures == len(res.Orgs) {
 		errs = append(errs, res.Orgs[0].Err)
-	} else if err := s.allListingsRefused(); err != nil {
+	} else if err := s.listings.allRefused(); err != nil {
 		errs = append(errs, err)
 	}
 	if res.Interrupted {
@@ -287,63 +194,14 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	return res, errors.Join(errs...)
 }
 
-func (o *Options) validate() error {
-	switch {
-	case o.Snyk == nil || o.Bitbucket == nil:
-		return errors.New("syncer: Snyk and Bitbucket clients are required")
-	case o.LogPath == "":
-		return errors.New("sync: a log path is required (SNYK_LOG_PATH or --logPath)")
-	case len(o.Orgs) == 0:
-		return errors.New("sync: no org to sync (--orgPublicId, --orgsData or --groupId)")
-	case o.Source != importer.SourceBitbucketCloudApp && o.Source != importer.SourceBitbucketCloud:
-		return fmt.Errorf("sync: source %q: want %q or %q", o.Source, importer.SourceBitbucketCloudApp, importer.SourceBitbucketCloud)
-	}
-	switch o.OnDeleted {
-	case "":
-		o.OnDeleted = OnDeletedDeactivate
-	case OnDeletedDeactivate, OnDeletedDelete, OnDeletedIgnore:
-	default:
-		return fmt.Errorf("--onDeletedRepo=%q: want deactivate, delete or ignore", o.OnDeleted)
-	}
-	if o.MaxDeactivate == (Limit{}) {
-		o.MaxDeactivate = DefaultLimit
-	}
-	if err := ValidateGlobs(o.ExclusionGlobs); err != nil {
-		return err
-	}
-	if err := o.Filter.Validate(); err != nil {
-		return fmt.Errorf("sync: %w", err)
-	}
-	if len(o.Products) == 0 {
-		o.Products = []string{ProductOpenSource}
-	}
-	for _, p := range o.Products {
-		if p != ProductOpenSource && p != ProductContainer && p != ProductIaC {
-			return fmt.Errorf("--snykProduct=%q: want open-source, container or iac", p)
-		}
-	}
-	o.Concurrency = cmp.Or(o.Concurrency, importer.DefaultConcurrency)
-	o.WriteConcurrency = cmp.Or(o.WriteConcurrency, defaultWriteConcurrency)
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return nil
-}
-
-// origins are the project origins of the source: the app's projects are
-// listed as either bitbucket-cloud-app or bitbucket-connect-app.
-func (o *Options) origins() []string {
-	return importer.IntegrationCandidates(o.Source, "")
-}
-
 // syncRun is the state of one Sync call.
 type syncRun struct {
 	opts     *Options
 	resume   *importfiles.ResumeLog
-	listings map[string]*Listing // by lower-cased workspace slug, for the whole run
-	logs     *importfiles.LogFiles
-	failed   *importfiles.LogFiles
-	logErr   error
+	listings *listingCache
+	// logs and failed are the org's sync logs, open while it is synced.
+	logs, failed *importfiles.LogFiles
+	logErr       error
 	// importsRan says the last org started imports (whose pool took over
 	// the progress display).
 	importsRan bool
@@ -361,36 +219,35 @@ func (s *syncRun) logLine(err error) {
 	}
 }
 
-// allListingsRefused is the error of a run in which Bitbucket refused the
-// credentials for every workspace listed (exit 4, not a partial run).
-func (s *syncRun) allListingsRefused() error {
-	var first error
-	for _, l := range s.listings {
-		if l.Err == nil || !httpx.CredentialsRejected(l.Err) {
-			return nil
-		}
-		first = cmp.Or(first, l.Err)
-	}
-	if first == nil {
-		return nil
-	}
-	return fmt.Errorf("Bitbucket refused the credentials for every workspace: %w", first)
-}
-
 // org syncs one org.
 func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResult {
 	opts := s.opts
 	o := &OrgResult{OrgID: row.OrgID, Name: row.Name, Planned: map[Action]int{}, Done: map[Action]int{}}
-
-	// Snyk, once: a partial listing would make repositories look new or
-	// gone, so an error stops the org.
+	// The org id names files in the log directory.
+	if err := importfiles.CheckOrgID(row.OrgID); err != nil {
+		o.Err = err
+		return o
+	}
+	// An org's log files are open while it is synced: an estate of
+	// thousands of orgs must not hold thousands of files open.
+	s.logs = newLogFiles(opts.LogPath, updatedLoggerName, opts.Now, opts.Redact)
+	s.failed = newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now, opts.Redact)
+	defer func() {
+		s.logLine(s.logs.Close())
+		s.logLine(s.failed.Close())
+	}()
+	// Snyk, once and whole: a partial listing would make repositories look
+	// new or gone, so an incomplete one stops the org.
+	// What is kept of each item is what sync reads, its repeated words
+	// shared: an org is held in memory while it is planned.
+	words := interner{}
 	var targets []snyk.Target
 	for t, err := range opts.Snyk.ListTargetsIter(ctx, row.OrgID) {
 		if err != nil {
 			o.Err = fmt.Errorf("org %s: list its Snyk targets: %w", row.OrgID, err)
 			return o
 		}
-		targets = append(targets, t)
+		targets = append(targets, snyk.Target{ID: t.ID, DisplayName: t.DisplayName, URL: t.URL, IsPrivate: t.IsPrivate})
 	}
 	var projects []snyk.Project
 	for p, err := range opts.Snyk.ListProjectsIter(ctx, row.OrgID, &snyk.ProjectListOptions{Origins: opts.origins()}) {
@@ -398,6 +255,7 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 			o.Err = fmt.Errorf("org %s: list its Snyk projects: %w", row.OrgID, err)
 			return o
 		}
+		p.Origin, p.Branch, p.Type, p.Status = words.of(p.Origin), words.of(p.Branch), words.of(p.Type), words.of(p.Status)
 		projects = append(projects, p)
 	}
 	integrationID, err := importer.ResolveIntegrationID(ctx, opts.Snyk, row, opts.Source, opts.IntegrationType)
@@ -410,32 +268,11 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 		o.Err = err
 		return o
 	}
-
-	// Workspaces: the org's, and those its targets name.
-	var listings []*Listing
-	seen := map[string]bool{}
-	addWS := func(ws string) {
-		if k := strings.ToLower(ws); ws != "" && !seen[k] {
-			seen[k] = true
-			listings = append(listings, s.listing(ctx, ws))
-		}
-	}
-	if row.Workspace != "" || row.Name != "" {
-		addWS(row.WorkspaceSlug())
-	}
-	for _, t := range groupTargets(targets, projects) {
-		addWS(t.workspace)
-	}
-	if ctx.Err() != nil {
-		o.Err = ctx.Err()
-		return o
-	}
-
 	matcher := importer.NewRepoMatcher(opts.Filter, row.Project)
 	products := opts.Products
-	plan := Build(Input{
-		OrgID: row.OrgID, Targets: targets, Projects: projects, Listings: listings, State: prev, ErrorText: opts.ErrorText,
-		ImportNew: opts.ImportNew, OnDeleted: opts.OnDeleted, Excluded: ExclusionMatcher(opts.ExclusionGlobs),
+	in := &Input{
+		OrgID: row.OrgID, Targets: targets, Projects: projects, State: prev, Now: opts.Now(), ErrorText: opts.errText,
+		ImportNew: opts.ImportNew, OnDeleted: opts.OnDeleted, DeleteAfter: opts.DeleteAfter, Excluded: ExclusionMatcher(opts.ExclusionGlobs),
 		InScope: func(p snyk.Project) bool { return slices.Contains(products, ProductOf(p.Type)) },
 		Skip: func(ws string, r *bitbucket.Repository) bool {
 			_, skip := matcher.Skip(ws, r)
@@ -444,32 +281,66 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 		AlreadyRequested: func(owner, name, branch string) bool {
 			return s.resume.Skip(importfiles.ResumeKey(row.OrgID, integrationID, importfiles.NewBitbucketTarget(owner, name, branch)))
 		},
-	})
+	}
+	// Workspaces: the org's, those the state recorded, and those its
+	// targets name.
+	seen := map[string]bool{}
+	addWS := func(ws string) {
+		if k := strings.ToLower(ws); ws != "" && !seen[k] {
+			seen[k] = true
+			in.Listings = append(in.Listings, s.listing(ctx, ws))
+		}
+	}
+	if row.Workspace != "" || row.Name != "" {
+		addWS(row.WorkspaceSlug())
+	}
+	if prev != nil {
+		var wss []string
+		for _, rs := range prev.Repositories {
+			wss = append(wss, rs.Workspace)
+		}
+		slices.Sort(wss)
+		for _, ws := range wss {
+			addWS(ws)
+		}
+	}
+	for _, ws := range workspacesNamed(targets, projects) {
+		addWS(ws)
+	}
+	if ctx.Err() != nil {
+		o.Err = ctx.Err()
+		return o
+	}
+	pic := newPicture(in)
+	pic.identify(prev)
+	plan := build(in, pic)
 	o.Plan = plan
 	o.FailedWorkspaces = plan.FailedWorkspaces
 
 	// The guard counts before the confirmations, so a listing that lost
 	// most of an estate costs no request per missing repository.
-	plan.MaxRemovals = opts.MaxDeactivate.Of(plan.ActiveProjects)
+	limit, base := opts.MaxDeactivate, plan.GuardBase()
+	plan.MaxRemovals = limit.Of(base)
 	if plan.Removals > plan.MaxRemovals {
-		plan.HeldBack = fmt.Sprintf("the plan deactivates or deletes %d of %d active projects, more than --maxDeactivate=%s allows (%d): nothing was changed in this org; check the plan in %s and run again with a higher --maxDeactivate if it is right",
-			plan.Removals, plan.ActiveProjects, opts.MaxDeactivate, plan.MaxRemovals, filepath.Join(opts.LogPath, row.OrgID+PlanFileSuffix))
+		plan.HeldBack = &HeldBack{Removals: plan.Removals, Active: base, Max: plan.MaxRemovals, Limit: limit,
+			Empties: !limit.Explicit && plan.Removals >= base}
 	} else {
-		s.confirm(ctx, row.OrgID, plan, listings, o)
+		s.confirm(ctx, row.OrgID, plan, pic, prev, o)
 	}
 	o.HeldBack = plan.HeldBack
 	o.Planned = plan.Counts()
+	o.ActiveProjects, o.Removals, o.MaxRemovals = plan.ActiveProjects, plan.Removals, plan.MaxRemovals
 	if err := writePlan(opts.LogPath, plan); err != nil {
 		o.Err = err
 		return o
 	}
-	if opts.DryRun || plan.HeldBack != "" {
+	if opts.DryRun || plan.HeldBack != nil {
 		return o
 	}
 
-	a := &applier{s: s, ctx: ctx, org: row, integrationID: integrationID, plan: plan, res: o, done: map[int]bool{}}
+	a := &applier{s: s, ctx: ctx, org: row, integrationID: integrationID, plan: plan, pic: pic, res: o, out: newOutcome()}
 	a.run()
-	next := nextState(prev, row.OrgID, opts.Now(), listings, plan, a.done)
+	next := nextState(prev, opts.Now(), pic, plan, a.out)
 	if err := next.Save(opts.LogPath); err != nil {
 		o.Failures = append(o.Failures, err.Error())
 	}
@@ -479,24 +350,24 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	return o
 }
 
-// listing lists a workspace once per run. A failed or cut-short listing
-// keeps what it got and its error.
+// listing lists a workspace once per run (see listingCache). A listing
+// that failed or was not whole keeps its error and no repository.
 func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
-	k := strings.ToLower(ws)
-	if l := s.listings[k]; l != nil {
+	if l := s.listings.get(ws); l != nil {
 		return l
 	}
 	l := &Listing{Workspace: ws}
 	prog := s.opts.Progress
+	words := interner{}
 	for r, err := range s.opts.Bitbucket.ListRepositoriesIter(ctx, ws, nil) {
 		if err != nil {
 			l.Err = err
 			break
 		}
-		if r.Workspace == "" {
-			r.Workspace = ws
-		}
-		l.Repos = append(l.Repos, r)
+		// Only what sync and the discovery filters read is kept.
+		l.Repos = append(l.Repos, bitbucket.Repository{Slug: r.Slug, UUID: r.UUID, Workspace: words.of(cmp.Or(r.Workspace, ws)),
+			IsPrivate: r.IsPrivate, MainBranch: words.of(r.MainBranch), IsFork: r.IsFork, UpdatedOn: r.UpdatedOn,
+			Project: bitbucket.Project{Key: words.of(r.Project.Key)}})
 		if prog != nil {
 			prog.Add(importer.CounterRepositories, 1)
 		}
@@ -504,68 +375,98 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 	if l.Err == nil && ctx.Err() != nil {
 		l.Err = fmt.Errorf("listing interrupted: %w", ctx.Err())
 	}
-	s.listings[k] = l
+	if l.Err != nil {
+		l.Repos = nil
+	}
+	s.listings.put(ws, l)
 	return l
 }
 
-// confirm checks each deletion candidate with one GET: 404 confirms it; the
-// repository answered under another slug with the uuid of a listed
-// repository is a rename; any other answer drops the step (and an error
-// counts as a failure: the next run asks again).
-func (s *syncRun) confirm(ctx context.Context, orgID string, plan *Plan, listings []*Listing, o *OrgResult) {
-	byUUID := map[string]*bitbucket.Repository{}
-	for _, l := range listings {
-		if l.Err == nil {
-			for i := range l.Repos {
-				if u := l.Repos[i].UUID; u != "" {
-					byUUID[strings.ToLower(u)] = &l.Repos[i]
-				}
-			}
+// interner shares one copy of each repeated word (branch names, statuses,
+// workspace slugs) among the items of a listing.
+type interner map[string]string
+
+func (w interner) of(s string) string {
+	if v, ok := w[s]; ok {
+		return v
+	}
+	w[s] = s
+	return s
+}
+
+// listingCache keeps each workspace's listing while an org still to be
+// synced names it, so a workspace shared by several orgs (one per
+// Bitbucket project) is listed once, and a run's memory holds the listings
+// of one org at a time, not of the estate.
+type listingCache struct {
+	m    map[string]*Listing
+	need map[string]int // orgs still to come that name the workspace
+	// refused is the first listing Bitbucket refused the credentials for;
+	// others says some listing was not refused.
+	refused error
+	others  bool
+}
+
+func newListingCache(orgs []importfiles.CreatedOrg) *listingCache {
+	c := &listingCache{m: map[string]*Listing{}, need: map[string]int{}}
+	for _, o := range orgs {
+		if o.Workspace != "" || o.Name != "" {
+			c.need[strings.ToLower(o.WorkspaceSlug())]++
 		}
 	}
-	drop := map[int]bool{}
-	dropKey := map[string]bool{} // new-repository steps absorbed by a rename
-	for i := range plan.Steps {
-		st := &plan.Steps[i]
-		if !st.Unconfirmed {
-			continue
-		}
-		if ctx.Err() != nil {
-			drop[i] = true
-			continue
-		}
-		o.Confirmations++
-		repo, err := s.opts.Bitbucket.GetRepository(ctx, st.Workspace, st.Slug)
-		switch {
-		case bitbucket.IsNotFound(err):
-			st.Unconfirmed = false
-			st.Reason = "not in the workspace's listing, and Bitbucket answers 404"
-		case err != nil:
-			drop[i] = true
-			msg := fmt.Sprintf("%s/%s: could not confirm that the repository is gone: %v", st.Workspace, st.Slug, err)
-			o.Failures = append(o.Failures, msg)
-			s.logLine(s.failed.Write(orgID+FailedToSyncTargetLogSuffix, importfiles.LevelError, "Failed to sync target",
-				importfiles.LogField{Key: "orgId", Value: orgID}, importfiles.LogField{Key: "target", Value: st.Target},
-				importfiles.LogField{Key: "errorMessage", Value: msg}))
-		case repo.UUID != "" && byUUID[strings.ToLower(repo.UUID)] != nil && !strings.EqualFold(repo.Slug, st.Slug):
-			// Bitbucket redirected the old slug to the renamed repository.
-			nr := byUUID[strings.ToLower(repo.UUID)]
-			st.Action, st.OldSlug, st.Slug, st.UUID, st.To = ActionRename, st.Slug, nr.Slug, nr.UUID, nr.MainBranch
-			st.Unconfirmed, st.Reason = false, "renamed (Bitbucket answers the old slug with the same uuid)"
-			dropKey[repoKey(st.Workspace, nr.Slug)] = true
-		default:
-			drop[i] = true // it is there after all: a listing glitch
+	return c
+}
+
+func (c *listingCache) get(ws string) *Listing { return c.m[strings.ToLower(ws)] }
+
+func (c *listingCache) put(ws string, l *Listing) {
+	c.m[strings.ToLower(ws)] = l
+	if l.Err != nil && httpx.CredentialsRejected(l.Err) {
+		c.refused = cmp.Or(c.refused, l.Err)
+	} else {
+		c.others = true
+	}
+}
+
+// done releases the listings no org still to come names.
+func (c *listingCache) done(row importfiles.CreatedOrg) {
+	if row.Workspace != "" || row.Name != "" {
+		c.need[strings.ToLower(row.WorkspaceSlug())]--
+	}
+	for k := range c.m {
+		if c.need[k] <= 0 {
+			delete(c.m, k)
 		}
 	}
-	var kept []Step
-	for i, st := range plan.Steps {
-		if drop[i] || ((st.Action == ActionImportNew || st.Action == ActionNewNotImported) && dropKey[st.Key()]) {
-			continue
-		}
-		kept = append(kept, st)
+}
+
+// allRefused is the error of a run in which Bitbucket refused the
+// credentials for every workspace listed (exit 4, not a partial run).
+func (c *listingCache) allRefused() error {
+	if c.refused == nil || c.others {
+		return nil
 	}
-	plan.Steps = kept
-	plan.countRemovals()
+	return fmt.Errorf("Bitbucket refused the credentials for every workspace: %w", c.refused)
+}
+
+// workspacesNamed are the workspaces the names of the org's targets (with
+// projects of the source) name, sorted.
+func workspacesNamed(targets []snyk.Target, projects []snyk.Project) []string {
+	display := make(map[string]string, len(targets))
+	for _, t := range targets {
+		display[t.ID] = t.DisplayName
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range projects {
+		name, _, _ := strings.Cut(p.Name, ":")
+		if ws := workspaceOf(cmp.Or(display[p.TargetID], name)); ws != "" && !seen[strings.ToLower(ws)] {
+			seen[strings.ToLower(ws)] = true
+			out = append(out, ws)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func writePlan(dir string, p *Plan) error {
@@ -577,19 +478,6 @@ func writePlan(dir string, p *Plan) error {
 		p.Steps = []Step{}
 	}
 	return writeJSON(filepath.Join(dir, p.OrgID+PlanFileSuffix), planJSON{p, p.Counts()})
-}
-
-func writeSummary(dir string, r *Result) error {
-	type summary struct {
-		*Result
-		Finished        time.Time `json:"finished"`
-		DurationSeconds float64   `json:"durationSeconds"`
-		Failed          bool      `json:"failed"`
-	}
-	if r.Orgs == nil {
-		r.Orgs = []*OrgResult{}
-	}
-	return writeJSON(filepath.Join(dir, SummaryFile), summary{r, r.Started.Add(r.Duration), r.Duration.Seconds(), r.Failed()})
 }
 
 func writeJSON(path string, v any) error {
@@ -604,8 +492,51 @@ func writeJSON(path string, v any) error {
 func isAuth(err error) bool { return snyk.IsAuthError(err) || httpx.CredentialsRejected(err) }
 
 // newLogFiles writes bunyan lines under sync's own logger name.
-func newLogFiles(dir, logger string, now func() time.Time) *importfiles.LogFiles {
+func newLogFiles(dir, logger string, now func() time.Time, redact func(string) string) *importfiles.LogFiles {
 	l := importfiles.NewLogFiles(dir, "", 0, now)
-	l.Logger = logger
+	l.Logger, l.Redact = logger, redact
 	return l
+}
+
+// restTarget is a target as the original's failed-to-sync-target.log
+// carries it: the whole REST target of the 2022-09-15~beta version the
+// original reads ({id, type, attributes: {displayName, origin, remoteUrl,
+// isPrivate}, relationships}). A repository Snyk has no target of yet gets
+// one without id, named as its import names it.
+type restTarget struct {
+	ID         string `json:"id,omitempty"`
+	Type       string `json:"type"`
+	Attributes struct {
+		DisplayName string  `json:"displayName"`
+		Origin      string  `json:"origin"`
+		RemoteURL   *string `json:"remoteUrl"`
+		IsPrivate   bool    `json:"isPrivate"`
+	} `json:"attributes"`
+	Relationships struct {
+		Org struct {
+			Data struct {
+				ID   string `json:"id"`
+				Type string `json:"type"`
+			} `json:"data"`
+		} `json:"org"`
+	} `json:"relationships"`
+}
+
+// targetFailed writes a <orgId>.failed-to-sync-target.log line.
+func (s *syncRun) targetFailed(orgID string, t *TargetRef, name, msg string) {
+	rt := restTarget{Type: "target"}
+	rt.Attributes.DisplayName, rt.Attributes.Origin = name, s.opts.Source
+	if t != nil {
+		rt.ID = t.ID
+		rt.Attributes.DisplayName = cmp.Or(t.DisplayName, name)
+		rt.Attributes.Origin = cmp.Or(t.Origin, s.opts.Source)
+		rt.Attributes.IsPrivate = t.IsPrivate
+		if t.RemoteURL != "" {
+			rt.Attributes.RemoteURL = &t.RemoteURL
+		}
+	}
+	rt.Relationships.Org.Data.ID, rt.Relationships.Org.Data.Type = orgID, "org"
+	s.logLine(s.failed.Write(orgID+FailedToSyncTargetLogSuffix, importfiles.LevelError, "Failed to sync target",
+		importfiles.LogField{Key: "orgId", Value: orgID}, importfiles.LogField{Key: "target", Value: rt},
+		importfiles.LogField{Key: "errorMessage", Value: msg}))
 }
