@@ -46,11 +46,13 @@ test:
 
 # staticcheck is a tool of go.mod (`go tool`): it needs only Go and the
 # module proxy, and its version is pinned with the module's.
+# lint-names: no flag or variable named outside cmd/ (scripts/lint-names.sh).
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) tool staticcheck ./...
 	$(GO) mod tidy -diff
+	./scripts/lint-names.sh
 
 fmt:
 	gofmt -w .

@@ -9,26 +9,26 @@ import (
 
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/ledger"
-	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/urfave/cli/v2"
 )
 
 // budgetSpec is one credential's budget: the API's window and limit, and
-// the identity the ledger is keyed by (hashed into the file name, never
-// written itself).
+// the credential's stable identity the ledger is keyed by (hashed into the
+// file name, never written itself).
 type budgetSpec struct {
 	api      string
 	identity string
 	limit    int
 	window   time.Duration
 	pause    time.Duration // after a 429 without Retry-After; 0: backoff
+	wait     time.Duration // how long a request refused with 429 is held (--rateLimitWait)
 }
 
 // newBudget builds the budget of one credential, counted in a ledger in the
 // state directory so every run with that credential shares the count. A
 // ledger that cannot be opened is one warning and the conservative pacing.
 func (rt *invocation) newBudget(c *cli.Context, s budgetSpec) *httpx.Budget {
-	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause,
+	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
 		PauseMin: rt.Tuning.RetryWaitMin, PauseMax: rt.Tuning.RetryWaitMax, Observer: rt.httpObserver()}
 	dir, from := rt.stateDir(c)
 	f, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(s.limit))
@@ -162,16 +162,6 @@ func thousands(n int) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-// bitbucketIdentity is what Bitbucket counts a bitbucket-cloud credential's
-// requests by: the user for Basic auth, else the token itself (hashed by
-// the ledger, never stored).
-func bitbucketIdentity(c bitbucket.Credentials) string {
-	if c.Username != "" {
-		return "user:" + strings.ToLower(c.Username)
-	}
-	return "token:" + c.Secret
 }
 
 // checkBudgetFlags rejects a bad --rateLimitWait or a --stateDir that cannot

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/bbimport/bbimport/internal/safefile"
@@ -200,22 +201,21 @@ type doctorBitbucket interface {
 	FirstRepoPage(ctx context.Context, workspace string) error
 }
 
-// doctorSnyk is what doctor reads from Snyk (*snyk.Client satisfies it).
+// doctorSnyk is what doctor reads from Snyk (*snykClient satisfies it).
 type doctorSnyk interface {
 	ListGroupOrgs(ctx context.Context, groupID string, page, perPage int) (*snyk.GroupOrgs, error)
 	ListIntegrations(ctx context.Context, orgID string) (map[string]string, error)
 	BaseURL() *url.URL
+	// Credential is the credential the stack carries and what the
+	// environment said of it; nil when there is none to look at.
+	Credential() (*credential.Credential, credentialSpec)
 }
 
 // bitbucketDoctor is the real client as doctor reads it.
 type bitbucketDoctor struct{ *bitbucketClient }
 
 func (b bitbucketDoctor) TokenScopes(ctx context.Context) ([]string, bool, error) {
-	if b.Tokens == nil {
-		return nil, false, nil
-	}
-	scopes, err := b.Tokens.Scopes(ctx)
-	return scopes, true, err
+	return b.Cred.Scopes(ctx)
 }
 
 func (b bitbucketDoctor) FirstRepoPage(ctx context.Context, ws string) error {
@@ -270,12 +270,16 @@ func (d *doctor) checkEnv() {
 	var need []string
 	switch source {
 	case sourceApp:
-		need = []string{"BITBUCKET_APP_CLIENT_ID", "BITBUCKET_APP_CLIENT_SECRET"}
+		need = []string{envAppClientID, envAppClientSecret}
 	case sourceCloud:
 		need = []string{}
 	}
-	if d.env("SNYK_OAUTH_TOKEN") == "" {
-		need = append(need, "SNYK_TOKEN")
+	if spec, err := snykCredentialSpec(d.env, snyk.DefaultBaseURL); err == nil {
+		need = append(need, credentialVars(spec.kind)...)
+	} else if d.env(envSnykClientID) != "" || d.env(envSnykClientSecret) != "" {
+		d.fail("Snyk credential", err.Error(), "")
+	} else {
+		need = append(need, envSnykToken)
 	}
 	if !d.opts.LogPathFlag {
 		need = append(need, "SNYK_LOG_PATH")
@@ -289,11 +293,11 @@ func (d *doctor) checkEnv() {
 		}
 	}
 	if source == sourceCloud {
-		if creds, err := bitbucket.CredentialsFromEnv(d.opts.Getenv); err != nil {
+		if spec, err := cloudCredentialSpec(d.env); err != nil {
 			missing = append(missing, "BITBUCKET_CLOUD_*")
 			d.fail("Bitbucket credentials", err.Error(), "set BITBUCKET_CLOUD_USERNAME + BITBUCKET_CLOUD_PASSWORD, or BITBUCKET_CLOUD_API_TOKEN, or BITBUCKET_CLOUD_OAUTH_TOKEN")
 		} else {
-			set = append(set, cloudVars(creds.Kind)...)
+			set = append(set, credentialVars(spec.kind)...)
 		}
 	}
 	if len(missing) > 0 && !(len(missing) == 1 && missing[0] == "BITBUCKET_CLOUD_*") {
@@ -341,18 +345,6 @@ func (d *doctor) checkEnv() {
 	default:
 		d.ok("log directory", "%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importfiles.ImportedTargetsLog)
 	}
-}
-
-func cloudVars(k bitbucket.AuthKind) []string {
-	switch k {
-	case bitbucket.AuthUser:
-		return []string{bitbucket.EnvCloudUsername, bitbucket.EnvCloudPassword}
-	case bitbucket.AuthAPIToken:
-		return []string{bitbucket.EnvCloudAPIToken}
-	case bitbucket.AuthOAuthToken:
-		return []string{bitbucket.EnvCloudOAuthToken}
-	}
-	return nil
 }
 
 func countFileLines(path string) (int, error) {
@@ -522,13 +514,17 @@ func firstFew(s []string, n int) string {
 // checked, for the next command.
 func (d *doctor) checkSnyk(ctx context.Context) string {
 	const tokenCheck, orgsCheck = "Snyk token", "orgs"
-	if d.env("SNYK_TOKEN") == "" && d.env("SNYK_OAUTH_TOKEN") == "" {
-		d.skip(tokenCheck, "SNYK_TOKEN is not set")
+	if d.env(envSnykToken) == "" && d.env(envSnykOAuthToken) == "" && (d.env(envSnykClientID) == "" || d.env(envSnykClientSecret) == "") {
+		d.skip(tokenCheck, "no Snyk credential is set (SNYK_CLIENT_ID + SNYK_CLIENT_SECRET, or SNYK_TOKEN)")
 		return ""
 	}
 	sn, err := d.opts.Snyk()
 	if err != nil {
 		d.clientFailed("Snyk client", err)
+		return ""
+	}
+	if !d.checkSnykCredential(ctx, sn) {
+		d.skip(tokenCheck, "no Snyk token")
 		return ""
 	}
 	orgsFile := d.opts.OrgsData

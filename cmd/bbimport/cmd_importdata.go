@@ -78,8 +78,10 @@ func newImportDataCommand(rt *invocation) *cli.Command {
 			}
 			opts.Bitbucket = func() (importer.Bitbucket, error) { return rt.newBitbucket(c, source) }
 			// Snyk is only needed for orgs whose integrations the file lacks;
-			// without SNYK_TOKEN those orgs fail with a clear message.
-			if _, _, err := rt.snykCredential(); err == nil {
+			// without a Snyk credential those orgs fail with a clear message.
+			if set, err := snykCredentialSet(rt.env); err != nil {
+				return err
+			} else if set {
 				opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
 			}
 			lock, err := rt.lockLogDir(c, logPath)
@@ -174,9 +176,9 @@ func printImportData(ctx context.Context, cio *commandIO, res *importer.ImportDa
 	if len(res.LeftOut) > 0 {
 		byReason := map[string]int{}
 		for _, o := range res.LeftOut {
-			byReason[o.Reason]++
+			byReason[reasonText(o.Reason)]++
 			cio.Log.Debug().Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace).Str("project", o.Project).
-				Msgf("left out org %q: %s", o.Name, o.Reason)
+				Msgf("left out org %q: %s", o.Name, reasonText(o.Reason))
 		}
 		cio.Log.Info().Msgf("left out %s of the orgs file without listing: %s", plural(len(res.LeftOut), "org"), countsText(byReason))
 	}

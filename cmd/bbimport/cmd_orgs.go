@@ -103,10 +103,10 @@ func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 	}
 	for _, d := range res.Dropped {
 		if d.Project != "" {
-			log.Info().Str("workspace", d.Workspace).Str("project", d.Project).Msgf("left out project %s of workspace %s: %s", d.Project, d.Workspace, d.Reason)
+			log.Info().Str("workspace", d.Workspace).Str("project", d.Project).Msgf("left out project %s of workspace %s: %s", d.Project, d.Workspace, reasonText(d.Reason))
 			continue
 		}
-		log.Info().Str("workspace", d.Workspace).Msgf("left out workspace %s: %s", d.Workspace, d.Reason)
+		log.Info().Str("workspace", d.Workspace).Msgf("left out workspace %s: %s", d.Workspace, reasonText(d.Reason))
 	}
 	if opts.OrgPer == importer.OrgPerProject {
 		if len(res.Orgs) == 0 {

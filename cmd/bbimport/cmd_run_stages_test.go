@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/snyk"
@@ -294,6 +295,10 @@ func (f *fakeDoctorSnyk) ListGroupOrgs(_ context.Context, groupID string, _, _ i
 		return nil, f.err
 	}
 	return &snyk.GroupOrgs{Group: snyk.Group{ID: groupID, Name: "Platform"}}, nil
+}
+
+func (f *fakeDoctorSnyk) Credential() (*credential.Credential, credentialSpec) {
+	return nil, credentialSpec{}
 }
 
 func (f *fakeDoctorSnyk) BaseURL() *url.URL {

@@ -170,8 +170,8 @@ func (rt *invocation) syncFlags(c *cli.Context, logPath string) (syncer.Options,
 		}
 	}
 	onDeleted := strings.TrimSpace(c.String("onDeletedRepo"))
-	if onDeleted != syncer.OnDeletedDeactivate && onDeleted != syncer.OnDeletedDelete && onDeleted != syncer.OnDeletedIgnore {
-		return opts, usagef("--onDeletedRepo=%q: want deactivate, delete or ignore", onDeleted)
+	if err := syncer.CheckOnDeleted(onDeleted); err != nil {
+		return opts, fieldUsage(err)
 	}
 	deleteAfter, err := parseDays("--deleteAfter", c.String("deleteAfter"))
 	if err != nil {

@@ -99,7 +99,7 @@ func TestDoctor_allGood(t *testing.T) {
 	wantContains(t, checkLine(t, r.Stdout, "✓", "Snyk token"), "accepted by "+e.Sim.URL+"/v1")
 	wantContains(t, checkLine(t, r.Stdout, "✓", "Snyk group"), sim.SimSnykGroupName, sim.SimSnykGroupID)
 	wantContains(t, checkLine(t, r.Stdout, "✓", "orgs"), "all 5 orgs in snyk-created-orgs.json have a Bitbucket integration", "bitbucket-cloud-app: 5")
-	wantContains(t, r.Stdout, "All 8 checks passed.",
+	wantContains(t, r.Stdout, "All 9 checks passed.", "✓ Snyk credential: API token (SNYK_TOKEN)",
 		"Next: bbimport orgs:data --source=bitbucket-cloud-app --groupId="+sim.SimSnykGroupID)
 	if r.Stderr != "" {
 		t.Errorf("doctor wrote to stderr at the default level:\n%s", r.Stderr)
@@ -233,7 +233,7 @@ func TestDoctor_missingVariables(t *testing.T) {
 	t.Logf("doctor output:\n%s", r.Stdout)
 	wantFailed(t, r.Stdout, "environment")
 	wantContains(t, checkLine(t, r.Stdout, "✗", "environment"), "not set: BITBUCKET_APP_CLIENT_SECRET, SNYK_TOKEN", "fix: export each of them")
-	wantContains(t, r.Stdout, "- Bitbucket token: not checked", "- Snyk token: not checked, SNYK_TOKEN is not set")
+	wantContains(t, r.Stdout, "- Bitbucket token: not checked", "- Snyk token: not checked, no Snyk credential is set")
 	if got := e.Sim.Count("bitbucket.token_exchanges") + e.Sim.Count("snyk.requests"); got != 0 {
 		t.Errorf("doctor called the APIs without credentials (%d requests)", got)
 	}

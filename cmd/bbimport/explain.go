@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/bbimport/bbimport/internal/safefile"
@@ -26,7 +27,7 @@ func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
 		return problem, fix, code
 	}
 	var (
-		te      *bitbucket.TokenError
+		te      *credential.TokenError
 		be      *bitbucket.ErrorResponse
 		brl     *bitbucket.RateLimitError
 		se      *snyk.ErrorResponse
@@ -119,9 +120,13 @@ func withDetails(problem string, err error) string {
 	return problem
 }
 
-// explainToken words a failed client_credentials exchange by RFC 6749 code.
-func explainToken(te *bitbucket.TokenError) (problem, fix string) {
+// explainToken words a failed client_credentials exchange by RFC 6749
+// code, for the credential whose exchange failed.
+func explainToken(te *credential.TokenError) (problem, fix string) {
 	problem = te.Error()
+	if te.Kind == credential.SnykServiceAccount {
+		return problem, snykTokenFix(te)
+	}
 	switch te.Code {
 	case "invalid_client":
 		fix = "set BITBUCKET_APP_CLIENT_ID to the consumer's Key and BITBUCKET_APP_CLIENT_SECRET to its Secret (Bitbucket → Workspace settings → OAuth consumers → click the consumer's name)"
@@ -139,6 +144,18 @@ func explainToken(te *bitbucket.TokenError) (problem, fix string) {
 	return problem, fix
 }
 
+// snykTokenFix is what to do when Snyk's token endpoint refused the
+// service account.
+func snykTokenFix(te *credential.TokenError) string {
+	switch {
+	case te.Code == "invalid_client" || te.Code == "" && te.CredentialsRejected():
+		return "check SNYK_CLIENT_SECRET (and SNYK_CLIENT_ID): Snyk shows a service account's client secret once, when it is created; if it is lost, create a new service account in " + snykServiceAccountUI + " (Group Admin role, OAuth 2.0 client credentials)"
+	case te.Code == "":
+		return "check SNYK_OAUTH_TOKEN_URL (unset, it is " + snykTokenPathOnAPI + " on the SNYK_API host), or try again later"
+	}
+	return "check SNYK_CLIENT_ID, SNYK_CLIENT_SECRET and the service account in " + snykServiceAccountUI + " (it must use OAuth 2.0 client credentials)"
+}
+
 // explainBitbucket words a Bitbucket API error by status, endpoint and the
 // kind of credentials.
 func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
@@ -150,7 +167,7 @@ func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
 		if e.Endpoint() == bitbucket.EndpointProjects && e.Workspace != "" {
 			problem += " (needed by --orgPer=project)"
 		}
-		if consumer := e.AuthKind == bitbucket.AuthOAuthConsumer || e.AuthKind == bitbucket.AuthUnknown; consumer && len(e.GrantedScopes) > 0 && e.Scope() != "" {
+		if consumer := e.AuthKind == credential.BitbucketConsumer || e.AuthKind == credential.Unknown; consumer && len(e.GrantedScopes) > 0 && e.Scope() != "" {
 			problem += " (granted: " + strings.Join(e.GrantedScopes, " ") + ")"
 		}
 		fix = forbiddenFix(e)
@@ -172,7 +189,7 @@ func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
 func forbiddenFix(e *bitbucket.ErrorResponse) string {
 	scope := e.Scope()
 	if scope == "" {
-		if e.AuthKind == bitbucket.AuthOAuthConsumer || e.AuthKind == bitbucket.AuthUnknown {
+		if e.AuthKind == credential.BitbucketConsumer || e.AuthKind == credential.Unknown {
 			return "check its permissions under Workspace settings → OAuth consumers → Edit"
 		}
 		return "check the permissions the token or app password was given"
@@ -185,12 +202,12 @@ func forbiddenFix(e *bitbucket.ErrorResponse) string {
 		tokenScopes = tokenScope + " and read:user:bitbucket scopes"
 	}
 	switch e.AuthKind {
-	case bitbucket.AuthAPIToken:
-		return "create a token with the " + tokenScopes + " and set " + bitbucket.EnvCloudAPIToken
-	case bitbucket.AuthUser:
+	case credential.BitbucketAPIToken:
+		return "create a token with the " + tokenScopes + " and set " + envCloudAPIToken
+	case credential.BitbucketUser:
 		return "app passwords cannot be edited, so create an Atlassian API token with the " + tokenScopes + " and use it instead"
-	case bitbucket.AuthOAuthToken:
-		return "issue a new token from a consumer with " + label + " ticked and set " + bitbucket.EnvCloudOAuthToken
+	case credential.BitbucketOAuthToken:
+		return "issue a new token from a consumer with " + label + " ticked and set " + envCloudOAuthToken
 	}
 	return "in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick '" + label + "' and save; the key and secret stay the same"
 }
@@ -213,25 +230,44 @@ func scopeLabel(scope string) (label, tokenScope string) {
 
 // authVariables names the environment variables behind k, with what to
 // check about them.
-func authVariables(k bitbucket.AuthKind) string {
+func authVariables(k credential.Kind) string {
 	switch k {
-	case bitbucket.AuthOAuthConsumer:
+	case credential.BitbucketConsumer:
 		return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET"
-	case bitbucket.AuthUser:
+	case credential.BitbucketUser:
 		return "BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD"
-	case bitbucket.AuthAPIToken:
+	case credential.BitbucketAPIToken:
 		return "BITBUCKET_CLOUD_API_TOKEN (and that BITBUCKET_CLOUD_USERNAME is the Atlassian account email an API token belongs to)"
-	case bitbucket.AuthOAuthToken:
+	case credential.BitbucketOAuthToken:
 		return "BITBUCKET_CLOUD_OAUTH_TOKEN (OAuth access tokens expire after an hour or two)"
 	}
 	return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (or the BITBUCKET_CLOUD_* variables for the bitbucket-cloud source)"
 }
 
-func memberHint(k bitbucket.AuthKind) string {
-	if k == bitbucket.AuthOAuthConsumer || k == bitbucket.AuthUnknown {
+func memberHint(k credential.Kind) string {
+	if k == credential.BitbucketConsumer || k == credential.Unknown {
 		return "the consumer's owner is a member of it"
 	}
 	return "the account is a member of it"
+}
+
+// snykRegions lists the regional API bases, for a fix that names SNYK_API.
+const snykRegions = "https://api.snyk.io (US-01), https://api.us.snyk.io (US-02), https://api.eu.snyk.io, https://api.au.snyk.io, https://api.snykgov.io (Snyk for Government)"
+
+// snyk401Fix says what to check when Snyk refused the credential actually
+// sent, by its kind.
+func snyk401Fix(k credential.Kind, subject string) string {
+	region := "; and check SNYK_API is your region's API (" + snykRegions + "; /v1 is added)"
+	switch k {
+	case credential.SnykServiceAccount:
+		return "Snyk refused a token minted for the service account SNYK_CLIENT_ID, for " + subject +
+			": check the service account still exists in " + snykServiceAccountUI + " and can see it" + region
+	case credential.SnykOAuthToken:
+		return "SNYK_OAUTH_TOKEN is invalid, expired (OAuth access tokens live an hour) or has no access to " + subject +
+			"; for long runs use a service account (SNYK_CLIENT_ID and SNYK_CLIENT_SECRET), whose tokens bbimport renews" + region
+	}
+	return "SNYK_TOKEN is invalid or has no access to " + subject +
+		"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token), or use a service account (SNYK_CLIENT_ID and SNYK_CLIENT_SECRET; Snyk for Government accepts nothing else)" + region
 }
 
 // explainSnyk words a Snyk API error by status and what it was about.
@@ -239,26 +275,42 @@ func explainSnyk(se *snyk.ErrorResponse) (problem, fix string) {
 	subject := se.Subject()
 	switch {
 	case se.StatusCode == http.StatusUnauthorized:
-		return "Snyk rejected the token (401)",
-			"SNYK_TOKEN is invalid or has no access to " + subject +
-				"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1)"
+		return "Snyk rejected the token (401)", snyk401Fix(se.AuthKind, subject)
 	case se.StatusCode == http.StatusForbidden:
+		who := "the account behind " + strings.Join(credentialVars(snykKind(se.AuthKind)), " and ")
 		return "Snyk refused the request (403)",
-			"the account behind SNYK_TOKEN needs admin access to " + subject +
-				"; use the token of a Group Admin, or of a service account of the group with the Group Admin role"
+			who + " needs admin access to " + subject +
+				"; use a service account of the group with the Group Admin role (SNYK_CLIENT_ID and SNYK_CLIENT_SECRET), or the token of a Group Admin"
 	case se.StatusCode == http.StatusNotFound && se.JobID != "":
 		return se.Problem(), ""
 	case se.StatusCode == http.StatusNotFound && se.IntegrationID != "" && se.OrgID != "":
-		return se.Problem(), fmt.Sprintf("check the integration id (GET /org/%s/integrations lists them) and that SNYK_TOKEN can see the org", se.OrgID)
+		return se.Problem(), fmt.Sprintf("check the integration id (GET /org/%s/integrations lists them) and that %s can see the org", se.OrgID, credentialName(se.AuthKind))
 	case se.StatusCode == http.StatusNotFound && se.GroupID != "" && se.OrgID == "" && !snykV1Path(se):
 		// Every call 404s when SNYK_API is not a v1 base: the group id is
 		// not what to check first.
 		return fmt.Sprintf("Snyk answered 404 for group %q, and SNYK_API does not point at a v1 API", se.GroupID),
-			"set SNYK_API to your region's API (https://api.snyk.io, https://api.eu.snyk.io, https://api.au.snyk.io; /v1 is added), then run doctor again"
+			"set SNYK_API to your region's API (" + snykRegions + "; /v1 is added), then run doctor again"
 	case se.StatusCode == http.StatusNotFound && (se.GroupID != "" || se.OrgID != ""):
-		return se.Problem(), "check the id and that SNYK_TOKEN can see it"
+		return se.Problem(), "check the id and that " + credentialName(se.AuthKind) + " can see it"
 	}
 	return se.Problem(), ""
+}
+
+// snykKind is k, or the API token when nothing says which Snyk credential
+// was sent (an answer without its request).
+func snykKind(k credential.Kind) credential.Kind {
+	if !k.Snyk() {
+		return credential.SnykAPIToken
+	}
+	return k
+}
+
+// credentialName names a Snyk credential in a sentence.
+func credentialName(k credential.Kind) string {
+	if k = snykKind(k); k == credential.SnykServiceAccount {
+		return "the service account (SNYK_CLIENT_ID)"
+	}
+	return credentialVars(k)[0]
 }
 
 // snykV1Path reports whether the failed request went to a v1 API path

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
@@ -21,7 +22,7 @@ import (
 // bbErrorCase is a Bitbucket answer and the sentence the person must read.
 type bbErrorCase struct {
 	name     string
-	kind     bitbucket.AuthKind
+	kind     credential.Kind
 	path     string // "workspaces" or "repositories"
 	status   int
 	fixture  string
@@ -34,73 +35,73 @@ const bbBase = "https://api.bitbucket.org/2.0"
 
 var bbErrorCases = []bbErrorCase{
 	{
-		name: "401 oauth consumer", kind: bitbucket.AuthOAuthConsumer, path: "workspaces", status: 401, fixture: "error-401-expired.json", wantAuth: true,
+		name: "401 oauth consumer", kind: credential.BitbucketConsumer, path: "workspaces", status: 401, fixture: "error-401-expired.json", wantAuth: true,
 		want: "Bitbucket rejected the credentials; check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (GET {{BASE}}/user/workspaces?pagelen=100 answered 401: Access token expired.)",
 	},
 	{
-		name: "401 unknown kind", kind: bitbucket.AuthUnknown, path: "workspaces", status: 401, wantAuth: true,
+		name: "401 unknown kind", kind: credential.Unknown, path: "workspaces", status: 401, wantAuth: true,
 		want: "Bitbucket rejected the credentials; check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (or the BITBUCKET_CLOUD_* variables for the bitbucket-cloud source) (GET {{BASE}}/user/workspaces?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 username and app password", kind: bitbucket.AuthUser, path: "repositories", status: 401, wantAuth: true,
+		name: "401 username and app password", kind: credential.BitbucketUser, path: "repositories", status: 401, wantAuth: true,
 		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 api token", kind: bitbucket.AuthAPIToken, path: "repositories", status: 401, wantAuth: true,
+		name: "401 api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 401, wantAuth: true,
 		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_API_TOKEN (and that BITBUCKET_CLOUD_USERNAME is the Atlassian account email an API token belongs to) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 oauth token", kind: bitbucket.AuthOAuthToken, path: "repositories", status: 401, fixture: "error-401-expired.json", wantAuth: true,
+		name: "401 oauth token", kind: credential.BitbucketOAuthToken, path: "repositories", status: 401, fixture: "error-401-expired.json", wantAuth: true,
 		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_OAUTH_TOKEN (OAuth access tokens expire after an hour or two) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401: Access token expired.)",
 	},
 	{
-		name: "403 account scope", kind: bitbucket.AuthOAuthConsumer, path: "workspaces", status: 403,
+		name: "403 account scope", kind: credential.BitbucketConsumer, path: "workspaces", status: 403,
 		want: `the OAuth consumer lacks the "account" permission to list your workspaces; in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick 'Account: Read' and save; the key and secret stay the same (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
-		name: "403 repository scope", kind: bitbucket.AuthOAuthConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json",
+		name: "403 repository scope", kind: credential.BitbucketConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json",
 		want: `the OAuth consumer lacks the "repository" permission to list the repositories of workspace "acme-corp" (granted: account); in Bitbucket → Workspace settings → OAuth consumers → Edit → Permissions, tick 'Repositories: Read' and save; the key and secret stay the same (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
-		name: "403 repository scope, api token", kind: bitbucket.AuthAPIToken, path: "repositories", status: 403, fixture: "error-403-scope.json",
+		name: "403 repository scope, api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 403, fixture: "error-403-scope.json",
 		want: `the API token lacks the "repository" permission to list the repositories of workspace "acme-corp"; create a token with the read:repository:bitbucket scope and set BITBUCKET_CLOUD_API_TOKEN (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
-		name: "403 account scope, app password", kind: bitbucket.AuthUser, path: "workspaces", status: 403,
+		name: "403 account scope, app password", kind: credential.BitbucketUser, path: "workspaces", status: 403,
 		want: `the app password lacks the "account" permission to list your workspaces; app passwords cannot be edited, so create an Atlassian API token with the read:workspace:bitbucket and read:user:bitbucket scopes and use it instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
-		name: "403 repository scope, oauth token", kind: bitbucket.AuthOAuthToken, path: "repositories", status: 403,
+		name: "403 repository scope, oauth token", kind: credential.BitbucketOAuthToken, path: "repositories", status: 403,
 		want: `the OAuth token lacks the "repository" scope to list the repositories of workspace "acme-corp"; issue a new token from a consumer with Repositories: Read ticked and set BITBUCKET_CLOUD_OAUTH_TOKEN (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
-		name: "404 workspace", kind: bitbucket.AuthOAuthConsumer, path: "repositories", status: 404, fixture: "error-404-workspace.json",
+		name: "404 workspace", kind: credential.BitbucketConsumer, path: "repositories", status: 404, fixture: "error-404-workspace.json",
 		want: `workspace "acme-corp" does not exist or the OAuth consumer cannot see it; check the slug (as in bitbucket.org/<slug>) and that the consumer's owner is a member of it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404: No workspace with identifier 'acme-crop'.)`,
 	},
 	{
-		name: "404 workspace, api token", kind: bitbucket.AuthAPIToken, path: "repositories", status: 404,
+		name: "404 workspace, api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 404,
 		want: `workspace "acme-corp" does not exist or these credentials cannot see it; check the slug (as in bitbucket.org/<slug>) and that the account is a member of it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
 	},
 	{
-		name: "410 CHANGE-2770", kind: bitbucket.AuthOAuthConsumer, path: "workspaces", status: 410, fixture: "error-410-change-2770.json",
+		name: "410 CHANGE-2770", kind: credential.BitbucketConsumer, path: "workspaces", status: 410, fixture: "error-410-change-2770.json",
 		want: "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 410: CHANGE-2770 - Functionality has been deprecated)",
 	},
 	{
-		name: "429 with Retry-After date", kind: bitbucket.AuthOAuthConsumer, path: "repositories", status: 429, fixture: "error-429.json",
+		name: "429 with Retry-After date", kind: credential.BitbucketConsumer, path: "repositories", status: 429, fixture: "error-429.json",
 		header: http.Header{"Retry-After": {"Sun, 22 Nov 2026 15:04:05 GMT"}},
 		want:   "the hourly Bitbucket request budget of the OAuth consumer is spent and resets at 2026-11-22 15:04:05 UTC; run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 429: Rate limit for this resource has been exceeded)",
 	},
 	{
-		name: "429 with X-RateLimit-Reset", kind: bitbucket.AuthAPIToken, path: "workspaces", status: 429,
+		name: "429 with X-RateLimit-Reset", kind: credential.BitbucketAPIToken, path: "workspaces", status: 429,
 		header: http.Header{"X-Ratelimit-Reset": {"1795359845"}},
 		want:   "the hourly Bitbucket request budget of these credentials is spent and resets at 2026-11-22 15:04:05 UTC; run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
 	},
 	{
-		name: "500", kind: bitbucket.AuthOAuthConsumer, path: "workspaces", status: 500,
+		name: "500", kind: credential.BitbucketConsumer, path: "workspaces", status: 500,
 		want: "Bitbucket failed to answer; try again later (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
 	},
 	{
-		name: "400", kind: bitbucket.AuthOAuthConsumer, path: "repositories", status: 400, fixture: "error-401-expired.json",
+		name: "400", kind: credential.BitbucketConsumer, path: "repositories", status: 400, fixture: "error-401-expired.json",
 		want: "Bitbucket refused the request (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 400: Access token expired.)",
 	},
 }
@@ -145,19 +146,19 @@ func TestExplainBitbucket(t *testing.T) {
 	t.Parallel()
 	cases := []bbErrorCase{
 		{
-			name: "410 on a workspace's repositories: spam", kind: bitbucket.AuthOAuthConsumer, path: "repositories", status: 410,
+			name: "410 on a workspace's repositories: spam", kind: credential.BitbucketConsumer, path: "repositories", status: 410,
 			want: `Bitbucket answers 410 Gone for workspace "acme-corp": its account is marked as spam or deactivated; open bitbucket.org/acme-corp to check, ask Atlassian support to restore it, or leave the workspace out (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 410 Gone)`,
 		},
 		{
-			name: "410 CHANGE-2770 body on repositories", kind: bitbucket.AuthOAuthConsumer, path: "repositories", status: 410, fixture: "error-410-change-2770.json",
+			name: "410 CHANGE-2770 body on repositories", kind: credential.BitbucketConsumer, path: "repositories", status: 410, fixture: "error-410-change-2770.json",
 			want: "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 410: CHANGE-2770 - Functionality has been deprecated)",
 		},
 		{
-			name: "410 on user/workspaces without a body", kind: bitbucket.AuthOAuthConsumer, path: "workspaces", status: 410,
+			name: "410 on user/workspaces without a body", kind: credential.BitbucketConsumer, path: "workspaces", status: 410,
 			want: "Bitbucket removed this endpoint (CHANGE-2770); pass the workspaces with --workspace instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 410 Gone)",
 		},
 		{
-			name: "403 listing workspaces, api token", kind: bitbucket.AuthAPIToken, path: "workspaces", status: 403,
+			name: "403 listing workspaces, api token", kind: credential.BitbucketAPIToken, path: "workspaces", status: 403,
 			want: `the API token lacks the "account" permission to list your workspaces; create a token with the read:workspace:bitbucket and read:user:bitbucket scopes and set BITBUCKET_CLOUD_API_TOKEN (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 		},
 	}
@@ -190,7 +191,7 @@ func TestExplainAPITokenScopeHints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		req := httptest.NewRequest(http.MethodGet, "https://api.bitbucket.org"+tt.path, nil)
-		e := &bitbucket.ErrorResponse{Response: &http.Response{StatusCode: 403, Request: req}, Workspace: tt.workspace, AuthKind: bitbucket.AuthAPIToken}
+		e := &bitbucket.ErrorResponse{Response: &http.Response{StatusCode: 403, Request: req}, Workspace: tt.workspace, AuthKind: credential.BitbucketAPIToken}
 		if got := (*invocation)(nil).errMessage(e); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q lacks %q", tt.path, got, tt.want)
 		}
@@ -199,7 +200,7 @@ func TestExplainAPITokenScopeHints(t *testing.T) {
 
 func TestExplainBitbucketRateLimitEstimated(t *testing.T) {
 	t.Parallel()
-	e := &bitbucket.RateLimitError{Reset: time.Date(2026, 11, 22, 16, 4, 5, 0, time.UTC), ResetEstimated: true, AuthKind: bitbucket.AuthOAuthConsumer}
+	e := &bitbucket.RateLimitError{Reset: time.Date(2026, 11, 22, 16, 4, 5, 0, time.UTC), ResetEstimated: true, AuthKind: credential.BitbucketConsumer}
 	want := "the hourly Bitbucket request budget of the OAuth consumer is spent and frees up within the hour (Bitbucket counts a rolling hour; by 16:04 UTC at the latest); run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget"
 	if got := (*invocation)(nil).errMessage(e); got != want {
 		t.Errorf("message =\n  %q\nwant\n  %q", got, want)
@@ -233,7 +234,7 @@ func TestExplainTokenErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
 			t.Parallel()
-			err := &bitbucket.TokenError{Code: tt.code, Description: tt.desc, StatusCode: tt.status}
+			err := &credential.TokenError{Kind: credential.BitbucketConsumer, Code: tt.code, Description: tt.desc, StatusCode: tt.status}
 			problem, fix, code := (*invocation)(nil).explain(err)
 			if got := problem + "; " + fix; got != tt.want {
 				t.Errorf("explained =\n  %q\nwant\n  %q", got, tt.want)
@@ -262,19 +263,39 @@ func TestExplainSnyk(t *testing.T) {
 		{
 			name:     "401 group",
 			err:      &snyk.ErrorResponse{StatusCode: 401, GroupID: "G", Message: "Not authorised", Response: req("GET", "https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1")},
-			want:     `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to group "G"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1): Not authorised [GET https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1]`,
+			want:     `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to group "G"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token), or use a service account (SNYK_CLIENT_ID and SNYK_CLIENT_SECRET; Snyk for Government accepts nothing else); and check SNYK_API is your region's API (https://api.snyk.io (US-01), https://api.us.snyk.io (US-02), https://api.eu.snyk.io, https://api.au.snyk.io, https://api.snykgov.io (Snyk for Government); /v1 is added): Not authorised [GET https://api.snyk.io/v1/group/G/orgs?perPage=100&page=1]`,
 			wantAuth: true,
 		},
 		{
 			name:     "401 org with reference",
 			err:      &snyk.ErrorResponse{StatusCode: 401, OrgID: "O", ErrorRef: "ref-9"},
-			want:     `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to org "O"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token, or a service account token of the group), and check SNYK_API is your region's API (https://api.snyk.io/v1, https://api.eu.snyk.io/v1, https://api.au.snyk.io/v1) [Snyk error reference ref-9]`,
+			want:     `Snyk rejected the token (401): SNYK_TOKEN is invalid or has no access to org "O"; set SNYK_TOKEN to a valid API token (Snyk → Account settings → API token), or use a service account (SNYK_CLIENT_ID and SNYK_CLIENT_SECRET; Snyk for Government accepts nothing else); and check SNYK_API is your region's API (https://api.snyk.io (US-01), https://api.us.snyk.io (US-02), https://api.eu.snyk.io, https://api.au.snyk.io, https://api.snykgov.io (Snyk for Government); /v1 is added) [Snyk error reference ref-9]`,
+			wantAuth: true,
+		},
+		{
+			// The hint names the credential actually sent (it used to say
+			// SNYK_TOKEN whatever was set).
+			name:     "401 with SNYK_OAUTH_TOKEN",
+			err:      &snyk.ErrorResponse{StatusCode: 401, OrgID: "O", AuthKind: credential.SnykOAuthToken},
+			want:     `Snyk rejected the token (401): SNYK_OAUTH_TOKEN is invalid, expired (OAuth access tokens live an hour) or has no access to org "O"; for long runs use a service account (SNYK_CLIENT_ID and SNYK_CLIENT_SECRET), whose tokens bbimport renews; and check SNYK_API is your region's API (https://api.snyk.io (US-01), https://api.us.snyk.io (US-02), https://api.eu.snyk.io, https://api.au.snyk.io, https://api.snykgov.io (Snyk for Government); /v1 is added)`,
+			wantAuth: true,
+		},
+		{
+			name:     "401 with a service account",
+			err:      &snyk.ErrorResponse{StatusCode: 401, GroupID: "G", AuthKind: credential.SnykServiceAccount},
+			want:     `Snyk rejected the token (401): Snyk refused a token minted for the service account SNYK_CLIENT_ID, for group "G": check the service account still exists in Snyk → Group settings → Service accounts and can see it; and check SNYK_API is your region's API (https://api.snyk.io (US-01), https://api.us.snyk.io (US-02), https://api.eu.snyk.io, https://api.au.snyk.io, https://api.snykgov.io (Snyk for Government); /v1 is added)`,
+			wantAuth: true,
+		},
+		{
+			name:     "service account's secret refused",
+			err:      &credential.TokenError{Kind: credential.SnykServiceAccount, Code: "invalid_client", Description: "bad client", StatusCode: 401},
+			want:     `Snyk rejected the service account's client id or secret (invalid_client: bad client); check SNYK_CLIENT_SECRET (and SNYK_CLIENT_ID): Snyk shows a service account's client secret once, when it is created; if it is lost, create a new service account in Snyk → Group settings → Service accounts (Group Admin role, OAuth 2.0 client credentials)`,
 			wantAuth: true,
 		},
 		{
 			name: "403 org",
 			err:  &snyk.ErrorResponse{StatusCode: 403, OrgID: "O"},
-			want: `Snyk refused the request (403): the account behind SNYK_TOKEN needs admin access to org "O"; use the token of a Group Admin, or of a service account of the group with the Group Admin role`,
+			want: `Snyk refused the request (403): the account behind SNYK_TOKEN needs admin access to org "O"; use a service account of the group with the Group Admin role (SNYK_CLIENT_ID and SNYK_CLIENT_SECRET), or the token of a Group Admin`,
 		},
 		{
 			name: "404 integration",
@@ -294,7 +315,7 @@ func TestExplainSnyk(t *testing.T) {
 		{
 			name: "404 group, SNYK_API not a v1 base",
 			err:  &snyk.ErrorResponse{StatusCode: 404, GroupID: "G", Response: req("GET", "https://api.snyk.io/group/G/orgs")},
-			want: `Snyk answered 404 for group "G", and SNYK_API does not point at a v1 API: set SNYK_API to your region's API (https://api.snyk.io, https://api.eu.snyk.io, https://api.au.snyk.io; /v1 is added), then run doctor again [GET https://api.snyk.io/group/G/orgs]`,
+			want: `Snyk answered 404 for group "G", and SNYK_API does not point at a v1 API: set SNYK_API to your region's API (https://api.snyk.io (US-01), https://api.us.snyk.io (US-02), https://api.eu.snyk.io, https://api.au.snyk.io, https://api.snykgov.io (Snyk for Government); /v1 is added), then run doctor again [GET https://api.snyk.io/group/G/orgs]`,
 		},
 		{
 			name: "400 with code",

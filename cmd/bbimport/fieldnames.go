@@ -16,6 +16,7 @@ var optionNames = map[string]string{
 	"ExclusionGlobs":   "--exclusionGlobs",
 	"File":             "--file or SNYK_IMPORT_PATH",
 	"GroupID":          "--groupId",
+	"IntegrationType":  "--integrationType",
 	"IntegrationTypes": "--integrationType",
 	"LogPath":          "SNYK_LOG_PATH or --logPath",
 	"MaxDeactivate":    "--maxDeactivate",
@@ -32,6 +33,20 @@ var optionNames = map[string]string{
 var stageOptionNames = map[string]string{
 	"orgs:create File": "--file",
 	"sync Orgs":        "--orgPublicId, --orgsData or --groupId",
+}
+
+// reasonText words a reason the importer gives for leaving a workspace, a
+// project or an org out, when an option of the command decided it.
+func reasonText(reason string) string {
+	switch reason {
+	case importer.LeftOutWorkspace:
+		return "not in --workspace"
+	case importer.LeftOutProject:
+		return "project not in --project"
+	case importer.DropNoRepositories:
+		return "no repositories (--skipEmptyOrgs)"
+	}
+	return reason
 }
 
 // fieldMessage is a *importer.FieldError inside err worded with flag and

@@ -168,7 +168,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // secretVars are the environment variables whose values never appear in any
 // output.
 var secretVars = []string{
-	"SNYK_TOKEN", "SNYK_OAUTH_TOKEN",
+	"SNYK_TOKEN", "SNYK_OAUTH_TOKEN", "SNYK_CLIENT_SECRET",
 	"BITBUCKET_APP_CLIENT_SECRET",
 	"BITBUCKET_CLOUD_PASSWORD", "BITBUCKET_CLOUD_API_TOKEN", "BITBUCKET_CLOUD_OAUTH_TOKEN",
 }

@@ -25,7 +25,7 @@ func (rt *invocation) lockLogDir(c *cli.Context, logPath string) (*dirlock.Lock,
 		l, err = dirlock.Acquire(c.Context, logPath, c.Command.Name, true)
 	}
 	if errors.As(err, &held) {
-		return nil, &usageError{err}
+		return nil, &usageError{&wordedError{msg: held.Error() + "; wait for it to finish, pass --wait to wait for it, or use another SNYK_LOG_PATH", err: err}}
 	}
 	return l, err
 }

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -89,6 +90,10 @@ func TestSnykOAuthToken(t *testing.T) {
 	r := e.Run("list:imported", "--groupId="+g, "--logLevel=trace")
 	if r.Code != exitAuth {
 		t.Errorf("rejected SNYK_OAUTH_TOKEN: exit %d, want %d\n%s", r.Code, exitAuth, r.Stderr)
+	}
+	// The hint names the credential sent, not SNYK_TOKEN (which it did).
+	if !strings.Contains(r.Stderr, "SNYK_OAUTH_TOKEN is invalid, expired") || strings.Contains(r.Stderr, "SNYK_TOKEN is invalid") {
+		t.Errorf("the refusal does not name SNYK_OAUTH_TOKEN:\n%s", r.Stderr)
 	}
 	runs = append(runs, r)
 	assertNoSecrets(t, e, runs, oauthToken, oauthToken+"-expired")

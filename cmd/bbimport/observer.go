@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/rs/zerolog"
 )
 
@@ -23,6 +24,8 @@ type httpLog struct {
 	// at the first wait; 0 says nothing.
 	retryFor  time.Duration
 	toldRetry bool
+	// sunsetOnce says a deprecation once per run.
+	sunsetOnce sync.Once
 }
 
 func newHTTPLog(log zerolog.Logger) *httpLog {
@@ -123,6 +126,8 @@ func apiName(api string) string {
 		return "Bitbucket token endpoint"
 	case "snyk":
 		return "Snyk"
+	case "snyk-token":
+		return "Snyk token endpoint"
 	}
 	return api
 }
@@ -139,4 +144,24 @@ func (h *httpLog) quiet(kind string, every time.Duration) bool {
 	}
 	h.last[kind] = now
 	return false
+}
+
+// deprecated is the Snyk client's hook for an answer carrying Sunset or
+// Deprecation: one warning per run, naming the REST version in use and how
+// to pin another.
+func (h *httpLog) deprecated(d snyk.Deprecation) {
+	h.sunsetOnce.Do(func() {
+		ev := h.log.Warn().Str("url", d.URL)
+		when := ""
+		if d.Sunset != "" {
+			ev, when = ev.Str("sunset", d.Sunset), ", sunset "+d.Sunset
+		}
+		if d.Deprecation != "" {
+			ev = ev.Str("deprecation", d.Deprecation)
+		}
+		if d.Link != "" {
+			ev = ev.Str("link", d.Link)
+		}
+		ev.Msgf("Snyk announces the end of what bbimport calls (%s %s%s): update bbimport, or pin another REST version with %s", d.Method, d.URL, when, envRESTVersion)
+	})
 }

@@ -21,8 +21,9 @@ import (
 // Secrets of the leak tests: distinctive, so that any occurrence is a leak
 // and not a coincidence.
 const (
-	leakClientSecret = "cs-LEAK-8f3b2a91d7e6"
-	leakSnykToken    = "st-LEAK-5c0e7d1a9b24"
+	leakClientSecret     = "cs-LEAK-8f3b2a91d7e6"
+	leakSnykToken        = "st-LEAK-5c0e7d1a9b24"
+	leakSnykClientSecret = "ss-LEAK-2b7d9e4f1a06"
 )
 
 // leakEnv is a simulator with the leak tests' secrets, short-lived
@@ -54,9 +55,9 @@ func leakEnv(t *testing.T) *simEnv {
 // and every file in the log directory.
 func assertNoSecrets(t *testing.T, e *simEnv, runs []result, extra ...string) {
 	t.Helper()
-	issued := e.Sim.IssuedBitbucketTokens()
-	secrets := append([]string{leakClientSecret, leakSnykToken}, extra...)
-	secrets = append(secrets, issued...)
+	secrets := append([]string{leakClientSecret, leakSnykToken, leakSnykClientSecret}, extra...)
+	secrets = append(secrets, e.Sim.IssuedBitbucketTokens()...)
+	secrets = append(secrets, e.Sim.IssuedSnykTokens()...)
 	var all strings.Builder
 	for _, r := range runs {
 		all.WriteString(e.allOutput(r))
@@ -276,6 +277,88 @@ func TestSecrets_echoedByServer(t *testing.T) {
 		t.Fatal("no token was issued")
 	}
 	assertNoSecrets(t, e, runs)
+}
+
+// TestSecrets_serviceAccount: a Snyk service account whose tokens live a
+// second, so many are minted and renewed, through every Snyk stage at
+// debug level (DEBUG=*snyk*) and at trace, and a wrong secret: neither the
+// client secret nor any minted token appears anywhere.
+func TestSecrets_serviceAccount(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, sim.Config{
+		Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()},
+		Snyk: sim.SnykConfig{
+			ClientSecret: leakSnykClientSecret, TokenTTL: time.Second,
+			Faults:       sim.Faults{RateLimitEvery: 13, ServerErrorRate: 0.02},
+			FailJobEvery: 9, PendingPolls: 2,
+			JobDurations: sim.JobDurations{Min: 100 * time.Millisecond, Max: 400 * time.Millisecond},
+		},
+	})
+	e.Set("SNYK_TOKEN", "")
+	e.Set("SNYK_CLIENT_ID", sim.SimSnykClientID)
+	e.Set("SNYK_CLIENT_SECRET", leakSnykClientSecret)
+	e.Set("SNYK_RATE_LIMIT", "100000")
+	g := sim.SimSnykGroupID
+	var runs []result
+	run := func(want int, args ...string) {
+		t.Helper()
+		r := e.Run(args...)
+		if r.Code != want && !(want == exitOK && r.Code == exitPartial) {
+			t.Fatalf("bbimport %s: exit %d, want %d\n%s", strings.Join(args, " "), r.Code, want, lastLines(r.Stderr, 20))
+		}
+		runs = append(runs, r)
+	}
+	e.Set("DEBUG", "*snyk*")
+	run(0, "orgs:data", "--groupId="+g)
+	run(0, "orgs:create", "--file="+e.File("group-"+g+"-bitbucket-cloud-app-orgs.json"))
+	run(0, "import:data", "--orgsData="+e.File("snyk-created-orgs.json"))
+	run(0, "import", "--file="+e.File("bitbucket-cloud-app-import-targets.json"), "--concurrency=20")
+	e.Set("DEBUG", "")
+	run(0, "list:imported", "--groupId="+g, "--logLevel=trace")
+	run(0, "doctor", "--groupId="+g, "--logLevel=trace")
+	e.Set("SNYK_CLIENT_SECRET", leakSnykClientSecret+"-wrong")
+	run(exitAuth, "list:imported", "--groupId="+g, "--logLevel=trace")
+	run(exitAuth, "doctor", "--groupId="+g, "--logLevel=trace")
+
+	if n := len(e.Sim.IssuedSnykTokens()); n < 3 {
+		t.Fatalf("only %d Snyk tokens were minted; the test wants several", n)
+	}
+	if !strings.Contains(runs[0].Stderr+runs[3].Stderr, "/oauth2/token") {
+		t.Fatal("no debug line of the token exchange: the test proves nothing")
+	}
+	assertNoSecrets(t, e, runs, leakSnykClientSecret+"-wrong")
+}
+
+// A Snyk token endpoint echoing every encoded form of the service
+// account's secret in its refusal leaks none of them.
+func TestSecrets_encodedFormsOfTheSnykClientSecret(t *testing.T) {
+	t.Parallel()
+	const id = "sa id+1"
+	for _, secret := range leakSecrets {
+		t.Run(secret, func(t *testing.T) {
+			e := leakEnv(t)
+			forms := wireForms(id, secret)
+			echo := httptest.NewServer(echoForms(forms, true))
+			t.Cleanup(echo.Close)
+			e.Set("SNYK_TOKEN", "")
+			e.Set("SNYK_CLIENT_ID", id)
+			e.Set("SNYK_CLIENT_SECRET", secret)
+			e.Set("SNYK_OAUTH_TOKEN_URL", echo.URL+"/oauth2/token")
+			var text strings.Builder
+			for _, args := range [][]string{
+				{"list:imported", "--groupId=" + sim.SimSnykGroupID},
+				{"doctor", "--groupId=" + sim.SimSnykGroupID},
+				{"list:imported", "--groupId=" + sim.SimSnykGroupID, "--logLevel=trace"},
+			} {
+				r := e.Run(args...)
+				if r.Code != exitAuth {
+					t.Errorf("%v: exit %d against a token endpoint refusing everything, want %d", args, r.Code, exitAuth)
+				}
+				text.WriteString(e.allOutput(r))
+			}
+			assertNoForms(t, secret, text.String(), forms)
+		})
+	}
 }
 
 func lastLines(s string, n int) string {

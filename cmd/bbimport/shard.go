@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
@@ -25,6 +27,10 @@ func shardFlag() cli.Flag {
 // checkShard parses a --shard or BBIMPORT_SHARD value; from names which.
 func checkShard(from, raw string, maxN int) (importer.Shard, error) {
 	s, err := importer.ParseShard(raw, maxN)
+	if errors.Is(err, importer.ErrShardFromZero) {
+		msg := strings.TrimSuffix(err.Error(), ": "+importer.ErrShardFromZero.Error())
+		return s, usagef("%s=%s (add 1 to a 0-based index such as JOB_COMPLETION_INDEX or BITBUCKET_PARALLEL_STEP)", from, msg)
+	}
 	if err != nil {
 		return s, usagef("%s=%v", from, err)
 	}

@@ -73,7 +73,7 @@ type droppedRow struct {
 func orgsDataSummary(groupID, source string, res *importer.OrgsDataResult) any {
 	dropped := make([]droppedRow, len(res.Dropped))
 	for i, d := range res.Dropped {
-		dropped[i] = droppedRow{d.Workspace, d.Project, d.Reason}
+		dropped[i] = droppedRow{d.Workspace, d.Project, reasonText(d.Reason)}
 	}
 	return struct {
 		GroupID    string       `json:"groupId"`

@@ -80,7 +80,7 @@ func TestSummaryFiles_everyStageKeepsHistory(t *testing.T) {
 		t.Error("a later run rewrote the first run's summary")
 	}
 	m = readSummary(t, e.File("import-summary.json"))
-	if m["outcome"] != "usage" || m["exitCode"] != 2.0 || !strings.Contains(m["error"].(string), "bbimport: SNYK_TOKEN is not set") {
+	if m["outcome"] != "usage" || m["exitCode"] != 2.0 || !strings.Contains(m["error"].(string), "bbimport: no Snyk credential: set SNYK_CLIENT_ID and SNYK_CLIENT_SECRET") {
 		t.Errorf("latest import summary after a usage error: %v", m)
 	}
 	if fs := m["failures"].([]any); len(fs) != 1 || fs[0].(map[string]any)["stage"] != "run" {

@@ -41,7 +41,7 @@ type options struct {
 	throttleEvery                        int
 	retryAfter                           string
 	pendingPolls                         int
-	tokenTTL                             time.Duration
+	tokenTTL, snykTokenTTL               time.Duration
 	bbRateLimit                          int
 	bbRateWindow                         time.Duration
 	snykRateLimit                        int
@@ -70,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.retryAfter, "retry-after", "1", "Retry-After sent with -throttle-every 429s (\"\" = none)")
 	fs.IntVar(&o.pendingPolls, "pending-polls", 1, "polls an import job stays pending before it completes")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", time.Hour, "lifetime of Bitbucket access tokens")
+	fs.DurationVar(&o.snykTokenTTL, "snyk-token-ttl", time.Hour, "lifetime of the tokens Snyk's /oauth2/token mints for the service account")
 	fs.IntVar(&o.bbRateLimit, "bitbucket-rate-limit", 0, "Bitbucket requests per credential per -bitbucket-rate-window (0 = unlimited)")
 	fs.DurationVar(&o.bbRateWindow, "bitbucket-rate-window", time.Hour, "the rolling window of -bitbucket-rate-limit")
 	fs.IntVar(&o.snykRateLimit, "snyk-rate-limit", 0, "Snyk requests per minute (0 = unlimited)")
@@ -132,6 +133,7 @@ func (o *options) config() sim.Config {
 			AcceptThen5xx:      o.acceptThen5xx,
 			LocationForm:       o.locationForm,
 			RateLimitPerMinute: o.snykRateLimit,
+			TokenTTL:           o.snykTokenTTL,
 		},
 	}
 	if o.workspaces > 0 {
@@ -143,7 +145,10 @@ func (o *options) config() sim.Config {
 // environment is what a bbimport run against base needs, as export lines.
 func (o *options) environment(base string) string {
 	return fmt.Sprintf(`export SNYK_API=%[1]s/v1
-export SNYK_TOKEN=%[2]s
+# a Snyk service account, whose tokens %[1]s/oauth2/token mints (-snyk-token-ttl);
+#   or an API token instead: SNYK_TOKEN=%[2]s
+export SNYK_CLIENT_ID=%[9]s
+export SNYK_CLIENT_SECRET=%[10]s
 export SNYK_GROUP_ID=%[3]s
 export BITBUCKET_APP_API_BASE=%[1]s/2.0
 export BITBUCKET_APP_TOKEN_URL=%[1]s/site/oauth2/access_token
@@ -152,7 +157,7 @@ export BITBUCKET_APP_CLIENT_SECRET=%[5]s
 # bitbucket-cloud source: BITBUCKET_CLOUD_USERNAME=%[6]s BITBUCKET_CLOUD_PASSWORD=%[7]s
 #   or BITBUCKET_CLOUD_API_TOKEN=%[8]s
 `, base, sim.SimSnykToken, o.groupID, sim.DefaultBitbucketClientID, sim.DefaultBitbucketClientSecret,
-		simUser, simAppPassword, simAPIToken)
+		simUser, simAppPassword, simAPIToken, sim.SimSnykClientID, sim.SimSnykClientSecret)
 }
 
 func run(args []string, stdout, stderr io.Writer) error {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/bbimport/bbimport/internal/credential"
 )
 
 // Response is a complete JSON response to req with the given status, extra
@@ -35,3 +37,27 @@ func FuzzStatus(n uint16) int {
 // NoRedirects is an http.Client CheckRedirect that returns the redirect
 // itself, so a fuzzed 3xx reaches the client's error handling.
 func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Sender sends every request through an *http.Client with a credential
+// attached, as the shared stack (internal/httpx) does, for tests of a
+// client that need neither its retries nor its budget.
+type Sender struct {
+	Cred *credential.Credential
+	HC   *http.Client // nil: http.DefaultClient
+}
+
+// Do attaches the credential's authorization and sends req.
+func (s Sender) Do(req *http.Request) (*http.Response, error) {
+	hc := s.HC
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if s.Cred == nil {
+		return hc.Do(req)
+	}
+	a, err := s.Cred.Authorize(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	return hc.Do(a.Attach(req))
+}

@@ -55,8 +55,7 @@ func (e *HeldError) Error() string {
 	if len(details) > 0 {
 		who += " (" + strings.Join(details, ", ") + ")"
 	}
-	return fmt.Sprintf("%s is using the log directory %s (lock %s); wait for it to finish, pass --wait to wait for it, or use another SNYK_LOG_PATH",
-		who, filepath.Dir(e.Path), e.Path)
+	return fmt.Sprintf("%s is using the log directory %s (lock %s)", who, filepath.Dir(e.Path), e.Path)
 }
 
 // holder is what the lock file says about its holder.

@@ -72,3 +72,23 @@ func TestBodyCutMidwayKeepsANonIdempotentAnswer(t *testing.T) {
 		t.Errorf("status %d, Location %q, %d requests; want 201, /job/1, 1", resp.StatusCode, resp.Header.Get("Location"), n.Load())
 	}
 }
+
+// A token endpoint's POST may be sent again (minting twice is harmless), so
+// a client marked Replayable reads its answer whole and retries a cut one
+// itself: the caller (golang.org/x/oauth2) would find it broken after the
+// retries.
+func TestBodyCutMidwayIsRetriedForReplayablePosts(t *testing.T) {
+	body := `{"access_token":"` + strings.Repeat("x", 200) + `","expires_in":3600}`
+	srv, n := cutBodyServer(t, body)
+	c, _ := newTestClient(t, Options{Replayable: true})
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader("grant_type=client_credentials"))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || string(got) != body || n.Load() != 2 {
+		t.Fatalf("body %q, %v after %d requests; want the whole body after 2", got, err, n.Load())
+	}
+}

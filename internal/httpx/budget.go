@@ -38,6 +38,12 @@ type BudgetConfig struct {
 	// (one minute)", so its pause is that minute.
 	Pause              time.Duration
 	PauseMin, PauseMax time.Duration
+	// RateLimitWait is how long a request refused with 429 keeps waiting at
+	// the gate and being sent again, from its first 429, however many
+	// sends that takes: the server did not act on it, and a budget shared
+	// with another job frees up in minutes. 0 means a 429 is the answer at
+	// once (the gate still closes for every other request).
+	RateLimitWait time.Duration
 	// Observer hears of waits and of the fallback when it is a
 	// BudgetObserver, and of 429 pauses (RateLimited); nil means nobody.
 	Observer Observer
@@ -66,10 +72,12 @@ type BudgetObserver interface {
 
 // Budget admits requests while fewer than the limit were sent in the rolling
 // window, so a fresh budget runs at full speed and one spent by an earlier
-// run (recorded in the ledger) sends only what is left. A 429 closes a gate
-// that every worker of the API waits at, and lowers the effective limit for
-// the rest of the window: the server counts more than we do (another tool,
-// another job on the same credential).
+// run (recorded in the ledger) sends only what is left. It alone decides
+// what a 429 means: it closes a gate that every worker of the API waits at
+// (for Retry-After, else BudgetConfig.Pause or a backoff), lowers the
+// effective limit for the rest of the window (the server counts more than
+// we do: another tool, another job on the same credential), and says how
+// long the refused request is sent again (holds).
 type Budget struct {
 	cfg BudgetConfig
 	obs BudgetObserver
@@ -259,11 +267,12 @@ func sleepUntil(ctx context.Context, t, now time.Time) error {
 	}
 }
 
-// pauseLeft is how long the 429 gate stays closed.
-func (b *Budget) pauseLeft() time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return max(b.pausedUntil.Sub(b.cfg.Now()), 0)
+// holds reports whether a request refused with 429 since heldFrom (the
+// budget's clock) waits at the gate and goes again rather than fail. It is
+// the one place that decides how long 429s are waited out: a wait budget
+// for the whole run, shared by every request, belongs here.
+func (b *Budget) holds(heldFrom time.Time) bool {
+	return b.cfg.RateLimitWait > 0 && b.cfg.Now().Sub(heldFrom) < b.cfg.RateLimitWait
 }
 
 // observe reads what a response says of the budget: a 429 closes the gate

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/apitest"
 	"github.com/bbimport/bbimport/internal/ledger"
 )
 
@@ -72,7 +73,7 @@ func (s *windowServer) times() []time.Time {
 	return out
 }
 
-func budgetClient(t *testing.T, b *Budget, obs Observer, extra func(*Options)) *http.Client {
+func budgetClient(t *testing.T, b *Budget, obs Observer, extra func(*Options)) *Client {
 	t.Helper()
 	opts := Options{API: "bitbucket", Budget: b, Observer: obs, RetryMax: 2,
 		RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}
@@ -87,7 +88,7 @@ func budgetClient(t *testing.T, b *Budget, obs Observer, extra func(*Options)) *
 	return c
 }
 
-func getAll(t *testing.T, c *http.Client, url string, n, workers int) []int {
+func getAll(t *testing.T, c *Client, url string, n, workers int) []int {
 	t.Helper()
 	statuses := make([]int, n)
 	var next atomic.Int64
@@ -228,8 +229,8 @@ func TestBudget429PausesEveryWorker(t *testing.T) {
 	})
 	rec := &budgetRecorder{}
 	const pause = 300 * time.Millisecond
-	b := NewBudget(BudgetConfig{API: "snyk", Limit: 10_000, Window: time.Minute, Pause: pause, Observer: rec})
-	c := budgetClient(t, b, rec, func(o *Options) { o.API = "snyk"; o.RateLimitWait = time.Minute })
+	b := NewBudget(BudgetConfig{API: "snyk", Limit: 10_000, Window: time.Minute, Pause: pause, Observer: rec, RateLimitWait: time.Minute})
+	c := budgetClient(t, b, rec, func(o *Options) { o.API = "snyk" })
 	statuses := getAll(t, c, srv.URL, 40, 8)
 	for i, s := range statuses {
 		if s != 200 {
@@ -255,15 +256,16 @@ func TestBudget429PausesEveryWorker(t *testing.T) {
 	}
 }
 
-// TestBudget429RetriedForATime: with RateLimitWait, a 429 storm is retried
-// for that long whatever RetryMax says, and ends with the last 429; other
-// failures keep the RetryMax count.
+// TestBudget429RetriedForATime: with RateLimitWait, a 429 storm is sent
+// again for that long whatever RetryMax says, and ends with the last 429;
+// other failures keep the RetryMax count.
 func TestBudget429RetriedForATime(t *testing.T) {
 	t.Parallel()
 	srv, hits := statusServer(t, "slow down", http.StatusTooManyRequests)
 	// A short window, so the limit lowered by each 429 climbs back fast.
-	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 1000, Window: 200 * time.Millisecond, PauseMin: time.Millisecond, PauseMax: 5 * time.Millisecond})
-	c := budgetClient(t, b, nil, func(o *Options) { o.RateLimitWait = 150 * time.Millisecond })
+	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 1000, Window: 200 * time.Millisecond, PauseMin: time.Millisecond, PauseMax: 5 * time.Millisecond,
+		RateLimitWait: 150 * time.Millisecond})
+	c := budgetClient(t, b, nil, nil)
 	start := time.Now()
 	resp, err := c.Get(srv.URL)
 	if err != nil {
@@ -300,7 +302,7 @@ func TestBudgetLowersAfter429(t *testing.T) {
 		}
 	}
 	b.observe(&http.Response{StatusCode: 429, Header: http.Header{}})
-	if got := b.pauseLeft(); got != 2*time.Second {
+	if got := b.pausedUntil.Sub(now); got != 2*time.Second {
 		t.Fatalf("pause %s, want 2s", got)
 	}
 	limitAt := func() int {
@@ -363,35 +365,30 @@ func TestBudgetLedgerFailureFallsBack(t *testing.T) {
 	}
 }
 
-// TestAuthAfterLimiter: credentials are asked for after the limiter wait, so
-// a token is never older than the wait.
-func TestAuthAfterLimiter(t *testing.T) {
+// TestCredentialAfterBudget: the credential is asked for after the budget
+// wait, so a request that queued past its token's renewal leaves with a
+// newer one: tokens live 1 s (renewed after 800 ms), and the second request
+// waits 1 s.
+func TestCredentialAfterBudget(t *testing.T) {
 	t.Parallel()
-	srv := newWindowServer(t, nil)
+	ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ExpiresIn = 1 })
 	var mu sync.Mutex
-	var authAt []time.Time
-	auth := func(next http.RoundTripper) http.RoundTripper {
-		return roundTrip(func(r *http.Request) (*http.Response, error) {
-			mu.Lock()
-			authAt = append(authAt, time.Now())
-			mu.Unlock()
-			return next.RoundTrip(r)
-		})
-	}
-	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 1, Window: 300 * time.Millisecond})
-	c := budgetClient(t, b, nil, func(o *Options) { o.Auth = auth })
-	start := time.Now()
+	var bearers []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		bearers = append(bearers, r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 1, Window: time.Second})
+	c := budgetClient(t, b, nil, func(o *Options) { o.Credential = tokenCredential(t, ts, nil) })
 	getAll(t, c, srv.URL, 2, 1)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(authAt) != 2 || authAt[1].Sub(start) < 250*time.Millisecond {
-		t.Errorf("auth asked at %v after the start, want the second after the 300ms wait", authAt)
+	if len(bearers) != 2 || bearers[0] == bearers[1] {
+		t.Errorf("requests carried %v, want a token minted after the wait for the second", bearers)
 	}
 }
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestBudgetAnyLimit: the largest int is a limit like any other.
 func TestBudgetAnyLimit(t *testing.T) {

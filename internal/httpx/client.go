@@ -3,12 +3,11 @@ package httpx
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/hashicorp/go-retryablehttp"
-	"golang.org/x/time/rate"
 )
 
 // Defaults used by New for zero Options fields.
@@ -17,7 +16,7 @@ const (
 	DefaultRetryWaitMin   = time.Second
 	DefaultRetryWaitMax   = 60 * time.Second
 	DefaultAttemptTimeout = 60 * time.Second
-	// DefaultRateLimitWait is what a command gives Options.RateLimitWait:
+	// DefaultRateLimitWait is what a command gives BudgetConfig.RateLimitWait:
 	// long enough to outlast a budget shared with another job, short
 	// enough that a run does not hang for an hour in silence.
 	DefaultRateLimitWait = 30 * time.Minute
@@ -27,43 +26,39 @@ const (
 type Options struct {
 	// API labels Exchange and RateLimited reports: "bitbucket" or "snyk".
 	API string
-	// Limiter is shared by every request made with one credential, retries
-	// included; nil means unlimited. See WindowLimiter.
-	Limiter *rate.Limiter
-	// Budget, when set, replaces Limiter: admission while the rolling
-	// window has room, one 429 pausing every request (NewBudget). It sees
-	// every response, so share one Budget per credential.
+	// Budget admits every send of this API's requests and owns its 429s
+	// (NewBudget); share one per credential. Nil means a budget without a
+	// limit, which still pauses every request on a 429 and waits it out
+	// for DefaultRateLimitWait.
 	Budget *Budget
-	// Auth wraps the wire transport with credentials, for example an
-	// oauth2.Transport. It sits below the retries, so it is asked for a token
-	// on every attempt, and below the limiter, so a request that waited long
-	// for its slot gets a token fresh at that moment. Nil means no credentials.
-	Auth func(base http.RoundTripper) http.RoundTripper
+	// Credential is attached to every send after the budget wait, so a
+	// request that queued leaves with a token fresh at that moment. Nil
+	// means no credentials (a token endpoint).
+	Credential *credential.Credential
 	// Transport is the base transport. Nil means a clone of
 	// http.DefaultTransport whose proxy settings are read from the
 	// environment when New is called (HTTPS_PROXY, NO_PROXY, as Go defines them).
 	Transport http.RoundTripper
-	// RetryMax is how many times a request is retried after the first
-	// attempt: 0 means DefaultRetryMax, a negative value disables retries.
+	// RetryMax is how many times a failed request is retried after the
+	// first attempt: 0 means DefaultRetryMax, a negative value disables
+	// retries. 429s are not failures here: the Budget waits them out.
 	RetryMax int
-	// RateLimitWait, when positive, is how long a request refused with 429
-	// keeps being retried, however many attempts that takes: the server did
-	// not act on it, and a budget shared with another job frees up in
-	// minutes, not in RetryMax attempts. 429s then do not count against
-	// RetryMax. 0 counts them like any failure (DefaultRateLimitWait is
-	// what commands use).
-	RateLimitWait time.Duration
 	// RetryWaitMin and RetryWaitMax bound the exponential backoff; 0 means
-	// DefaultRetryWaitMin and DefaultRetryWaitMax. Retry-After may exceed
-	// RetryWaitMax, up to MaxRetryAfter.
+	// DefaultRetryWaitMin and DefaultRetryWaitMax. A 503's Retry-After may
+	// exceed RetryWaitMax, up to MaxRetryAfter.
 	RetryWaitMin, RetryWaitMax time.Duration
-	// AttemptTimeout bounds one attempt from the moment it leaves the limiter
-	// until its response body is closed, so a long limiter wait never counts
+	// AttemptTimeout bounds one send from the moment it leaves the budget
+	// until its response body is closed, so a long budget wait never counts
 	// against it. 0 means DefaultAttemptTimeout, negative means none.
 	AttemptTimeout time.Duration
-	// Observer receives one Exchange per attempt and every rate-limit wait;
+	// Observer receives one Exchange per send and every rate-limit wait;
 	// nil means nobody listens.
 	Observer Observer
+	// Replayable says every request may be sent again, POSTs included (a
+	// token endpoint: minting twice is harmless), so every answer is read
+	// whole within its attempt and a body cut short is retried here, not
+	// found broken by the caller after the retries.
+	Replayable bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -88,11 +83,18 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// New returns an *http.Client for one API and credential, layered as the
-// package documentation describes. Callers turn non-2xx responses into typed
-// errors: when retries run out the last response is returned as it came, and
-// a transport error is returned only when no response exists.
-func New(opts Options) (*http.Client, error) {
+// Client sends the requests of one API with one credential through the
+// stack the package documentation draws. Callers turn non-2xx responses
+// into typed errors: when retries run out the last response is returned as
+// it came, and a transport error is returned only when no response exists.
+// It is safe for concurrent use.
+type Client struct {
+	rc   *retryablehttp.Client
+	base http.RoundTripper
+}
+
+// New returns a Client for one API and credential.
+func New(opts Options) (*Client, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -101,67 +103,93 @@ func New(opts Options) (*http.Client, error) {
 	if base == nil {
 		base = defaultTransport()
 	}
-	var rt http.RoundTripper = &wireTransport{base: base, timeout: o.AttemptTimeout}
-	var lim waiter
-	switch {
-	case o.Budget != nil:
-		lim = o.Budget
-	case o.Limiter != nil:
-		lim = o.Limiter
+	budget := o.Budget
+	if budget == nil {
+		budget = NewBudget(BudgetConfig{API: o.API, PauseMin: o.RetryWaitMin, PauseMax: o.RetryWaitMax,
+			Observer: o.Observer, RateLimitWait: DefaultRateLimitWait})
 	}
-	if lim != nil {
-		rt = &meterTransport{limiter: lim, budget: o.Budget, next: rt}
-	}
-	if o.Auth != nil {
-		if rt = o.Auth(rt); rt == nil {
-			return nil, errors.New("httpx: Options.Auth returned a nil RoundTripper")
-		}
-	}
-	if lim != nil {
-		rt = &limitTransport{limiter: lim, next: rt}
-	}
-	if o.Observer != nil {
-		rt = &observeTransport{api: o.API, obs: o.Observer, next: rt}
-	}
-	p := &policy{api: o.API, obs: o.Observer, now: time.Now, budget: o.Budget,
-		retryMax: o.RetryMax, rateLimitWait: o.RateLimitWait}
-	attempts := o.RetryMax
-	if o.RateLimitWait > 0 && o.RetryMax > 0 {
-		// The policy counts: RetryMax for failures, RateLimitWait for 429s.
-		attempts = math.MaxInt32
-	}
+	send := &sendTransport{api: o.API, budget: budget, cred: o.Credential, obs: o.Observer,
+		next: &wireTransport{base: base, timeout: o.AttemptTimeout, replayable: o.Replayable}}
+	p := &policy{now: time.Now}
 	rc := &retryablehttp.Client{
 		HTTPClient: &http.Client{
-			Transport: rt,
-			// Redirects are followed by the outer client, so each hop is a
-			// request of its own with its own attempts.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport: send,
+			// Credentials are attached by the stack, not the request, so
+			// Go's rule of dropping Authorization on a cross-host hop would
+			// not protect them: sameOriginRedirects does.
+			CheckRedirect: sameOriginRedirects,
 		},
 		Logger:         nil, // the default writes to stderr; we report through Observer
 		RetryWaitMin:   o.RetryWaitMin,
 		RetryWaitMax:   o.RetryWaitMax,
-		RetryMax:       attempts,
+		RetryMax:       o.RetryMax,
 		RequestLogHook: markAttempt,
 		CheckRetry:     reportRetries(o.Observer, o.API, o.RetryMax, p.checkRetry),
 		Backoff:        p.backoff,
 		// Keep the final 429 or 5xx so callers can type it (RateLimitError).
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	return &http.Client{
-		Transport:     &retryTransport{next: &retryablehttp.RoundTripper{Client: rc}, base: base},
-		CheckRedirect: sameOriginRedirects,
-	}, nil
+	return &Client{rc: rc, base: base}, nil
 }
 
 // ErrRedirectLoop is a request redirected more than 10 times. (Its text is
 // the one retryablehttp knows as final.)
 var ErrRedirectLoop = errors.New("stopped after 10 redirects")
 
+// Do sends req, retrying as the policy says. The request body, if any, is
+// read whole first (so every attempt can replay it) and closed.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	rreq, err := retryablehttp.FromRequest(req.WithContext(withAttemptState(req.Context())))
+	if req.Body != nil {
+		// FromRequest buffered the body for replay but never closes the
+		// original, which http.Client.Do's contract asks of us.
+		req.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rreq.GetBody == nil && req.Body != nil && req.Body != http.NoBody {
+		// A send of its own (a 429 waited out, a 401 re-authorised) replays
+		// the body through GetBody, which FromRequest sets only when the
+		// caller's request had one.
+		body, err := rreq.BodyBytes()
+		if err == nil {
+			err = rreq.SetBody(body)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	resp, err := c.rc.Do(rreq)
+	if err != nil && resp != nil {
+		// A cancelled context can arrive with a response; nobody would
+		// close it.
+		resp.Body.Close()
+		resp = nil
+	}
+	return resp, err
+}
+
+// CloseIdleConnections closes the base transport's idle connections.
+func (c *Client) CloseIdleConnections() {
+	if t, ok := c.base.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+}
+
+// StandardClient is an *http.Client that sends through c, for libraries
+// that take nothing else (golang.org/x/oauth2's token requests).
+func (c *Client) StandardClient() *http.Client {
+	return &http.Client{Transport: doTransport{c}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+type doTransport struct{ c *Client }
+
+func (t doTransport) RoundTrip(req *http.Request) (*http.Response, error) { return t.c.Do(req) }
+
 // sameOriginRedirects follows a redirect only within the origin (scheme,
-// host, port) of the first request. Credentials are added by RoundTrippers,
-// not request headers, so Go's own rule of dropping Authorization on a
-// cross-host hop does not apply: without this, a redirect would carry the
-// Bitbucket token or the Snyk token to another host or to plain http.
+// host, port) of the first request: the credential the stack attaches to
+// every hop must not reach another host or plain http.
 func sameOriginRedirects(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return ErrRedirectLoop
@@ -172,41 +200,11 @@ func sameOriginRedirects(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// markAttempt is retryablehttp's RequestLogHook, the one place that knows the
-// attempt number; it hands it to the layers below through the request context.
+// markAttempt is retryablehttp's RequestLogHook, the one place that knows
+// the attempt number; it hands it to the layers below through the request
+// context, for reports only (retryablehttp alone counts retries).
 func markAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
 	if st := attemptStateFrom(req.Context()); st != nil {
 		st.begin(retry + 1)
-	}
-}
-
-// retryTransport gives each request a fresh attemptState before retryablehttp
-// sees it.
-type retryTransport struct {
-	next http.RoundTripper
-	base http.RoundTripper
-}
-
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		// retryablehttp buffers the body for replay but never closes the
-		// original, which the RoundTripper contract asks of us.
-		defer req.Body.Close()
-	}
-	resp, err := t.next.RoundTrip(req.WithContext(withAttemptState(req.Context())))
-	if err != nil && resp != nil {
-		// A cancelled context can arrive with a response; http.Client
-		// would drop it without closing it.
-		resp.Body.Close()
-		resp = nil
-	}
-	return resp, err
-}
-
-// CloseIdleConnections closes the base transport's idle connections, so
-// (*http.Client).CloseIdleConnections works on the client New returns.
-func (t *retryTransport) CloseIdleConnections() {
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
 	}
 }

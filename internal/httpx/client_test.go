@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
+	"github.com/bbimport/bbimport/internal/ledger"
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/time/rate"
 )
 
 func TestNewRejectsBadOptions(t *testing.T) {
@@ -23,7 +24,6 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{RetryWaitMin: 2 * time.Minute}, // above the default max
 		{RetryWaitMin: time.Second, RetryWaitMax: time.Millisecond},
 		{RetryWaitMin: -time.Second},
-		{Auth: func(http.RoundTripper) http.RoundTripper { return nil }},
 	} {
 		if _, err := New(opts); err == nil {
 			t.Errorf("New(%+v) = nil error, want one", opts)
@@ -31,13 +31,16 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 }
 
-// A 429 storm past RetryMax ends with the last 429 as a response, not an
-// error, so callers can turn it into a typed rate-limit error.
-func TestRateLimitStormReturnsLastResponse(t *testing.T) {
+// A 429 the budget does not hold is the answer, as a response rather than
+// an error, so callers can turn it into a typed rate-limit error; the
+// budget's gate still closed for every other request.
+func TestRateLimitReturnsTheResponse(t *testing.T) {
 	t.Parallel()
 	const body = `{"error":"Rate limit for this resource has been exceeded"}`
 	srv, hits := statusServer(t, body, http.StatusTooManyRequests)
-	c, rec := newTestClient(t, Options{RetryMax: 3})
+	rec := &recorder{}
+	b := NewBudget(BudgetConfig{API: "bitbucket", PauseMin: time.Millisecond, PauseMax: 5 * time.Millisecond, Observer: rec})
+	c, _ := newTestClient(t, Options{RetryMax: 3, Budget: b, Observer: rec})
 
 	resp, err := c.Get(srv.URL + "/2.0/user/workspaces?pagelen=100")
 	if err != nil {
@@ -48,14 +51,11 @@ func TestRateLimitStormReturnsLastResponse(t *testing.T) {
 	if resp.StatusCode != 429 || string(got) != body {
 		t.Errorf("final response %d %q, want 429 %q", resp.StatusCode, got, body)
 	}
-	if hits.Load() != 4 {
-		t.Errorf("server saw %d requests, want 4", hits.Load())
+	if hits.Load() != 1 {
+		t.Errorf("server saw %d requests, want 1: retryablehttp does not count 429s", hits.Load())
 	}
-	var want []Exchange
-	for i := 1; i <= 4; i++ {
-		want = append(want, Exchange{API: "bitbucket", Method: "GET", URL: srv.URL + "/2.0/user/workspaces?pagelen=100",
-			Status: 429, Attempt: i, ErrorBody: body})
-	}
+	want := []Exchange{{API: "bitbucket", Method: "GET", URL: srv.URL + "/2.0/user/workspaces?pagelen=100",
+		Status: 429, Attempt: 1, ErrorBody: body}}
 	ignoreTimes := cmp.FilterPath(func(p cmp.Path) bool {
 		n := p.Last().String()
 		return n == ".Duration" || n == ".Wait"
@@ -64,17 +64,13 @@ func TestRateLimitStormReturnsLastResponse(t *testing.T) {
 		t.Errorf("exchanges (-want +got):\n%s", diff)
 	}
 	limited := rec.Limited()
-	if len(limited) != 3 {
-		t.Fatalf("RateLimited called %d times, want 3 (once per wait)", len(limited))
-	}
-	for _, l := range limited {
-		if l.API != "bitbucket" || l.Status != 429 || l.Wait < time.Millisecond || l.Wait > 5*time.Millisecond {
-			t.Errorf("RateLimited%+v, want bitbucket, 1ms..5ms, 429", l)
-		}
+	if len(limited) != 1 || limited[0].API != "bitbucket" || limited[0].Status != 429 ||
+		limited[0].Wait < time.Millisecond || limited[0].Wait > 5*time.Millisecond {
+		t.Errorf("RateLimited calls %+v, want one: bitbucket, 1ms..5ms, 429", limited)
 	}
 }
 
-// Retry-After is honoured even above RetryWaitMax.
+// A 429's Retry-After is the budget's pause, even above RetryWaitMax.
 func TestRetryAfterHonoured(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int64
@@ -146,42 +142,41 @@ func TestPostBodyReplayed(t *testing.T) {
 	}
 }
 
-// Every attempt asks Auth for credentials and pays into the limiter.
-func TestEveryAttemptAuthenticatesAndPays(t *testing.T) {
+// Every send carries the credential and pays into the budget.
+func TestEverySendAuthenticatesAndPays(t *testing.T) {
 	t.Parallel()
-	var hits atomic.Int64
+	var hits, authorised atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		if r.Header.Get("Authorization") != "token secret-1234" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
+		if r.Header.Get("Authorization") == "token secret-1234" {
+			authorised.Add(1)
 		}
 		if hits.Load() < 3 {
 			w.WriteHeader(http.StatusBadGateway)
 		}
 	}))
 	t.Cleanup(srv.Close)
-	var authCalls atomic.Int64
-	auth := func(base http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			authCalls.Add(1)
-			req = req.Clone(req.Context())
-			req.Header.Set("Authorization", "token secret-1234")
-			return base.RoundTrip(req)
-		})
+	cred, err := credential.Token(credential.SnykAPIToken, "token", "secret-1234")
+	if err != nil {
+		t.Fatal(err)
 	}
-	lim := rate.NewLimiter(rate.Every(time.Hour), 10)
-	c, rec := newTestClient(t, Options{Auth: auth, Limiter: lim})
+	f, err := ledger.Open(t.TempDir(), "snyk", "tok", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	b := NewBudget(BudgetConfig{API: "snyk", Limit: 10, Window: time.Hour, Ledger: f})
+	c, rec := newTestClient(t, Options{Credential: cred, Budget: b})
 	resp, err := c.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || authCalls.Load() != 3 {
-		t.Errorf("status %d after %d auth calls, want 200 after 3", resp.StatusCode, authCalls.Load())
+	if resp.StatusCode != 200 || authorised.Load() != 3 {
+		t.Errorf("status %d after %d authorised sends, want 200 after 3", resp.StatusCode, authorised.Load())
 	}
-	if tokens := lim.Tokens(); tokens < 6.9 || tokens > 7.1 {
-		t.Errorf("limiter has %.2f tokens left, want 7 (10 - 3 attempts)", tokens)
+	if n, _ := f.Used(time.Now()); n != 3 {
+		t.Errorf("budget counted %d sends, want 3", n)
 	}
 	if diff := cmp.Diff([]int{1, 2, 3}, attempts(rec.Exchanges())); diff != "" {
 		t.Errorf("attempts (-want +got):\n%s", diff)
@@ -252,26 +247,37 @@ func TestCancelStopsWaits(t *testing.T) {
 		}()
 		assertPromptCancel(t, c, ctx, srv.URL)
 	})
-	t.Run("limiter", func(t *testing.T) {
+	t.Run("budget", func(t *testing.T) {
 		t.Parallel()
 		srv, _ := statusServer(t, "", 200)
-		lim := rate.NewLimiter(rate.Every(time.Hour), 1)
-		lim.Allow() // spend the only token
-		c, _ := newTestClient(t, Options{Limiter: lim})
+		c, _ := newTestClient(t, Options{Budget: spentBudget(t)})
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(50*time.Millisecond, cancel)
 		assertPromptCancel(t, c, ctx, srv.URL)
 	})
 }
 
-// A limiter that cannot serve the request before its deadline fails it at
+// spentBudget admits one request an hour and has admitted it.
+func spentBudget(t *testing.T) *Budget {
+	t.Helper()
+	f, err := ledger.Open(t.TempDir(), "bitbucket", "consumer", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 1, Window: time.Hour, Ledger: f})
+	if err := b.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A budget that cannot serve the request before its deadline fails it at
 // once instead of retrying until the deadline.
-func TestLimiterSlotAfterDeadline(t *testing.T) {
+func TestBudgetSlotAfterDeadline(t *testing.T) {
 	t.Parallel()
 	srv, hits := statusServer(t, "", 200)
-	lim := rate.NewLimiter(rate.Every(time.Hour), 1)
-	lim.Allow()
-	c, rec := newTestClient(t, Options{Limiter: lim, RetryWaitMin: time.Second, RetryWaitMax: time.Second})
+	c, rec := newTestClient(t, Options{Budget: spentBudget(t), RetryWaitMin: time.Second, RetryWaitMax: time.Second})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
@@ -285,7 +291,7 @@ func TestLimiterSlotAfterDeadline(t *testing.T) {
 	}
 }
 
-func assertPromptCancel(t *testing.T, c *http.Client, ctx context.Context, url string) {
+func assertPromptCancel(t *testing.T, c *Client, ctx context.Context, url string) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	start := time.Now()
@@ -298,8 +304,8 @@ func assertPromptCancel(t *testing.T, c *http.Client, ctx context.Context, url s
 	}
 }
 
-// Redirects are followed by the outer client: each hop is its own request.
-func TestRedirectIsANewRequest(t *testing.T) {
+// A redirect's hop is a send of its own: budgeted, authorised, reported.
+func TestRedirectHopIsReported(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/old" {

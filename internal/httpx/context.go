@@ -27,25 +27,20 @@ func serverErrorRetryDisabled(ctx context.Context) bool {
 
 type attemptKey struct{}
 
-// attemptState is shared by the attempts of one request. Attempts run one
-// after another, but the layers that write it and the policy that reads it
-// are different functions, so it travels in the request context; atomics
-// keep the race detector satisfied when the transport reads from its own
+// attemptState is shared by the sends of one request. Sends run one after
+// another, but the layers that write it and the policy that reads it are
+// different functions, so it travels in the request context; atomics keep
+// the race detector satisfied when the transport reads from its own
 // goroutines.
 type attemptState struct {
-	attempt atomic.Int64 // 1-based number of the current attempt
-	sent    atomic.Bool  // the current attempt got past auth and limiter to the base transport
-	wait    atomic.Int64 // time the current attempt spent in the limiter, in ns
-	// prepaid: the limiter above auth admitted the current attempt, so the
-	// meter below auth lets its first send through without a second slot.
-	prepaid atomic.Bool
-	// failures counts retried failures other than 429 (Options.RateLimitWait).
-	failures atomic.Int64
-	start    time.Time // when the first attempt began
+	attempt atomic.Int64 // 1-based attempt of retryablehttp's loop
+	sends   atomic.Int64 // sends of the request so far, every attempt's
+	sent    atomic.Bool  // the current send got past budget and credential to the base transport
+	wait    atomic.Int64 // time the current send spent waiting for the budget, in ns
 }
 
 func withAttemptState(ctx context.Context) context.Context {
-	return context.WithValue(ctx, attemptKey{}, &attemptState{start: time.Now()})
+	return context.WithValue(ctx, attemptKey{}, &attemptState{})
 }
 
 func attemptStateFrom(ctx context.Context) *attemptState {
@@ -53,12 +48,7 @@ func attemptStateFrom(ctx context.Context) *attemptState {
 	return st
 }
 
-// begin resets the state for attempt n (1-based).
-func (st *attemptState) begin(n int) {
-	st.attempt.Store(int64(n))
-	st.sent.Store(false)
-	st.wait.Store(0)
-	st.prepaid.Store(false)
-}
+// begin records the start of attempt n (1-based).
+func (st *attemptState) begin(n int) { st.attempt.Store(int64(n)) }
 
-func (st *attemptState) limiterWait() time.Duration { return time.Duration(st.wait.Load()) }
+func (st *attemptState) budgetWait() time.Duration { return time.Duration(st.wait.Load()) }

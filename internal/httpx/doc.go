@@ -1,16 +1,19 @@
 // Package httpx builds the one HTTP stack that the Bitbucket and Snyk clients
-// share. The client returned by New is layered, outermost first:
+// share. A request sent with a Client passes, outermost first:
 //
-//	retryablehttp    retry policy, backoff honouring Retry-After, final response kept
-//	  observer       one Exchange per attempt (debug logs are built from it)
-//	    limiter      a Budget (ledger window, 429 gate) or a rate.Limiter, per credential
-//	      Options.Auth credentials, asked again on every attempt
-//	        meter    pays for sends the limiter did not admit; the Budget reads responses
-//	          base   http.Transport: proxy from the environment, per-attempt timeout
+//	retryablehttp.Client  the retry loop: RetryMax, CheckRetry (policy.go),
+//	                      Backoff (503 Retry-After honoured), final answer kept
+//	  http.Client         follows redirects within the first request's origin
+//	    sendTransport     per send: the Budget's wait, the credential as it is
+//	                      now, the Exchange report, the Budget reading the answer;
+//	                      a 429 waited out and a 401 re-authorised are sent again here
+//	      wireTransport   marks the send as on the wire, per-send timeout, bodies capped
+//	        base          http.Transport: proxy from the environment, trusted roots
 //
-// Retries sit outside auth so a token that expires during a long Retry-After
-// is renewed, and outside the limiter so retries cannot exceed the budget.
-// Auth sits below the limiter so a request that waited long for its slot is
-// sent with a token fresh at that moment.
+// One decision, one owner: retryablehttp counts retries of failures; the
+// Budget alone decides 429 pauses and how long a refused request is held;
+// the credential (internal/credential) decides what to send after a 401.
+// The credential is attached below the budget wait, so a request that
+// queued leaves with a token fresh at that moment.
 // The package never logs: it reports through Observer.
 package httpx

@@ -48,7 +48,7 @@ func (r *recorder) Limited() []limitedCall {
 
 // newTestClient builds a client with millisecond waits and two retries,
 // observed by the returned recorder; opts fields that are set win.
-func newTestClient(t *testing.T, opts Options) (*http.Client, *recorder) {
+func newTestClient(t *testing.T, opts Options) (*Client, *recorder) {
 	t.Helper()
 	rec := &recorder{}
 	if opts.Observer == nil {
@@ -94,4 +94,13 @@ func attempts(es []Exchange) []int {
 		out = append(out, e.Attempt)
 	}
 	return out
+}
+
+// Get sends GET url, as http.Client's Get does.
+func (c *Client) Get(url string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.Do(req)
 }

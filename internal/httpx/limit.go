@@ -34,71 +34,16 @@ func WindowLimiter(limit int, window time.Duration) *rate.Limiter {
 // limiter will not have a token before the request's deadline.
 var errSlotAfterDeadline = errors.New("httpx: the rate limit allows no request before the deadline")
 
-// waiter is what the limit layers wait on: a *rate.Limiter or a *Budget.
-type waiter interface {
-	Wait(ctx context.Context) error
-}
-
-// limitTransport makes every attempt wait for the limiter before the layers
-// below it (auth) run, so credentials are attached after the wait: a token
-// fetched before a long wait could expire on the way. It marks the attempt
-// prepaid for meterTransport.
-type limitTransport struct {
-	limiter waiter
-	next    http.RoundTripper
-}
-
-func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := attemptStateFrom(req.Context())
-	if st == nil {
-		// Not through New's retry layer: meterTransport pays instead.
-		return t.next.RoundTrip(req)
-	}
-	if err := waitFor(req, t.limiter, st); err != nil {
-		return nil, err
-	}
-	st.prepaid.Store(true)
-	return t.next.RoundTrip(req)
-}
-
-// meterTransport sits right above the wire. A send the limit layer did not
-// admit (auth sending again with a fresh token after a 401) waits here, so
-// every request on the wire is paid for exactly once; and a Budget hears
-// every response (429, X-RateLimit-*).
-type meterTransport struct {
-	limiter waiter
-	budget  *Budget // nil with a plain rate.Limiter
-	next    http.RoundTripper
-}
-
-func (t *meterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := attemptStateFrom(req.Context())
-	if st == nil || !st.prepaid.CompareAndSwap(true, false) {
-		if err := waitFor(req, t.limiter, st); err != nil {
-			return nil, err
-		}
-	}
-	resp, err := t.next.RoundTrip(req)
-	if err == nil && t.budget != nil {
-		t.budget.observe(resp)
-	}
-	return resp, err
-}
-
-// waitFor waits for a slot for req, adding the time to the attempt's
-// limiter wait. Wait returns as soon as the context is done, or at once when
-// the context's deadline comes before the slot would.
-func waitFor(req *http.Request, l waiter, st *attemptState) error {
+// waitFor waits for the budget's slot for req, adding the time to the
+// send's budget wait. It returns as soon as the context is done, or at once
+// when the context's deadline comes before the slot would.
+func waitFor(req *http.Request, b *Budget, st *attemptState) error {
 	start := time.Now()
 	ctx := req.Context()
-	err := l.Wait(ctx)
-	if st != nil {
-		st.wait.Add(int64(time.Since(start)))
-	}
+	err := b.Wait(ctx)
+	st.wait.Store(int64(time.Since(start)))
 	if err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
+		closeBody(req)
 		if ctx.Err() == nil && !errors.Is(err, errSlotAfterDeadline) {
 			err = fmt.Errorf("%w (%w)", errSlotAfterDeadline, context.DeadlineExceeded)
 		}

@@ -96,7 +96,8 @@ func TestLimiterSharedAcrossGoroutines(t *testing.T) {
 	})
 
 	const limit, window, workers = 40, 500 * time.Millisecond, 50 // burst 10, 60/s after
-	c, _ := newTestClient(t, Options{Limiter: WindowLimiter(limit, window), Transport: wire})
+	// Without a ledger the budget paces with WindowLimiter(limit, window).
+	c, _ := newTestClient(t, Options{Budget: NewBudget(BudgetConfig{API: "bitbucket", Limit: limit, Window: window}), Transport: wire})
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range workers {

@@ -15,7 +15,7 @@ import (
 const notFoundTTL = 30 * time.Second
 
 // notFoundCache remembers host names that do not resolve, so that a run
-// with a mistyped SNYK_API or proxy sends one lookup instead of one per
+// with a mistyped API host or proxy sends one lookup instead of one per
 // request. Fifteen workers each asking the resolver at once is what a
 // resolver's own rate limit drops (seen here: a dropped query costs Go's
 // resolver its 5 s timeout), and the answer would be the same anyway.

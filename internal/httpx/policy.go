@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
-	"golang.org/x/oauth2"
 )
 
 // MaxRetryAfter caps how long a Retry-After header can make us wait. It is
@@ -18,37 +17,17 @@ import (
 // pacing, and an hour is as long as a person should wait without a word.
 const MaxRetryAfter = time.Hour
 
-// policy is the retry decision and the backoff of one client.
+// policy is the retry decision and the backoff of one client: what
+// retryablehttp's CheckRetry and Backoff ask. retryablehttp itself counts
+// the attempts (RetryMax). 429s are not decided here: the Budget pauses
+// every request on one and waits it out below the retry loop.
 type policy struct {
-	api    string
-	obs    Observer
-	now    func() time.Time
-	budget *Budget // nil without one: 429 waits are this request's own
-	// With rateLimitWait > 0, 429s are retried for that long since the
-	// first attempt and other failures retryMax times (Options).
-	retryMax      int
-	rateLimitWait time.Duration
+	now func() time.Time
 }
 
 // checkRetry is retryablehttp's CheckRetry. It must not return an error with
-// a response it wants passed through, or http.Client drops the response.
+// a response it wants passed through, or the response is dropped.
 func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	retry, cerr := p.retryable(ctx, resp, err)
-	if !retry || cerr != nil || p.rateLimitWait <= 0 || p.retryMax <= 0 {
-		return retry, cerr
-	}
-	st := attemptStateFrom(ctx)
-	if st == nil {
-		return retry, nil
-	}
-	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-		return p.now().Sub(st.start) < p.rateLimitWait, nil
-	}
-	return st.failures.Add(1) <= int64(p.retryMax), nil
-}
-
-// retryable is the decision by kind of failure, before any count.
-func (p *policy) retryable(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
@@ -61,7 +40,8 @@ func (p *policy) retryable(ctx context.Context, resp *http.Response, err error) 
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return true, nil
+		// The budget held the request as long as it allows; this is the answer.
+		return false, nil
 	case noServerRetry:
 		// 503 says the server would not handle the request at all (overload,
 		// maintenance, no healthy backend): it did not act on it, so sending
@@ -87,11 +67,12 @@ func retryableError(err error) bool {
 	if _, final := AsNetError(err); final {
 		return false // DNS name not found, untrusted certificate, dead proxy: waiting will not help
 	}
-	// A token endpoint refusing the credentials will refuse them again; only
-	// its outages and rate limits are worth waiting for.
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		return re.Response == nil || retryableStatus(re.Response.StatusCode)
+	// The credential could not be had: the token endpoint refused it, or
+	// the token client's own retries ran out. Retrying the API request
+	// would only count those retries a second time.
+	var ce *credentialError
+	if errors.As(err, &ce) {
+		return false
 	}
 	// retryablehttp already knows which transport errors are permanent
 	// (bad scheme, bad header, untrusted certificate, redirect loops).
@@ -99,9 +80,9 @@ func retryableError(err error) bool {
 	return ok
 }
 
-// reachedServer reports whether the failed attempt may have been seen by the
-// server. Only two cases are known not to: the attempt failed above the base
-// transport (token fetch, limiter), or the connection was never made.
+// reachedServer reports whether the failed send may have been seen by the
+// server. Only two cases are known not to: the send failed above the base
+// transport (token fetch, budget), or the connection was never made.
 // Anything else (a reset, EOF or timeout after writing) may have been acted on.
 func reachedServer(ctx context.Context, err error) bool {
 	st := attemptStateFrom(ctx)
@@ -119,27 +100,15 @@ func reachedServer(ctx context.Context, err error) bool {
 	return !errors.As(err, &dnsErr)
 }
 
-// backoff is retryablehttp's Backoff: exponential with jitter, unless a 429 or
-// 503 says when to come back. It is called only when a retry will follow, so
-// it is where a rate-limit wait is reported.
+// backoff is retryablehttp's Backoff: exponential with jitter, unless a
+// 503 says when to come back.
 func (p *policy) backoff(lo, hi time.Duration, retry int, resp *http.Response) time.Duration {
 	wait := jittered(lo, hi, retry)
-	if resp == nil {
-		return wait
-	}
-	if resp.StatusCode == http.StatusTooManyRequests && p.budget != nil {
-		// The budget closed its gate for every worker and reported the
-		// pause; this request waits out the same pause.
-		return max(p.budget.pauseLeft(), lo)
-	}
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+	if resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
 		if d, _, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), p.now()); ok {
 			// Never below lo: "Retry-After: 0" must not turn into hammering.
 			wait = min(max(d, lo), MaxRetryAfter)
 		}
-	}
-	if resp.StatusCode == http.StatusTooManyRequests && p.obs != nil {
-		p.obs.RateLimited(p.api, wait, resp.StatusCode)
 	}
 	return wait
 }

@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,12 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
+	"github.com/bbimport/bbimport/internal/credential"
 )
 
 // TestRetryPolicy runs each case through the whole stack, once as an ordinary
 // request and once marked WithoutServerErrorRetry, with RetryMax 2: a retried
-// failure makes 3 attempts.
+// failure makes 3 attempts. The budget here holds no 429 (RateLimitWait 0),
+// so a 429 is answered at once: retryablehttp never counts 429s. A
+// credential the token endpoint does not give is not retried either: the
+// token client has its own retries.
 func TestRetryPolicy(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -31,7 +35,7 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "400", status: 400, want: 1, wantNoServer: 1},
 		{name: "401", status: 401, want: 1, wantNoServer: 1},
 		{name: "404", status: 404, want: 1, wantNoServer: 1},
-		{name: "429", status: 429, want: 3, wantNoServer: 3},
+		{name: "429", status: 429, want: 1, wantNoServer: 1},
 		{name: "500", status: 500, want: 3, wantNoServer: 1},
 		{name: "501", status: 501, want: 1, wantNoServer: 1},
 		{name: "502", status: 502, want: 3, wantNoServer: 1},
@@ -40,7 +44,7 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "connection refused", mode: "refused", want: 3, wantNoServer: 3, wantErr: true},
 		{name: "reset after write", mode: "reset", want: 3, wantNoServer: 1, wantErr: true},
 		{name: "token endpoint 401", mode: "token401", want: 1, wantNoServer: 1, wantErr: true},
-		{name: "token endpoint 503", mode: "token503", want: 3, wantNoServer: 3, wantErr: true},
+		{name: "token endpoint 503", mode: "token503", want: 1, wantNoServer: 1, wantErr: true},
 	}
 	for _, tt := range tests {
 		for _, noServer := range []bool{false, true} {
@@ -53,10 +57,10 @@ func TestRetryPolicy(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				target, hits := policyTarget(t, tt.mode, tt.status)
-				opts := Options{}
+				opts := Options{Budget: NewBudget(BudgetConfig{PauseMin: time.Millisecond, PauseMax: 2 * time.Millisecond})}
 				if strings.HasPrefix(tt.mode, "token") {
 					code := map[string]int{"token401": 401, "token503": 503}[tt.mode]
-					opts.Auth = failingAuth(code)
+					opts.Credential = failingCredential(t, code)
 				}
 				c, rec := newTestClient(t, opts)
 				ctx := t.Context()
@@ -117,13 +121,23 @@ func policyTarget(t *testing.T, mode string, status int) (string, *atomic.Int64)
 	return srv.URL, hits
 }
 
-// failingAuth stands for an oauth2.Transport whose token endpoint answers code.
-func failingAuth(code int) func(http.RoundTripper) http.RoundTripper {
-	return func(http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			return nil, &oauth2.RetrieveError{Response: &http.Response{StatusCode: code}, ErrorCode: "invalid_client"}
-		})
+// failingCredential is a client_credentials credential whose token
+// endpoint answers code.
+func failingCredential(t *testing.T, code int) *credential.Credential {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		if code < 500 {
+			io.WriteString(w, `{"error":"invalid_client"}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := credential.ClientCredentials(credential.SnykServiceAccount, credential.Config{ClientID: "id", ClientSecret: "secret", TokenURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return c
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -162,39 +176,28 @@ func TestBackoff(t *testing.T) {
 		retry    int
 		resp     *http.Response
 		min, max time.Duration
-		limited  bool
 	}{
-		{"first retry, no response", 0, nil, lo, 2 * lo, false},
-		{"third retry", 2, resp(500, ""), 4 * time.Second, 8 * time.Second, false},
-		{"capped at max", 20, resp(502, ""), hi / 2, hi, false},
-		{"huge retry count", 100, resp(502, ""), hi / 2, hi, false},
-		{"429 seconds above max", 0, resp(429, "120"), 120 * time.Second, 120 * time.Second, true},
-		{"429 date", 0, resp(429, now.Add(90*time.Second).Format(http.TimeFormat)), 90 * time.Second, 90 * time.Second, true},
-		{"503 date", 0, resp(503, now.Add(5*time.Second).Format(http.TimeFormat)), 5 * time.Second, 5 * time.Second, false},
-		{"429 date in the past", 0, resp(429, now.Add(-time.Minute).Format(http.TimeFormat)), lo, lo, true},
-		{"429 zero never hammers", 3, resp(429, "0"), lo, lo, true},
-		{"429 capped at MaxRetryAfter", 0, resp(429, "86400"), MaxRetryAfter, MaxRetryAfter, true},
-		{"429 unparsable falls back", 1, resp(429, "soon"), 2 * lo, 4 * lo, true},
-		{"429 without header", 1, resp(429, ""), 2 * lo, 4 * lo, true},
-		{"500 ignores Retry-After", 0, resp(500, "120"), lo, 2 * lo, false},
+		{"first retry, no response", 0, nil, lo, 2 * lo},
+		{"third retry", 2, resp(500, ""), 4 * time.Second, 8 * time.Second},
+		{"capped at max", 20, resp(502, ""), hi / 2, hi},
+		{"huge retry count", 100, resp(502, ""), hi / 2, hi},
+		{"503 seconds above max", 0, resp(503, "120"), 120 * time.Second, 120 * time.Second},
+		{"503 date", 0, resp(503, now.Add(5*time.Second).Format(http.TimeFormat)), 5 * time.Second, 5 * time.Second},
+		{"503 date in the past", 0, resp(503, now.Add(-time.Minute).Format(http.TimeFormat)), lo, lo},
+		{"503 zero never hammers", 3, resp(503, "0"), lo, lo},
+		{"503 capped at MaxRetryAfter", 0, resp(503, "86400"), MaxRetryAfter, MaxRetryAfter},
+		{"503 unparsable falls back", 1, resp(503, "soon"), 2 * lo, 4 * lo},
+		{"500 ignores Retry-After", 0, resp(500, "120"), lo, 2 * lo},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec := &recorder{}
-			p := &policy{api: "snyk", obs: rec, now: func() time.Time { return now }}
+			p := &policy{now: func() time.Time { return now }}
 			for range 20 { // jitter: every draw must stay in bounds
 				got := p.backoff(lo, hi, tt.retry, tt.resp)
 				if got < tt.min || got > tt.max {
 					t.Fatalf("backoff = %s, want within [%s, %s]", got, tt.min, tt.max)
 				}
-			}
-			calls := rec.Limited()
-			if tt.limited != (len(calls) > 0) {
-				t.Fatalf("RateLimited calls = %v, want some: %v", calls, tt.limited)
-			}
-			if tt.limited && (calls[0].API != "snyk" || calls[0].Status != 429) {
-				t.Errorf("RateLimited(%q, _, %d), want (snyk, _, 429)", calls[0].API, calls[0].Status)
 			}
 		})
 	}

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/bbimport/bbimport/internal/credential"
 )
 
-// A redirect to another host must not carry the credentials the Auth
-// RoundTripper adds; a redirect within the origin is followed.
+// A redirect to another host must not carry the credential the stack
+// attaches; a redirect within the origin is followed.
 func TestRedirectsStayWithinOrigin(t *testing.T) {
 	var leaked string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -25,14 +27,11 @@ func TestRedirectsStayWithinOrigin(t *testing.T) {
 		}
 	}))
 	t.Cleanup(api.Close)
-	auth := func(base http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			req = req.Clone(req.Context())
-			req.Header.Set("Authorization", "Bearer SECRET")
-			return base.RoundTrip(req)
-		})
+	cred, err := credential.Token(credential.BitbucketOAuthToken, "Bearer", "SECRET")
+	if err != nil {
+		t.Fatal(err)
 	}
-	c, err := New(Options{Auth: auth, RetryMax: -1})
+	c, err := New(Options{Credential: cred, RetryMax: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,12 +64,15 @@ func proxyConnectResponse(_ context.Context, proxy *url.URL, _ *http.Request, re
 	return &ProxyStatusError{Proxy: proxy.Host, StatusCode: resp.StatusCode, Status: resp.Status}
 }
 
-// wireTransport sits on the base transport: it records that the attempt got
+// wireTransport sits on the base transport: it records that the send got
 // this far (the retry policy's "may the server have seen it?") and bounds the
-// attempt with its own timeout, which the limiter wait above is not part of.
+// send with its own timeout, which the budget wait above is not part of.
 type wireTransport struct {
 	base    http.RoundTripper
 	timeout time.Duration
+	// replayable: every request of this client may be sent again, POSTs
+	// included (Options.Replayable), so every answer is read whole.
+	replayable bool
 }
 
 func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -78,7 +81,7 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.timeout <= 0 {
 		resp, err := t.base.RoundTrip(req)
-		return readWhole(req, limitResponse(req, resp), err)
+		return readWhole(req, limitResponse(req, resp), err, t.replayable)
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))
@@ -88,7 +91,7 @@ func (t *wireTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The timeout covers reading the body too; closing it releases the timer.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return readWhole(req, limitResponse(req, resp), nil)
+	return readWhole(req, limitResponse(req, resp), nil, t.replayable)
 }
 
 // limitResponse bounds resp's body by MaxResponseBody, and counts it in the
@@ -108,15 +111,18 @@ func limitResponse(req *http.Request, resp *http.Response) *http.Response {
 // Location of an accepted Snyk import), and the request must not be sent
 // again for a body the server had already acted on. A body over
 // MaxResponseBody is not retried (the server would send it again): the
-// caller gets a body whose reads fail with ErrResponseTooLarge.
-func readWhole(req *http.Request, resp *http.Response, err error) (*http.Response, error) {
+// caller gets a body whose reads fail with ErrResponseTooLarge. replayable
+// reads every method's answer whole.
+func readWhole(req *http.Request, resp *http.Response, err error, replayable bool) (*http.Response, error) {
 	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
 		return resp, err
 	}
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
 	default:
-		return resp, nil
+		if !replayable {
+			return resp, nil
+		}
 	}
 	if resp.ContentLength > MaxResponseBody {
 		resp.Body.Close()

@@ -249,14 +249,7 @@ func (s *Server) ExpectedRepositories(workspace string) int {
 
 // ExpireBitbucketTokens makes every issued access token expire now, so the
 // next API call with one answers 401 "Access token expired.".
-func (s *Server) ExpireBitbucketTokens() {
-	s.bb.mu.Lock()
-	defer s.bb.mu.Unlock()
-	now := s.bb.cfg.Now()
-	for t := range s.bb.tokens {
-		s.bb.tokens[t] = now
-	}
-}
+func (s *Server) ExpireBitbucketTokens() { expireTokens(&s.bb.mu, s.bb.tokens, s.bb.cfg.Now()) }
 
 // workspace finds a workspace by slug or {uuid}.
 func (st *bitbucketState) workspace(id string) *WorkspaceSpec {
@@ -277,22 +270,13 @@ func (st *bitbucketState) serveToken(w http.ResponseWriter, r *http.Request) {
 	if st.s.inject(w, r, "bitbucket.token", st.cfg.TokenFaults) {
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		st.tokenError(w, http.StatusMethodNotAllowed, "invalid_request", "The token endpoint only accepts POST.")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		st.tokenError(w, http.StatusBadRequest, "invalid_request", "Malformed request body.")
+	id, secret, ok := tokenRequest(w, r, st.tokenError)
+	if !ok {
 		return
 	}
 	if st.cfg.TokenError != "" {
 		st.tokenError(w, http.StatusBadRequest, st.cfg.TokenError, "Simulated "+st.cfg.TokenError+".")
 		return
-	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	if id != st.cfg.ClientID || secret != st.cfg.ClientSecret {
 		st.tokenError(w, http.StatusBadRequest, "invalid_client", "Invalid OAuth client credentials")

@@ -29,6 +29,7 @@ package sim
 //	snyk.projects_pages      pages served by REST GET /rest/orgs/{orgId}/projects
 //	snyk.job_duration_ms     Σ running times drawn for the jobs created (JobDurations)
 //	snyk.job_notice_late_ms  Σ over jobs with a running time: from its end to the poll that found it done
+//	snyk.token_exchanges, snyk.token_errors, snyk.401.expired: the service account's tokens (snyk_oauth.go)
 //
 // A target key is "orgId|owner|name|branch" (see SnykTargetKey).
 
@@ -63,6 +64,12 @@ type SnykConfig struct {
 	// Token is the only API token accepted (`Authorization: token <t>` or
 	// `Bearer <t>`); "" means SimSnykToken.
 	Token string
+	// ClientID and ClientSecret are the service account whose tokens
+	// /oauth2/token mints (defaults SimSnykClientID, SimSnykClientSecret);
+	// TokenTTL is their lifetime (default 1h, Snyk's), expires_in its whole
+	// seconds rounded up (snyk_oauth.go).
+	ClientID, ClientSecret string
+	TokenTTL               time.Duration
 	// Groups are the groups that exist, by group id, with their pre-existing
 	// orgs. nil means one empty group SimSnykGroupID.
 	Groups map[string]SnykGroup
@@ -215,6 +222,8 @@ type snykState struct {
 
 	windowStart time.Time
 	windowCount int
+
+	tokens map[string]time.Time // minted access token → expiry
 }
 
 type snykGroupState struct {
@@ -234,6 +243,15 @@ type snykOrgState struct {
 func newSnykState(s *Server, cfg SnykConfig) *snykState {
 	if cfg.Token == "" {
 		cfg.Token = SimSnykToken
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = SimSnykClientID
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = SimSnykClientSecret
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = time.Hour
 	}
 	if cfg.IntegrationTypes == nil {
 		cfg.IntegrationTypes = []string{"bitbucket-cloud", "bitbucket-cloud-app"}
@@ -261,6 +279,7 @@ func newSnykState(s *Server, cfg SnykConfig) *snykState {
 		jobs:        map[string]*snykJobState{},
 		byTarget:    map[string]int{},
 		doneTargets: map[string]bool{},
+		tokens:      map[string]time.Time{},
 	}
 	for _, gid := range slices.Sorted(maps.Keys(cfg.Groups)) {
 		g := cfg.Groups[gid]
@@ -332,6 +351,7 @@ func (s *Server) registerSnyk(mux *http.ServeMux) {
 			snykV1Error(w, http.StatusNotFound, "Not found", "Resource not found")
 		}))
 	}
+	mux.HandleFunc("/oauth2/token", st.serveToken)
 	mux.HandleFunc("GET /rest/orgs/{orgId}/projects", st.rest(st.listProjects))
 	st.registerSync(mux)
 	mux.HandleFunc("/rest/", st.rest(func(w http.ResponseWriter, r *http.Request) {
@@ -371,14 +391,17 @@ func (st *snykState) wrap(h http.HandlerFunc, rest bool) http.HandlerFunc {
 	}
 }
 
-// authorised checks `Authorization: token <t>` (or Bearer).
+// authorised checks `Authorization: token <t>` (or Bearer) for the API
+// token, or `Bearer <t>` for a minted token that has not expired.
 func (st *snykState) authorised(r *http.Request) bool {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok {
+	scheme, tok, ok := snykScheme(r.Header.Get("Authorization"))
+	switch {
+	case !ok:
 		return false
+	case (scheme == "token" || scheme == "bearer") && tok == st.cfg.Token:
+		return true
 	}
-	scheme = strings.ToLower(scheme)
-	return (scheme == "token" || scheme == "bearer") && strings.TrimSpace(tok) == st.cfg.Token
+	return scheme == "bearer" && st.bearerValid(tok)
 }
 
 // rateLimited answers 429 when RateLimitPerMinute is spent in this window.

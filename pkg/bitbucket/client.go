@@ -4,29 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bbimport/bbimport/internal/httpx"
-	"github.com/bbimport/bbimport/internal/redact"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/bbimport/bbimport/internal/credential"
+	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 // DefaultBaseURL is the Bitbucket Cloud REST API 2.0 root.
 const DefaultBaseURL = "https://api.bitbucket.org/2.0/"
 
+// DefaultTokenURL is Bitbucket's OAuth 2.0 token endpoint (on bitbucket.org,
+// not api.bitbucket.org). An OAuth consumer's key and secret are exchanged
+// there with client_credentials, sent as HTTP Basic.
+const DefaultTokenURL = "https://bitbucket.org/site/oauth2/access_token"
+
 // DefaultUserAgent is sent when no [WithUserAgent] option is given.
 const DefaultUserAgent = "bbimport"
 
 // Client talks to the Bitbucket Cloud REST API 2.0. It is safe for concurrent
-// use. It adds no auth, retries or pacing of its own: those come from the
-// *http.Client given with [WithHTTPClient].
+// use. It holds no credential and adds no retries or pacing of its own:
+// those come from the [Doer] given with [WithHTTPClient].
 type Client struct {
-	client    *http.Client
+	client    Doer
 	baseURL   *url.URL
 	userAgent string
-	authKind  AuthKind
 	warnFunc  func(string)
 	// smallPages holds the listings (pageRoute) that refused pagelen=100
 	// once, so later first pages ask for fallbackPageLen at once.
@@ -40,15 +46,25 @@ type Client struct {
 // an invalid value.
 type Option func(*Client) error
 
-// WithHTTPClient makes the client send every request through a copy of hc,
-// whose Transport is expected to carry auth, retries and rate limiting.
-func WithHTTPClient(hc *http.Client) Option {
+// Doer sends one request: an *http.Client, or the stack of internal/httpx
+// that attaches the credential, retries and paces.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// WithHTTPClient makes the client send every request through hc, which is
+// expected to carry the credential, retries and rate limiting. An
+// *http.Client is copied, so later changes to it do not affect the client.
+func WithHTTPClient(hc Doer) Option {
 	return func(c *Client) error {
-		if hc == nil {
-			return errors.New("bitbucket: WithHTTPClient: nil *http.Client")
+		if h, ok := hc.(*http.Client); ok && h != nil {
+			cp := *h
+			hc = &cp
 		}
-		cp := *hc
-		c.client = &cp
+		if hc == nil || hc == (*http.Client)(nil) {
+			return errors.New("bitbucket: WithHTTPClient: nil client")
+		}
+		c.client = hc
 		return nil
 	}
 }
@@ -74,16 +90,6 @@ func WithUserAgent(ua string) Option {
 			return errors.New("bitbucket: WithUserAgent: empty user agent")
 		}
 		c.userAgent = ua
-		return nil
-	}
-}
-
-// WithAuthKind tells the client which kind of credentials its transport
-// carries, so that a 401 or 403 error names the right environment variables
-// and the right place to fix permissions.
-func WithAuthKind(k AuthKind) Option {
-	return func(c *Client) error {
-		c.authKind = k
 		return nil
 	}
 }
@@ -148,8 +154,7 @@ func newResponse(resp *http.Response) *Response {
 const maxDrainBody = 64 << 10
 
 // get sends GET u (absolute, sent as given) and decodes a 2xx JSON body into v. Any other
-// status becomes the error of [CheckResponse], annotated with workspace and
-// the client's auth kind.
+// status becomes the error of [CheckResponse], annotated with workspace.
 func (c *Client) get(ctx context.Context, u, workspace string, v any) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -165,7 +170,7 @@ func (c *Client) get(ctx context.Context, u, workspace string, v any) (*Response
 		}
 		// A failed token exchange is the error the person needs; drop the
 		// *url.Error wrapping that repeats the API URL.
-		if te, ok := errors.AsType[*TokenError](err); ok {
+		if te, ok := errors.AsType[*credential.TokenError](err); ok {
 			return nil, te
 		}
 		return nil, err
@@ -198,12 +203,8 @@ func (c *Client) get(ctx context.Context, u, workspace string, v any) (*Response
 }
 
 func (c *Client) annotate(err error, workspace string) {
-	switch e := err.(type) {
-	case *ErrorResponse:
+	if e, ok := err.(*ErrorResponse); ok {
 		e.Workspace = workspace
-		e.AuthKind = c.authKind
-	case *RateLimitError:
-		e.AuthKind = c.authKind
 	}
 }
 
@@ -246,12 +247,6 @@ func pathSegment(what, s string) (string, error) {
 		return "", fmt.Errorf("bitbucket: invalid %s %q", what, s)
 	}
 	return url.PathEscape(s), nil
-}
-
-// checkURL parses an API or token URL with the project's one rule (see
-// httpx.CheckURL): https, or plain http to a loopback host only.
-func checkURL(what, raw string) (*url.URL, error) {
-	return httpx.CheckURL(raw, "bitbucket: the "+what)
 }
 
 // sanitizeURL renders u for an error message or log line: no user info, no

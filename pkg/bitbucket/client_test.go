@@ -103,7 +103,7 @@ func TestNewClient(t *testing.T) {
 		{name: "no host", opts: []Option{WithBaseURL("/2.0")}, wantErr: `bitbucket: the base URL: "/2.0" is not an absolute https URL such as https://api.example.com/v1`},
 		{name: "other scheme", opts: []Option{WithBaseURL("ftp://api.bitbucket.org/2.0")}, wantErr: `bitbucket: the base URL: "ftp://api.bitbucket.org/2.0" is not an absolute https URL such as https://api.example.com/v1`},
 		{name: "query refused", opts: []Option{WithBaseURL("https://api.bitbucket.org/2.0?x=1")}, wantErr: `bitbucket: the base URL: the URL has a query or fragment; give it without them`},
-		{name: "nil http client", opts: []Option{WithHTTPClient(nil)}, wantErr: "bitbucket: WithHTTPClient: nil *http.Client"},
+		{name: "nil http client", opts: []Option{WithHTTPClient(nil)}, wantErr: "bitbucket: WithHTTPClient: nil client"},
 		{name: "empty user agent", opts: []Option{WithUserAgent(" ")}, wantErr: "bitbucket: WithUserAgent: empty user agent"},
 	}
 	for _, tt := range tests {
@@ -136,7 +136,7 @@ func TestWithHTTPClient_copies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.client == hc {
+	if c.client.(*http.Client) == hc {
 		t.Error("WithHTTPClient kept the caller's *http.Client; want a copy")
 	}
 }

@@ -4,19 +4,12 @@
 //
 // # Authentication
 //
-// The client never builds its own auth: it wraps the *http.Client it is given
-// (see internal/httpx), and this package supplies the RoundTrippers that add
-// credentials: an OAuth2 client_credentials token source for an OAuth
-// consumer (the bitbucket-cloud-app source), or Basic / Bearer credentials for
-// the bitbucket-cloud source.
-//
-// [NewTokenSource] exchanges the consumer's key and secret (HTTP Basic) at the
-// token URL, caches the token for every goroutine, renews it shortly before
-// expires_in runs out with one exchange at a time, and [OAuthTransport] renews
-// once and retries once when the API answers 401. [CredentialsFromEnv] picks
-// the bitbucket-cloud source's credentials with the precedence of
-// snyk-api-import, and [Credentials.Transport] sends them. Pass the kind of
-// credentials to [WithAuthKind] so errors name the right variables.
+// The client holds no credential and builds no auth of its own: it sends
+// through the [Doer] it is given (internal/httpx), which attaches the
+// credential of internal/credential to each request (an OAuth consumer's
+// client_credentials token minted at [DefaultTokenURL] with HTTP Basic, or
+// Basic / Bearer credentials for the bitbucket-cloud source). Errors read
+// which kind of credential the API answered from the response itself.
 //
 // # Pagination
 //
@@ -36,8 +29,8 @@
 //
 // # Errors
 //
-// Non-2xx responses become *ErrorResponse or *RateLimitError; failed token
-// exchanges become *TokenError. They state facts, typed (status, required
+// Non-2xx responses become *ErrorResponse or *RateLimitError; a failed token
+// exchange is the credential's *credential.TokenError. They state facts, typed (status, required
 // and granted scopes, workspace, [Endpoint], kind of credentials, OAuth
 // code), and their Error() text names no flag or variable: what to do is
 // the command's to say (cmd/bbimport explain.go). CredentialsRejected

@@ -2,7 +2,6 @@ package bitbucket
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -10,9 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
-	"github.com/bbimport/bbimport/internal/redact"
-	"golang.org/x/oauth2"
 )
 
 // budgetWindow is how long Bitbucket's rolling rate-limit window lasts; it is
@@ -35,9 +33,9 @@ type ErrorResponse struct {
 	// Workspace is the workspace the request was about, if any; the client
 	// sets it.
 	Workspace string
-	// AuthKind is the kind of credentials that were used; the client sets it
-	// from [WithAuthKind].
-	AuthKind AuthKind
+	// AuthKind is the kind of credential the request was sent with
+	// (credential.Unknown when nothing says).
+	AuthKind credential.Kind
 	// FromBitbucket says the body is Bitbucket's own error object, served as
 	// JSON ({"type":"error","error":{"message":…}}), not a page of a proxy or
 	// gateway in front of it: only such an answer speaks for Bitbucket.
@@ -58,24 +56,8 @@ type RateLimitError struct {
 	// ResetEstimated is true when Reset is the one-hour estimate because
 	// Bitbucket sent neither header.
 	ResetEstimated bool
-	// AuthKind is the kind of credentials that were used.
-	AuthKind AuthKind
-}
-
-// TokenError is a failed client_credentials exchange at the OAuth token
-// endpoint, with RFC 6749's error code. It unwraps to the
-// *oauth2.RetrieveError it came from.
-type TokenError struct {
-	// Code is RFC 6749's `error` (invalid_client, unauthorized_client,
-	// invalid_grant, invalid_scope, ...); empty when the endpoint answered
-	// without one.
-	Code string
-	// Description is `error_description`, cleaned of the client secret.
-	Description string
-	// StatusCode is the token endpoint's HTTP status.
-	StatusCode int
-	// Err is the underlying *oauth2.RetrieveError.
-	Err error
+	// AuthKind is the kind of credential the request was sent with.
+	AuthKind credential.Kind
 }
 
 // apiError is Bitbucket's error body: {"type":"error","error":{...}}.
@@ -96,7 +78,7 @@ func CheckResponse(resp *http.Response) error {
 	}
 	body := httpx.ReadErrorBody(resp)
 
-	e := &ErrorResponse{Response: resp}
+	e := &ErrorResponse{Response: resp, AuthKind: credential.KindOf(resp)}
 	var ae apiError
 	if json.Unmarshal(body, &ae) == nil {
 		e.FromBitbucket = ae.Type == "error" && ae.Error.Message != "" && jsonMediaType(resp.Header.Get("Content-Type"))
@@ -113,7 +95,7 @@ func CheckResponse(resp *http.Response) error {
 	}
 
 	if resp.StatusCode == http.StatusTooManyRequests {
-		rle := &RateLimitError{Response: resp, Message: e.Message}
+		rle := &RateLimitError{Response: resp, Message: e.Message, AuthKind: e.AuthKind}
 		rle.RetryAfter, rle.Reset, rle.ResetEstimated = parseReset(resp.Header, time.Now())
 		return rle
 	}
@@ -168,9 +150,9 @@ func (e *ErrorResponse) Problem() string {
 	case status == http.StatusForbidden:
 		return e.forbidden()
 	case status == http.StatusNotFound && e.Workspace != "":
-		return fmt.Sprintf("workspace %q does not exist or %s cannot see it", e.Workspace, e.AuthKind.who())
+		return fmt.Sprintf("workspace %q does not exist or %s cannot see it", e.Workspace, who(e.AuthKind))
 	case status == http.StatusNotFound:
-		return "Bitbucket has no such resource or " + e.AuthKind.who() + " cannot see it"
+		return "Bitbucket has no such resource or " + who(e.AuthKind) + " cannot see it"
 	case status == http.StatusGone && e.Removed():
 		return "Bitbucket removed this endpoint (CHANGE-2770)"
 	case status == http.StatusGone:
@@ -296,17 +278,17 @@ func (e *ErrorResponse) action() string {
 func (e *ErrorResponse) forbidden() string {
 	scope, action := e.Scope(), e.action()
 	if scope == "" {
-		if e.AuthKind == AuthOAuthConsumer || e.AuthKind == AuthUnknown {
+		if consumer(e.AuthKind) {
 			return "the OAuth consumer lacks a permission this request needs"
 		}
 		return "these credentials lack a permission this request needs"
 	}
 	switch e.AuthKind {
-	case AuthAPIToken:
+	case credential.BitbucketAPIToken:
 		return fmt.Sprintf("the API token lacks the %q permission %s", scope, action)
-	case AuthUser:
+	case credential.BitbucketUser:
 		return fmt.Sprintf("the app password lacks the %q permission %s", scope, action)
-	case AuthOAuthToken:
+	case credential.BitbucketOAuthToken:
 		return fmt.Sprintf("the OAuth token lacks the %q scope %s", scope, action)
 	default:
 		return fmt.Sprintf("the OAuth consumer lacks the %q permission %s", scope, action)
@@ -322,74 +304,27 @@ func (e *RateLimitError) Problem() string {
 	if e.ResetEstimated {
 		when = "frees up within the hour (Bitbucket counts a rolling hour; by " + e.Reset.UTC().Format("15:04 UTC") + " at the latest)"
 	}
-	return "the hourly Bitbucket request budget of " + e.AuthKind.who() + " is spent and " + when
+	return "the hourly Bitbucket request budget of " + who(e.AuthKind) + " is spent and " + when
 }
 
 // Details is the request and the answer, as for [ErrorResponse.Details].
 func (e *RateLimitError) Details() string { return joinWhere("", describe(e.Response, e.Message)) }
 
-// Error says what the token endpoint refused, with RFC 6749's code and
-// description.
-func (e *TokenError) Error() string { return e.Problem() }
-
-// Details is empty: the code and description are part of the problem.
-func (e *TokenError) Details() string { return "" }
-
-// Problem is Error.
-func (e *TokenError) Problem() string {
-	switch e.Code {
-	case "invalid_client":
-		return "Bitbucket rejected the OAuth consumer key or secret (" + e.detail() + ")"
-	case "unauthorized_client":
-		return "the OAuth consumer is public (" + e.detail() + "); client_credentials needs a private consumer"
-	case "invalid_grant":
-		return "Bitbucket refused the client_credentials grant (" + e.detail() + ")"
-	case "invalid_scope":
-		return "the OAuth consumer does not have the permissions asked for (" + e.detail() + ")"
-	case "":
-		status := strconv.Itoa(e.StatusCode)
-		if t := http.StatusText(e.StatusCode); t != "" {
-			status += " " + t
-		}
-		return "the Bitbucket token endpoint answered " + status + " without an OAuth error"
-	default:
-		return "the Bitbucket token endpoint refused the OAuth consumer (" + e.detail() + ")"
-	}
-}
-
-func (e *TokenError) detail() string {
-	if e.Description != "" {
-		return e.Code + ": " + e.Description
-	}
-	return e.Code
-}
-
-// Unwrap returns the *oauth2.RetrieveError.
-func (e *TokenError) Unwrap() error { return e.Err }
-
-// newTokenError maps an *oauth2.RetrieveError; secret is scrubbed from the
-// description. Other errors are returned unchanged.
-func newTokenError(err error, secret string) error {
-	re, ok := errors.AsType[*oauth2.RetrieveError](err)
-	if !ok {
-		return err
-	}
-	te := &TokenError{Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription), Err: re}
-	te.Code = redact.Literal(te.Code, secret)
-	te.Description = redact.Literal(te.Description, secret)
-	if re.Response != nil {
-		te.StatusCode = re.Response.StatusCode
-	}
-	return te
-}
-
 // CredentialsRejected reports a 401: the credentials were refused.
 func (e *ErrorResponse) CredentialsRejected() bool { return e.HTTPStatus() == http.StatusUnauthorized }
 
-// CredentialsRejected reports a refused exchange: an OAuth error code, or a
-// 400 or 401 without one.
-func (e *TokenError) CredentialsRejected() bool {
-	return e.Code != "" || e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnauthorized
+// consumer reports an OAuth consumer, or a credential nothing names (the
+// source bbimport uses by default).
+func consumer(k credential.Kind) bool {
+	return k == credential.BitbucketConsumer || k == credential.Unknown
+}
+
+// who names the credential in a sentence.
+func who(k credential.Kind) string {
+	if consumer(k) {
+		return "the OAuth consumer"
+	}
+	return "these credentials"
 }
 
 // joinWhere appends " (where)" when there is a where.

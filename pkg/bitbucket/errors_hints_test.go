@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/bbimport/bbimport/internal/credential"
 )
 
 // TestErrorMessages_perEndpoint: a 410 is explained by endpoint (removed by
@@ -14,19 +16,19 @@ func TestErrorMessages_perEndpoint(t *testing.T) {
 	t.Parallel()
 	cases := []errorCase{
 		{
-			name: "410 on a workspace's repositories: spam", kind: AuthOAuthConsumer, path: "repositories", status: 410,
+			name: "410 on a workspace's repositories: spam", kind: credential.BitbucketConsumer, path: "repositories", status: 410,
 			want: `Bitbucket answers 410 Gone for workspace "acme-corp": its account is marked as spam or deactivated (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 410 Gone)`,
 		},
 		{
-			name: "410 CHANGE-2770 body on repositories", kind: AuthOAuthConsumer, path: "repositories", status: 410, fixture: "error-410-change-2770.json",
+			name: "410 CHANGE-2770 body on repositories", kind: credential.BitbucketConsumer, path: "repositories", status: 410, fixture: "error-410-change-2770.json",
 			want: "Bitbucket removed this endpoint (CHANGE-2770) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 410: CHANGE-2770 - Functionality has been deprecated)",
 		},
 		{
-			name: "410 on user/workspaces without a body", kind: AuthOAuthConsumer, path: "workspaces", status: 410,
+			name: "410 on user/workspaces without a body", kind: credential.BitbucketConsumer, path: "workspaces", status: 410,
 			want: "Bitbucket removed this endpoint (CHANGE-2770) (GET {{BASE}}/user/workspaces?pagelen=100 answered 410 Gone)",
 		},
 		{
-			name: "403 listing workspaces, api token", kind: AuthAPIToken, path: "workspaces", status: 403,
+			name: "403 listing workspaces, api token", kind: credential.BitbucketAPIToken, path: "workspaces", status: 403,
 			want: `the API token lacks the "account" permission to list your workspaces (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 		},
 	}
@@ -59,7 +61,7 @@ func TestAPITokenScopeHints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		req := httptest.NewRequest(http.MethodGet, "https://api.bitbucket.org"+tt.path, nil)
-		e := &ErrorResponse{Response: &http.Response{StatusCode: 403, Request: req}, Workspace: tt.workspace, AuthKind: AuthAPIToken}
+		e := &ErrorResponse{Response: &http.Response{StatusCode: 403, Request: req}, Workspace: tt.workspace, AuthKind: credential.BitbucketAPIToken}
 		if got := e.Error(); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q lacks %q", tt.path, got, tt.want)
 		}

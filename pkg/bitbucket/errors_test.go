@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/apitest"
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
@@ -18,7 +20,7 @@ import (
 // errorCase is an API answer and the sentence the person must read.
 type errorCase struct {
 	name     string
-	kind     AuthKind
+	kind     credential.Kind
 	path     string // "workspaces" or "repositories"
 	status   int
 	fixture  string
@@ -29,73 +31,73 @@ type errorCase struct {
 
 var errorCases = []errorCase{
 	{
-		name: "401 oauth consumer", kind: AuthOAuthConsumer, path: "workspaces", status: 401, fixture: "error-401-expired.json", wantAuth: true,
+		name: "401 oauth consumer", kind: credential.BitbucketConsumer, path: "workspaces", status: 401, fixture: "error-401-expired.json", wantAuth: true,
 		want: "Bitbucket rejected the credentials (GET {{BASE}}/user/workspaces?pagelen=100 answered 401: Access token expired.)",
 	},
 	{
-		name: "401 unknown kind", kind: AuthUnknown, path: "workspaces", status: 401, wantAuth: true,
+		name: "401 unknown kind", kind: credential.Unknown, path: "workspaces", status: 401, wantAuth: true,
 		want: "Bitbucket rejected the credentials (GET {{BASE}}/user/workspaces?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 username and app password", kind: AuthUser, path: "repositories", status: 401, wantAuth: true,
+		name: "401 username and app password", kind: credential.BitbucketUser, path: "repositories", status: 401, wantAuth: true,
 		want: "Bitbucket rejected the credentials (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 api token", kind: AuthAPIToken, path: "repositories", status: 401, wantAuth: true,
+		name: "401 api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 401, wantAuth: true,
 		want: "Bitbucket rejected the credentials (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 oauth token", kind: AuthOAuthToken, path: "repositories", status: 401, fixture: "error-401-expired.json", wantAuth: true,
+		name: "401 oauth token", kind: credential.BitbucketOAuthToken, path: "repositories", status: 401, fixture: "error-401-expired.json", wantAuth: true,
 		want: "Bitbucket rejected the credentials (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401: Access token expired.)",
 	},
 	{
-		name: "403 account scope", kind: AuthOAuthConsumer, path: "workspaces", status: 403,
+		name: "403 account scope", kind: credential.BitbucketConsumer, path: "workspaces", status: 403,
 		want: `the OAuth consumer lacks the "account" permission to list your workspaces (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
-		name: "403 repository scope", kind: AuthOAuthConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json",
+		name: "403 repository scope", kind: credential.BitbucketConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json",
 		want: `the OAuth consumer lacks the "repository" permission to list the repositories of workspace "acme-corp" (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
-		name: "403 repository scope, api token", kind: AuthAPIToken, path: "repositories", status: 403, fixture: "error-403-scope.json",
+		name: "403 repository scope, api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 403, fixture: "error-403-scope.json",
 		want: `the API token lacks the "repository" permission to list the repositories of workspace "acme-corp" (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
-		name: "403 account scope, app password", kind: AuthUser, path: "workspaces", status: 403,
+		name: "403 account scope, app password", kind: credential.BitbucketUser, path: "workspaces", status: 403,
 		want: `the app password lacks the "account" permission to list your workspaces (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
-		name: "403 repository scope, oauth token", kind: AuthOAuthToken, path: "repositories", status: 403,
+		name: "403 repository scope, oauth token", kind: credential.BitbucketOAuthToken, path: "repositories", status: 403,
 		want: `the OAuth token lacks the "repository" scope to list the repositories of workspace "acme-corp" (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
-		name: "404 workspace", kind: AuthOAuthConsumer, path: "repositories", status: 404, fixture: "error-404-workspace.json",
+		name: "404 workspace", kind: credential.BitbucketConsumer, path: "repositories", status: 404, fixture: "error-404-workspace.json",
 		want: `workspace "acme-corp" does not exist or the OAuth consumer cannot see it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404: No workspace with identifier 'acme-crop'.)`,
 	},
 	{
-		name: "404 workspace, api token", kind: AuthAPIToken, path: "repositories", status: 404,
+		name: "404 workspace, api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 404,
 		want: `workspace "acme-corp" does not exist or these credentials cannot see it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
 	},
 	{
-		name: "410 CHANGE-2770", kind: AuthOAuthConsumer, path: "workspaces", status: 410, fixture: "error-410-change-2770.json",
+		name: "410 CHANGE-2770", kind: credential.BitbucketConsumer, path: "workspaces", status: 410, fixture: "error-410-change-2770.json",
 		want: "Bitbucket removed this endpoint (CHANGE-2770) (GET {{BASE}}/user/workspaces?pagelen=100 answered 410: CHANGE-2770 - Functionality has been deprecated)",
 	},
 	{
-		name: "429 with Retry-After date", kind: AuthOAuthConsumer, path: "repositories", status: 429, fixture: "error-429.json",
+		name: "429 with Retry-After date", kind: credential.BitbucketConsumer, path: "repositories", status: 429, fixture: "error-429.json",
 		header: http.Header{"Retry-After": {"Sun, 22 Nov 2026 15:04:05 GMT"}},
 		want:   "the hourly Bitbucket request budget of the OAuth consumer is spent and resets at 2026-11-22 15:04:05 UTC (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 429: Rate limit for this resource has been exceeded)",
 	},
 	{
-		name: "429 with X-RateLimit-Reset", kind: AuthAPIToken, path: "workspaces", status: 429,
+		name: "429 with X-RateLimit-Reset", kind: credential.BitbucketAPIToken, path: "workspaces", status: 429,
 		header: http.Header{"X-Ratelimit-Reset": {"1795359845"}},
 		want:   "the hourly Bitbucket request budget of these credentials is spent and resets at 2026-11-22 15:04:05 UTC (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
 	},
 	{
-		name: "500", kind: AuthOAuthConsumer, path: "workspaces", status: 500,
+		name: "500", kind: credential.BitbucketConsumer, path: "workspaces", status: 500,
 		want: "Bitbucket failed to answer (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
 	},
 	{
-		name: "400", kind: AuthOAuthConsumer, path: "repositories", status: 400, fixture: "error-401-expired.json",
+		name: "400", kind: credential.BitbucketConsumer, path: "repositories", status: 400, fixture: "error-401-expired.json",
 		want: "Bitbucket refused the request (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 400: Access token expired.)",
 	},
 }
@@ -103,7 +105,7 @@ var errorCases = []errorCase{
 // listError runs the listing of tc.path against a server answering tc.
 func listError(t *testing.T, tc errorCase, opts ...Option) (string, error) {
 	t.Helper()
-	c, mux, base := setup(t, append([]Option{WithAuthKind(tc.kind)}, opts...)...)
+	c, mux, base := setup(t, append([]Option{WithHTTPClient(sentWith(t, tc.kind))}, opts...)...)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		for k, vs := range tc.header {
 			w.Header()[k] = vs
@@ -158,7 +160,7 @@ func TestErrorMessages(t *testing.T) {
 
 func TestCheckResponse_fields(t *testing.T) {
 	t.Parallel()
-	_, err := listError(t, errorCase{kind: AuthOAuthConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json"})
+	_, err := listError(t, errorCase{kind: credential.BitbucketConsumer, path: "repositories", status: 403, fixture: "error-403-scope.json"})
 	e, ok := errors.AsType[*ErrorResponse](err)
 	if !ok {
 		t.Fatalf("error is %T", err)
@@ -168,7 +170,7 @@ func TestCheckResponse_fields(t *testing.T) {
 		Message:        "Your credentials lack one or more required privilege scopes.",
 		Detail:         `{"granted":["account"],"required":["repository"]}`,
 		RequiredScopes: []string{"repository"}, GrantedScopes: []string{"account"},
-		Workspace: "acme-corp", AuthKind: AuthOAuthConsumer,
+		Workspace: "acme-corp", AuthKind: credential.BitbucketConsumer,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ErrorResponse mismatch (-want +got):\n%s", diff)
@@ -199,7 +201,7 @@ func TestCheckResponse_bodyLimit(t *testing.T) {
 
 func TestRateLimitError_estimated(t *testing.T) {
 	t.Parallel()
-	e := &RateLimitError{Reset: time.Date(2026, 11, 22, 16, 4, 5, 0, time.UTC), ResetEstimated: true, AuthKind: AuthOAuthConsumer}
+	e := &RateLimitError{Reset: time.Date(2026, 11, 22, 16, 4, 5, 0, time.UTC), ResetEstimated: true, AuthKind: credential.BitbucketConsumer}
 	want := "the hourly Bitbucket request budget of the OAuth consumer is spent and frees up within the hour (Bitbucket counts a rolling hour; by 16:04 UTC at the latest)"
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n  %q\nwant\n  %q", got, want)
@@ -232,6 +234,21 @@ func TestParseReset(t *testing.T) {
 	}
 }
 
+// sentWith is a client that sends every request with a static credential
+// of kind (none for credential.Unknown), so errors can name it.
+func sentWith(t *testing.T, kind credential.Kind) Doer {
+	t.Helper()
+	if kind == credential.Unknown {
+		return http.DefaultClient
+	}
+	cred, err := credential.Token(kind, "Bearer", "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apitest.Sender{Cred: cred}
+}
+
+// TestTokenErrors: Bitbucket's token endpoint errors, worded for a consumer.
 func TestTokenErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -260,10 +277,9 @@ func TestTokenErrors(t *testing.T) {
 			if tt.code != "" {
 				body = fmt.Sprintf(`{"error":%q,"error_description":%q}`, tt.code, tt.desc)
 			}
-			ts := newTokenServer(t, func(ts *tokenServer) { ts.errStatus, ts.errBody = tt.status, body })
-			src := newTestTokenSource(t, ts, nil)
-			_, err := src.Token(t.Context())
-			te, ok := errors.AsType[*TokenError](err)
+			ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ErrStatus, ts.ErrBody = tt.status, body })
+			_, err := consumerCredential(t, ts, nil).Authorize(t.Context())
+			te, ok := errors.AsType[*credential.TokenError](err)
 			if !ok {
 				t.Fatalf("Token error = %v (%T); want *TokenError", err, err)
 			}
@@ -285,12 +301,13 @@ func TestTokenErrors(t *testing.T) {
 
 func TestTokenError_networkError(t *testing.T) {
 	t.Parallel()
-	src, err := NewTokenSource(TokenConfig{ClientID: testClientID, ClientSecret: testClientSecret, TokenURL: "http://127.0.0.1:1/site/oauth2/access_token"})
+	cred, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{ClientID: apitest.TokenClientID,
+		ClientSecret: apitest.TokenClientSecret, TokenURL: "http://127.0.0.1:1/site/oauth2/access_token"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = src.Token(t.Context())
-	if err == nil || !strings.HasPrefix(err.Error(), "bitbucket: requesting an OAuth token from http://127.0.0.1:1/site/oauth2/access_token: ") {
+	_, err = cred.Authorize(t.Context())
+	if err == nil || !strings.HasPrefix(err.Error(), "requesting an OAuth token from http://127.0.0.1:1/site/oauth2/access_token: ") {
 		t.Errorf("error = %v", err)
 	}
 	if httpx.CredentialsRejected(err) {
@@ -314,33 +331,29 @@ func TestErrors_noSecrets(t *testing.T) {
 
 	// API errors behind a real token.
 	for _, tc := range errorCases {
-		ts := newTokenServer(t, nil)
-		src := newTestTokenSource(t, ts, nil)
-		_, err := listError(t, tc, WithHTTPClient(&http.Client{Transport: OAuthTransport(src, nil)}))
+		ts := apitest.NewTokenServer(t, nil)
+		_, err := listError(t, tc, WithHTTPClient(stack(t, consumerCredential(t, ts, nil))))
 		add(err)
 	}
 	// Token endpoint errors, including one whose description echoes the secret.
 	for _, body := range []string{
-		`{"error":"invalid_client","error_description":"bad secret ` + testClientSecret + `"}`,
+		`{"error":"invalid_client","error_description":"bad secret ` + apitest.TokenClientSecret + `"}`,
 		`{"error":"unauthorized_client"}`,
 		`{"error":"invalid_grant","error_description":"x"}`,
 		`{"error":"invalid_scope"}`,
-		`{"error":"server_error","error_description":"` + testClientSecret + `"}`,
-		`not json ` + testClientSecret,
+		`{"error":"server_error","error_description":"` + apitest.TokenClientSecret + `"}`,
+		`not json ` + apitest.TokenClientSecret,
 	} {
-		ts := newTokenServer(t, func(ts *tokenServer) { ts.errStatus, ts.errBody = 400, body })
-		_, err := newTestTokenSource(t, ts, nil).Token(t.Context())
+		ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ErrStatus, ts.ErrBody = 400, body })
+		_, err := consumerCredential(t, ts, nil).Authorize(t.Context())
 		add(err)
 	}
-	// Credential errors.
-	_, err := CredentialsFromEnv(mapEnv(map[string]string{EnvCloudAuthMethod: "user", EnvCloudUsername: "jdoe"}))
-	add(err)
 
-	if len(texts) < 20 {
+	if len(texts) < 18 {
 		t.Fatalf("only %d error texts collected", len(texts))
 	}
 	for _, s := range texts {
-		for _, secret := range []string{testClientSecret, testTokenPrefix} {
+		for _, secret := range []string{apitest.TokenClientSecret, apitest.TokenPrefix} {
 			if strings.Contains(s, secret) {
 				t.Errorf("error text contains a secret: %q", s)
 			}

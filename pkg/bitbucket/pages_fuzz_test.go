@@ -55,7 +55,7 @@ func newFuzzClient(t *testing.T, status uint16, retryAfter string, body []byte) 
 	api := &fuzzAPI{t: t, status: apitest.FuzzStatus(status), retryAfter: retryAfter, body: body}
 	hc := &http.Client{Transport: api, CheckRedirect: apitest.NoRedirects}
 	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc),
-		bitbucket.WithBaseURL(fuzzBase), bitbucket.WithAuthKind(bitbucket.AuthOAuthConsumer))
+		bitbucket.WithBaseURL(fuzzBase))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
@@ -20,39 +20,39 @@ import (
 
 type simClient struct {
 	*bitbucket.Client
-	tokens *bitbucket.TokenSource
+	cred *credential.Credential
 }
 
-// newSimClient builds the production stack (token source, OAuth transport,
-// httpx retries) against s, with millisecond retry waits.
+// newSimClient builds the production stack (consumer credential, httpx
+// budget and retries) against s, with millisecond waits.
 func newSimClient(t *testing.T, s *sim.Server, secret string, opts ...bitbucket.Option) simClient {
 	t.Helper()
 	tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := bitbucket.NewTokenSource(bitbucket.TokenConfig{
+	cred, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{
 		ClientID: sim.DefaultBitbucketClientID, ClientSecret: secret,
-		TokenURL: s.URL + "/site/oauth2/access_token", HTTPClient: tokenHTTP,
+		TokenURL: s.URL + "/site/oauth2/access_token", HTTPClient: tokenHTTP.StandardClient(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Retry-After from the simulator is honoured above the backoff's cap;
+	// a 429 is waited out for half a second, then typed.
+	budget := httpx.NewBudget(httpx.BudgetConfig{API: "bitbucket", PauseMin: time.Millisecond, PauseMax: 5 * time.Millisecond, RateLimitWait: 500 * time.Millisecond})
 	hc, err := httpx.New(httpx.Options{
-		API:  "bitbucket",
-		Auth: func(base http.RoundTripper) http.RoundTripper { return bitbucket.OAuthTransport(src, base) },
-		// Retry-After from the simulator is honoured above this cap.
+		API: "bitbucket", Credential: cred, Budget: budget,
 		RetryMax: 8, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := bitbucket.NewClient(append([]bitbucket.Option{bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL + "/2.0"),
-		bitbucket.WithAuthKind(bitbucket.AuthOAuthConsumer)}, opts...)...)
+	c, err := bitbucket.NewClient(append([]bitbucket.Option{bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL + "/2.0")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return simClient{Client: c, tokens: src}
+	return simClient{Client: c, cred: cred}
 }
 
 func startSim(t *testing.T, cfg sim.Config) *sim.Server {

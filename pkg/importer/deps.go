@@ -16,7 +16,7 @@ type Bitbucket interface {
 	// ListRepositoriesIter lists every repository of one workspace, all pages.
 	ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error]
 	// ListProjectsIter lists every project of one workspace, all pages, including
-	// projects without repositories (orgs:data --orgPer=project).
+	// projects without repositories (orgs:data with an org per project).
 	ListProjectsIter(ctx context.Context, workspace string) iter.Seq2[bitbucket.Project, error]
 }
 

@@ -55,7 +55,7 @@ type RepoFilter struct {
 	// SkipForks drops forks (repositories with a parent).
 	SkipForks bool
 	// IncludeEmptyRepos keeps repositories without a main branch (their
-	// target has no branch). The default, false, is --skipEmptyRepos=true.
+	// target has no branch). The default, false, skips them.
 	IncludeEmptyRepos bool
 	// Include and Exclude are path.Match globs on "workspace/repo" (slugs,
 	// matched case-insensitively); a glob without a slash matches the

@@ -40,7 +40,7 @@ type ImportOptions struct {
 	// import-summary.json; it is created if missing.
 	LogPath string
 	// Concurrency is the number of workers, MinConcurrency..MaxConcurrency
-	// (CONCURRENT_IMPORTS / --concurrency); anything else is an error.
+	// (the command's default); anything else is an error.
 	Concurrency int
 	// PollTimeout bounds the polling of one job (default 2h).
 	PollTimeout time.Duration

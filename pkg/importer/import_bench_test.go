@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
@@ -32,11 +33,15 @@ func BenchmarkImportSim(b *testing.B) {
 	if integ == "" {
 		b.Fatalf("seeded org has no bitbucket-cloud-app integration: %v", org.Integrations)
 	}
-	hc, err := httpx.New(httpx.Options{API: "snyk"})
+	cred, err := credential.Token(credential.SnykAPIToken, "token", sim.SimSnykToken)
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(s.URL+"/v1"), snyk.WithToken(sim.SimSnykToken))
+	hc, err := httpx.New(httpx.Options{API: "snyk", Credential: cred})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := snyk.NewClient(snyk.WithHTTPClient(hc), snyk.WithBaseURL(s.URL+"/v1"))
 	if err != nil {
 		b.Fatal(err)
 	}

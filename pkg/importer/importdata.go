@@ -117,10 +117,11 @@ type LeftOutOrg struct {
 	Reason                          string
 }
 
-// Reasons an org is left out.
+// Reasons an org is left out (LeftOutOrg.Reason); the command may word
+// the ones its options decide in their terms.
 const (
-	leftOutWorkspace = "not in --workspace"
-	leftOutProject   = "project not in --project"
+	LeftOutWorkspace = "not among the workspaces asked for"
+	LeftOutProject   = "project not among the projects asked for"
 	leftOutShard     = "in another shard"
 )
 
@@ -333,7 +334,7 @@ func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResul
 		}
 		if wanted != nil {
 			if !wanted[ws] {
-				leave(leftOutWorkspace)
+				leave(LeftOutWorkspace)
 				continue
 			}
 			matched[ws] = true
@@ -343,7 +344,7 @@ func selectOrgs(rows []CreatedOrg, opts *ImportDataOptions, res *ImportDataResul
 			continue
 		}
 		if row.Project != "" && projects != nil && !projects[row.Project] {
-			leave(leftOutProject)
+			leave(LeftOutProject)
 			continue
 		}
 		out = append(out, row)
@@ -565,7 +566,8 @@ func resolveIntegrationID(ctx context.Context, s Snyk, org CreatedOrg, source, i
 	}
 	hint := "connect Bitbucket Cloud to this org in Snyk"
 	if others := slices.DeleteFunc(importfiles.SortedIntegrationKeys(have), func(k string) bool { return slices.Contains(cands, k) }); len(others) > 0 {
-		hint += ", or choose one of its integrations with --integrationType"
+		hint += ", or choose one of its integrations with {IntegrationType}"
 	}
-	return "", fmt.Errorf("org %q (%s) has no %s integration (it has: %s); %s", org.Name, org.OrgID, strings.Join(cands, " or "), keys, hint)
+	return "", &FieldError{Field: "IntegrationType",
+		Msg: fmt.Sprintf("org %q (%s) has no %s integration (it has: %s); %s", org.Name, org.OrgID, strings.Join(cands, " or "), keys, hint)}
 }

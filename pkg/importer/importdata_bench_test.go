@@ -14,12 +14,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
@@ -109,30 +109,26 @@ func BenchmarkImportDataFake(b *testing.B) {
 	runImportData(b, benchBB{repos: 250}, 50, 250, 4)
 }
 
-// newBenchSimClient is the production Bitbucket stack (OAuth token source,
-// httpx retries, no limit) against s.
+// newBenchSimClient is the production Bitbucket stack (OAuth consumer
+// credential, httpx retries, no limit) against s.
 func newBenchSimClient(b *testing.B, s *sim.Server) *bitbucket.Client {
 	b.Helper()
 	tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3})
 	if err != nil {
 		b.Fatal(err)
 	}
-	src, err := bitbucket.NewTokenSource(bitbucket.TokenConfig{
+	cred, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{
 		ClientID: sim.DefaultBitbucketClientID, ClientSecret: sim.DefaultBitbucketClientSecret,
-		TokenURL: s.URL + "/site/oauth2/access_token", HTTPClient: tokenHTTP,
+		TokenURL: s.URL + "/site/oauth2/access_token", HTTPClient: tokenHTTP.StandardClient(),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	hc, err := httpx.New(httpx.Options{
-		API:  "bitbucket",
-		Auth: func(base http.RoundTripper) http.RoundTripper { return bitbucket.OAuthTransport(src, base) },
-	})
+	hc, err := httpx.New(httpx.Options{API: "bitbucket", Credential: cred})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL+"/2.0"),
-		bitbucket.WithAuthKind(bitbucket.AuthOAuthConsumer))
+	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL+"/2.0"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,7 +23,7 @@ type OrgsCreateOptions struct {
 	// org is reused, which makes a re-run create nothing.
 	AllowDuplicateNames bool
 	// ExcludeExistingOrgs leaves reused orgs out of the created-orgs file
-	// (--includeExistingOrgsInOutput=false); by default they are in it.
+	// (when asked); by default they are in it.
 	ExcludeExistingOrgs bool
 	// DryRun only lists the groups' orgs and reports what would be created
 	// or reused: nothing is created, no file or log is written.

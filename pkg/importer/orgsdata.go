@@ -96,9 +96,10 @@ type OrgsDataResult struct {
 	Warnings []string
 }
 
-// Reasons a workspace or project has no row.
+// Reasons a workspace or project has no row (DroppedWorkspace.Reason); the
+// command may word the ones its options decide in their terms.
 const (
-	dropNoRepositories = "no repositories (--skipEmptyOrgs)"
+	DropNoRepositories = "no repositories, and empty orgs are skipped"
 	dropNoProjects     = "no projects"
 )
 
@@ -151,7 +152,7 @@ func OrgsData(ctx context.Context, opts OrgsDataOptions) (*OrgsDataResult, error
 		}
 		for i, ws := range workspaces {
 			if empty[i] {
-				res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: ws.Slug, Reason: dropNoRepositories})
+				res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: ws.Slug, Reason: DropNoRepositories})
 				continue
 			}
 			res.Orgs = append(res.Orgs, OrgRow{
@@ -232,7 +233,7 @@ func orgsDataPerProject(ctx context.Context, opts *OrgsDataOptions, workspaces [
 			if f.probe {
 				k++
 				if empty[k-1] {
-					res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: ws.Slug, Project: p.Key, Reason: dropNoRepositories})
+					res.Dropped = append(res.Dropped, DroppedWorkspace{Workspace: ws.Slug, Project: p.Key, Reason: DropNoRepositories})
 					continue
 				}
 			}

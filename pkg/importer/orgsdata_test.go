@@ -64,7 +64,7 @@ func TestGoldenOrgsData(t *testing.T) {
 			name:        "skip empty orgs",
 			opts:        OrgsDataOptions{GroupID: "g-1", SkipEmptyOrgs: true, Concurrency: 2},
 			golden:      "testdata/orgsdata/skip-empty.golden.json",
-			wantDropped: []DroppedWorkspace{{Workspace: "empty-ws", Reason: dropNoRepositories}},
+			wantDropped: []DroppedWorkspace{{Workspace: "empty-ws", Reason: DropNoRepositories}},
 			wantProbes:  4,
 		},
 		{
@@ -97,7 +97,7 @@ func TestGoldenOrgsData(t *testing.T) {
 			},
 			golden: "testdata/orgsdata/per-project.golden.json",
 			wantDropped: []DroppedWorkspace{
-				{Workspace: "acme", Project: "OLD", Reason: dropNoRepositories},
+				{Workspace: "acme", Project: "OLD", Reason: DropNoRepositories},
 				{Workspace: "empty-ws", Reason: dropNoProjects}, {Workspace: "solo", Reason: dropNoProjects},
 			},
 			wantProbes:       4, // acme: OLD, OPS, PAY; rnd: LAB

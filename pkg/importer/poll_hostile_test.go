@@ -74,7 +74,7 @@ func TestPollGivesUpOnUnhealableAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sn, err := snyk.NewClient(snyk.WithBaseURL(srv.URL+"/v1/"), snyk.WithToken("tok"), snyk.WithHTTPClient(hc))
+			sn, err := snyk.NewClient(snyk.WithBaseURL(srv.URL+"/v1/"), snyk.WithHTTPClient(hc))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 
 // Defaults of the poll schedule.
 const (
-	// DefaultPollShare is the share of SNYK_RATE_LIMIT the polls of all
+	// DefaultPollShare is the share of the Snyk request budget the polls of all
 	// workers together may use: the kick-offs and the other stages keep
 	// the rest.
 	DefaultPollShare = 0.1

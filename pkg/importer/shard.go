@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"iter"
@@ -48,12 +49,16 @@ func ParseShard(s string, maxN int) (Shard, error) {
 	case nn < 1 || nn > maxN:
 		return Shard{}, fmt.Errorf("%q: the number of parts N must be from 1 to %d", s, maxN)
 	case kn == 0:
-		return Shard{}, fmt.Errorf("%q: K counts from 1, so the parts are 1/%d to %d/%d (add 1 to a 0-based index such as JOB_COMPLETION_INDEX or BITBUCKET_PARALLEL_STEP)", s, nn, nn, nn)
+		return Shard{}, fmt.Errorf("%q: K counts from 1, so the parts are 1/%d to %d/%d: %w", s, nn, nn, nn, ErrShardFromZero)
 	case kn < 1 || kn > nn:
 		return Shard{}, fmt.Errorf("%q: K must be from 1 to N, so the parts are 1/%d to %d/%d", s, nn, nn, nn)
 	}
 	return Shard{K: kn, N: nn}, nil
 }
+
+// ErrShardFromZero is wrapped by the error of a part numbered 0: the
+// index of a CI job counts from 0, and needs 1 added.
+var ErrShardFromZero = errors.New("add 1 to a 0-based index")
 
 // All reports whether s is the whole estate (no shard, or 1/1).
 func (s Shard) All() bool { return s.N <= 1 }

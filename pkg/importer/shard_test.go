@@ -49,7 +49,7 @@ func TestParseShard(t *testing.T) {
 		{in: "3", wantErr: "is not K/N"},
 		{in: "a/b", wantErr: "whole numbers"},
 		{in: "1/2/3", wantErr: "whole numbers"},
-		{in: "0/4", wantErr: "K counts from 1, so the parts are 1/4 to 4/4 (add 1 to a 0-based index"},
+		{in: "0/4", wantErr: "K counts from 1, so the parts are 1/4 to 4/4: add 1 to a 0-based index"},
 		{in: "5/4", wantErr: "K must be from 1 to N, so the parts are 1/4 to 4/4"},
 		{in: "-1/4", wantErr: "K must be from 1 to N"},
 		{in: "1/0", wantErr: "N must be from 1 to 1000"},

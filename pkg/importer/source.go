@@ -12,11 +12,12 @@ const (
 	SourceBitbucketCloud = "bitbucket-cloud"
 )
 
-// Source is one way of reaching Bitbucket Cloud (`--source`): what the
+// Source is one way of reaching Bitbucket Cloud (the stages' Source): what the
 // stages and the command layer need to know of it. A new source is one more
 // entry of sources (and its credentials in cmd/bbimport's clients.go).
 type Source struct {
-	// Name is the --source value, also part of the file names it writes.
+	// Name is the source's name as the user gives it, also part of the file
+	// names it writes.
 	Name string
 	// Credentials says for people what it authenticates with.
 	Credentials string

@@ -37,7 +37,7 @@ type StageSummary struct {
 	DurationSeconds float64   `json:"durationSeconds"`
 	// Output is the file the stage wrote, if any.
 	Output string `json:"output,omitempty"`
-	// Shard is the part of the estate the run covered (--shard), if any.
+	// Shard is the part of the estate the run covered, if any.
 	Shard string `json:"shard,omitempty"`
 	// Failures groups what failed by stage step and cause, largest first.
 	Failures []FailureGroup `json:"failures"`

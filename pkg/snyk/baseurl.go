@@ -5,20 +5,23 @@ import (
 	"strings"
 )
 
-// NormalizeBaseURL turns a SNYK_API value into the v1 base URL the client
-// needs. Snyk documents the v1 base as https://api.<region>.snyk.io/v1/,
-// but the Snyk CLI's convention (SNYK_API=https://api.eu.snyk.io) and older
-// docs (https://snyk.io/api/v1) are what users copy, so on a Snyk host:
+// NormalizeBaseURL turns a configured API address into the v1 base URL the
+// client needs. Snyk documents the v1 base as https://api.<region>.snyk.io/v1/,
+// but the Snyk CLI's convention (the bare host https://api.eu.snyk.io) and
+// older docs (https://snyk.io/api/v1) are what users copy, so on a Snyk host
+// (*.snyk.io, and snykgov.io for Snyk for Government):
 //
 //   - a bare host gets /v1;
 //   - /api/v1 becomes /v1, and the web hosts snyk.io and app.<region>.snyk.io
-//     become api.<region>.snyk.io (they serve no REST API);
+//     (app.snykgov.io) become api.<region>.snyk.io (api.snykgov.io), which
+//     serve the API;
 //   - a REST base (/rest) becomes the v1 base beside it.
 //
 // On other hosts (a proxy, the simulator) only a bare host gets /v1. A
-// trailing slash is never significant. note says what was changed, for one
-// line of output; it is "" when raw was used as given. Values that are not
-// absolute URLs are returned unchanged, for [WithBaseURL] to refuse.
+// trailing slash is never significant. note says what was changed, to
+// complete a sentence about raw ("is not a v1 API base; using …"); it is ""
+// when raw was used as given. Values that are not absolute URLs are
+// returned unchanged, for [WithBaseURL] to refuse.
 func NormalizeBaseURL(raw string) (base, note string) {
 	trimmed := strings.TrimSpace(raw)
 	u, err := url.Parse(trimmed)
@@ -41,22 +44,34 @@ func NormalizeBaseURL(raw string) (base, note string) {
 	u.Path, u.RawPath = p+"/", ""
 	base = u.String()
 	if strings.TrimRight(base, "/") != strings.TrimRight(trimmed, "/") {
-		note = "SNYK_API " + trimmed + " is not a v1 API base; using " + base + " (REST: " + restBaseFor(u).String() + ")"
+		note = "is not a v1 API base; using " + base + " (REST: " + restBaseFor(u).String() + ")"
 	}
 	return base, note
 }
 
 func isSnykHost(h string) bool {
-	h = strings.ToLower(h)
-	return h == "snyk.io" || strings.HasSuffix(h, ".snyk.io")
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	return h == "snyk.io" || strings.HasSuffix(h, ".snyk.io") || isGovHost(h)
 }
 
+func isGovHost(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	return h == "snykgov.io" || strings.HasSuffix(h, ".snykgov.io")
+}
+
+// OAuthOnly reports a Snyk host that accepts no API token, only OAuth
+// bearer tokens (a service account's, or one minted elsewhere): Snyk for
+// Government, api.snykgov.io.
+func OAuthOnly(base *url.URL) bool { return base != nil && isGovHost(base.Hostname()) }
+
 // apiHost maps Snyk's web hosts to the API host of the same region:
-// snyk.io and app.snyk.io → api.snyk.io, app.eu.snyk.io → api.eu.snyk.io.
+// snyk.io and app.snyk.io → api.snyk.io, app.eu.snyk.io → api.eu.snyk.io,
+// snykgov.io and app.snykgov.io → api.snykgov.io.
 func apiHost(hostport string) string {
 	lower := strings.ToLower(hostport)
 	switch {
-	case lower == "snyk.io" || strings.HasPrefix(lower, "snyk.io:"):
+	case lower == "snyk.io" || strings.HasPrefix(lower, "snyk.io:"),
+		lower == "snykgov.io" || strings.HasPrefix(lower, "snykgov.io:"):
 		return "api." + hostport
 	case strings.HasPrefix(lower, "app."):
 		return "api." + hostport[len("app."):]

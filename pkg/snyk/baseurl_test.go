@@ -31,7 +31,7 @@ func TestNormalizeBaseURL(t *testing.T) {
 		if base != tt.wantBase || (note != "") != tt.wantNote {
 			t.Errorf("NormalizeBaseURL(%q) = %q, note %q; want %q, note=%v", tt.raw, base, note, tt.wantBase, tt.wantNote)
 		}
-		c, err := NewClient(WithToken("t"), WithBaseURL(tt.raw))
+		c, err := NewClient(WithBaseURL(tt.raw))
 		if err != nil {
 			t.Errorf("%q: %v", tt.raw, err)
 			continue

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/redact"
 )
@@ -32,49 +33,54 @@ const (
 // Client calls the Snyk v1 API (and the one REST listing bbimport needs).
 // It is safe for concurrent use by several goroutines.
 //
-// The client wraps the *http.Client it is given and never builds its own
-// retries or rate limiting: the command layer hands it the shared stack
-// (internal/httpx). The credential is a RoundTripper ([Transport]), as
-// Bitbucket's is: the caller's stack carries it ([WithTransportCredential]),
-// or the client wraps the transport it is given ([WithToken]).
+// The client holds no credential and never builds its own retries or rate
+// limiting: it sends through the [Doer] it is given, the shared stack of
+// internal/httpx, which attaches the credential to each request.
 type Client struct {
-	httpClient *http.Client
-	baseURL    *url.URL // v1 base, always ends in "/"
-	restURL    *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
-	token      string
-	scheme     string // "token" (SNYK_TOKEN) or "Bearer" (SNYK_OAUTH_TOKEN)
-	// authInTransport: the given *http.Client sends the credential already.
-	authInTransport bool
-	userAgent       string
-	restVersion     string
+	httpClient  Doer
+	baseURL     *url.URL // v1 base, always ends in "/"
+	restURL     *url.URL // REST base: scheme and host of baseURL + "/rest/", unless set
+	userAgent   string
+	restVersion string
 	// maxPages is httpx.MaxPages; tests lower it.
 	maxPages int
 	// maxItems bounds a REST listing (listing.MaxItems when 0).
 	maxItems int
 	// redact, if set, scrubs every error text (see WithRedact).
 	redact func(string) string
+	// deprecated, if set, hears of every answer that announces its end.
+	deprecated func(Deprecation)
+}
+
+// Doer sends one request: an *http.Client, or the stack of internal/httpx
+// that attaches the credential, retries and paces.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
 // Option configures a [Client]. Options validate their input and return an
 // error instead of panicking.
 type Option func(*Client) error
 
-// WithHTTPClient makes the client send its requests through hc (a copy of it
-// is kept, so later changes to hc do not affect the client). Give it the
-// shared retry and rate-limit stack; the default is a plain client with a
-// 30 s timeout and no retries.
-func WithHTTPClient(hc *http.Client) Option {
+// WithHTTPClient makes the client send its requests through hc (an
+// *http.Client is copied, so later changes to it do not affect the client).
+// Give it the shared stack, which carries the credential; the default is a
+// plain client with a 60 s timeout, no credential and no retries.
+func WithHTTPClient(hc Doer) Option {
 	return func(c *Client) error {
-		if hc == nil {
-			return errors.New("snyk: WithHTTPClient: nil *http.Client")
+		if h, ok := hc.(*http.Client); ok && h != nil {
+			cp := *h
+			hc = &cp
 		}
-		cp := *hc
-		c.httpClient = &cp
+		if hc == nil || hc == (*http.Client)(nil) {
+			return errors.New("snyk: WithHTTPClient: nil client")
+		}
+		c.httpClient = hc
 		return nil
 	}
 }
 
-// WithBaseURL sets the v1 base URL (SNYK_API), e.g. https://api.eu.snyk.io/v1.
+// WithBaseURL sets the v1 base URL, e.g. https://api.eu.snyk.io/v1.
 // It is normalised first ([NormalizeBaseURL]: a bare host, /api/v1 or a
 // REST base on a Snyk host become the v1 base). The REST base is derived
 // from it: the same scheme, host and path prefix with /rest/ in place of
@@ -83,7 +89,7 @@ func WithHTTPClient(hc *http.Client) Option {
 func WithBaseURL(rawURL string) Option {
 	return func(c *Client) error {
 		rawURL, _ = NormalizeBaseURL(rawURL)
-		u, err := parseBaseURL("SNYK_API", rawURL)
+		u, err := parseBaseURL("the base URL", rawURL)
 		if err != nil {
 			return err
 		}
@@ -97,39 +103,11 @@ func WithBaseURL(rawURL string) Option {
 // elsewhere.
 func WithRESTBaseURL(rawURL string) Option {
 	return func(c *Client) error {
-		u, err := parseBaseURL("Snyk REST base URL", rawURL)
+		u, err := parseBaseURL("the REST base URL", rawURL)
 		if err != nil {
 			return err
 		}
 		c.restURL = u
-		return nil
-	}
-}
-
-// WithToken sets the Snyk API token (SNYK_TOKEN), sent as
-// `Authorization: token <t>`. It (or [WithOAuthToken]) is required.
-// Surrounding white space is dropped; a token with control characters is
-// refused (the error does not repeat it).
-func WithToken(token string) Option { return withCredential("token", "SNYK_TOKEN", token) }
-
-// WithOAuthToken sets an OAuth access token (SNYK_OAUTH_TOKEN), sent as
-// `Authorization: Bearer <t>` as snyk-request-manager does.
-func WithOAuthToken(token string) Option {
-	return withCredential("Bearer", "SNYK_OAUTH_TOKEN", token)
-}
-
-func withCredential(scheme, variable, token string) Option {
-	return func(c *Client) error {
-		token = strings.TrimSpace(token)
-		if token == "" {
-			return fmt.Errorf("snyk: the token is empty (set %s)", variable)
-		}
-		for _, r := range token {
-			if r < 0x20 || r == 0x7f {
-				return fmt.Errorf("snyk: the token contains control characters (check %s)", variable)
-			}
-		}
-		c.token, c.scheme = token, scheme
 		return nil
 	}
 }
@@ -145,21 +123,27 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// ErrRESTVersion is wrapped by the error of [WithRESTVersion] for a value
+// that is not a REST version.
+var ErrRESTVersion = errors.New("not a REST API version of the form YYYY-MM-DD, YYYY-MM-DD~beta or YYYY-MM-DD~experimental")
+
 // WithRESTVersion sets the REST API version (`version=YYYY-MM-DD`, optionally
 // with `~beta` or `~experimental`). The default is [DefaultRESTVersion].
 func WithRESTVersion(version string) Option {
 	return func(c *Client) error {
-		date, _, _ := strings.Cut(version, "~")
-		if _, err := time.Parse(time.DateOnly, date); err != nil {
-			return fmt.Errorf("snyk: WithRESTVersion: %q is not a version of the form YYYY-MM-DD[~beta]", version)
+		version = strings.TrimSpace(version)
+		date, stability, tagged := strings.Cut(version, "~")
+		if _, err := time.Parse(time.DateOnly, date); err != nil || tagged && stability != "beta" && stability != "experimental" {
+			return fmt.Errorf("snyk: %q: %w", version, ErrRESTVersion)
 		}
 		c.restVersion = version
 		return nil
 	}
 }
 
-// NewClient returns a Snyk client. [WithToken] is required; everything else
-// has a default ([DefaultBaseURL], [DefaultRESTVersion], [DefaultUserAgent]).
+// NewClient returns a Snyk client. Everything has a default
+// ([DefaultBaseURL], [DefaultRESTVersion], [DefaultUserAgent]); give it the
+// stack that carries the credential with [WithHTTPClient].
 func NewClient(opts ...Option) (*Client, error) {
 	base, _ := url.Parse(DefaultBaseURL)
 	c := &Client{
@@ -173,16 +157,10 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if c.token == "" {
-		return nil, errors.New("snyk: a token is required (set SNYK_TOKEN)")
-	}
 	if c.httpClient == nil {
 		// Without a stack, one attempt is bounded as the Bitbucket client
 		// bounds it.
 		c.httpClient = &http.Client{Timeout: httpx.DefaultAttemptTimeout}
-	}
-	if !c.authInTransport {
-		c.httpClient.Transport = Transport(c.token, c.scheme == "Bearer", c.httpClient.Transport)
 	}
 	if c.restURL == nil {
 		c.restURL = restBaseFor(c.baseURL)
@@ -242,7 +220,7 @@ func (c *Client) newRequestURL(ctx context.Context, method string, u *url.URL, b
 }
 
 // do sends req and checks the status: a non-2xx answer becomes the error of
-// [CheckResponse] (with the token scrubbed). When v is non-nil the body is
+// [CheckResponse] (scrubbed, see [WithRedact]). When v is non-nil the body is
 // decoded into it. The body is always drained and closed; the returned
 // response is for headers and status only.
 func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
@@ -251,12 +229,18 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
+		// A refused token exchange is the error the person needs; drop the
+		// *url.Error wrapping that repeats the API URL.
+		if te, ok := errors.AsType[*credential.TokenError](err); ok {
+			return nil, c.scrub(te)
+		}
 		return nil, c.scrub(err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, httpx.MaxErrorBody))
 		resp.Body.Close()
 	}()
+	c.noteDeprecation(resp)
 	if err := CheckResponse(resp); err != nil {
 		return resp, c.scrub(err)
 	}
@@ -268,10 +252,11 @@ func (c *Client) do(req *http.Request, v any) (*http.Response, error) {
 	return resp, nil
 }
 
-// scrub removes the token from an error's text, in case a server or proxy
-// echoed it back. Typed errors keep their type.
+// scrub removes what the caller's redactor knows (every form of every
+// credential) from an error's text, in case a server or proxy echoed it
+// back. Typed errors keep their type.
 func (c *Client) scrub(err error) error {
-	if err == nil || c.token == "" {
+	if err == nil || c.redact == nil {
 		return err
 	}
 	var er *ErrorResponse
@@ -288,15 +273,7 @@ func (c *Client) scrub(err error) error {
 	return err
 }
 
-// scrubText removes the token, and whatever the caller's redactor knows,
-// from s.
-func (c *Client) scrubText(s string) string {
-	s = redact.Literal(s, c.token)
-	if c.redact != nil {
-		s = c.redact(s)
-	}
-	return s
-}
+func (c *Client) scrubText(s string) string { return c.redact(s) }
 
 // tooManyPages is the error of a listing that reached c.maxPages: a server
 // inventing a new next page forever.

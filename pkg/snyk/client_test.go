@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bbimport/bbimport/internal/apitest"
+	"github.com/bbimport/bbimport/internal/credential"
+	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -41,14 +44,24 @@ func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux, *httptest.Ser
 	t.Cleanup(srv.Close)
 	all := append([]Option{
 		WithBaseURL(srv.URL + baseURLPath + "/"),
-		WithToken(testToken),
-		WithHTTPClient(srv.Client()),
+		WithHTTPClient(apitest.Sender{Cred: testCredential(t), HC: srv.Client()}),
+		WithRedact(redact.New(testToken).String),
 	}, opts...)
 	c, err := NewClient(all...)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
 	return c, mux, srv
+}
+
+// testCredential is the API token testToken, as the stack attaches it.
+func testCredential(t *testing.T) *credential.Credential {
+	t.Helper()
+	c, err := credential.Token(credential.SnykAPIToken, "token", testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func testMethod(t *testing.T, r *http.Request, want string) {
@@ -109,7 +122,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 func TestNewClient_defaults(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient(WithToken(testToken))
+	c, err := NewClient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,24 +149,24 @@ func TestNewClient_options(t *testing.T) {
 		wantBase string
 		wantREST string
 	}{
-		{name: "no token", opts: nil, wantErr: "token is required"},
-		{name: "blank token", opts: []Option{WithToken("  ")}, wantErr: "token is empty"},
-		{name: "token with newline inside", opts: []Option{WithToken("abc\ndef")}, wantErr: "control characters"},
-		{name: "token trimmed", opts: []Option{WithToken(" tok \n")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://api.snyk.io/rest/"},
-		{name: "SNYK_API without slash", opts: []Option{WithToken("t"), WithBaseURL("https://api.snyk.io/v1")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://api.snyk.io/rest/"},
-		{name: "EU region", opts: []Option{WithToken("t"), WithBaseURL("https://api.eu.snyk.io/v1/")}, wantBase: "https://api.eu.snyk.io/v1/", wantREST: "https://api.eu.snyk.io/rest/"},
-		{name: "AU region with port", opts: []Option{WithToken("t"), WithBaseURL("https://api.au.snyk.io:443/v1")}, wantBase: "https://api.au.snyk.io:443/v1/", wantREST: "https://api.au.snyk.io:443/rest/"},
-		{name: "loopback http", opts: []Option{WithToken("t"), WithBaseURL("http://127.0.0.1:8080/api/v1")}, wantBase: "http://127.0.0.1:8080/api/v1/", wantREST: "http://127.0.0.1:8080/rest/"},
-		{name: "localhost http", opts: []Option{WithToken("t"), WithBaseURL("http://localhost:9/v1/")}, wantBase: "http://localhost:9/v1/", wantREST: "http://localhost:9/rest/"},
-		{name: "REST override", opts: []Option{WithToken("t"), WithRESTBaseURL("https://rest.example.com/snyk/rest")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://rest.example.com/snyk/rest/"},
-		{name: "plain http elsewhere", opts: []Option{WithToken("t"), WithBaseURL("http://api.snyk.io/v1")}, wantErr: "plain http"},
-		{name: "relative base", opts: []Option{WithToken("t"), WithBaseURL("api.snyk.io/v1")}, wantErr: "absolute https URL"},
-		{name: "other scheme", opts: []Option{WithToken("t"), WithBaseURL("ftp://api.snyk.io/v1")}, wantErr: "absolute https URL"},
-		{name: "credentials in URL", opts: []Option{WithToken("t"), WithBaseURL("https://u:p@api.snyk.io/v1")}, wantErr: "must not contain credentials"},
-		{name: "nil http client", opts: []Option{WithToken("t"), WithHTTPClient(nil)}, wantErr: "nil *http.Client"},
-		{name: "bad REST version", opts: []Option{WithToken("t"), WithRESTVersion("latest")}, wantErr: "YYYY-MM-DD"},
-		{name: "beta REST version", opts: []Option{WithToken("t"), WithRESTVersion("2024-10-15~beta")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://api.snyk.io/rest/"},
-		{name: "empty user agent", opts: []Option{WithToken("t"), WithUserAgent("")}, wantErr: "empty user agent"},
+		{name: "defaults", opts: nil, wantBase: "https://api.snyk.io/v1/", wantREST: "https://api.snyk.io/rest/"},
+		{name: "SNYK_API without slash", opts: []Option{WithBaseURL("https://api.snyk.io/v1")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://api.snyk.io/rest/"},
+		{name: "EU region", opts: []Option{WithBaseURL("https://api.eu.snyk.io/v1/")}, wantBase: "https://api.eu.snyk.io/v1/", wantREST: "https://api.eu.snyk.io/rest/"},
+		{name: "AU region with port", opts: []Option{WithBaseURL("https://api.au.snyk.io:443/v1")}, wantBase: "https://api.au.snyk.io:443/v1/", wantREST: "https://api.au.snyk.io:443/rest/"},
+		{name: "loopback http", opts: []Option{WithBaseURL("http://127.0.0.1:8080/api/v1")}, wantBase: "http://127.0.0.1:8080/api/v1/", wantREST: "http://127.0.0.1:8080/rest/"},
+		{name: "localhost http", opts: []Option{WithBaseURL("http://localhost:9/v1/")}, wantBase: "http://localhost:9/v1/", wantREST: "http://localhost:9/rest/"},
+		{name: "REST override", opts: []Option{WithRESTBaseURL("https://rest.example.com/snyk/rest")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://rest.example.com/snyk/rest/"},
+		{name: "plain http elsewhere", opts: []Option{WithBaseURL("http://api.snyk.io/v1")}, wantErr: "plain http"},
+		{name: "relative base", opts: []Option{WithBaseURL("api.snyk.io/v1")}, wantErr: "absolute https URL"},
+		{name: "other scheme", opts: []Option{WithBaseURL("ftp://api.snyk.io/v1")}, wantErr: "absolute https URL"},
+		{name: "credentials in URL", opts: []Option{WithBaseURL("https://u:p@api.snyk.io/v1")}, wantErr: "must not contain credentials"},
+		{name: "nil http client", opts: []Option{WithHTTPClient(nil)}, wantErr: "nil client"},
+		{name: "bad REST version", opts: []Option{WithRESTVersion("latest")}, wantErr: "YYYY-MM-DD"},
+		{name: "unknown REST stability", opts: []Option{WithRESTVersion("2024-10-15~gamma")}, wantErr: "YYYY-MM-DD"},
+		{name: "GOV", opts: []Option{WithBaseURL("https://api.snykgov.io")}, wantBase: "https://api.snykgov.io/v1/", wantREST: "https://api.snykgov.io/rest/"},
+		{name: "US-02", opts: []Option{WithBaseURL("https://api.us.snyk.io")}, wantBase: "https://api.us.snyk.io/v1/", wantREST: "https://api.us.snyk.io/rest/"},
+		{name: "beta REST version", opts: []Option{WithRESTVersion("2024-10-15~beta")}, wantBase: "https://api.snyk.io/v1/", wantREST: "https://api.snyk.io/rest/"},
+		{name: "empty user agent", opts: []Option{WithUserAgent("")}, wantErr: "empty user agent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,11 +194,11 @@ func TestNewClient_options(t *testing.T) {
 func TestWithHTTPClient_copies(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{}
-	c, err := NewClient(WithToken("t"), WithHTTPClient(hc))
+	c, err := NewClient(WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.httpClient == hc {
+	if c.httpClient.(*http.Client) == hc {
 		t.Error("the client kept the caller's *http.Client instead of a copy")
 	}
 }
@@ -267,7 +280,7 @@ func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 func TestClient_transportErrorScrubbed(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{Transport: failingTransport{msg: "proxy said: Authorization: token " + testToken + " refused"}}
-	c, err := NewClient(WithToken(testToken), WithHTTPClient(hc))
+	c, err := NewClient(WithRedact(redact.New(testToken).String), WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}

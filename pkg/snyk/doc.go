@@ -2,23 +2,29 @@
 // orgs, org creation, integrations, notification settings, import jobs) and
 // the one REST listing it needs (an org's projects).
 //
-// The client wraps the *http.Client it is given (see internal/httpx) and adds
-// `Authorization: token <SNYK_TOKEN>`. Non-2xx responses become *ErrorResponse
-// or *RateLimitError. The import POST is never retried after Snyk answered
-// with a 5xx, so a target is never imported twice by a retry.
+// The client sends through the [Doer] it is given (see internal/httpx).
+// Non-2xx responses become *ErrorResponse or *RateLimitError. The import
+// POST is never retried after Snyk answered with a 5xx, so a target is never
+// imported twice by a retry.
 //
 // # Authentication
 //
-// [WithToken] is required. The client sets `Authorization: token <t>` on every
-// request, and the token never appears in an error: messages Snyk or a proxy
-// echo back are scrubbed.
+// The client holds no credential: the stack it is given attaches one to
+// every request (internal/credential: an API token as `Authorization: token
+// <t>`, an OAuth token or a service account's minted token as Bearer).
+// Errors name which kind of credential Snyk refused, read from the answer,
+// and never contain a token: messages Snyk or a proxy echo back are
+// scrubbed by the caller's redactor ([WithRedact]).
 //
 // # Base URLs
 //
-// [WithBaseURL] takes SNYK_API, the v1 base (default [DefaultBaseURL];
-// regional hosts such as https://api.eu.snyk.io/v1 work). The REST base is the
-// same scheme and host with the path /rest/. Endpoint paths are relative to
-// these bases, so a base with a path prefix keeps it.
+// [WithBaseURL] takes the v1 base (default [DefaultBaseURL]; regional hosts
+// such as https://api.eu.snyk.io/v1 and https://api.us.snyk.io/v1, and Snyk
+// for Government's https://api.snykgov.io/v1, work; [NormalizeBaseURL]
+// accepts the forms people copy). The REST base is the same scheme and host
+// with the path /rest/. Endpoint paths are relative to these bases, so a
+// base with a path prefix keeps it. A response that announces its end
+// (`Sunset`, `Deprecation`) is reported through [WithDeprecationFunc].
 //
 // # Pagination
 //
@@ -36,9 +42,9 @@
 //
 // # Rate limits and retries
 //
-// The client itself neither waits nor retries: the *http.Client given with
-// [WithHTTPClient] does (internal/httpx: a limiter per token, retries of 429,
-// 5xx and connection errors honouring Retry-After, the last answer passed
+// The client itself neither waits nor retries: the stack given with
+// [WithHTTPClient] does (internal/httpx: a budget per credential that waits
+// out 429s, retries of 5xx and connection errors, the last answer passed
 // through). The import POST (and POST /org, as Snyk accepts two orgs of one
 // name) carries httpx.WithoutServerErrorRetry, so that
 // stack retries it only on 429, on 503 (Snyk refused to handle it, so no job

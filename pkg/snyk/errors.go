@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 )
 
@@ -29,6 +30,11 @@ type ErrorResponse struct {
 	OrgID         string
 	IntegrationID string
 	JobID         string // import job id, when polling a job
+
+	// AuthKind is the kind of credential the request was sent with
+	// (credential.Unknown when nothing says), so a 401 names the one Snyk
+	// actually refused.
+	AuthKind credential.Kind
 }
 
 // Error describes the failure: the status, the org, group, integration or
@@ -152,12 +158,13 @@ func writeRequestAndRef(b *strings.Builder, resp *http.Response, ref string) {
 	}
 }
 
-// IsAuthError reports whether err is a 401 or 403 from Snyk: the token is
-// invalid ([httpx.CredentialsRejected]), or it cannot act on the org or group
+// IsAuthError reports whether err is a 401 or 403 from Snyk, or a
+// credential Snyk's token endpoint refused: the credential is invalid
+// ([httpx.CredentialsRejected]), or it cannot act on the org or group
 // involved. The importer stops sending to an org on either.
 func IsAuthError(err error) bool {
 	var er *ErrorResponse
-	return errors.As(err, &er) && (er.CredentialsRejected() || er.StatusCode == http.StatusForbidden)
+	return httpx.CredentialsRejected(err) || errors.As(err, &er) && er.StatusCode == http.StatusForbidden
 }
 
 // CredentialsRejected reports a 401: Snyk refused the token itself.
@@ -193,6 +200,7 @@ func CheckResponse(resp *http.Response) error {
 		Message:    message,
 		Code:       code,
 		ErrorRef:   ref,
+		AuthKind:   credential.KindOf(resp),
 	}
 	if resp.Request != nil && resp.Request.URL != nil {
 		er.GroupID, er.OrgID, er.IntegrationID, er.JobID = subjectFromPath(resp.Request.URL)

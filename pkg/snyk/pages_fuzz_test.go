@@ -4,13 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/bbimport/bbimport/internal/apitest"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bbimport/bbimport/internal/apitest"
+	"github.com/bbimport/bbimport/internal/credential"
+	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -61,8 +63,12 @@ func (a *fuzzAPI) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func newFuzzClient(t *testing.T, api *fuzzAPI) *snyk.Client {
 	hc := &http.Client{Transport: api, CheckRedirect: apitest.NoRedirects}
-	c, err := snyk.NewClient(snyk.WithHTTPClient(hc),
-		snyk.WithBaseURL("https://"+fuzzHost+"/v1/"), snyk.WithToken(fuzzToken))
+	cred, err := credential.Token(credential.SnykAPIToken, "token", fuzzToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := snyk.NewClient(snyk.WithHTTPClient(apitest.Sender{Cred: cred, HC: hc}),
+		snyk.WithBaseURL("https://"+fuzzHost+"/v1/"), snyk.WithRedact(redact.New(fuzzToken).String))
 	if err != nil {
 		t.Fatal(err)
 	}

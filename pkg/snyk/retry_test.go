@@ -13,13 +13,16 @@ import (
 	"github.com/bbimport/bbimport/internal/httpx"
 )
 
-// setupWithStack is setup with the real shared HTTP stack (retries, backoff
-// honouring Retry-After, passthrough of the last answer) and waits of
-// milliseconds.
+// setupWithStack is setup with the real shared HTTP stack (retries, a
+// budget that waits a 429 out for 100 ms, passthrough of the last answer)
+// and waits of milliseconds.
 func setupWithStack(t *testing.T) (*Client, *http.ServeMux) {
 	t.Helper()
 	hc, err := httpx.New(httpx.Options{
-		API:          "snyk",
+		API:        "snyk",
+		Credential: testCredential(t),
+		Budget: httpx.NewBudget(httpx.BudgetConfig{API: "snyk", PauseMin: time.Millisecond, PauseMax: 2 * time.Millisecond,
+			RateLimitWait: 100 * time.Millisecond}),
 		RetryMax:     3,
 		RetryWaitMin: time.Millisecond,
 		RetryWaitMax: 5 * time.Millisecond,
@@ -94,7 +97,8 @@ func TestClient_ImportTarget_neverRetriedAfterServerAnswer(t *testing.T) {
 		{name: "503 then 201 is retried", statuses: []int{503, 201}, wantAttempts: 2, wantOK: true},
 		{name: "connection dropped after sending", statuses: []int{0, 201}, wantAttempts: 1},
 		{name: "429 then 201 is retried", statuses: []int{429, 429, 201}, wantAttempts: 3, wantOK: true},
-		{name: "429 forever ends typed", statuses: []int{429}, wantAttempts: 4, check: func(t *testing.T, err error) {
+		// The budget, not RetryMax, decides how long: many sends, then typed.
+		{name: "429 forever ends typed", statuses: []int{429}, wantAttempts: -1, check: func(t *testing.T, err error) {
 			var rl *RateLimitError
 			if !errors.As(err, &rl) {
 				t.Errorf("error = %v; want *RateLimitError", err)
@@ -108,7 +112,7 @@ func TestClient_ImportTarget_neverRetriedAfterServerAnswer(t *testing.T) {
 			s := &scripted{statuses: tt.statuses}
 			mux.HandleFunc("POST /org/{orgId}/integrations/{integrationId}/import", s.handle)
 			loc, err := c.ImportTarget(t.Context(), "o", "i", ImportRequest{Target: json.RawMessage(`{"owner":"acme","name":"api","branch":"main"}`)})
-			if got := s.attempts(); got != tt.wantAttempts {
+			if got := s.attempts(); got != tt.wantAttempts && (tt.wantAttempts >= 0 || got < 5) {
 				t.Errorf("import POST sent %d times; want %d", got, tt.wantAttempts)
 			}
 			if tt.wantOK {

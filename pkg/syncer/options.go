@@ -173,12 +173,9 @@ func (o *Options) validate() error {
 	case o.Source != importer.SourceBitbucketCloudApp && o.Source != importer.SourceBitbucketCloud:
 		return fieldErrorf("Source", "{Source}=%q: want %q or %q", o.Source, importer.SourceBitbucketCloudApp, importer.SourceBitbucketCloud)
 	}
-	switch o.OnDeleted {
-	case "":
-		o.OnDeleted = OnDeletedDeactivate
-	case OnDeletedDeactivate, OnDeletedDelete, OnDeletedIgnore:
-	default:
-		return fieldErrorf("OnDeleted", "{OnDeleted}=%q: want deactivate, delete or ignore", o.OnDeleted)
+	o.OnDeleted = cmp.Or(o.OnDeleted, OnDeletedDeactivate)
+	if err := CheckOnDeleted(o.OnDeleted); err != nil {
+		return err
 	}
 	if o.DeleteAfter < 0 {
 		return fieldErrorf("DeleteAfter", "{DeleteAfter}=%s: want a positive duration", o.DeleteAfter)
@@ -221,6 +218,15 @@ const (
 	ProductContainer  = "container"
 	ProductIaC        = "iac"
 )
+
+// CheckOnDeleted refuses an OnDeleted value sync does not know.
+func CheckOnDeleted(v string) error {
+	switch v {
+	case OnDeletedDeactivate, OnDeletedDelete, OnDeletedIgnore:
+		return nil
+	}
+	return fieldErrorf("OnDeleted", "{OnDeleted}=%q: want deactivate, delete or ignore", v)
+}
 
 // CheckProduct refuses a product sync does not know.
 func CheckProduct(p string) error {

@@ -2,11 +2,11 @@ package syncer_test
 
 import (
 	"errors"
-	"net/http"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/bbimport/bbimport/internal/sim"
@@ -65,11 +65,15 @@ func newSimSync(t *testing.T, snykOpts ...snyk.Option) *simSync {
 	}
 	e := &simSync{t: t, s: s, dir: t.TempDir(), now: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), orgs: rows}
 	e.bb = newBitbucketClient(t, s)
-	hc, err := httpx.New(httpx.Options{API: "snyk", RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	cred, err := credential.Token(credential.SnykAPIToken, "token", sim.SimSnykToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sn, err = snyk.NewClient(append([]snyk.Option{snyk.WithHTTPClient(hc), snyk.WithBaseURL(s.URL + "/v1"), snyk.WithToken(sim.SimSnykToken)}, snykOpts...)...)
+	hc, err := httpx.New(httpx.Options{API: "snyk", Credential: cred, RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sn, err = snyk.NewClient(append([]snyk.Option{snyk.WithHTTPClient(hc), snyk.WithBaseURL(s.URL + "/v1")}, snykOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,18 +86,17 @@ func newBitbucketClient(t *testing.T, s *sim.Server) *bitbucket.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := bitbucket.NewTokenSource(bitbucket.TokenConfig{ClientID: sim.DefaultBitbucketClientID,
-		ClientSecret: sim.DefaultBitbucketClientSecret, TokenURL: s.URL + "/site/oauth2/access_token", HTTPClient: tokenHTTP})
+	cred, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{ClientID: sim.DefaultBitbucketClientID,
+		ClientSecret: sim.DefaultBitbucketClientSecret, TokenURL: s.URL + "/site/oauth2/access_token", HTTPClient: tokenHTTP.StandardClient()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, err := httpx.New(httpx.Options{API: "bitbucket",
-		Auth:     func(base http.RoundTripper) http.RoundTripper { return bitbucket.OAuthTransport(src, base) },
+	hc, err := httpx.New(httpx.Options{API: "bitbucket", Credential: cred,
 		RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL+"/2.0"), bitbucket.WithAuthKind(bitbucket.AuthOAuthConsumer))
+	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL+"/2.0"))
 	if err != nil {
 		t.Fatal(err)
 	}
