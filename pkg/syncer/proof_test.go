@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/bbimport/bbimport/internal/sim"
+	"github.com/bbimport/bbimport/pkg/syncer"
 )
 
 // What is proof and what is not, beyond issue 18's table (review of
@@ -49,5 +52,48 @@ func TestProofRoutingNotFoundIsNoProof(t *testing.T) {
 		if !strings.Contains(f, "proved nothing") {
 			t.Errorf("failure %d: %q", i, f)
 		}
+	}
+}
+
+// A repository deleted and another renamed to its name ("replace a with
+// b"): Snyk knows targets by name, so the deleted repository's target is
+// the renamed one's now. Whatever the form of the target names, the
+// deleted repository's projects stay active and its target is reported;
+// the rename moves the renamed repository's old projects only.
+func TestProofNameTakenByAnotherRepository(t *testing.T) {
+	t.Parallel()
+	for _, form := range []sim.TargetNameForm{sim.TargetNamesPlain, sim.TargetNamesBranch, sim.TargetNamesJunk} {
+		t.Run("names "+string(form), func(t *testing.T) {
+			t.Parallel()
+			e := newSimSync(t)
+			e.first() // records each target as its repository's
+			e.s.SetTargetNames("org-gamma", form)
+			var slugs []string
+			for _, r := range e.s.CurrentRepositories("gamma") {
+				if r.MainBranch != "" {
+					slugs = append(slugs, r.Slug)
+				}
+			}
+			gone, renamed := slugs[0], slugs[1]
+			if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "gamma", Delete: []string{gone},
+				Rename: map[string]string{renamed: gone}}); err != nil {
+				t.Fatal(err)
+			}
+			c0 := e.s.Counters()
+			res := e.sync(nil)
+			e.untouched("gamma")
+			if n := e.removals(c0); n != 1 {
+				t.Errorf("%d projects deactivated or deleted, want the renamed repository's old one", n)
+			}
+			for _, p := range e.s.SnykProjects("org-gamma") {
+				if strings.HasPrefix(p.Name, "gamma/"+renamed+":") && p.Status != "inactive" {
+					t.Errorf("the renamed repository's old project %s is %s", p.Name, p.Status)
+				}
+			}
+			if o := e.org(res, "gamma"); o.Done[syncer.ActionRename] != 1 || o.Planned[syncer.ActionDeactivateDeleted] != 0 ||
+				o.Planned[syncer.ActionUnmatched] != 1 {
+				t.Errorf("gamma: planned %v, done %v; want the rename done, no deletion, the deleted one's target unmatched", o.Planned, o.Done)
+			}
+		})
 	}
 }
