@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/syncer"
@@ -95,5 +96,35 @@ func TestProofNameTakenByAnotherRepository(t *testing.T) {
 				t.Errorf("gamma: planned %v, done %v; want the rename done, no deletion, the deleted one's target unmatched", o.Planned, o.Done)
 			}
 		})
+	}
+}
+
+// The clock of one run is set back (a restored VM, NTP broken for days):
+// the deactivation it records must not make the deletion due earlier than
+// --deleteAfter after the deactivation really happened.
+func TestProofDeleteAfterSurvivesAClockSetBack(t *testing.T) {
+	t.Parallel()
+	e := newSimSync(t)
+	e.first()
+	start := e.now
+	gone := e.s.CurrentRepositories("gamma")[0]
+	if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "gamma", Delete: []string{gone.Slug}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		clock                time.Time
+		deactivated, deleted int
+	}{
+		{start.Add(-30 * 24 * time.Hour), 1, 0}, // an hour after the first sync, by a clock a month behind
+		{start.Add(-29 * 24 * time.Hour), 0, 0}, // the next night, still behind
+		{start.Add(2 * 24 * time.Hour), 0, 0},   // clock fixed, two days later
+		{start.Add(7 * 24 * time.Hour), 0, 1},   // a week after the deactivation
+	} {
+		e.now = tc.clock
+		o := e.org(e.sync(nil), "gamma")
+		if o.ProjectsDeactivated != tc.deactivated || o.ProjectsDeleted != tc.deleted || o.Failed() {
+			t.Errorf("clock %s: deactivated %d, deleted %d (%+v); want %d, %d", tc.clock.Format(time.DateOnly),
+				o.ProjectsDeactivated, o.ProjectsDeleted, o, tc.deactivated, tc.deleted)
+		}
 	}
 }

@@ -187,7 +187,14 @@ func newOutcome() *outcome {
 // still holds anything of it; a workspace not listed completely keeps what
 // it had.
 func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcome) *State {
-	next := &State{Version: stateVersion, OrgID: plan.OrgID, Updated: now.UTC(), Repositories: map[string]RepoState{}}
+	// The state's time never goes back: a clock set back (a restored VM,
+	// NTP broken for days) must not date a deactivation before the runs
+	// already recorded, which would make its deletion due early.
+	now = now.UTC()
+	if prev != nil && prev.Updated.After(now) {
+		now = prev.Updated.UTC()
+	}
+	next := &State{Version: stateVersion, OrgID: plan.OrgID, Updated: now, Repositories: map[string]RepoState{}}
 	unfinished := map[string]bool{} // uuids with a step that did not succeed
 	confirmed := map[string]bool{}  // uuids whose deletion was confirmed this run
 	renamed := map[string]*Step{}   // uuids renamed this run, by the step
