@@ -128,3 +128,52 @@ func TestProofDeleteAfterSurvivesAClockSetBack(t *testing.T) {
 		}
 	}
 }
+
+// Two renames in one night that pass a name on ("service" becomes
+// "service-legacy", "service-v2" becomes "service"): Snyk knows targets by
+// name, so the import of the new "service" re-tests the old "service"
+// target's projects, which are the renamed-on repository's now. No rename
+// may deactivate them: every project of a repository that exists under
+// that name stays active.
+func TestProofRenamesPassingANameOn(t *testing.T) {
+	t.Parallel()
+	for _, form := range []sim.TargetNameForm{sim.TargetNamesPlain, sim.TargetNamesBranch} {
+		t.Run("names "+string(form), func(t *testing.T) {
+			t.Parallel()
+			e := newSimSync(t)
+			e.first()
+			e.s.SetTargetNames("org-gamma", form)
+			var slugs []string
+			for _, r := range e.s.CurrentRepositories("gamma") {
+				if r.MainBranch != "" {
+					slugs = append(slugs, r.Slug)
+				}
+			}
+			service, v2 := slugs[0], slugs[1]
+			if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "gamma", Rename: map[string]string{service: "service-legacy"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "gamma", Rename: map[string]string{v2: service}}); err != nil {
+				t.Fatal(err)
+			}
+			res := e.sync(func(o *syncer.Options) { o.ImportNew = true })
+			e.untouched("gamma")
+			if o := e.org(res, "gamma"); o.Err != nil {
+				t.Fatalf("gamma: %v", o.Err)
+			}
+			// The next night "service-legacy" is deleted: its projects go,
+			// the old "service" target (the new "service"'s) stays.
+			if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "gamma", Delete: []string{"service-legacy"}}); err != nil {
+				t.Fatal(err)
+			}
+			e.now = e.now.Add(24 * time.Hour)
+			e.sync(func(o *syncer.Options) { o.ImportNew = true })
+			e.untouched("gamma")
+			for _, p := range e.s.SnykProjects("org-gamma") {
+				if strings.HasPrefix(p.Name, "gamma/service-legacy:") && p.Status != "inactive" {
+					t.Errorf("deleted service-legacy's project %s is %s", p.Name, p.Status)
+				}
+			}
+		})
+	}
+}

@@ -51,7 +51,7 @@ type RepoState struct {
 	// Targets are the ids of the Snyk targets that are this repository's.
 	Targets []string `json:"targets,omitempty"`
 	// Imported are ids of projects bbimport's own imports of it produced,
-	// kept until a listing shows their target.
+	// kept until their target is matched to it.
 	Imported []string `json:"imported,omitempty"`
 	// Gone is set once the repository's deletion was confirmed.
 	Gone *Gone `json:"gone,omitempty"`
@@ -229,7 +229,7 @@ func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcom
 				rs.Renamed = renamedAfter(rs.Renamed, s.Slug, out.renamed[u])
 			}
 			rs.Targets = pic.targetsOf(u, rs.Targets)
-			rs.Imported = pic.pending(rs.Imported, out.imported[u])
+			rs.Imported = pic.pending(u, rs.Imported, out.imported[u])
 			if confirmed[u] {
 				rs.Gone = goneAfter(rs.Gone, now, out.deactivated[u], out.deleted[u])
 			}
@@ -264,7 +264,7 @@ func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcom
 			before, imported = was.Targets, was.Imported
 		}
 		rs.Targets = pic.targetsOf(u, before)
-		rs.Imported = pic.pending(imported, out.imported[u])
+		rs.Imported = pic.pending(u, imported, out.imported[u])
 		next.Repositories[u] = rs
 	}
 	return next
