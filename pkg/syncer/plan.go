@@ -194,6 +194,11 @@ type Input struct {
 	Now time.Time
 	// ImportNew imports repositories Snyk does not have.
 	ImportNew bool
+	// NewFrom, if set, reports the workspaces whose repositories are the
+	// org's to import (its own, not those only its targets or the state
+	// name): a repository of another is neither imported nor reported new.
+	// nil: every workspace listed.
+	NewFrom func(workspace string) bool
 	// OnDeleted is OnDeletedDeactivate (default), OnDeletedDelete or
 	// OnDeletedIgnore; DeleteAfter as in Options (0: DefaultDeleteAfter).
 	OnDeleted   string
@@ -285,7 +290,7 @@ func build(in *Input, pic *picture) *Plan {
 
 	// Repositories Snyk does not have.
 	for _, l := range in.Listings {
-		if l.Err != nil {
+		if l.Err != nil || in.NewFrom != nil && !in.NewFrom(l.Workspace) {
 			continue
 		}
 		for i := range l.Repos {

@@ -177,3 +177,40 @@ func TestProofRenamesPassingANameOn(t *testing.T) {
 		})
 	}
 }
+
+// An org of the orgs file mirrors its own workspace. A target of another
+// workspace in it (one repository of tiny imported into gamma's org by
+// hand) makes sync list tiny for that target, but --importNew imports no
+// repository of tiny into gamma's org: tiny has its own.
+func TestProofImportNewOnlyFromTheOrgsWorkspace(t *testing.T) {
+	t.Parallel()
+	e := newSimSync(t)
+	stray := e.s.CurrentRepositories("tiny")[0]
+	if _, err := e.s.SeedProject("org-gamma", sim.SnykProject{Name: stray.FullName + ":package.json", Origin: "bitbucket-cloud-app",
+		Branch: stray.MainBranch, TargetFile: "package.json"}); err != nil {
+		t.Fatal(err)
+	}
+	e.first()
+	if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "tiny", New: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.ChangeEstate(sim.EstateChange{Workspace: "gamma", New: 1}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.sync(func(o *syncer.Options) { o.ImportNew = true })
+	var fromTiny []string
+	for _, p := range e.s.SnykProjects("org-gamma") {
+		if strings.HasPrefix(p.Name, "tiny/") && p.Name != stray.FullName+":package.json" {
+			fromTiny = append(fromTiny, p.Name)
+		}
+	}
+	if len(fromTiny) != 0 {
+		t.Errorf("gamma's org got tiny's repositories: %v", fromTiny)
+	}
+	if o := e.org(res, "gamma"); o.Done[syncer.ActionImportNew] != 1 {
+		t.Errorf("gamma: done %v, want its own new repository imported", o.Done)
+	}
+	if o := e.org(res, "tiny"); o.Done[syncer.ActionImportNew] != 2 {
+		t.Errorf("tiny: done %v, want its 2 new repositories imported", o.Done)
+	}
+}
