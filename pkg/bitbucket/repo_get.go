@@ -44,14 +44,19 @@ func (c *Client) GetRepository(ctx context.Context, workspace, slug string) (Rep
 
 // IsRepositoryGone reports Bitbucket's own answer that a repository does not
 // exist: a 404 whose body is Bitbucket's JSON error (not the HTML page of a
-// proxy, nor any other 404), and not about its workspace (a workspace that
-// cannot be read says nothing about the repository).
+// proxy, nor any other 404) and whose message is about the repository
+// ("You may not have access to this repository or it no longer exists in
+// this workspace.", "Repository … not found"). Other 404s of Bitbucket's
+// say nothing about it: one about the workspace ("No workspace with
+// identifier …"), or about the URL ("Resource not found": no API at that
+// path, as a proxy that rewrites paths gets).
 func IsRepositoryGone(err error) bool {
 	var er *ErrorResponse
 	if !errors.As(err, &er) || er.HTTPStatus() != http.StatusNotFound || !er.FromBitbucket {
 		return false
 	}
-	return !strings.HasPrefix(strings.ToLower(er.Message), "no workspace")
+	msg := strings.ToLower(er.Message)
+	return strings.Contains(msg, "repositor") && !strings.HasPrefix(msg, "no workspace")
 }
 
 // IsNotFound reports a 404 answer of the Bitbucket API.

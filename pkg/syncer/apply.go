@@ -41,6 +41,19 @@ func (a *applier) run() {
 		}, func(p ProjectRef) (string, string) { return p.Branch, st.To }, &a.res.ProjectsUpdated, nil)
 	})
 	a.imports()
+	// A target this run's imports filled is the imported repository's now:
+	// Snyk files an import under the name it was given, so a rename that
+	// passes a name on makes the target of the name's old holder the new
+	// holder's. No rename or deletion deactivates it.
+	filled := map[string]bool{}
+	for id := range a.seen {
+		if pr := a.pic.projects[id]; pr != nil {
+			filled[targetKey(pr)] = true
+		}
+	}
+	unfilled := func(ps []ProjectRef) []ProjectRef {
+		return slices.DeleteFunc(slices.Clone(ps), func(p ProjectRef) bool { return filled[p.target] })
+	}
 	deactivate := func(st *Step, projects []ProjectRef, record bool) bool {
 		var done *[]string
 		if record {
@@ -53,24 +66,24 @@ func (a *applier) run() {
 	}
 	a.each(ActionRename, func(i int, st *Step) bool {
 		if st.Imported {
-			return deactivate(st, st.Projects, false)
+			return deactivate(st, unfilled(st.Projects), false)
 		}
 		produced := a.renamed[i]
 		if produced == nil {
 			return false // the import under the new name did not produce projects
 		}
 		kept := keptTargets(a.pic, produced, st.Workspace, st.Slug)
-		old := slices.DeleteFunc(slices.Clone(st.Projects), func(p ProjectRef) bool {
+		old := slices.DeleteFunc(unfilled(st.Projects), func(p ProjectRef) bool {
 			return kept[p.target] || slices.Contains(produced, p.ID)
 		})
 		return deactivate(st, old, false)
 	})
-	a.each(ActionDeactivateDeleted, func(i int, st *Step) bool { return deactivate(st, st.Projects, true) })
+	a.each(ActionDeactivateDeleted, func(i int, st *Step) bool { return deactivate(st, unfilled(st.Projects), true) })
 	a.each(ActionDeactivateExcluded, func(i int, st *Step) bool { return deactivate(st, st.Projects, false) })
 	a.each(ActionDeleteDeleted, func(i int, st *Step) bool {
 		done := new([]string)
 		defer func() { a.out.deleted[st.UUID] = append(a.out.deleted[st.UUID], *done...) }()
-		return a.writeAll(st, st.Projects, "delete", func(id string) error {
+		return a.writeAll(st, unfilled(st.Projects), "delete", func(id string) error {
 			return a.s.opts.Snyk.DeleteProject(a.ctx, a.org.OrgID, id)
 		}, func(ProjectRef) (string, string) { return "deactivated", "deleted" }, &a.res.ProjectsDeleted, done)
 	})

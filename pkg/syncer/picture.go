@@ -122,18 +122,22 @@ func (p *picture) targetsOf(u string, before []string) []string {
 	return out
 }
 
-// pending is the project ids of bbimport's imports still to be seen in a
-// listing: before's and fresh's, less those listed now (their target is
-// linked), at most maxImportedIDs.
-func (p *picture) pending(before, fresh []string) []string {
+// pending is the project ids of bbimport's imports of repository u still
+// to link their target to it: before's and fresh's, less those of a target
+// this run linked to u, at most maxImportedIDs. An id of a project Snyk
+// had already (an import re-tests the target it files the name under) is
+// kept while its target is not u's: the next run counts it as evidence, so
+// a target another repository also claims is matched to neither.
+func (p *picture) pending(u string, before, fresh []string) []string {
 	var out []string
 	for _, id := range append(slices.Clone(before), fresh...) {
 		if len(out) == maxImportedIDs {
 			break
 		}
-		if p.projects[id] == nil && !slices.Contains(out, id) {
-			out = append(out, id)
+		if pr := p.projects[id]; pr != nil && p.byKey[targetKey(pr)].uuid == u || slices.Contains(out, id) {
+			continue
 		}
+		out = append(out, id)
 	}
 	return out
 }

@@ -194,6 +194,11 @@ type Input struct {
 	Now time.Time
 	// ImportNew imports repositories Snyk does not have.
 	ImportNew bool
+	// NewFrom, if set, reports the workspaces whose repositories are the
+	// org's to import (its own, not those only its targets or the state
+	// name): a repository of another is neither imported nor reported new.
+	// nil: every workspace listed.
+	NewFrom func(workspace string) bool
 	// OnDeleted is OnDeletedDeactivate (default), OnDeletedDelete or
 	// OnDeletedIgnore; DeleteAfter as in Options (0: DefaultDeleteAfter).
 	OnDeleted   string
@@ -285,7 +290,7 @@ func build(in *Input, pic *picture) *Plan {
 
 	// Repositories Snyk does not have.
 	for _, l := range in.Listings {
-		if l.Err != nil {
+		if l.Err != nil || in.NewFrom != nil && !in.NewFrom(l.Workspace) {
 			continue
 		}
 		for i := range l.Repos {
@@ -398,6 +403,21 @@ func planRepo(in *Input, pic *picture, p *Plan, u string, targets []*target, onD
 	}
 	if prev == nil || onDeleted == OnDeletedIgnore {
 		return nil
+	}
+	// Its recorded name belongs to another repository now (or to one listed
+	// without a uuid): Snyk knows targets by name, so its targets may be that
+	// repository's. The evidence disagrees, as for a target named like
+	// another repository (identify): nothing is proven, nothing is changed.
+	if other := pic.listedByName[repoKey(ws, prev.Slug)]; other != nil {
+		var steps []Step
+		for _, t := range targets {
+			if len(t.active) > 0 {
+				steps = append(steps, Step{Action: ActionUnmatched, Workspace: ws, Slug: prev.Slug, Target: &t.ref,
+					Reason: fmt.Sprintf("recorded as repository %s, gone from the listing, but %s/%s now names repository %s; its %s left alone",
+						u, ws, prev.Slug, cmp.Or(normUUID(other.UUID), "(no uuid)"), plural(len(t.active), "active project"))})
+			}
+		}
+		return steps
 	}
 	// Gone from this run's complete listing, which an earlier complete
 	// listing had: a deletion candidate, proven or dropped by confirm.

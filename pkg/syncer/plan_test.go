@@ -204,6 +204,14 @@ func TestBuild(t *testing.T) {
 			want: []string{"unmatched ws/b"},
 		},
 		{
+			name: "gone, its name another repository's now, target name no slug: unmatched, not deleted",
+			in: Input{Projects: []snyk.Project{{ID: "p1", Name: "ws/a(main):package.json", Status: "active", Type: "npm", TargetID: "t-a"}},
+				Targets:  []snyk.Target{{ID: "t-a", DisplayName: "ws/a(main)"}},
+				Listings: listing(bitbucket.Repository{Workspace: "ws", Slug: "a", UUID: uuidOf("b"), MainBranch: "main"}),
+				State:    stateOf(repo("a", "main", t0), repo("b", "main", t0)), OnDeleted: OnDeletedDelete},
+			want: []string{"new-not-imported ws/a >main", "unmatched ws/a"},
+		},
+		{
 			name: "a target found by bbimport's own import result, whatever its name",
 			in: Input{Projects: []snyk.Project{{ID: "p1", Name: "ws/a(main):package.json", Status: "active", Type: "npm", TargetID: "t1", Branch: "master"}},
 				Targets: []snyk.Target{{ID: "t1", DisplayName: "ws/a(main)"}}, Listings: listing(repo("a", "main", t0)),

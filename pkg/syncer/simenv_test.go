@@ -82,6 +82,14 @@ func newSimSync(t *testing.T, snykOpts ...snyk.Option) *simSync {
 
 func newBitbucketClient(t *testing.T, s *sim.Server) *bitbucket.Client {
 	t.Helper()
+	return newBitbucketClientAt(t, s, s.URL+"/2.0")
+}
+
+// newBitbucketClientAt is a client of the simulator's Bitbucket whose API
+// is reached at base (a proxy in front of it); tokens come from the
+// simulator itself.
+func newBitbucketClientAt(t *testing.T, s *sim.Server, base string) *bitbucket.Client {
+	t.Helper()
 	tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +104,7 @@ func newBitbucketClient(t *testing.T, s *sim.Server) *bitbucket.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(s.URL+"/2.0"))
+	c, err := bitbucket.NewClient(bitbucket.WithHTTPClient(hc), bitbucket.WithBaseURL(base))
 	if err != nil {
 		t.Fatal(err)
 	}

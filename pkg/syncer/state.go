@@ -52,7 +52,7 @@ type RepoState struct {
 	// Targets are the ids of the Snyk targets that are this repository's.
 	Targets []string `json:"targets,omitempty"`
 	// Imported are ids of projects bbimport's own imports of it produced,
-	// kept until a listing shows their target.
+	// kept until their target is matched to it.
 	Imported []string `json:"imported,omitempty"`
 	// Gone is set once the repository's deletion was confirmed.
 	Gone *Gone `json:"gone,omitempty"`
@@ -191,7 +191,14 @@ func newOutcome() *outcome {
 // still holds anything of it; a workspace not listed completely keeps what
 // it had.
 func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcome) *State {
-	next := &State{Version: stateVersion, OrgID: plan.OrgID, Updated: now.UTC(), Repositories: map[string]RepoState{}}
+	// The state's time never goes back: a clock set back (a restored VM,
+	// NTP broken for days) must not date a deactivation before the runs
+	// already recorded, which would make its deletion due early.
+	now = now.UTC()
+	if prev != nil && prev.Updated.After(now) {
+		now = prev.Updated.UTC()
+	}
+	next := &State{Version: stateVersion, OrgID: plan.OrgID, Updated: now, Repositories: map[string]RepoState{}}
 	unfinished := map[string]bool{} // uuids with a step that did not succeed
 	confirmed := map[string]bool{}  // uuids whose deletion was confirmed this run
 	renamed := map[string]*Step{}   // uuids renamed this run, by the step
@@ -226,7 +233,7 @@ func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcom
 				rs.Renamed = renamedAfter(rs.Renamed, s.Slug, out.renamed[u])
 			}
 			rs.Targets = pic.targetsOf(u, rs.Targets)
-			rs.Imported = pic.pending(rs.Imported, out.imported[u])
+			rs.Imported = pic.pending(u, rs.Imported, out.imported[u])
 			if confirmed[u] {
 				rs.Gone = goneAfter(rs.Gone, now, out.deactivated[u], out.deleted[u])
 			}
@@ -261,7 +268,7 @@ func nextState(prev *State, now time.Time, pic *picture, plan *Plan, out *outcom
 			before, imported = was.Targets, was.Imported
 		}
 		rs.Targets = pic.targetsOf(u, before)
-		rs.Imported = pic.pending(imported, out.imported[u])
+		rs.Imported = pic.pending(u, imported, out.imported[u])
 		next.Repositories[u] = rs
 	}
 	return next

@@ -282,6 +282,12 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 			return s.resume.Skip(importfiles.ResumeKey(row.OrgID, integrationID, importfiles.NewBitbucketTarget(owner, name, branch)))
 		},
 	}
+	// A row of the orgs file names the org's workspace: the others listed
+	// (named by a stray target, or by the state) are other orgs' to import.
+	if row.Workspace != "" || row.Name != "" {
+		own := row.WorkspaceSlug()
+		in.NewFrom = func(ws string) bool { return strings.EqualFold(ws, own) }
+	}
 	// Workspaces: the org's, those the state recorded, and those its
 	// targets name.
 	seen := map[string]bool{}
