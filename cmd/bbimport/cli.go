@@ -10,11 +10,10 @@ import (
 )
 
 // runApp arranges the command line (arrangeArgs) and runs the app.
-func runApp(ctx context.Context, rt *invocation, args []string) error {
+func runApp(ctx context.Context, rt *invocation, app *cli.App, args []string) error {
 	urfaveGlobals.Lock()
 	rt.parsed = sync.OnceFunc(urfaveGlobals.Unlock)
 	defer rt.parsed()
-	app := newApp(rt)
 	args, err := arrangeArgs(app, args)
 	if err != nil {
 		return err
@@ -82,14 +81,14 @@ func usageFrom(c *cli.Context, err error) error {
 // numeric values, and the input files that live in the log directory.
 func (rt *invocation) checkCommandLine(c *cli.Context) error {
 	if lookupFlag(c.Command.Flags, "logLevel") != nil {
-		if err := rt.setupLogging(c); err != nil {
+		if err := rt.out.setupLogging(c.String("logLevel"), c.String("logFormat")); err != nil {
 			return err
 		}
 	}
 	if err := checkValues(c); err != nil {
 		return err
 	}
-	rt.findInputsInLogPath(c)
+	findInputsInLogPath(c, rt.Getenv)
 	return nil
 }
 

@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/cause"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
 )
 
-func newOrgsDataCommand(rt *invocation) *cli.Command {
+func newOrgsDataCommand(rt *invocation, run func(context.Context, *orgsDataOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:  "orgs:data",
 		Usage: "list the Bitbucket workspaces the credentials can see and write the Snyk orgs data file",
@@ -28,35 +30,34 @@ func newOrgsDataCommand(rt *invocation) *cli.Command {
 			&cli.StringFlag{Name: "orgPer", Value: "workspace", Usage: "workspace (one org per workspace) or project (one org per Bitbucket project, named \"<workspace> / <project name>\")"},
 			waitFlag(),
 		}, commonFlags()...)),
-		Action: func(c *cli.Context) error {
-			logPath, err := rt.begin(c)
-			if err != nil {
-				return err
-			}
-			opts := &orgsDataOptions{IO: rt.commandIO(rt.startStage("orgs:data", logPath)), LogPath: logPath}
-			if opts.Source, err = checkSource(c.String("source")); err != nil {
-				return err
-			}
-			if opts.GroupID, err = requireString(c, "groupId", "the Snyk group public id (Group settings → General)"); err != nil {
-				return err
-			}
-			if opts.Workspaces, err = rt.workspaceFlags(c); err != nil {
-				return err
-			}
-			if opts.OrgPer, err = orgPerFlag(c); err != nil {
-				return err
-			}
-			opts.SourceOrgID = strings.TrimSpace(c.String("sourceOrgPublicId"))
-			opts.SkipEmptyOrgs = c.Bool("skipEmptyOrgs")
-			opts.Bitbucket = func() (importer.Bitbucket, error) { return rt.newBitbucket(c, opts.Source) }
-			lock, err := rt.lockLogDir(c, logPath)
-			if err != nil {
-				return err
-			}
-			defer lock.Release()
-			return runOrgsData(c.Context, opts)
-		},
+		Action: stageAction(rt, "orgs:data", bindOrgsData, run),
 	}
+}
+
+func bindOrgsData(b *binding) (*orgsDataOptions, error) {
+	c := b.c
+	opts := &orgsDataOptions{IO: b.io, LogPath: b.logPath}
+	var err error
+	if opts.Source, err = checkSource(c.String("source")); err != nil {
+		return nil, err
+	}
+	if opts.GroupID, err = requireString(c, "groupId", "the Snyk group public id (Group settings → General)"); err != nil {
+		return nil, err
+	}
+	if opts.Workspaces, err = b.workspaceFlags(); err != nil {
+		return nil, err
+	}
+	if opts.OrgPer, err = orgPerFlag(c); err != nil {
+		return nil, err
+	}
+	opts.SourceOrgID = strings.TrimSpace(c.String("sourceOrgPublicId"))
+	opts.SkipEmptyOrgs = c.Bool("skipEmptyOrgs")
+	bb, err := b.bitbucket(opts.Source)
+	if err != nil {
+		return nil, err
+	}
+	opts.Bitbucket = func() (importer.Bitbucket, error) { return bb() }
+	return opts, nil
 }
 
 // orgsDataOptions are orgs:data's checked flags and its dependencies, so
@@ -69,8 +70,8 @@ type orgsDataOptions struct {
 	OrgPer                       importer.OrgPer
 	LogPath                      string
 
-	// Bitbucket builds the client; called after the flags are checked and
-	// the log directory is locked.
+	// Bitbucket builds the client from checked settings; called after the
+	// log directory is locked.
 	Bitbucket func() (importer.Bitbucket, error)
 	IO        *commandIO
 }
@@ -110,11 +111,11 @@ func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 	}
 	if opts.OrgPer == importer.OrgPerProject {
 		if len(res.Orgs) == 0 {
-			fmt.Fprintf(out, "⚠ No project(s) found in %s! Written an empty orgs list to %s\n", plural(res.Workspaces, "workspace"), res.Path)
+			fmt.Fprintf(out, "⚠ No project(s) found in %s! Written an empty orgs list to %s\n", english.Plural(res.Workspaces, "workspace"), res.Path)
 			return nil
 		}
 		fmt.Fprintf(out, "Found %s in %s (one org per project). Written the data to file: %s\n",
-			plural(len(res.Orgs), "project"), plural(res.Workspaces, "workspace"), res.Path)
+			english.Plural(len(res.Orgs), "project"), english.Plural(res.Workspaces, "workspace"), res.Path)
 		opts.IO.next(ctx, "bbimport orgs:create --file=%s", res.Path)
 		return nil
 	}
@@ -123,13 +124,14 @@ func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 		log.Warn().Msg("no workspaces found: the consumer's owner is a member of none, or pass --workspace=<slug> for each workspace (run `bbimport doctor` to check access)")
 		return nil
 	}
-	fmt.Fprintf(out, "Found %s. Written the data to file: %s\n", plural(len(res.Orgs), "workspace"), res.Path)
+	fmt.Fprintf(out, "Found %s. Written the data to file: %s\n", english.Plural(len(res.Orgs), "workspace"), res.Path)
 	opts.IO.next(ctx, "bbimport orgs:create --file=%s", res.Path)
 	return nil
 }
 
 // workspaceFlags gathers --workspace values and --workspacesFile lines.
-func (rt *invocation) workspaceFlags(c *cli.Context) ([]string, error) {
+func (b *binding) workspaceFlags() ([]string, error) {
+	c := b.c
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -144,7 +146,7 @@ func (rt *invocation) workspaceFlags(c *cli.Context) ([]string, error) {
 		add(w)
 	}
 	if f := strings.TrimSpace(c.String("workspacesFile")); f != "" {
-		f, err := rt.inputPath(c, "--workspacesFile", f)
+		f, err := b.inputPath("--workspacesFile", f)
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +177,7 @@ func orgPerFlag(c *cli.Context) (importer.OrgPer, error) {
 	}
 }
 
-func newOrgsCreateCommand(rt *invocation) *cli.Command {
+func newOrgsCreateCommand(rt *invocation, run func(context.Context, *orgsCreateOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:  "orgs:create",
 		Usage: "create the Snyk orgs of an orgs data file (reusing existing ones) and write snyk-created-orgs.json",
@@ -188,37 +190,34 @@ func newOrgsCreateCommand(rt *invocation) *cli.Command {
 			&cli.BoolFlag{Name: "dryRun", Usage: "print what would be created or reused; create nothing"},
 			waitFlag(),
 		}, commonFlags()...)),
-		Action: func(c *cli.Context) error {
-			logPath, err := rt.begin(c)
-			if err != nil {
-				return err
-			}
-			st := rt.startStage("orgs:create", logPath)
-			st.dryRun = c.Bool("dryRun")
-			opts := &orgsCreateOptions{IO: rt.commandIO(st), LogPath: logPath, DryRun: c.Bool("dryRun"), Redact: rt.redactor.String}
-			file, err := requireString(c, "file", "the orgs data file written by orgs:data")
-			if err != nil {
-				return err
-			}
-			if opts.File, err = rt.inputPath(c, "--file", file); err != nil {
-				return err
-			}
-			if c.Bool("noDuplicateNames") && c.Bool("allowDuplicateNames") {
-				return usagef("--noDuplicateNames and --allowDuplicateNames contradict each other; pass one")
-			}
-			opts.AllowDuplicateNames = c.Bool("allowDuplicateNames")
-			opts.ExcludeExistingOrgs = !c.Bool("includeExistingOrgsInOutput") || c.Bool("no-includeExistingOrgsInOutput")
-			opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
-			if !opts.DryRun {
-				lock, err := rt.lockLogDir(c, logPath)
-				if err != nil {
-					return err
-				}
-				defer lock.Release()
-			}
-			return runOrgsCreate(c.Context, opts)
-		},
+		Action: stageAction(rt, "orgs:create", bindOrgsCreate, run),
 	}
+}
+
+func bindOrgsCreate(b *binding) (*orgsCreateOptions, error) {
+	c := b.c
+	opts := &orgsCreateOptions{IO: b.io, LogPath: b.logPath, DryRun: c.Bool("dryRun"), Redact: b.clients.out.redactor.String}
+	if opts.DryRun {
+		b.readOnly(false)
+	}
+	file, err := requireString(c, "file", "the orgs data file written by orgs:data")
+	if err != nil {
+		return nil, err
+	}
+	if opts.File, err = b.inputPath("--file", file); err != nil {
+		return nil, err
+	}
+	if c.Bool("noDuplicateNames") && c.Bool("allowDuplicateNames") {
+		return nil, usagef("--noDuplicateNames and --allowDuplicateNames contradict each other; pass one")
+	}
+	opts.AllowDuplicateNames = c.Bool("allowDuplicateNames")
+	opts.ExcludeExistingOrgs = !c.Bool("includeExistingOrgsInOutput") || c.Bool("no-includeExistingOrgsInOutput")
+	sn, err := b.snyk()
+	if err != nil {
+		return nil, err
+	}
+	opts.Snyk = func() (importer.Snyk, error) { return sn() }
+	return opts, nil
 }
 
 // orgsCreateOptions are orgs:create's checked flags and its dependencies,
@@ -229,8 +228,8 @@ type orgsCreateOptions struct {
 	ExcludeExistingOrgs bool
 	DryRun              bool
 
-	// Snyk builds the client; called after the flags are checked and the
-	// log directory is locked.
+	// Snyk builds the client from checked settings; called after the log
+	// directory is locked.
 	Snyk func() (importer.Snyk, error)
 	// Redact masks the secrets in text written to the failure log.
 	Redact func(string) string
@@ -264,7 +263,7 @@ func runOrgsCreate(ctx context.Context, opts *orgsCreateOptions) error {
 		return err
 	}
 	if res.Failed() {
-		return &partialError{fmt.Sprintf("%s of %d could not be created; see %s", plural(res.Count(importer.OrgFailed), "org"), len(res.Orgs), filepath.Join(opts.LogPath, "*.failed-to-create-orgs.log"))}
+		return &partialError{fmt.Sprintf("%s of %d could not be created; see %s", english.Plural(res.Count(importer.OrgFailed), "org"), len(res.Orgs), filepath.Join(opts.LogPath, "*.failed-to-create-orgs.log"))}
 	}
 	return nil
 }
@@ -299,24 +298,24 @@ func printOrgsCreate(ctx context.Context, cio *commandIO, res *importer.OrgsCrea
 		}
 		return o.Row.GroupID, o.Err
 	}
-	for _, g := range groupByCause(failed, scope) {
-		if runErr != nil && errors.Is(runErr, g.err) {
+	for _, g := range cause.GroupBy(failed, scope) {
+		if runErr != nil && errors.Is(runErr, g.Err) {
 			continue // the closing message says it
 		}
-		names := make([]string, len(g.items))
-		for i, o := range g.items {
+		names := make([]string, len(g.Items))
+		for i, o := range g.Items {
 			names[i] = o.Row.Name
 		}
-		ev := errorFields(cio.Log.Error(), g.err).Str("org", names[0]).Int("orgs", len(names))
+		ev := errorFields(cio.Log.Error(), g.Err).Str("org", names[0]).Int("orgs", len(names))
 		if len(names) == 1 {
-			ev.Msgf("could not create org %q: %s", names[0], cio.errText(g.err))
+			ev.Msgf("could not create org %q: %s", names[0], cio.errText(g.Err))
 			continue
 		}
-		ev.Msgf("could not create %d orgs (%s): %s", len(names), firstFew(quoteEach(names), 3), cio.errText(g.err))
+		ev.Msgf("could not create %d orgs (%s): %s", len(names), english.FirstFew(english.Quoted(names), 3), cio.errText(g.Err))
 	}
 	if dryRun {
 		fmt.Fprintf(cio.Out, "Dry run: would create %d and reuse %d of %s (nothing was created).\n",
-			res.Count(importer.OrgWouldCreate), res.Count(importer.OrgWouldReuse), plural(len(res.Orgs), "organization"))
+			res.Count(importer.OrgWouldCreate), res.Count(importer.OrgWouldReuse), english.Plural(len(res.Orgs), "organization"))
 		rows := res.Orgs
 		if len(rows) > 20 {
 			rows = rows[:20]
@@ -335,9 +334,9 @@ func printOrgsCreate(ctx context.Context, cio *commandIO, res *importer.OrgsCrea
 		return
 	}
 	fmt.Fprintf(cio.Out, "Created %d out of %s (reused %d that already existed). Written the data to file: %s\n",
-		created, plural(len(res.Orgs), "organization"), reused, res.Path)
+		created, english.Plural(len(res.Orgs), "organization"), reused, res.Path)
 	if res.Failed() {
-		fmt.Fprintf(cio.Out, "%s failed; see %s\n", plural(res.Count(importer.OrgFailed), "organization"), filepath.Join(logPath, "<groupId>.failed-to-create-orgs.log"))
+		fmt.Fprintf(cio.Out, "%s failed; see %s\n", english.Plural(res.Count(importer.OrgFailed), "organization"), filepath.Join(logPath, "<groupId>.failed-to-create-orgs.log"))
 	}
 	cio.next(ctx, "bbimport import:data --source=%s --orgsData=%s", source, res.Path)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"io"
 	"path/filepath"
 	"slices"
@@ -27,9 +28,9 @@ var syncFilterFlags = []string{"skipForks", "skipEmptyRepos", "include", "exclud
 // repository.
 const newPlanLinesShown = 20
 
-func newSyncCommand(rt *invocation) *cli.Command {
+func newSyncCommand(rt *invocation, run func(context.Context, *syncOptions) error) *cli.Command {
 	var filters []cli.Flag
-	for _, f := range newImportDataCommand(rt).Flags { // one definition of the filter flags
+	for _, f := range importDataFlags() { // one definition of the filter flags
 		if slices.Contains(syncFilterFlags, f.Names()[0]) {
 			filters = append(filters, f)
 		}
@@ -56,40 +57,40 @@ func newSyncCommand(rt *invocation) *cli.Command {
 		waitFlag(),
 	}
 	return &cli.Command{
-		Name:  "sync",
-		Usage: "make Snyk match Bitbucket: branch changes, changed, renamed, deleted and (with --importNew) new repositories",
-		Flags: withKebab(append(append(flags, filters...), commonFlags()...)),
-		Action: func(c *cli.Context) error {
-			logPath, err := rt.begin(c)
-			if err != nil {
-				return err
-			}
-			// A dry run writes its plans, and its summary beside them.
-			st := rt.startStage("sync", logPath)
-			so, err := rt.syncFlags(c, logPath)
-			if err != nil {
-				return err
-			}
-			st.shard = so.Shard.String()
-			opts := &syncOptions{
-				Sync: so, IO: rt.commandIO(st),
-				OrgID: strings.TrimSpace(c.String("orgPublicId")), OrgsData: strings.TrimSpace(c.String("orgsData")), GroupID: strings.TrimSpace(c.String("groupId")),
-				Bitbucket: func() (syncer.Bitbucket, error) { return rt.newBitbucket(c, so.Source) },
-				Snyk:      func() (syncer.Snyk, error) { return rt.newSnyk(c) },
-			}
-			// Held until the summary is written: two syncs (or a sync and an
-			// import) on one log directory would both act on the same plan.
-			// A dry run only reads, so it takes no lock.
-			if !so.DryRun {
-				lock, err := rt.lockLogDir(c, logPath)
-				if err != nil {
-					return err
-				}
-				defer lock.Release()
-			}
-			return runSync(c.Context, opts)
-		},
+		Name:   "sync",
+		Usage:  "make Snyk match Bitbucket: branch changes, changed, renamed, deleted and (with --importNew) new repositories",
+		Flags:  withKebab(append(append(flags, filters...), commonFlags()...)),
+		Action: stageAction(rt, "sync", bindSync, run),
 	}
+}
+
+// bindSync reads sync's flags; a dry run writes its plans, and its summary
+// beside them, but takes no lock: it only reads.
+func bindSync(b *binding) (*syncOptions, error) {
+	c := b.c
+	so, err := b.syncFlags()
+	if err != nil {
+		return nil, err
+	}
+	if so.DryRun {
+		b.readOnly(true)
+	}
+	b.io.Stage.shard = so.Shard.String()
+	opts := &syncOptions{
+		Sync: so, IO: b.io,
+		OrgID: strings.TrimSpace(c.String("orgPublicId")), OrgsData: strings.TrimSpace(c.String("orgsData")), GroupID: strings.TrimSpace(c.String("groupId")),
+	}
+	bb, err := b.bitbucket(so.Source)
+	if err != nil {
+		return nil, err
+	}
+	sn, err := b.snyk()
+	if err != nil {
+		return nil, err
+	}
+	opts.Bitbucket = func() (syncer.Bitbucket, error) { return bb() }
+	opts.Snyk = func() (syncer.Snyk, error) { return sn() }
+	return opts, nil
 }
 
 // syncOptions are sync's checked flags, the org selection and the
@@ -101,8 +102,8 @@ type syncOptions struct {
 	// OrgID, OrgsData and GroupID select the orgs (see syncOrgs).
 	OrgID, OrgsData, GroupID string
 
-	// Bitbucket and Snyk build the clients; called after the flags are
-	// checked and the log directory is locked.
+	// Bitbucket and Snyk build the clients from checked settings; called
+	// after the log directory is locked.
 	Bitbucket func() (syncer.Bitbucket, error)
 	Snyk      func() (syncer.Snyk, error)
 	// IO's Stage gets sync-summary.json's figures.
@@ -149,7 +150,8 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 }
 
 // syncFlags reads every flag but the org selection.
-func (rt *invocation) syncFlags(c *cli.Context, logPath string) (syncer.Options, error) {
+func (b *binding) syncFlags() (syncer.Options, error) {
+	c := b.c
 	var opts syncer.Options
 	source, err := checkSource(c.String("source"))
 	if err != nil {
@@ -197,22 +199,22 @@ func (rt *invocation) syncFlags(c *cli.Context, logPath string) (syncer.Options,
 	if err != nil {
 		return opts, err
 	}
-	conc, err := rt.intSetting(c, "concurrency", "CONCURRENT_IMPORTS", importer.DefaultConcurrency)
+	conc, err := b.intSetting("concurrency", "CONCURRENT_IMPORTS", importer.DefaultConcurrency)
 	if err != nil {
 		return opts, err
 	}
-	pollInitial := rt.pollInterval(c)
-	shard, err := rt.shardSetting(c)
+	pollInitial := b.pollInterval()
+	shard, err := b.shardSetting()
 	if err != nil {
 		return opts, err
 	}
 	return syncer.Options{
-		Source: source, IntegrationType: strings.TrimSpace(c.String("integrationType")), LogPath: logPath,
+		Source: source, IntegrationType: strings.TrimSpace(c.String("integrationType")), LogPath: b.logPath,
 		DryRun: c.Bool("dryRun"), ImportNew: c.Bool("importNew"), OnDeleted: onDeleted, DeleteAfter: deleteAfter, MaxDeactivate: limit,
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
-		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now, Shard: shard,
-		ErrorText: rt.errMessage, Redact: rt.redactor.String,
+		PollInitial: pollInitial, PollMax: b.tuning.PollMax, Now: b.io.Now, Shard: shard,
+		ErrorText: b.io.ErrText, Redact: b.clients.out.redactor.String,
 	}, nil
 }
 
@@ -293,8 +295,8 @@ func printSyncOrg(out io.Writer, o *syncer.OrgResult, opts syncer.Options) {
 		fmt.Fprintln(out, "Did not detect any changes to apply")
 	default:
 		fmt.Fprintf(out, "Updated %s / Deactivated %s / Deleted %s / Imported %s (%d re-tested) / Failed %d\n",
-			plural(o.ProjectsUpdated, "project"), plural(o.ProjectsDeactivated, "project"), plural(o.ProjectsDeleted, "project"),
-			plural(o.ProjectsImported, "new project"), o.ProjectsRetested, len(o.Failures))
+			english.Plural(o.ProjectsUpdated, "project"), english.Plural(o.ProjectsDeactivated, "project"), english.Plural(o.ProjectsDeleted, "project"),
+			english.Plural(o.ProjectsImported, "new project"), o.ProjectsRetested, len(o.Failures))
 		fmt.Fprintf(out, "Find more information in %s\n", filepath.Join(opts.LogPath, o.OrgID+syncer.UpdatedProjectsLogSuffix))
 	}
 	for _, f := range o.Failures {
@@ -307,7 +309,7 @@ func printSyncTotal(out io.Writer, res *syncer.Result) {
 	t := syncTotals(res)
 	printShard(out, res.Shard, len(res.Orgs), res.OtherShards, "org")
 	problems := fmt.Sprintf("%s failed, %s held back, %s with problems; %s left alone",
-		plural(t.OrgsFailed, "org"), plural(t.OrgsHeldBack, "org"), plural(t.Failures, "change"), plural(t.Unmatched, "unmatched target"))
+		english.Plural(t.OrgsFailed, "org"), english.Plural(t.OrgsHeldBack, "org"), english.Plural(t.Failures, "change"), english.Plural(t.Unmatched, "unmatched target"))
 	if res.DryRun {
 		planned := 0
 		for _, o := range res.Orgs {
@@ -317,12 +319,12 @@ func printSyncTotal(out io.Writer, res *syncer.Result) {
 				}
 			}
 		}
-		fmt.Fprintf(out, "Dry run of %s: %s planned, nothing changed; %s\n", plural(t.Orgs, "org"), plural(planned, "change"), problems)
+		fmt.Fprintf(out, "Dry run of %s: %s planned, nothing changed; %s\n", english.Plural(t.Orgs, "org"), english.Plural(planned, "change"), problems)
 		return
 	}
 	fmt.Fprintf(out, "Synced %s: updated %s, deactivated %s, deleted %s, imported %s (%d re-tested); %s\n",
-		plural(t.Orgs, "org"), plural(t.ProjectsUpdated, "project"), plural(t.ProjectsDeactivated, "project"),
-		plural(t.ProjectsDeleted, "project"), plural(t.ProjectsImported, "new project"), t.ProjectsRetested, problems)
+		english.Plural(t.Orgs, "org"), english.Plural(t.ProjectsUpdated, "project"), english.Plural(t.ProjectsDeactivated, "project"),
+		english.Plural(t.ProjectsDeleted, "project"), english.Plural(t.ProjectsImported, "new project"), t.ProjectsRetested, problems)
 }
 
 func printPlan(out io.Writer, p *syncer.Plan) {
@@ -342,10 +344,10 @@ func printPlan(out io.Writer, p *syncer.Plan) {
 		fmt.Fprintf(out, "  deletions: a proven deletion deactivates; the projects are deleted %s later, the deletion proven again (--deleteAfter)\n", p.DeleteAfter)
 	}
 	for _, w := range p.FailedWorkspaces {
-		fmt.Fprintf(out, "  workspace %s could not be listed completely, its %s left alone: %s\n", w.Workspace, plural(w.Targets, "target"), w.Error)
+		fmt.Fprintf(out, "  workspace %s could not be listed completely, its %s left alone: %s\n", w.Workspace, english.Plural(w.Targets, "target"), w.Error)
 	}
 	for _, d := range p.PendingDeletes {
-		fmt.Fprintf(out, "  %-19s %s/%s (%s, deleted from %s)\n", "delete-waiting", d.Workspace, d.Slug, plural(d.Projects, "project"), d.Due.UTC().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(out, "  %-19s %s/%s (%s, deleted from %s)\n", "delete-waiting", d.Workspace, d.Slug, english.Plural(d.Projects, "project"), d.Due.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	shown := map[syncer.Action]int{}
 	for _, s := range p.Steps {
@@ -367,7 +369,7 @@ func printPlan(out io.Writer, p *syncer.Plan) {
 			line += " @" + s.To
 		}
 		if n := len(s.Projects); n > 0 {
-			line += " (" + plural(n, "project") + ")"
+			line += " (" + english.Plural(n, "project") + ")"
 		}
 		fmt.Fprintln(out, line)
 	}
@@ -388,7 +390,7 @@ func heldBackText(o *syncer.OrgResult, logPath string) string {
 	plan := filepath.Join(logPath, o.OrgID+syncer.PlanFileSuffix)
 	if h.Empties {
 		return fmt.Sprintf("the plan deactivates or deletes every one of the org's %s: nothing was changed in this org; a run empties an org only with --maxDeactivate given for that run (check the plan in %s, then run again with --maxDeactivate=100%%)",
-			plural(h.Active, "active project"), plan)
+			english.Plural(h.Active, "active project"), plan)
 	}
 	return fmt.Sprintf("the plan deactivates or deletes %d of %d active projects, more than --maxDeactivate=%s allows (%d): nothing was changed in this org; check the plan in %s and run again with a higher --maxDeactivate if it is right",
 		h.Removals, h.Active, h.Limit, h.Max, plan)
@@ -411,7 +413,7 @@ func syncFailureMessage(res *syncer.Result, logPath string) string {
 			parts = append(parts, fmt.Sprintf("workspace %s could not be listed completely, nothing in it was changed (%s)", w.Workspace, w.Error))
 		}
 		if n := len(o.Failures); n > 0 {
-			parts = append(parts, fmt.Sprintf("org %s: %s failed (retried by the next run)", o.OrgID, plural(n, "change")))
+			parts = append(parts, fmt.Sprintf("org %s: %s failed (retried by the next run)", o.OrgID, english.Plural(n, "change")))
 		}
 	}
 	return "sync finished with problems: " + strings.Join(parts, "; ") + " — details in " + filepath.Join(logPath, importer.SummaryFileName("sync"))
@@ -447,10 +449,10 @@ func fieldUsage(err error) error {
 
 // pollInterval reads --pollInterval (import and sync): the shortest wait
 // between polls of a job.
-func (rt *invocation) pollInterval(c *cli.Context) time.Duration {
-	d := c.Duration("pollInterval")
-	if !c.IsSet("pollInterval") && rt.Tuning.PollInitial > 0 {
-		d = rt.Tuning.PollInitial
+func (b *binding) pollInterval() time.Duration {
+	d := b.c.Duration("pollInterval")
+	if !b.c.IsSet("pollInterval") && b.tuning.PollInitial > 0 {
+		d = b.tuning.PollInitial
 	}
 	return d
 }

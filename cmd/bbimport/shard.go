@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"io"
 	"strings"
 
@@ -39,10 +40,10 @@ func checkShard(from, raw string, maxN int) (importer.Shard, error) {
 
 // shardSetting resolves --shard, else BBIMPORT_SHARD; the zero Shard is the
 // whole estate.
-func (rt *invocation) shardSetting(c *cli.Context) (importer.Shard, error) {
-	raw, from := c.String("shard"), "--shard"
-	if !c.IsSet("shard") {
-		raw, from = rt.env(shardEnv), shardEnv
+func (b *binding) shardSetting() (importer.Shard, error) {
+	raw, from := b.c.String("shard"), "--shard"
+	if !b.c.IsSet("shard") {
+		raw, from = b.getenv(shardEnv), shardEnv
 	}
 	if raw == "" {
 		return importer.Shard{}, nil
@@ -57,5 +58,5 @@ func printShard(out io.Writer, shard string, mine, others int, what string) {
 		return
 	}
 	fmt.Fprintf(out, "Shard %s: %d of %s in this shard, %d left to the other shards.\n",
-		shard, mine, plural(mine+others, what), others)
+		shard, mine, english.Plural(mine+others, what), others)
 }
