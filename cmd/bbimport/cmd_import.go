@@ -51,7 +51,6 @@ func bindImport(b *binding) (*importOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.io.Stage.shard = shard.String()
 	// --pollTimeout and --pollInterval are range-checked (valueRules)
 	// before the action runs.
 	opts := &importOptions{IO: b.io, NetHint: b.clients.net.netHint, Import: importer.ImportOptions{

@@ -67,7 +67,6 @@ func bindImportData(b *binding) (*importDataOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.io.Stage.shard = shard.String()
 	var orgPer importer.OrgPer
 	if c.IsSet("orgPer") {
 		if orgPer, err = orgPerFlag(c); err != nil {

@@ -38,8 +38,8 @@ func checkShard(from, raw string, maxN int) (importer.Shard, error) {
 	return s, nil
 }
 
-// shardSetting resolves --shard, else BBIMPORT_SHARD; the zero Shard is the
-// whole estate.
+// shardSetting resolves --shard, else BBIMPORT_SHARD, and notes it in the
+// stage's summary; the zero Shard is the whole estate.
 func (b *binding) shardSetting() (importer.Shard, error) {
 	raw, from := b.c.String("shard"), "--shard"
 	if !b.c.IsSet("shard") {
@@ -48,7 +48,9 @@ func (b *binding) shardSetting() (importer.Shard, error) {
 	if raw == "" {
 		return importer.Shard{}, nil
 	}
-	return checkShard(from, raw, int(valueRules["shard"].max))
+	s, err := checkShard(from, raw, int(valueRules["shard"].max))
+	b.io.Stage.shard = s.String()
+	return s, err
 }
 
 // printShard says, on stdout before the stage's own summary, which part

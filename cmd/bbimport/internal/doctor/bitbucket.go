@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bbimport/bbimport/cmd/bbimport/internal/cause"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 )
@@ -97,11 +96,7 @@ func (r *run) repositories(ctx context.Context, bb Bitbucket, slugs []string) {
 	if max := r.opts.MaxWorkspaces; max > 0 && len(check) > max {
 		check = check[:max]
 	}
-	type wsErr struct {
-		slug string
-		err  error
-	}
-	var errs []wsErr
+	var errs []failed
 	for _, ws := range check {
 		err := bb.FirstRepoPage(ctx, ws)
 		if err == nil {
@@ -110,18 +105,12 @@ func (r *run) repositories(ctx context.Context, bb Bitbucket, slugs []string) {
 		if ctx.Err() != nil {
 			return
 		}
-		errs = append(errs, wsErr{ws, err})
+		errs = append(errs, failed{ws, err})
 	}
-	failures := cause.GroupBy(errs, func(w wsErr) (string, error) { return "", w.err })
-	for _, f := range failures {
-		problem, fix := r.explain(f.Err)
-		failed := make([]string, len(f.Items))
-		for i, w := range f.Items {
-			failed[i] = w.slug
-		}
-		r.fail(checkRepos, fmt.Sprintf("cannot list %d of %d (%s): %s", len(failed), len(check), english.FirstFew(failed, 5), problem), fix)
-	}
-	if len(failures) == 0 {
+	causes := r.failByCause(checkRepos, errs, func(names string, n int, problem string) string {
+		return fmt.Sprintf("cannot list %d of %d (%s): %s", n, len(check), names, problem)
+	})
+	if causes == 0 {
 		note := ""
 		if len(check) < len(slugs) {
 			note = fmt.Sprintf(" (checked the first %d of %d; --maxWorkspaces=0 checks all)", len(check), len(slugs))

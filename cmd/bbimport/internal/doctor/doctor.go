@@ -10,6 +10,8 @@ package doctor
 import (
 	"context"
 	"errors"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/cause"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"iter"
 	"net/url"
 	"time"
@@ -215,3 +217,25 @@ func (r *run) network(context.Context) {
 
 // env is a variable of the run, trimmed.
 func (r *run) getenv(name string) string { return trimmed(r.opts.Env.Getenv(name)) }
+
+// failed is an item a check could not read, and why.
+type failed struct {
+	name string
+	err  error
+}
+
+// failByCause reports one failed line per cause among fs, naming the items
+// it hit (line words the problem with them), and returns how many causes
+// there were.
+func (r *run) failByCause(check string, fs []failed, line func(names string, n int, problem string) string) int {
+	groups := cause.GroupBy(fs, func(f failed) (string, error) { return "", f.err })
+	for _, g := range groups {
+		problem, fix := r.explain(g.Err)
+		names := make([]string, len(g.Items))
+		for i, f := range g.Items {
+			names[i] = f.name
+		}
+		r.fail(check, line(english.FirstFew(names, 5), len(names), problem), fix)
+	}
+	return len(groups)
+}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bbimport/bbimport/cmd/bbimport/internal/cause"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/pkg/importer"
@@ -172,18 +171,14 @@ func (r *run) orgs(ctx context.Context, sn Snyk, orgs []importfiles.CreatedOrg, 
 	cands := importer.IntegrationCandidates(r.opts.Source, r.opts.IntegrationType)
 	keys := map[string]int{}
 	var without []string // "Name (id): has a, b"
-	type orgErr struct {
-		name string
-		err  error
-	}
-	var errs []orgErr
+	var errs []failed
 	for _, o := range orgs {
 		ints, err := sn.ListIntegrations(ctx, o.OrgID)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			errs = append(errs, orgErr{o.Name, err})
+			errs = append(errs, failed{o.Name, err})
 			continue
 		}
 		key := ""
@@ -204,20 +199,14 @@ func (r *run) orgs(ctx context.Context, sn Snyk, orgs []importfiles.CreatedOrg, 
 		}
 		keys[key]++
 	}
-	causes := cause.GroupBy(errs, func(o orgErr) (string, error) { return "", o.err })
-	for _, g := range causes {
-		problem, fix := r.explain(g.Err)
-		names := make([]string, len(g.Items))
-		for i, o := range g.Items {
-			names[i] = o.name
-		}
-		r.fail(checkOrgs, fmt.Sprintf("cannot read the integrations of %d of %d orgs (%s): %s", len(names), len(orgs), english.FirstFew(names, 5), problem), fix)
-	}
+	causes := r.failByCause(checkOrgs, errs, func(names string, n int, problem string) string {
+		return fmt.Sprintf("cannot read the integrations of %d of %d orgs (%s): %s", n, len(orgs), names, problem)
+	})
 	if len(without) > 0 {
 		r.fail(checkOrgs, fmt.Sprintf("no %s integration in %d of %d orgs of %s: %s", strings.Join(cands, " or "), len(without), len(orgs), filepath.Base(file), english.FirstFew(without, 5)),
 			"in Snyk, open each org → Integrations → Bitbucket Cloud App and connect it (or create the orgs with --sourceOrgPublicId of an org that has it, or pass --integrationType=<a key they have> to import:data)")
 	}
-	if len(without) == 0 && len(causes) == 0 {
+	if len(without) == 0 && causes == 0 {
 		var used []string
 		for _, k := range cands {
 			if keys[k] > 0 {
