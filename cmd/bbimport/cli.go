@@ -44,7 +44,7 @@ func finishApp(rt *invocation, app *cli.App) {
 		cmd.OnUsageError = app.OnUsageError
 		before := cmd.Before
 		cmd.Before = func(c *cli.Context) error {
-			if err := rt.checkCommandLine(c); err != nil {
+			if err := checkCommandLine(c, rt.out, rt.Getenv); err != nil {
 				return err
 			}
 			if before != nil {
@@ -79,16 +79,16 @@ func usageFrom(c *cli.Context, err error) error {
 
 // checkCommandLine runs before a command's action: the logging flags, the
 // numeric values, and the input files that live in the log directory.
-func (rt *invocation) checkCommandLine(c *cli.Context) error {
+func checkCommandLine(c *cli.Context, out *output, getenv func(string) string) error {
 	if lookupFlag(c.Command.Flags, "logLevel") != nil {
-		if err := rt.out.setupLogging(c.String("logLevel"), c.String("logFormat")); err != nil {
+		if err := out.setupLogging(c.String("logLevel"), c.String("logFormat")); err != nil {
 			return err
 		}
 	}
 	if err := checkValues(c); err != nil {
 		return err
 	}
-	findInputsInLogPath(c, rt.Getenv)
+	findInputsInLogPath(c, getenv)
 	return nil
 }
 

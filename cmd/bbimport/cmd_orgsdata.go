@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
-	"os"
 	"strings"
 
 	"github.com/bbimport/bbimport/pkg/importer"
@@ -123,43 +122,6 @@ func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 	fmt.Fprintf(out, "Found %s. Written the data to file: %s\n", english.Plural(len(res.Orgs), "workspace"), res.Path)
 	opts.IO.next(ctx, "bbimport orgs:create --file=%s", res.Path)
 	return nil
-}
-
-// workspaceFlags gathers --workspace values and --workspacesFile lines.
-func (b *binding) workspaceFlags() ([]string, error) {
-	c := b.c
-	var out []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		for _, part := range strings.Split(s, ",") {
-			if part = strings.TrimSpace(part); part != "" && !seen[part] {
-				seen[part] = true
-				out = append(out, part)
-			}
-		}
-	}
-	for _, w := range c.StringSlice("workspace") {
-		add(w)
-	}
-	if f := strings.TrimSpace(c.String("workspacesFile")); f != "" {
-		f, err := b.inputPath("--workspacesFile", f)
-		if err != nil {
-			return nil, err
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, usagef("--workspacesFile: cannot read %s: %v", f, err)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				add(line)
-			}
-		}
-		if len(out) == 0 {
-			return nil, usagef("--workspacesFile %s names no workspace: put one slug per line", f)
-		}
-	}
-	return out, nil
 }
 
 func orgPerFlag(c *cli.Context) (importer.OrgPer, error) {

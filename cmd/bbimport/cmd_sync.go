@@ -282,13 +282,3 @@ func fieldUsage(err error) error {
 	}
 	return usagef("%v", err)
 }
-
-// pollInterval reads --pollInterval (import and sync): the shortest wait
-// between polls of a job.
-func (b *binding) pollInterval() time.Duration {
-	d := b.c.Duration("pollInterval")
-	if !b.c.IsSet("pollInterval") && b.tuning.PollInitial > 0 {
-		d = b.tuning.PollInitial
-	}
-	return d
-}

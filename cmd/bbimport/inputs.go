@@ -57,9 +57,3 @@ func inputPath(from, v, dir, dirFrom string) (string, error) {
 	cwd, _ := os.Getwd()
 	return "", usagef("%s=%s: no such file in the current directory (%s) nor in the log directory %s=%s", from, v, cwd, dirFrom, dir)
 }
-
-// inputPath resolves an input file named by from in the current directory,
-// else the log directory.
-func (b *binding) inputPath(from, v string) (string, error) {
-	return inputPath(from, v, b.g.LogPath, b.g.LogPathFrom)
-}

@@ -49,57 +49,6 @@ func stageAction[O any](rt *invocation, name string, bind func(*binding) (*O, er
 	}
 }
 
-// binding is what a command's bind function reads: its command line, the
-// environment, the global options, and the factory whose settings it checks
-// now and whose clients its run builds later.
-type binding struct {
-	c       *cli.Context
-	g       globalOptions
-	logPath string
-	env     func(string) string
-	tuning  tuning
-	clients *factory
-	// io is the run function's streams and clock, with the stage summary.
-	io *commandIO
-	// lock: the stage writes in the log directory, so it takes its lock.
-	// A bind function clears it for a run that only reads (dry runs).
-	lock bool
-}
-
-// readOnly marks a dry run: no lock, and (summary false) no summary file.
-func (b *binding) readOnly(summary bool) {
-	b.lock = false
-	b.io.Stage.dryRun = !summary
-}
-
-// getenv is a variable of the run, trimmed.
-func (b *binding) getenv(name string) string { return trimmedEnv(b.env, name) }
-
-// bitbucket checks the Bitbucket settings for source now and returns the
-// constructor the run calls.
-func (b *binding) bitbucket(source string) (func() (*bitbucketClient, error), error) {
-	s, err := b.clients.bitbucketSettings(source, b.c.String("sourceUrl"))
-	if err != nil {
-		return nil, err
-	}
-	return func() (*bitbucketClient, error) { return b.clients.newBitbucket(s, s.Credentials[0]) }, nil
-}
-
-// snyk checks the Snyk settings now and returns the constructor the run
-// calls.
-func (b *binding) snyk() (func() (*snykClient, error), error) {
-	s, err := b.clients.snykSettings()
-	if err != nil {
-		return nil, err
-	}
-	return func() (*snykClient, error) { return b.clients.newSnyk(s) }, nil
-}
-
-// intSetting is a whole-number flag, else its variable, else def.
-func (b *binding) intSetting(flag, envName string, def int) (int, error) {
-	return intSetting(flag, flagValue(b.c, flag), envName, b.env, def)
-}
-
 // lockLogDir takes the log directory's lock for the running command, so
 // two runs never send the same imports or create the same orgs. Held by
 // another process, it is a usage error (exit 2) naming the holder, unless
