@@ -12,8 +12,9 @@ import (
 // environment, the global options, and the factory whose settings it checks
 // now and whose clients its run builds later.
 type binding struct {
-	c       *cli.Context
-	g       globalOptions
+	c *cli.Context
+	g globalOptions
+	// logPath is the stage's log directory (g.LogPath, required and made).
 	logPath string
 	env     func(string) string
 	tuning  tuning
