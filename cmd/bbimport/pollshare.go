@@ -17,19 +17,20 @@ func pollShareFlag() cli.Flag {
 // debug. An explicit --pollInterval (or a test's tuning) is the operator's
 // own floor: the share then applies only if --pollShare is given too, so a
 // chosen interval is kept as chosen.
-func (rt *invocation) pollBudget(c *cli.Context, opts *importer.ImportOptions) error {
-	percent, err := rt.intSetting(c, "pollShare", "", int(100*importer.DefaultPollShare))
+func (b *binding) pollBudget(opts *importer.ImportOptions) error {
+	c := b.c
+	percent, err := b.intSetting("pollShare", "", int(100*importer.DefaultPollShare))
 	if err != nil {
 		return err
 	}
 	opts.PollShare = float64(percent) / 100
-	ownFloor := c.IsSet("pollInterval") || rt.Tuning.PollInitial > 0
+	ownFloor := c.IsSet("pollInterval") || b.tuning.PollInitial > 0
 	if !ownFloor || c.IsSet("pollShare") {
-		if opts.SnykRateLimit, err = rt.intSetting(c, "snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute); err != nil {
+		if opts.SnykRateLimit, err = b.intSetting("snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute); err != nil {
 			return err
 		}
 	}
-	rt.log.Debug().Float64("pollShare", opts.PollShare).Int("snykRateLimit", opts.SnykRateLimit).
+	b.io.Log.Debug().Float64("pollShare", opts.PollShare).Int("snykRateLimit", opts.SnykRateLimit).
 		Msg(opts.PollSchedule().String())
 	return nil
 }

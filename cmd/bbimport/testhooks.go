@@ -11,8 +11,8 @@ const testingWindowEnv = "BBIMPORT_TESTING_BITBUCKET_WINDOW"
 
 // applyTestingHooks sets what testingWindowEnv asks, in the binary only
 // (main calls it; in-process tests set Tuning themselves).
-func (rt *invocation) applyTestingHooks() error {
-	raw := rt.env(testingWindowEnv)
+func applyTestingHooks(getenv func(string) string, t *tuning) error {
+	raw := trimmedEnv(getenv, testingWindowEnv)
 	if raw == "" {
 		return nil
 	}
@@ -20,6 +20,6 @@ func (rt *invocation) applyTestingHooks() error {
 	if err != nil {
 		return err
 	}
-	rt.Tuning.BitbucketWindow = d
+	t.BitbucketWindow = d
 	return nil
 }
