@@ -4,12 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/ledger"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -98,22 +100,70 @@ func (f *factory) bitbucketSettings(source, sourceURL string) (bitbucketSettings
 	}
 	s.BaseURL = base
 	f.net.noteBase("Bitbucket API", base, settingName(baseName, base == bitbucket.DefaultBaseURL && f.getenv(baseName) == ""))
-	spec, err := bitbucketCredentialSpec(source, f.getenv)
+	tokenURL, tokenURLFrom := f.getenv(envAppTokenURL), envAppTokenURL
+	if tokenURL == "" {
+		tokenURL, tokenURLFrom = bitbucket.DefaultTokenURL, "default"
+	}
+	specs, listed, err := bitbucketCredentialList(f.getenv, f.inputPath, tokenURL, tokenURLFrom)
 	if err != nil {
 		return s, err
 	}
-	if err := spec.check(); err != nil {
-		return s, err
+	if listed {
+		f.warnUnlisted(specs)
+	} else {
+		spec, err := bitbucketCredentialSpec(source, f.getenv)
+		if err != nil {
+			return s, err
+		}
+		if err := spec.check(); err != nil {
+			return s, err
+		}
+		if spec.kind == credential.BitbucketAppPassword {
+			f.out.log.Warn().Str("auth", spec.kind.String()).Msg(appPasswordWarning)
+		}
+		specs = []credentialSpec{spec}
 	}
-	if spec.appPasswordRetiring() {
-		f.out.log.Warn().Str("auth", spec.kind.String()).Msg(appPasswordWarning)
+	minted := false
+	for _, spec := range specs {
+		spec.teach(f.out.redactor.Add, f.out.redactor.AddBasic)
+		minted = minted || spec.kind.Minted()
 	}
-	if spec.kind.Minted() {
-		f.net.noteBase("Bitbucket token endpoint", spec.tokenURL, settingName(envAppTokenURL, spec.tokenURLFrom == "default"))
+	if minted {
+		if _, err := httpx.CheckURL(tokenURL, envAppTokenURL); err != nil {
+			return s, usagef("%v", err)
+		}
+		f.net.noteBase("Bitbucket token endpoint", tokenURL, settingName(envAppTokenURL, tokenURLFrom == "default"))
 	}
-	s.Credentials = []credentialSpec{spec}
+	s.Credentials = specs
 	_, err = f.net.transport()
 	return s, err
+}
+
+// warnUnlisted says once which of the original's Bitbucket variables are
+// set but unused because BITBUCKET_CREDENTIALS lists the credentials.
+func (f *factory) warnUnlisted(specs []credentialSpec) {
+	used := map[string]bool{}
+	for _, s := range specs {
+		for _, v := range s.variables() {
+			used[v] = true
+		}
+	}
+	var unused []string
+	for _, v := range []string{envAppClientID, envAppClientSecret, envCloudUsername, envCloudPassword, envCloudAPIToken, envCloudOAuthToken} {
+		if f.getenv(v) != "" && !used[v] {
+			unused = append(unused, v)
+		}
+	}
+	if len(unused) > 0 {
+		f.out.log.Warn().Strs("unused", unused).Msgf("the Bitbucket credentials are listed (%s or %s), so these variables are not used: %s (a line of the list may name them)",
+			envBitbucketCredentials, envBitbucketCredentialsFile, strings.Join(unused, ", "))
+	}
+}
+
+// inputPath resolves a file named by a variable as input files are
+// resolved: the current directory, else the log directory.
+func (f *factory) inputPath(from, v string) (string, error) {
+	return inputPath(from, v, f.globals.LogPath, f.globals.LogPathFrom)
 }
 
 // snykSettings reads the Snyk API's settings: SNYK_API, the rate limit,
@@ -171,6 +221,7 @@ func (f *factory) snykSettings() (snykSettings, error) {
 type bitbucketClient struct {
 	*bitbucket.Client
 	Cred *credential.Credential
+	Spec credentialSpec
 }
 
 // snykClient is a Snyk client plus the credential its stack carries.
@@ -181,13 +232,19 @@ type snykClient struct {
 }
 
 // newBitbucket builds the Bitbucket stack of one credential of s: the
-// credential, its budget, retries, debug log.
+// credential, its budget (its own limit, else the run's), retries, debug
+// log.
 func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbucketClient, error) {
 	cred, err := f.buildCredential(spec, "bitbucket-token")
 	if err != nil {
 		return nil, err
 	}
-	hc, err := f.apiStack(cred, budgetSpec{api: "bitbucket", limit: s.PerHour,
+	cred.Named(spec.name)
+	limit := s.PerHour
+	if spec.limit > 0 {
+		limit = spec.limit
+	}
+	hc, err := f.apiStack(cred, budgetSpec{api: "bitbucket", limit: limit,
 		window: windowOr(f.tuning.BitbucketWindow, time.Hour)})
 	if err != nil {
 		return nil, err
@@ -198,7 +255,47 @@ func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbu
 	if err != nil {
 		return nil, err
 	}
-	return &bitbucketClient{Client: cl, Cred: cred}, nil
+	return &bitbucketClient{Client: cl, Cred: cred, Spec: spec}, nil
+}
+
+// newRouter builds the run's Bitbucket router over the credentials of s,
+// each client built on first use; only is the run's selection of
+// workspaces (orgs:data and doctor's --workspace).
+func (f *factory) newRouter(s bitbucketSettings, only []string) (*bitbucketRouter, error) {
+	members := make([]routing.Member, len(s.Credentials))
+	clients := make([]*bitbucketClient, len(s.Credentials))
+	var mu sync.Mutex
+	for i, spec := range s.Credentials {
+		members[i] = routing.Member{Name: spec.name, Kind: spec.kind, Workspaces: spec.workspaces,
+			Open: func() (routing.Client, error) {
+				c, err := f.newBitbucket(s, spec)
+				if err != nil {
+					return nil, err
+				}
+				mu.Lock()
+				clients[i] = c
+				mu.Unlock()
+				return c, nil
+			}}
+	}
+	r, err := routing.New(members, only)
+	if err != nil {
+		return nil, err
+	}
+	return &bitbucketRouter{Router: r, settings: s, opened: func(i int) *bitbucketClient {
+		mu.Lock()
+		defer mu.Unlock()
+		return clients[i]
+	}}, nil
+}
+
+// bitbucketRouter is the run's router plus what doctor and the summaries
+// read of its credentials.
+type bitbucketRouter struct {
+	*routing.Router
+	settings bitbucketSettings
+	// opened is credential i's client, nil until the run used it.
+	opened func(i int) *bitbucketClient
 }
 
 // newSnyk builds the Snyk stack of s: the credential, its budget, retries,

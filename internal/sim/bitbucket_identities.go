@@ -18,7 +18,7 @@ import (
 // Counters:
 //
 //	bitbucket.auth.access               requests sent with an AccessTokens token
-//	bitbucket.requests.by.<label>       /2.0 requests per identity that authenticated: the
+//	bitbucket.identity.<label>          /2.0 requests per identity that authenticated: the
 //	                                    consumer's client id, an access token's Name, "user:<name>"
 //	bitbucket.403.elsewhere             403s of an identity asking for a workspace not its own
 

@@ -41,7 +41,7 @@ func TestBitbucketAppUserConsumers(t *testing.T) {
 	if len(values) != 5 {
 		t.Errorf("default consumer: %d workspaces, want 5", len(values))
 	}
-	bbWantCount(t, s, "bitbucket.requests.by.c-mobile", 4)
+	bbWantCount(t, s, "bitbucket.identity.c-mobile", 4)
 	// Another consumer's secret is refused.
 	bbWantStatus(t, bbDo(t, http.MethodPost, base+"/site/oauth2/access_token", bbBasic("c-mobile", "s-ds"), bbCCForm), http.StatusBadRequest)
 }
@@ -98,7 +98,7 @@ func TestBitbucketAccessTokenScaledLimit(t *testing.T) {
 	bbWantStatus(t, bbDo(t, http.MethodGet, base+"/2.0/workspaces/acme-platform/projects", auth, nil), http.StatusForbidden)
 	bbWantStatus(t, bbDo(t, http.MethodGet, base+"/2.0/user/workspaces", auth, nil), http.StatusForbidden)
 	bbWantCount(t, s, "bitbucket.auth.access", 9)
-	bbWantCount(t, s, "bitbucket.requests.by.mobile", 9)
+	bbWantCount(t, s, "bitbucket.identity.mobile", 9)
 }
 
 func TestParseUserWorkspaces(t *testing.T) {

@@ -40,7 +40,7 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.s.add("bitbucket.auth."+who.kind, 1)
-	st.s.add("bitbucket.requests.by."+who.label, 1)
+	st.s.add("bitbucket.identity."+who.label, 1)
 	limit, scaled := st.scaledLimit(who, route)
 	key := who.key
 	if who.access != nil && !scaled {

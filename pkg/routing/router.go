@@ -76,6 +76,9 @@ type Router struct {
 	pinned map[string]*member
 	// only is the run's selection of workspaces (Workspaces).
 	only []string
+	// probed keeps each verified workspace's first repository (or none)
+	// for the same question asked once more (probeAnswer).
+	probed map[string][]bitbucket.Repository
 
 	mu sync.Mutex
 	// running is closed when the discovery under way ends; done: it
@@ -104,7 +107,7 @@ func New(members []Member, only []string) (*Router, error) {
 	if len(members) == 0 {
 		return nil, errors.New("routing: no Bitbucket credential")
 	}
-	r := &Router{pinned: map[string]*member{}}
+	r := &Router{pinned: map[string]*member{}, probed: map[string][]bitbucket.Repository{}}
 	for _, m := range members {
 		if m.Open == nil {
 			return nil, fmt.Errorf("routing: credential %q has no client", m.Name)
@@ -327,20 +330,34 @@ func (r *Router) discover(ctx context.Context) error {
 	return nil
 }
 
-// memberErr names the credential in an error when the run has several.
+// memberErr names the credential in an error when the run has several and
+// the error does not name it already (an answer to its request does).
 func (r *Router) memberErr(m *member, err error) error {
-	if len(r.members) == 1 || m.Name == "" {
+	if len(r.members) == 1 || m.Name == "" || named(err) {
 		return err
 	}
 	return fmt.Errorf("Bitbucket credential %q: %w", m.Name, err)
 }
 
+func named(err error) bool {
+	if e, ok := errors.AsType[*bitbucket.ErrorResponse](err); ok && e.AuthName != "" {
+		return true
+	}
+	if e, ok := errors.AsType[*bitbucket.RateLimitError](err); ok && e.AuthName != "" {
+		return true
+	}
+	e, ok := errors.AsType[*credential.TokenError](err)
+	return ok && e.Name != ""
+}
+
 // refusal reports an answer of GET /2.0/user/workspaces that says the
 // credential may not list workspaces there, rather than that it failed: a
-// 4xx other than 429, and for a consumer's app user or an access token
-// even a 401 (a consumer's token was just minted and renewed once on a
-// 401 already; an access token is no user). A refused token exchange is
-// the credential failing, never a refusal of the listing.
+// 4xx other than 429, and for a consumer's app user even a 401 (its token
+// was just minted, and renewed once on a 401 already). Any other
+// credential's 401 is the credential rejected: an access token answered
+// 401 is more often a wrong token (or an API token sent without its
+// e-mail) than a listing Bitbucket keeps from it. A refused token exchange
+// is the credential failing, never a refusal of the listing.
 func refusal(k credential.Kind, err error) bool {
 	if _, ok := errors.AsType[*credential.TokenError](err); ok {
 		return false
@@ -354,7 +371,7 @@ func refusal(k credential.Kind, err error) bool {
 	}
 	switch st := sc.HTTPStatus(); {
 	case st == 401:
-		return k == credential.BitbucketConsumer || k == credential.BitbucketAccessToken
+		return k == credential.BitbucketConsumer
 	case st == 429:
 		return false
 	default:

@@ -220,13 +220,21 @@ func TestRouterDiscoveryCases(t *testing.T) {
 		wantErr:  `check workspace "other"`,
 		wantCase: []Case{Pinned},
 	}, {
-		name: "access token: a 401 on the listing is a refusal",
+		name: "consumer: a 401 on the listing is a refusal",
 		specs: func() []spec {
-			return []spec{{f: &fake{name: "tok", listErr: status(401)}, kind: credential.BitbucketAccessToken}, {f: consumer("c", "x")}}
+			return []spec{{f: &fake{name: "app", listErr: status(401)}}, {f: consumer("c", "x")}}
 		},
-		wantErr:  `credential "tok"`,
+		wantErr:  `credential "app"`,
 		wantCase: []Case{Refused, Listed},
 		route:    "x",
+	}, {
+		name: "access token: a 403 on the listing is a refusal, a 401 the token rejected",
+		specs: func() []spec {
+			return []spec{{f: &fake{name: "tok", listErr: status(403)}, kind: credential.BitbucketAccessToken},
+				{f: &fake{name: "bad", listErr: status(401)}, kind: credential.BitbucketAccessToken}}
+		},
+		wantErr:  `Bitbucket credential "bad": Bitbucket rejected`,
+		wantCase: []Case{Unasked, Unasked},
 	}, {
 		name:     "API token: a 401 on the listing is the credential rejected",
 		specs:    func() []spec { return []spec{{f: &fake{listErr: status(401)}, kind: credential.BitbucketAPIToken}} },
@@ -380,4 +388,30 @@ func TestDiscoveryErrorIsNoRejection(t *testing.T) {
 	if !strings.Contains(e.Error(), `credential "x"`) {
 		t.Error(e.Error())
 	}
+}
+
+// A pinned workspace is verified with one request before it becomes an
+// org, and orgs:data's probe for an empty workspace (the same question)
+// is answered from it: still one request per workspace.
+func TestRouterPinnedVerifiedOnce(t *testing.T) {
+	f := &fake{reaches: []string{"a", "b"}}
+	r := newRouter(t, []string{"a", "b"}, spec{f: f})
+	if _, err := r.Workspaces(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"a", "b"} {
+		n := 0
+		for _, err := range r.ListRepositoriesIter(t.Context(), w, &bitbucket.RepositoryListOptions{PageLen: 1}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if n != 1 {
+			t.Errorf("%s: %d repositories from the kept answer, want 1", w, n)
+		}
+	}
+	for range r.ListRepositoriesIter(t.Context(), "a", &bitbucket.RepositoryListOptions{PageLen: 1}) {
+	}
+	wantCalls(t, f, "repos1:a", "repos1:b", "repos1:a")
 }

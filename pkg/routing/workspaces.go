@@ -37,6 +37,18 @@ func (e *DiscoveryError) Unwrap() []error {
 // (an answer the 401 inside does not change).
 func (e *DiscoveryError) CredentialsRejected() bool { return false }
 
+// Problem is Error: the refusals' requests are part of it.
+func (e *DiscoveryError) Problem() string { return e.Error() }
+
+// Details is empty.
+func (e *DiscoveryError) Details() string { return "" }
+
+// Problem is Error.
+func (e *UnservedError) Problem() string { return e.Error() }
+
+// Details is empty.
+func (e *UnservedError) Details() string { return "" }
+
 // UnservedError is workspaces no credential of the run serves: none pinned
 // them and none that listed has them (Refused are the credentials whose
 // listing was refused, which might).
@@ -162,18 +174,40 @@ type pin struct {
 
 // verify asks for the workspace's first repository with its credential:
 // one request that fails (404, 403) when the credential cannot list it.
+// Its answer is kept for the same question asked next (orgs:data's
+// probe of an empty workspace), so a pinned workspace still costs one
+// request there.
 func (p pin) verify(ctx context.Context, r *Router) error {
 	c, err := p.m.clientOf()
 	if err != nil {
 		return r.memberErr(p.m, err)
 	}
-	for _, err := range c.ListRepositoriesIter(ctx, p.ws, &bitbucket.RepositoryListOptions{PageLen: 1}) {
+	var first []bitbucket.Repository
+	for repo, err := range c.ListRepositoriesIter(ctx, p.ws, &bitbucket.RepositoryListOptions{PageLen: 1}) {
 		if err != nil {
 			return r.memberErr(p.m, fmt.Errorf("check workspace %q: %w", p.ws, err))
 		}
+		first = append(first, repo)
 		break
 	}
+	r.mu.Lock()
+	r.probed[strings.ToLower(p.ws)] = first
+	r.mu.Unlock()
 	return nil
+}
+
+// probeAnswer is the kept answer of a pinned workspace's verification when
+// opts asks the same (the first repository, no query), once.
+func (r *Router) probeAnswer(workspace string, opts *bitbucket.RepositoryListOptions) ([]bitbucket.Repository, bool) {
+	if opts == nil || opts.PageLen != 1 || opts.Query != "" {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := strings.ToLower(workspace)
+	first, ok := r.probed[key]
+	delete(r.probed, key)
+	return first, ok
 }
 
 // ListWorkspacesIter yields Workspaces (pkg/importer's Bitbucket).
@@ -196,6 +230,12 @@ func (r *Router) ListWorkspacesIter(ctx context.Context) iter.Seq2[bitbucket.Wor
 // credential that serves it.
 func (r *Router) ListRepositoriesIter(ctx context.Context, workspace string, opts *bitbucket.RepositoryListOptions) iter.Seq2[bitbucket.Repository, error] {
 	return func(yield func(bitbucket.Repository, error) bool) {
+		if first, ok := r.probeAnswer(workspace, opts); ok {
+			for _, repo := range first {
+				yield(repo, nil)
+			}
+			return
+		}
 		_, c, err := r.Client(ctx, workspace)
 		if err != nil {
 			yield(bitbucket.Repository{}, err)
