@@ -63,10 +63,10 @@ type orgsDataOptions struct {
 	// Workspaces are --workspace and --workspacesFile: the Bitbucket
 	// router's selection (with one credential, what it serves), verified
 	// there.
-	Workspaces []string
-	SkipEmptyOrgs                bool
-	OrgPer                       importer.OrgPer
-	LogPath                      string
+	Workspaces    []string
+	SkipEmptyOrgs bool
+	OrgPer        importer.OrgPer
+	LogPath       string
 
 	// Bitbucket builds the client from checked settings; called after the
 	// log directory is locked.
