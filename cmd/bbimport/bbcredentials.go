@@ -206,7 +206,7 @@ func parseCredentialEntry(e listEntry, env func(string) string, tokenURL, tokenU
 				return credentialSpec{}, usagef("%s: %s= must name an environment variable (A-Z, 0-9 and _), not hold a value: keep the value in your CI's secret store as a variable and name the variable here", at, key)
 			}
 		default:
-			return credentialSpec{}, usagef("%s: %s= is not a field of a %s; it takes %s, workspaces= and limit=", at, key, kindName, keysText(lk.keys))
+			return credentialSpec{}, usagef("%s: %s= is not a field of the kind %s; it takes %s, workspaces= and limit=", at, key, kindName, keysText(lk.keys))
 		}
 	}
 	value := map[string]string{}

@@ -205,6 +205,10 @@ func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
 	case status == http.StatusGone:
 		ws := e.GoneWorkspace()
 		fix = fmt.Sprintf("open bitbucket.org/%s to check, ask Atlassian support to restore it, or leave the workspace out", ws)
+	case status >= 500 && e.Endpoint() == bitbucket.EndpointUserWorkspaces && (e.AuthKind == credential.BitbucketConsumer || e.AuthKind == credential.Unknown):
+		// Bitbucket does not document this listing for a consumer's app
+		// user: a lasting failure may be its answer to one.
+		fix = "try again later; if it lasts (the listing is not documented for a consumer's app user), " + pinFix(e.AuthName, credential.BitbucketConsumer)
 	case status >= 500:
 		fix = "try again later"
 	}

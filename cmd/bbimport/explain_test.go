@@ -106,7 +106,7 @@ var bbErrorCases = []bbErrorCase{
 	},
 	{
 		name: "500", kind: credential.BitbucketConsumer, path: "workspaces", status: 500,
-		want: "Bitbucket failed to answer; try again later (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
+		want: "Bitbucket failed to answer; try again later; if it lasts (the listing is not documented for a consumer's app user), pass --workspace=<slug> (repeatable; as in bitbucket.org/<slug>) for the workspace that owns the consumer (the workspace whose settings list it under OAuth consumers); bbimport checks each with one request (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
 	},
 	{
 		name: "400", kind: credential.BitbucketConsumer, path: "repositories", status: 400, fixture: "error-401-expired.json",

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
@@ -45,7 +44,7 @@ func credentialLabel(name string, k credential.Kind) string {
 func userNote(k credential.Kind) string {
 	switch k {
 	case credential.BitbucketConsumer:
-		return "since 2026-05-04 a consumer's token is an app user, which reaches the workspace owning the consumer and may be listed none"
+		return "since 2026-05-04 a consumer's token is an app user, which reaches only the workspace owning the consumer and for which Bitbucket need not list workspaces"
 	case credential.BitbucketAccessToken:
 		return "an access token is no user, so Bitbucket need not list its workspace"
 	}
@@ -122,18 +121,18 @@ func explainDiscovery(e *routing.DiscoveryError) (problem, fix string) {
 // refusalProblem is why one credential could not list, and the fix of a
 // missing scope when that is what Bitbucket said.
 func refusalProblem(f routing.Found) (problem, scopeFix string) {
-	var answer string
+	answer := ": " + f.Err.Error()
 	if be, ok := errors.AsType[*bitbucket.ErrorResponse](f.Err); ok {
-		answer = strconv.Itoa(be.HTTPStatus())
 		if len(be.RequiredScopes) > 0 {
 			p, fx := explainBitbucket(be)
 			return p + be.Details(), fx
 		}
-		answer += be.Details()
-	} else {
-		answer = f.Err.Error()
+		answer = " " + be.Details()
+		if be.Response == nil {
+			answer = fmt.Sprintf(" (GET /2.0/user/workspaces answered %d)", be.HTTPStatus())
+		}
 	}
-	p := fmt.Sprintf("%s cannot list its workspaces: GET /2.0/user/workspaces answered %s", credentialLabel(f.Name, f.Kind), answer)
+	p := credentialLabel(f.Name, f.Kind) + " cannot list its workspaces" + answer
 	if note := userNote(f.Kind); note != "" {
 		p += " (" + note + ")"
 	}
