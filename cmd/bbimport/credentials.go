@@ -257,6 +257,16 @@ func (s credentialSpec) variables() []string {
 	return credentialVars(s.kind)
 }
 
+// secretVariables are the variables holding its secret: the last of them,
+// in every kind.
+func (s credentialSpec) secretVariables() []string {
+	v := s.variables()
+	if len(v) == 0 {
+		return nil
+	}
+	return v[len(v)-1:]
+}
+
 // identity is what tells two credentials apart, as the credential's own
 // Identity does (one budget each).
 func (s credentialSpec) identity() string {
@@ -299,7 +309,8 @@ func (s credentialSpec) teach(add func(string), addBasic func(user, password str
 	}
 }
 
-// describe names the credential for doctor: its kind and the variables.
+// describe names the credential for doctor: its kind, who it is, the
+// variables, and what the kind means since 2026.
 func (s credentialSpec) describe() string {
 	vars := strings.Join(s.variables(), " + ")
 	switch s.kind {
@@ -310,7 +321,15 @@ func (s credentialSpec) describe() string {
 	case credential.SnykAPIToken:
 		return "API token (" + vars + ")"
 	case credential.BitbucketConsumer:
-		return fmt.Sprintf("OAuth consumer %s (%s)", s.clientID, vars)
+		return fmt.Sprintf("OAuth consumer %s (%s): its token is an app user (since 2026-05-04), which reaches the workspace owning the consumer", s.clientID, vars)
+	case credential.BitbucketAccessToken:
+		return "access token (" + vars + "): Bearer, no user; it sees the workspace, project or repository it was made in, with a rate limit of its own"
+	case credential.BitbucketAPIToken, credential.BitbucketUser:
+		return fmt.Sprintf("Atlassian API token of %s (%s): sees what the account sees", s.user, vars)
+	case credential.BitbucketAppPassword:
+		return fmt.Sprintf("app password of %s (%s)", s.user, vars)
+	case credential.BitbucketOAuthToken:
+		return "OAuth access token (" + vars + "): not renewed"
 	}
 	return vars
 }

@@ -263,18 +263,23 @@ func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbu
 // workspaces (orgs:data and doctor's --workspace).
 func (f *factory) newRouter(s bitbucketSettings, only []string) (*bitbucketRouter, error) {
 	members := make([]routing.Member, len(s.Credentials))
-	clients := make([]*bitbucketClient, len(s.Credentials))
-	var mu sync.Mutex
+	clients := make([]func() (*bitbucketClient, error), len(s.Credentials))
 	for i, spec := range s.Credentials {
+		var (
+			once sync.Once
+			c    *bitbucketClient
+			err  error
+		)
+		clients[i] = func() (*bitbucketClient, error) {
+			once.Do(func() { c, err = f.newBitbucket(s, spec) })
+			return c, err
+		}
 		members[i] = routing.Member{Name: spec.name, Kind: spec.kind, Workspaces: spec.workspaces,
 			Open: func() (routing.Client, error) {
-				c, err := f.newBitbucket(s, spec)
+				c, err := clients[i]()
 				if err != nil {
 					return nil, err
 				}
-				mu.Lock()
-				clients[i] = c
-				mu.Unlock()
 				return c, nil
 			}}
 	}
@@ -282,20 +287,16 @@ func (f *factory) newRouter(s bitbucketSettings, only []string) (*bitbucketRoute
 	if err != nil {
 		return nil, err
 	}
-	return &bitbucketRouter{Router: r, settings: s, opened: func(i int) *bitbucketClient {
-		mu.Lock()
-		defer mu.Unlock()
-		return clients[i]
-	}}, nil
+	return &bitbucketRouter{Router: r, settings: s, clients: clients}, nil
 }
 
-// bitbucketRouter is the run's router plus what doctor and the summaries
-// read of its credentials.
+// bitbucketRouter is the run's router plus what doctor reads of its
+// credentials.
 type bitbucketRouter struct {
 	*routing.Router
 	settings bitbucketSettings
-	// opened is credential i's client, nil until the run used it.
-	opened func(i int) *bitbucketClient
+	// clients[i] builds credential i's client once, on first use.
+	clients []func() (*bitbucketClient, error)
 }
 
 // newSnyk builds the Snyk stack of s: the credential, its budget, retries,

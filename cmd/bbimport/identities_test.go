@@ -203,3 +203,48 @@ func TestAppPasswordRefusedNamesTheRemoval(t *testing.T) {
 		t.Errorf("exit %d (want 4), or the app password in the output:\n%s", r.Code, r.Stderr)
 	}
 }
+
+// doctor with several credentials: per credential its kind, what it can
+// see (listed or named), the scopes granted and the limit in force; every
+// workspace's page read with its own credential (no 403).
+func TestDoctor_severalCredentials(t *testing.T) {
+	t.Parallel()
+	estate := []sim.WorkspaceSpec{{Slug: "north", Repos: 3}, {Slug: "south", Repos: 2}, {Slug: "labs", Repos: 4}}
+	consumers := appUsers(estate[:2], "")
+	consumers[1].UserWorkspaces = "403"
+	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: estate, Consumers: consumers,
+		AccessTokens: []sim.AccessTokenSpec{{Name: "labs", Token: "labs-access-token-0123456789", Workspace: "labs", Limit: 5000}}}})
+	e.Set("BITBUCKET_APP_CLIENT_ID", "")
+	e.Set("BITBUCKET_APP_CLIENT_SECRET", "")
+	e.Set("BB_LABS_TOKEN", "labs-access-token-0123456789")
+	list := listOf(e, consumers, false)
+	list = strings.Replace(list, "south consumer id=BB_SOUTH_KEY secret=BB_SOUTH_SECRET", "south consumer id=BB_SOUTH_KEY secret=BB_SOUTH_SECRET workspaces=south", 1)
+	e.Set(envBitbucketCredentials, list+"\nlabs access-token token=BB_LABS_TOKEN workspaces=labs")
+	r := e.MustRun(0, "doctor", "--groupId="+sim.SimSnykGroupID)
+	t.Logf("doctor output:\n%s", r.Stdout)
+	for _, want := range []string{
+		`• Bitbucket credential "north": OAuth consumer key-north (BB_NORTH_KEY + BB_NORTH_SECRET): its token is an app user`,
+		`• Bitbucket credential "labs": access token (BB_LABS_TOKEN): Bearer, no user`,
+		`✓ Bitbucket token "north": client_credentials exchange works; scopes granted: project account`,
+		`✓ Bitbucket token "south": client_credentials exchange works`,
+		`✓ workspaces "north": lists 1 workspace (north)`,
+		`✓ workspaces "south": 1 workspace named for it (south)`,
+		`✓ workspaces "labs": 1 workspace named for it (labs)`,
+		`✓ repositories: first page readable in each of 3 workspaces`,
+		`• Bitbucket limit "north": 1,000 requests an hour`,
+		`✓ environment: SNYK_TOKEN, SNYK_LOG_PATH, BITBUCKET_CREDENTIALS, BB_NORTH_KEY, BB_NORTH_SECRET`,
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("doctor lacks %q", want)
+		}
+	}
+	if n := e.Sim.Count("bitbucket.403"); n != 0 {
+		t.Errorf("%d requests answered 403", n)
+	}
+	out := e.allOutput(r)
+	for _, secret := range []string{"labs-access-token-0123456789", consumers[0].ClientSecret, consumers[1].ClientSecret} {
+		if strings.Contains(out, secret) {
+			t.Errorf("doctor printed a secret %q", secret)
+		}
+	}
+}
