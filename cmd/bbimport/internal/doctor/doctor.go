@@ -71,7 +71,7 @@ type Options struct {
 	Explain func(error) (problem, fix string, auth bool)
 	// ListedNone words a credential whose workspace listing was empty.
 	ListedNone func(routing.Found) (problem, fix string)
-	Now     func() time.Time
+	Now        func() time.Time
 	// Report takes each line as its check ends.
 	Report func(Line)
 }
