@@ -206,3 +206,35 @@ func (st *bitbucketState) announce(w http.ResponseWriter, p *principal, limit, u
 	w.Header().Set("X-RateLimit-Resource", "api")
 	w.Header().Set("X-RateLimit-NearLimit", strconv.FormatBool(limit-used < limit/5))
 }
+
+// WorkspaceConsumer is the key and secret of the consumer that
+// PerWorkspaceConsumers gives workspace slug.
+func WorkspaceConsumer(slug string) (id, secret string) {
+	return "sim-consumer-" + slug, "sim-consumer-secret-" + slug + "-0123456789abcdef"
+}
+
+// WorkspaceAccessToken is the access token PerWorkspaceAccessTokens gives
+// workspace slug.
+func WorkspaceAccessToken(slug string) string { return "sim-access-token-" + slug + "-0123456789" }
+
+// PerWorkspaceConsumers is one consumer owned by each workspace of estate
+// (WorkspaceConsumer), whose app user /user/workspaces answers as u says.
+func PerWorkspaceConsumers(estate []WorkspaceSpec, u UserWorkspaces) []ConsumerSpec {
+	out := make([]ConsumerSpec, len(estate))
+	for i, w := range estate {
+		id, secret := WorkspaceConsumer(w.Slug)
+		out[i] = ConsumerSpec{ClientID: id, ClientSecret: secret, Owns: []string{w.Slug}, UserWorkspaces: u}
+	}
+	return out
+}
+
+// PerWorkspaceAccessTokens is one access token made in each workspace of
+// estate (WorkspaceAccessToken, named after the workspace), each with the
+// scaled limit limit.
+func PerWorkspaceAccessTokens(estate []WorkspaceSpec, limit int) []AccessTokenSpec {
+	out := make([]AccessTokenSpec, len(estate))
+	for i, w := range estate {
+		out[i] = AccessTokenSpec{Name: w.Slug, Token: WorkspaceAccessToken(w.Slug), Workspace: w.Slug, Limit: limit}
+	}
+	return out
+}
