@@ -264,13 +264,32 @@ func (c doctorCredential) TokenScopes(ctx context.Context) ([]string, bool, erro
 	return cl.Cred.Scopes(ctx)
 }
 
-// Limit is the hourly limit the credential's budget paces by.
+// Limit is the hourly limit the credential's budget paces by after
+// doctor's requests: announced by Bitbucket (X-RateLimit-Limit), or
+// configured, and where from.
 func (c doctorCredential) Limit() string {
-	limit, from := c.settings.PerHour, "BITBUCKET_RATE_LIMIT"
-	if c.spec.limit > 0 {
-		limit, from = c.spec.limit, "limit= of its line"
+	limit, ceiling := c.settings.limitOf(c.spec)
+	from := "the default"
+	switch {
+	case c.spec.limit > 0:
+		from = "limit= of its line"
+	case c.settings.PerHourFrom != "":
+		from = c.settings.PerHourFrom
 	}
-	return fmt.Sprintf("%s requests an hour (%s)", thousands(limit), from)
+	if cl, err := c.client(); err == nil && cl.Budget != nil {
+		if n, announced := cl.Budget.InForce(); announced {
+			most := fmt.Sprintf("at most %s as %s says", thousands(limit), from)
+			if ceiling > limit {
+				most = fmt.Sprintf("at most %s unless BITBUCKET_RATE_LIMIT or limit= says more", thousands(ceiling))
+			}
+			return fmt.Sprintf("%s requests an hour, from Bitbucket's announcement (X-RateLimit-Limit; %s)", thousands(n), most)
+		}
+	}
+	text := fmt.Sprintf("%s requests an hour (%s)", thousands(limit), from)
+	if ceiling > limit {
+		text += fmt.Sprintf("; a limit Bitbucket announces raises it, up to %s", thousands(ceiling))
+	}
+	return text
 }
 
 // listedNone words a credential whose workspace listing was empty.

@@ -65,8 +65,11 @@ func (f *factory) close() {
 // would be more specs here, each built into a client of its own, with its
 // own budget, by newBitbucket.
 type bitbucketSettings struct {
-	BaseURL     string
-	PerHour     int
+	BaseURL string
+	PerHour int
+	// PerHourFrom names where PerHour comes from: the flag, the variable,
+	// or "" for the default, which a server's announcement may raise.
+	PerHourFrom string
 	Credentials []credentialSpec
 }
 
@@ -85,8 +88,18 @@ type snykSettings struct {
 func (f *factory) bitbucketSettings(source, sourceURL string) (bitbucketSettings, error) {
 	var s bitbucketSettings
 	var err error
-	if s.PerHour, err = intSetting("bitbucketRateLimit", f.globals.BitbucketRateLimit, "BITBUCKET_RATE_LIMIT", f.env, defaultBitbucketPerHour); err != nil {
+	def := defaultBitbucketPerHour
+	if f.tuning.BitbucketDefault > 0 {
+		def = f.tuning.BitbucketDefault
+	}
+	if s.PerHour, err = intSetting("bitbucketRateLimit", f.globals.BitbucketRateLimit, "BITBUCKET_RATE_LIMIT", f.env, def); err != nil {
 		return s, err
+	}
+	switch {
+	case strings.TrimSpace(f.globals.BitbucketRateLimit) != "":
+		s.PerHourFrom = "--bitbucketRateLimit"
+	case f.getenv("BITBUCKET_RATE_LIMIT") != "":
+		s.PerHourFrom = "BITBUCKET_RATE_LIMIT"
 	}
 	base, baseName := strings.TrimSpace(sourceURL), "--sourceUrl"
 	if base == "" {
@@ -222,6 +235,8 @@ type bitbucketClient struct {
 	*bitbucket.Client
 	Cred *credential.Credential
 	Spec credentialSpec
+	// Budget paces the credential's requests; doctor reads its limit.
+	Budget *httpx.Budget
 }
 
 // snykClient is a Snyk client plus the credential its stack carries.
@@ -240,12 +255,11 @@ func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbu
 		return nil, err
 	}
 	cred.Named(spec.name)
-	limit := s.PerHour
-	if spec.limit > 0 {
-		limit = spec.limit
-	}
-	hc, err := f.apiStack(cred, budgetSpec{api: "bitbucket", limit: limit,
-		window: windowOr(f.tuning.BitbucketWindow, time.Hour)})
+	limit, ceiling := s.limitOf(spec)
+	b := budgetSpec{api: "bitbucket", name: spec.name, limit: limit, ceiling: ceiling,
+		window: windowOr(f.tuning.BitbucketWindow, time.Hour),
+		class: func(req *http.Request) string { return bitbucket.RequestClass(req.URL.Path) }}
+	hc, budget, err := f.apiStack(cred, b)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +269,21 @@ func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbu
 	if err != nil {
 		return nil, err
 	}
-	return &bitbucketClient{Client: cl, Cred: cred, Spec: spec}, nil
+	return &bitbucketClient{Client: cl, Cred: cred, Spec: spec, Budget: budget}, nil
+}
+
+// limitOf is a credential's hourly limit and how far a server's
+// announcement may raise it: its own limit=, else the run's; whoever set
+// one set the ceiling too, and a limit nobody set may rise to what the
+// server announces, up to httpx.DefaultCeiling.
+func (s bitbucketSettings) limitOf(spec credentialSpec) (limit, ceiling int) {
+	switch {
+	case spec.limit > 0:
+		return spec.limit, spec.limit
+	case s.PerHourFrom != "":
+		return s.PerHour, s.PerHour
+	}
+	return s.PerHour, httpx.DefaultCeiling
 }
 
 // newRouter builds the run's Bitbucket router over the credentials of s,
@@ -306,7 +334,7 @@ func (f *factory) newSnyk(s snykSettings) (*snykClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, err := f.apiStack(cred, budgetSpec{api: "snyk", limit: s.PerMinute,
+	hc, _, err := f.apiStack(cred, budgetSpec{api: "snyk", limit: s.PerMinute,
 		window: windowOr(f.tuning.SnykWindow, time.Minute),
 		// Snyk REST answers 429 "until requests stop for the duration of
 		// the rate-limiting interval (one minute)": pause that long.
@@ -351,14 +379,15 @@ func (f *factory) buildCredential(spec credentialSpec, tokenAPI string) (*creden
 // apiStack is the one HTTP stack of an API: cred attached after the wait of
 // its budget (keyed by cred's identity), 429s waited out for
 // --rateLimitWait, failures retried, every send reported.
-func (f *factory) apiStack(cred *credential.Credential, b budgetSpec) (*httpx.Client, error) {
+func (f *factory) apiStack(cred *credential.Credential, b budgetSpec) (*httpx.Client, *httpx.Budget, error) {
 	opts, err := f.stackOptions(b.api)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b.identity, b.wait = cred.Identity(), f.globals.RateLimitWait
 	opts.Budget, opts.Credential = f.newBudget(b), cred
-	return httpx.New(opts)
+	hc, err := httpx.New(opts)
+	return hc, opts.Budget, err
 }
 
 // stackOptions are what every stack of the run shares: the transport

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importfiles"
@@ -246,5 +247,59 @@ func TestDoctor_severalCredentials(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("doctor printed a secret %q", secret)
 		}
+	}
+}
+
+// Done when: a 5,000/h access token is paced at 5,000/h after its first
+// answer and at 1,000/h before. Scaled by 1/100 into a 2 s window: the
+// default limit is 10 (nobody set one), the token's 50, announced in
+// X-RateLimit-Limit on its answers. 25 pages: with the announcement they
+// all go at once, no wait, no 429; a token that announces nothing is
+// paced at the default, waits a window, and the wait line names it and
+// the limit in force.
+func TestAccessTokenPacedByItsAnnouncedLimit(t *testing.T) {
+	t.Parallel()
+	const window = 2 * time.Second
+	for _, announces := range []bool{true, false} {
+		t.Run(fmt.Sprintf("announces=%v", announces), func(t *testing.T) {
+			t.Parallel()
+			estate := []sim.WorkspaceSpec{{Slug: "labs", Repos: 2500}}
+			e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: estate, RateLimitWindow: window,
+				AccessTokens: []sim.AccessTokenSpec{{Name: "labs", Token: "labs-access-token-0123456789", Workspace: "labs", Limit: 50, NoHeaders: !announces}}}})
+			e.Tuning.BitbucketWindow, e.Tuning.BitbucketDefault = window, 10
+			e.Set("BBIMPORT_STATE_DIR", t.TempDir())
+			e.Set("BB_LABS_TOKEN", "labs-access-token-0123456789")
+			e.Set(envBitbucketCredentials, "labs access-token token=BB_LABS_TOKEN workspaces=labs")
+			g := sim.SimSnykGroupID
+			e.MustRun(0, "orgs:data", "--groupId="+g)
+			e.MustRun(0, "orgs:create", "--file="+e.File("group-"+g+"-bitbucket-cloud-app-orgs.json"))
+			before := e.Sim.Count("bitbucket.requests")
+			r := e.MustRun(0, "import:data", "--orgsData="+e.File("snyk-created-orgs.json"), "--logFormat=json")
+			if n := e.Sim.Count("bitbucket.requests") - before; n != 25 {
+				t.Errorf("%d requests, want the 25 pages", n)
+			}
+			if n := e.Sim.Count("bitbucket.429"); n != 0 {
+				t.Errorf("%d 429s", n)
+			}
+			waited := strings.Contains(r.Stderr, "Bitbucket budget:")
+			if announces {
+				// orgs:data's one request and the 25 pages are within the
+				// window: only the announced 50 lets them through.
+				if waited {
+					t.Errorf("with the announcement the budget made requests wait:\n%s", r.Stderr)
+				}
+				d := e.MustRun(0, "doctor", "--groupId="+g)
+				if !strings.Contains(d.Stdout, `• Bitbucket limit "labs": 50 requests an hour, from Bitbucket's announcement (X-RateLimit-Limit`) {
+					t.Errorf("doctor does not say the limit in force:\n%s", d.Stdout)
+				}
+				return
+			}
+			if !waited {
+				t.Errorf("without the announcement no request waited: the default pacing was not kept\n%s", r.Stderr)
+			}
+			if !strings.Contains(r.Stderr, `Bitbucket budget: 10 of 10 used in the last 2s by credential \"labs\"; next request at`) {
+				t.Errorf("the wait line does not name the credential and the limit:\n%s", r.Stderr)
+			}
+		})
 	}
 }
