@@ -258,7 +258,7 @@ func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbu
 	limit, ceiling := s.limitOf(spec)
 	b := budgetSpec{api: "bitbucket", name: spec.name, limit: limit, ceiling: ceiling,
 		window: windowOr(f.tuning.BitbucketWindow, time.Hour),
-		class: func(req *http.Request) string { return bitbucket.RequestClass(req.URL.Path) }}
+		class:  func(req *http.Request) string { return bitbucket.RequestClass(req.URL.Path) }}
 	hc, budget, err := f.apiStack(cred, b)
 	if err != nil {
 		return nil, err

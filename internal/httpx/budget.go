@@ -70,8 +70,8 @@ type BudgetWait struct {
 	// Announced: Limit is the server's (X-RateLimit-Limit), not the
 	// configured one.
 	Announced bool
-	Window      time.Duration
-	Next        time.Time // when the next request may go
+	Window    time.Duration
+	Next      time.Time // when the next request may go
 	// Shared: the count is the ledger's, so it includes other processes.
 	Shared bool
 }
