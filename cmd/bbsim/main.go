@@ -57,6 +57,7 @@ type options struct {
 	userWorkspaces   sim.UserWorkspaces
 	accessTokens     bool
 	accessTokenLimit int
+	accessTokenQuiet bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -94,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	})
 	fs.BoolVar(&o.accessTokens, "access-token-per-workspace", false, "each workspace has an access token (sim-access-token-<slug>-0123456789) bound to it")
 	fs.IntVar(&o.accessTokenLimit, "access-token-limit", 1000, "the scaled hourly limit (per -bitbucket-rate-window) of those access tokens, announced in X-RateLimit-Limit")
+	fs.BoolVar(&o.accessTokenQuiet, "access-token-quiet", false, "those access tokens announce nothing (no X-RateLimit-* headers), as some users report")
 	fs.Func("job-durations", "import jobs run for a time drawn per target, uniform in MIN-MAX (e.g. 5s-60s; default: they end on -pending-polls alone)", func(v string) (err error) {
 		o.jobDurations, err = sim.ParseJobDurations(v)
 		return err
@@ -160,6 +162,9 @@ func (o *options) config() sim.Config {
 	}
 	if o.accessTokens {
 		cfg.Bitbucket.AccessTokens = sim.PerWorkspaceAccessTokens(estate, o.accessTokenLimit)
+		for i := range cfg.Bitbucket.AccessTokens {
+			cfg.Bitbucket.AccessTokens[i].NoHeaders = o.accessTokenQuiet
+		}
 	}
 	return cfg
 }
