@@ -336,7 +336,7 @@ func (r *Router) memberErr(m *member, err error) error {
 	if len(r.members) == 1 || m.Name == "" || named(err) {
 		return err
 	}
-	return fmt.Errorf("Bitbucket credential %q: %w", m.Name, err)
+	return fmt.Errorf("credential %q: %w", m.Name, err)
 }
 
 func named(err error) bool {

@@ -233,7 +233,7 @@ func TestRouterDiscoveryCases(t *testing.T) {
 			return []spec{{f: &fake{name: "tok", listErr: status(403)}, kind: credential.BitbucketAccessToken},
 				{f: &fake{name: "bad", listErr: status(401)}, kind: credential.BitbucketAccessToken}}
 		},
-		wantErr:  `Bitbucket credential "bad": Bitbucket rejected`,
+		wantErr:  `credential "bad": Bitbucket rejected`,
 		wantCase: []Case{Unasked, Unasked},
 	}, {
 		name:     "API token: a 401 on the listing is the credential rejected",
@@ -245,7 +245,7 @@ func TestRouterDiscoveryCases(t *testing.T) {
 		specs: func() []spec {
 			return []spec{{f: &fake{name: "c", listErr: &credential.TokenError{Kind: credential.BitbucketConsumer, Code: "invalid_client", StatusCode: 400}}}, {f: consumer("d", "x")}}
 		},
-		wantErr:  `Bitbucket credential "c": Bitbucket rejected the OAuth consumer key`,
+		wantErr:  `credential "c": Bitbucket rejected the OAuth consumer key`,
 		wantCase: []Case{Unasked, Unasked},
 	}, {
 		name: "a 5xx is no refusal either",
