@@ -134,7 +134,7 @@ func bitbucketCredentialSpec(source string, env func(string) string) (credential
 	}
 	id, secret := env(envAppClientID), env(envAppClientSecret)
 	if id == "" || secret == "" {
-		return credentialSpec{}, usagef("the bitbucket-cloud-app source needs an OAuth consumer: set %s (the consumer's Key) and %s (its Secret); see README \"Setting up a Bitbucket OAuth consumer\"", envAppClientID, envAppClientSecret)
+		return credentialSpec{}, usagef("the bitbucket-cloud-app source needs an OAuth consumer: set %s (the consumer's Key) and %s (its Secret), or list one credential per workspace in %s; see README \"Bitbucket credentials in 2026\"", envAppClientID, envAppClientSecret, envBitbucketCredentials)
 	}
 	s := credentialSpec{kind: credential.BitbucketConsumer, clientID: id, clientSecret: secret,
 		tokenURL: env(envAppTokenURL), tokenURLFrom: envAppTokenURL}

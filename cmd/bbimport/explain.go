@@ -223,7 +223,7 @@ func forbiddenFix(e *bitbucket.ErrorResponse) string {
 		if e.AuthKind == credential.BitbucketConsumer || e.AuthKind == credential.Unknown {
 			return "check its permissions under Workspace settings → OAuth consumers → Edit"
 		}
-		return "check the permissions the token or app password was given"
+		return "check the scopes the token was given"
 	}
 	label, tokenScope := scopeLabel(scope)
 	tokenScopes := tokenScope + " scope"
