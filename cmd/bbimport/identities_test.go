@@ -303,3 +303,43 @@ func TestAccessTokenPacedByItsAnnouncedLimit(t *testing.T) {
 		})
 	}
 }
+
+// An access token as the run's only credential (BITBUCKET_CLOUD_API_TOKEN
+// without an e-mail): no user, so its workspace listing is refused; the
+// message says so and names --workspace, and with it the stages work.
+func TestAccessTokenNamesItsWorkspace(t *testing.T) {
+	t.Parallel()
+	estate := []sim.WorkspaceSpec{{Slug: "labs", Repos: 30}, {Slug: "other", Repos: 3}}
+	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: estate,
+		AccessTokens: []sim.AccessTokenSpec{{Name: "labs", Token: "labs-access-token-0123456789", Workspace: "labs", Limit: 2000}}}})
+	e.Set("BITBUCKET_APP_CLIENT_ID", "")
+	e.Set("BITBUCKET_APP_CLIENT_SECRET", "")
+	e.Set("BITBUCKET_CLOUD_API_TOKEN", "labs-access-token-0123456789")
+	r := e.Run("orgs:data", "--source=bitbucket-cloud", "--groupId=g")
+	for _, want := range []string{"the access token cannot list its workspaces", "an access token is no user",
+		"pass --workspace=<slug> (repeatable; as in bitbucket.org/<slug>) for the workspace the token was made in"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if r.Code != exitFailed {
+		t.Errorf("exit %d, want 1", r.Code)
+	}
+	g := sim.SimSnykGroupID
+	e.MustRun(0, "orgs:data", "--source=bitbucket-cloud", "--groupId="+g, "--workspace=labs")
+	e.MustRun(0, "orgs:create", "--file="+e.File("group-"+g+"-bitbucket-cloud-orgs.json"))
+	e.MustRun(0, "import:data", "--source=bitbucket-cloud", "--orgsData="+e.File("snyk-created-orgs.json"))
+	d := e.MustRun(0, "doctor", "--source=bitbucket-cloud", "--workspace=labs")
+	for _, want := range []string{"• Bitbucket credential: access token (BITBUCKET_CLOUD_API_TOKEN)", "• Bitbucket token: no token exchange",
+		"✓ workspaces: 1 workspace given with --workspace (labs)", "• Bitbucket limit: 2,000 requests an hour, from Bitbucket's announcement"} {
+		if !strings.Contains(d.Stdout, want) {
+			t.Errorf("doctor lacks %q:\n%s", want, d.Stdout)
+		}
+	}
+	if n := e.Sim.Count("bitbucket.403.elsewhere"); n != 0 {
+		t.Errorf("%d requests for a workspace not the token's", n)
+	}
+	if strings.Contains(e.allOutput(d), "labs-access-token-0123456789") {
+		t.Error("the access token is in the output")
+	}
+}

@@ -137,10 +137,11 @@ func (r *run) workspaces(ctx context.Context, bb Bitbucket, several bool) ([]str
 // reports whether the other checks can follow.
 func (r *run) token(ctx context.Context, c BitbucketCredential) bool {
 	scopes, exchanged, err := c.TokenScopes(ctx)
+	check := named(checkToken, c.Name())
 	if !exchanged {
+		r.report(Line{Mark: Info, Check: check, Text: "no token exchange, so Bitbucket reports no scopes; the repository check below reads with it"})
 		return true
 	}
-	check := named(checkToken, c.Name())
 	if err != nil {
 		r.failErr(check, err, "check BITBUCKET_APP_CLIENT_ID, BITBUCKET_APP_CLIENT_SECRET and BITBUCKET_APP_TOKEN_URL")
 		return false
