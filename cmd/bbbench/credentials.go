@@ -101,15 +101,7 @@ func (b *bench) credentialsRun(cs credentialSizes, perWorkspace bool) (budgetRow
 		}
 		env["BITBUCKET_CREDENTIALS"] = strings.Join(lines, "\n")
 	}
-	// orgs:data spends from the same budgets, as in production.
-	if err := b.mustRun(ctx, dir, "credentials-orgs-data", env, 0, "orgs:data", "--groupId="+s.Env["SNYK_GROUP_ID"]); err != nil {
-		return budgetRow{}, err
-	}
-	created := filepath.Join(dir, "snyk-created-orgs.json")
-	if err := writeCreatedOrgs(filepath.Join(env["SNYK_LOG_PATH"], "group-"+s.Env["SNYK_GROUP_ID"]+"-bitbucket-cloud-app-orgs.json"), created); err != nil {
-		return budgetRow{}, err
-	}
-	r, err := measure(ctx, s, b.cfg.bin, dir, "credentials-import-data", env, "import:data", "--orgsData="+created)
+	r, err := b.orgsThenImportData(ctx, s, dir, "credentials", env)
 	if err != nil {
 		return budgetRow{}, err
 	}
@@ -150,14 +142,7 @@ func (b *bench) accessTokenRun(cs credentialSizes, announces bool) (budgetRow, e
 	slug := bbsim.Estate(1, cs.tokenRepos)[0].Slug
 	env["BB_TOKEN"] = bbsim.WorkspaceAccessToken(slug)
 	env["BITBUCKET_CREDENTIALS"] = "token access-token token=BB_TOKEN workspaces=" + slug
-	if err := b.mustRun(ctx, dir, name+"-orgs-data", env, 0, "orgs:data", "--groupId="+s.Env["SNYK_GROUP_ID"]); err != nil {
-		return budgetRow{}, err
-	}
-	created := filepath.Join(dir, "snyk-created-orgs.json")
-	if err := writeCreatedOrgs(filepath.Join(env["SNYK_LOG_PATH"], "group-"+s.Env["SNYK_GROUP_ID"]+"-bitbucket-cloud-app-orgs.json"), created); err != nil {
-		return budgetRow{}, err
-	}
-	r, err := measure(ctx, s, b.cfg.bin, dir, name+"-import-data", env, "import:data", "--orgsData="+created)
+	r, err := b.orgsThenImportData(ctx, s, dir, name, env)
 	if err != nil {
 		return budgetRow{}, err
 	}
@@ -172,6 +157,21 @@ func (b *bench) accessTokenRun(cs credentialSizes, announces bool) (budgetRow, e
 	}
 	b.rep.Budget = append(b.rep.Budget, row)
 	return row, nil
+}
+
+// orgsThenImportData runs orgs:data (it spends from the same budgets, as in
+// production), writes the created-orgs file from its output, and measures
+// import:data.
+func (b *bench) orgsThenImportData(ctx context.Context, s *sim, dir, name string, env map[string]string) (*measuredRun, error) {
+	group := s.Env["SNYK_GROUP_ID"]
+	if err := b.mustRun(ctx, dir, name+"-orgs-data", env, 0, "orgs:data", "--groupId="+group); err != nil {
+		return nil, err
+	}
+	created := filepath.Join(dir, "snyk-created-orgs.json")
+	if err := writeCreatedOrgs(filepath.Join(env["SNYK_LOG_PATH"], "group-"+group+"-bitbucket-cloud-app-orgs.json"), created); err != nil {
+		return nil, err
+	}
+	return measure(ctx, s, b.cfg.bin, dir, name+"-import-data", env, "import:data", "--orgsData="+created)
 }
 
 // waitResult is what a run said of its budget: the first wait line, if any.
