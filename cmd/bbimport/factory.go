@@ -40,6 +40,10 @@ type factory struct {
 	observer *httpLog
 	// ledgers are the budgets' request ledgers, closed when the run ends.
 	ledgers []*ledger.File
+	// building serialises building stacks: the router opens several
+	// credentials' clients at once, and a stack's ledger and the ledgers
+	// list are the factory's.
+	building sync.Mutex
 }
 
 func newFactory(env func(string) string, t tuning, g globalOptions, out *output, net *network) *factory {
@@ -53,6 +57,8 @@ func (f *factory) close() {
 	if f == nil {
 		return
 	}
+	f.building.Lock()
+	defer f.building.Unlock()
 	for _, l := range f.ledgers {
 		l.Close()
 	}
@@ -60,10 +66,9 @@ func (f *factory) close() {
 }
 
 // bitbucketSettings is the Bitbucket side of a run, checked: where the API
-// is, the budget of each credential, and the credentials. A run has one
-// credential today; several (OAuth consumers, access tokens, API tokens)
-// would be more specs here, each built into a client of its own, with its
-// own budget, by newBitbucket.
+// is, the budget of each credential, and the credentials: the one of the
+// original's variables, or those BITBUCKET_CREDENTIALS lists, each built
+// into a client of its own, with its own budget, by newBitbucket.
 type bitbucketSettings struct {
 	BaseURL string
 	PerHour int
@@ -250,6 +255,8 @@ type snykClient struct {
 // credential, its budget (its own limit, else the run's), retries, debug
 // log.
 func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbucketClient, error) {
+	f.building.Lock()
+	defer f.building.Unlock()
 	cred, err := f.buildCredential(spec, "bitbucket-token")
 	if err != nil {
 		return nil, err
@@ -330,6 +337,8 @@ type bitbucketRouter struct {
 // newSnyk builds the Snyk stack of s: the credential, its budget, retries,
 // debug log, the redactor and the Sunset/Deprecation hook.
 func (f *factory) newSnyk(s snykSettings) (*snykClient, error) {
+	f.building.Lock()
+	defer f.building.Unlock()
 	cred, err := f.buildCredential(s.Credential, "snyk-token")
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 
 // Credential is one way of authenticating to an API. It is a value the
 // HTTP stack holds and attaches to each request as it leaves; a run may
-// hold several (one per API now, a list per API later), each with its own
+// hold several (one for Snyk, one or more for Bitbucket), each with its own
 // request budget keyed by Identity. It is safe for concurrent use, and
 // prints without its secret.
 type Credential struct {
