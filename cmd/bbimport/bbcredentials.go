@@ -216,7 +216,8 @@ func parseCredentialEntry(e listEntry, env func(string) string, tokenURL, tokenU
 			return credentialSpec{}, usagef("%s: %s= is missing: %s takes %s (%s)", at, k, kindName, keysText(lk.keys), lk.what)
 		}
 		if value[k] = strings.TrimSpace(env(v)); value[k] == "" {
-			return credentialSpec{}, usagef("%s: %s=%s names a variable that is not set (or is empty)", at, k, v)
+			// Not "token=NAME": the redactor masks what follows a token= key.
+			return credentialSpec{}, usagef("%s: %s= names the variable %s, which is not set (or is empty)", at, k, v)
 		}
 	}
 	for _, k := range lk.keys {
@@ -229,7 +230,7 @@ func parseCredentialEntry(e listEntry, env func(string) string, tokenURL, tokenU
 		s.scheme, s.secret = "Bearer", value["token"]
 	case credential.BitbucketAPIToken:
 		if !strings.Contains(value["email"], "@") {
-			return credentialSpec{}, usagef("%s: email=%s holds no e-mail address: an Atlassian API token is sent with the account's e-mail", at, vals["email"])
+			return credentialSpec{}, usagef("%s: email= names the variable %s, which holds no e-mail address: an Atlassian API token is sent with the account's e-mail", at, vals["email"])
 		}
 		s.scheme, s.user, s.secret = "Basic", value["email"], value["token"]
 	}
