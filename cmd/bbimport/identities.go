@@ -69,14 +69,16 @@ func pinFix(name string, k credential.Kind) string {
 // reportFound logs, once a stage has used bb (the router), what each credential
 // serves: an info line for a listing or pinned workspaces, a warning for
 // one that serves nothing (listed none, or refused when the run could do
-// without it). Credentials the run did not need are not mentioned.
+// without it). Credentials the run sent nothing with are not mentioned.
 func reportFound(log zerolog.Logger, bb any, errText func(error) string) {
 	r, ok := bb.(interface{ Found() []routing.Found })
 	if !ok {
 		return
 	}
-	found := r.Found()
-	for _, f := range found {
+	for _, f := range r.Found() {
+		if !f.Used {
+			continue // a credential of other workspaces than this run's (another shard's)
+		}
 		label := credentialLabel(f.Name, f.Kind)
 		ev := func(e *zerolog.Event) *zerolog.Event {
 			if f.Name != "" {

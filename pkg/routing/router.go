@@ -7,6 +7,7 @@ import (
 	"iter"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
@@ -62,6 +63,8 @@ type Found struct {
 	Workspaces []string
 	// Err is the refusal (Refused).
 	Err error
+	// Used: the run sent requests with it (or built its client to).
+	Used bool
 }
 
 // discoveryConcurrency bounds the credentials asked at once, and the
@@ -93,6 +96,7 @@ type member struct {
 	open    sync.Once
 	client  Client
 	openErr error
+	used    atomic.Bool
 
 	// Set by discovery (Router.mu held to read once done).
 	found  Found
@@ -148,9 +152,12 @@ func dedupe(slugs []string) []string {
 	return out
 }
 
-// client opens the member's client once.
+// clientOf opens the member's client once.
 func (m *member) clientOf() (Client, error) {
-	m.open.Do(func() { m.client, m.openErr = m.Open() })
+	m.open.Do(func() {
+		m.client, m.openErr = m.Open()
+		m.used.Store(true)
+	})
 	return m.client, m.openErr
 }
 
@@ -168,6 +175,7 @@ func (r *Router) Found() []Found {
 	out := make([]Found, len(r.members))
 	for i, m := range r.members {
 		out[i] = m.found
+		out[i].Used = m.used.Load()
 	}
 	return out
 }

@@ -415,3 +415,26 @@ func TestRouterPinnedVerifiedOnce(t *testing.T) {
 	}
 	wantCalls(t, f, "repos1:a", "repos1:b", "repos1:a")
 }
+
+// A credential the run needs nothing of (its workspaces are in another
+// shard) is never opened and says so.
+func TestRouterUnusedCredentialIsNotOpened(t *testing.T) {
+	opened := 0
+	open := func(f *fake) func() (Client, error) {
+		return func() (Client, error) { opened++; return f, nil }
+	}
+	r, err := New([]Member{
+		{Name: "a", Workspaces: []string{"wa"}, Open: open(&fake{reaches: []string{"wa"}})},
+		{Name: "b", Workspaces: []string{"wb"}, Open: open(&fake{reaches: []string{"wb"}})},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.GetRepository(t.Context(), "wa", "r"); err != nil {
+		t.Fatal(err)
+	}
+	found := r.Found()
+	if opened != 1 || !found[0].Used || found[1].Used {
+		t.Errorf("opened %d; used %v, %v", opened, found[0].Used, found[1].Used)
+	}
+}
