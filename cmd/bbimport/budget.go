@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +17,11 @@ import (
 // file name, never written itself).
 type budgetSpec struct {
 	api      string
+	name     string // the credential's name, for the wait line
 	identity string
 	limit    int
+	ceiling  int // how far an announced limit may raise limit (httpx.BudgetConfig.Ceiling)
+	class    func(*http.Request) string
 	window   time.Duration
 	pause    time.Duration // after a 429 without Retry-After; 0: backoff
 	wait     time.Duration // how long a request refused with 429 is held (--rateLimitWait)
@@ -26,10 +31,13 @@ type budgetSpec struct {
 // state directory so every run with that credential shares the count. A
 // ledger that cannot be opened is one warning and the conservative pacing.
 func (f *factory) newBudget(s budgetSpec) *httpx.Budget {
-	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
+	cfg := httpx.BudgetConfig{API: s.api, Name: s.name, Limit: s.limit, Ceiling: s.ceiling, Class: s.class,
+		Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
 		PauseMin: f.tuning.RetryWaitMin, PauseMax: f.tuning.RetryWaitMax, Observer: f.observer}
 	dir, from := f.globals.StateDir, f.globals.StateDirFrom
-	l, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(s.limit))
+	// The ledger may hold as many requests as an announced limit lets
+	// through: a count above the configured limit is no corruption then.
+	l, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(max(s.limit, s.ceiling)))
 	if err != nil {
 		f.out.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
 			Msgf("%s budget: cannot keep a request ledger in %s (%s): pacing on this run's own count; runs sharing the credential may meet 429s", apiName(s.api), dir, from)
@@ -58,10 +66,13 @@ func windowOr(tuned, real time.Duration) time.Duration {
 // episode (at most one a minute per API), saying how much of the budget is
 // spent and when the next request goes.
 func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
-	quiet := h.quiet("budget "+w.API, time.Minute)
+	quiet := h.quiet("budget "+w.API+" "+w.Name, time.Minute)
 	who := "by this consumer"
-	if w.API == "snyk" {
+	switch {
+	case w.API == "snyk":
 		who = "with this token"
+	case w.Name != "":
+		who = "by credential " + strconv.Quote(w.Name)
 	}
 	if !w.Shared {
 		who += " in this run"
@@ -70,13 +81,20 @@ func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
 	if w.Window < time.Hour {
 		layout = "15:04:05"
 	}
-	msg := fmt.Sprintf("%s budget: %s of %s used in the last %s %s; next request at %s",
-		apiName(w.API), thousands(w.Used), thousands(w.Limit), windowName(w.Window), who, w.Next.Local().Format(layout))
+	limit := ""
+	if w.Announced {
+		limit = " (the limit " + apiName(w.API) + " announces)"
+	}
+	msg := fmt.Sprintf("%s budget: %s of %s used in the last %s %s%s; next request at %s",
+		apiName(w.API), thousands(w.Used), thousands(w.Limit), windowName(w.Window), who, limit, w.Next.Local().Format(layout))
 	ev := h.log.Info()
 	if quiet {
 		ev = h.log.Debug()
 	}
-	ev.Str("api", w.API).Int("used", w.Used).Int("limit", w.Limit).Time("next", w.Next).Msg(msg)
+	if w.Name != "" {
+		ev = ev.Str("credential", w.Name)
+	}
+	ev.Str("api", w.API).Int("used", w.Used).Int("limit", w.Limit).Bool("announced", w.Announced).Time("next", w.Next).Msg(msg)
 }
 
 // BudgetFallback implements httpx.BudgetObserver.
