@@ -36,3 +36,51 @@ func TestSecrets_warningInStageSummary(t *testing.T) {
 	}
 	assertNoSecrets(t, e, []result{r})
 }
+
+// A list whose fields hold secrets where a kind, a name or a key belongs
+// (the kind forgotten, an env file named as the list, a base64 token with
+// its '=' padding pasted alone) is refused without repeating them, in any
+// case: an error about the second field echoed it, and one about a key
+// echoed a token's head, lower-cased (which no redactor knows).
+func TestParseCredentialListNeverEchoesAValue(t *testing.T) {
+	t.Parallel()
+	const padded = "QVRDVFQzeEZmR04wLWxhYnMtdG9rZW4x="
+	for _, tt := range []struct{ name, list, want, secret string }{
+		{"a token in the kind's place", "labs " + listToken, "the kind (second field) is not one", listToken},
+		{"an env file", "export BB_LABS_TOKEN=" + listToken, "the kind (second field) is not one", listToken},
+		{"a secret in the name's place", listToken + "=x consumer", "the name (first field) is not one", listToken},
+		{"a padded token pasted alone", "labs access-token token=BB_LABS_TOKEN " + padded, "a field is not one of", padded},
+	} {
+		_, err := parseCredentialList(tt.list, envBitbucketCredentials, mapEnv(listEnv), "https://bitbucket.org/site/oauth2/access_token", "default")
+		if err == nil || exitCodeOf(err) != exitUsage || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v; want exit 2 with %q", tt.name, err, tt.want)
+			continue
+		}
+		head := tt.secret[:12]
+		for _, s := range []string{head, strings.ToLower(head), strings.ToUpper(head)} {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("%s: the error repeats the value (%q): %v", tt.name, s, err)
+			}
+		}
+	}
+}
+
+// A list that names a Snyk credential's variable for a Bitbucket
+// credential would send the Snyk token (or service account secret) to
+// Bitbucket: refused before anything is sent, naming the variable.
+func TestParseCredentialListRefusesSnykVariables(t *testing.T) {
+	t.Parallel()
+	env := mapEnv(map[string]string{"SNYK_TOKEN": "st-0123456789abcdef", "SNYK_CLIENT_ID": "sa-id", "SNYK_CLIENT_SECRET": "ss-0123456789abcdef",
+		"SNYK_OAUTH_TOKEN": "so-0123456789abcdef", "BB_ADMIN_EMAIL": "admin@example.com"})
+	for _, list := range []string{
+		"labs access-token token=SNYK_TOKEN",
+		"labs access-token token=SNYK_OAUTH_TOKEN",
+		"acme consumer id=SNYK_CLIENT_ID secret=SNYK_CLIENT_SECRET",
+		"admin api-token email=BB_ADMIN_EMAIL token=SNYK_TOKEN",
+	} {
+		_, err := parseCredentialList(list, envBitbucketCredentials, env, "https://bitbucket.org/site/oauth2/access_token", "default")
+		if err == nil || exitCodeOf(err) != exitUsage || !strings.Contains(err.Error(), "a Snyk credential") {
+			t.Errorf("%s: %v; want exit 2 naming the Snyk variable", list, err)
+		}
+	}
+}
