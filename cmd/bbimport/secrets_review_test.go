@@ -84,3 +84,39 @@ func TestParseCredentialListRefusesSnykVariables(t *testing.T) {
 		}
 	}
 }
+
+// A secret holding a character the terminal escapes (a bidi override, a C1
+// control) was escaped before it was redacted on the final line and in
+// text log lines, so the redactor no longer knew it: the rest of it was
+// printed.
+func TestSecrets_escapedBeforeRedacted(t *testing.T) {
+	t.Parallel()
+	const token = "st-LEAK-\u202e-9c8b7a6f5e4d"
+	e := leakEnv(t)
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		auth := r.Header.Get("Authorization")
+		_ = json.NewEncoder(w).Encode(map[string]any{"message": "ECHO " + strings.TrimPrefix(auth, "token "), "code": 401})
+	}))
+	t.Cleanup(echo.Close)
+	e.Set("SNYK_TOKEN", token)
+	e.Set("SNYK_API", echo.URL+"/v1")
+	var out strings.Builder
+	for _, args := range [][]string{
+		{"list:imported", "--groupId=" + sim.SimSnykGroupID, "--logFormat=text"},
+		{"list:imported", "--groupId=" + sim.SimSnykGroupID, "--logFormat=text", "--logLevel=debug"},
+	} {
+		r := e.Run(args...)
+		out.WriteString(r.Stdout + r.Stderr)
+	}
+	text := out.String()
+	if !strings.Contains(text, "ECHO") {
+		t.Fatalf("the echo reached no output:\n%s", text)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "9c8b7a6f5e4d") {
+			t.Errorf("the secret leaked:\n%s", line)
+		}
+	}
+}
