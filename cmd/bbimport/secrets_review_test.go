@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bbimport/bbimport/internal/sim"
@@ -118,5 +119,72 @@ func TestSecrets_escapedBeforeRedacted(t *testing.T) {
 		if strings.Contains(line, "9c8b7a6f5e4d") {
 			t.Errorf("the secret leaked:\n%s", line)
 		}
+	}
+}
+
+// Bitbucket and Snyk behind one gateway host (/bb/… and /snyk/…): a
+// Bitbucket next-page link into /snyk/ carried the Bitbucket token to Snyk,
+// and a Snyk links.next into /bb/ the Snyk token to Bitbucket: one origin,
+// two APIs. Each credential stays under its API's base path.
+func TestSecrets_sharedGatewayKeepsEachCredentialToItsAPI(t *testing.T) {
+	t.Parallel()
+	e := leakEnv(t)
+	var gw *httptest.Server
+	var mu sync.Mutex
+	var wrong []string
+	gw = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		forward := func(prefix string) {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = strings.TrimPrefix(r.URL.Path, prefix), ""
+			e.Sim.ServeHTTP(w, r2)
+		}
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, "/bb/"):
+			if strings.HasPrefix(auth, "token ") {
+				mu.Lock()
+				wrong = append(wrong, "the Snyk token went to "+p)
+				mu.Unlock()
+			}
+			if p == "/bb/2.0/user/workspaces" {
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"pagelen": 1, "values": []any{map[string]any{"slug": "acme-platform", "name": "Acme", "uuid": "{00000000-0000-4000-8000-0000000000aa}"}}, "next": gw.URL + "/snyk/v1/2.0/user/workspaces?page=2"})
+				return
+			}
+			forward("/bb")
+		case strings.HasPrefix(p, "/snyk/"):
+			if strings.HasPrefix(auth, "Bearer ") {
+				mu.Lock()
+				wrong = append(wrong, "the Bitbucket token went to "+p)
+				mu.Unlock()
+			}
+			if strings.Contains(p, "/rest/") {
+				w.Header().Set("Content-Type", "application/vnd.api+json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"data": []any{}, "links": map[string]any{"next": gw.URL + "/bb/2.0/repositories/acme?version=2024-10-15"}})
+				return
+			}
+			forward("/snyk")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(gw.Close)
+	// Orgs with projects to list first, straight at the simulator.
+	g := sim.SimSnykGroupID
+	e.MustRun(exitOK, "orgs:data", "--groupId="+g)
+	e.MustRun(exitOK, "orgs:create", "--file="+e.File("group-"+g+"-bitbucket-cloud-app-orgs.json"))
+	e.Set("BITBUCKET_APP_API_BASE", gw.URL+"/bb/2.0")
+	e.Set("BITBUCKET_APP_TOKEN_URL", gw.URL+"/bb/site/oauth2/access_token")
+	e.Set("SNYK_API", gw.URL+"/snyk/v1")
+	r1 := e.Run("orgs:data", "--groupId="+sim.SimSnykGroupID)
+	r2 := e.Run("list:imported", "--groupId="+sim.SimSnykGroupID)
+	t.Logf("%s\n---\n%s", lastLines(r1.Stderr, 2), lastLines(r2.Stderr, 2))
+	if r1.Code == exitOK || r2.Code == exitOK {
+		t.Errorf("a link into the other API was followed without complaint: exits %d, %d", r1.Code, r2.Code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(wrong) > 0 {
+		t.Errorf("credentials went to the other API behind the gateway:\n%s\n%s\n%s", strings.Join(wrong, "\n"), lastLines(r1.Stderr, 3), lastLines(r2.Stderr, 3))
 	}
 }
