@@ -386,6 +386,12 @@ func (f *factory) buildCredential(spec credentialSpec, tokenAPI string) (*creden
 			return nil, err
 		}
 		opts.Replayable = true
+		// The exchange carries the client secret (Basic, or the form) in
+		// the request itself: a redirect away from the token URL, to
+		// another API behind the same host, is not followed.
+		if opts.Scope, err = httpx.CheckURL(spec.tokenURL, spec.tokenURLFrom); err != nil {
+			return nil, err
+		}
 		opts.Budget = httpx.NewBudget(httpx.BudgetConfig{API: tokenAPI, PauseMin: f.tuning.RetryWaitMin, PauseMax: f.tuning.RetryWaitMax,
 			Observer: f.observer, RateLimitWait: f.globals.RateLimitWait})
 		hc, err := httpx.New(opts)

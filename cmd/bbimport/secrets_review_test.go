@@ -188,3 +188,52 @@ func TestSecrets_sharedGatewayKeepsEachCredentialToItsAPI(t *testing.T) {
 		t.Errorf("credentials went to the other API behind the gateway:\n%s\n%s\n%s", strings.Join(wrong, "\n"), lastLines(r1.Stderr, 3), lastLines(r2.Stderr, 3))
 	}
 }
+
+// A token endpoint redirecting (307, which keeps the method, the form and
+// the Basic header) to another path of its host, behind which another API
+// may be served: the client secret is not sent there.
+func TestSecrets_tokenEndpointRedirectStaysPut(t *testing.T) {
+	t.Parallel()
+	e := leakEnv(t)
+	var mu sync.Mutex
+	var got []string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/bb/site/oauth2/access_token":
+			http.Redirect(w, r, "/snyk/oauth2/token", http.StatusTemporaryRedirect)
+		case r.URL.Path == "/snyk/oauth2/token":
+			_ = r.ParseForm()
+			mu.Lock()
+			got = append(got, r.Header.Get("Authorization")+" "+r.Form.Encode())
+			mu.Unlock()
+			http.Error(w, "nope", http.StatusBadRequest)
+		case r.URL.Path == "/snyk/oauth2/token-sa":
+			http.Redirect(w, r, "/bb/site/oauth2/access_token-x", http.StatusTemporaryRedirect)
+		case strings.HasPrefix(r.URL.Path, "/bb/site/oauth2/access_token-x"):
+			_ = r.ParseForm()
+			mu.Lock()
+			got = append(got, r.Header.Get("Authorization")+" "+r.Form.Encode())
+			mu.Unlock()
+			http.Error(w, "nope", http.StatusBadRequest)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(gw.Close)
+	e.Set("BITBUCKET_APP_TOKEN_URL", gw.URL+"/bb/site/oauth2/access_token")
+	r1 := e.Run("orgs:data", "--groupId="+sim.SimSnykGroupID)
+	e.Set("SNYK_TOKEN", "")
+	e.Set("SNYK_CLIENT_ID", "sa-id")
+	e.Set("SNYK_CLIENT_SECRET", leakSnykClientSecret)
+	e.Set("SNYK_OAUTH_TOKEN_URL", gw.URL+"/snyk/oauth2/token-sa")
+	r2 := e.Run("list:imported", "--groupId="+sim.SimSnykGroupID)
+	if r1.Code == exitOK || r2.Code == exitOK {
+		t.Errorf("exits %d, %d: want failures", r1.Code, r2.Code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) > 0 {
+		t.Errorf("a token endpoint's redirect took the client secret elsewhere:\n%s", strings.Join(got, "\n"))
+	}
+	assertNoSecrets(t, e, []result{r1, r2})
+}

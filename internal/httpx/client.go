@@ -40,8 +40,10 @@ type Options struct {
 	// refused before anything is attached (*ScopeError, final), and a
 	// redirect out of it is not followed. Two APIs behind one gateway host
 	// (/bitbucket/…, /snyk/…) are one origin, so the origin alone would
-	// let one API's next-page link take its credential to the other. Nil
-	// means the origin of each request's first hop only.
+	// let one API's next-page link take its credential to the other. A
+	// token endpoint's stack (no Credential: the secret is in the request)
+	// sets it to the token URL, for redirects. Nil means the origin of each
+	// request's first hop only.
 	Scope *url.URL
 	// Transport is the base transport. Nil means a clone of
 	// http.DefaultTransport whose proxy settings are read from the
