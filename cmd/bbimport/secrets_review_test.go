@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -236,4 +237,51 @@ func TestSecrets_tokenEndpointRedirectStaysPut(t *testing.T) {
 		t.Errorf("a token endpoint's redirect took the client secret elsewhere:\n%s", strings.Join(got, "\n"))
 	}
 	assertNoSecrets(t, e, []result{r1, r2})
+}
+
+// Server text is cut to fit a line (an OAuth error_description and a
+// Bitbucket message at 300 characters, a debug body at 4 KiB, a summary
+// cause at 160): a cut through an echoed secret left its head, which no
+// redactor knows, in the output. Cuts now fall between tokens.
+func TestSecrets_cutThroughAnEchoedSecret(t *testing.T) {
+	t.Parallel()
+	head := func(s string) string { return s[:9] } // "cs-LEAK-8", "st-LEAK-5"
+	for _, pad := range []int{285, 290, 295, 4040, 4052, 4058} {
+		t.Run(fmt.Sprint(pad), func(t *testing.T) {
+			e := leakEnv(t)
+			e.Set("DEBUG", "*")
+			echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if strings.Contains(r.URL.Path, "oauth2") {
+					w.WriteHeader(http.StatusUnauthorized)
+					_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client", "error_description": words("x", pad) + leakClientSecret + " more"})
+					return
+				}
+				w.WriteHeader(http.StatusForbidden)
+				tok := strings.TrimPrefix(r.Header.Get("Authorization"), "token ")
+				_ = json.NewEncoder(w).Encode(map[string]any{"type": "error", "code": 403,
+					"message": words("y", pad) + tok + " more", "error": map[string]string{"message": words("y", pad) + tok + " more"}})
+			}))
+			t.Cleanup(echo.Close)
+			e.Set("BITBUCKET_APP_TOKEN_URL", echo.URL+"/site/oauth2/access_token")
+			r1 := e.Run("orgs:data", "--groupId="+sim.SimSnykGroupID)
+			r2 := e.Run("doctor", "--groupId="+sim.SimSnykGroupID)
+			e.Set("SNYK_API", echo.URL+"/v1")
+			r3 := e.Run("list:imported", "--groupId="+sim.SimSnykGroupID)
+			text := e.allOutput(r1) + e.allOutput(r2) + e.allOutput(r3)
+			if !strings.Contains(text, "xxx xxx") || !strings.Contains(text, "yyy yyy") {
+				t.Fatalf("the padded messages reached no output:\n%s", lastLines(text, 20))
+			}
+			for _, s := range []string{head(leakClientSecret), head(leakSnykToken)} {
+				if i := strings.Index(text, s); i >= 0 {
+					t.Errorf("the head of a secret (%q) leaked:\n…%s…", s, text[max(0, i-80):min(len(text), i+40)])
+				}
+			}
+		})
+	}
+}
+
+// words is n bytes of three-letter words of c, each followed by a space.
+func words(c string, n int) string {
+	return strings.Repeat(strings.Repeat(c, 3)+" ", n/4) + strings.Repeat(c, n%4)
 }
