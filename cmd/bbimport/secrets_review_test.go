@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -284,4 +285,40 @@ func TestSecrets_cutThroughAnEchoedSecret(t *testing.T) {
 // words is n bytes of three-letter words of c, each followed by a space.
 func words(c string, n int) string {
 	return strings.Repeat(strings.Repeat(c, 3)+" ", n/4) + strings.Repeat(c, n%4)
+}
+
+// A Snyk (or a gateway) that puts the token in the import job's Location
+// (a query parameter, user info): the resume log wrote the Location as it
+// came, the only line of the log directory that was not scrubbed.
+func TestSecrets_tokenInTheJobLocation(t *testing.T) {
+	t.Parallel()
+	e := leakEnv(t)
+	targets := e.Pipeline()
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/import") {
+			rec := httptest.NewRecorder()
+			e.Sim.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			if loc := rec.Header().Get("Location"); loc != "" {
+				u, _ := url.Parse(loc)
+				q := u.Query()
+				q.Set("token", leakSnykToken)
+				u.RawQuery = q.Encode()
+				w.Header().Set("Location", u.String())
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		e.Sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(gw.Close)
+	e.Set("SNYK_API", gw.URL+"/v1")
+	r := e.Run("import", "--file="+targets)
+	if r.Code != exitOK && r.Code != exitPartial {
+		t.Fatalf("import: exit %d\n%s", r.Code, lastLines(r.Stderr, 10))
+	}
+	assertNoSecrets(t, e, []result{r})
 }
