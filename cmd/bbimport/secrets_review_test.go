@@ -180,7 +180,6 @@ func TestSecrets_sharedGatewayKeepsEachCredentialToItsAPI(t *testing.T) {
 	e.Set("SNYK_API", gw.URL+"/snyk/v1")
 	r1 := e.Run("orgs:data", "--groupId="+sim.SimSnykGroupID)
 	r2 := e.Run("list:imported", "--groupId="+sim.SimSnykGroupID)
-	t.Logf("%s\n---\n%s", lastLines(r1.Stderr, 2), lastLines(r2.Stderr, 2))
 	if r1.Code == exitOK || r2.Code == exitOK {
 		t.Errorf("a link into the other API was followed without complaint: exits %d, %d", r1.Code, r2.Code)
 	}
