@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type budgetSpec struct {
 	window   time.Duration
 	pause    time.Duration // after a 429 without Retry-After; 0: backoff
 	wait     time.Duration // how long a request refused with 429 is held (--rateLimitWait)
+	scope    *url.URL      // where the credential may go (httpx.Options.Scope)
 }
 
 // newBudget builds the budget of one credential, counted in a ledger in the

@@ -74,6 +74,11 @@ func retryableError(err error) bool {
 	if errors.As(err, &ce) {
 		return false
 	}
+	// A URL outside the credential's scope stays outside it.
+	var se *ScopeError
+	if errors.As(err, &se) {
+		return false
+	}
 	// retryablehttp already knows which transport errors are permanent
 	// (bad scheme, bad header, untrusted certificate, redirect loops).
 	ok, _ := retryablehttp.DefaultRetryPolicy(context.Background(), nil, err)

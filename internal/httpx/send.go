@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/credential"
@@ -29,6 +30,7 @@ type sendTransport struct {
 	api    string
 	budget *Budget
 	cred   *credential.Credential // nil: no credentials
+	scope  *url.URL               // where cred may go; nil: anywhere
 	obs    Observer
 	next   http.RoundTripper
 }
@@ -38,6 +40,13 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := attemptStateFrom(ctx)
 	if st == nil {
 		st = &attemptState{}
+	}
+	if t.cred != nil && t.scope != nil && !InScope(req.URL, t.scope) {
+		// Refused before the budget: nothing is sent, nothing is paid.
+		err := &ScopeError{URL: req.URL.Redacted(), Scope: t.scope.Redacted()}
+		closeBody(req)
+		t.report(req, nil, err, time.Now(), st)
+		return nil, err
 	}
 	var (
 		auth     credential.Authorization

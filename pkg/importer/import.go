@@ -492,7 +492,9 @@ func (r *importRun) importOne(it ImportTarget) {
 		return
 	}
 	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add(CounterKickedOff, 1) })
-	line, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, loc)
+	// The Location is scrubbed like every text of a server (the resume log
+	// never reads it back): a gateway may put the token in it.
+	line, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, r.scrub(loc))
 	if err == nil {
 		err = r.ahead.Fill(room, line)
 	}
@@ -526,7 +528,7 @@ func (r *importRun) importOne(it ImportTarget) {
 // failedLine appends a "failed" line for it to the resume log, so the next
 // run imports it again.
 func (r *importRun) failedLine(it ImportTarget, loc, msg string) error {
-	line, err := r.logs.RenderTargetLine(importfiles.LevelError, importfiles.MsgTargetFailed, it, loc, importfiles.LogField{Key: "errorMessage", Value: r.scrub(msg)})
+	line, err := r.logs.RenderTargetLine(importfiles.LevelError, importfiles.MsgTargetFailed, it, r.scrub(loc), importfiles.LogField{Key: "errorMessage", Value: r.scrub(msg)})
 	if err != nil {
 		return err
 	}

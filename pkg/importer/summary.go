@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
@@ -225,9 +226,7 @@ func messageClass(msg string) string {
 	msg = reURL.ReplaceAllString(msg, "<url>")
 	msg = reQuoted.ReplaceAllString(msg, `"…"`)
 	msg = reNumber.ReplaceAllString(msg, "<n>")
-	if r := []rune(msg); len(r) > 160 {
-		msg = string(r[:160]) + "…"
-	}
+	msg = redact.CutRunes(msg, 160) // between tokens: no secret cut in half
 	if msg == "" {
 		msg = "unknown error"
 	}

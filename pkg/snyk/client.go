@@ -168,6 +168,24 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// Scope is where the client sends requests, for the stack that carries its
+// credential (httpx.Options.Scope): the origin of its v1 and REST bases and
+// the longest path they share ("/" for https://api.snyk.io/v1/ and /rest/,
+// "/snyk/" behind a gateway's /snyk/v1/). Nil when REST is on another
+// origin.
+func (c *Client) Scope() *url.URL {
+	if !httpx.SameOrigin(c.baseURL, c.restURL) {
+		return nil
+	}
+	a, b := strings.Split(c.baseURL.Path, "/"), strings.Split(c.restURL.Path, "/")
+	n := 0
+	for n < len(a)-1 && n < len(b)-1 && a[n] == b[n] {
+		n++
+	}
+	p := strings.Join(a[:n], "/") + "/"
+	return &url.URL{Scheme: c.baseURL.Scheme, Host: c.baseURL.Host, Path: p}
+}
+
 // BaseURL returns a copy of the v1 base URL.
 func (c *Client) BaseURL() *url.URL {
 	u := *c.baseURL
