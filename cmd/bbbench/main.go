@@ -75,8 +75,10 @@ type report struct {
 	Load   [2]string   `json:"loadAverage"`
 	Rows   []row       `json:"rows"`
 	Budget []budgetRow `json:"budget"`
-	Checks []check     `json:"checks"`
-	Notes  []string    `json:"notes"`
+	// Profile is import:data's CPU profile at the largest estate.
+	Profile *profileRun `json:"profile,omitempty"`
+	Checks  []check     `json:"checks"`
+	Notes   []string    `json:"notes"`
 }
 
 func run(cfg config, stdout, stderr io.Writer) error {
@@ -293,6 +295,21 @@ func (b *bench) importData(sz sizes) error {
 				if ws == sz.dataWS && conc == importDataConcurrency {
 					best50k = r.Wall
 				}
+			}
+			if ws == sz.bigWS {
+				// The CPU profile, on a run of its own (profiling costs
+				// time): the ledger's share of bbimport's CPU.
+				args := []string{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + created, fmt.Sprintf("--concurrency=%d", importDataConcurrency)}
+				p, err := b.profileImportData(ctx, s, dir, env, args...)
+				if err != nil {
+					return err
+				}
+				p.Estate = estate
+				b.rep.Profile = p
+				b.check(fmt.Sprintf("import:data at %s repositories: the request ledger at most 5%% of bbimport's CPU", thousands(int64(ws*sz.repos))),
+					fmt.Sprintf("%s of the profile's samples in internal/ledger; %s CPU for %s requests, %s a request", percent(p.LedgerShare),
+						seconds(p.CPU), thousands(p.Requests), p.PerRequest.Round(time.Microsecond)),
+					p.LedgerShare >= 0 && p.LedgerShare <= 0.05)
 			}
 			// The untrimmed comparison: whole pages of one workspace with
 			// and without fields=, after the measured runs.

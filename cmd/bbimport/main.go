@@ -11,7 +11,8 @@ import (
 func main() {
 	rt := newInvocation(os.Stdout, os.Stderr, os.Getenv)
 	rt.setupOutput()
-	if err := rt.applyTestingHooks(); err != nil {
+	stopHooks, err := rt.applyTestingHooks()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bbimport:", err)
 		os.Exit(exitUsage)
 	}
@@ -37,5 +38,6 @@ func main() {
 	}()
 	code := rt.run(ctx, os.Args)
 	signal.Stop(sigs)
+	stopHooks()
 	os.Exit(code)
 }
