@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
+	"strings"
 	"time"
 )
 
@@ -69,27 +69,51 @@ func (b *bench) profileImportData(ctx context.Context, s *sim, dir string, env m
 	return p, nil
 }
 
-// showing is pprof's header line under -focus: the samples that matched,
-// and their share of the whole profile.
-var showing = regexp.MustCompile(`Showing nodes accounting for [^,]+, ([0-9.]+)% of`)
-
-// focusShare is the fraction of the profile's samples whose stack matches
-// focus, as `go tool pprof -top -focus` reports it.
+// focusShare is the fraction of the profile's samples with a frame
+// matching focus anywhere on their stack, from `go tool pprof -traces`
+// (every sample's value and stack).
 func focusShare(ctx context.Context, binary, profile, focus string) (float64, error) {
-	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=1", "-focus="+focus, binary, profile)
+	re, err := regexp.Compile(focus)
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-traces", binary, profile)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		return 0, fmt.Errorf("%v: %s", err, bytes.TrimSpace(errOut.Bytes()))
 	}
-	m := showing.FindSubmatch(out.Bytes())
-	if m == nil {
-		// No sample matched the focus: pprof says so without the line.
-		if bytes.Contains(out.Bytes(), []byte("no samples")) || bytes.Contains(errOut.Bytes(), []byte("no samples")) {
-			return 0, nil
+	var total, matched time.Duration
+	var value time.Duration
+	hit := false
+	flush := func() {
+		total += value
+		if hit {
+			matched += value
 		}
-		return 0, fmt.Errorf("no summary line in pprof's output")
+		value, hit = 0, false
 	}
-	pct, err := strconv.ParseFloat(string(m[1]), 64)
-	return pct / 100, err
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "-----------+") {
+			flush()
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if value == 0 && len(fields) >= 2 {
+			if d, err := time.ParseDuration(fields[0]); err == nil {
+				value = d
+			}
+		}
+		if re.MatchString(line) {
+			hit = true
+		}
+	}
+	flush()
+	if total == 0 {
+		return 0, fmt.Errorf("no samples in %s", profile)
+	}
+	return float64(matched) / float64(total), nil
 }
