@@ -31,7 +31,7 @@ func (rt *invocation) newBudget(c *cli.Context, s budgetSpec) *httpx.Budget {
 	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
 		PauseMin: rt.Tuning.RetryWaitMin, PauseMax: rt.Tuning.RetryWaitMax, Observer: rt.httpObserver()}
 	dir, from := rt.stateDir(c)
-	f, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(s.limit))
+	f, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(ledgerCeiling(s.api, s.limit)))
 	if err != nil {
 		rt.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
 			Msgf("%s budget: cannot keep a request ledger in %s (%s): pacing on this run's own count; runs sharing the credential may meet 429s", apiName(s.api), dir, from)
@@ -40,6 +40,27 @@ func (rt *invocation) newBudget(c *cli.Context, s budgetSpec) *httpx.Budget {
 		cfg.Ledger = f
 	}
 	return httpx.NewBudget(cfg)
+}
+
+// The most each API grants one credential in its window: Bitbucket's scaled
+// limit stops at 10,000 an hour (and X-RateLimit-Limit may announce up to
+// that), Snyk's v1 API allows 2,000 a minute.
+const (
+	bitbucketMostPerHour = 10_000
+	snykMostPerMinute    = 2_000
+)
+
+// ledgerCeiling is the largest count a ledger shared by runs with this
+// credential can legitimately hold: the most any run could be allowed,
+// its own limit or the API's, whichever is larger. Runs with different
+// settings, or whose limit a server raised, share the ledger; a count
+// above it is corruption.
+func ledgerCeiling(api string, limit int) int {
+	most := snykMostPerMinute
+	if api == "bitbucket" {
+		most = bitbucketMostPerHour
+	}
+	return max(limit, most)
 }
 
 // stateDir is --stateDir, else BBIMPORT_STATE_DIR, else the log directory,
@@ -134,6 +155,19 @@ func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
 func (h *httpLog) BudgetFallback(api string, err error) {
 	h.log.Warn().Str("api", api).AnErr("error", err).
 		Msgf("%s budget: the request ledger cannot be used (%v): pacing on this run's own count from now on", apiName(api), err)
+}
+
+// RateLimitWaitSpent implements httpx.BudgetObserver: said once, when a 429
+// asks for a pause the run's --rateLimitWait no longer covers.
+func (h *httpLog) RateLimitWaitSpent(e *httpx.RateLimitWaitError) {
+	h.log.Warn().Str("api", e.API).Str("rate_limit_wait", shortDuration(e.Limit)).Str("waited", humanDuration(e.Waited)).Time("until", e.Until).
+		Msg(rateLimitWaitSpent(e))
+}
+
+// rateLimitWaitSpent words a pause past the run's --rateLimitWait.
+func rateLimitWaitSpent(e *httpx.RateLimitWaitError) string {
+	return fmt.Sprintf("%s rate limit: %s asks to wait until %s, past what is left of this run's --rateLimitWait of %s for 429s (%s waited): requests refused with 429 now fail at once",
+		apiName(e.API), apiName(e.API), e.Until.Local().Format("15:04:05"), shortDuration(e.Limit), humanDuration(e.Waited))
 }
 
 func windowName(d time.Duration) string {

@@ -34,8 +34,11 @@ func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
 		srl     *snyk.RateLimitError
 		ie      *listing.IncompleteError
 		refused *safefile.Error
+		spent   *httpx.RateLimitWaitError
 	)
 	switch {
+	case errors.As(err, &spent):
+		problem, fix = rateLimitWaitSpent(spent), rateLimitWaitFix
 	case errors.As(err, &ie):
 		problem, fix = err.Error(), "nothing was changed on the strength of it; run again later, and if it repeats, check for a proxy or gateway between bbimport and the API"
 	case errors.As(err, &te):
@@ -58,6 +61,9 @@ func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
 	}
 	return problem, fix, code
 }
+
+// rateLimitWaitFix is what to do about a run whose wait for 429s ran out.
+const rateLimitWaitFix = "run again later (it resumes), or give this run a longer --rateLimitWait (BBIMPORT_RATE_LIMIT_WAIT)"
 
 // exitCodeOf is the exit code of a command that ran and failed with err.
 func exitCodeOf(err error) int { return exitCode(err, true) }
@@ -86,6 +92,10 @@ func (rt *invocation) errMessage(err error) string {
 	var refused *safefile.Error
 	if errors.As(err, &refused) {
 		return err.Error() + fixSuffix(refusedFix(refused))
+	}
+	var spent *httpx.RateLimitWaitError
+	if errors.As(err, &spent) {
+		return rateLimitWaitSpent(spent) + fixSuffix(rateLimitWaitFix)
 	}
 	var ae apiError
 	if !errors.As(err, &ae) {

@@ -18,8 +18,8 @@ import (
 // retry policy to count:
 //
 //   - a 429: the budget has closed its gate for every worker; the request
-//     waits at the gate and goes again for as long as the budget holds it
-//     (Budget.holds), then the 429 is the answer;
+//     waits at the gate and goes again while the run's wait for 429s
+//     covers the gate (Budget.holds), else the 429 is the answer;
 //   - a 401 that a minted credential can answer with a newer token
 //     (credential.Reauthorize, at most twice).
 //
@@ -43,15 +43,15 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		auth     credential.Authorization
 		reauth   bool           // the last answer was a 401 to re-authorise
 		limited  *http.Response // the last answer was a 429 being waited out
-		heldFrom time.Time      // when the budget first held this request
 	)
 	for {
 		start := time.Now()
 		if err := waitFor(req, t.budget, st); err != nil {
 			t.report(req, nil, err, start, st)
 			if limited != nil {
-				if ctx.Err() == nil && errors.Is(err, errSlotAfterDeadline) {
-					return limited, nil // the gate opens after the deadline: the 429 is the answer
+				var spent *RateLimitWaitError
+				if ctx.Err() == nil && (errors.Is(err, errSlotAfterDeadline) || errors.As(err, &spent)) {
+					return limited, nil // the gate opens after the deadline, or past the run's wait: the 429 is the answer
 				}
 				limited.Body.Close()
 			}
@@ -79,10 +79,7 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		reauth = false
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests:
-			if heldFrom.IsZero() {
-				heldFrom = t.budget.cfg.Now()
-			}
-			if !t.budget.holds(heldFrom) {
+			if !t.budget.holds() {
 				return resp, nil
 			}
 		case http.StatusUnauthorized:
