@@ -108,6 +108,9 @@ type Load struct {
 	// 429 has closed the gate.
 	Waiting int
 	Paused  bool
+	// Latency is how long the API's answers take to start (a moving
+	// average; 0 before the first).
+	Latency time.Duration
 }
 
 // Budget admits requests while fewer than the limit were sent in the rolling
@@ -150,6 +153,8 @@ type Budget struct {
 	heldUntil time.Time
 	waited    time.Duration
 	spent     bool
+	// latency is a moving average of the time to an answer.
+	latency time.Duration
 }
 
 // NewBudget returns a Budget; see BudgetConfig for the zero values.
@@ -293,7 +298,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 func (b *Budget) Load() Load {
 	now := b.cfg.Now()
 	b.mu.Lock()
-	l := Load{Window: b.cfg.Window, Waiting: b.waiters, Paused: now.Before(b.pausedUntil)}
+	l := Load{Window: b.cfg.Window, Waiting: b.waiters, Paused: now.Before(b.pausedUntil), Latency: b.latency}
 	store := b.store
 	if !b.unlimited() {
 		l.Limit = b.limitAt(now)
@@ -305,6 +310,17 @@ func (b *Budget) Load() Load {
 		}
 	}
 	return l
+}
+
+// noteLatency adds one answer's time to the moving average Load reports.
+func (b *Budget) noteLatency(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.latency == 0 {
+		b.latency = d
+		return
+	}
+	b.latency += (d - b.latency) / 8
 }
 
 // CountWindow is the window a budget counts requests in, for an API that

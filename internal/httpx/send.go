@@ -69,11 +69,13 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		st.sent.Store(false)
 		st.sends.Add(1)
+		sent := time.Now()
 		resp, err := t.next.RoundTrip(out)
 		t.report(req, resp, err, start, st)
 		if err != nil {
 			return nil, err
 		}
+		t.budget.noteLatency(time.Since(sent))
 		t.budget.observe(resp)
 
 		reauth = false
