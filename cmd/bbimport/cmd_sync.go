@@ -52,6 +52,7 @@ func newSyncCommand(rt *invocation) *cli.Command {
 		&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 		&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
 		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: pollIntervalUsage},
+		pollShareFlag(),
 		shardFlag(),
 		waitFlag(),
 	}
@@ -202,6 +203,10 @@ func (rt *invocation) syncFlags(c *cli.Context, logPath string) (syncer.Options,
 		return opts, err
 	}
 	pollInitial := rt.pollInterval(c)
+	polls, err := rt.pollSettings(c)
+	if err != nil {
+		return opts, err
+	}
 	shard, err := rt.shardSetting(c)
 	if err != nil {
 		return opts, err
@@ -212,6 +217,7 @@ func (rt *invocation) syncFlags(c *cli.Context, logPath string) (syncer.Options,
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
 		PollInitial: pollInitial, PollMax: rt.Tuning.PollMax, Now: rt.Now, Shard: shard,
+		PollShare: polls.share, SnykRateLimit: polls.limit, OnPollSchedule: polls.report,
 		ErrorText: rt.errMessage, Redact: rt.redactor.String,
 	}, nil
 }

@@ -186,13 +186,17 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
+	pool := opts.Pool
+	if pool == nil {
+		pool = NewPool(opts)
+	}
 	// Write-ahead: nothing is sent before the resume log is open and the
 	// directory takes new files, so an import is never sent whose record
 	// could not be kept (a read-only directory sent all 155 and recorded none).
-	ahead, err := importfiles.OpenAheadLog(opts.openFile, filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
+	ahead, err := pool.openAhead(opts.openFile, filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err == nil {
 		if err = importfiles.CheckWritableDir(opts.openFile, opts.LogPath); err != nil {
-			_ = ahead.Close()
+			_ = pool.closeAhead()
 		}
 	}
 	if err != nil {
@@ -200,10 +204,6 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	}
 	logs := importfiles.NewLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now)
 	logs.Open, logs.Redact = opts.openFile, opts.Redact
-	pool := opts.Pool
-	if pool == nil {
-		pool = NewPool(opts)
-	}
 	run := &importRun{
 		pool:   pool,
 		denied: make(map[string]error),
@@ -233,7 +233,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if err := run.logs.Close(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := run.ahead.Close(); err != nil {
+	if err := run.pool.closeAhead(); err != nil {
 		errs = append(errs, err)
 	}
 	if run.stopErr != nil {
@@ -291,7 +291,7 @@ type importRun struct {
 	ctx    context.Context
 	opts   *ImportOptions
 	logs   *importfiles.LogFiles
-	ahead  *importfiles.AheadLog // imported-targets.log, written ahead
+	ahead  *importfiles.AheadLog // imported-targets.log, written ahead (the pool's)
 	prog   Progress
 	resume *ResumeLog
 

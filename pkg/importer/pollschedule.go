@@ -56,7 +56,7 @@ const (
 	durationsKept = 256
 	// dueShare: a job is due when a finished job would have waited for
 	// its poll this share of its age, or floorShare of the floor.
-	dueShare   = 0.0005
+	dueShare   = 0.0001
 	floorShare = 50
 	// fillTime: the budget's room is spread over this part of its window.
 	fillTime = 8
@@ -284,7 +284,7 @@ func (p *Polls) loop() {
 // report, if it changed. p.mu is held.
 func (p *Polls) release(now time.Time) (time.Duration, *PollSchedule) {
 	sched := p.schedule()
-	tick := min(max(p.cfg.floor/4, time.Millisecond), 250*time.Millisecond)
+	tick := min(max(p.cfg.floor/8, time.Millisecond), 100*time.Millisecond)
 	if !p.refilled.IsZero() && !math.IsInf(sched.Rate, 1) {
 		burst := max(1, sched.Rate*p.cfg.floor.Seconds())
 		p.tokens = min(burst, p.tokens+sched.Rate*now.Sub(p.refilled).Seconds())

@@ -1,9 +1,11 @@
 package importer
 
 import (
+	"sync"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
 // Pool is what imports running at once share: the slots of their workers
@@ -14,6 +16,41 @@ import (
 type Pool struct {
 	slots chan struct{}
 	polls *Polls
+
+	// ahead is the resume log, written ahead: one AheadLog per file, as it
+	// writes at offsets it tracks, shared by the imports running at once
+	// and closed when the last of them ends.
+	mu    sync.Mutex
+	ahead *importfiles.AheadLog
+	users int
+}
+
+// openAhead opens the resume log at path for one more import, or shares
+// the one open.
+func (p *Pool) openAhead(open importfiles.OpenFunc, path string) (*importfiles.AheadLog, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ahead == nil {
+		a, err := importfiles.OpenAheadLog(open, path)
+		if err != nil {
+			return nil, err
+		}
+		p.ahead = a
+	}
+	p.users++
+	return p.ahead, nil
+}
+
+// closeAhead ends one import's use of the resume log; the last closes it.
+func (p *Pool) closeAhead() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.users--; p.users > 0 || p.ahead == nil {
+		return nil
+	}
+	err := p.ahead.Close()
+	p.ahead = nil
+	return err
 }
 
 // NewPool returns a pool of opts.Concurrency slots whose polls follow
