@@ -20,7 +20,8 @@ import (
 // The chance that a job finished comes from the durations of the jobs
 // seen to finish in this run (their ages at the poll that found them done
 // and at the one before), mixed with a prior that expects a job of age a
-// to run about as long again (survival τ/(a+τ)) until there are some. A
+// to run about as long again (survival τ/(a+τ), τ twenty floors) until
+// there are some. A
 // job is due when the time a finished job would already have waited for
 // its poll (the chance it finished since its last poll × half that time)
 // reaches a small share of its age: young jobs, and old ones that no
@@ -45,10 +46,12 @@ const (
 
 // Constants of the schedule.
 const (
-	// priorScale is τ of the prior survival τ/(a+τ): before any job of
-	// the run finished, a job is expected to run about as long again as
-	// it has, and τ sets how fast the first polls thin out.
-	priorScale = 10 * time.Second
+	// priorScale is τ of the prior survival τ/(a+τ), in floors (10 s at
+	// the default floor): before any job of the run finished, a job is
+	// expected to run about as long again as it has, and τ sets how fast
+	// the first polls thin out. In floors, so a schedule scaled in time
+	// (a benchmark's) keeps its shape.
+	priorScale = 20
 	// priorWeight is how many finished jobs the prior counts as.
 	priorWeight = 1
 	// durationsKept is how many of the latest job durations the estimate
@@ -395,7 +398,8 @@ func (p *Polls) lag(j *polledJob, now time.Time) float64 {
 // survival is the chance that a job runs longer than a: the durations seen
 // (interpolated between them) mixed with the prior. p.mu is held.
 func (p *Polls) survival(a time.Duration) float64 {
-	prior := priorScale.Seconds() / (max(a, 0).Seconds() + priorScale.Seconds())
+	tau := priorScale * p.cfg.floor.Seconds()
+	prior := tau / (max(a, 0).Seconds() + tau)
 	n := len(p.sorted)
 	if n == 0 {
 		return prior
