@@ -154,11 +154,12 @@ func released(j *polledJob) bool {
 	}
 }
 
-// TestPollsFollowTheDurationsSeen: once jobs of 5–60 s have been seen to
-// finish, a job of 3 s is not polled (none finished that young), a job of
-// 40 s polled half a second ago is, and with room for one poll only, the
-// job most likely to have finished goes first. Before any job finished, a
-// young job is polled at the floor.
+// TestPollsFollowTheDurationsSeen: once jobs of 20–60 s have been seen to
+// finish, a job of 10 s polled 800ms ago waits (none finished that young,
+// and a tenth of its age has not passed), a job of 40 s polled as long ago
+// is polled, and with room for one poll only, the job most likely to have
+// finished goes first. Before any job finished, a young job is polled at
+// the floor.
 func TestPollsFollowTheDurationsSeen(t *testing.T) {
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	p := pollsAt(t, pollsConfig{floor: 500 * time.Millisecond, max: 30 * time.Second}, &now)
@@ -172,18 +173,19 @@ func TestPollsFollowTheDurationsSeen(t *testing.T) {
 	}
 	p.remove(fresh)
 
-	// Jobs of 5–60 s seen to finish.
-	for d := 5 * time.Second; d <= time.Minute; d += 550 * time.Millisecond {
+	// Jobs of 20–60 s seen to finish.
+	for d := 20 * time.Second; d <= time.Minute; d += 400 * time.Millisecond {
 		j := p.add(now.Add(-d))
 		j.prevAge = d
 		p.polled(j, now, now, true)
 		p.remove(j)
 	}
-	young := waitingJob(p, now.Add(-3*time.Second), now.Add(-2*time.Second))
-	old := waitingJob(p, now.Add(-40*time.Second), now.Add(-39500*time.Millisecond))
-	oldest := waitingJob(p, now.Add(-58*time.Second), now.Add(-57500*time.Millisecond))
+	ago := 800 * time.Millisecond
+	young := waitingJob(p, now.Add(-10*time.Second), now.Add(-ago))
+	old := waitingJob(p, now.Add(-40*time.Second), now.Add(-ago))
+	oldest := waitingJob(p, now.Add(-58*time.Second), now.Add(-ago))
 	if l := p.lag(young, now); l >= 0.01 {
-		t.Errorf("a job of 3 s is due (lag %g s, due at 10ms): no job finished that young", l)
+		t.Errorf("a job of 10 s is due (lag %g s, due at 10ms): no job finished that young", l)
 	}
 	if a, b := p.lag(old, now), p.lag(oldest, now); a <= 0 || b <= a {
 		t.Errorf("lag at 40 s %g, at 58 s %g: want the job near the longest durations the likelier", a, b)
@@ -203,7 +205,16 @@ func TestPollsFollowTheDurationsSeen(t *testing.T) {
 	p.release(now)
 	p.mu.Unlock()
 	if released(young) || !released(old) {
-		t.Errorf("with room: want the 40 s job polled and the 3 s one left")
+		t.Errorf("with room: want the 40 s job polled and the 10 s one left")
+	}
+	// A tenth of its age on, the young job is polled whatever the
+	// durations say.
+	now = now.Add(300 * time.Millisecond)
+	p.mu.Lock()
+	p.release(now)
+	p.mu.Unlock()
+	if !released(young) {
+		t.Errorf("a job of 10.3 s last polled 1.1 s ago was not polled")
 	}
 }
 

@@ -21,12 +21,11 @@ import (
 // seen to finish in this run (their ages at the poll that found them done
 // and at the one before), mixed with a prior that expects a job of age a
 // to run about as long again (survival τ/(a+τ), τ twenty floors) until
-// there are some. A
-// job is due when the time a finished job would already have waited for
-// its poll (the chance it finished since its last poll × half that time)
-// reaches a small share of its age: young jobs, and old ones that no
-// finished job of this run has reached yet, are polled more sparsely;
-// jobs at an age where many finished, often.
+// there are some. A job is due when the time a finished job would already
+// have waited for its poll (the chance it finished since its last poll ×
+// half that time) reaches a small share of its age, and at the latest a
+// tenth of its age after its last poll: jobs at an age where many
+// finished are polled often, the others as their age alone says.
 //
 // Due jobs are released most likely first, at the rate the budget leaves:
 // its room in the window spread over an eighth of the window, so polls
@@ -61,6 +60,8 @@ const (
 	// its poll this share of its age, or floorShare of the floor.
 	dueShare   = 0.0001
 	floorShare = 50
+	// ageShare: a job is due at the latest after this share of its age.
+	ageShare = 10
 	// fillTime: the budget's room is spread over this part of its window.
 	fillTime = 8
 )
@@ -315,7 +316,10 @@ func (p *Polls) release(now time.Time) (time.Duration, *PollSchedule) {
 		}
 		score := p.lag(j, now)
 		age := now.Sub(j.start)
-		if since >= p.cfg.max || score >= max(p.cfg.floor.Seconds()/floorShare, dueShare*age.Seconds()) {
+		// Never later than a tenth of its age (the schedule before this
+		// one): what the durations seen say is a reason to poll sooner,
+		// never much later, so jobs unlike those seen are still noticed.
+		if since >= min(max(p.cfg.floor, age/ageShare), p.cfg.max) || score >= max(p.cfg.floor.Seconds()/floorShare, dueShare*age.Seconds()) {
 			ready = append(ready, due{j, since >= p.cfg.max, score})
 		}
 	}
