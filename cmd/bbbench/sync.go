@@ -67,48 +67,15 @@ func (b *bench) syncEstate(ws, repos int) (map[string]int64, error) {
 	defer s.Stop()
 	logs := filepath.Join(dir, "logs")
 	env := unlimited(s, logs)
-	group := s.Env["SNYK_GROUP_ID"]
-	for i, st := range [][]string{
-		{"orgs:data", "--source=bitbucket-cloud-app", "--groupId=" + group},
-		{"orgs:create", "--file=" + filepath.Join(logs, "group-"+group+"-bitbucket-cloud-app-orgs.json")},
-	} {
-		if err := b.mustRun(ctx, dir, fmt.Sprintf("sync-setup-%d", i), env, 0, st...); err != nil {
-			return nil, err
-		}
-	}
-	rows, err := importfiles.ReadCreatedOrgsFile(filepath.Join(logs, "snyk-created-orgs.json"))
+	args, rows, targets, err := b.syncSetup(ctx, s, dir, env)
 	if err != nil {
 		return nil, err
 	}
-	targets := 0
-	for _, r := range rows {
-		var out struct{ Repositories int }
-		if err := s.post("/_sim/seed-imported", url.Values{"org": {r.OrgID}, "workspace": {r.Workspace}}, &out); err != nil {
-			return nil, err
-		}
-		targets += out.Repositories
-	}
-	args := []string{"sync", "--orgsData=" + filepath.Join(logs, "snyk-created-orgs.json"), "--importNew",
-		"--concurrency=50", "--pollInterval=1ms"}
-	// The first sync records the state (uuids, the targets they are).
-	if err := b.mustRun(ctx, dir, "sync-first", env, 0, args...); err != nil {
+	changed, err := b.syncChange(s, rows, repos)
+	if err != nil {
 		return nil, err
 	}
-	deletions := 0
-	for _, r := range rows {
-		q := url.Values{"workspace": {r.Workspace}}
-		for k, per1000 := range syncChange {
-			q.Set(k, fmt.Sprint(per1000*repos/1000))
-		}
-		deletions += syncChange["delete"] * repos / 1000
-		if err := s.post("/_sim/change", q, nil); err != nil {
-			return nil, err
-		}
-	}
-	changed := 0
-	for _, n := range syncChange {
-		changed += n * repos / 1000 * ws
-	}
+	deletions := syncChange["delete"] * repos / 1000 * ws
 	estate := fmt.Sprintf("%d × %s = %s repos", ws, thousands(int64(repos)), thousands(int64(ws*repos)))
 	peaks := map[string]int64{}
 	for _, run := range []struct {
@@ -147,6 +114,58 @@ func (b *bench) syncEstate(ws, repos int) (map[string]int64, error) {
 		}
 	}
 	return peaks, nil
+}
+
+// syncSetup makes orgs of the workspaces, seeds Snyk with them as an
+// import would have left it and runs the first sync, which records the
+// state; it returns the sync's arguments, the orgs and the targets seeded.
+func (b *bench) syncSetup(ctx context.Context, s *sim, dir string, env map[string]string) ([]string, []importfiles.CreatedOrg, int, error) {
+	logs := env["SNYK_LOG_PATH"]
+	group := s.Env["SNYK_GROUP_ID"]
+	for i, st := range [][]string{
+		{"orgs:data", "--source=bitbucket-cloud-app", "--groupId=" + group},
+		{"orgs:create", "--file=" + filepath.Join(logs, "group-"+group+"-bitbucket-cloud-app-orgs.json")},
+	} {
+		if err := b.mustRun(ctx, dir, fmt.Sprintf("sync-setup-%d", i), env, 0, st...); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	rows, err := importfiles.ReadCreatedOrgsFile(filepath.Join(logs, "snyk-created-orgs.json"))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	targets := 0
+	for _, r := range rows {
+		var out struct{ Repositories int }
+		if err := s.post("/_sim/seed-imported", url.Values{"org": {r.OrgID}, "workspace": {r.Workspace}}, &out); err != nil {
+			return nil, nil, 0, err
+		}
+		targets += out.Repositories
+	}
+	args := []string{"sync", "--orgsData=" + filepath.Join(logs, "snyk-created-orgs.json"), "--importNew",
+		"--concurrency=50", "--pollInterval=1ms"}
+	// The first sync records the state (uuids, the targets they are).
+	if err := b.mustRun(ctx, dir, "sync-first", env, 0, args...); err != nil {
+		return nil, nil, 0, err
+	}
+	return args, rows, targets, nil
+}
+
+// syncChange changes 10 % of every org's workspace (syncChange per 1,000
+// repositories) and returns how many repositories changed.
+func (b *bench) syncChange(s *sim, rows []importfiles.CreatedOrg, repos int) (int, error) {
+	changed := 0
+	for _, r := range rows {
+		q := url.Values{"workspace": {r.Workspace}}
+		for k, per1000 := range syncChange {
+			q.Set(k, fmt.Sprint(per1000*repos/1000))
+			changed += per1000 * repos / 1000
+		}
+		if err := s.post("/_sim/change", q, nil); err != nil {
+			return 0, err
+		}
+	}
+	return changed, nil
 }
 
 // mustRun runs bbimport and fails unless it exits with want.
