@@ -100,14 +100,15 @@ func (e *RateLimitWaitError) Error() string {
 // Load is how much of a budget is spent, for a caller that paces work it
 // may defer (import polls).
 type Load struct {
-	// Used requests of Limit in the last Window (every process's, when the
-	// count is a shared ledger's); Limit 0 means no limit.
+	// Used requests of Limit in the last Window, the window the budget
+	// counts in (every process's, when the count is a shared ledger's);
+	// Limit 0 means no limit.
 	Used, Limit int
 	Window      time.Duration
-	// Waiting requests that do not defer wait for a slot; Paused says a
-	// 429 has closed the gate.
-	Waiting int
-	Paused  bool
+	// Waiting requests that do not defer wait for a slot, Deferred
+	// requests that do; Paused says a 429 has closed the gate.
+	Waiting, Deferred int
+	Paused            bool
 	// Latency is how long the API's answers take to start (a moving
 	// average; 0 before the first).
 	Latency time.Duration
@@ -133,6 +134,8 @@ type Budget struct {
 	// is let through with room to spare and nobody waiting for a slot.
 	waiting bool
 	waiters int
+	// deferred counts the deferrable requests waiting for a slot.
+	deferred int
 	// pausedUntil is the 429 gate; streak counts 429s since the last
 	// success, for the backoff without Retry-After.
 	pausedUntil time.Time
@@ -262,7 +265,14 @@ func (b *Budget) Wait(ctx context.Context) error {
 			return nil
 		}
 		if deferrable {
-			if err := sleepUntil(ctx, next, now); err != nil {
+			b.mu.Lock()
+			b.deferred++
+			b.mu.Unlock()
+			err := sleepUntil(ctx, next, now)
+			b.mu.Lock()
+			b.deferred--
+			b.mu.Unlock()
+			if err != nil {
 				return err
 			}
 			continue
@@ -298,7 +308,7 @@ func (b *Budget) Wait(ctx context.Context) error {
 func (b *Budget) Load() Load {
 	now := b.cfg.Now()
 	b.mu.Lock()
-	l := Load{Window: b.cfg.Window, Waiting: b.waiters, Paused: now.Before(b.pausedUntil), Latency: b.latency}
+	l := Load{Window: CountWindow(b.cfg.Window), Waiting: b.waiters, Deferred: b.deferred, Paused: now.Before(b.pausedUntil), Latency: b.latency}
 	store := b.store
 	if !b.unlimited() {
 		l.Limit = b.limitAt(now)

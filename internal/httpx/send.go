@@ -40,9 +40,9 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st = &attemptState{}
 	}
 	var (
-		auth     credential.Authorization
-		reauth   bool           // the last answer was a 401 to re-authorise
-		limited  *http.Response // the last answer was a 429 being waited out
+		auth    credential.Authorization
+		reauth  bool           // the last answer was a 401 to re-authorise
+		limited *http.Response // the last answer was a 429 being waited out
 	)
 	for {
 		start := time.Now()

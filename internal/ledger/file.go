@@ -47,6 +47,10 @@ type File struct {
 	lock *os.File
 	// claim is this process's block: recorded in the file, not yet sent.
 	claim claim
+	// own is what this process recorded in the file (its blocks, less
+	// what it gave back): the rest of the file's count is other
+	// processes'.
+	own *Window
 	// seen is the window's count at the last sync (claims included) and
 	// seenAt that sync's time: Used answers from them while they are
 	// fresh.
@@ -109,7 +113,7 @@ func Open(dir, api, identity string, window time.Duration, opts ...Option) (*Fil
 		return nil, err
 	}
 	prune(dir, filepath.Base(path), time.Now())
-	f := &File{path: path, window: window, lock: lock, ahead: claimAhead(window)}
+	f := &File{path: path, window: window, lock: lock, ahead: claimAhead(window), own: NewWindow(window)}
 	for _, o := range opts {
 		o(f)
 	}
@@ -154,10 +158,10 @@ func claimAhead(window time.Duration) time.Duration {
 	return max(slot, min(time.Second, window/100))
 }
 
-// maxBlockShare bounds a block to this share of the limit, and blockRoom
-// to that share of the room left in the window: near the limit blocks are
-// single requests, so another process sharing the file is refused only
-// when the window is really full.
+// maxBlockShare bounds a block to this share of the limit, and, while
+// another process records requests in the file too, blockRoom to that
+// share of the room left in the window: near the limit blocks are then
+// single requests, so no process is refused while the window has room.
 const (
 	maxBlockShare = 50
 	blockRoom     = 8
@@ -190,9 +194,10 @@ func (f *File) Admit(now time.Time, limit int) (ok bool, used int, next time.Tim
 		}
 		ok = true
 		f.admits++
-		k := f.blockSize(now, limit, used)
+		k := f.blockSize(now, limit, used, used > f.own.Used(now))
 		slot := w.slotOf(now.Add(f.ahead))
 		w.counts[slot] += k
+		f.own.counts[slot] += k
 		f.claim = claim{slot: slot, until: time.UnixMilli(slot).Add(w.slot), left: k - 1}
 		return true
 	})
@@ -203,9 +208,9 @@ func (f *File) Admit(now time.Time, limit int) (ok bool, used int, next time.Tim
 }
 
 // blockSize is the next block: what this process sent in ahead at its
-// recent pace, within maxBlockShare of the limit and blockRoom of the room
-// left. f.mu is held.
-func (f *File) blockSize(now time.Time, limit, used int) int {
+// recent pace, within maxBlockShare of the limit and the room left (a
+// blockRoom share of it when others share the file). f.mu is held.
+func (f *File) blockSize(now time.Time, limit, used int, shared bool) int {
 	if !f.seenAt.IsZero() {
 		// A burst right after a sync must not look like an endless pace.
 		dt := max(now.Sub(f.seenAt), f.ahead/4)
@@ -213,7 +218,11 @@ func (f *File) blockSize(now time.Time, limit, used int) int {
 	}
 	f.admits = 0
 	k := int(f.rate*f.ahead.Seconds()) + 1
-	return max(min(k, limit/maxBlockShare, (limit-used)/blockRoom), 1)
+	room := limit - used
+	if shared {
+		room /= blockRoom
+	}
+	return max(min(k, limit/maxBlockShare, room), 1)
 }
 
 // giveBack takes what this process's block has left out of w; it reports
@@ -221,8 +230,16 @@ func (f *File) blockSize(now time.Time, limit, used int) int {
 func (f *File) giveBack(w *Window) bool {
 	c := f.claim
 	f.claim = claim{}
+	if c.left <= 0 {
+		return false
+	}
+	if n := f.own.counts[c.slot] - c.left; n > 0 {
+		f.own.counts[c.slot] = n
+	} else {
+		delete(f.own.counts, c.slot)
+	}
 	n, ok := w.counts[c.slot]
-	if c.left <= 0 || !ok {
+	if !ok {
 		return false
 	}
 	if n <= c.left {
@@ -235,14 +252,15 @@ func (f *File) giveBack(w *Window) bool {
 
 // Used is the number of requests the ledger holds in the window ending at
 // now, this process's unsent block left out. It answers from the last sync
-// while that is younger than a block's time, else reads the file.
+// while that is younger than a sixtieth of the window (a second of a
+// minute), else reads the file: an estimate for pacing, not admission.
 func (f *File) Used(now time.Time) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.lock == nil {
 		return 0, errors.New("ledger: closed")
 	}
-	if !f.seenAt.IsZero() && now.Sub(f.seenAt) < f.ahead && !now.Before(f.seenAt) {
+	if !f.seenAt.IsZero() && now.Sub(f.seenAt) < max(f.ahead, f.window/60) && !now.Before(f.seenAt) {
 		return f.seen - f.claim.left, nil
 	}
 	n := 0

@@ -326,8 +326,11 @@ func TestFileGivesBackAnExpiredBlock(t *testing.T) {
 	if ok, _, _, err := f.Admit(later, 10_000); !ok || err != nil {
 		t.Fatalf("Admit after the block expired: %v, %v", ok, err)
 	}
-	// The expired block was given back; a new one was taken.
-	if used, _ := other.Used(later); used != 201+f.claim.left {
+	// The expired block was given back; a new one was taken. (A third
+	// process reads the file: other's count of a moment ago is an estimate.)
+	third, _ := Open(dir, "snyk", "token", time.Minute)
+	defer third.Close()
+	if used, _ := third.Used(later); used != 201+f.claim.left {
 		t.Errorf("after the expired block: another process sees %d, want %d", used, 201+f.claim.left)
 	}
 }

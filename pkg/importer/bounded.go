@@ -97,7 +97,7 @@ func OrgsAtOnce(s Snyk) int {
 		return maxOrgsAtOnce
 	}
 	w := l.Window.Seconds()
-	rate := max(float64(l.Limit)/w, float64(l.Limit-l.Used)/(w/fillTime))
+	rate := max(float64(l.Limit)/w, float64(l.Limit-l.Used)/(w/8))
 	n := int(math.Ceil(2 * rate * l.Latency.Seconds()))
 	return min(max(n, minOrgsAtOnce), maxOrgsAtOnce)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -218,10 +219,11 @@ func TestPollsFollowTheDurationsSeen(t *testing.T) {
 	}
 }
 
-// TestPollsRateFromTheBudget: the polls may spend the budget's room (less a
-// fiftieth kept for the others) over an eighth of its window; --pollShare
-// caps that; none go while other requests wait for the budget or a 429
-// has closed it.
+// TestPollsRateFromTheBudget: the polls may spend the budget's pace (its
+// limit, less a fiftieth kept for the others, a window) less what
+// everything else sent in its window: the window's count less the polls of
+// the schedule itself; --pollShare caps that; none go while other requests
+// wait for the budget or a 429 has closed it.
 func TestPollsRateFromTheBudget(t *testing.T) {
 	load := httpx.Load{Used: 500, Limit: 1500, Window: time.Minute}
 	tests := []struct {
@@ -230,7 +232,7 @@ func TestPollsRateFromTheBudget(t *testing.T) {
 		capRate  float64
 		wantRate float64
 	}{
-		{"a third used", load, 0, (1500 - 30 - 500) / 7.5},
+		{"a third used by others", load, 0, (1500 - 30 - 500) / 60.0},
 		{"full", httpx.Load{Used: 1480, Limit: 1500, Window: time.Minute}, 0, 0},
 		{"capped", load, 2.5, 2.5},
 		{"no budget known", httpx.Load{}, 0, math.Inf(1)},
@@ -243,7 +245,18 @@ func TestPollsRateFromTheBudget(t *testing.T) {
 			}
 		})
 	}
-	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	// 400 of the 500 are the schedule's own polls of the last minute.
+	now := time.Now()
+	p := pollsAt(t, pollsConfig{load: func() httpx.Load { return load }}, &now)
+	for i := range 400 {
+		p.sent = append(p.sent, now.Add(-time.Duration(i)*100*time.Millisecond))
+	}
+	p.sent = append([]time.Time{now.Add(-2 * time.Minute)}, p.sent...) // left the window
+	slices.SortFunc(p.sent, func(a, b time.Time) int { return a.Compare(b) })
+	if got, want := p.schedule().Rate, (1500-30-100)/60.0; math.Abs(got-want) > 1e-9 {
+		t.Errorf("with 400 own polls in the window: rate %g, want %g", got, want)
+	}
+	now = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	for _, l := range []httpx.Load{{Limit: 1500, Window: time.Minute, Waiting: 2}, {Limit: 1500, Window: time.Minute, Paused: true}} {
 		p := pollsAt(t, pollsConfig{load: func() httpx.Load { return l }}, &now)
 		j := waitingJob(p, now.Add(-time.Minute), now.Add(-time.Minute))
@@ -254,10 +267,10 @@ func TestPollsRateFromTheBudget(t *testing.T) {
 			t.Errorf("load %+v: a poll went before the requests the budget serves first", l)
 		}
 	}
-	want := "import polls: 0 job(s), each polled when it has likely finished (no job finished yet: by its age), at most every 500ms and at least every 30s; 129.3 polls/s free for them now (500 of 1500 Snyk requests used in the last 1m0s); capped at 2.5/s (--pollShare)"
-	p := newPolls(pollsConfig{capRate: 2.5, load: func() httpx.Load { return load }})
+	want := "import polls: 0 job(s), each polled when it has likely finished (no job finished yet: by its age), at most every 500ms and at least every 30s; 16.2 polls/s free for them now (500 of 1500 Snyk requests used in the last 1m0s); capped at 2.5/s (--pollShare)"
+	p = newPolls(pollsConfig{capRate: 2.5, load: func() httpx.Load { return load }})
 	s := p.schedule()
-	s.Rate = (1500 - 30 - 500) / 7.5
+	s.Rate = (1500 - 30 - 500) / 60.0
 	if got := s.String(); got != want {
 		t.Errorf("String() = %q\nwant %q", got, want)
 	}

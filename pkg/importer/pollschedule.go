@@ -62,8 +62,9 @@ const (
 	floorShare = 50
 	// ageShare: a job is due at the latest after this share of its age.
 	ageShare = 10
-	// fillTime: the budget's room is spread over this part of its window.
-	fillTime = 8
+	// deferReserve: polls leave this share of the limit to the other
+	// requests (as httpx's budget does for every deferrable request).
+	deferReserve = 50
 )
 
 // PollSchedule is the schedule in force, for a debug line: the waits'
@@ -144,6 +145,8 @@ type Polls struct {
 	durations []time.Duration
 	next      int
 	sorted    []time.Duration
+	// sent are the times polls were let go, within the budget's window.
+	sent []time.Time
 	// reported is the schedule last reported, and when.
 	reported   PollSchedule
 	reportedAt time.Time
@@ -288,15 +291,23 @@ func (p *Polls) loop() {
 // report, if it changed. p.mu is held.
 func (p *Polls) release(now time.Time) (time.Duration, *PollSchedule) {
 	sched := p.schedule()
-	tick := min(max(p.cfg.floor/8, time.Millisecond), 100*time.Millisecond)
+	tick := min(max(p.cfg.floor/4, time.Millisecond), 100*time.Millisecond)
 	if !p.refilled.IsZero() && !math.IsInf(sched.Rate, 1) {
 		burst := max(1, sched.Rate*p.cfg.floor.Seconds())
 		p.tokens = min(burst, p.tokens+sched.Rate*now.Sub(p.refilled).Seconds())
 	}
 	p.refilled = now
 	report := p.toReport(sched, now)
-	if sched.Budget.Waiting > 0 || sched.Budget.Paused {
-		return tick, report // the budget serves the others first
+	l := sched.Budget
+	if l.Waiting > 0 || l.Deferred > 0 || l.Paused {
+		// The budget serves the others first, or polls already wait at it:
+		// more would queue there, where the likeliest goes no sooner.
+		return tick, report
+	}
+	// No more polls than the window has room for.
+	room := math.Inf(1)
+	if l.Limit > 0 {
+		room = float64(l.Limit - l.Limit/deferReserve - l.Used)
 	}
 	type due struct {
 		j       *polledJob
@@ -330,6 +341,9 @@ func (p *Polls) release(now time.Time) (time.Duration, *PollSchedule) {
 		return ready[a].score > ready[b].score
 	})
 	for _, d := range ready {
+		if room--; room < 0 {
+			break
+		}
 		if !math.IsInf(sched.Rate, 1) {
 			if p.tokens < 1 {
 				if sched.Rate > 0 {
@@ -341,6 +355,7 @@ func (p *Polls) release(now time.Time) (time.Duration, *PollSchedule) {
 		}
 		d.j.waiting = false
 		p.waiting--
+		p.sent = append(p.sent, now)
 		d.j.ready <- struct{}{}
 	}
 	return max(again, time.Millisecond), report
@@ -349,6 +364,7 @@ func (p *Polls) release(now time.Time) (time.Duration, *PollSchedule) {
 // schedule is the schedule in force: the rate the budget leaves, capped.
 // p.mu is held.
 func (p *Polls) schedule() PollSchedule {
+	now := p.cfg.now()
 	s := PollSchedule{Floor: p.cfg.floor, Max: p.cfg.max, Rate: math.Inf(1), Cap: p.cfg.capRate,
 		Jobs: len(p.jobs), Seen: len(p.sorted)}
 	if n := len(p.sorted); n > 0 {
@@ -357,14 +373,27 @@ func (p *Polls) schedule() PollSchedule {
 	if p.cfg.load != nil {
 		s.Budget = p.cfg.load()
 		if l := s.Budget; l.Limit > 0 && l.Window > 0 {
-			room := float64(l.Limit) - float64(l.Limit)/50 - float64(l.Used)
-			s.Rate = max(room, 0) / (l.Window.Seconds() / fillTime)
+			// The budget's pace less what everything else sends (kick-offs,
+			// other stages, other processes): the window's count less this
+			// schedule's own polls in it. A steady pace, not the room left
+			// now: the room swings as the window rolls, and polls that
+			// follow it come in bursts and gaps.
+			others := l.Used - p.sentIn(now, l.Window)
+			s.Rate = max(float64(l.Limit-l.Limit/deferReserve-others)/l.Window.Seconds(), 0)
 		}
 	}
 	if p.cfg.capRate > 0 {
 		s.Rate = min(s.Rate, p.cfg.capRate)
 	}
 	return s
+}
+
+// sentIn is how many polls were let go in the window ending at now, the
+// older forgotten. p.mu is held.
+func (p *Polls) sentIn(now time.Time, window time.Duration) int {
+	i := sort.Search(len(p.sent), func(k int) bool { return now.Sub(p.sent[k]) < window })
+	p.sent = p.sent[i:]
+	return len(p.sent)
 }
 
 // toReport returns s when it differs enough from the schedule last
