@@ -116,7 +116,14 @@ func (r *Result) Failed() bool {
 	return slices.ContainsFunc(r.Orgs, (*OrgResult).Failed)
 }
 
-// Sync syncs every org of opts.Orgs in turn: it reads the org's Snyk
+// reposInFlight bounds the repositories of the orgs synced at once, as
+// far as the orgs synced so far tell their size: each org holds its picture
+// (its Snyk targets and projects, its workspaces' listings, its state:
+// 2–4 KiB a repository) while it is planned and applied, so 100,000 are
+// a few hundred MiB however large each org is.
+const reposInFlight = 100_000
+
+// Sync syncs every org of opts.Orgs, several at once: it reads the org's Snyk
 // targets and projects once, lists each workspace once per run, matches
 // targets to repositories by evidence (identity.go), plans, applies the
 // guard, proves each deletion with one request, and applies the plan (or,
@@ -162,7 +169,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	// order of the file: each org is reported as soon as it is done.
 	done := make([]*OrgResult, len(opts.Orgs))
 	var mu sync.Mutex // guards done, prog and OnOrg
-	atOnce := func() int { return cmp.Or(opts.OrgConcurrency, importer.OrgsAtOnce(opts.Snyk)) }
+	atOnce := func() int { return cmp.Or(opts.OrgConcurrency, min(importer.OrgsAtOnce(opts.Snyk), s.orgsThatFit())) }
 	_ = importer.BoundedEach(ctx, len(opts.Orgs), atOnce, func(ctx context.Context, i int) error {
 		org := opts.Orgs[i]
 		o := s.org(ctx, org)
@@ -215,6 +222,19 @@ type syncRun struct {
 
 	mu     sync.Mutex
 	logErr error
+	// orgs and repos are the orgs planned so far and their repositories
+	// listed, for the size of an org (orgsThatFit).
+	orgs, repos int
+}
+
+// orgsThatFit is how many orgs of the size seen so far fit reposInFlight.
+func (s *syncRun) orgsThatFit() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orgs == 0 || s.repos == 0 {
+		return reposInFlight
+	}
+	return max(reposInFlight/(s.repos/s.orgs), 1)
 }
 
 // orgSync is the state of one org's sync: its log files, open while it is
@@ -369,6 +389,12 @@ func (s *orgSync) syncOrg(ctx context.Context, row importfiles.CreatedOrg, o *Or
 		o.Err = ctx.Err()
 		return
 	}
+	s.mu.Lock()
+	s.orgs++
+	for _, l := range in.Listings {
+		s.repos += len(l.Repos)
+	}
+	s.mu.Unlock()
 	pic := newPicture(in)
 	pic.identify(prev)
 	plan := build(in, pic)
