@@ -499,8 +499,11 @@ func (b *Budget) observe(resp *http.Response) {
 	}
 	b.applyHints(h, used, now)
 	spent := b.spendWait(now)
+	// A pause the run will not wait is said by the spent report, not as
+	// a wait.
+	waits := b.cfg.RateLimitWait <= 0 || !b.pausedUntil.After(b.heldUntil)
 	b.mu.Unlock()
-	if reopened && b.cfg.Observer != nil {
+	if reopened && waits && b.cfg.Observer != nil {
 		b.cfg.Observer.RateLimited(b.cfg.API, pause, resp.StatusCode)
 	}
 	if spent != nil && b.obs != nil {

@@ -219,11 +219,12 @@ func TestPollsFollowTheDurationsSeen(t *testing.T) {
 	}
 }
 
-// TestPollsRateFromTheBudget: the polls may spend the budget's pace (its
-// limit, less a fiftieth kept for the others, a window) less what
-// everything else sent in its window: the window's count less the polls of
-// the schedule itself; --pollShare caps that; none go while other requests
-// wait for the budget or a 429 has closed it.
+// TestPollsRateFromTheBudget: near the limit the polls may spend the
+// budget's pace (its limit, less a fiftieth kept for the others, a window)
+// less what everything else sent in its window (the window's count less
+// the schedule's own polls); while more than half of the window is free,
+// the room above half in a sixtieth of the window; --pollShare caps either;
+// none go while other requests wait for the budget or a 429 has closed it.
 func TestPollsRateFromTheBudget(t *testing.T) {
 	load := httpx.Load{Used: 500, Limit: 1500, Window: time.Minute}
 	tests := []struct {
@@ -232,7 +233,8 @@ func TestPollsRateFromTheBudget(t *testing.T) {
 		capRate  float64
 		wantRate float64
 	}{
-		{"a third used by others", load, 0, (1500 - 30 - 500) / 60.0},
+		{"a third used: the room above half in a second", load, 0, 1500 - 30 - 750 - 500},
+		{"near the limit: the pace less the others", httpx.Load{Used: 1200, Limit: 1500, Window: time.Minute}, 0, (1500 - 30 - 1200) / 60.0},
 		{"full", httpx.Load{Used: 1480, Limit: 1500, Window: time.Minute}, 0, 0},
 		{"capped", load, 2.5, 2.5},
 		{"no budget known", httpx.Load{}, 0, math.Inf(1)},
@@ -245,15 +247,16 @@ func TestPollsRateFromTheBudget(t *testing.T) {
 			}
 		})
 	}
-	// 400 of the 500 are the schedule's own polls of the last minute.
+	// 400 of 1,300 are the schedule's own polls of the last minute.
 	now := time.Now()
-	p := pollsAt(t, pollsConfig{load: func() httpx.Load { return load }}, &now)
+	busy := httpx.Load{Used: 1300, Limit: 1500, Window: time.Minute}
+	p := pollsAt(t, pollsConfig{load: func() httpx.Load { return busy }}, &now)
 	for i := range 400 {
 		p.sent = append(p.sent, now.Add(-time.Duration(i)*100*time.Millisecond))
 	}
 	p.sent = append([]time.Time{now.Add(-2 * time.Minute)}, p.sent...) // left the window
 	slices.SortFunc(p.sent, func(a, b time.Time) int { return a.Compare(b) })
-	if got, want := p.schedule().Rate, (1500-30-100)/60.0; math.Abs(got-want) > 1e-9 {
+	if got, want := p.schedule().Rate, (1500-30-900)/60.0; math.Abs(got-want) > 1e-9 {
 		t.Errorf("with 400 own polls in the window: rate %g, want %g", got, want)
 	}
 	now = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
@@ -267,10 +270,10 @@ func TestPollsRateFromTheBudget(t *testing.T) {
 			t.Errorf("load %+v: a poll went before the requests the budget serves first", l)
 		}
 	}
-	want := "import polls: 0 job(s), each polled when it has likely finished (no job finished yet: by its age), at most every 500ms and at least every 30s; 16.2 polls/s free for them now (500 of 1500 Snyk requests used in the last 1m0s); capped at 2.5/s (--pollShare)"
+	want := "import polls: 0 job(s), each polled when it has likely finished (no job finished yet: by its age), at most every 500ms and at least every 30s; 220.0 polls/s free for them now (500 of 1500 Snyk requests used in the last 1m0s); capped at 2.5/s (--pollShare)"
 	p = newPolls(pollsConfig{capRate: 2.5, load: func() httpx.Load { return load }})
 	s := p.schedule()
-	s.Rate = (1500 - 30 - 500) / 60.0
+	s.Rate = 220
 	if got := s.String(); got != want {
 		t.Errorf("String() = %q\nwant %q", got, want)
 	}

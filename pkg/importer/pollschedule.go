@@ -27,12 +27,15 @@ import (
 // tenth of its age after its last poll: jobs at an age where many
 // finished are polled often, the others as their age alone says.
 //
-// Due jobs are released most likely first, at the rate the budget leaves:
-// its room in the window spread over an eighth of the window, so polls
-// coarsen as the window fills and settle near eight ninths of it, never
-// sooner than Floor apart for one job (the floor when the budget is idle)
-// and never later than Max. Polls then wait at the budget behind every
-// request that does not defer (kick-offs, the other stages).
+// Due jobs are released most likely first, at the rate the budget leaves
+// them: its limit a window less what everything else sent in its window,
+// a steady pace (and while more than half the window is free, its room
+// all but at once), never more than the window has room for, none while
+// other requests or earlier polls wait at the budget, and never sooner than
+// Floor apart for one job (the floor when the budget is idle) nor later
+// than Max. So polls coarsen as the budget fills with other work. Polls
+// then wait at the budget behind every request that does not defer
+// (kick-offs, the other stages).
 
 // Defaults of the poll schedule.
 const (
@@ -62,6 +65,10 @@ const (
 	floorShare = 50
 	// ageShare: a job is due at the latest after this share of its age.
 	ageShare = 10
+	// spareKept and spareTime: a budget with more than a spareKept-th of
+	// its window free lets polls spend the rest in a spareTime-th of it.
+	spareKept = 2
+	spareTime = 60
 	// deferReserve: polls leave this share of the limit to the other
 	// requests (as httpx's budget does for every deferrable request).
 	deferReserve = 50
@@ -375,11 +382,16 @@ func (p *Polls) schedule() PollSchedule {
 		if l := s.Budget; l.Limit > 0 && l.Window > 0 {
 			// The budget's pace less what everything else sends (kick-offs,
 			// other stages, other processes): the window's count less this
-			// schedule's own polls in it. A steady pace, not the room left
-			// now: the room swings as the window rolls, and polls that
-			// follow it come in bursts and gaps.
+			// schedule's own polls in it. A steady pace near the limit, not
+			// the room left now, which swings as the window rolls: polls
+			// that follow it come in bursts and gaps. While more than half
+			// of the window is free (a fresh budget), the room above half
+			// in a sixtieth of the window (a second of a minute), if more.
+			w := l.Window.Seconds()
+			most := l.Limit - l.Limit/deferReserve
 			others := l.Used - p.sentIn(now, l.Window)
-			s.Rate = max(float64(l.Limit-l.Limit/deferReserve-others)/l.Window.Seconds(), 0)
+			spare := most - l.Limit/spareKept - l.Used
+			s.Rate = max(float64(most-others)/w, float64(spare)*spareTime/w, 0)
 		}
 	}
 	if p.cfg.capRate > 0 {
