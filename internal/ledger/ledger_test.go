@@ -334,3 +334,44 @@ func TestFileGivesBackAnExpiredBlock(t *testing.T) {
 		t.Errorf("after the expired block: another process sees %d, want %d", used, 201+f.claim.left)
 	}
 }
+
+// TestFileCeilingIsTheMostAnyRunHolds: runs with different limits share a
+// ledger (another setting, or a limit a server raised): a count above this
+// run's limit but within the ceiling (the most any run could hold) is a
+// budget spent, not corruption; above the ceiling it is corruption.
+func TestFileCeilingIsTheMostAnyRunHolds(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	dir := t.TempDir()
+	high, err := Open(dir, "bitbucket", "consumer", time.Hour, Max(10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer high.Close()
+	// A run allowed 5,000 an hour (a raised limit) sends 3,000.
+	for i := range 3000 {
+		if ok, _, _, err := high.Admit(now, 5000); !ok || err != nil {
+			t.Fatalf("request %d: %v, %v", i, ok, err)
+		}
+	}
+	if err := high.Close(); err != nil {
+		t.Fatal(err)
+	}
+	low, err := Open(dir, "bitbucket", "consumer", time.Hour, Max(10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer low.Close()
+	ok, used, next, err := low.Admit(now, 1000)
+	if err != nil || ok || used != 3000 || next.IsZero() {
+		t.Errorf("a run of 1,000 an hour after 3,000 sent: ok %v, used %d, next %v, %v; want a wait, no error", ok, used, next, err)
+	}
+	strict, err := Open(dir, "bitbucket", "consumer", time.Hour, Max(2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Close()
+	if _, _, _, err := strict.Admit(now, 1000); err == nil || !strings.Contains(err.Error(), "over the limit of 2000") {
+		t.Errorf("3,000 under a ceiling of 2,000: %v, want corruption", err)
+	}
+}
