@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"unicode"
 
@@ -15,7 +13,21 @@ var version = "dev"
 
 func init() { version = versionInfo(version, readBuildInfo) }
 
-func newApp(rt *invocation) *cli.App {
+// allCommands are the commands of bbimport, each with its run function.
+func allCommands(rt *invocation) []*cli.Command {
+	return []*cli.Command{
+		newOrgsDataCommand(rt, runOrgsData),
+		newOrgsCreateCommand(rt, runOrgsCreate),
+		newImportDataCommand(rt, runImportData),
+		newImportCommand(rt, runImport),
+		newListImportedCommand(rt, runListImported),
+		newSyncCommand(rt, runSync),
+		newDoctorCommand(rt, runDoctor),
+	}
+}
+
+// newApp is the app of the commands given: all of them, or one in tests.
+func newApp(rt *invocation, commands []*cli.Command) *cli.App {
 	app := &cli.App{
 		Name:  "bbimport",
 		Usage: "mirror Bitbucket Cloud workspaces and repositories into Snyk and import them",
@@ -24,19 +36,11 @@ func newApp(rt *invocation) *cli.App {
 			"Global options may come before or after the command name. Without a command name\n" +
 			"bbimport runs import, as the original did: bbimport --file=targets.json.",
 		Version:         version,
-		Writer:          rt.Stdout,
-		ErrWriter:       rt.stderr(),
+		Writer:          rt.out.stdout,
+		ErrWriter:       rt.out.stderr(),
 		HideHelpCommand: true,
-		Commands: []*cli.Command{
-			newOrgsDataCommand(rt),
-			newOrgsCreateCommand(rt),
-			newImportDataCommand(rt),
-			newImportCommand(rt),
-			newListImportedCommand(rt),
-			newSyncCommand(rt),
-			newDoctorCommand(rt),
-		},
-		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are ours (exitCode)
+		Commands:        commands,
+		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are ours (exitCode)
 	}
 	finishApp(rt, app)
 	return app
@@ -101,59 +105,6 @@ func commonFlags() []cli.Flag {
 		&cli.StringFlag{Name: "bitbucketRateLimit", Usage: "Bitbucket requests per hour for this credential, 1 or more (else BITBUCKET_RATE_LIMIT, default 1000)"},
 		&cli.StringFlag{Name: "snykRateLimit", Usage: "Snyk requests per minute, 1 or more (else SNYK_RATE_LIMIT, default 1500)"},
 		&cli.StringFlag{Name: "stateDir", Usage: "directory of the request ledgers that runs sharing a credential count their budget in (else BBIMPORT_STATE_DIR, else the log directory); see docs/budgets.md"},
-		&cli.StringFlag{Name: "rateLimitWait", Usage: "how long a request refused with 429 is retried, e.g. 30m (else BBIMPORT_RATE_LIMIT_WAIT, default 30m)"},
+		&cli.StringFlag{Name: "rateLimitWait", Usage: "how long this run may wait for 429s in all, e.g. 30m (else BBIMPORT_RATE_LIMIT_WAIT, default 30m); a pause past it is not waited"},
 	}
-}
-
-// begin runs first in every action: it marks the arguments as accepted,
-// sets up logging and resolves the log path.
-func (rt *invocation) begin(c *cli.Context) (logPath string, err error) {
-	rt.actionStarted = true
-	rt.parsed()
-	if err := rt.setupLogging(c); err != nil {
-		return "", err
-	}
-	if c.Args().Len() > 0 {
-		return "", usagef("unexpected argument %q; flags take the form --name=value", c.Args().First())
-	}
-	if err := rt.checkBudgetFlags(c); err != nil {
-		return "", err
-	}
-	return rt.logPath(c)
-}
-
-// logPath resolves --logPath / SNYK_LOG_PATH (required by every command, as
-// the original), expands ~ and creates the directory.
-func (rt *invocation) logPath(c *cli.Context) (string, error) {
-	p, from, err := rt.logPathSetting(c)
-	if err != nil {
-		return "", err
-	}
-	if p == "" {
-		return "", usagef("SNYK_LOG_PATH is not set: set it to the directory for generated files and logs (export SNYK_LOG_PATH=./snyk-logs) or pass --logPath")
-	}
-	if err := os.MkdirAll(p, 0o755); err != nil {
-		return "", usagef("cannot create the log directory %s=%s: %v", from, p, err)
-	}
-	return p, nil
-}
-
-// logPathSetting is the log directory without creating it ("" when neither
-// --logPath nor SNYK_LOG_PATH is set), and which of the two named it.
-func (rt *invocation) logPathSetting(c *cli.Context) (path, from string, err error) {
-	p, from := strings.TrimSpace(c.String("logPath")), "--logPath"
-	if p == "" {
-		p, from = rt.env("SNYK_LOG_PATH"), "SNYK_LOG_PATH"
-	}
-	if p == "" {
-		return "", "", nil
-	}
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", from, usagef("%s %q starts with ~ but the home directory is unknown: %v", from, p, err)
-		}
-		p = filepath.Join(home, strings.TrimPrefix(p, "~"))
-	}
-	return filepath.Clean(p), from, nil
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/ledger"
-	"github.com/urfave/cli/v2"
 )
 
 // budgetSpec is one credential's budget: the API's window and limit, and
@@ -21,23 +19,23 @@ type budgetSpec struct {
 	limit    int
 	window   time.Duration
 	pause    time.Duration // after a 429 without Retry-After; 0: backoff
-	wait     time.Duration // how long a request refused with 429 is held (--rateLimitWait)
+	wait     time.Duration // how long the run may wait for 429s in all (--rateLimitWait)
 }
 
 // newBudget builds the budget of one credential, counted in a ledger in the
 // state directory so every run with that credential shares the count. A
 // ledger that cannot be opened is one warning and the conservative pacing.
-func (rt *invocation) newBudget(c *cli.Context, s budgetSpec) *httpx.Budget {
+func (f *factory) newBudget(s budgetSpec) *httpx.Budget {
 	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
-		PauseMin: rt.Tuning.RetryWaitMin, PauseMax: rt.Tuning.RetryWaitMax, Observer: rt.httpObserver()}
-	dir, from := rt.stateDir(c)
-	f, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(ledgerCeiling(s.api, s.limit)))
+		PauseMin: f.tuning.RetryWaitMin, PauseMax: f.tuning.RetryWaitMax, Observer: f.observer}
+	dir, from := f.globals.StateDir, f.globals.StateDirFrom
+	l, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(ledgerCeiling(s.api, s.limit)))
 	if err != nil {
-		rt.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
+		f.out.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
 			Msgf("%s budget: cannot keep a request ledger in %s (%s): pacing on this run's own count; runs sharing the credential may meet 429s", apiName(s.api), dir, from)
 	} else {
-		rt.ledgers = append(rt.ledgers, f)
-		cfg.Ledger = f
+		f.ledgers = append(f.ledgers, l)
+		cfg.Ledger = l
 	}
 	return httpx.NewBudget(cfg)
 }
@@ -63,59 +61,10 @@ func ledgerCeiling(api string, limit int) int {
 	return max(limit, most)
 }
 
-// stateDir is --stateDir, else BBIMPORT_STATE_DIR, else the log directory,
-// else the working directory, and which of them named it.
-func (rt *invocation) stateDir(c *cli.Context) (dir, from string) {
-	if v := strings.TrimSpace(c.String("stateDir")); v != "" {
-		return filepath.Clean(v), "--stateDir"
-	}
-	if v := rt.env("BBIMPORT_STATE_DIR"); v != "" {
-		return filepath.Clean(v), "BBIMPORT_STATE_DIR"
-	}
-	if p, from, err := rt.logPathSetting(c); err == nil && p != "" {
-		return p, from
-	}
-	wd, _ := os.Getwd()
-	return wd, "the working directory"
-}
-
-// rateLimitWait is how long a request refused with 429 is retried.
-func (rt *invocation) rateLimitWait(c *cli.Context) (time.Duration, error) {
-	if rt.Tuning.RateLimitWait > 0 && !c.IsSet("rateLimitWait") {
-		rt.httpObserver()
-		rt.observer.setRetryFor(rt.Tuning.RateLimitWait)
-		return rt.Tuning.RateLimitWait, nil
-	}
-	raw, from := "", ""
-	if c.IsSet("rateLimitWait") {
-		raw, from = c.String("rateLimitWait"), "--rateLimitWait"
-	} else if v := rt.env("BBIMPORT_RATE_LIMIT_WAIT"); v != "" {
-		raw, from = v, "BBIMPORT_RATE_LIMIT_WAIT"
-	}
-	d := httpx.DefaultRateLimitWait
-	if raw != "" {
-		var err error
-		if d, err = checkDuration(from, raw, time.Second, 24*time.Hour); err != nil {
-			return 0, err
-		}
-	}
-	rt.httpObserver()
-	rt.observer.setRetryFor(d)
-	return d, nil
-}
-
 func (h *httpLog) setRetryFor(d time.Duration) {
 	h.mu.Lock()
 	h.retryFor = d
 	h.mu.Unlock()
-}
-
-// closeLedgers releases the ledgers' lock files at the end of a run.
-func (rt *invocation) closeLedgers() {
-	for _, f := range rt.ledgers {
-		f.Close()
-	}
-	rt.ledgers = nil
 }
 
 // windowOr is the tuned window, or the API's own.
@@ -160,14 +109,14 @@ func (h *httpLog) BudgetFallback(api string, err error) {
 // RateLimitWaitSpent implements httpx.BudgetObserver: said once, when a 429
 // asks for a pause the run's --rateLimitWait no longer covers.
 func (h *httpLog) RateLimitWaitSpent(e *httpx.RateLimitWaitError) {
-	h.log.Warn().Str("api", e.API).Str("rate_limit_wait", shortDuration(e.Limit)).Str("waited", humanDuration(e.Waited)).Time("until", e.Until).
+	h.log.Warn().Str("api", e.API).Str("rate_limit_wait", english.Duration(e.Limit)).Str("waited", humanDuration(e.Waited)).Time("until", e.Until).
 		Msg(rateLimitWaitSpent(e))
 }
 
 // rateLimitWaitSpent words a pause past the run's --rateLimitWait.
 func rateLimitWaitSpent(e *httpx.RateLimitWaitError) string {
 	return fmt.Sprintf("%s rate limit: %s asks to wait until %s, past what is left of this run's --rateLimitWait of %s for 429s (%s waited): requests refused with 429 now fail at once",
-		apiName(e.API), apiName(e.API), e.Until.Local().Format("15:04:05"), shortDuration(e.Limit), humanDuration(e.Waited))
+		apiName(e.API), apiName(e.API), e.Until.Local().Format("15:04:05"), english.Duration(e.Limit), humanDuration(e.Waited))
 }
 
 func windowName(d time.Duration) string {
@@ -177,7 +126,7 @@ func windowName(d time.Duration) string {
 	case time.Minute:
 		return "minute"
 	}
-	return shortDuration(d)
+	return english.Duration(d)
 }
 
 // thousands writes 1000 as 1,000.
@@ -196,19 +145,4 @@ func thousands(n int) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-// checkBudgetFlags rejects a bad --rateLimitWait or a --stateDir that cannot
-// be a directory before any work starts (an unwritable one found later is a
-// warning and the fallback pacing).
-func (rt *invocation) checkBudgetFlags(c *cli.Context) error {
-	if _, err := rt.rateLimitWait(c); err != nil {
-		return err
-	}
-	if v := strings.TrimSpace(c.String("stateDir")); v != "" {
-		if err := os.MkdirAll(v, 0o755); err != nil {
-			return usagef("cannot create the state directory --stateDir=%s: %v", v, err)
-		}
-	}
-	return nil
 }

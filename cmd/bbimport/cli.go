@@ -10,11 +10,10 @@ import (
 )
 
 // runApp arranges the command line (arrangeArgs) and runs the app.
-func runApp(ctx context.Context, rt *invocation, args []string) error {
+func runApp(ctx context.Context, rt *invocation, app *cli.App, args []string) error {
 	urfaveGlobals.Lock()
 	rt.parsed = sync.OnceFunc(urfaveGlobals.Unlock)
 	defer rt.parsed()
-	app := newApp(rt)
 	args, err := arrangeArgs(app, args)
 	if err != nil {
 		return err
@@ -45,7 +44,7 @@ func finishApp(rt *invocation, app *cli.App) {
 		cmd.OnUsageError = app.OnUsageError
 		before := cmd.Before
 		cmd.Before = func(c *cli.Context) error {
-			if err := rt.checkCommandLine(c); err != nil {
+			if err := checkCommandLine(c, rt.out, rt.Getenv); err != nil {
 				return err
 			}
 			if before != nil {
@@ -80,16 +79,16 @@ func usageFrom(c *cli.Context, err error) error {
 
 // checkCommandLine runs before a command's action: the logging flags, the
 // numeric values, and the input files that live in the log directory.
-func (rt *invocation) checkCommandLine(c *cli.Context) error {
+func checkCommandLine(c *cli.Context, out *output, getenv func(string) string) error {
 	if lookupFlag(c.Command.Flags, "logLevel") != nil {
-		if err := rt.setupLogging(c); err != nil {
+		if err := out.setupLogging(c.String("logLevel"), c.String("logFormat")); err != nil {
 			return err
 		}
 	}
 	if err := checkValues(c); err != nil {
 		return err
 	}
-	rt.findInputsInLogPath(c)
+	findInputsInLogPath(c, getenv)
 	return nil
 }
 

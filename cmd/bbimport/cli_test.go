@@ -18,7 +18,9 @@ import (
 // later too.
 func appCommands(t *testing.T) (*cli.App, []*cli.Command) {
 	t.Helper()
-	app := newApp(newInvocation(&bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" }))
+	rt := newInvocation(&bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" })
+	rt.setupOutput()
+	app := newApp(rt, allCommands(rt))
 	return app, app.Commands
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newImportCommand(rt *invocation) *cli.Command {
+func newImportCommand(rt *invocation, run func(context.Context, *importOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:    "import",
 		Aliases: []string{"i"},
@@ -28,48 +29,48 @@ func newImportCommand(rt *invocation) *cli.Command {
 			shardFlag(),
 			waitFlag(),
 		}, commonFlags()...)),
-		Action: func(c *cli.Context) error {
-			logPath, err := rt.begin(c)
-			if err != nil {
-				return err
-			}
-			st := rt.startStage("import", logPath)
-			st.dryRun = c.Bool("dryRun")
-			file, err := rt.importFile(c)
-			if err != nil {
-				return err
-			}
-			conc, err := rt.intSetting(c, "concurrency", "CONCURRENT_IMPORTS", 15)
-			if err != nil {
-				return err
-			}
-			shard, err := rt.shardSetting(c)
-			if err != nil {
-				return err
-			}
-			st.shard = shard.String()
-			// --pollTimeout and --pollInterval are range-checked (valueRules)
-			// before the action runs.
-			opts := &importOptions{IO: rt.commandIO(st), NetHint: rt.netHint, Import: importer.ImportOptions{
-				File: file, LogPath: logPath, Concurrency: conc,
-				PollTimeout: c.Duration("pollTimeout"), DryRun: c.Bool("dryRun"),
-				PollInitial: rt.pollInterval(c), PollMax: rt.Tuning.PollMax,
-				Redact: rt.redactor.String, Shard: shard,
-			}}
-			if err := rt.pollBudget(c, &opts.Import); err != nil {
-				return err
-			}
-			opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
-			if !opts.Import.DryRun {
-				lock, err := rt.lockLogDir(c, logPath)
-				if err != nil {
-					return err
-				}
-				defer lock.Release()
-			}
-			return runImport(c.Context, opts)
-		},
+		Action: stageAction(rt, "import", bindImport, run),
 	}
+}
+
+func bindImport(b *binding) (*importOptions, error) {
+	c := b.c
+	dryRun := c.Bool("dryRun")
+	if dryRun {
+		b.readOnly(false)
+	}
+	file, err := b.importFile()
+	if err != nil {
+		return nil, err
+	}
+	conc, err := b.intSetting("concurrency", "CONCURRENT_IMPORTS", importer.DefaultConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	shard, err := b.shardSetting()
+	if err != nil {
+		return nil, err
+	}
+	// --pollTimeout and --pollInterval are range-checked (valueRules)
+	// before the action runs.
+	opts := &importOptions{IO: b.io, NetHint: b.clients.net.netHint, Import: importer.ImportOptions{
+		File: file, LogPath: b.logPath, Concurrency: conc,
+		PollTimeout: c.Duration("pollTimeout"), DryRun: dryRun,
+		PollInitial: b.pollInterval(), PollMax: b.tuning.PollMax,
+		Redact: b.clients.out.redactor.String, Shard: shard,
+	}}
+	if err := b.pollBudget(&opts.Import); err != nil {
+		return nil, err
+	}
+	// A dry run calls nothing on Snyk: it needs no Snyk settings.
+	if !dryRun {
+		sn, err := b.snyk()
+		if err != nil {
+			return nil, err
+		}
+		opts.Snyk = func() (importer.Snyk, error) { return sn() }
+	}
+	return opts, nil
 }
 
 // importOptions are import's checked flags and its dependencies, so that
@@ -79,8 +80,8 @@ type importOptions struct {
 	// clock, the progress and the error wording.
 	Import importer.ImportOptions
 
-	// Snyk builds the client; called after the flags are checked and the
-	// log directory is locked, and not at all by a dry run.
+	// Snyk builds the client from checked settings; called after the log
+	// directory is locked, and not at all by a dry run.
 	Snyk func() (importer.Snyk, error)
 	// NetHint adds what to check when failures look like the network
 	// (proxy, CA, base URL); nil adds nothing.
@@ -124,15 +125,15 @@ func runImport(ctx context.Context, opts *importOptions) error {
 
 // importFile resolves --file / SNYK_IMPORT_PATH as the original did: a file,
 // or a directory holding import-projects.json.
-func (rt *invocation) importFile(c *cli.Context) (string, error) {
-	v, from := strings.TrimSpace(c.String("file")), "--file"
+func (b *binding) importFile() (string, error) {
+	v, from := strings.TrimSpace(b.c.String("file")), "--file"
 	if v == "" {
-		v, from = rt.env("SNYK_IMPORT_PATH"), "SNYK_IMPORT_PATH"
+		v, from = b.getenv("SNYK_IMPORT_PATH"), "SNYK_IMPORT_PATH"
 	}
 	if v == "" {
 		return "", usagef("no targets file: pass --file=<import targets file> (written by import:data) or set SNYK_IMPORT_PATH")
 	}
-	v, err := rt.inputPath(c, from, v)
+	v, err := b.inputPath(from, v)
 	if err != nil {
 		return "", err
 	}
@@ -176,7 +177,7 @@ func printImport(out io.Writer, res *importer.ImportResult) {
 	printShard(out, res.Shard, res.Targets, res.OtherShards, "target")
 	if res.DryRun {
 		fmt.Fprintf(out, "Dry run: would import %d of %s (%d already imported, %d duplicates); nothing was sent to Snyk.\n",
-			res.WouldImport, plural(res.Targets, "target"), res.Skipped, res.Duplicates)
+			res.WouldImport, english.Plural(res.Targets, "target"), res.Skipped, res.Duplicates)
 		for _, t := range res.Sample {
 			owner, _ := t.Target.Get("owner")
 			name, _ := t.Target.Get("name")
@@ -191,7 +192,7 @@ func printImport(out io.Writer, res *importer.ImportResult) {
 	if res.ProjectsImported == 0 {
 		fmt.Fprintln(out, "⚠ No projects imported!")
 	} else {
-		fmt.Fprintf(out, "Imported %s.\n", plural(res.ProjectsImported, "project"))
+		fmt.Fprintf(out, "Imported %s.\n", english.Plural(res.ProjectsImported, "project"))
 	}
 	fmt.Fprintf(out, "Processed %d out of a total of %d targets (%d were skipped as they have been previously imported).\n",
 		res.KickedOff+res.KickOffFailures, res.Targets, res.Skipped)
@@ -203,7 +204,7 @@ func printImport(out io.Writer, res *importer.ImportResult) {
 	if res.Interrupted {
 		if res.JobsUnfinished > 0 {
 			fmt.Fprintf(out, "%s accepted by Snyk were still running: Snyk finishes them on its own and the next run skips their targets.\n",
-				plural(res.JobsUnfinished, "job"))
+				english.Plural(res.JobsUnfinished, "job"))
 		}
 		fmt.Fprintf(out, "Interrupted: %d targets not started; run the same command again to resume.\n", res.NotStarted)
 	}

@@ -3,95 +3,102 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"sort"
 	"strings"
 
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/cause"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
 )
 
-func newImportDataCommand(rt *invocation) *cli.Command {
+func newImportDataCommand(rt *invocation, run func(context.Context, *importDataOptions) error) *cli.Command {
 	return &cli.Command{
-		Name:  "import:data",
-		Usage: "list every repository of every org's workspace and write the import targets file",
-		Flags: withKebab(append([]cli.Flag{
-			&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json written by orgs:create (required)"},
-			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
-			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
-			&cli.StringFlag{Name: "integrationType", Usage: "which key of each org's integrations to import with (default: bitbucket-cloud-app, bitbucket-connect-app, then bitbucket-cloud)"},
-			&cli.BoolFlag{Name: "skipForks", Usage: "leave out forks (repositories with a parent)"},
-			&cli.BoolFlag{Name: "skipEmptyRepos", Value: true, Usage: "leave out repositories with no main branch (--skipEmptyRepos=false keeps them)"},
-			&cli.StringSliceFlag{Name: "include", Usage: "only repositories matching this glob on workspace/repo (repeatable)"},
-			&cli.StringSliceFlag{Name: "exclude", Usage: "leave out repositories matching this glob on workspace/repo (repeatable; wins over --include)"},
-			&cli.BoolFlag{Name: "private", Usage: "only private repositories (filtered by Bitbucket)"},
-			&cli.BoolFlag{Name: "public", Usage: "only public repositories (filtered by Bitbucket)"},
-			&cli.StringFlag{Name: "updatedSince", Usage: "only repositories updated since this date, YYYY-MM-DD (filtered by Bitbucket: fewer pages)"},
-			&cli.StringSliceFlag{Name: "project", Usage: "only repositories of this Bitbucket project key (repeatable; filtered by Bitbucket; orgs of other projects are not listed)"},
-			&cli.StringSliceFlag{Name: "workspace", Usage: "only the orgs of this workspace slug (repeatable; the other orgs of --orgsData are not listed)"},
-			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments): only the orgs of these workspaces"},
-			&cli.StringFlag{Name: "orgPer", Usage: "check that --orgsData has one org per workspace or per project (default: follow the file)"},
-			&cli.IntFlag{Name: "concurrency", Value: importer.DefaultImportDataConcurrency, Usage: "workspaces listed at once"},
-			shardFlag(),
-			waitFlag(),
-		}, commonFlags()...)),
-		Action: func(c *cli.Context) error {
-			logPath, err := rt.begin(c)
-			if err != nil {
-				return err
-			}
-			opts := &importDataOptions{IO: rt.commandIO(rt.startStage("import:data", logPath))}
-			orgsData, err := requireString(c, "orgsData", "the snyk-created-orgs.json file written by orgs:create")
-			if err != nil {
-				return err
-			}
-			source, err := checkSource(c.String("source"))
-			if err != nil {
-				return err
-			}
-			filter, err := repoFilter(c)
-			if err != nil {
-				return err
-			}
-			workspaces, err := rt.workspaceFlags(c)
-			if err != nil {
-				return err
-			}
-			shard, err := rt.shardSetting(c)
-			if err != nil {
-				return err
-			}
-			opts.IO.Stage.shard = shard.String()
-			var orgPer importer.OrgPer
-			if c.IsSet("orgPer") {
-				if orgPer, err = orgPerFlag(c); err != nil {
-					return err
-				}
-			}
-			if orgsData, err = rt.inputPath(c, "--orgsData", orgsData); err != nil {
-				return err
-			}
-			opts.Data = importer.ImportDataOptions{
-				OrgsData: orgsData, Source: source,
-				IntegrationType: strings.TrimSpace(c.String("integrationType")),
-				Filter:          filter, LogPath: logPath, Concurrency: c.Int("concurrency"),
-				Workspaces: workspaces, OrgPer: orgPer, Shard: shard,
-			}
-			opts.Bitbucket = func() (importer.Bitbucket, error) { return rt.newBitbucket(c, source) }
-			// Snyk is only needed for orgs whose integrations the file lacks;
-			// without a Snyk credential those orgs fail with a clear message.
-			if set, err := snykCredentialSet(rt.env); err != nil {
-				return err
-			} else if set {
-				opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
-			}
-			lock, err := rt.lockLogDir(c, logPath)
-			if err != nil {
-				return err
-			}
-			defer lock.Release()
-			return runImportData(c.Context, opts)
-		},
+		Name:   "import:data",
+		Usage:  "list every repository of every org's workspace and write the import targets file",
+		Flags:  withKebab(append(importDataFlags(), commonFlags()...)),
+		Action: stageAction(rt, "import:data", bindImportData, run),
 	}
+}
+
+// importDataFlags are import:data's own flags; sync shares its filters.
+func importDataFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "orgsData", Usage: "snyk-created-orgs.json written by orgs:create (required)"},
+		&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
+		&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
+		&cli.StringFlag{Name: "integrationType", Usage: "which key of each org's integrations to import with (default: bitbucket-cloud-app, bitbucket-connect-app, then bitbucket-cloud)"},
+		&cli.BoolFlag{Name: "skipForks", Usage: "leave out forks (repositories with a parent)"},
+		&cli.BoolFlag{Name: "skipEmptyRepos", Value: true, Usage: "leave out repositories with no main branch (--skipEmptyRepos=false keeps them)"},
+		&cli.StringSliceFlag{Name: "include", Usage: "only repositories matching this glob on workspace/repo (repeatable)"},
+		&cli.StringSliceFlag{Name: "exclude", Usage: "leave out repositories matching this glob on workspace/repo (repeatable; wins over --include)"},
+		&cli.BoolFlag{Name: "private", Usage: "only private repositories (filtered by Bitbucket)"},
+		&cli.BoolFlag{Name: "public", Usage: "only public repositories (filtered by Bitbucket)"},
+		&cli.StringFlag{Name: "updatedSince", Usage: "only repositories updated since this date, YYYY-MM-DD (filtered by Bitbucket: fewer pages)"},
+		&cli.StringSliceFlag{Name: "project", Usage: "only repositories of this Bitbucket project key (repeatable; filtered by Bitbucket; orgs of other projects are not listed)"},
+		&cli.StringSliceFlag{Name: "workspace", Usage: "only the orgs of this workspace slug (repeatable; the other orgs of --orgsData are not listed)"},
+		&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments): only the orgs of these workspaces"},
+		&cli.StringFlag{Name: "orgPer", Usage: "check that --orgsData has one org per workspace or per project (default: follow the file)"},
+		&cli.IntFlag{Name: "concurrency", Value: importer.DefaultImportDataConcurrency, Usage: "workspaces listed at once"},
+		shardFlag(),
+		waitFlag(),
+	}
+}
+
+func bindImportData(b *binding) (*importDataOptions, error) {
+	c := b.c
+	orgsData, err := requireString(c, "orgsData", "the snyk-created-orgs.json file written by orgs:create")
+	if err != nil {
+		return nil, err
+	}
+	source, err := checkSource(c.String("source"))
+	if err != nil {
+		return nil, err
+	}
+	filter, err := repoFilter(c)
+	if err != nil {
+		return nil, err
+	}
+	workspaces, err := b.workspaceFlags()
+	if err != nil {
+		return nil, err
+	}
+	shard, err := b.shardSetting()
+	if err != nil {
+		return nil, err
+	}
+	var orgPer importer.OrgPer
+	if c.IsSet("orgPer") {
+		if orgPer, err = orgPerFlag(c); err != nil {
+			return nil, err
+		}
+	}
+	if orgsData, err = b.inputPath("--orgsData", orgsData); err != nil {
+		return nil, err
+	}
+	opts := &importDataOptions{IO: b.io, Data: importer.ImportDataOptions{
+		OrgsData: orgsData, Source: source,
+		IntegrationType: strings.TrimSpace(c.String("integrationType")),
+		Filter:          filter, LogPath: b.logPath, Concurrency: c.Int("concurrency"),
+		Workspaces: workspaces, OrgPer: orgPer, Shard: shard,
+	}}
+	bb, err := b.bitbucket(source)
+	if err != nil {
+		return nil, err
+	}
+	opts.Bitbucket = func() (importer.Bitbucket, error) { return bb() }
+	// Snyk is only needed for orgs whose integrations the file lacks;
+	// without a Snyk credential those orgs fail with a clear message.
+	if set, err := snykCredentialSet(b.env); err != nil {
+		return nil, err
+	} else if set {
+		sn, err := b.snyk()
+		if err != nil {
+			return nil, err
+		}
+		opts.Snyk = func() (importer.Snyk, error) { return sn() }
+	}
+	return opts, nil
 }
 
 // importDataOptions are import:data's checked flags and its dependencies,
@@ -101,8 +108,8 @@ type importDataOptions struct {
 	// the progress and the error wording.
 	Data importer.ImportDataOptions
 
-	// Bitbucket builds the client; called after the flags are checked and
-	// the log directory is locked.
+	// Bitbucket builds the client from checked settings; called after the
+	// log directory is locked.
 	Bitbucket func() (importer.Bitbucket, error)
 	// Snyk builds the Snyk client; nil when no Snyk credential is set.
 	Snyk func() (importer.Snyk, error)
@@ -180,20 +187,20 @@ func printImportData(ctx context.Context, cio *commandIO, res *importer.ImportDa
 			cio.Log.Debug().Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace).Str("project", o.Project).
 				Msgf("left out org %q: %s", o.Name, reasonText(o.Reason))
 		}
-		cio.Log.Info().Msgf("left out %s of the orgs file without listing: %s", plural(len(res.LeftOut), "org"), countsText(byReason))
+		cio.Log.Info().Msgf("left out %s of the orgs file without listing: %s", english.Plural(len(res.LeftOut), "org"), countsText(byReason))
 	}
-	for _, g := range groupByCause(res.Failures(), func(o importer.ImportDataOrg) (string, error) { return "", o.Err }) {
-		o := g.items[0]
-		ev := errorFields(cio.Log.Error(), g.err).Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace)
-		if len(g.items) == 1 {
+	for _, g := range cause.GroupBy(res.Failures(), func(o importer.ImportDataOrg) (string, error) { return "", o.Err }) {
+		o := g.Items[0]
+		ev := errorFields(cio.Log.Error(), g.Err).Str("org", o.Name).Str("orgId", o.OrgID).Str("workspace", o.Workspace)
+		if len(g.Items) == 1 {
 			ev.Msgf("could not list workspace %q for org %q: %s", o.Workspace, o.Name, cio.errText(o.Err))
 			continue
 		}
-		names := make([]string, len(g.items))
-		for i, it := range g.items {
+		names := make([]string, len(g.Items))
+		for i, it := range g.Items {
 			names[i] = it.Workspace
 		}
-		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), firstFew(names, 5), cio.errText(g.err))
+		ev.Int("workspaces", len(names)).Msgf("could not list %d workspaces (%s): %s", len(names), english.FirstFew(names, 5), cio.errText(g.Err))
 	}
 	printShard(cio.Out, res.Shard, len(res.Orgs), res.OtherShards, "org")
 	skipped := ""
@@ -203,17 +210,17 @@ func printImportData(ctx context.Context, cio *commandIO, res *importer.ImportDa
 			byReason[string(r)] = n
 		}
 		skipped = fmt.Sprintf(", %d skipped: %s", n, countsText(byReason))
-		cio.Log.Info().Interface("skipped", res.Skipped).Msgf("skipped %s: %s", plural(n, "repository"), countsText(byReason))
+		cio.Log.Info().Interface("skipped", res.Skipped).Msgf("skipped %s: %s", english.Plural(n, "repository"), countsText(byReason))
 	}
 	fmt.Fprintf(cio.Out, "Found %s in %s (%s listed%s). Written the data to file: %s\n",
-		plural(res.Targets, "target"), plural(len(res.Orgs), "org"), plural(res.Repositories, "repository"), skipped, res.Path)
+		english.Plural(res.Targets, "target"), english.Plural(len(res.Orgs), "org"), english.Plural(res.Repositories, "repository"), skipped, res.Path)
 	if res.Failed() {
 		names := make([]string, 0)
 		for _, o := range res.Failures() {
 			names = append(names, o.Workspace)
 		}
 		return &partialError{fmt.Sprintf("%s of %d could not be listed (%s); their targets are missing from %s — fix the cause above and run import:data again",
-			plural(len(names), "workspace"), len(res.Orgs), strings.Join(names, ", "), res.Path)}
+			english.Plural(len(names), "workspace"), len(res.Orgs), strings.Join(names, ", "), res.Path)}
 	}
 	cio.next(ctx, "bbimport import --file=%s", res.Path)
 	return nil

@@ -3,14 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"slices"
 	"strings"
 
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/cause"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/urfave/cli/v2"
 )
 
-func newListImportedCommand(rt *invocation) *cli.Command {
+func newListImportedCommand(rt *invocation, run func(context.Context, *listImportedOptions) error) *cli.Command {
 	return &cli.Command{
 		Name:  "list:imported",
 		Usage: "list what Snyk already has and append it to imported-targets.log, so import skips it",
@@ -20,37 +22,35 @@ func newListImportedCommand(rt *invocation) *cli.Command {
 			&cli.StringSliceFlag{Name: "integrationType", Usage: "project origins to list (repeatable; default bitbucket-cloud-app and bitbucket-cloud)"},
 			waitFlag(),
 		}, commonFlags()...)),
-		Action: func(c *cli.Context) error {
-			logPath, err := rt.begin(c)
-			if err != nil {
-				return err
-			}
-			opts := &listImportedOptions{IO: rt.commandIO(rt.startStage("list:imported", logPath)), LogPath: logPath}
-			opts.GroupID, opts.OrgID = strings.TrimSpace(c.String("groupId")), strings.TrimSpace(c.String("orgId"))
-			switch {
-			case opts.GroupID == "" && opts.OrgID == "":
-				return usagef("pass exactly one of --groupId or --orgId")
-			case opts.GroupID != "" && opts.OrgID != "":
-				return usagef("--groupId and --orgId were both given; pass exactly one")
-			}
-			opts.IntegrationTypes = c.StringSlice("integrationType")
-			if len(opts.IntegrationTypes) == 0 {
-				opts.IntegrationTypes = []string{sourceApp, sourceCloud}
-			}
-			for _, t := range opts.IntegrationTypes {
-				if !slices.Contains(importer.ListImportedTypes, t) {
-					return usagef("--integrationType=%q is not a Snyk integration type; use one of %s", t, strings.Join(importer.ListImportedTypes, ", "))
-				}
-			}
-			opts.Snyk = func() (importer.Snyk, error) { return rt.newSnyk(c) }
-			lock, err := rt.lockLogDir(c, logPath)
-			if err != nil {
-				return err
-			}
-			defer lock.Release()
-			return runListImported(c.Context, opts)
-		},
+		Action: stageAction(rt, "list:imported", bindListImported, run),
 	}
+}
+
+func bindListImported(b *binding) (*listImportedOptions, error) {
+	c := b.c
+	opts := &listImportedOptions{IO: b.io, LogPath: b.logPath}
+	opts.GroupID, opts.OrgID = strings.TrimSpace(c.String("groupId")), strings.TrimSpace(c.String("orgId"))
+	switch {
+	case opts.GroupID == "" && opts.OrgID == "":
+		return nil, usagef("pass exactly one of --groupId or --orgId")
+	case opts.GroupID != "" && opts.OrgID != "":
+		return nil, usagef("--groupId and --orgId were both given; pass exactly one")
+	}
+	opts.IntegrationTypes = c.StringSlice("integrationType")
+	if len(opts.IntegrationTypes) == 0 {
+		opts.IntegrationTypes = []string{sourceApp, sourceCloud}
+	}
+	for _, t := range opts.IntegrationTypes {
+		if !slices.Contains(importer.ListImportedTypes, t) {
+			return nil, usagef("--integrationType=%q is not a Snyk integration type; use one of %s", t, strings.Join(importer.ListImportedTypes, ", "))
+		}
+	}
+	sn, err := b.snyk()
+	if err != nil {
+		return nil, err
+	}
+	opts.Snyk = func() (importer.Snyk, error) { return sn() }
+	return opts, nil
 }
 
 // listImportedOptions are list:imported's checked flags and its
@@ -60,8 +60,8 @@ type listImportedOptions struct {
 	IntegrationTypes []string
 	LogPath          string
 
-	// Snyk builds the client; called after the flags are checked and the
-	// log directory is locked.
+	// Snyk builds the client from checked settings; called after the log
+	// directory is locked.
 	Snyk func() (importer.Snyk, error)
 	IO   *commandIO
 }
@@ -84,25 +84,25 @@ func runListImported(ctx context.Context, opts *listImportedOptions) error {
 	}
 	st := opts.IO.Stage
 	st.output, st.detail, st.failures = res.LogFile, listImportedSummary(res), listImportedFailures(res)
-	for _, g := range groupByCause(res.FailedOrgs, func(f importer.OrgFailure) (string, error) { return "", f.Err }) {
-		ids := make([]string, len(g.items))
-		for i, f := range g.items {
+	for _, g := range cause.GroupBy(res.FailedOrgs, func(f importer.OrgFailure) (string, error) { return "", f.Err }) {
+		ids := make([]string, len(g.Items))
+		for i, f := range g.Items {
 			ids[i] = f.OrgID
 		}
-		ev := errorFields(log.Error(), g.err).Str("orgId", ids[0])
+		ev := errorFields(log.Error(), g.Err).Str("orgId", ids[0])
 		if len(ids) == 1 {
-			ev.Msgf("could not list org %s: %s", ids[0], opts.IO.errText(g.err))
+			ev.Msgf("could not list org %s: %s", ids[0], opts.IO.errText(g.Err))
 			continue
 		}
-		ev.Int("orgs", len(ids)).Msgf("could not list %d orgs (%s): %s", len(ids), firstFew(ids, 5), opts.IO.errText(g.err))
+		ev.Int("orgs", len(ids)).Msgf("could not list %d orgs (%s): %s", len(ids), english.FirstFew(ids, 5), opts.IO.errText(g.Err))
 	}
 	if res.Targets == 0 {
-		fmt.Fprintf(out, "⚠ No repo(s) found in %s for integration type(s) %s!\n", plural(res.Orgs, "org"), strings.Join(opts.IntegrationTypes, ", "))
+		fmt.Fprintf(out, "⚠ No repo(s) found in %s for integration type(s) %s!\n", english.Plural(res.Orgs, "org"), strings.Join(opts.IntegrationTypes, ", "))
 	} else {
-		fmt.Fprintf(out, "Found %s (%d newly recorded). Written the data to file: %s\n", plural(res.Targets, "target"), res.Written, res.LogFile)
+		fmt.Fprintf(out, "Found %s (%d newly recorded). Written the data to file: %s\n", english.Plural(res.Targets, "target"), res.Written, res.LogFile)
 	}
 	if res.Failed() {
-		return &partialError{fmt.Sprintf("%s could not be listed; the skip list misses their projects", plural(len(res.FailedOrgs), "org"))}
+		return &partialError{fmt.Sprintf("%s could not be listed; the skip list misses their projects", english.Plural(len(res.FailedOrgs), "org"))}
 	}
 	return nil
 }

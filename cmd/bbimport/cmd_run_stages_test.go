@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/doctor"
 	"iter"
 	"net/http"
 	"net/url"
@@ -297,8 +298,8 @@ func (f *fakeDoctorSnyk) ListGroupOrgs(_ context.Context, groupID string, _, _ i
 	return &snyk.GroupOrgs{Group: snyk.Group{ID: groupID, Name: "Platform"}}, nil
 }
 
-func (f *fakeDoctorSnyk) Credential() (*credential.Credential, credentialSpec) {
-	return nil, credentialSpec{}
+func (f *fakeDoctorSnyk) Credential() (*credential.Credential, string, string) {
+	return nil, "", ""
 }
 
 func (f *fakeDoctorSnyk) BaseURL() *url.URL {
@@ -350,14 +351,13 @@ func TestRunDoctor(t *testing.T) {
 			}
 			tc.bb.workspaces = []bitbucket.Workspace{{Slug: "north"}, {Slug: "south"}}
 			cio, out, _ := testIO(t, "doctor")
-			err := runDoctor(t.Context(), &doctorOptions{
+			err := runDoctor(t.Context(), &doctorOptions{IO: cio, Checks: doctor.Options{
 				Source: sourceApp, GroupID: "g1", OrgsData: writeCreatedOrgs(t, t.TempDir()), MaxWorkspaces: doctorMaxWorkspaces,
-				Getenv:    func(k string) string { return env[k] },
+				Env:       doctorEnv(sourceApp, func(k string) string { return env[k] }, false),
 				LogDir:    func() (string, error) { return logPath, nil },
-				Bitbucket: func() (doctorBitbucket, error) { return tc.bb, nil },
-				Snyk:      func() (doctorSnyk, error) { return &fakeDoctorSnyk{err: tc.snykErr}, nil },
-				IO:        cio,
-			})
+				Bitbucket: func() (doctor.Bitbucket, error) { return tc.bb, nil },
+				Snyk:      func() (doctor.Snyk, error) { return &fakeDoctorSnyk{err: tc.snykErr}, nil },
+			}})
 			if got := exitCode(err, true); got != tc.wantCode {
 				t.Errorf("exit code %d (err %v), want %d", got, err, tc.wantCode)
 			}

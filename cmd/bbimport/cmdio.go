@@ -29,14 +29,6 @@ type commandIO struct {
 	Stage *stageRun
 }
 
-// commandIO is the invocation's streams and clock for a run function.
-func (rt *invocation) commandIO(st *stageRun) *commandIO {
-	return &commandIO{
-		Out: rt.Stdout, Log: rt.log, Now: rt.Now, Stage: st, ErrText: rt.errMessage,
-		NewProgress: func() importer.Progress { return rt.newProgress() },
-	}
-}
-
 func (o *commandIO) progress() importer.Progress {
 	if o.NewProgress == nil {
 		return noProgress{}

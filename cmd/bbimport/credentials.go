@@ -224,6 +224,17 @@ func (s credentialSpec) build(tokenHTTP *http.Client, minted func(string)) (*cre
 	return c, err
 }
 
+// check refuses, before anything runs, a static credential whose value
+// cannot be sent (control characters); a minted one is built from checked
+// values.
+func (s credentialSpec) check() error {
+	if s.kind.Minted() {
+		return nil
+	}
+	_, err := s.build(nil, nil)
+	return err
+}
+
 // fieldVar names the variable behind a credential field.
 func (s credentialSpec) fieldVar(field string) string {
 	vars := credentialVars(s.kind)

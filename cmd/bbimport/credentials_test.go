@@ -2,9 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/doctor"
 	"net/http"
 	"net/url"
 	"strings"
@@ -171,15 +172,15 @@ func TestCredentialSpecBuild(t *testing.T) {
 
 // fakeCredSnyk is the Snyk doctor reads, for the credential line alone.
 type fakeCredSnyk struct {
-	doctorSnyk
+	doctor.Snyk
 	base string
 	cred *credential.Credential
 	spec credentialSpec
 }
 
 func (f fakeCredSnyk) BaseURL() *url.URL { u, _ := url.Parse(f.base); return u }
-func (f fakeCredSnyk) Credential() (*credential.Credential, credentialSpec) {
-	return f.cred, f.spec
+func (f fakeCredSnyk) Credential() (*credential.Credential, string, string) {
+	return f.cred, f.spec.describe(), f.spec.tokenURL
 }
 
 // TestDoctorSnykCredential: doctor's line on the Snyk credential: the
@@ -216,9 +217,15 @@ func TestDoctorSnykCredential(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		d := &doctor{out: &out, opts: &doctorOptions{IO: &commandIO{Now: func() time.Time { return now }}}}
-		ok := d.checkSnykCredential(context.Background(), fakeCredSnyk{base: tt.base, cred: cred, spec: tt.spec})
-		if ok != tt.ok || !strings.HasPrefix(out.String(), tt.want) {
+		sn := fakeCredSnyk{base: tt.base, cred: cred, spec: tt.spec}
+		_ = runDoctor(t.Context(), &doctorOptions{IO: &commandIO{Out: &out, Now: func() time.Time { return now }}, Checks: doctor.Options{
+			Env:    doctor.Env{Getenv: func(string) string { return "" }, LogPathFlag: true, Snyk: doctor.Credential{Ready: true}},
+			LogDir: func() (string, error) { return "", errors.New("none") },
+			Snyk:   func() (doctor.Snyk, error) { return sn, nil },
+		}})
+		// The token checks follow a usable credential only.
+		ok := strings.Contains(out.String(), "- Snyk token: not checked, pass --groupId")
+		if ok != tt.ok || !strings.Contains(out.String(), "\n"+tt.want) {
 			t.Errorf("%s: %v %q; want %v %q", tt.name, ok, out.String(), tt.ok, tt.want)
 		}
 	}

@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"maps"
 	"os"
 	"path"
@@ -290,7 +291,7 @@ func TestImportDataFilters(t *testing.T) {
 				skipped = fmt.Sprintf(", %d skipped: %s", n, countsText(want.skipped))
 			}
 			line := fmt.Sprintf("Found %s in %s (%s listed%s). Written the data to file: %s\n",
-				plural(len(want.targets), "target"), plural(len(ws), "org"), plural(want.listed, "repository"), skipped,
+				english.Plural(len(want.targets), "target"), english.Plural(len(ws), "org"), english.Plural(want.listed, "repository"), skipped,
 				e.File("bitbucket-cloud-app-import-targets.json"))
 			if !strings.Contains(r.Stdout, line) {
 				t.Errorf("stdout lacks the summary\n %q\ngot\n%s", line, r.Stdout)

@@ -14,16 +14,19 @@ import (
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
+// explainer words errors; net knows the run's base URLs (nil: none are
+// known, so a network failure is worded generically).
+type explainer struct{ net *network }
+
 // explain is the one place that words an error for the operator: what is
 // wrong (problem), what to do about it (fix, naming this command's flags and
 // variables; empty when there is nothing to say) and the exit code. The
 // libraries' errors only state facts; the final error line, the stage
-// summaries and doctor all word them here. rt may be nil (no base URLs are
-// known then, so a network failure is worded generically).
-func (rt *invocation) explain(err error) (problem, fix string, exitCode int) {
+// summaries and doctor all word them here.
+func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 	code := exitCodeOf(err)
-	if ne, ok := httpx.AsNetError(err); ok && rt != nil {
-		problem, fix = rt.explainNet(ne)
+	if ne, ok := httpx.AsNetError(err); ok && x.net != nil {
+		problem, fix = x.net.explainNet(ne)
 		return problem, fix, code
 	}
 	var (
@@ -80,9 +83,9 @@ type apiError interface {
 // the client error inside it explained, with its fix, in the place its own
 // text had (so "listing workspace x: " prefixes stay), and a network
 // failure that waiting cannot fix worded with its fix.
-func (rt *invocation) errMessage(err error) string {
-	if rt != nil {
-		if m, ok := rt.netMessage(err); ok {
+func (x explainer) errMessage(err error) string {
+	if x.net != nil {
+		if m, ok := x.net.netMessage(err); ok {
 			return m
 		}
 	}
@@ -101,7 +104,7 @@ func (rt *invocation) errMessage(err error) string {
 	if !errors.As(err, &ae) {
 		return err.Error()
 	}
-	problem, fix, _ := rt.explain(err)
+	problem, fix, _ := x.explain(err)
 	text := problem
 	if fix != "" {
 		// Snyk's sentences have always read "what (status): what to check".

@@ -167,10 +167,10 @@ func TestExplainBitbucket(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			err := bbError(t, tc)
-			if want := strings.ReplaceAll(tc.want, "{{BASE}}", bbBase); (*invocation)(nil).errMessage(err) != want {
-				t.Errorf("message =\n  %q\nwant\n  %q", (*invocation)(nil).errMessage(err), want)
+			if want := strings.ReplaceAll(tc.want, "{{BASE}}", bbBase); (explainer{}).errMessage(err) != want {
+				t.Errorf("message =\n  %q\nwant\n  %q", (explainer{}).errMessage(err), want)
 			}
-			if _, _, code := (*invocation)(nil).explain(err); (code == exitAuth) != tc.wantAuth {
+			if _, _, code := (explainer{}).explain(err); (code == exitAuth) != tc.wantAuth {
 				t.Errorf("exit code %d; want auth (%d): %v", code, exitAuth, tc.wantAuth)
 			}
 		})
@@ -192,7 +192,7 @@ func TestExplainAPITokenScopeHints(t *testing.T) {
 	for _, tt := range tests {
 		req := httptest.NewRequest(http.MethodGet, "https://api.bitbucket.org"+tt.path, nil)
 		e := &bitbucket.ErrorResponse{Response: &http.Response{StatusCode: 403, Request: req}, Workspace: tt.workspace, AuthKind: credential.BitbucketAPIToken}
-		if got := (*invocation)(nil).errMessage(e); !strings.Contains(got, tt.want) {
+		if got := (explainer{}).errMessage(e); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q lacks %q", tt.path, got, tt.want)
 		}
 	}
@@ -202,7 +202,7 @@ func TestExplainBitbucketRateLimitEstimated(t *testing.T) {
 	t.Parallel()
 	e := &bitbucket.RateLimitError{Reset: time.Date(2026, 11, 22, 16, 4, 5, 0, time.UTC), ResetEstimated: true, AuthKind: credential.BitbucketConsumer}
 	want := "the hourly Bitbucket request budget of the OAuth consumer is spent and frees up within the hour (Bitbucket counts a rolling hour; by 16:04 UTC at the latest); run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget"
-	if got := (*invocation)(nil).errMessage(e); got != want {
+	if got := (explainer{}).errMessage(e); got != want {
 		t.Errorf("message =\n  %q\nwant\n  %q", got, want)
 	}
 }
@@ -235,11 +235,11 @@ func TestExplainTokenErrors(t *testing.T) {
 		t.Run(tt.code, func(t *testing.T) {
 			t.Parallel()
 			err := &credential.TokenError{Kind: credential.BitbucketConsumer, Code: tt.code, Description: tt.desc, StatusCode: tt.status}
-			problem, fix, code := (*invocation)(nil).explain(err)
+			problem, fix, code := (explainer{}).explain(err)
 			if got := problem + "; " + fix; got != tt.want {
 				t.Errorf("explained =\n  %q\nwant\n  %q", got, tt.want)
 			}
-			if got := (*invocation)(nil).errMessage(err); got != tt.want {
+			if got := (explainer{}).errMessage(err); got != tt.want {
 				t.Errorf("message =\n  %q\nwant\n  %q", got, tt.want)
 			}
 			if (code == exitAuth) != tt.wantAuth {
@@ -336,10 +336,10 @@ func TestExplainSnyk(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := (*invocation)(nil).errMessage(tt.err); got != tt.want {
+			if got := (explainer{}).errMessage(tt.err); got != tt.want {
 				t.Errorf("message = %s\nwant      %s", got, tt.want)
 			}
-			if _, _, code := (*invocation)(nil).explain(tt.err); (code == exitAuth) != tt.wantAuth {
+			if _, _, code := (explainer{}).explain(tt.err); (code == exitAuth) != tt.wantAuth {
 				t.Errorf("exit code %d; want auth: %v", code, tt.wantAuth)
 			}
 		})
@@ -353,7 +353,7 @@ func TestErrMessageKeepsPrefix(t *testing.T) {
 	inner := &snyk.ErrorResponse{StatusCode: 404, OrgID: "O"}
 	err := &wrapped{"listing org O: ", inner}
 	want := `listing org O: Snyk found no org "O" (404): check the id and that SNYK_TOKEN can see it`
-	if got := (*invocation)(nil).errMessage(err); got != want {
+	if got := (explainer{}).errMessage(err); got != want {
 		t.Errorf("message = %q; want %q", got, want)
 	}
 }

@@ -37,13 +37,13 @@ func TestFieldErrorsNameFlags(t *testing.T) {
 			t.Errorf("%s: no error", tt.name)
 			continue
 		}
-		got := (*invocation)(nil).errMessage(tt.err)
+		got := (explainer{}).errMessage(tt.err)
 		for _, w := range tt.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: %q lacks %q", tt.name, got, w)
 			}
 		}
-		if problem, _, _ := (*invocation)(nil).explain(tt.err); problem != got {
+		if problem, _, _ := (explainer{}).explain(tt.err); problem != got {
 			t.Errorf("%s: explain's problem %q differs from the message %q", tt.name, problem, got)
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -41,6 +40,11 @@ func checkSource(s string) (string, error) {
 	return "", usagef("--source %q is not supported by bbimport; use %s", s, sourceUsage)
 }
 
+// waitFlag is --wait of the commands that lock the log directory.
+func waitFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "wait", Usage: "when another bbimport is using the log directory, wait for it to finish instead of exiting (exit 2)"}
+}
+
 // requireString returns a required flag's value or a usage error naming it.
 func requireString(c *cli.Context, name, what string) (string, error) {
 	v := strings.TrimSpace(c.String(name))
@@ -48,26 +52,6 @@ func requireString(c *cli.Context, name, what string) (string, error) {
 		return "", usagef("--%s is required: %s", name, what)
 	}
 	return v, nil
-}
-
-// intSetting resolves an integer from a flag, else an environment variable,
-// else a default, and checks it against the flag's valueRules range with a
-// message naming the flag or the variable.
-func (rt *invocation) intSetting(c *cli.Context, flag, env string, def int) (int, error) {
-	raw, from := "", ""
-	if c.IsSet(flag) {
-		raw, from = strings.TrimSpace(fmt.Sprint(c.Value(flag))), "--"+flag
-	} else if v := rt.env(env); v != "" {
-		raw, from = v, env
-	}
-	if raw == "" {
-		return def, nil
-	}
-	r, ok := valueRules[flag]
-	if !ok {
-		r = valueRule{min: 0, max: unbounded} // give the flag a rule: its range belongs in valueRules
-	}
-	return checkWhole(from, raw, int(r.min), int(r.max))
 }
 
 // parseDate accepts the date forms a person types: 2024-01-31, or RFC 3339.
@@ -79,15 +63,4 @@ func parseDate(flag, s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, usagef("--%s=%q is not a date; use YYYY-MM-DD or RFC 3339 (2024-01-31T00:00:00Z)", flag, s)
-}
-
-// plural renders "1 workspace" / "3 workspaces".
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, word)
-	}
-	if strings.HasSuffix(word, "y") {
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

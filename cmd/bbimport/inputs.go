@@ -20,13 +20,17 @@ var inputFlags = []string{"file", "orgsData", "workspacesFile"}
 // exist only in the log directory at that copy, before the action runs, so
 // every command (doctor too) reads the right file. A name found in neither
 // place is left for the action to report (inputPath).
-func (rt *invocation) findInputsInLogPath(c *cli.Context) {
+func findInputsInLogPath(c *cli.Context, env func(string) string) {
+	dir, dirFrom, err := logPathSetting(c.String("logPath"), env)
+	if err != nil {
+		return
+	}
 	for _, name := range inputFlags {
 		if lookupFlag(c.Command.Flags, name) == nil || !c.IsSet(name) {
 			continue
 		}
 		v := strings.TrimSpace(c.String(name))
-		if p, err := rt.inputPath(c, "--"+name, v); err == nil && p != v {
+		if p, err := inputPath("--"+name, v, dir, dirFrom); err == nil && p != v {
 			_ = c.Set(name, p)
 		}
 	}
@@ -34,17 +38,17 @@ func (rt *invocation) findInputsInLogPath(c *cli.Context) {
 
 // inputPath resolves an input file named by from (a flag or a variable): as
 // given if it exists (or is absolute, or cannot be checked: the reader says
-// why), else in the log directory; when in neither, the error names both.
-func (rt *invocation) inputPath(c *cli.Context, from, v string) (string, error) {
+// why), else in the log directory dir (named by dirFrom); when in neither,
+// the error names both.
+func inputPath(from, v, dir, dirFrom string) (string, error) {
 	if v == "" {
 		return v, nil
 	}
 	if _, err := os.Stat(v); !errors.Is(err, fs.ErrNotExist) || filepath.IsAbs(v) {
 		return v, nil
 	}
-	dir, dirFrom, err := rt.logPathSetting(c)
-	if err != nil || dir == "" {
-		return v, err // every command that reads inputs requires the log path first
+	if dir == "" {
+		return v, nil // every command that reads inputs requires the log path first
 	}
 	p := filepath.Join(dir, v)
 	if _, err := os.Stat(p); err == nil {

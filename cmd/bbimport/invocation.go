@@ -3,35 +3,25 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/bbimport/bbimport/internal/httpx"
-	"github.com/bbimport/bbimport/internal/ledger"
-	"github.com/bbimport/bbimport/internal/redact"
-	"github.com/rs/zerolog"
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
 
-// Exit codes, as the README documents them.
-const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitPartial     = 3
-	exitAuth        = 4
-	exitInterrupted = 130
-)
-
-// invocation is everything a command touches outside its arguments, so tests
-// can run the real app with buffers, a fake environment and no TTY.
+// invocation is one run of bbimport and everything it touches outside its
+// arguments, so tests can run the real app with buffers, a fake
+// environment and no TTY. Its parts each have one job: out prints, net
+// knows the network set-up, clients builds the API clients, stage is the
+// summary of the running stage.
 type invocation struct {
 	Stdout io.Writer
-	Stderr io.Writer // raw; logs go through the redacting writer
+	Stderr io.Writer
 	Getenv func(string) string
 	// StderrTTY decides human-readable logs and live progress bars;
 	// StdoutTTY decides colour in the results (doctor's ✓/✗).
@@ -42,31 +32,17 @@ type invocation struct {
 	// Tuning shortens the waits in tests; the zero value is production.
 	Tuning tuning
 
-	redactor      *redact.Redactor
-	log           zerolog.Logger
-	actionStarted bool
-	// term serialises stderr: log lines from many goroutines, and on a TTY
-	// the live progress bar, share it without garbling each other.
-	term *terminal
-
-	// jsonStderr: --logFormat=json was asked for, so every stderr line,
-	// the final message included, is a JSON object.
-	jsonStderr bool
-
-	wrapOnce sync.Once
-	// ctx is the run's context, so the closing hints know about Ctrl-C.
-	ctx context.Context
-
-	observerOnce sync.Once
-	observer     *httpLog
-	// net holds the trusted roots and the base URLs in use.
-	net netSetup
+	outOnce sync.Once
+	out     *output
+	net     *network
+	// clients is made by begin, from the global options.
+	clients *factory
 	// stage is the running stage, for its summary file; nil for doctor.
 	stage *stageRun
+	// actionStarted: a command's action ran (the arguments were accepted).
+	actionStarted bool
 	// parsed releases urfaveGlobals once the arguments are parsed.
 	parsed func()
-	// ledgers are the budgets' request ledgers, closed when the run ends.
-	ledgers []*ledger.File
 }
 
 func newInvocation(stdout, stderr io.Writer, getenv func(string) string) *invocation {
@@ -77,114 +53,75 @@ func newInvocation(stdout, stderr io.Writer, getenv func(string) string) *invoca
 	if f, ok := stdout.(*os.File); ok {
 		rt.StdoutTTY = term.IsTerminal(int(f.Fd()))
 	}
+	rt.net = &network{getenv: getenv}
 	return rt
 }
 
-// run runs the app and maps its outcome to an exit code, printing the one
-// paragraph a failed run owes the user on stderr.
-func (rt *invocation) run(ctx context.Context, args []string) int {
-	rt.setupOutput()
-	rt.ctx = ctx
-	rt.jsonStderr = jsonLogFormatIn(args)
-	err := runApp(ctx, rt, args)
-	rt.closeLedgers()
+// setupOutput makes the run's output from the streams, once.
+func (rt *invocation) setupOutput() *output {
+	rt.outOnce.Do(func() {
+		rt.out = newOutput(rt.Stdout, rt.Stderr, rt.StdoutTTY, rt.StderrTTY, rt.Getenv)
+		if rt.ProgressInterval > 0 {
+			rt.out.progressInterval = rt.ProgressInterval
+		}
+	})
+	return rt.out
+}
+
+// run runs the app (every command, or the commands given, as tests do) and
+// maps its outcome to an exit code, printing the one paragraph a failed
+// run owes the user on stderr.
+func (rt *invocation) run(ctx context.Context, args []string, commands ...*cli.Command) int {
+	out := rt.setupOutput()
+	out.jsonStderr = jsonLogFormatIn(args)
+	if len(commands) == 0 {
+		commands = allCommands(rt)
+	}
+	err := runApp(ctx, rt, newApp(rt, commands), args)
+	rt.clients.close()
 	code := exitCode(err, rt.actionStarted)
 	msg := ""
 	if err != nil && !errors.Is(err, errSilent) {
-		msg = rt.errMessage(err)
+		msg = explainer{rt.net}.errMessage(err)
 		if code == exitInterrupted {
 			msg = "interrupted: stopped before finishing; what was done so far is recorded in SNYK_LOG_PATH, run the same command again to resume"
 		}
 		msg = "bbimport: " + strings.TrimSpace(msg)
 	}
-	rt.writeSummary(code, err, msg)
+	rt.stage.write(rt.Now(), code, err, msg, out.redactor, out.log)
 	if msg != "" {
-		rt.finalLine(code, err, msg)
+		out.finalLine(code, err, msg)
 	}
 	return code
 }
 
-// finalLine prints the one paragraph a failed run owes the user: a JSON
-// line (with error, status and retryable) when the logs are JSON by
-// request, so that every stderr line parses; otherwise the text, escaped,
-// in red on a terminal that takes colour.
-func (rt *invocation) finalLine(code int, err error, msg string) {
-	if rt.jsonStderr {
-		// Its own logger: --logLevel must not hide the run's outcome.
-		l := zerolog.New(rt.stderr()).With().Timestamp().Logger()
-		errorFields(l.Error(), err).Int("exit_code", code).Msg(msg)
-		return
+// begin runs first in every command's action: it marks the arguments as
+// accepted, sets up logging, refuses stray arguments, reads the global
+// options and makes the run's client factory from them.
+func (rt *invocation) begin(c *cli.Context) (globalOptions, error) {
+	rt.actionStarted = true
+	rt.parsed() // see urfaveGlobals
+	if err := rt.out.setupLogging(c.String("logLevel"), c.String("logFormat")); err != nil {
+		return globalOptions{}, err
 	}
-	fmt.Fprintln(rt.stderr(), rt.paint(rt.StderrTTY, colourRed, termSafe(msg, true)))
-}
-
-// notice prints a line of the CLI's own to stderr (the Ctrl-C notice): a
-// JSON warn line when logs are JSON by request, else the text.
-func (rt *invocation) notice(msg string) {
-	if rt.jsonStderr {
-		l := zerolog.New(rt.stderr()).With().Timestamp().Logger()
-		l.Warn().Msg(msg)
-		return
+	if c.Args().Len() > 0 {
+		return globalOptions{}, usagef("unexpected argument %q; flags take the form --name=value", c.Args().First())
 	}
-	fmt.Fprintln(rt.stderr(), msg)
-}
-
-// setupOutput builds the redactor from the secret environment variables and
-// routes every byte the run prints through it: stdout (results), stderr
-// (logs, the final message) and the CLI's own help and usage text. Only the
-// progress bar writes raw, and it prints nothing but counters.
-func (rt *invocation) setupOutput() {
-	rt.wrapOnce.Do(func() {
-		rt.redactor = redact.New(rt.secretValues()...)
-		rt.term = &terminal{w: rt.Stderr}
-		var out io.Writer = &lockedWriter{w: rt.Stdout}
-		if rt.colour(rt.StdoutTTY) {
-			out = markColours{out}
-		}
-		// Redact first (secrets are matched in the raw text), then escape
-		// what a server or an input file put in the results.
-		rt.Stdout = rt.redactor.Writer(safeWriter{out})
-		rt.log = zerolog.New(rt.stderr()).With().Timestamp().Logger()
-	})
-}
-
-// stderr is where log lines and messages go: redacted, one whole line per
-// write, and clear of the progress bar.
-func (rt *invocation) stderr() io.Writer { return rt.redactor.Writer(rt.term) }
-
-// lockedWriter serialises writes to a writer that is not safe for
-// concurrent use.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// secretVars are the environment variables whose values never appear in any
-// output.
-var secretVars = []string{
-	"SNYK_TOKEN", "SNYK_OAUTH_TOKEN", "SNYK_CLIENT_SECRET",
-	"BITBUCKET_APP_CLIENT_SECRET",
-	"BITBUCKET_CLOUD_PASSWORD", "BITBUCKET_CLOUD_API_TOKEN", "BITBUCKET_CLOUD_OAUTH_TOKEN",
-}
-
-func (rt *invocation) secretValues() []string {
-	var out []string
-	for _, name := range secretVars {
-		if v := strings.TrimSpace(rt.Getenv(name)); v != "" {
-			out = append(out, v)
-		}
+	g, err := bindGlobals(c, rt.Getenv, rt.Tuning.RateLimitWait)
+	if err != nil {
+		return g, err
 	}
-	return out
+	rt.clients = newFactory(rt.Getenv, rt.Tuning, g, rt.out, rt.net)
+	return g, nil
 }
 
-// env returns a trimmed environment variable.
-func (rt *invocation) env(name string) string { return strings.TrimSpace(rt.Getenv(name)) }
+// commandIO is the run's streams and clock for a run function.
+func (rt *invocation) commandIO(st *stageRun) *commandIO {
+	return &commandIO{
+		Out: rt.out.stdout, Log: rt.out.log, Now: rt.Now, Stage: st, ErrText: explainer{rt.net}.errMessage,
+		NewProgress: func() importer.Progress { return rt.out.newProgress() },
+	}
+}
 
 // tuning holds the waits tests shorten: retry backoff, job polling and the
 // timeout of one HTTP attempt (0: httpx.DefaultAttemptTimeout).
@@ -199,69 +136,3 @@ type tuning struct {
 	SnykPause                   time.Duration
 	RateLimitWait               time.Duration
 }
-
-// usageError is a mistake in how the command was called (exit 2).
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
-
-// partialError is a run that finished but where some targets or orgs failed
-// (exit 3). Its message says what failed and where the details are.
-type partialError struct{ msg string }
-
-func (e *partialError) Error() string { return e.msg }
-
-// authError is a credential problem (exit 4).
-type authError struct{ err error }
-
-func (e *authError) Error() string { return e.err.Error() }
-func (e *authError) Unwrap() error { return e.err }
-
-// errSilent ends a run with exit 1 when the message was already printed
-// (doctor prints each failed check itself).
-var errSilent = errors.New("failed")
-
-// exitCode maps an error to the documented exit code, in one place.
-func exitCode(err error, actionStarted bool) int {
-	var (
-		usage   *usageError
-		partial *partialError
-		auth    *authError
-	)
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
-	case errors.As(err, &usage):
-		return exitUsage
-	case errors.As(err, &auth) || httpx.CredentialsRejected(err):
-		return exitAuth
-	case errors.As(err, &partial):
-		return exitPartial
-	case !actionStarted:
-		// urfave/cli rejected the arguments before any command ran.
-		return exitUsage
-	default:
-		return exitFailed
-	}
-}
-
-// newProgress renders stage progress on stderr: a bar on a TTY, a line
-// every 10 s in CI.
-func (rt *invocation) newProgress() *progress {
-	return newProgress(rt.term, rt.StderrTTY, rt.log, rt.progressInterval())
-}
-
-func (rt *invocation) progressInterval() time.Duration {
-	if rt.ProgressInterval > 0 {
-		return rt.ProgressInterval
-	}
-	return 10 * time.Second
-}
-
-// next prints the command that follows a stage (see nextLine).
-func (rt *invocation) next(format string, a ...any) { nextLine(rt.ctx, rt.Stdout, format, a...) }

@@ -12,65 +12,7 @@ import (
 	"github.com/bbimport/bbimport/internal/httpx"
 
 	"github.com/rs/zerolog"
-	"github.com/urfave/cli/v2"
 )
-
-// setupLogging builds the run's logger from --logLevel, --logFormat and the
-// original's DEBUG switch. Logs go to stderr, never stdout, and every byte
-// passes through the redactor (rt.stderr).
-func (rt *invocation) setupLogging(c *cli.Context) error {
-	rt.setupOutput()
-	level := zerolog.InfoLevel
-	if s := strings.TrimSpace(c.String("logLevel")); s != "" {
-		l, err := zerolog.ParseLevel(strings.ToLower(s))
-		if err != nil || l == zerolog.NoLevel || l > zerolog.PanicLevel {
-			return usagef("--logLevel %q is not a level; use one of trace, debug, info, warn, error", s)
-		}
-		level = l
-	}
-	if debugEnabled(rt.Getenv("DEBUG")) && level > zerolog.DebugLevel {
-		level = zerolog.DebugLevel
-	}
-	w := rt.stderr()
-	switch f := strings.ToLower(strings.TrimSpace(c.String("logFormat"))); f {
-	case "", "auto":
-		if rt.StderrTTY {
-			w = rt.consoleWriter(w)
-		}
-	case "json":
-		rt.jsonStderr = true
-	case "text", "console":
-		w = rt.consoleWriter(w)
-	default:
-		return usagef("--logFormat %q is not a format; use auto (text on a terminal, JSON lines otherwise), json or text", f)
-	}
-	rt.log = zerolog.New(w).Level(level).With().Timestamp().Logger()
-	return nil
-}
-
-// consoleWriter renders human-readable lines; colours only on a terminal
-// that has not asked for none (NO_COLOR), so `--logFormat=text` in CI stays
-// free of escape codes.
-func (rt *invocation) consoleWriter(w io.Writer) io.Writer {
-	return zerolog.ConsoleWriter{
-		Out: w, TimeFormat: time.TimeOnly,
-		NoColor: !rt.colour(rt.StderrTTY),
-		// The message may quote a server or a file; field values with a
-		// control character are quoted (escaped) by zerolog already.
-		FormatPrepare: func(evt map[string]any) error {
-			if m, ok := evt[zerolog.MessageFieldName].(string); ok {
-				evt[zerolog.MessageFieldName] = termSafe(m, false)
-			}
-			return nil
-		},
-	}
-}
-
-// colour reports whether output to a stream takes ANSI colour: a terminal
-// that has not asked for none (NO_COLOR, https://no-color.org; TERM=dumb).
-func (rt *invocation) colour(tty bool) bool {
-	return tty && rt.Getenv("NO_COLOR") == "" && rt.Getenv("TERM") != "dumb"
-}
 
 const (
 	colourRed    = "\x1b[31m"
@@ -78,14 +20,6 @@ const (
 	colourYellow = "\x1b[33m"
 	colourReset  = "\x1b[0m"
 )
-
-// paint colours s when the stream takes colour.
-func (rt *invocation) paint(tty bool, colour, s string) string {
-	if !rt.colour(tty) {
-		return s
-	}
-	return colour + s + colourReset
-}
 
 // markColours colours the mark that starts a result line (doctor's ✓, ✗,
 // ⚠ and the summaries' ⚠). It sits below the escaping writer, so its

@@ -240,14 +240,14 @@ func TestRuntime_redactsEveryOutput(t *testing.T) {
 	for _, format := range []string{"json", "text"} {
 		var stdout, stderr bytes.Buffer
 		rt := newInvocation(&stdout, &stderr, func(k string) string { return env[k] })
-		rt.setupOutput()
-		rt.log = zerolog.New(rt.stderr())
+		o := rt.setupOutput()
+		log := zerolog.New(o.stderr())
 		if format == "text" {
-			rt.log = zerolog.New(rt.consoleWriter(rt.stderr()))
+			log = zerolog.New(o.consoleWriter(o.stderr()))
 		}
-		rt.log.Error().Str("header", "Authorization: token "+secret).Msg("request with " + secret + " failed")
-		rt.log.Info().Msg(`body {"access_token":"eyJhbGciOi.payload.sig","refresh_token":"r-123456"}`)
-		fmt.Fprintf(rt.Stdout, "result mentioning %s\n", secret)
+		log.Error().Str("header", "Authorization: token "+secret).Msg("request with " + secret + " failed")
+		log.Info().Msg(`body {"access_token":"eyJhbGciOi.payload.sig","refresh_token":"r-123456"}`)
+		fmt.Fprintf(o.stdout, "result mentioning %s\n", secret)
 		out := stdout.String() + stderr.String()
 		for _, leak := range []string{secret, "eyJhbGciOi.payload.sig", "r-123456"} {
 			if strings.Contains(out, leak) {

@@ -10,8 +10,8 @@ import (
 
 func main() {
 	rt := newInvocation(os.Stdout, os.Stderr, os.Getenv)
-	rt.setupOutput()
-	stopHooks, err := rt.applyTestingHooks()
+	out := rt.setupOutput()
+	stopHooks, err := applyTestingHooks(os.Getenv, &rt.Tuning)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bbimport:", err)
 		os.Exit(exitUsage)
@@ -33,7 +33,7 @@ func main() {
 		if s == syscall.SIGTERM {
 			name = "SIGTERM"
 		}
-		rt.notice(fmt.Sprintf("bbimport: %s: stopping; import requests already sent get a few seconds to finish, then the logs are flushed and the summary printed (%s again quits at once)", name, name))
+		out.notice(fmt.Sprintf("bbimport: %s: stopping; import requests already sent get a few seconds to finish, then the logs are flushed and the summary printed (%s again quits at once)", name, name))
 		cancel()
 	}()
 	code := rt.run(ctx, os.Args)

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,10 +13,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/safefile"
-	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
-	"github.com/bbimport/bbimport/pkg/snyk"
-	"github.com/urfave/cli/v2"
 )
 
 // Extra CA bundles, added to the system roots. NODE_EXTRA_CA_CERTS is the
@@ -27,10 +25,13 @@ const (
 	envNodeExtraCA = "NODE_EXTRA_CA_CERTS"
 )
 
-// netSetup is what the run's HTTP stacks share: the trusted roots (built
+// network is what the run's HTTP stacks share: the trusted roots (built
 // once) and the base URLs in use with the setting that chose each, so a
-// network failure can name the variable to check.
-type netSetup struct {
+// network failure can name the variable to check. The proxy and the CA
+// bundles come from getenv, the run's environment.
+type network struct {
+	getenv func(string) string
+
 	once    sync.Once
 	bundles []httpx.CABundle
 	counts  []int
@@ -52,14 +53,13 @@ type apiBase struct {
 // default) when no extra CA bundle is set, else one trusting the system
 // roots plus the bundles. A bundle that cannot be used is a usage error
 // naming its variable.
-func (rt *invocation) transport() (http.RoundTripper, error) {
-	n := &rt.net
+func (n *network) transport() (http.RoundTripper, error) {
 	n.once.Do(func() {
-		if n.err = checkCertFile(rt.env("SSL_CERT_FILE")); n.err != nil {
+		if n.err = checkCertFile(n.env("SSL_CERT_FILE")); n.err != nil {
 			return
 		}
 		for _, name := range []string{envExtraCA, envNodeExtraCA} {
-			if p := rt.env(name); p != "" {
+			if p := n.env(name); p != "" {
 				n.bundles = append(n.bundles, httpx.CABundle{Setting: name, Path: p})
 			}
 		}
@@ -79,7 +79,7 @@ func (rt *invocation) transport() (http.RoundTripper, error) {
 	// The proxy comes from the invocation's environment, not the
 	// process's, like every other setting: several runs in one process
 	// (the tests) must not see each other's HTTPS_PROXY.
-	return httpx.NewTransportEnv(n.pool, rt.Getenv), nil
+	return httpx.NewTransportEnv(n.pool, n.getenv), nil
 }
 
 // checkCertFile refuses an SSL_CERT_FILE that Go's own loading would hang
@@ -130,8 +130,7 @@ func (e *wordedError) Error() string { return e.msg }
 func (e *wordedError) Unwrap() error { return e.err }
 
 // noteBase records a base URL the run uses (for doctor and for fixes).
-func (rt *invocation) noteBase(api, rawURL, setting string) {
-	n := &rt.net
+func (n *network) noteBase(api, rawURL, setting string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, b := range n.bases {
@@ -143,15 +142,18 @@ func (rt *invocation) noteBase(api, rawURL, setting string) {
 	n.bases = append(n.bases, apiBase{API: api, URL: strings.TrimSuffix(rawURL, "/"), Setting: setting})
 }
 
-func (rt *invocation) apiBases() []apiBase {
-	rt.net.mu.Lock()
-	defer rt.net.mu.Unlock()
-	return append([]apiBase(nil), rt.net.bases...)
+func (n *network) apiBases() []apiBase {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]apiBase(nil), n.bases...)
 }
 
 // baseForHost finds which base URL a failed host belongs to.
-func (rt *invocation) baseForHost(host string) (apiBase, bool) {
-	for _, b := range rt.apiBases() {
+func (n *network) baseForHost(host string) (apiBase, bool) {
+	for _, b := range n.apiBases() {
 		if u, err := url.Parse(b.URL); err == nil && (strings.EqualFold(u.Host, host) || strings.EqualFold(u.Hostname(), host)) {
 			return b, true
 		}
@@ -161,9 +163,9 @@ func (rt *invocation) baseForHost(host string) (apiBase, bool) {
 
 // explainNet words a network failure that waiting cannot fix: what is wrong
 // and the setting to check.
-func (rt *invocation) explainNet(ne *httpx.NetError) (problem, fix string) {
+func (n *network) explainNet(ne *httpx.NetError) (problem, fix string) {
 	what, setting := "the API", "the API base URL (BITBUCKET_APP_API_BASE or --sourceUrl, BITBUCKET_APP_TOKEN_URL, SNYK_API)"
-	if b, ok := rt.baseForHost(ne.Host); ok {
+	if b, ok := n.baseForHost(ne.Host); ok {
 		what = b.API
 		if b.Setting == "default" {
 			setting = "that this machine can reach " + b.URL + " (the default; " + b.API + " base)"
@@ -180,7 +182,7 @@ func (rt *invocation) explainNet(ne *httpx.NetError) (problem, fix string) {
 		return fmt.Sprintf("cannot reach %s: the TLS certificate of %s is not trusted%s", what, host, inParens(ne.Detail)),
 			"if a TLS-inspecting proxy or a private CA signs it, point " + envExtraCA + " (or " + envNodeExtraCA + ") at that CA's certificate in PEM form: both add to the system roots, while SSL_CERT_FILE replaces them"
 	case httpx.NetProxy:
-		proxy := rt.proxyLabel(ne.Proxy)
+		proxy := n.proxyLabel(ne.Proxy)
 		switch {
 		case ne.ProxyStatus == http.StatusProxyAuthRequired && strings.Contains(proxy, "credentials not shown"):
 			return fmt.Sprintf("cannot reach %s: the proxy %s refused the credentials it was given (407 Proxy Authentication Required)", what, proxy),
@@ -209,9 +211,12 @@ func inParens(s string) string {
 }
 
 // proxyLabel names the proxy without its credentials.
-func (rt *invocation) proxyLabel(addr string) string {
+func (n *network) proxyLabel(addr string) string {
+	if n == nil {
+		return addr
+	}
 	for _, name := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
-		if v := rt.Getenv(name); v != "" {
+		if v := n.getenv(name); v != "" {
 			u, creds := safeProxyURL(v)
 			if creds {
 				return u + " (" + name + ", credentials not shown)"
@@ -248,12 +253,12 @@ func hostOnly(hostport string) string {
 
 // netMessage is the final line for an error that is, at bottom, a network
 // failure that waiting cannot fix; ok is false for any other error.
-func (rt *invocation) netMessage(err error) (string, bool) {
+func (n *network) netMessage(err error) (string, bool) {
 	ne, ok := httpx.AsNetError(err)
 	if !ok {
 		return "", false
 	}
-	problem, fix := rt.explainNet(ne)
+	problem, fix := n.explainNet(ne)
 	return problem + fixSuffix(fix), true
 }
 
@@ -261,9 +266,9 @@ func (rt *invocation) netMessage(err error) (string, bool) {
 // cause waiting cannot fix (every import kick-off failing on DNS): the
 // failure groups keep only the cause's name, and api says which base URL
 // the items were sent to. "" when no group has such a cause.
-func (rt *invocation) netHint(api string, groups []importer.FailureGroup) string {
+func (n *network) netHint(api string, groups []importer.FailureGroup) string {
 	host := ""
-	for _, b := range rt.apiBases() {
+	for _, b := range n.apiBases() {
 		if u, err := url.Parse(b.URL); err == nil && b.API == api {
 			host = u.Host
 		}
@@ -271,7 +276,7 @@ func (rt *invocation) netHint(api string, groups []importer.FailureGroup) string
 	for _, g := range groups {
 		for k := httpx.NetDNSNotFound; k <= httpx.NetRefused; k++ {
 			if g.Cause == k.String() {
-				problem, fix := rt.explainNet(&httpx.NetError{Kind: k, Host: host})
+				problem, fix := n.explainNet(&httpx.NetError{Kind: k, Host: host})
 				return ". " + problem + fixSuffix(fix)
 			}
 		}
@@ -280,20 +285,20 @@ func (rt *invocation) netHint(api string, groups []importer.FailureGroup) string
 }
 
 // caSource describes where trusted roots come from, for doctor.
-func (rt *invocation) caSource() string {
+func (n *network) caSource() string {
 	base := "the system's roots"
-	if f := rt.env("SSL_CERT_FILE"); f != "" {
+	if f := n.env("SSL_CERT_FILE"); f != "" {
 		base = "SSL_CERT_FILE=" + f + " (replaces the system's roots)"
 	}
-	if d := rt.env("SSL_CERT_DIR"); d != "" {
+	if d := n.env("SSL_CERT_DIR"); d != "" {
 		base += ", SSL_CERT_DIR=" + d
 	}
-	if _, err := rt.transport(); err != nil {
+	if _, err := n.transport(); err != nil {
 		return base
 	}
 	parts := []string{base}
-	for i, b := range rt.net.bundles {
-		parts = append(parts, fmt.Sprintf("%s from %s=%s", plural(rt.net.counts[i], "certificate"), b.Setting, b.Path))
+	for i, b := range n.bundles {
+		parts = append(parts, fmt.Sprintf("%s from %s=%s", english.Plural(n.counts[i], "certificate"), b.Setting, b.Path))
 	}
 	return strings.Join(parts, " + ")
 }
@@ -349,40 +354,5 @@ func settingName(name string, isDefault bool) string {
 	return name
 }
 
-// doctorNetwork shows where the run's requests go: each API base and the
-// setting behind it, the proxy of each, and which certificates are trusted.
-// A CA bundle that cannot be used is a failed check.
-func (rt *invocation) doctorNetwork(c *cli.Context, d *doctor, source string) {
-	bbBase, bbSetting := strings.TrimSpace(c.String("sourceUrl")), "--sourceUrl"
-	if bbBase == "" {
-		bbBase, bbSetting = rt.env("BITBUCKET_APP_API_BASE"), "BITBUCKET_APP_API_BASE"
-	}
-	if bbBase == "" {
-		bbBase, bbSetting = bitbucket.DefaultBaseURL, "default"
-	}
-	bases := []apiBase{{API: "Bitbucket API", URL: bbBase, Setting: bbSetting}}
-	if source == sourceApp {
-		tok, setting := rt.env("BITBUCKET_APP_TOKEN_URL"), "BITBUCKET_APP_TOKEN_URL"
-		if tok == "" {
-			tok, setting = bitbucket.DefaultTokenURL, "default"
-		}
-		bases = append(bases, apiBase{API: "Bitbucket token endpoint", URL: tok, Setting: setting})
-	}
-	sn, setting := rt.env("SNYK_API"), "SNYK_API"
-	if sn == "" {
-		sn, setting = snyk.DefaultBaseURL, "default"
-	}
-	bases = append(bases, apiBase{API: "Snyk API", URL: sn, Setting: setting})
-	parts := make([]string, len(bases))
-	for i, b := range bases {
-		parts[i] = fmt.Sprintf("%s %s (%s)", b.API, b.URL, b.Setting)
-	}
-	d.info("API bases", "%s; Snyk REST on the same host under /rest", strings.Join(parts, ", "))
-	d.info("proxy", "%s", proxySummary(bases, rt.Getenv))
-	if _, err := rt.transport(); err != nil {
-		d.caFailed = true
-		d.fail("CA certificates", err.Error(), "")
-		return
-	}
-	d.info("CA certificates", "%s", rt.caSource())
-}
+// env is a variable of the run, trimmed.
+func (n *network) env(name string) string { return trimmedEnv(n.getenv, name) }

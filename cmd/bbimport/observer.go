@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"strings"
 	"sync"
 	"time"
@@ -78,8 +79,8 @@ func (h *httpLog) RateLimited(api string, wait time.Duration, status int) {
 	h.toldRetry = true
 	h.mu.Unlock()
 	if tell {
-		h.log.Info().Str("retry_for", shortDuration(h.retryFor)).
-			Msgf("every request of that API pauses; this run waits for 429s for up to %s in all (--rateLimitWait)", shortDuration(h.retryFor))
+		h.log.Info().Str("retry_for", english.Duration(h.retryFor)).
+			Msgf("every request of that API pauses; this run waits for 429s for up to %s in all (--rateLimitWait)", english.Duration(h.retryFor))
 	}
 }
 

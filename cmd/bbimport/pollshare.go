@@ -26,18 +26,19 @@ type pollSettings struct {
 	report func(importer.PollSchedule)
 }
 
-func (rt *invocation) pollSettings(c *cli.Context) (pollSettings, error) {
+func (b *binding) pollSettings() (pollSettings, error) {
+	log := b.io.Log
 	ps := pollSettings{report: func(s importer.PollSchedule) {
-		rt.log.Debug().Float64("poll_rate", s.Rate).Int("jobs", s.Jobs).Int("durations_seen", s.Seen).Msg(s.String())
+		log.Debug().Float64("poll_rate", s.Rate).Int("jobs", s.Jobs).Int("durations_seen", s.Seen).Msg(s.String())
 	}}
-	if !c.IsSet("pollShare") {
+	if !b.c.IsSet("pollShare") {
 		return ps, nil
 	}
-	percent, err := rt.intSetting(c, "pollShare", "", 0)
+	percent, err := b.intSetting("pollShare", "", 0)
 	if err != nil {
 		return ps, err
 	}
-	if ps.limit, err = rt.intSetting(c, "snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute); err != nil {
+	if ps.limit, err = b.intSetting("snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute); err != nil {
 		return ps, err
 	}
 	ps.share = float64(percent) / 100
@@ -45,8 +46,8 @@ func (rt *invocation) pollSettings(c *cli.Context) (pollSettings, error) {
 }
 
 // pollBudget fills the poll settings of opts.
-func (rt *invocation) pollBudget(c *cli.Context, opts *importer.ImportOptions) error {
-	ps, err := rt.pollSettings(c)
+func (b *binding) pollBudget(opts *importer.ImportOptions) error {
+	ps, err := b.pollSettings()
 	opts.PollShare, opts.SnykRateLimit, opts.OnPollSchedule = ps.share, ps.limit, ps.report
 	return err
 }

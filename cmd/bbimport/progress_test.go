@@ -290,13 +290,12 @@ func TestSummaries_interrupted(t *testing.T) {
 func TestRuntime_nextAfterInterrupt(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	rt := newInvocation(&out, &bytes.Buffer{}, func(string) string { return "" })
-	rt.setupOutput()
+	o := newInvocation(&out, &bytes.Buffer{}, func(string) string { return "" }).setupOutput()
 	ctx, cancel := context.WithCancel(t.Context())
-	rt.ctx = ctx
-	rt.next("bbimport import --file=%s", "x.json")
+	cio := &commandIO{Out: o.stdout}
+	cio.next(ctx, "bbimport import --file=%s", "x.json")
 	cancel()
-	rt.next("bbimport import --file=%s", "x.json")
+	cio.next(ctx, "bbimport import --file=%s", "x.json")
 	want := "Next: bbimport import --file=x.json\nInterrupted: run the same command again to finish this stage before going on.\n"
 	if out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)

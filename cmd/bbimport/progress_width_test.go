@@ -47,7 +47,7 @@ func TestTTY_barFits80Columns(t *testing.T) {
 	var stdout bytes.Buffer
 	rt := newInvocation(&stdout, tty, e.getenv)
 	rt.Tuning = e.Tuning
-	if got := rt.term.width(); got != 80 {
+	if got := rt.setupOutput().term.width(); got != 80 {
 		t.Fatalf("terminal width %d, want 80", got)
 	}
 	code := rt.run(t.Context(), []string{"bbimport", "import", "--file=" + targets, "--concurrency=10"})

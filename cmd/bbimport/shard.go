@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"io"
 	"strings"
 
@@ -37,17 +38,19 @@ func checkShard(from, raw string, maxN int) (importer.Shard, error) {
 	return s, nil
 }
 
-// shardSetting resolves --shard, else BBIMPORT_SHARD; the zero Shard is the
-// whole estate.
-func (rt *invocation) shardSetting(c *cli.Context) (importer.Shard, error) {
-	raw, from := c.String("shard"), "--shard"
-	if !c.IsSet("shard") {
-		raw, from = rt.env(shardEnv), shardEnv
+// shardSetting resolves --shard, else BBIMPORT_SHARD, and notes it in the
+// stage's summary; the zero Shard is the whole estate.
+func (b *binding) shardSetting() (importer.Shard, error) {
+	raw, from := b.c.String("shard"), "--shard"
+	if !b.c.IsSet("shard") {
+		raw, from = b.getenv(shardEnv), shardEnv
 	}
 	if raw == "" {
 		return importer.Shard{}, nil
 	}
-	return checkShard(from, raw, int(valueRules["shard"].max))
+	s, err := checkShard(from, raw, int(valueRules["shard"].max))
+	b.io.Stage.shard = s.String()
+	return s, err
 }
 
 // printShard says, on stdout before the stage's own summary, which part
@@ -57,5 +60,5 @@ func printShard(out io.Writer, shard string, mine, others int, what string) {
 		return
 	}
 	fmt.Fprintf(out, "Shard %s: %d of %s in this shard, %d left to the other shards.\n",
-		shard, mine, plural(mine+others, what), others)
+		shard, mine, english.Plural(mine+others, what), others)
 }

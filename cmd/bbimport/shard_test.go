@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,7 +192,7 @@ func TestSyncShard(t *testing.T) {
 				mine++
 			}
 		}
-		if want := fmt.Sprintf("Shard %s: %d of %s in this shard, %d left", shard, mine, plural(len(e.orgs), "org"), len(e.orgs)-mine); !strings.Contains(r.Stdout, want) {
+		if want := fmt.Sprintf("Shard %s: %d of %s in this shard, %d left", shard, mine, english.Plural(len(e.orgs), "org"), len(e.orgs)-mine); !strings.Contains(r.Stdout, want) {
 			t.Errorf("sync %s: stdout lacks %q:\n%s", shard, want, r.Stdout)
 		}
 		var s struct {

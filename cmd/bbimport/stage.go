@@ -1,14 +1,74 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/dirlock"
+	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v2"
 )
 
+// stageAction is the one prologue of the stage commands (cli/cli's NewCmd
+// and runF): begin (logging, no stray argument, the global options), the
+// log directory, the stage's summary, bind (every flag and variable the
+// command reads into its options, the clients' settings checked: each
+// usage error is said here, before any file is touched), the log
+// directory's lock unless the stage only reads, then run with the options.
+// Tests pass their own run to see the options without running anything.
+func stageAction[O any](rt *invocation, name string, bind func(*binding) (*O, error), run func(context.Context, *O) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		g, err := rt.begin(c)
+		if err != nil {
+			return err
+		}
+		logPath, err := g.requireLogDir()
+		if err != nil {
+			return err
+		}
+		rt.stage = &stageRun{name: name, logPath: logPath, started: rt.Now()}
+		b := &binding{c: c, g: g, logPath: logPath, env: rt.Getenv, tuning: rt.Tuning,
+			clients: rt.clients, io: rt.commandIO(rt.stage), lock: true}
+		opts, err := bind(b)
+		if err != nil {
+			return err
+		}
+		if b.lock {
+			l, err := lockLogDir(c.Context, logPath, name, c.Bool("wait"), rt.out.log)
+			if err != nil {
+				return err
+			}
+			// Held until the summary is written: two runs on one log
+			// directory would send the same imports or act on one plan.
+			defer l.Release()
+		}
+		return run(c.Context, opts)
+	}
+}
+
+// lockLogDir takes the log directory's lock for the running command, so
+// two runs never send the same imports or create the same orgs. Held by
+// another process, it is a usage error (exit 2) naming the holder, unless
+// wait (--wait): then it says whom it waits for and waits. Commands that
+// only read (doctor, dry runs) do not call it.
+func lockLogDir(ctx context.Context, logPath, command string, wait bool, log zerolog.Logger) (*dirlock.Lock, error) {
+	l, err := dirlock.Acquire(ctx, logPath, command, false)
+	var held *dirlock.HeldError
+	if errors.As(err, &held) && wait {
+		log.Info().Str("lock", held.Path).Msgf("waiting: %v", held)
+		l, err = dirlock.Acquire(ctx, logPath, command, true)
+	}
+	if errors.As(err, &held) {
+		return nil, &usageError{&wordedError{msg: held.Error() + "; wait for it to finish, pass --wait to wait for it, or use another SNYK_LOG_PATH", err: err}}
+	}
+	return l, err
+}
+
 // stageRun collects what a stage's summary file says, as the stage runs;
-// rt.run writes it once the exit code is known, whatever the outcome.
+// the run writes it once the exit code is known, whatever the outcome.
 type stageRun struct {
 	name    string
 	logPath string
@@ -21,124 +81,30 @@ type stageRun struct {
 	failures []importer.FailureGroup
 }
 
-// startStage marks the start of a stage whose summary goes in logPath.
-func (rt *invocation) startStage(name, logPath string) *stageRun {
-	rt.stage = &stageRun{name: name, logPath: logPath, started: rt.Now()}
-	return rt.stage
-}
-
 // outcomes by exit code, for the summary's "outcome".
 var outcomes = map[int]string{
 	exitOK: "ok", exitFailed: "failed", exitUsage: "usage", exitPartial: "partial",
 	exitAuth: "auth", exitInterrupted: "interrupted",
 }
 
-// writeSummary writes <stage>-summary.json and this run's copy under
-// summaries/ (see importer.WriteStageSummary). msg is the closing message,
-// "" when there is none. A summary that cannot be written is a warning: the
+// write writes <stage>-summary.json and this run's copy under summaries/
+// (see importer.WriteStageSummary). msg is the closing message, "" when
+// there is none. A summary that cannot be written is a warning: the
 // stage's own work is done and recorded in its files.
-func (rt *invocation) writeSummary(code int, err error, msg string) {
-	st := rt.stage
+func (st *stageRun) write(finished time.Time, code int, err error, msg string, r *redact.Redactor, log zerolog.Logger) {
 	if st == nil || st.dryRun || st.logPath == "" {
 		return
 	}
-	finished := rt.Now()
 	s := importer.StageSummary{
 		Stage: st.name, Outcome: outcomes[code], ExitCode: code,
 		Started: st.started, Finished: finished, DurationSeconds: finished.Sub(st.started).Seconds(),
 		Output: st.output, Shard: st.shard, Failures: st.failures,
-		Error: rt.redactor.String(msg),
+		Error: r.String(msg),
 	}
 	if len(s.Failures) == 0 && err != nil && !errors.Is(err, errSilent) && code != exitInterrupted {
-		s.Failures = []importer.FailureGroup{{Stage: "run", Cause: rt.redactor.String(importer.FailureCause(err)), Count: 1}}
+		s.Failures = []importer.FailureGroup{{Stage: "run", Cause: r.String(importer.FailureCause(err)), Count: 1}}
 	}
 	if _, _, werr := importer.WriteStageSummary(st.logPath, s, st.detail); werr != nil {
-		errorFields(rt.log.Warn(), werr).Msgf("could not write the %s summary: %v", st.name, werr)
+		errorFields(log.Warn(), werr).Msgf("could not write the %s summary: %v", st.name, werr)
 	}
-}
-
-// The stages' own figures in their summaries. import keeps the fields
-// import-summary.json always had.
-type importSummary struct {
-	*importer.ImportResult
-	Failed bool `json:"failed"`
-}
-
-type droppedRow struct {
-	Workspace string `json:"workspace"`
-	Project   string `json:"project,omitempty"`
-	Reason    string `json:"reason"`
-}
-
-func orgsDataSummary(groupID, source string, res *importer.OrgsDataResult) any {
-	dropped := make([]droppedRow, len(res.Dropped))
-	for i, d := range res.Dropped {
-		dropped[i] = droppedRow{d.Workspace, d.Project, reasonText(d.Reason)}
-	}
-	return struct {
-		GroupID    string       `json:"groupId"`
-		Source     string       `json:"source"`
-		Workspaces int          `json:"workspaces"`
-		Orgs       int          `json:"orgs"`
-		Dropped    []droppedRow `json:"dropped"`
-		Warnings   []string     `json:"warnings,omitempty"`
-	}{groupID, source, res.Workspaces, len(res.Orgs), dropped, res.Warnings}
-}
-
-func orgsCreateSummary(file string, res *importer.OrgsCreateResult) any {
-	return struct {
-		File         string `json:"file"`
-		Orgs         int    `json:"orgs"`
-		Created      int    `json:"created"`
-		Reused       int    `json:"reused"`
-		Failed       int    `json:"failed"`
-		NotAttempted int    `json:"notAttempted"`
-		Written      int    `json:"written"`
-	}{file, len(res.Orgs), res.Count(importer.OrgCreated), res.Count(importer.OrgReused),
-		res.Count(importer.OrgFailed), res.Count(importer.OrgNotAttempted), res.Written}
-}
-
-// failuresOf groups a stage's failed items by cause for its summary.
-func failuresOf[T any](step string, items []T, failure func(T) (example string, err error)) []importer.FailureGroup {
-	fs := make([]importer.Failure, 0, len(items))
-	for _, it := range items {
-		example, err := failure(it)
-		fs = append(fs, importer.Failure{Example: example, Err: err})
-	}
-	return importer.GroupFailures(step, fs)
-}
-
-func orgsCreateFailures(res *importer.OrgsCreateResult) []importer.FailureGroup {
-	return failuresOf("create", res.Failures(), func(o importer.OrgOutcome) (string, error) { return o.Row.Name, o.Err })
-}
-
-func importDataSummary(orgsData string, res *importer.ImportDataResult) any {
-	return struct {
-		OrgsData     string                      `json:"orgsData"`
-		Orgs         int                         `json:"orgs"`
-		FailedOrgs   int                         `json:"failedOrgs"`
-		LeftOutOrgs  int                         `json:"leftOutOrgs"`
-		Repositories int                         `json:"repositories"`
-		Targets      int                         `json:"targets"`
-		Skipped      map[importer.SkipReason]int `json:"skipped"`
-	}{orgsData, len(res.Orgs), len(res.Failures()), len(res.LeftOut), res.Repositories, res.Targets, res.Skipped}
-}
-
-func importDataFailures(res *importer.ImportDataResult) []importer.FailureGroup {
-	return failuresOf("list", res.Failures(), func(o importer.ImportDataOrg) (string, error) { return o.Workspace, o.Err })
-}
-
-func listImportedFailures(res *importer.ListImportedResult) []importer.FailureGroup {
-	return failuresOf("list", res.FailedOrgs, func(o importer.OrgFailure) (string, error) { return o.OrgID, o.Err })
-}
-
-func listImportedSummary(res *importer.ListImportedResult) any {
-	return struct {
-		Orgs          int `json:"orgs"`
-		FailedOrgs    int `json:"failedOrgs"`
-		Projects      int `json:"projects"`
-		Targets       int `json:"targets"`
-		Written       int `json:"written"`
-		NoIntegration int `json:"noIntegration"`
-	}{res.Orgs, len(res.FailedOrgs), res.Projects, res.Targets, res.Written, res.NoIntegration}
 }

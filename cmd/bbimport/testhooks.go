@@ -26,13 +26,13 @@ const (
 // applyTestingHooks sets what the testing variables ask, in the binary only
 // (main calls it; in-process tests set Tuning themselves). stop ends what
 // must end before the process exits (the CPU profile).
-func (rt *invocation) applyTestingHooks() (stop func(), err error) {
+func applyTestingHooks(getenv func(string) string, t *tuning) (stop func(), err error) {
 	stop = func() {}
 	for _, w := range []struct {
 		env string
 		set *time.Duration
-	}{{testingWindowEnv, &rt.Tuning.BitbucketWindow}, {testingSnykWindowEnv, &rt.Tuning.SnykWindow}} {
-		raw := rt.env(w.env)
+	}{{testingWindowEnv, &t.BitbucketWindow}, {testingSnykWindowEnv, &t.SnykWindow}} {
+		raw := trimmedEnv(getenv, w.env)
 		if raw == "" {
 			continue
 		}
@@ -42,7 +42,7 @@ func (rt *invocation) applyTestingHooks() (stop func(), err error) {
 		}
 		*w.set = d
 	}
-	if path := rt.env(testingCPUProfileEnv); path != "" {
+	if path := trimmedEnv(getenv, testingCPUProfileEnv); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
 			return stop, fmt.Errorf("%s: %w", testingCPUProfileEnv, err)

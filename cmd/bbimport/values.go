@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"math"
 	"strconv"
 	"strings"
@@ -84,27 +85,15 @@ func checkWhole(from, raw string, min, max int) (int, error) {
 // checkDuration parses a Go duration (30s, 5m, 2h) in [min, max].
 func checkDuration(from, raw string, min, max time.Duration) (time.Duration, error) {
 	raw = strings.TrimSpace(raw)
-	want := fmt.Sprintf("set it to a duration from %s to %s", shortDuration(min), shortDuration(max))
+	want := fmt.Sprintf("set it to a duration from %s to %s", english.Duration(min), english.Duration(max))
 	d, err := time.ParseDuration(raw)
 	if err != nil {
 		return 0, usagef("%s=%q is not a duration; %s, such as 30s, 5m or 2h", from, raw, want)
 	}
 	if d < min || d > max {
-		return 0, usagef("%s=%s is out of range; %s", from, shortDuration(d), want)
+		return 0, usagef("%s=%s is out of range; %s", from, english.Duration(d), want)
 	}
 	return d, nil
-}
-
-// shortDuration prints 1m and 168h rather than 1m0s and 168h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // checkValues applies valueRules to the flags given on the command line,

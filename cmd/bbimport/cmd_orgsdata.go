@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
+	"strings"
+
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/urfave/cli/v2"
+)
+
+func newOrgsDataCommand(rt *invocation, run func(context.Context, *orgsDataOptions) error) *cli.Command {
+	return &cli.Command{
+		Name:  "orgs:data",
+		Usage: "list the Bitbucket workspaces the credentials can see and write the Snyk orgs data file",
+		Flags: withKebab(append([]cli.Flag{
+			&cli.StringFlag{Name: "source", Value: sourceApp, Usage: sourceUsage},
+			&cli.StringFlag{Name: "groupId", Usage: "Snyk group public id the orgs will belong to (required)"},
+			&cli.StringFlag{Name: "sourceOrgPublicId", Usage: "Snyk org whose settings and integrations new orgs copy (sourceOrgId)"},
+			&cli.StringFlag{Name: "sourceUrl", Usage: "Bitbucket API base (else BITBUCKET_APP_API_BASE)"},
+			&cli.BoolFlag{Name: "skipEmptyOrgs", Usage: "leave out workspaces (with --orgPer=project: projects) with no repositories (one request each)"},
+			&cli.StringSliceFlag{Name: "workspace", Usage: "use exactly these workspace slugs instead of listing (repeatable)"},
+			&cli.StringFlag{Name: "workspacesFile", Usage: "a file of workspace slugs, one per line (# comments), instead of listing"},
+			&cli.StringFlag{Name: "orgPer", Value: "workspace", Usage: "workspace (one org per workspace) or project (one org per Bitbucket project, named \"<workspace> / <project name>\")"},
+			waitFlag(),
+		}, commonFlags()...)),
+		Action: stageAction(rt, "orgs:data", bindOrgsData, run),
+	}
+}
+
+func bindOrgsData(b *binding) (*orgsDataOptions, error) {
+	c := b.c
+	opts := &orgsDataOptions{IO: b.io, LogPath: b.logPath}
+	var err error
+	if opts.Source, err = checkSource(c.String("source")); err != nil {
+		return nil, err
+	}
+	if opts.GroupID, err = requireString(c, "groupId", "the Snyk group public id (Group settings → General)"); err != nil {
+		return nil, err
+	}
+	if opts.Workspaces, err = b.workspaceFlags(); err != nil {
+		return nil, err
+	}
+	if opts.OrgPer, err = orgPerFlag(c); err != nil {
+		return nil, err
+	}
+	opts.SourceOrgID = strings.TrimSpace(c.String("sourceOrgPublicId"))
+	opts.SkipEmptyOrgs = c.Bool("skipEmptyOrgs")
+	bb, err := b.bitbucket(opts.Source)
+	if err != nil {
+		return nil, err
+	}
+	opts.Bitbucket = func() (importer.Bitbucket, error) { return bb() }
+	return opts, nil
+}
+
+// orgsDataOptions are orgs:data's checked flags and its dependencies, so
+// that runOrgsData can be called with a fake Bitbucket (cli/cli's Options
+// and run function).
+type orgsDataOptions struct {
+	Source, GroupID, SourceOrgID string
+	Workspaces                   []string
+	SkipEmptyOrgs                bool
+	OrgPer                       importer.OrgPer
+	LogPath                      string
+
+	// Bitbucket builds the client from checked settings; called after the
+	// log directory is locked.
+	Bitbucket func() (importer.Bitbucket, error)
+	IO        *commandIO
+}
+
+func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
+	out, log := opts.IO.Out, opts.IO.Log
+	bb, err := opts.Bitbucket()
+	if err != nil {
+		return err
+	}
+	p := opts.IO.progress()
+	defer p.Done()
+	res, err := importer.OrgsData(ctx, importer.OrgsDataOptions{
+		Bitbucket: bb, Source: opts.Source, GroupID: opts.GroupID,
+		SourceOrgID:   opts.SourceOrgID,
+		Workspaces:    opts.Workspaces,
+		SkipEmptyOrgs: opts.SkipEmptyOrgs,
+		OrgPer:        opts.OrgPer,
+		LogPath:       opts.LogPath,
+		Progress:      p,
+		ErrorText:     opts.IO.ErrText,
+	})
+	p.Done()
+	if err != nil {
+		return err
+	}
+	opts.IO.Stage.output, opts.IO.Stage.detail = res.Path, orgsDataSummary(opts.GroupID, opts.Source, res)
+	for _, w := range res.Warnings {
+		log.Warn().Msg(w)
+	}
+	for _, d := range res.Dropped {
+		if d.Project != "" {
+			log.Info().Str("workspace", d.Workspace).Str("project", d.Project).Msgf("left out project %s of workspace %s: %s", d.Project, d.Workspace, reasonText(d.Reason))
+			continue
+		}
+		log.Info().Str("workspace", d.Workspace).Msgf("left out workspace %s: %s", d.Workspace, reasonText(d.Reason))
+	}
+	if opts.OrgPer == importer.OrgPerProject {
+		if len(res.Orgs) == 0 {
+			fmt.Fprintf(out, "⚠ No project(s) found in %s! Written an empty orgs list to %s\n", english.Plural(res.Workspaces, "workspace"), res.Path)
+			return nil
+		}
+		fmt.Fprintf(out, "Found %s in %s (one org per project). Written the data to file: %s\n",
+			english.Plural(len(res.Orgs), "project"), english.Plural(res.Workspaces, "workspace"), res.Path)
+		opts.IO.next(ctx, "bbimport orgs:create --file=%s", res.Path)
+		return nil
+	}
+	if len(res.Orgs) == 0 {
+		fmt.Fprintf(out, "⚠ No workspace(s) found! Written an empty orgs list to %s\n", res.Path)
+		log.Warn().Msg("no workspaces found: the consumer's owner is a member of none, or pass --workspace=<slug> for each workspace (run `bbimport doctor` to check access)")
+		return nil
+	}
+	fmt.Fprintf(out, "Found %s. Written the data to file: %s\n", english.Plural(len(res.Orgs), "workspace"), res.Path)
+	opts.IO.next(ctx, "bbimport orgs:create --file=%s", res.Path)
+	return nil
+}
+
+func orgPerFlag(c *cli.Context) (importer.OrgPer, error) {
+	switch v := strings.TrimSpace(c.String("orgPer")); v {
+	case "", "workspace":
+		return importer.OrgPerWorkspace, nil
+	case "project":
+		return importer.OrgPerProject, nil
+	default:
+		return "", usagef("--orgPer=%q is not supported; use workspace or project", v)
+	}
+}
