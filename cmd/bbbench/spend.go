@@ -13,26 +13,12 @@ import (
 const (
 	// snykLimit is Snyk's limit a minute and SNYK_RATE_LIMIT's default.
 	snykLimit = 1500
-	// snykCountWindow is the window bbimport's Snyk budget counts in
-	// (httpx.CountWindow of a minute): a fresh budget sends the limit at
-	// once, then as the window rolls.
-	snykCountWindow = 61 * time.Second
 	// spendLatency is the latency of the orgs:create and sync rows.
 	spendLatency = 200 * time.Millisecond
 	// spendConcurrency is the most orgs at once (importer.OrgsAtOnce) and
 	// the sync rows' --concurrency: the concurrency of their floor.
 	spendConcurrency = 50
 )
-
-// budgetFloor is the least time a fresh rolling-window budget of limit a
-// window takes to let n requests go: the limit at once, then a window's
-// worth each window.
-func budgetFloor(n, limit int64, window time.Duration) time.Duration {
-	if n <= 0 || limit <= 0 {
-		return 0
-	}
-	return time.Duration((n-1)/limit) * window
-}
 
 // perLimit is n ÷ a limit of limit a minute, as a time.
 func perLimit(n, limit int64) time.Duration {

@@ -270,7 +270,7 @@ func TestPollsRateFromTheBudget(t *testing.T) {
 			t.Errorf("load %+v: a poll went before the requests the budget serves first", l)
 		}
 	}
-	want := "import polls: 0 job(s), each polled when it has likely finished (no job finished yet: by its age), at most every 500ms and at least every 30s; 220.0 polls/s free for them now (500 of 1500 Snyk requests used in the last 1m0s); capped at 2.5/s (--pollShare)"
+	want := "import polls: 0 job(s), each polled when it has likely finished (no job finished yet: by its age), at most every 500ms and at least every 30s; 220.0 polls/s free for them now (500 of 1500 Snyk requests used in the last 1m0s); capped at 2.5/s (the poll share)"
 	p = newPolls(pollsConfig{capRate: 2.5, load: func() httpx.Load { return load }})
 	s := p.schedule()
 	s.Rate = 220

@@ -83,7 +83,7 @@ type PollSchedule struct {
 	// Rate is the polls a second all jobs may share now; +Inf when nothing
 	// bounds them (no budget known, no cap).
 	Rate float64
-	// Cap is --pollShare's bound on Rate, polls a second (0: none).
+	// Cap is ImportOptions.PollShare's bound on Rate, polls a second (0: none).
 	Cap float64
 	// Budget is the Snyk budget as read (Limit 0: not known).
 	Budget httpx.Load
@@ -117,7 +117,7 @@ func (p PollSchedule) String() string {
 		b.WriteString(")")
 	}
 	if p.Cap > 0 {
-		fmt.Fprintf(&b, "; capped at %.1f/s (--pollShare)", p.Cap)
+		fmt.Fprintf(&b, "; capped at %.1f/s (the poll share)", p.Cap)
 	}
 	return b.String()
 }

@@ -12,7 +12,7 @@ import (
 // (a target holds one from its kick-off to its last poll) and the poll
 // scheduler. Import makes its own; sync, which imports for several orgs
 // at once, gives every org's Import the same one, so the run keeps to one
-// --concurrency and one schedule.
+// Concurrency and one schedule.
 type Pool struct {
 	slots chan struct{}
 	polls *Polls

@@ -199,7 +199,7 @@ func (a *applier) imports() {
 	if len(targets) == 0 || a.ctx.Err() != nil {
 		return
 	}
-	// The run's pool: several orgs import at once within one --concurrency
+	// The run's pool: several orgs import at once within one Concurrency
 	// and one poll schedule. Sync's progress counts orgs, not targets.
 	_, err := importer.Import(a.ctx, importer.ImportOptions{
 		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency, Pool: a.s.pool,

@@ -153,7 +153,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	s := &syncRun{opts: &opts, resume: resume, listings: newListingCache(opts.Orgs)}
-	// One pool for every org's imports: the run keeps to one --concurrency
+	// One pool for every org's imports: the run keeps to one Concurrency
 	// and one poll schedule however many orgs import at once.
 	s.pool = importer.NewPool(importer.ImportOptions{Snyk: opts.Snyk, Concurrency: opts.Concurrency,
 		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollShare: opts.PollShare, SnykRateLimit: opts.SnykRateLimit,
