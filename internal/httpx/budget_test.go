@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -543,5 +544,69 @@ func TestBudgetHints(t *testing.T) {
 	b.mu.Unlock()
 	if got != 7 {
 		t.Errorf("limit %d with 3 sent and 4 remaining, want 7", got)
+	}
+}
+
+// TestBudgetDeferrableYields: a Deferrable request (an import poll) goes
+// only while a fiftieth of the limit is left for the others, and after any
+// request that does not defer and waits for a slot; Load reports the count.
+func TestBudgetDeferrableYields(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	f, err := ledger.Open(t.TempDir(), "snyk", "token", CountWindow(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := NewBudget(BudgetConfig{API: "snyk", Limit: 100, Window: time.Minute, Ledger: f, Now: func() time.Time { return now }})
+	polls := Deferrable(t.Context())
+	for i := range 98 {
+		if err := b.Wait(polls); err != nil {
+			t.Fatalf("poll %d: %v", i, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(polls, 20*time.Millisecond)
+	defer cancel()
+	if err := b.Wait(ctx); err == nil {
+		t.Error("a poll took the two requests kept for the others")
+	}
+	if err := b.Wait(t.Context()); err != nil {
+		t.Errorf("a kick-off: %v", err)
+	}
+	if l := b.Load(); l.Used != 99 || l.Limit != 100 || l.Window != CountWindow(time.Minute) {
+		t.Errorf("load %+v, want 99 of 100 in %s", l, CountWindow(time.Minute))
+	}
+
+	// A full window of 200 ms: a kick-off waits for the next slot; a poll
+	// that comes after it goes after it.
+	g, err := ledger.Open(t.TempDir(), "snyk", "token", CountWindow(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	full := NewBudget(BudgetConfig{API: "snyk", Limit: 2, Window: 200 * time.Millisecond, Ledger: g})
+	for range 2 {
+		if err := full.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kick, poll time.Time
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := full.Wait(t.Context()); err == nil {
+			kick = time.Now()
+		}
+	})
+	for full.Load().Waiting == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	wg.Go(func() {
+		if err := full.Wait(Deferrable(t.Context())); err == nil {
+			poll = time.Now()
+		}
+	})
+	wg.Wait()
+	if kick.IsZero() || poll.IsZero() || poll.Before(kick) {
+		t.Errorf("kick-off let through at %v, the poll at %v: want the kick-off first", kick, poll)
 	}
 }

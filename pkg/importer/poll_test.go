@@ -316,3 +316,37 @@ func TestImportErrorCause(t *testing.T) {
 		}
 	}
 }
+
+// loadSnyk is a Snyk client that reports its budget's load.
+type loadSnyk struct {
+	impFakeSnyk
+	load httpx.Load
+}
+
+func (s *loadSnyk) Load() httpx.Load { return s.load }
+
+// TestOrgsAtOnce: enough orgs at once to spend the Snyk budget as fast as
+// it allows at the latency its answers take, twice over, within 4..50; 8
+// while nothing is known; the most when the budget has no limit.
+func TestOrgsAtOnce(t *testing.T) {
+	minute := time.Minute
+	tests := []struct {
+		name string
+		s    Snyk
+		want int
+	}{
+		{"a client that cannot tell", &impFakeSnyk{}, 8},
+		{"no answer yet", &loadSnyk{load: httpx.Load{Limit: 1500, Window: minute}}, 8},
+		// A fresh budget: 1,500 in an eighth of a minute at 200 ms → 80.
+		{"fresh budget, 200 ms", &loadSnyk{load: httpx.Load{Limit: 1500, Window: minute, Latency: 200 * time.Millisecond}}, 50},
+		// Full: the limit's own pace, 25 a second at 200 ms, twice → 10.
+		{"full budget, 200 ms", &loadSnyk{load: httpx.Load{Used: 1500, Limit: 1500, Window: minute, Latency: 200 * time.Millisecond}}, 10},
+		{"fresh budget, 5 ms", &loadSnyk{load: httpx.Load{Limit: 1500, Window: minute, Latency: 5 * time.Millisecond}}, 4},
+		{"no limit", &loadSnyk{load: httpx.Load{Latency: time.Millisecond}}, 50},
+	}
+	for _, tt := range tests {
+		if got := OrgsAtOnce(tt.s); got != tt.want {
+			t.Errorf("%s: %d orgs at once, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -72,11 +72,3 @@ func NewPool(opts ImportOptions) *Pool {
 type budgeted interface {
 	Load() httpx.Load
 }
-
-// Schedule is the poll schedule in force now (Rate +Inf when nothing
-// bounds the polls), for a debug line at the start of a run.
-func (p *Pool) Schedule() PollSchedule {
-	p.polls.mu.Lock()
-	defer p.polls.mu.Unlock()
-	return p.polls.schedule()
-}
