@@ -119,9 +119,9 @@ func (r *Result) Failed() bool {
 // reposInFlight bounds the repositories of the orgs synced at once, as
 // far as the orgs synced so far tell their size: each org holds its picture
 // (its Snyk targets and projects, its workspaces' listings, its state:
-// 2–4 KiB a repository) while it is planned and applied, so 100,000 are
-// a few hundred MiB however large each org is.
-const reposInFlight = 100_000
+// about 4 KiB a repository) while it is planned and applied, so 50,000 are
+// about 200 MiB however large each org is.
+const reposInFlight = 50_000
 
 // Sync syncs every org of opts.Orgs, several at once: it reads the org's Snyk
 // targets and projects once, lists each workspace once per run, matches
@@ -168,7 +168,6 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	// Several orgs at once (each org's reads go one after another), in
 	// order of the file: each org is reported as soon as it is done.
 	done := make([]*OrgResult, len(opts.Orgs))
-	var mu sync.Mutex // guards done, prog and OnOrg
 	atOnce := func() int { return cmp.Or(opts.OrgConcurrency, min(importer.OrgsAtOnce(opts.Snyk), s.orgsThatFit())) }
 	_ = importer.BoundedEach(ctx, len(opts.Orgs), atOnce, func(ctx context.Context, i int) error {
 		org := opts.Orgs[i]
@@ -177,8 +176,8 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		if o.Err != nil {
 			o.ErrMsg = opts.errText(o.Err)
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		s.mu.Lock() // the progress is shared with the listings
+		defer s.mu.Unlock()
 		prog.Add(importer.CounterOrgs, 1)
 		if opts.OnOrg != nil {
 			opts.OnOrg(o)
@@ -220,6 +219,7 @@ type syncRun struct {
 	listings *listingCache
 	pool     *importer.Pool
 
+	// mu guards logErr, the sizes below, the progress and OnOrg.
 	mu     sync.Mutex
 	logErr error
 	// orgs and repos are the orgs planned so far and their repositories
