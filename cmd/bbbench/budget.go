@@ -201,9 +201,17 @@ func firstLine(path, marker string) string {
 	for sc.Scan() {
 		if _, after, ok := strings.Cut(sc.Text(), marker); ok {
 			msg := marker + after
-			// A structured line: the message ends at its closing quote.
-			if i := strings.IndexByte(msg, '"'); i >= 0 {
-				msg = msg[:i]
+			// A structured line: the message ends at its closing quote,
+			// the first one not escaped.
+			for i := 0; i < len(msg); i++ {
+				if msg[i] == '\\' {
+					i++
+					continue
+				}
+				if msg[i] == '"' {
+					msg = strings.ReplaceAll(msg[:i], `\"`, `"`)
+					break
+				}
 			}
 			return strings.TrimSpace(msg)
 		}

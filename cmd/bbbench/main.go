@@ -28,7 +28,7 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin", "directory holding bbimport and bbsim (make build)")
 	flag.StringVar(&cfg.out, "out", "bench-out", "directory for the runs' files, logs and results.{md,json}")
 	flag.BoolVar(&cfg.quick, "quick", false, "small sizes (a smoke test of the driver, not a measurement)")
-	flag.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this (importdata, import, import-quick, budget, import-durations, orgs-create, sync-latency, sync)")
+	flag.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this (importdata, import, import-quick, budget, credentials, import-durations, orgs-create, sync-latency, sync)")
 	flag.Parse()
 	if err := run(cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bbbench:", err)
@@ -118,6 +118,7 @@ func run(cfg config, stdout, stderr io.Writer) error {
 		{"import-default-poll", b.importDefaultPoll},
 		{"import-quick", b.importQuick},
 		{"budget", b.budgetBench},
+		{"credentials", b.credentialsBench},
 		{"import-durations", b.importDurations},
 		{"orgs-create", b.orgsCreate},
 		{"sync-latency", b.syncLatency},

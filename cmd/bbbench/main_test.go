@@ -96,3 +96,17 @@ func TestWriteCreatedOrgs(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestFirstLine: a structured line's message ends at its first unescaped
+// quote; escaped quotes (a credential's name) are kept.
+func TestFirstLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "stderr")
+	line := `{"level":"info","message":"Bitbucket budget: 10 of 10 used in the last 2s by credential \"labs\"; next request at 14:05","time":"x"}` + "\n"
+	if err := os.WriteFile(p, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := `Bitbucket budget: 10 of 10 used in the last 2s by credential "labs"; next request at 14:05`
+	if got := firstLine(p, "Bitbucket budget:"); got != want {
+		t.Errorf("firstLine = %q, want %q", got, want)
+	}
+}

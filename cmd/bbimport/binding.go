@@ -36,13 +36,14 @@ func (b *binding) readOnly(summary bool) {
 func (b *binding) getenv(name string) string { return trimmedEnv(b.env, name) }
 
 // bitbucket checks the Bitbucket settings for source now and returns the
-// constructor the run calls.
-func (b *binding) bitbucket(source string) (func() (*bitbucketClient, error), error) {
+// constructor the run calls: the router over the run's credentials, with
+// only as its selection of workspaces (orgs:data's --workspace).
+func (b *binding) bitbucket(source string, only []string) (func() (*bitbucketRouter, error), error) {
 	s, err := b.clients.bitbucketSettings(source, b.c.String("sourceUrl"))
 	if err != nil {
 		return nil, err
 	}
-	return func() (*bitbucketClient, error) { return b.clients.newBitbucket(s, s.Credentials[0]) }, nil
+	return func() (*bitbucketRouter, error) { return b.clients.newRouter(s, only) }, nil
 }
 
 // snyk checks the Snyk settings now and returns the constructor the run

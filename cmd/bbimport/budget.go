@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +17,11 @@ import (
 // file name, never written itself).
 type budgetSpec struct {
 	api      string
+	name     string // the credential's name, for the wait line
 	identity string
 	limit    int
+	ceiling  int // how far an announced limit may raise limit (httpx.BudgetConfig.Ceiling)
+	class    func(*http.Request) string
 	window   time.Duration
 	pause    time.Duration // after a 429 without Retry-After; 0: backoff
 	wait     time.Duration // how long the run may wait for 429s in all (--rateLimitWait)
@@ -26,10 +31,14 @@ type budgetSpec struct {
 // state directory so every run with that credential shares the count. A
 // ledger that cannot be opened is one warning and the conservative pacing.
 func (f *factory) newBudget(s budgetSpec) *httpx.Budget {
-	cfg := httpx.BudgetConfig{API: s.api, Limit: s.limit, Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
+	cfg := httpx.BudgetConfig{API: s.api, Name: s.name, Limit: s.limit, Ceiling: s.ceiling, Class: s.class,
+		Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
 		PauseMin: f.tuning.RetryWaitMin, PauseMax: f.tuning.RetryWaitMax, Observer: f.observer}
 	dir, from := f.globals.StateDir, f.globals.StateDirFrom
-	l, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(ledgerCeiling(s.api, s.limit)))
+	// The ledger may hold as many requests as any run sharing it could
+	// let through: its own limit, one an announcement raised, or the most
+	// the API grants another run.
+	l, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(max(ledgerCeiling(s.api, s.limit), s.ceiling)))
 	if err != nil {
 		f.out.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
 			Msgf("%s budget: cannot keep a request ledger in %s (%s): pacing on this run's own count; runs sharing the credential may meet 429s", apiName(s.api), dir, from)
@@ -40,13 +49,9 @@ func (f *factory) newBudget(s budgetSpec) *httpx.Budget {
 	return httpx.NewBudget(cfg)
 }
 
-// The most each API grants one credential in its window: Bitbucket's scaled
-// limit stops at 10,000 an hour (and X-RateLimit-Limit may announce up to
-// that), Snyk's v1 API allows 2,000 a minute.
-const (
-	bitbucketMostPerHour = 10_000
-	snykMostPerMinute    = 2_000
-)
+// snykMostPerMinute is the most Snyk grants one credential: its v1 API
+// allows 2,000 requests a minute. (Bitbucket's is httpx.DefaultCeiling.)
+const snykMostPerMinute = 2_000
 
 // ledgerCeiling is the largest count a ledger shared by runs with this
 // credential can legitimately hold: the most any run could be allowed,
@@ -56,7 +61,7 @@ const (
 func ledgerCeiling(api string, limit int) int {
 	most := snykMostPerMinute
 	if api == "bitbucket" {
-		most = bitbucketMostPerHour
+		most = httpx.DefaultCeiling
 	}
 	return max(limit, most)
 }
@@ -79,10 +84,13 @@ func windowOr(tuned, real time.Duration) time.Duration {
 // episode (at most one a minute per API), saying how much of the budget is
 // spent and when the next request goes.
 func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
-	quiet := h.quiet("budget "+w.API, time.Minute)
+	quiet := h.quiet("budget "+w.API+" "+w.Name, time.Minute)
 	who := "by this consumer"
-	if w.API == "snyk" {
+	switch {
+	case w.API == "snyk":
 		who = "with this token"
+	case w.Name != "":
+		who = "by credential " + strconv.Quote(w.Name)
 	}
 	if !w.Shared {
 		who += " in this run"
@@ -91,13 +99,20 @@ func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
 	if w.Window < time.Hour {
 		layout = "15:04:05"
 	}
-	msg := fmt.Sprintf("%s budget: %s of %s used in the last %s %s; next request at %s",
-		apiName(w.API), thousands(w.Used), thousands(w.Limit), windowName(w.Window), who, w.Next.Local().Format(layout))
+	limit := ""
+	if w.Announced {
+		limit = " (the limit " + apiName(w.API) + " announces)"
+	}
+	msg := fmt.Sprintf("%s budget: %s of %s used in the last %s %s%s; next request at %s",
+		apiName(w.API), thousands(w.Used), thousands(w.Limit), windowName(w.Window), who, limit, w.Next.Local().Format(layout))
 	ev := h.log.Info()
 	if quiet {
 		ev = h.log.Debug()
 	}
-	ev.Str("api", w.API).Int("used", w.Used).Int("limit", w.Limit).Time("next", w.Next).Msg(msg)
+	if w.Name != "" {
+		ev = ev.Str("credential", w.Name)
+	}
+	ev.Str("api", w.API).Int("used", w.Used).Int("limit", w.Limit).Bool("announced", w.Announced).Time("next", w.Next).Msg(msg)
 }
 
 // BudgetFallback implements httpx.BudgetObserver.

@@ -25,7 +25,7 @@ func TestCIExamples(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join("..", "..", "docs", "ci")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
-	if err != nil || len(files) < 6 {
+	if err != nil || len(files) < 8 {
 		t.Fatalf("docs/ci: %v, %v", files, err)
 	}
 	inDoc := map[string]bool{}
@@ -129,6 +129,106 @@ func TestCIExamples(t *testing.T) {
 		t.Errorf("kubernetes: concurrencyPolicy %q, want Forbid", p)
 	}
 	checkShardedExamples(t, docs, all)
+	checkCredentialExamples(t, docs)
+}
+
+// checkCredentialExamples: the examples with several Bitbucket credentials
+// give bbimport a list it accepts, naming only variables set from the
+// secret store (never holding a secret), and run doctor, orgs:data,
+// orgs:create and sync in that order, letting exit 3 through.
+func checkCredentialExamples(t *testing.T, docs map[string]map[string]any) {
+	t.Helper()
+	stages := []string{"bbimport doctor", "bbimport orgs:data", "bbimport orgs:create", "bbimport sync --orgsData"}
+	inOrder := func(name, text string) {
+		t.Helper()
+		at := -1
+		for _, st := range stages {
+			i := strings.Index(text, st)
+			if i < at {
+				t.Errorf("%s: %q missing or out of order", name, st)
+			}
+			at = i
+		}
+	}
+
+	// GitHub Actions: the list inline, every variable it names from secrets
+	// (an e-mail may be a plain variable).
+	gh := docs["github-actions-credentials.yml"]
+	env := yamlAt[map[string]any](t, gh, "jobs", "sync", "env")
+	list, _ := env[envBitbucketCredentials].(string)
+	fromStore := map[string]string{}
+	for k, v := range env {
+		if s, ok := v.(string); ok {
+			if m := regexp.MustCompile(`^\$\{\{ (secrets|vars)\.([A-Z_0-9]+) \}\}$`).FindStringSubmatch(s); m != nil && m[2] == k {
+				fromStore[k] = m[1]
+			}
+		}
+	}
+	checkExampleList(t, "github-actions-credentials.yml", list, func(v string) (string, bool) { s, ok := fromStore[v]; return s, ok })
+	var steps strings.Builder
+	for _, st := range yamlAt[[]any](t, gh, "jobs", "sync", "steps") {
+		step := st.(map[string]any)
+		run, _ := step["run"].(string)
+		steps.WriteString(run + "\n")
+		if strings.Contains(run, "bbimport sync") && (!strings.Contains(run, `if [ "$code" = 3 ]`) || !strings.Contains(run, `exit "$code"`)) {
+			t.Errorf("github credentials: the sync step does not let 3 through and fail the rest:\n%s", run)
+		}
+	}
+	inOrder("github-actions-credentials.yml", steps.String())
+
+	// Bitbucket Pipelines: the committed file, its secrets secured
+	// variables the run exports nothing over.
+	bb := docs["bitbucket-pipelines-credentials.yml"]
+	pipe := yamlAt[[]any](t, bb, "pipelines", "custom", "bbimport-nightly")
+	script := joinStrings(pipe[0].(map[string]any)["step"].(map[string]any)["script"].([]any))
+	if !strings.Contains(script, `export BITBUCKET_CREDENTIALS_FILE="$BITBUCKET_CLONE_DIR/bbimport-credentials.txt"`) {
+		t.Error("bitbucket credentials: BITBUCKET_CREDENTIALS_FILE is not the committed file")
+	}
+	inOrder("bitbucket-pipelines-credentials.yml", script)
+	if n := strings.Count(script, "|| [ $? -eq 3 ]"); n != 2 {
+		t.Errorf("bitbucket credentials: %d stages let exit 3 through, want 2 (orgs:create, sync)", n)
+	}
+	file := repoFile(t, "docs/ci/bbimport-credentials.txt")
+	if !strings.Contains(repoFile(t, "docs/ci-examples.md"), "```text\n"+file+"```") {
+		t.Error("docs/ci-examples.md does not carry docs/ci/bbimport-credentials.txt verbatim")
+	}
+	checkExampleList(t, "bbimport-credentials.txt", file, func(v string) (string, bool) {
+		return "secured", strings.HasPrefix(v, "BB_") && !strings.Contains(script, v+"=")
+	})
+}
+
+// checkExampleList parses a list as bbimport does, every variable it names
+// set to a stand-in; store says where a variable comes from ("secrets",
+// "vars", "secured") and whether it is set there at all.
+func checkExampleList(t *testing.T, name, list string, store func(string) (string, bool)) {
+	t.Helper()
+	stand := func(v string) string {
+		if _, ok := store(v); !ok {
+			return ""
+		}
+		if strings.Contains(v, "EMAIL") {
+			return "someone@example.com"
+		}
+		return "stand-in-" + strings.ToLower(v)
+	}
+	specs, err := parseCredentialList(list, name, stand, "https://bitbucket.org/site/oauth2/access_token", "default")
+	if err != nil || len(specs) < 3 {
+		t.Fatalf("%s: the list: %v (%d credentials)", name, err, len(specs))
+	}
+	kinds := map[string]bool{}
+	for _, sp := range specs {
+		kinds[sp.kind.String()] = true
+		for _, v := range sp.secretVariables() {
+			if from, _ := store(v); from == "vars" {
+				t.Errorf("%s: %s holds a secret of %q but comes from vars, not secrets", name, v, sp.name)
+			}
+		}
+	}
+	for _, k := range []string{"oauth-consumer", "access-token", "api"} {
+		if !kinds[k] {
+			t.Errorf("%s: no %s credential in the example", name, k)
+		}
+	}
 }
 
 // yamlAt walks nested YAML maps.

@@ -238,7 +238,7 @@ func assertAppPasswordWarnings(t *testing.T, cmd, stderr string, want int) {
 	t.Helper()
 	n := 0
 	for _, line := range strings.Split(stderr, "\n") {
-		if !strings.Contains(line, "Atlassian is retiring") {
+		if !strings.Contains(line, "Atlassian removed app passwords") {
 			continue
 		}
 		var m map[string]any
@@ -269,7 +269,7 @@ func TestCloudSourceCredentialErrors(t *testing.T) {
 			exitUsage, []string{"user, api and oauth"}},
 		{"precedence picks the user even when a token would work", map[string]string{"BITBUCKET_CLOUD_USERNAME": "ci-bot",
 			"BITBUCKET_CLOUD_PASSWORD": "wrong-" + cloudAppPassword, "BITBUCKET_CLOUD_OAUTH_TOKEN": cloudOAuthToken},
-			exitAuth, []string{"BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD"}},
+			exitAuth, []string{"Atlassian removed app passwords on 2026-07-28", "read:project:bitbucket", "BITBUCKET_CLOUD_USERNAME to your Atlassian account's e-mail"}},
 		{"API token without an email is refused as Bearer", map[string]string{"BITBUCKET_CLOUD_API_TOKEN": cloudAPIToken},
 			exitAuth, []string{"BITBUCKET_CLOUD_API_TOKEN", "email"}},
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/urfave/cli/v2"
 )
@@ -67,7 +68,8 @@ func bindDoctor(c *cli.Context, g globalOptions, rt *invocation) (*doctorOptions
 		Source: source, GroupID: strings.TrimSpace(c.String("groupId")), OrgsData: strings.TrimSpace(c.String("orgsData")),
 		IntegrationType: strings.TrimSpace(c.String("integrationType")),
 		Workspaces:      c.StringSlice("workspace"), MaxWorkspaces: c.Int("maxWorkspaces"),
-		Env:     doctorEnv(source, rt.Getenv, strings.TrimSpace(c.String("logPath")) != ""),
+		Env: doctorEnv(source, rt.Getenv, strings.TrimSpace(c.String("logPath")) != "",
+			func(from, v string) (string, error) { return inputPath(from, v, g.LogPath, g.LogPathFrom) }),
 		LogDir:  g.requireLogDir,
 		Network: network, CAFailed: caErr != nil,
 		Bitbucket: func() (doctor.Bitbucket, error) {
@@ -75,12 +77,13 @@ func bindDoctor(c *cli.Context, g globalOptions, rt *invocation) (*doctorOptions
 			if err != nil {
 				return nil, err
 			}
-			bb, err := f.newBitbucket(s, s.Credentials[0])
+			r, err := f.newRouter(s, c.StringSlice("workspace"))
 			if err != nil {
 				return nil, err
 			}
-			return bitbucketDoctor{bb}, nil
+			return bitbucketDoctor{r}, nil
 		},
+		ListedNone: listedNone,
 		Snyk: func() (doctor.Snyk, error) {
 			s, err := f.snykSettings()
 			if err != nil {
@@ -107,6 +110,9 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	}
 	if checks.Explain == nil {
 		checks.Explain = explainer{}.doctorExplain
+	}
+	if checks.ListedNone == nil {
+		checks.ListedNone = listedNone
 	}
 	res, err := doctor.Run(ctx, checks)
 	if err != nil {
@@ -167,15 +173,29 @@ func fixSuffix(fix string) string {
 }
 
 // doctorEnv is what doctor checks of the environment: the variables behind
-// each credential, as the commands read them (credentials.go).
-func doctorEnv(source string, getenv func(string) string, logPathFlag bool) doctor.Env {
+// each credential, as the commands read them (credentials.go,
+// bbcredentials.go).
+func doctorEnv(source string, getenv func(string) string, logPathFlag bool, inputPath func(from, v string) (string, error)) doctor.Env {
 	env := func(name string) string { return trimmedEnv(getenv, name) }
 	e := doctor.Env{Getenv: getenv, LogPathFlag: logPathFlag, Secrets: secretVars}
-	switch source {
-	case sourceApp:
+	specs, listed, err := bitbucketCredentialList(env, inputPath, bitbucket.DefaultTokenURL, "default")
+	switch {
+	case listed && err != nil:
+		e.Bitbucket.Err, e.Bitbucket.Fix = err, "fix the list of Bitbucket credentials (README \"Several Bitbucket credentials\")"
+	case listed:
+		e.Bitbucket.Ready = true
+		e.Bitbucket.Have = []string{envBitbucketCredentials}
+		if env(envBitbucketCredentialsFile) != "" {
+			e.Bitbucket.Have = []string{envBitbucketCredentialsFile}
+		}
+		for _, s := range specs {
+			e.Bitbucket.Have = append(e.Bitbucket.Have, s.variables()...)
+			e.Secrets = append(e.Secrets, s.secretVariables()...)
+		}
+	case source == sourceApp:
 		e.Bitbucket = doctor.Credential{Need: credentialVars(credential.BitbucketConsumer),
 			Ready: env(envAppClientID) != "" && env(envAppClientSecret) != ""}
-	case sourceCloud:
+	case source == sourceCloud:
 		e.Bitbucket.Ready = true // the client says what is missing
 		if spec, err := cloudCredentialSpec(env); err != nil {
 			e.Bitbucket.Err, e.Bitbucket.Fix = err, "set "+envCloudUsername+" + "+envCloudPassword+", or "+envCloudAPIToken+", or "+envCloudOAuthToken
@@ -196,16 +216,92 @@ func doctorEnv(source string, getenv func(string) string, logPathFlag bool) doct
 	return e
 }
 
-// bitbucketDoctor is the real client as doctor reads it.
-type bitbucketDoctor struct{ *bitbucketClient }
+// bitbucketDoctor is the run's router as doctor reads it.
+type bitbucketDoctor struct{ *bitbucketRouter }
 
-func (b bitbucketDoctor) TokenScopes(ctx context.Context) ([]string, bool, error) {
-	return b.Cred.Scopes(ctx)
+// Credentials implements doctor.Bitbucket: every credential of the run, a
+// client built for each (no request yet).
+func (b bitbucketDoctor) Credentials() []doctor.BitbucketCredential {
+	out := make([]doctor.BitbucketCredential, len(b.settings.Credentials))
+	for i, spec := range b.settings.Credentials {
+		out[i] = doctorCredential{spec: spec, settings: b.settings, client: b.clients[i]}
+	}
+	return out
 }
 
+// FirstRepoPage reads one repository with the credential that serves ws.
 func (b bitbucketDoctor) FirstRepoPage(ctx context.Context, ws string) error {
-	_, _, err := b.Client.ListRepositories(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}, "")
-	return err
+	for _, err := range b.ListRepositoriesIter(ctx, ws, &bitbucket.RepositoryListOptions{PageLen: 1}) {
+		return err
+	}
+	return nil
+}
+
+// doctorCredential is one credential as doctor reports it.
+type doctorCredential struct {
+	spec     credentialSpec
+	settings bitbucketSettings
+	// client builds its client once.
+	client func() (*bitbucketClient, error)
+}
+
+func (c doctorCredential) Name() string          { return c.spec.name }
+func (c doctorCredential) Kind() credential.Kind { return c.spec.kind }
+func (c doctorCredential) Describe() string      { return c.spec.describe() }
+func (c doctorCredential) AppPasswordFix() string {
+	return apiTokenFix
+}
+
+// TokenScopes exchanges a consumer's credentials (opening its client).
+func (c doctorCredential) TokenScopes(ctx context.Context) ([]string, bool, error) {
+	if !c.spec.kind.Minted() {
+		return nil, false, nil
+	}
+	cl, err := c.client()
+	if err != nil {
+		return nil, true, err
+	}
+	return cl.Cred.Scopes(ctx)
+}
+
+// Limit is the hourly limit the credential's budget paces by after
+// doctor's requests: announced by Bitbucket (X-RateLimit-Limit), or
+// configured, and where from.
+func (c doctorCredential) Limit() string {
+	limit, ceiling := c.settings.limitOf(c.spec)
+	from := "the default"
+	switch {
+	case c.spec.limit > 0:
+		from = "limit= of its line"
+	case c.settings.PerHourFrom != "":
+		from = c.settings.PerHourFrom
+	}
+	if cl, err := c.client(); err == nil && cl.Budget != nil {
+		if n, announced := cl.Budget.InForce(); announced {
+			most := fmt.Sprintf("at most %s as %s says", thousands(limit), from)
+			if ceiling > limit {
+				most = fmt.Sprintf("at most %s unless BITBUCKET_RATE_LIMIT or limit= says more", thousands(ceiling))
+			}
+			return fmt.Sprintf("%s requests an hour, from Bitbucket's announcement (X-RateLimit-Limit; %s)", thousands(n), most)
+		}
+	}
+	text := fmt.Sprintf("%s requests an hour (%s)", thousands(limit), from)
+	if ceiling > limit {
+		text += fmt.Sprintf("; a limit Bitbucket announces raises it, up to %s", thousands(ceiling))
+	}
+	return text
+}
+
+// listedNone words a credential whose workspace listing was empty.
+func listedNone(f routing.Found) (problem, fix string) {
+	problem = "none visible to these credentials (no workspaces found)"
+	if f.Name != "" {
+		problem = "GET /2.0/user/workspaces lists none, so it serves none"
+	}
+	if note := userNote(f.Kind); note != "" {
+		problem += " (" + note + ")"
+	}
+	return problem, pinFix(f.Name, f.Kind)
 }
 
 // Credential implements doctor.Snyk.

@@ -82,7 +82,7 @@ func bindImportData(b *binding) (*importDataOptions, error) {
 		Filter:          filter, LogPath: b.logPath, Concurrency: c.Int("concurrency"),
 		Workspaces: workspaces, OrgPer: orgPer, Shard: shard,
 	}}
-	bb, err := b.bitbucket(source)
+	bb, err := b.bitbucket(source, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +136,7 @@ func runImportData(ctx context.Context, opts *importDataOptions) error {
 	data.Progress = p
 	res, err := importer.ImportData(ctx, data)
 	p.Done()
+	reportFound(opts.IO.Log, bb, opts.IO.errText)
 	if err != nil {
 		return err
 	}

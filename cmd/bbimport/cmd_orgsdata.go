@@ -47,7 +47,7 @@ func bindOrgsData(b *binding) (*orgsDataOptions, error) {
 	}
 	opts.SourceOrgID = strings.TrimSpace(c.String("sourceOrgPublicId"))
 	opts.SkipEmptyOrgs = c.Bool("skipEmptyOrgs")
-	bb, err := b.bitbucket(opts.Source)
+	bb, err := b.bitbucket(opts.Source, opts.Workspaces)
 	if err != nil {
 		return nil, err
 	}
@@ -60,10 +60,13 @@ func bindOrgsData(b *binding) (*orgsDataOptions, error) {
 // and run function).
 type orgsDataOptions struct {
 	Source, GroupID, SourceOrgID string
-	Workspaces                   []string
-	SkipEmptyOrgs                bool
-	OrgPer                       importer.OrgPer
-	LogPath                      string
+	// Workspaces are --workspace and --workspacesFile: the Bitbucket
+	// router's selection (with one credential, what it serves), verified
+	// there.
+	Workspaces    []string
+	SkipEmptyOrgs bool
+	OrgPer        importer.OrgPer
+	LogPath       string
 
 	// Bitbucket builds the client from checked settings; called after the
 	// log directory is locked.
@@ -82,7 +85,6 @@ func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 	res, err := importer.OrgsData(ctx, importer.OrgsDataOptions{
 		Bitbucket: bb, Source: opts.Source, GroupID: opts.GroupID,
 		SourceOrgID:   opts.SourceOrgID,
-		Workspaces:    opts.Workspaces,
 		SkipEmptyOrgs: opts.SkipEmptyOrgs,
 		OrgPer:        opts.OrgPer,
 		LogPath:       opts.LogPath,
@@ -93,6 +95,7 @@ func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 	if err != nil {
 		return err
 	}
+	reportFound(log, bb, opts.IO.errText)
 	opts.IO.Stage.output, opts.IO.Stage.detail = res.Path, orgsDataSummary(opts.GroupID, opts.Source, res)
 	for _, w := range res.Warnings {
 		log.Warn().Msg(w)
@@ -116,7 +119,7 @@ func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 	}
 	if len(res.Orgs) == 0 {
 		fmt.Fprintf(out, "⚠ No workspace(s) found! Written an empty orgs list to %s\n", res.Path)
-		log.Warn().Msg("no workspaces found: the consumer's owner is a member of none, or pass --workspace=<slug> for each workspace (run `bbimport doctor` to check access)")
+		log.Warn().Msg("no workspaces found: the credentials list none (since 2026-05-04 an OAuth consumer's token is an app user, which sees only the workspace owning the consumer); pass --workspace=<slug> for each workspace, or list a credential for each in " + envBitbucketCredentials + " (run `bbimport doctor` to check access)")
 		return nil
 	}
 	fmt.Fprintf(out, "Found %s. Written the data to file: %s\n", english.Plural(len(res.Orgs), "workspace"), res.Path)

@@ -18,6 +18,7 @@ import (
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/bbimport/bbimport/pkg/syncer"
 )
@@ -271,18 +272,40 @@ func TestRunSync_noOrgs(t *testing.T) {
 	}
 }
 
-// fakeDoctorBitbucket answers doctor's three reads.
+// fakeDoctorBitbucket answers doctor's reads: one OAuth consumer that
+// lists its workspaces.
 type fakeDoctorBitbucket struct {
 	fakeBitbucket
 	scopes  []string
 	repoErr map[string]error
 }
 
-func (f *fakeDoctorBitbucket) TokenScopes(context.Context) ([]string, bool, error) {
-	return f.scopes, true, nil
+func (f *fakeDoctorBitbucket) Credentials() []doctor.BitbucketCredential {
+	return []doctor.BitbucketCredential{fakeDoctorCredential{f}}
+}
+
+func (f *fakeDoctorBitbucket) Discover(context.Context) error { return nil }
+
+func (f *fakeDoctorBitbucket) Found() []routing.Found {
+	found := routing.Found{Kind: credential.BitbucketConsumer, Case: routing.Listed}
+	for _, ws := range f.workspaces {
+		found.Workspaces = append(found.Workspaces, ws.Slug)
+	}
+	return []routing.Found{found}
 }
 
 func (f *fakeDoctorBitbucket) FirstRepoPage(_ context.Context, ws string) error { return f.repoErr[ws] }
+
+type fakeDoctorCredential struct{ f *fakeDoctorBitbucket }
+
+func (c fakeDoctorCredential) Name() string           { return "" }
+func (c fakeDoctorCredential) Kind() credential.Kind  { return credential.BitbucketConsumer }
+func (c fakeDoctorCredential) Describe() string       { return "OAuth consumer id" }
+func (c fakeDoctorCredential) Limit() string          { return "1,000 requests an hour" }
+func (c fakeDoctorCredential) AppPasswordFix() string { return "" }
+func (c fakeDoctorCredential) TokenScopes(context.Context) ([]string, bool, error) {
+	return c.f.scopes, true, nil
+}
 
 // fakeDoctorSnyk answers doctor's Snyk reads; err, if set, answers the
 // group read.
@@ -353,7 +376,7 @@ func TestRunDoctor(t *testing.T) {
 			cio, out, _ := testIO(t, "doctor")
 			err := runDoctor(t.Context(), &doctorOptions{IO: cio, Checks: doctor.Options{
 				Source: sourceApp, GroupID: "g1", OrgsData: writeCreatedOrgs(t, t.TempDir()), MaxWorkspaces: doctorMaxWorkspaces,
-				Env:       doctorEnv(sourceApp, func(k string) string { return env[k] }, false),
+				Env:       doctorEnv(sourceApp, func(k string) string { return env[k] }, false, nil),
 				LogDir:    func() (string, error) { return logPath, nil },
 				Bitbucket: func() (doctor.Bitbucket, error) { return tc.bb, nil },
 				Snyk:      func() (doctor.Snyk, error) { return &fakeDoctorSnyk{err: tc.snykErr}, nil },

@@ -76,7 +76,7 @@ func bindSync(b *binding) (*syncOptions, error) {
 		Sync: so, IO: b.io,
 		OrgID: strings.TrimSpace(c.String("orgPublicId")), OrgsData: strings.TrimSpace(c.String("orgsData")), GroupID: strings.TrimSpace(c.String("groupId")),
 	}
-	bb, err := b.bitbucket(so.Source)
+	bb, err := b.bitbucket(so.Source, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +128,7 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 	so.OnOrg = func(o *syncer.OrgResult) { printSyncOrg(opts.IO.Out, o, so) }
 	res, err := syncer.Sync(ctx, so)
 	p.Done()
+	reportFound(opts.IO.Log, bb, opts.IO.errText)
 	if res != nil {
 		printSyncTotal(opts.IO.Out, res)
 		if st := opts.IO.Stage; st != nil {

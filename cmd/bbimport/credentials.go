@@ -32,13 +32,23 @@ const (
 	snykServiceAccountUI = "Snyk → Group settings → Service accounts"
 )
 
-// credentialSpec is one API's credential as the environment states it,
-// checked before anything runs; a minted one is built later, on the run's
-// token client (build). A run holds one per API today; several Bitbucket
-// credentials would be several specs, each built into its own credential
-// with its own budget.
+// credentialSpec is one credential as the environment states it, checked
+// before anything runs; a minted one is built later, on the run's token
+// client (build). A run holds one for Snyk and one or more for Bitbucket
+// (BITBUCKET_CREDENTIALS), each built into its own credential with its own
+// budget.
 type credentialSpec struct {
 	kind credential.Kind
+	// name is what BITBUCKET_CREDENTIALS calls it; "" for the credential of
+	// the original's variables.
+	name string
+	// vars are the variables behind it, in the order a person sets them
+	// (nil: credentialVars of its kind).
+	vars []string
+	// workspaces it serves, as its user pinned them; limit is its hourly
+	// budget (0: the run's BITBUCKET_RATE_LIMIT).
+	workspaces []string
+	limit      int
 	// client_credentials: the client and where its tokens are minted.
 	clientID, clientSecret string
 	tokenURL, tokenURLFrom string
@@ -52,9 +62,11 @@ func credentialVars(k credential.Kind) []string {
 	switch k {
 	case credential.BitbucketConsumer:
 		return []string{envAppClientID, envAppClientSecret}
-	case credential.BitbucketUser:
+	case credential.BitbucketUser, credential.BitbucketAppPassword:
 		return []string{envCloudUsername, envCloudPassword}
 	case credential.BitbucketAPIToken:
+		return []string{envCloudUsername, envCloudAPIToken}
+	case credential.BitbucketAccessToken:
 		return []string{envCloudAPIToken}
 	case credential.BitbucketOAuthToken:
 		return []string{envCloudOAuthToken}
@@ -122,7 +134,7 @@ func bitbucketCredentialSpec(source string, env func(string) string) (credential
 	}
 	id, secret := env(envAppClientID), env(envAppClientSecret)
 	if id == "" || secret == "" {
-		return credentialSpec{}, usagef("the bitbucket-cloud-app source needs an OAuth consumer: set %s (the consumer's Key) and %s (its Secret); see README \"Setting up a Bitbucket OAuth consumer\"", envAppClientID, envAppClientSecret)
+		return credentialSpec{}, usagef("the bitbucket-cloud-app source needs an OAuth consumer: set %s (the consumer's Key) and %s (its Secret), or list one credential per workspace in %s; see README \"Bitbucket credentials in 2026\"", envAppClientID, envAppClientSecret, envBitbucketCredentials)
 	}
 	s := credentialSpec{kind: credential.BitbucketConsumer, clientID: id, clientSecret: secret,
 		tokenURL: env(envAppTokenURL), tokenURLFrom: envAppTokenURL}
@@ -142,15 +154,20 @@ var errNoCloudCredentials = errors.New("no Bitbucket Cloud credentials")
 // snyk-api-import does: BITBUCKET_CLOUD_AUTH_METHOD (user, api or oauth)
 // forces one; otherwise username + password, then the API token, then the
 // OAuth token. An API token is sent as Basic email:token when
-// BITBUCKET_CLOUD_USERNAME holds an e-mail, else as Bearer. Errors name
-// variables, never their values.
+// BITBUCKET_CLOUD_USERNAME holds an e-mail (an Atlassian API token), else
+// as Bearer, as the original always sent it: a workspace, project or
+// repository access token. A username that is no e-mail with a password is
+// an app password. Errors name variables, never their values.
 func cloudCredentialSpec(env func(string) string) (credentialSpec, error) {
 	user, pass := env(envCloudUsername), env(envCloudPassword)
 	api, oauth := env(envCloudAPIToken), env(envCloudOAuthToken)
 	userSpec := credentialSpec{kind: credential.BitbucketUser, scheme: "Basic", user: user, secret: pass}
-	apiSpec := credentialSpec{kind: credential.BitbucketAPIToken, scheme: "Bearer", secret: api}
+	if !strings.Contains(user, "@") {
+		userSpec.kind = credential.BitbucketAppPassword
+	}
+	apiSpec := credentialSpec{kind: credential.BitbucketAccessToken, scheme: "Bearer", secret: api}
 	if strings.Contains(user, "@") {
-		apiSpec.scheme, apiSpec.user = "Basic", user
+		apiSpec.kind, apiSpec.scheme, apiSpec.user = credential.BitbucketAPIToken, "Basic", user
 	}
 	oauthSpec := credentialSpec{kind: credential.BitbucketOAuthToken, scheme: "Bearer", secret: oauth}
 	missing := func(method string, names ...string) error {
@@ -188,15 +205,12 @@ func cloudCredentialSpec(env func(string) string) (credentialSpec, error) {
 	return credentialSpec{}, usagef("%w: set %s and %s, or %s, or %s", errNoCloudCredentials, envCloudUsername, envCloudPassword, envCloudAPIToken, envCloudOAuthToken)
 }
 
-// appPasswordRetiring reports credentials that look like a Bitbucket app
-// password (a username that is not an e-mail, with a password), which
-// Atlassian retired.
-func (s credentialSpec) appPasswordRetiring() bool {
-	return s.kind == credential.BitbucketUser && !strings.Contains(s.user, "@")
-}
+// appPasswordWarning is said once when the credential is an app password
+// (a username that is not an e-mail, with a password).
+const appPasswordWarning = envCloudPassword + " with a username that is no e-mail is an app password: Atlassian removed app passwords on " + bitbucket.AppPasswordsRemoved + " and Bitbucket answers them 401; " + apiTokenFix
 
-// appPasswordWarning is said once when appPasswordRetiring.
-const appPasswordWarning = envCloudPassword + " looks like an app password, which Atlassian is retiring (none can be created since September 2025 and existing ones stop working in 2026); switch to an Atlassian API token (" + envCloudUsername + " set to your email) or to an OAuth consumer (the bitbucket-cloud-app source)"
+// apiTokenFix says how to make and use an Atlassian API token.
+const apiTokenFix = "create an Atlassian API token (id.atlassian.com → Security → API tokens → Create API token with scopes → Bitbucket) with the scopes " + apiTokenScopes + ", then set " + envCloudUsername + " to your Atlassian account's e-mail and " + envCloudAPIToken + " to the token (and unset " + envCloudPassword + ")"
 
 // build makes the credential: a static one at once, a minted one on
 // tokenHTTP (the token endpoint's own client), telling minted of every
@@ -235,9 +249,39 @@ func (s credentialSpec) check() error {
 	return err
 }
 
+// variables are the variables behind the credential.
+func (s credentialSpec) variables() []string {
+	if s.vars != nil {
+		return s.vars
+	}
+	return credentialVars(s.kind)
+}
+
+// secretVariables are the variables holding its secret: the last of them,
+// in every kind.
+func (s credentialSpec) secretVariables() []string {
+	v := s.variables()
+	if len(v) == 0 {
+		return nil
+	}
+	return v[len(v)-1:]
+}
+
+// identity is what tells two credentials apart, as the credential's own
+// Identity does (one budget each).
+func (s credentialSpec) identity() string {
+	switch {
+	case s.kind.Minted():
+		return "client:" + s.clientID
+	case s.scheme == "Basic":
+		return "user:" + strings.ToLower(s.user)
+	}
+	return "token:" + s.secret
+}
+
 // fieldVar names the variable behind a credential field.
 func (s credentialSpec) fieldVar(field string) string {
-	vars := credentialVars(s.kind)
+	vars := s.variables()
 	switch field {
 	case "ClientID", "Username":
 		return vars[0]
@@ -265,9 +309,10 @@ func (s credentialSpec) teach(add func(string), addBasic func(user, password str
 	}
 }
 
-// describe names the credential for doctor: its kind and the variables.
+// describe names the credential for doctor: its kind, who it is, the
+// variables, and what the kind means since 2026.
 func (s credentialSpec) describe() string {
-	vars := strings.Join(credentialVars(s.kind), " + ")
+	vars := strings.Join(s.variables(), " + ")
 	switch s.kind {
 	case credential.SnykServiceAccount:
 		return fmt.Sprintf("service account %s (%s)", s.clientID, vars)
@@ -276,7 +321,15 @@ func (s credentialSpec) describe() string {
 	case credential.SnykAPIToken:
 		return "API token (" + vars + ")"
 	case credential.BitbucketConsumer:
-		return fmt.Sprintf("OAuth consumer %s (%s)", s.clientID, vars)
+		return fmt.Sprintf("OAuth consumer %s (%s): its token is an app user (since 2026-05-04), which reaches the workspace owning the consumer", s.clientID, vars)
+	case credential.BitbucketAccessToken:
+		return "access token (" + vars + "): Bearer, no user; it sees the workspace, project or repository it was made in, with a rate limit of its own"
+	case credential.BitbucketAPIToken, credential.BitbucketUser:
+		return fmt.Sprintf("Atlassian API token of %s (%s): sees what the account sees", s.user, vars)
+	case credential.BitbucketAppPassword:
+		return fmt.Sprintf("app password of %s (%s)", s.user, vars)
+	case credential.BitbucketOAuthToken:
+		return "OAuth access token (" + vars + "): not renewed"
 	}
 	return vars
 }

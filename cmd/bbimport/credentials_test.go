@@ -32,7 +32,7 @@ func TestCloudCredentialSpec(t *testing.T) {
 		api   = "api-token-value"
 		oauth = "oauth-token-value"
 	)
-	userSpec := credentialSpec{kind: credential.BitbucketUser, scheme: "Basic", user: user, secret: pass}
+	userSpec := credentialSpec{kind: credential.BitbucketAppPassword, scheme: "Basic", user: user, secret: pass}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -41,10 +41,12 @@ func TestCloudCredentialSpec(t *testing.T) {
 	}{
 		{name: "username and password", env: map[string]string{envCloudUsername: user, envCloudPassword: pass}, want: userSpec},
 		{name: "user beats api and oauth", env: map[string]string{envCloudUsername: user, envCloudPassword: pass, envCloudAPIToken: api, envCloudOAuthToken: oauth}, want: userSpec},
-		{name: "api beats oauth", env: map[string]string{envCloudAPIToken: api, envCloudOAuthToken: oauth},
-			want: credentialSpec{kind: credential.BitbucketAPIToken, scheme: "Bearer", secret: api}},
+		{name: "api beats oauth; without an e-mail it is an access token (bearer)", env: map[string]string{envCloudAPIToken: api, envCloudOAuthToken: oauth},
+			want: credentialSpec{kind: credential.BitbucketAccessToken, scheme: "Bearer", secret: api}},
 		{name: "username without password falls through to api (bearer)", env: map[string]string{envCloudUsername: user, envCloudAPIToken: api},
-			want: credentialSpec{kind: credential.BitbucketAPIToken, scheme: "Bearer", secret: api}},
+			want: credentialSpec{kind: credential.BitbucketAccessToken, scheme: "Bearer", secret: api}},
+		{name: "e-mail and password: an API token given as the password", env: map[string]string{envCloudUsername: email, envCloudPassword: api},
+			want: credentialSpec{kind: credential.BitbucketUser, scheme: "Basic", user: email, secret: api}},
 		{name: "api token with email is basic", env: map[string]string{envCloudUsername: email, envCloudAPIToken: api},
 			want: credentialSpec{kind: credential.BitbucketAPIToken, scheme: "Basic", user: email, secret: api}},
 		{name: "oauth alone", env: map[string]string{envCloudOAuthToken: oauth},
@@ -86,9 +88,6 @@ func TestCloudCredentialSpec(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(credentialSpec{})); diff != "" {
 			t.Errorf("%s: (-want +got):\n%s", tt.name, diff)
 		}
-	}
-	if !userSpec.appPasswordRetiring() || (credentialSpec{kind: credential.BitbucketUser, user: email}).appPasswordRetiring() {
-		t.Error("appPasswordRetiring: want a username that is not an e-mail, with a password")
 	}
 }
 

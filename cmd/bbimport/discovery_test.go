@@ -268,7 +268,7 @@ func TestImportDataFilters(t *testing.T) {
 				"bitbucket.repositories_pages":    want.pages,
 			}
 			for k, v := range delta {
-				if strings.HasPrefix(k, "bitbucket.repositories_pages.") || strings.HasPrefix(k, "bitbucket.auth.") || k == "bitbucket.token_exchanges" {
+				if strings.HasPrefix(k, "bitbucket.repositories_pages.") || strings.HasPrefix(k, "bitbucket.auth.") || strings.HasPrefix(k, "bitbucket.identity.") || k == "bitbucket.token_exchanges" {
 					continue
 				}
 				if wantDelta[k] != v {
@@ -430,11 +430,11 @@ func TestOrgsDataDiscovery(t *testing.T) {
 			rows: []string{"Big Estate|big|", "Small Team|small|", "OSS Mirrors|mirrors|"},
 			calls: map[string]int64{"bitbucket.requests.user_workspaces": 1, "bitbucket.workspaces_pages": 1,
 				"bitbucket.requests.repositories": 4, "bitbucket.repositories_pages": 4}},
-		{name: "explicit workspaces: no listing, an unlisted workspace works",
+		{name: "explicit workspaces: no listing, each verified with one request, an unlisted workspace works",
 			args:  []string{"--workspace=big", "--workspace=hidden,small"},
 			rows:  []string{"big|big|", "hidden|hidden|", "small|small|"},
-			calls: map[string]int64{}},
-		{name: "workspaces file with skipEmptyOrgs: one probe each",
+			calls: map[string]int64{"bitbucket.requests.repositories": 3, "bitbucket.repositories_pages": 3}},
+		{name: "workspaces file with skipEmptyOrgs: one probe each, which is the verification",
 			args:  []string{"--workspacesFile=" + wsFile, "--skipEmptyOrgs"},
 			rows:  []string{"hidden|hidden|", "small|small|"},
 			calls: map[string]int64{"bitbucket.requests.repositories": 2, "bitbucket.repositories_pages": 2}},
@@ -453,9 +453,10 @@ func TestOrgsDataDiscovery(t *testing.T) {
 				"bitbucket.requests.projects": 4, "bitbucket.projects_pages": 4,
 				"bitbucket.requests.repositories": 6, "bitbucket.repositories_pages": 6}},
 		{name: "orgPer=project for given workspaces",
-			args:  []string{"--orgPer=project", "--workspace=small", "--workspace=hidden"},
-			rows:  []string{"small / Project MOB|small|MOB", "hidden / Untitled project|hidden|PROJ"},
-			calls: map[string]int64{"bitbucket.requests.projects": 2, "bitbucket.projects_pages": 2}},
+			args: []string{"--orgPer=project", "--workspace=small", "--workspace=hidden"},
+			rows: []string{"small / Project MOB|small|MOB", "hidden / Untitled project|hidden|PROJ"},
+			calls: map[string]int64{"bitbucket.requests.projects": 2, "bitbucket.projects_pages": 2,
+				"bitbucket.requests.repositories": 2, "bitbucket.repositories_pages": 2}},
 	}
 	// With names in the workspace listing the counts are the minimum; the
 	// spec's listing has none, and then the app source reads each listed

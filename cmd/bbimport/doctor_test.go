@@ -220,8 +220,8 @@ func TestDoctor_noWorkspaces(t *testing.T) {
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: []sim.WorkspaceSpec{}}})
 	r := e.MustRun(exitFailed, "doctor", "--groupId="+sim.SimSnykGroupID)
 	wantFailed(t, r.Stdout, "workspaces")
-	wantContains(t, checkLine(t, r.Stdout, "✗", "workspaces"), "no workspaces found",
-		"fix: the consumer's owner must be a member of each workspace to import; or pass --workspace=<slug>")
+	wantContains(t, checkLine(t, r.Stdout, "✗", "workspaces"), "no workspaces found", "an app user",
+		"fix: pass --workspace=<slug> (repeatable; as in bitbucket.org/<slug>) for the workspace that owns the consumer")
 }
 
 func TestDoctor_missingVariables(t *testing.T) {

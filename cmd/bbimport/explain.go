@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/bbimport/bbimport/internal/credential"
@@ -11,6 +12,7 @@ import (
 	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -38,10 +40,16 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 		ie      *listing.IncompleteError
 		refused *safefile.Error
 		spent   *httpx.RateLimitWaitError
+		de      *routing.DiscoveryError
+		ue      *routing.UnservedError
 	)
 	switch {
 	case errors.As(err, &spent):
 		problem, fix = rateLimitWaitSpent(spent), rateLimitWaitFix
+	case errors.As(err, &de):
+		problem, fix = explainDiscovery(de)
+	case errors.As(err, &ue):
+		problem, fix = explainUnserved(ue)
 	case errors.As(err, &ie):
 		problem, fix = err.Error(), "nothing was changed on the strength of it; run again later, and if it repeats, check for a proxy or gateway between bbimport and the API"
 	case errors.As(err, &te):
@@ -140,9 +148,15 @@ func explainToken(te *credential.TokenError) (problem, fix string) {
 	if te.Kind == credential.SnykServiceAccount {
 		return problem, snykTokenFix(te)
 	}
+	if te.Name != "" {
+		problem = fmt.Sprintf("Bitbucket credential %q: %s", te.Name, problem)
+	}
 	switch te.Code {
 	case "invalid_client":
 		fix = "set BITBUCKET_APP_CLIENT_ID to the consumer's Key and BITBUCKET_APP_CLIENT_SECRET to its Secret (Bitbucket → Workspace settings → OAuth consumers → click the consumer's name)"
+		if te.Name != "" {
+			fix = "set the variables that id= and secret= name on the line of " + strconv.Quote(te.Name) + " in " + envBitbucketCredentials + " to the consumer's Key and Secret (Bitbucket → Workspace settings → OAuth consumers → click the consumer's name)"
+		}
 	case "unauthorized_client":
 		fix = "in Bitbucket → Workspace settings → OAuth consumers → Edit, tick 'This is a private consumer' and save; the key and secret stay the same"
 	case "invalid_scope":
@@ -174,6 +188,13 @@ func snykTokenFix(te *credential.TokenError) string {
 func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
 	problem = e.Problem()
 	switch status := e.HTTPStatus(); {
+	case status == http.StatusUnauthorized && e.AuthKind == credential.BitbucketAppPassword:
+		fix = apiTokenFix
+	case status == http.StatusUnauthorized && e.AuthName != "":
+		fix = "check the variables named on the line of " + strconv.Quote(e.AuthName) + " in " + envBitbucketCredentials + " (or the file " + envBitbucketCredentialsFile + " names)"
+		if e.AuthKind == credential.BitbucketAPIToken {
+			fix += ": email= must name the Atlassian account's e-mail the API token belongs to"
+		}
 	case status == http.StatusUnauthorized:
 		fix = "check " + authVariables(e.AuthKind)
 	case status == http.StatusForbidden:
@@ -186,11 +207,18 @@ func explainBitbucket(e *bitbucket.ErrorResponse) (problem, fix string) {
 		fix = forbiddenFix(e)
 	case status == http.StatusNotFound && e.Workspace != "":
 		fix = "check the slug (as in bitbucket.org/<slug>) and that " + memberHint(e.AuthKind)
+		if e.AuthName != "" {
+			fix += ", or give the workspace to another credential in " + envBitbucketCredentials
+		}
 	case status == http.StatusGone && e.Removed():
 		fix = "pass the workspaces with --workspace instead"
 	case status == http.StatusGone:
 		ws := e.GoneWorkspace()
 		fix = fmt.Sprintf("open bitbucket.org/%s to check, ask Atlassian support to restore it, or leave the workspace out", ws)
+	case status >= 500 && e.Endpoint() == bitbucket.EndpointUserWorkspaces && (e.AuthKind == credential.BitbucketConsumer || e.AuthKind == credential.Unknown):
+		// Bitbucket does not document this listing for a consumer's app
+		// user: a lasting failure may be its answer to one.
+		fix = "try again later; if it lasts (the listing is not documented for a consumer's app user), " + pinFix(e.AuthName, credential.BitbucketConsumer)
 	case status >= 500:
 		fix = "try again later"
 	}
@@ -205,7 +233,7 @@ func forbiddenFix(e *bitbucket.ErrorResponse) string {
 		if e.AuthKind == credential.BitbucketConsumer || e.AuthKind == credential.Unknown {
 			return "check its permissions under Workspace settings → OAuth consumers → Edit"
 		}
-		return "check the permissions the token or app password was given"
+		return "check the scopes the token was given"
 	}
 	label, tokenScope := scopeLabel(scope)
 	tokenScopes := tokenScope + " scope"
@@ -215,10 +243,12 @@ func forbiddenFix(e *bitbucket.ErrorResponse) string {
 		tokenScopes = tokenScope + " and read:user:bitbucket scopes"
 	}
 	switch e.AuthKind {
-	case credential.BitbucketAPIToken:
-		return "create a token with the " + tokenScopes + " and set " + envCloudAPIToken
-	case credential.BitbucketUser:
-		return "app passwords cannot be edited, so create an Atlassian API token with the " + tokenScopes + " and use it instead"
+	case credential.BitbucketAPIToken, credential.BitbucketUser:
+		return "create a token with the " + tokenScopes + " and set " + tokenVariable(e.AuthName, envCloudAPIToken)
+	case credential.BitbucketAppPassword:
+		return "app passwords were removed on " + bitbucket.AppPasswordsRemoved + ": create an Atlassian API token with the " + tokenScopes + " and use it instead"
+	case credential.BitbucketAccessToken:
+		return "access tokens cannot be edited: create a new one (Workspace, Project or Repository settings → Access tokens) with the " + label + " scope ticked and set " + tokenVariable(e.AuthName, envCloudAPIToken)
 	case credential.BitbucketOAuthToken:
 		return "issue a new token from a consumer with " + label + " ticked and set " + envCloudOAuthToken
 	}
@@ -241,6 +271,15 @@ func scopeLabel(scope string) (label, tokenScope string) {
 	return scope, scope
 }
 
+// tokenVariable is where a credential's token is set: the variable token=
+// names on its line of the list, else the original's variable.
+func tokenVariable(name, legacy string) string {
+	if name == "" {
+		return legacy
+	}
+	return "the variable token= names on the line of " + strconv.Quote(name) + " in " + envBitbucketCredentials
+}
+
 // authVariables names the environment variables behind k, with what to
 // check about them.
 func authVariables(k credential.Kind) string {
@@ -248,18 +287,29 @@ func authVariables(k credential.Kind) string {
 	case credential.BitbucketConsumer:
 		return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET"
 	case credential.BitbucketUser:
+		return "BITBUCKET_CLOUD_USERNAME (the Atlassian account email) and BITBUCKET_CLOUD_PASSWORD (an API token: Bitbucket takes no account password)"
+	case credential.BitbucketAppPassword:
 		return "BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD"
 	case credential.BitbucketAPIToken:
 		return "BITBUCKET_CLOUD_API_TOKEN (and that BITBUCKET_CLOUD_USERNAME is the Atlassian account email an API token belongs to)"
+	case credential.BitbucketAccessToken:
+		return "BITBUCKET_CLOUD_API_TOKEN: without an email in BITBUCKET_CLOUD_USERNAME it is sent as Bearer, as a workspace, project or repository access token; an Atlassian API token needs BITBUCKET_CLOUD_USERNAME set to the account email it belongs to"
 	case credential.BitbucketOAuthToken:
 		return "BITBUCKET_CLOUD_OAUTH_TOKEN (OAuth access tokens expire after an hour or two)"
 	}
 	return "BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (or the BITBUCKET_CLOUD_* variables for the bitbucket-cloud source)"
 }
 
+// memberHint is what must hold for a credential to see a workspace, as of
+// 2026: a consumer's token is an app user of the workspace owning the
+// consumer, an access token sees the workspace (or project, repository) it
+// was made in.
 func memberHint(k credential.Kind) string {
-	if k == credential.BitbucketConsumer || k == credential.Unknown {
-		return "the consumer's owner is a member of it"
+	switch k {
+	case credential.BitbucketConsumer, credential.Unknown:
+		return "the consumer belongs to it (since 2026-05-04 a consumer's token is an app user that sees the workspace owning the consumer; use a consumer of each workspace, or an API token of a member)"
+	case credential.BitbucketAccessToken:
+		return "the access token was made in it (an access token sees only its own workspace, project or repository)"
 	}
 	return "the account is a member of it"
 }

@@ -43,8 +43,16 @@ var bbErrorCases = []bbErrorCase{
 		want: "Bitbucket rejected the credentials; check BITBUCKET_APP_CLIENT_ID and BITBUCKET_APP_CLIENT_SECRET (or the BITBUCKET_CLOUD_* variables for the bitbucket-cloud source) (GET {{BASE}}/user/workspaces?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 username and app password", kind: credential.BitbucketUser, path: "repositories", status: 401, wantAuth: true,
-		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_USERNAME and BITBUCKET_CLOUD_PASSWORD (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
+		name: "401 username and app password: removed, and how to make an API token", kind: credential.BitbucketAppPassword, path: "repositories", status: 401, wantAuth: true,
+		want: "Bitbucket rejected the app password: Atlassian removed app passwords on 2026-07-28 (refused with 401 since the brownouts from 2026-06-09); create an Atlassian API token (id.atlassian.com → Security → API tokens → Create API token with scopes → Bitbucket) with the scopes read:workspace:bitbucket, read:user:bitbucket, read:repository:bitbucket and read:project:bitbucket, then set BITBUCKET_CLOUD_USERNAME to your Atlassian account's e-mail and BITBUCKET_CLOUD_API_TOKEN to the token (and unset BITBUCKET_CLOUD_PASSWORD) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
+	},
+	{
+		name: "401 e-mail and password", kind: credential.BitbucketUser, path: "repositories", status: 401, wantAuth: true,
+		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_USERNAME (the Atlassian account email) and BITBUCKET_CLOUD_PASSWORD (an API token: Bitbucket takes no account password) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
+	},
+	{
+		name: "401 access token", kind: credential.BitbucketAccessToken, path: "repositories", status: 401, wantAuth: true,
+		want: "Bitbucket rejected the credentials; check BITBUCKET_CLOUD_API_TOKEN: without an email in BITBUCKET_CLOUD_USERNAME it is sent as Bearer, as a workspace, project or repository access token; an Atlassian API token needs BITBUCKET_CLOUD_USERNAME set to the account email it belongs to (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
 		name: "401 api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 401, wantAuth: true,
@@ -67,8 +75,8 @@ var bbErrorCases = []bbErrorCase{
 		want: `the API token lacks the "repository" permission to list the repositories of workspace "acme-corp"; create a token with the read:repository:bitbucket scope and set BITBUCKET_CLOUD_API_TOKEN (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
-		name: "403 account scope, app password", kind: credential.BitbucketUser, path: "workspaces", status: 403,
-		want: `the app password lacks the "account" permission to list your workspaces; app passwords cannot be edited, so create an Atlassian API token with the read:workspace:bitbucket and read:user:bitbucket scopes and use it instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
+		name: "403 account scope, app password", kind: credential.BitbucketAppPassword, path: "workspaces", status: 403,
+		want: `the app password lacks the "account" permission to list your workspaces; app passwords were removed on 2026-07-28: create an Atlassian API token with the read:workspace:bitbucket and read:user:bitbucket scopes and use it instead (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
 		name: "403 repository scope, oauth token", kind: credential.BitbucketOAuthToken, path: "repositories", status: 403,
@@ -76,11 +84,11 @@ var bbErrorCases = []bbErrorCase{
 	},
 	{
 		name: "404 workspace", kind: credential.BitbucketConsumer, path: "repositories", status: 404, fixture: "error-404-workspace.json",
-		want: `workspace "acme-corp" does not exist or the OAuth consumer cannot see it; check the slug (as in bitbucket.org/<slug>) and that the consumer's owner is a member of it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404: No workspace with identifier 'acme-crop'.)`,
+		want: `workspace "acme-corp" does not exist or the OAuth consumer cannot see it; check the slug (as in bitbucket.org/<slug>) and that the consumer belongs to it (since 2026-05-04 a consumer's token is an app user that sees the workspace owning the consumer; use a consumer of each workspace, or an API token of a member) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404: No workspace with identifier 'acme-crop'.)`,
 	},
 	{
 		name: "404 workspace, api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 404,
-		want: `workspace "acme-corp" does not exist or these credentials cannot see it; check the slug (as in bitbucket.org/<slug>) and that the account is a member of it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
+		want: `workspace "acme-corp" does not exist or the API token cannot see it; check the slug (as in bitbucket.org/<slug>) and that the account is a member of it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
 	},
 	{
 		name: "410 CHANGE-2770", kind: credential.BitbucketConsumer, path: "workspaces", status: 410, fixture: "error-410-change-2770.json",
@@ -94,11 +102,11 @@ var bbErrorCases = []bbErrorCase{
 	{
 		name: "429 with X-RateLimit-Reset", kind: credential.BitbucketAPIToken, path: "workspaces", status: 429,
 		header: http.Header{"X-Ratelimit-Reset": {"1795359845"}},
-		want:   "the hourly Bitbucket request budget of these credentials is spent and resets at 2026-11-22 15:04:05 UTC; run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
+		want:   "the hourly Bitbucket request budget of the API token is spent and resets at 2026-11-22 15:04:05 UTC; run again then, and lower BITBUCKET_RATE_LIMIT so the run stays under the budget (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
 	},
 	{
 		name: "500", kind: credential.BitbucketConsumer, path: "workspaces", status: 500,
-		want: "Bitbucket failed to answer; try again later (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
+		want: "Bitbucket failed to answer; try again later; if it lasts (the listing is not documented for a consumer's app user), pass --workspace=<slug> (repeatable; as in bitbucket.org/<slug>) for the workspace that owns the consumer (the workspace whose settings list it under OAuth consumers); bbimport checks each with one request (GET {{BASE}}/user/workspaces?pagelen=100 answered 500 Internal Server Error)",
 	},
 	{
 		name: "400", kind: credential.BitbucketConsumer, path: "repositories", status: 400, fixture: "error-401-expired.json",

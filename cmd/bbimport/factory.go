@@ -4,12 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/ledger"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -38,6 +40,10 @@ type factory struct {
 	observer *httpLog
 	// ledgers are the budgets' request ledgers, closed when the run ends.
 	ledgers []*ledger.File
+	// building serialises building stacks: the router opens several
+	// credentials' clients at once, and a stack's ledger and the ledgers
+	// list are the factory's.
+	building sync.Mutex
 }
 
 func newFactory(env func(string) string, t tuning, g globalOptions, out *output, net *network) *factory {
@@ -51,6 +57,8 @@ func (f *factory) close() {
 	if f == nil {
 		return
 	}
+	f.building.Lock()
+	defer f.building.Unlock()
 	for _, l := range f.ledgers {
 		l.Close()
 	}
@@ -58,13 +66,15 @@ func (f *factory) close() {
 }
 
 // bitbucketSettings is the Bitbucket side of a run, checked: where the API
-// is, the budget of each credential, and the credentials. A run has one
-// credential today; several (OAuth consumers, access tokens, API tokens)
-// would be more specs here, each built into a client of its own, with its
-// own budget, by newBitbucket.
+// is, the budget of each credential, and the credentials: the one of the
+// original's variables, or those BITBUCKET_CREDENTIALS lists, each built
+// into a client of its own, with its own budget, by newBitbucket.
 type bitbucketSettings struct {
-	BaseURL     string
-	PerHour     int
+	BaseURL string
+	PerHour int
+	// PerHourFrom names where PerHour comes from: the flag, the variable,
+	// or "" for the default, which a server's announcement may raise.
+	PerHourFrom string
 	Credentials []credentialSpec
 }
 
@@ -83,8 +93,18 @@ type snykSettings struct {
 func (f *factory) bitbucketSettings(source, sourceURL string) (bitbucketSettings, error) {
 	var s bitbucketSettings
 	var err error
-	if s.PerHour, err = intSetting("bitbucketRateLimit", f.globals.BitbucketRateLimit, "BITBUCKET_RATE_LIMIT", f.env, defaultBitbucketPerHour); err != nil {
+	def := defaultBitbucketPerHour
+	if f.tuning.BitbucketDefault > 0 {
+		def = f.tuning.BitbucketDefault
+	}
+	if s.PerHour, err = intSetting("bitbucketRateLimit", f.globals.BitbucketRateLimit, "BITBUCKET_RATE_LIMIT", f.env, def); err != nil {
 		return s, err
+	}
+	switch {
+	case strings.TrimSpace(f.globals.BitbucketRateLimit) != "":
+		s.PerHourFrom = "--bitbucketRateLimit"
+	case f.getenv("BITBUCKET_RATE_LIMIT") != "":
+		s.PerHourFrom = "BITBUCKET_RATE_LIMIT"
 	}
 	base, baseName := strings.TrimSpace(sourceURL), "--sourceUrl"
 	if base == "" {
@@ -98,22 +118,70 @@ func (f *factory) bitbucketSettings(source, sourceURL string) (bitbucketSettings
 	}
 	s.BaseURL = base
 	f.net.noteBase("Bitbucket API", base, settingName(baseName, base == bitbucket.DefaultBaseURL && f.getenv(baseName) == ""))
-	spec, err := bitbucketCredentialSpec(source, f.getenv)
+	tokenURL, tokenURLFrom := f.getenv(envAppTokenURL), envAppTokenURL
+	if tokenURL == "" {
+		tokenURL, tokenURLFrom = bitbucket.DefaultTokenURL, "default"
+	}
+	specs, listed, err := bitbucketCredentialList(f.getenv, f.inputPath, tokenURL, tokenURLFrom)
 	if err != nil {
 		return s, err
 	}
-	if err := spec.check(); err != nil {
-		return s, err
+	if listed {
+		f.warnUnlisted(specs)
+	} else {
+		spec, err := bitbucketCredentialSpec(source, f.getenv)
+		if err != nil {
+			return s, err
+		}
+		if err := spec.check(); err != nil {
+			return s, err
+		}
+		if spec.kind == credential.BitbucketAppPassword {
+			f.out.log.Warn().Str("auth", spec.kind.String()).Msg(appPasswordWarning)
+		}
+		specs = []credentialSpec{spec}
 	}
-	if spec.appPasswordRetiring() {
-		f.out.log.Warn().Str("auth", spec.kind.String()).Msg(appPasswordWarning)
+	minted := false
+	for _, spec := range specs {
+		spec.teach(f.out.redactor.Add, f.out.redactor.AddBasic)
+		minted = minted || spec.kind.Minted()
 	}
-	if spec.kind.Minted() {
-		f.net.noteBase("Bitbucket token endpoint", spec.tokenURL, settingName(envAppTokenURL, spec.tokenURLFrom == "default"))
+	if minted {
+		if _, err := httpx.CheckURL(tokenURL, envAppTokenURL); err != nil {
+			return s, usagef("%v", err)
+		}
+		f.net.noteBase("Bitbucket token endpoint", tokenURL, settingName(envAppTokenURL, tokenURLFrom == "default"))
 	}
-	s.Credentials = []credentialSpec{spec}
+	s.Credentials = specs
 	_, err = f.net.transport()
 	return s, err
+}
+
+// warnUnlisted says once which of the original's Bitbucket variables are
+// set but unused because BITBUCKET_CREDENTIALS lists the credentials.
+func (f *factory) warnUnlisted(specs []credentialSpec) {
+	used := map[string]bool{}
+	for _, s := range specs {
+		for _, v := range s.variables() {
+			used[v] = true
+		}
+	}
+	var unused []string
+	for _, v := range []string{envAppClientID, envAppClientSecret, envCloudUsername, envCloudPassword, envCloudAPIToken, envCloudOAuthToken} {
+		if f.getenv(v) != "" && !used[v] {
+			unused = append(unused, v)
+		}
+	}
+	if len(unused) > 0 {
+		f.out.log.Warn().Strs("unused", unused).Msgf("the Bitbucket credentials are listed (%s or %s), so these variables are not used: %s (a line of the list may name them)",
+			envBitbucketCredentials, envBitbucketCredentialsFile, strings.Join(unused, ", "))
+	}
+}
+
+// inputPath resolves a file named by a variable as input files are
+// resolved: the current directory, else the log directory.
+func (f *factory) inputPath(from, v string) (string, error) {
+	return inputPath(from, v, f.globals.LogPath, f.globals.LogPathFrom)
 }
 
 // snykSettings reads the Snyk API's settings: SNYK_API, the rate limit,
@@ -171,6 +239,9 @@ func (f *factory) snykSettings() (snykSettings, error) {
 type bitbucketClient struct {
 	*bitbucket.Client
 	Cred *credential.Credential
+	Spec credentialSpec
+	// Budget paces the credential's requests; doctor reads its limit.
+	Budget *httpx.Budget
 }
 
 // snykClient is a Snyk client plus the credential its stack carries.
@@ -181,14 +252,21 @@ type snykClient struct {
 }
 
 // newBitbucket builds the Bitbucket stack of one credential of s: the
-// credential, its budget, retries, debug log.
+// credential, its budget (its own limit, else the run's), retries, debug
+// log.
 func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbucketClient, error) {
+	f.building.Lock()
+	defer f.building.Unlock()
 	cred, err := f.buildCredential(spec, "bitbucket-token")
 	if err != nil {
 		return nil, err
 	}
-	hc, err := f.apiStack(cred, budgetSpec{api: "bitbucket", limit: s.PerHour,
-		window: windowOr(f.tuning.BitbucketWindow, time.Hour)})
+	cred.Named(spec.name)
+	limit, ceiling := s.limitOf(spec)
+	b := budgetSpec{api: "bitbucket", name: spec.name, limit: limit, ceiling: ceiling,
+		window: windowOr(f.tuning.BitbucketWindow, time.Hour),
+		class:  func(req *http.Request) string { return bitbucket.RequestClass(req.URL.Path) }}
+	hc, budget, err := f.apiStack(cred, b)
 	if err != nil {
 		return nil, err
 	}
@@ -198,17 +276,74 @@ func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbu
 	if err != nil {
 		return nil, err
 	}
-	return &bitbucketClient{Client: cl, Cred: cred}, nil
+	return &bitbucketClient{Client: cl, Cred: cred, Spec: spec, Budget: budget}, nil
+}
+
+// limitOf is a credential's hourly limit and how far a server's
+// announcement may raise it: its own limit=, else the run's; whoever set
+// one set the ceiling too, and a limit nobody set may rise to what the
+// server announces, up to httpx.DefaultCeiling.
+func (s bitbucketSettings) limitOf(spec credentialSpec) (limit, ceiling int) {
+	switch {
+	case spec.limit > 0:
+		return spec.limit, spec.limit
+	case s.PerHourFrom != "":
+		return s.PerHour, s.PerHour
+	}
+	return s.PerHour, httpx.DefaultCeiling
+}
+
+// newRouter builds the run's Bitbucket router over the credentials of s,
+// each client built on first use; only is the run's selection of
+// workspaces (orgs:data and doctor's --workspace).
+func (f *factory) newRouter(s bitbucketSettings, only []string) (*bitbucketRouter, error) {
+	members := make([]routing.Member, len(s.Credentials))
+	clients := make([]func() (*bitbucketClient, error), len(s.Credentials))
+	for i, spec := range s.Credentials {
+		var (
+			once sync.Once
+			c    *bitbucketClient
+			err  error
+		)
+		clients[i] = func() (*bitbucketClient, error) {
+			once.Do(func() { c, err = f.newBitbucket(s, spec) })
+			return c, err
+		}
+		members[i] = routing.Member{Name: spec.name, Kind: spec.kind, Workspaces: spec.workspaces,
+			Open: func() (routing.Client, error) {
+				c, err := clients[i]()
+				if err != nil {
+					return nil, err
+				}
+				return c, nil
+			}}
+	}
+	r, err := routing.New(members, only)
+	if err != nil {
+		return nil, err
+	}
+	return &bitbucketRouter{Router: r, settings: s, clients: clients}, nil
+}
+
+// bitbucketRouter is the run's router plus what doctor reads of its
+// credentials.
+type bitbucketRouter struct {
+	*routing.Router
+	settings bitbucketSettings
+	// clients[i] builds credential i's client once, on first use.
+	clients []func() (*bitbucketClient, error)
 }
 
 // newSnyk builds the Snyk stack of s: the credential, its budget, retries,
 // debug log, the redactor and the Sunset/Deprecation hook.
 func (f *factory) newSnyk(s snykSettings) (*snykClient, error) {
+	f.building.Lock()
+	defer f.building.Unlock()
 	cred, err := f.buildCredential(s.Credential, "snyk-token")
 	if err != nil {
 		return nil, err
 	}
-	hc, err := f.apiStack(cred, budgetSpec{api: "snyk", limit: s.PerMinute,
+	hc, _, err := f.apiStack(cred, budgetSpec{api: "snyk", limit: s.PerMinute,
 		window: windowOr(f.tuning.SnykWindow, time.Minute),
 		// Snyk REST answers 429 "until requests stop for the duration of
 		// the rate-limiting interval (one minute)": pause that long.
@@ -253,14 +388,15 @@ func (f *factory) buildCredential(spec credentialSpec, tokenAPI string) (*creden
 // apiStack is the one HTTP stack of an API: cred attached after the wait of
 // its budget (keyed by cred's identity), 429s waited out for
 // --rateLimitWait, failures retried, every send reported.
-func (f *factory) apiStack(cred *credential.Credential, b budgetSpec) (*httpx.Client, error) {
+func (f *factory) apiStack(cred *credential.Credential, b budgetSpec) (*httpx.Client, *httpx.Budget, error) {
 	opts, err := f.stackOptions(b.api)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b.identity, b.wait = cred.Identity(), f.globals.RateLimitWait
 	opts.Budget, opts.Credential = f.newBudget(b), cred
-	return httpx.New(opts)
+	hc, err := httpx.New(opts)
+	return hc, opts.Budget, err
 }
 
 // stackOptions are what every stack of the run shares: the transport

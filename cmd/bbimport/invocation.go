@@ -135,4 +135,8 @@ type tuning struct {
 	BitbucketWindow, SnykWindow time.Duration
 	SnykPause                   time.Duration
 	RateLimitWait               time.Duration
+	// BitbucketDefault replaces the default Bitbucket limit (1,000 a
+	// window), so a test can show a limit nobody set raised by a server's
+	// announcement without a thousand requests.
+	BitbucketDefault int
 }

@@ -127,12 +127,23 @@ func TestNewCmdOrgsData(t *testing.T) {
 		{"token with a newline", map[string]string{"BITBUCKET_CLOUD_OAUTH_TOKEN": "a\nb"}, []string{"--groupId=g", "--source=bitbucket-cloud"}, "BITBUCKET_CLOUD_OAUTH_TOKEN contains control characters"},
 		{"stray argument", consumerEnv, []string{"--groupId=g", "extra"}, `unexpected argument "extra"`},
 		{"bad wait", consumerEnv, []string{"--groupId=g", "--rateLimitWait=forever"}, "--rateLimitWait"},
+		{"a list of credentials holding a secret", map[string]string{"BITBUCKET_CREDENTIALS": "labs access-token token=ATCTT3xFf-secret"},
+			[]string{"--groupId=g"}, "BITBUCKET_CREDENTIALS line 1 (credential \"labs\"): token= must name an environment variable"},
+		{"a list naming an unset variable", map[string]string{"BITBUCKET_CREDENTIALS": "labs access-token token=BB_LABS_TOKEN"},
+			[]string{"--groupId=g"}, "token= names the variable BB_LABS_TOKEN, which is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			wantUsage(t, bindCommand(t, newOrgsDataCommand, tc.env, tc.args...), tc.want)
 		})
 	}
+	t.Run("a list of credentials", func(t *testing.T) {
+		t.Parallel()
+		env := map[string]string{"BB_LABS_TOKEN": "labs-token-0123456789", "BITBUCKET_CREDENTIALS": "labs access-token token=BB_LABS_TOKEN workspaces=labs"}
+		if o := wantBound(t, bindCommand(t, newOrgsDataCommand, env, "--groupId=g")); o.Bitbucket == nil {
+			t.Errorf("options %+v", o)
+		}
+	})
 }
 
 func TestNewCmdOrgsCreate(t *testing.T) {

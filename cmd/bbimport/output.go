@@ -176,5 +176,5 @@ func secretValues(getenv func(string) string) []string {
 			out = append(out, v)
 		}
 	}
-	return out
+	return append(out, listSecretValues(getenv)...)
 }

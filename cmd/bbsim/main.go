@@ -53,6 +53,12 @@ type options struct {
 	groupID                              string
 	seed                                 uint64
 	jobDurations                         sim.JobDurations
+	// Identities of 2026 (internal/sim/bitbucket_identities.go).
+	consumers        bool
+	userWorkspaces   sim.UserWorkspaces
+	accessTokens     bool
+	accessTokenLimit int
+	accessTokenQuiet bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -84,6 +90,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.locationForm, "location-form", "v1", "form of import Location URLs: v1 or api-v1")
 	fs.StringVar(&o.groupID, "snyk-group", sim.SimSnykGroupID, "id of the one Snyk group")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the fault layer and generated ids")
+	fs.BoolVar(&o.consumers, "consumer-per-workspace", false, "each workspace owns an OAuth consumer (sim-consumer-<slug>, secret sim-consumer-secret-<slug>-0123456789abcdef) whose token is an app user reaching only that workspace")
+	fs.Func("user-workspaces", "what GET /2.0/user/workspaces answers those app users: owned (default), empty, or an HTTP status such as 403", func(v string) (err error) {
+		o.userWorkspaces, err = sim.ParseUserWorkspaces(v)
+		return err
+	})
+	fs.BoolVar(&o.accessTokens, "access-token-per-workspace", false, "each workspace has an access token (sim-access-token-<slug>-0123456789) bound to it")
+	fs.IntVar(&o.accessTokenLimit, "access-token-limit", 1000, "the scaled hourly limit (per -bitbucket-rate-window) of those access tokens, announced in X-RateLimit-Limit")
+	fs.BoolVar(&o.accessTokenQuiet, "access-token-quiet", false, "those access tokens announce nothing (no X-RateLimit-* headers), as some users report")
 	fs.Func("job-durations", "import jobs run for a time drawn per target, uniform in MIN-MAX (e.g. 5s-60s; default: they end on -pending-polls alone)", func(v string) (err error) {
 		o.jobDurations, err = sim.ParseJobDurations(v)
 		return err
@@ -141,6 +155,19 @@ func (o *options) config() sim.Config {
 	}
 	if o.workspaces > 0 {
 		cfg.Bitbucket.Workspaces = sim.Estate(o.workspaces, o.repos)
+	}
+	estate := cfg.Bitbucket.Workspaces
+	if estate == nil {
+		estate = sim.FixtureWorkspaces()
+	}
+	if o.consumers {
+		cfg.Bitbucket.Consumers = sim.PerWorkspaceConsumers(estate, o.userWorkspaces)
+	}
+	if o.accessTokens {
+		cfg.Bitbucket.AccessTokens = sim.PerWorkspaceAccessTokens(estate, o.accessTokenLimit)
+		for i := range cfg.Bitbucket.AccessTokens {
+			cfg.Bitbucket.AccessTokens[i].NoHeaders = o.accessTokenQuiet
+		}
 	}
 	return cfg
 }

@@ -20,6 +20,7 @@ func TestParseFlagsRejects(t *testing.T) {
 		{"-workspaces", "-1"},
 		{"-fault-rate", "1.5"},
 		{"-location-form", "v2"},
+		{"-user-workspaces", "all"},
 		{"extra"},
 		{"-nope"},
 	} {
@@ -34,6 +35,18 @@ func TestParseFlagsRejects(t *testing.T) {
 	cfg := o.config()
 	if len(cfg.Bitbucket.Workspaces) != 3 || cfg.Bitbucket.Workspaces[0].Repos != 7 || cfg.Snyk.PendingPolls != 2 {
 		t.Errorf("config: %+v", cfg)
+	}
+	o, err = parseFlags([]string{"-workspaces", "2", "-consumer-per-workspace", "-user-workspaces", "403",
+		"-access-token-per-workspace", "-access-token-limit", "5000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = o.config()
+	if c := cfg.Bitbucket.Consumers; len(c) != 2 || c[1].Owns[0] != cfg.Bitbucket.Workspaces[1].Slug || c[1].UserWorkspaces != "403" {
+		t.Errorf("consumers: %+v", c)
+	}
+	if a := cfg.Bitbucket.AccessTokens; len(a) != 2 || a[0].Limit != 5000 || a[0].Workspace != cfg.Bitbucket.Workspaces[0].Slug {
+		t.Errorf("access tokens: %+v", a)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,11 +14,12 @@ import (
 
 // Credential is one way of authenticating to an API. It is a value the
 // HTTP stack holds and attaches to each request as it leaves; a run may
-// hold several (one per API now, a list per API later), each with its own
+// hold several (one for Snyk, one or more for Bitbucket), each with its own
 // request budget keyed by Identity. It is safe for concurrent use, and
 // prints without its secret.
 type Credential struct {
 	kind     Kind
+	name     string
 	identity string
 	// who is what String shows: the client id or the user.
 	who string
@@ -94,6 +96,20 @@ func checkSecret(field, v string) error {
 // Kind is what the credential is.
 func (c *Credential) Kind() Kind { return c.kind }
 
+// Named gives the credential the name its user calls it by (one of several
+// Bitbucket credentials of a run), for messages: errors from its requests
+// and its token exchange carry it. Call it before the credential is used.
+func (c *Credential) Named(name string) *Credential {
+	c.name = name
+	if c.src != nil {
+		c.src.name = name
+	}
+	return c
+}
+
+// Name is the name given by Named; empty for a run's only credential.
+func (c *Credential) Name() string { return c.name }
+
 // Identity is stable for the credential's whole life, token renewals
 // included: the key its request ledger is counted under. It may hold the
 // token itself (the ledger hashes it, never writes it).
@@ -102,6 +118,9 @@ func (c *Credential) Identity() string { return c.identity }
 // String describes the credential without its secret.
 func (c *Credential) String() string {
 	s := c.kind.String() + " credential"
+	if c.name != "" {
+		s += " " + strconv.Quote(c.name)
+	}
 	if c.who != "" {
 		s += " (" + c.who + ")"
 	}
@@ -206,6 +225,17 @@ func Of(req *http.Request) *Credential {
 	}
 	c, _ := req.Context().Value(sentKey{}).(*Credential)
 	return c
+}
+
+// NameOf is the name of the credential resp answered (Named), "" if none.
+func NameOf(resp *http.Response) string {
+	if resp == nil {
+		return ""
+	}
+	if c := Of(resp.Request); c != nil {
+		return c.name
+	}
+	return ""
 }
 
 // KindOf is the kind of the credential resp answered, Unknown if none.

@@ -28,8 +28,9 @@ func (e *FieldError) Error() string { return "credential: " + e.Field + " " + e.
 // *oauth2.RetrieveError it came from.
 type TokenError struct {
 	// Kind is whose exchange failed (a Bitbucket consumer, a Snyk service
-	// account).
+	// account); Name is the credential's name, if it was given one.
 	Kind Kind
+	Name string
 	// Code is RFC 6749's `error` (invalid_client, unauthorized_client,
 	// invalid_grant, invalid_scope, ...); empty when the endpoint answered
 	// without one.

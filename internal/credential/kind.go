@@ -10,7 +10,9 @@ const (
 	// BitbucketConsumer is an OAuth consumer's key and secret exchanged with
 	// client_credentials.
 	BitbucketConsumer
-	// BitbucketUser is a username and app password sent as HTTP Basic.
+	// BitbucketUser is an Atlassian account's e-mail and a password sent as
+	// HTTP Basic: an API token given as the password (Bitbucket accepts no
+	// account password on its API).
 	BitbucketUser
 	// BitbucketAPIToken is an Atlassian API token: Basic with the account's
 	// e-mail, else Bearer.
@@ -24,6 +26,13 @@ const (
 	SnykOAuthToken
 	// SnykAPIToken is a Snyk API token sent as `Authorization: token`.
 	SnykAPIToken
+	// BitbucketAccessToken is a workspace, project or repository access
+	// token sent as Bearer: no user, bound to what it was made for, with a
+	// rate limit of its own that scales with the workspace's seats.
+	BitbucketAccessToken
+	// BitbucketAppPassword is a username (not an e-mail) and app password
+	// sent as HTTP Basic. Bitbucket removed app passwords on 2026-07-28.
+	BitbucketAppPassword
 )
 
 // String is a short name for logs: the bitbucket-cloud source's method
@@ -32,7 +41,7 @@ func (k Kind) String() string {
 	switch k {
 	case BitbucketConsumer:
 		return "oauth-consumer"
-	case BitbucketUser:
+	case BitbucketUser, BitbucketAppPassword:
 		return "user"
 	case BitbucketAPIToken:
 		return "api"
@@ -44,12 +53,21 @@ func (k Kind) String() string {
 		return "oauth-token"
 	case SnykAPIToken:
 		return "api-token"
+	case BitbucketAccessToken:
+		return "access-token"
 	}
 	return "unknown"
 }
 
 // Snyk reports a kind of Snyk credential.
-func (k Kind) Snyk() bool { return k >= SnykServiceAccount }
+func (k Kind) Snyk() bool {
+	return k == SnykServiceAccount || k == SnykOAuthToken || k == SnykAPIToken
+}
+
+// User reports a kind that authenticates as a user or an app user (a
+// consumer's token since 2026-05-04), which Bitbucket may answer at
+// GET /2.0/user/workspaces; an access token is no user.
+func (k Kind) User() bool { return k != BitbucketAccessToken && !k.Snyk() }
 
 // Minted reports a kind whose tokens are minted by a Source.
 func (k Kind) Minted() bool { return k == BitbucketConsumer || k == SnykServiceAccount }

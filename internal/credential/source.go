@@ -64,6 +64,7 @@ type Config struct {
 // four fifths of its life if that is shorter).
 type source struct {
 	kind   Kind
+	name   string
 	cfg    clientcredentials.Config
 	secret string
 	hc     *http.Client
@@ -263,6 +264,7 @@ func (s *source) tokenError(ctx context.Context, err error) error {
 		return ctxErr
 	}
 	if te := newTokenError(s.kind, err, s.secret); te != err {
+		te.(*TokenError).Name = s.name
 		return te
 	}
 	msg := redact.Literal(err.Error(), s.secret)

@@ -50,6 +50,15 @@ type BudgetConfig struct {
 	// a 429 is the answer at once (the gate still closes for every other
 	// request).
 	RateLimitWait time.Duration
+	// Name is the credential's name in reports (one of several of an API).
+	Name string
+	// Ceiling is how far an announced X-RateLimit-Limit may raise Limit
+	// (announced.go): DefaultCeiling when nobody set the limit, the limit
+	// itself when somebody did; 0 means announcements only lower it.
+	Ceiling int
+	// Class names a request's class (the same class shares a resource
+	// group and its announced limit); nil: one class.
+	Class func(*http.Request) string
 	// Observer hears of waits and of the fallback when it is a
 	// BudgetObserver, and of 429 pauses (RateLimited); nil means nobody.
 	Observer Observer
@@ -60,10 +69,15 @@ type BudgetConfig struct {
 // BudgetWait is reported once per wait episode: from the first request the
 // budget holds back until one is let through again.
 type BudgetWait struct {
-	API         string
+	API string
+	// Name is the credential's (BudgetConfig.Name).
+	Name        string
 	Used, Limit int
-	Window      time.Duration
-	Next        time.Time // when the next request may go
+	// Announced: Limit is the server's (X-RateLimit-Limit), not the
+	// configured one.
+	Announced bool
+	Window    time.Duration
+	Next      time.Time // when the next request may go
 	// Shared: the count is the ledger's, so it includes other processes.
 	Shared bool
 }
@@ -146,7 +160,7 @@ type Budget struct {
 	lowered    int
 	lowerUntil time.Time
 	probe      bool
-	hintLimit  int // X-RateLimit-Limit when below Limit, for the whole run
+	announced  announcedLimits // X-RateLimit-Limit, per resource group
 	// turn is closed when the last request that does not defer stops
 	// waiting for a slot: deferrable requests wait for it.
 	turn chan struct{}
@@ -201,7 +215,7 @@ const deferReserve = 50
 // ctx marked Deferrable goes only while no other request waits for a slot
 // and a reserve of the limit is left.
 func (b *Budget) Wait(ctx context.Context) error {
-	deferrable := isDeferrable(ctx)
+	deferrable, class := isDeferrable(ctx), classFrom(ctx)
 	for {
 		now := b.cfg.Now()
 		b.mu.Lock()
@@ -217,7 +231,8 @@ func (b *Budget) Wait(ctx context.Context) error {
 			continue
 		}
 		b.mu.Lock()
-		store, fallback, limit := b.store, b.fallback, b.limitAt(now)
+		store, fallback, limit := b.store, b.fallback, b.limitAt(now, class)
+		_, announced := b.announced.limit(class, 0)
 		turn := b.turn
 		b.mu.Unlock()
 		if deferrable && turn != nil {
@@ -286,7 +301,8 @@ func (b *Budget) Wait(ctx context.Context) error {
 		}
 		b.mu.Unlock()
 		if report && b.obs != nil {
-			b.obs.BudgetWait(BudgetWait{API: b.cfg.API, Used: used, Limit: limit, Window: b.cfg.Window, Next: next, Shared: b.shared})
+			b.obs.BudgetWait(BudgetWait{API: b.cfg.API, Name: b.cfg.Name, Used: used, Limit: limit, Announced: announced,
+				Window: b.cfg.Window, Next: next, Shared: b.shared})
 		}
 		err = sleepUntil(ctx, next, now)
 		b.mu.Lock()
@@ -311,7 +327,7 @@ func (b *Budget) Load() Load {
 	l := Load{Window: CountWindow(b.cfg.Window), Waiting: b.waiters, Deferred: b.deferred, Paused: now.Before(b.pausedUntil), Latency: b.latency}
 	store := b.store
 	if !b.unlimited() {
-		l.Limit = b.limitAt(now)
+		l.Limit = b.limitAt(now, "")
 	}
 	b.mu.Unlock()
 	if l.Limit > 0 {
@@ -349,15 +365,12 @@ func CountWindow(w time.Duration) time.Duration {
 	return w + max(w/100, min(time.Second, w/4))
 }
 
-// limitAt is the effective limit at now; b.mu is held. A lowered limit
-// climbs back to the full one over the window, so the budget neither
-// stalls for a whole window on an estimate nor jumps back to the pace that
-// drew the 429.
-func (b *Budget) limitAt(now time.Time) int {
-	limit := b.cfg.Limit
-	if b.hintLimit > 0 {
-		limit = min(limit, b.hintLimit)
-	}
+// limitAt is the effective limit at now for a request of class; b.mu is
+// held. A lowered limit climbs back to the full one over the window, so
+// the budget neither stalls for a whole window on an estimate nor jumps
+// back to the pace that drew the 429.
+func (b *Budget) limitAt(now time.Time, class string) int {
+	limit, _ := b.announced.limit(class, b.cfg.Limit)
 	if now.Before(b.lowerUntil) && b.lowered < limit {
 		since := now.Sub(b.lowerUntil.Add(-b.cfg.Window))
 		climb := float64(limit-b.lowered) * min(max(since.Seconds()/b.cfg.Window.Seconds(), 0), 1)
@@ -459,6 +472,7 @@ func maxTime(a, b time.Time) time.Time {
 // think.
 func (b *Budget) observe(resp *http.Response) {
 	now := b.cfg.Now()
+	class := b.classOf(resp)
 	h := parseRateHints(resp.Header, b.cfg.Window)
 	limited := resp.StatusCode == http.StatusTooManyRequests
 	used := -1 // only read from the ledger when something will use it
@@ -470,7 +484,7 @@ func (b *Budget) observe(resp *http.Response) {
 	if !limited {
 		b.mu.Lock()
 		b.streak = 0
-		b.applyHints(h, used, now)
+		b.applyHints(h, used, now, class)
 		b.mu.Unlock()
 		return
 	}
@@ -493,11 +507,11 @@ func (b *Budget) observe(resp *http.Response) {
 	// A pause that short says the server's count frees almost at once: a
 	// burst or a blip, not a budget we misjudged, so the limit stays.
 	if used >= 0 && !b.unlimited() && pause >= b.cfg.Window/60 {
-		b.lowered = max(min(used, b.limitAt(now)), 1)
+		b.lowered = max(min(used, b.limitAt(now, class)), 1)
 		b.lowerUntil = now.Add(b.cfg.Window)
 		b.probe = true
 	}
-	b.applyHints(h, used, now)
+	b.applyHints(h, used, now, class)
 	spent := b.spendWait(now)
 	// A pause the run will not wait is said by the spent report, not as
 	// a wait.
@@ -517,14 +531,15 @@ func (b *Budget) currentStore() Ledger {
 	return b.store
 }
 
-// applyHints lowers the effective limit from X-RateLimit-* headers; b.mu is
-// held. used < 0 means the count is unknown.
-func (b *Budget) applyHints(h rateHints, used int, now time.Time) {
+// applyHints sets the limit of the request's group from X-RateLimit-Limit
+// and lowers the effective one from the other hints; b.mu is held. used < 0
+// means the count is unknown.
+func (b *Budget) applyHints(h rateHints, used int, now time.Time, class string) {
 	if b.unlimited() {
 		return
 	}
-	if h.limit > 0 && h.limit < b.cfg.Limit {
-		b.hintLimit = h.limit
+	if h.limit > 0 {
+		b.announced.set(class, h.resource, h.limit, b.cfg.Limit, b.cfg.Ceiling)
 	}
 	if used < 0 {
 		return
@@ -535,14 +550,15 @@ func (b *Budget) applyHints(h rateHints, used int, now time.Time) {
 	}
 	if h.near {
 		// Bitbucket: under 20 % of the quota is left.
-		if c := used + b.cfg.Limit/5; capAt < 0 || c < capAt {
+		limit, _ := b.announced.limit(class, b.cfg.Limit)
+		if c := used + limit/5; capAt < 0 || c < capAt {
 			capAt = c
 		}
 	}
 	if capAt < 0 {
 		return
 	}
-	if !now.Before(b.lowerUntil) || capAt < b.limitAt(now) {
+	if !now.Before(b.lowerUntil) || capAt < b.limitAt(now, class) {
 		b.lowered = max(capAt, 1)
 		b.lowerUntil = now.Add(b.cfg.Window)
 	}

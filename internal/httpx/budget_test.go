@@ -399,7 +399,7 @@ func TestBudgetLowersAfter429(t *testing.T) {
 	limitAt := func() int {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		return b.limitAt(now)
+		return b.limitAt(now, "")
 	}
 	now = now.Add(2 * time.Second)
 	if got := limitAt(); got != 13 {
@@ -533,14 +533,14 @@ func TestBudgetHints(t *testing.T) {
 	b.observe(&http.Response{StatusCode: 200, Header: http.Header{"X-Ratelimit-Limit": {"1620;w=60"}}})
 	b.observe(&http.Response{StatusCode: 200, Header: http.Header{"X-Ratelimit-Limit": {"1000;w=60"}}})
 	b.mu.Lock()
-	got := b.limitAt(now)
+	got := b.limitAt(now, "")
 	b.mu.Unlock()
 	if got != 1000 {
 		t.Errorf("limit %d after X-RateLimit-Limit 1000, want 1000", got)
 	}
 	b.observe(&http.Response{StatusCode: 200, Header: http.Header{"X-Ratelimit-Remaining": {"4"}}})
 	b.mu.Lock()
-	got = b.limitAt(now)
+	got = b.limitAt(now, "")
 	b.mu.Unlock()
 	if got != 7 {
 		t.Errorf("limit %d with 3 sent and 4 remaining, want 7", got)

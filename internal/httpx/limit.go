@@ -40,7 +40,7 @@ var errSlotAfterDeadline = errors.New("httpx: the rate limit allows no request b
 func waitFor(req *http.Request, b *Budget, st *attemptState) error {
 	start := time.Now()
 	ctx := req.Context()
-	err := b.Wait(ctx)
+	err := b.Wait(withClass(ctx, b, req))
 	st.wait.Store(int64(time.Since(start)))
 	if err != nil {
 		closeBody(req)

@@ -15,9 +15,10 @@ import (
 // "X-Ratelimit-Limit: 160, 160;w=1, 1620;w=60, 97200;w=3600". So anything
 // not understood is ignored, never an error.
 type rateHints struct {
-	limit     int  // 0: none for our window
-	remaining int  // -1: none for our window
-	near      bool // X-RateLimit-NearLimit: true
+	limit     int    // 0: none for our window
+	remaining int    // -1: none for our window
+	near      bool   // X-RateLimit-NearLimit: true
+	resource  string // X-RateLimit-Resource: the group limit is for
 }
 
 func parseRateHints(h http.Header, window time.Duration) rateHints {
@@ -39,6 +40,7 @@ func parseRateHints(h http.Header, window time.Duration) rateHints {
 	}
 	v := strings.TrimSpace(h.Get("X-Ratelimit-Nearlimit"))
 	out.near, _ = strconv.ParseBool(v)
+	out.resource = strings.TrimSpace(h.Get("X-Ratelimit-Resource"))
 	return out
 }
 

@@ -33,7 +33,9 @@ import (
 //
 // Every /2.0 request passes, in order: the fault layer (Faults), the removed
 // endpoints (410, before auth), authentication (401), the per-credential
-// budget (429), the scope check (403), then the handler. The token endpoint
+// budget (429; an access token's scaled limit announced), the scope check
+// (403), the identity's reach (403 for a workspace that is not an app
+// user's or access token's own), then the handler. The token endpoint
 // has its own fault layer (TokenFaults, counted as "bitbucket.token.429" and
 // "bitbucket.token.5xx").
 //
@@ -49,7 +51,8 @@ import (
 //	bitbucket.projects_pages.<slug>     the same per workspace
 //	bitbucket.auth.<kind>               authenticated /2.0 requests by kind of credential:
 //	                                    basic (Users), static (StaticTokens as Bearer),
-//	                                    consumer (tokens issued to the OAuth consumer)
+//	                                    consumer (tokens issued to the OAuth consumers), access
+//	                                    (AccessTokens); more in bitbucket_identities.go
 //	bitbucket.token_exchanges           tokens issued by the token endpoint
 //	bitbucket.token_errors              token endpoint requests answered with an OAuth error
 //	bitbucket.max_pagelen               the largest pagelen asked for (even if refused)
@@ -131,6 +134,13 @@ type BitbucketConfig struct {
 	// StaticTokens are accepted as Bearer tokens (API / OAuth / access
 	// tokens); they never expire.
 	StaticTokens []string
+	// Consumers are OAuth consumers besides ClientID, each owned by a
+	// workspace, whose tokens are app users reaching only that workspace;
+	// AccessTokens are workspace access tokens with scaled limits
+	// (bitbucket_identities.go). ClientID's tokens and StaticTokens reach
+	// every workspace, as before 2026.
+	Consumers    []ConsumerSpec
+	AccessTokens []AccessTokenSpec
 
 	// Workspaces is the estate; nil means FixtureWorkspaces(), an empty
 	// non-nil slice means no workspace at all.
@@ -142,8 +152,9 @@ type BitbucketConfig struct {
 	// document a Retry-After on it (only a third-party summary claims one),
 	// so none is sent unless RateLimitRetryAfter asks (whole seconds until a
 	// request leaves the rolling window).
-	// Tokens issued to the OAuth consumer share one budget (Bitbucket counts
-	// per consumer); each static token and each Basic user has its own.
+	// Tokens issued to one OAuth consumer share one budget (Bitbucket counts
+	// per consumer); each consumer, static token, access token (with its
+	// own scaled Limit on the api group) and Basic user has its own.
 	RateLimitPerToken   int
 	RateLimitRetryAfter bool
 	// RateLimitWindow is the rolling window of RateLimitPerToken (default 1h).
@@ -176,6 +187,7 @@ type bitbucketState struct {
 
 	mu      sync.Mutex
 	tokens  map[string]time.Time   // access token → expiry
+	issued  map[string]int         // access token → its consumer (-1: ClientID's)
 	budgets map[string][]time.Time // credential → request times in the window
 
 	overlay estateOverlay // changes between runs (estate_changes.go)
@@ -214,6 +226,7 @@ func newBitbucketState(s *Server, cfg BitbucketConfig) *bitbucketState {
 		scopes:  strings.Fields(cfg.Scopes),
 		byID:    map[string]int{},
 		tokens:  map[string]time.Time{},
+		issued:  map[string]int{},
 		budgets: map[string][]time.Time{},
 		serial:  make(chan struct{}, 1),
 	}
@@ -278,7 +291,8 @@ func (st *bitbucketState) serveToken(w http.ResponseWriter, r *http.Request) {
 		st.tokenError(w, http.StatusBadRequest, st.cfg.TokenError, "Simulated "+st.cfg.TokenError+".")
 		return
 	}
-	if id != st.cfg.ClientID || secret != st.cfg.ClientSecret {
+	consumer, known := st.consumer(id, secret)
+	if !known {
 		st.tokenError(w, http.StatusBadRequest, "invalid_client", "Invalid OAuth client credentials")
 		return
 	}
@@ -304,6 +318,7 @@ func (st *bitbucketState) serveToken(w http.ResponseWriter, r *http.Request) {
 	token, refresh := rand.Text(), rand.Text()
 	st.mu.Lock()
 	st.tokens[token] = st.cfg.Now().Add(st.cfg.TokenTTL)
+	st.issued[token] = consumer
 	st.mu.Unlock()
 	st.s.add("bitbucket.token_exchanges", 1)
 	w.Header().Set("Cache-Control", "no-store")
@@ -323,42 +338,47 @@ func (st *bitbucketState) tokenError(w http.ResponseWriter, status int, code, de
 
 // ---- API auth, budget, errors ----
 
-// authenticate checks the Authorization header. It returns the key of the
-// credential's budget, or "" and the message for a 401.
-func (st *bitbucketState) authenticate(r *http.Request) (key, msg string) {
+// authenticate checks the Authorization header. It returns who the
+// request authenticated as, or nil and the message for a 401.
+func (st *bitbucketState) authenticate(r *http.Request) (*principal, string) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return "", "Authentication required: send an Authorization header."
+		return nil, "Authentication required: send an Authorization header."
 	}
 	if user, pass, ok := r.BasicAuth(); ok {
 		if want, found := st.cfg.Users[user]; found && want == pass {
-			return "basic:" + user, ""
+			return &principal{key: "basic:" + user, kind: "basic", label: "user:" + user}, ""
 		}
-		return "", "Invalid credentials: the username or app password / API token is wrong."
+		return nil, "Invalid credentials: the username or app password / API token is wrong."
 	}
 	scheme, tok, _ := strings.Cut(h, " ")
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return "", "Unsupported Authorization scheme."
+		return nil, "Unsupported Authorization scheme."
 	}
 	for _, t := range st.cfg.StaticTokens {
 		if t == tok {
-			return "static:" + tok, ""
+			return &principal{key: "static:" + tok, kind: "static", label: "static"}, ""
 		}
+	}
+	if p := st.accessPrincipal(tok); p != nil {
+		return p, ""
 	}
 	st.mu.Lock()
 	exp, ok := st.tokens[tok]
+	consumer := st.issued[tok]
 	st.mu.Unlock()
 	if !ok || !st.cfg.Now().Before(exp) {
-		return "", "Access token expired."
+		return nil, "Access token expired."
 	}
-	return "consumer:" + st.cfg.ClientID, ""
+	return st.consumerPrincipal(consumer), ""
 }
 
-// spend takes one request from a credential's budget; when it is spent it
-// returns false and how long until a request leaves the window.
-func (st *bitbucketState) spend(key string) (time.Duration, bool) {
-	if st.cfg.RateLimitPerToken <= 0 {
-		return 0, true
+// spend takes one request from a credential's budget of limit a window (0:
+// unlimited); when it is spent it returns false and how long until a
+// request leaves the window. used is the window's count with this request.
+func (st *bitbucketState) spend(key string, limit int) (wait time.Duration, used int, ok bool) {
+	if limit <= 0 {
+		return 0, 0, true
 	}
 	now := st.cfg.Now()
 	st.mu.Lock()
@@ -369,12 +389,12 @@ func (st *bitbucketState) spend(key string) (time.Duration, bool) {
 		k++
 	}
 	times = times[k:]
-	if len(times) >= st.cfg.RateLimitPerToken {
+	if len(times) >= limit {
 		st.budgets[key] = times
-		return times[0].Add(st.cfg.RateLimitWindow).Sub(now), false
+		return times[0].Add(st.cfg.RateLimitWindow).Sub(now), len(times), false
 	}
 	st.budgets[key] = append(times, now)
-	return 0, true
+	return 0, len(times) + 1, true
 }
 
 // apiError writes Bitbucket's error body {"type":"error","error":{...}} and

@@ -34,21 +34,33 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 		st.apiError(w, http.StatusMethodNotAllowed, "Method not allowed", nil, nil)
 		return
 	}
-	key, msg := st.authenticate(r)
-	if key == "" {
+	who, msg := st.authenticate(r)
+	if who == nil {
 		st.apiError(w, http.StatusUnauthorized, msg, nil, nil)
 		return
 	}
-	kind, _, _ := strings.Cut(key, ":")
-	st.s.add("bitbucket.auth."+kind, 1)
-	if wait, ok := st.spend(key); !ok {
+	st.s.add("bitbucket.auth."+who.kind, 1)
+	st.s.add("bitbucket.identity."+who.label, 1)
+	limit, scaled := st.scaledLimit(who, route)
+	key := who.key
+	if who.access != nil && !scaled {
+		key += ":other" // each resource group has its own count
+	}
+	wait, used, ok := st.spend(key, limit)
+	if !ok {
 		st.s.add("bitbucket.429", 1)
 		if st.cfg.RateLimitRetryAfter {
 			w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(wait.Seconds(), 1))), 10))
 		}
+		if scaled {
+			st.announce(w, who, limit, used)
+		}
 		bbWriteJSON(w, http.StatusTooManyRequests, map[string]any{"type": "error",
 			"error": map[string]string{"message": "Rate limit for this resource has been exceeded"}})
 		return
+	}
+	if scaled {
+		st.announce(w, who, limit, used)
 	}
 	scope := "account"
 	switch route {
@@ -59,6 +71,13 @@ func (st *bitbucketState) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if !st.hasScope(scope) {
 		st.lacksScope(w, scope)
+		return
+	}
+	if arg != "" && !who.reaches(st, arg) {
+		st.elsewhere(w, arg)
+		return
+	}
+	if route == "user_workspaces" && st.userWorkspaces(w, r, who) {
 		return
 	}
 	switch route {
@@ -124,15 +143,22 @@ func bbRoute(segs []string) (route, arg string) {
 	return "unknown", ""
 }
 
-// listWorkspaces is GET /2.0/user/workspaces.
+// listWorkspaces is GET /2.0/user/workspaces of a user who sees the whole
+// estate.
 func (st *bitbucketState) listWorkspaces(w http.ResponseWriter, r *http.Request) {
+	st.listWorkspacesOf(w, r, func(*WorkspaceSpec) bool { return true })
+}
+
+// listWorkspacesOf is GET /2.0/user/workspaces listing the listed (not
+// Unlisted) workspaces that see keeps.
+func (st *bitbucketState) listWorkspacesOf(w http.ResponseWriter, r *http.Request, see func(*WorkspaceSpec) bool) {
 	page, pagelen, fields, ok := st.listParams(w, r)
 	if !ok {
 		return
 	}
 	var idx []int
 	for i := range st.ws {
-		if !st.ws[i].Unlisted {
+		if !st.ws[i].Unlisted && see(&st.ws[i]) {
 			idx = append(idx, i)
 		}
 	}

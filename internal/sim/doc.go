@@ -11,4 +11,8 @@
 //
 // Every request passes through the fault layer of its API (latency, 429 with
 // Retry-After, a fraction of 5xx) before its handler, and is counted.
+// Bitbucket's identities are those of 2026 when asked for
+// (bitbucket_identities.go): app-user consumers owning one workspace, access
+// tokens bound to one with scaled, announced limits, each identity its own
+// rolling budget.
 package sim

@@ -282,3 +282,14 @@ func sanitizeURL(u *url.URL) string {
 	}
 	return cp.String()
 }
+
+// RequestClass names the rate-limit class of a request path: "repositories"
+// for /2.0/repositories/… (Bitbucket's "api" resource group, whose limit
+// scales for access tokens), "other" for the rest. Requests of one class
+// share the limit a server announces for their group.
+func RequestClass(path string) string {
+	if strings.Contains(path, "/repositories/") {
+		return "repositories"
+	}
+	return "other"
+}

@@ -13,6 +13,10 @@ import (
 	"github.com/bbimport/bbimport/internal/httpx"
 )
 
+// AppPasswordsRemoved is the day Atlassian removed app passwords from the
+// Bitbucket Cloud API.
+const AppPasswordsRemoved = "2026-07-28"
+
 // budgetWindow is how long Bitbucket's rolling rate-limit window lasts; it is
 // the reset estimate when a 429 says nothing about when to come back.
 const budgetWindow = time.Hour
@@ -34,8 +38,10 @@ type ErrorResponse struct {
 	// sets it.
 	Workspace string
 	// AuthKind is the kind of credential the request was sent with
-	// (credential.Unknown when nothing says).
+	// (credential.Unknown when nothing says), AuthName its name when it has
+	// one (one of several credentials of a run).
 	AuthKind credential.Kind
+	AuthName string
 	// FromBitbucket says the body is Bitbucket's own error object, served as
 	// JSON ({"type":"error","error":{"message":…}}), not a page of a proxy or
 	// gateway in front of it: only such an answer speaks for Bitbucket.
@@ -56,8 +62,10 @@ type RateLimitError struct {
 	// ResetEstimated is true when Reset is the one-hour estimate because
 	// Bitbucket sent neither header.
 	ResetEstimated bool
-	// AuthKind is the kind of credential the request was sent with.
+	// AuthKind is the kind of credential the request was sent with,
+	// AuthName its name.
 	AuthKind credential.Kind
+	AuthName string
 }
 
 // apiError is Bitbucket's error body: {"type":"error","error":{...}}.
@@ -78,7 +86,7 @@ func CheckResponse(resp *http.Response) error {
 	}
 	body := httpx.ReadErrorBody(resp)
 
-	e := &ErrorResponse{Response: resp, AuthKind: credential.KindOf(resp)}
+	e := &ErrorResponse{Response: resp, AuthKind: credential.KindOf(resp), AuthName: credential.NameOf(resp)}
 	var ae apiError
 	if json.Unmarshal(body, &ae) == nil {
 		e.FromBitbucket = ae.Type == "error" && ae.Error.Message != "" && jsonMediaType(resp.Header.Get("Content-Type"))
@@ -95,7 +103,7 @@ func CheckResponse(resp *http.Response) error {
 	}
 
 	if resp.StatusCode == http.StatusTooManyRequests {
-		rle := &RateLimitError{Response: resp, Message: e.Message, AuthKind: e.AuthKind}
+		rle := &RateLimitError{Response: resp, Message: e.Message, AuthKind: e.AuthKind, AuthName: e.AuthName}
 		rle.RetryAfter, rle.Reset, rle.ResetEstimated = parseReset(resp.Header, time.Now())
 		return rle
 	}
@@ -145,14 +153,18 @@ func (e *ErrorResponse) Error() string { return e.Problem() + e.Details() }
 // Problem is what went wrong, in a sentence without the request.
 func (e *ErrorResponse) Problem() string {
 	switch status := e.HTTPStatus(); {
+	case status == http.StatusUnauthorized && e.AuthKind == credential.BitbucketAppPassword:
+		return "Bitbucket rejected the app password: Atlassian removed app passwords on " + AppPasswordsRemoved + " (refused with 401 since the brownouts from 2026-06-09)"
+	case status == http.StatusUnauthorized && e.AuthName != "":
+		return "Bitbucket rejected " + who(e.AuthKind, e.AuthName)
 	case status == http.StatusUnauthorized:
 		return "Bitbucket rejected the credentials"
 	case status == http.StatusForbidden:
 		return e.forbidden()
 	case status == http.StatusNotFound && e.Workspace != "":
-		return fmt.Sprintf("workspace %q does not exist or %s cannot see it", e.Workspace, who(e.AuthKind))
+		return fmt.Sprintf("workspace %q does not exist or %s cannot see it", e.Workspace, who(e.AuthKind, e.AuthName))
 	case status == http.StatusNotFound:
-		return "Bitbucket has no such resource or " + who(e.AuthKind) + " cannot see it"
+		return "Bitbucket has no such resource or " + who(e.AuthKind, e.AuthName) + " cannot see it"
 	case status == http.StatusGone && e.Removed():
 		return "Bitbucket removed this endpoint (CHANGE-2770)"
 	case status == http.StatusGone:
@@ -278,21 +290,12 @@ func (e *ErrorResponse) action() string {
 func (e *ErrorResponse) forbidden() string {
 	scope, action := e.Scope(), e.action()
 	if scope == "" {
-		if consumer(e.AuthKind) {
-			return "the OAuth consumer lacks a permission this request needs"
+		if consumer(e.AuthKind) || e.AuthName != "" {
+			return who(e.AuthKind, e.AuthName) + " lacks a permission this request needs"
 		}
 		return "these credentials lack a permission this request needs"
 	}
-	switch e.AuthKind {
-	case credential.BitbucketAPIToken:
-		return fmt.Sprintf("the API token lacks the %q permission %s", scope, action)
-	case credential.BitbucketUser:
-		return fmt.Sprintf("the app password lacks the %q permission %s", scope, action)
-	case credential.BitbucketOAuthToken:
-		return fmt.Sprintf("the OAuth token lacks the %q scope %s", scope, action)
-	default:
-		return fmt.Sprintf("the OAuth consumer lacks the %q permission %s", scope, action)
-	}
+	return fmt.Sprintf("%s lacks the %q %s %s", who(e.AuthKind, e.AuthName), scope, permissionWord(e.AuthKind), action)
 }
 
 // Error says that the hourly budget is spent and when it resets.
@@ -304,7 +307,7 @@ func (e *RateLimitError) Problem() string {
 	if e.ResetEstimated {
 		when = "frees up within the hour (Bitbucket counts a rolling hour; by " + e.Reset.UTC().Format("15:04 UTC") + " at the latest)"
 	}
-	return "the hourly Bitbucket request budget of " + who(e.AuthKind) + " is spent and " + when
+	return "the hourly Bitbucket request budget of " + who(e.AuthKind, e.AuthName) + " is spent and " + when
 }
 
 // Details is the request and the answer, as for [ErrorResponse.Details].
@@ -319,12 +322,35 @@ func consumer(k credential.Kind) bool {
 	return k == credential.BitbucketConsumer || k == credential.Unknown
 }
 
-// who names the credential in a sentence.
-func who(k credential.Kind) string {
-	if consumer(k) {
-		return "the OAuth consumer"
+// who names the credential in a sentence, with its name when it has one.
+func who(k credential.Kind, name string) string {
+	var w string
+	switch {
+	case consumer(k):
+		w = "the OAuth consumer"
+	case k == credential.BitbucketAPIToken || k == credential.BitbucketUser:
+		w = "the API token"
+	case k == credential.BitbucketAccessToken:
+		w = "the access token"
+	case k == credential.BitbucketAppPassword:
+		w = "the app password"
+	case k == credential.BitbucketOAuthToken:
+		w = "the OAuth token"
+	default:
+		w = "these credentials"
 	}
-	return "these credentials"
+	if name != "" {
+		w += " " + strconv.Quote(name)
+	}
+	return w
+}
+
+// permissionWord is what a kind of credential calls what it was granted.
+func permissionWord(k credential.Kind) string {
+	if k == credential.BitbucketOAuthToken || k == credential.BitbucketAccessToken {
+		return "scope"
+	}
+	return "permission"
 }
 
 // joinWhere appends " (where)" when there is a where.

@@ -39,8 +39,8 @@ var errorCases = []errorCase{
 		want: "Bitbucket rejected the credentials (GET {{BASE}}/user/workspaces?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
-		name: "401 username and app password", kind: credential.BitbucketUser, path: "repositories", status: 401, wantAuth: true,
-		want: "Bitbucket rejected the credentials (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
+		name: "401 username and app password", kind: credential.BitbucketAppPassword, path: "repositories", status: 401, wantAuth: true,
+		want: "Bitbucket rejected the app password: Atlassian removed app passwords on 2026-07-28 (refused with 401 since the brownouts from 2026-06-09) (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 401 Unauthorized)",
 	},
 	{
 		name: "401 api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 401, wantAuth: true,
@@ -63,7 +63,7 @@ var errorCases = []errorCase{
 		want: `the API token lacks the "repository" permission to list the repositories of workspace "acme-corp" (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 403: Your credentials lack one or more required privilege scopes.)`,
 	},
 	{
-		name: "403 account scope, app password", kind: credential.BitbucketUser, path: "workspaces", status: 403,
+		name: "403 account scope, app password", kind: credential.BitbucketAppPassword, path: "workspaces", status: 403,
 		want: `the app password lacks the "account" permission to list your workspaces (GET {{BASE}}/user/workspaces?pagelen=100 answered 403 Forbidden)`,
 	},
 	{
@@ -76,7 +76,7 @@ var errorCases = []errorCase{
 	},
 	{
 		name: "404 workspace, api token", kind: credential.BitbucketAPIToken, path: "repositories", status: 404,
-		want: `workspace "acme-corp" does not exist or these credentials cannot see it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
+		want: `workspace "acme-corp" does not exist or the API token cannot see it (GET {{BASE}}/repositories/acme-corp?pagelen=100 answered 404 Not Found)`,
 	},
 	{
 		name: "410 CHANGE-2770", kind: credential.BitbucketConsumer, path: "workspaces", status: 410, fixture: "error-410-change-2770.json",
@@ -90,7 +90,7 @@ var errorCases = []errorCase{
 	{
 		name: "429 with X-RateLimit-Reset", kind: credential.BitbucketAPIToken, path: "workspaces", status: 429,
 		header: http.Header{"X-Ratelimit-Reset": {"1795359845"}},
-		want:   "the hourly Bitbucket request budget of these credentials is spent and resets at 2026-11-22 15:04:05 UTC (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
+		want:   "the hourly Bitbucket request budget of the API token is spent and resets at 2026-11-22 15:04:05 UTC (GET {{BASE}}/user/workspaces?pagelen=100 answered 429 Too Many Requests)",
 	},
 	{
 		name: "500", kind: credential.BitbucketConsumer, path: "workspaces", status: 500,

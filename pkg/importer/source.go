@@ -35,7 +35,7 @@ type Source struct {
 var sources = []Source{
 	{Name: SourceBitbucketCloudApp, Credentials: "OAuth consumer", OrgsByDisplayName: true,
 		Integrations: []string{"bitbucket-cloud-app", "bitbucket-connect-app"}},
-	{Name: SourceBitbucketCloud, Credentials: "username + app password / API token",
+	{Name: SourceBitbucketCloud, Credentials: "Atlassian API token or access token",
 		Integrations: []string{"bitbucket-cloud"}},
 }
 

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/cause"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
-	"iter"
 	"net/url"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
-	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
 
@@ -70,7 +69,9 @@ type Options struct {
 	// Explain words an error: the problem, the fix, and whether a
 	// credential was rejected.
 	Explain func(error) (problem, fix string, auth bool)
-	Now     func() time.Time
+	// ListedNone words a credential whose workspace listing was empty.
+	ListedNone func(routing.Found) (problem, fix string)
+	Now        func() time.Time
 	// Report takes each line as its check ends.
 	Report func(Line)
 }
@@ -102,15 +103,35 @@ type Credential struct {
 	Ready bool
 }
 
-// Bitbucket is what doctor reads from Bitbucket.
+// Bitbucket is what doctor reads from Bitbucket: the run's credentials and
+// the router between them (pkg/routing).
 type Bitbucket interface {
-	// TokenScopes exchanges the consumer's credentials for a token and says
+	// Credentials are the run's Bitbucket credentials, in order.
+	Credentials() []BitbucketCredential
+	// Discover learns what each credential serves; Found says it.
+	Discover(ctx context.Context) error
+	Found() []routing.Found
+	// FirstRepoPage reads one repository of a workspace with the
+	// credential that serves it.
+	FirstRepoPage(ctx context.Context, workspace string) error
+}
+
+// BitbucketCredential is one Bitbucket credential as doctor reports it.
+type BitbucketCredential interface {
+	// Name is its name in the list; "" for a run's only credential.
+	Name() string
+	Kind() credential.Kind
+	// Describe says what it is, which variables hold it and what it can be.
+	Describe() string
+	// TokenScopes exchanges a consumer's credentials for a token and says
 	// the scopes granted; exchanged is false for a credential without a
 	// token exchange, which checks nothing here.
 	TokenScopes(ctx context.Context) (scopes []string, exchanged bool, err error)
-	ListWorkspacesIter(ctx context.Context) iter.Seq2[bitbucket.Workspace, error]
-	// FirstRepoPage reads one repository of a workspace.
-	FirstRepoPage(ctx context.Context, workspace string) error
+	// Limit is the limit in force and where it comes from; "" when the
+	// credential was not used.
+	Limit() string
+	// AppPasswordFix is how to replace an app password.
+	AppPasswordFix() string
 }
 
 // Snyk is what doctor reads from Snyk.
