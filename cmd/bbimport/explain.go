@@ -39,10 +39,13 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 		srl     *snyk.RateLimitError
 		ie      *listing.IncompleteError
 		refused *safefile.Error
+		spent   *httpx.RateLimitWaitError
 		de      *routing.DiscoveryError
 		ue      *routing.UnservedError
 	)
 	switch {
+	case errors.As(err, &spent):
+		problem, fix = rateLimitWaitSpent(spent), rateLimitWaitFix
 	case errors.As(err, &de):
 		problem, fix = explainDiscovery(de)
 	case errors.As(err, &ue):
@@ -69,6 +72,9 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 	}
 	return problem, fix, code
 }
+
+// rateLimitWaitFix is what to do about a run whose wait for 429s ran out.
+const rateLimitWaitFix = "run again later (it resumes), or give this run a longer --rateLimitWait (BBIMPORT_RATE_LIMIT_WAIT)"
 
 // exitCodeOf is the exit code of a command that ran and failed with err.
 func exitCodeOf(err error) int { return exitCode(err, true) }
@@ -97,6 +103,10 @@ func (x explainer) errMessage(err error) string {
 	var refused *safefile.Error
 	if errors.As(err, &refused) {
 		return err.Error() + fixSuffix(refusedFix(refused))
+	}
+	var spent *httpx.RateLimitWaitError
+	if errors.As(err, &spent) {
+		return rateLimitWaitSpent(spent) + fixSuffix(rateLimitWaitFix)
 	}
 	var ae apiError
 	if !errors.As(err, &ae) {

@@ -99,8 +99,9 @@ func (o Options) withDefaults() (Options, error) {
 // it came, and a transport error is returned only when no response exists.
 // It is safe for concurrent use.
 type Client struct {
-	rc   *retryablehttp.Client
-	base http.RoundTripper
+	rc     *retryablehttp.Client
+	base   http.RoundTripper
+	budget *Budget
 }
 
 // New returns a Client for one API and credential.
@@ -139,7 +140,7 @@ func New(opts Options) (*Client, error) {
 		// Keep the final 429 or 5xx so callers can type it (RateLimitError).
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	return &Client{rc: rc, base: base}, nil
+	return &Client{rc: rc, base: base, budget: budget}, nil
 }
 
 // ErrRedirectLoop is a request redirected more than 10 times. (Its text is
@@ -179,6 +180,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// Load reports how much of the client's budget is spent (Budget.Load).
+func (c *Client) Load() Load { return c.budget.Load() }
 
 // CloseIdleConnections closes the base transport's idle connections.
 func (c *Client) CloseIdleConnections() {

@@ -61,7 +61,8 @@ func retryableStatus(code int) bool {
 }
 
 func retryableError(err error) bool {
-	if errors.Is(err, errSlotAfterDeadline) {
+	var spent *RateLimitWaitError
+	if errors.Is(err, errSlotAfterDeadline) || errors.As(err, &spent) {
 		return false
 	}
 	if _, final := AsNetError(err); final {

@@ -19,8 +19,8 @@ import (
 // retry policy to count:
 //
 //   - a 429: the budget has closed its gate for every worker; the request
-//     waits at the gate and goes again for as long as the budget holds it
-//     (Budget.holds), then the 429 is the answer;
+//     waits at the gate and goes again while the run's wait for 429s
+//     covers the gate (Budget.holds), else the 429 is the answer;
 //   - a 401 that a minted credential can answer with a newer token
 //     (credential.Reauthorize, at most twice).
 //
@@ -49,18 +49,18 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	var (
-		auth     credential.Authorization
-		reauth   bool           // the last answer was a 401 to re-authorise
-		limited  *http.Response // the last answer was a 429 being waited out
-		heldFrom time.Time      // when the budget first held this request
+		auth    credential.Authorization
+		reauth  bool           // the last answer was a 401 to re-authorise
+		limited *http.Response // the last answer was a 429 being waited out
 	)
 	for {
 		start := time.Now()
 		if err := waitFor(req, t.budget, st); err != nil {
 			t.report(req, nil, err, start, st)
 			if limited != nil {
-				if ctx.Err() == nil && errors.Is(err, errSlotAfterDeadline) {
-					return limited, nil // the gate opens after the deadline: the 429 is the answer
+				var spent *RateLimitWaitError
+				if ctx.Err() == nil && (errors.Is(err, errSlotAfterDeadline) || errors.As(err, &spent)) {
+					return limited, nil // the gate opens after the deadline, or past the run's wait: the 429 is the answer
 				}
 				limited.Body.Close()
 			}
@@ -78,20 +78,19 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		st.sent.Store(false)
 		st.sends.Add(1)
+		sent := time.Now()
 		resp, err := t.next.RoundTrip(out)
 		t.report(req, resp, err, start, st)
 		if err != nil {
 			return nil, err
 		}
+		t.budget.noteLatency(time.Since(sent))
 		t.budget.observe(resp)
 
 		reauth = false
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests:
-			if heldFrom.IsZero() {
-				heldFrom = t.budget.cfg.Now()
-			}
-			if !t.budget.holds(heldFrom) {
+			if !t.budget.holds() {
 				return resp, nil
 			}
 		case http.StatusUnauthorized:

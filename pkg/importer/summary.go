@@ -200,6 +200,12 @@ func errorCause(err error) string {
 	if s := errorStatus(err); s != 0 {
 		return "HTTP " + strconv.Itoa(s)
 	}
+	var spent *httpx.RateLimitWaitError
+	if errors.As(err, &spent) {
+		// Not sent: a 429's pause was past the run's wait. Grouped with
+		// the 429s that were.
+		return "HTTP 429"
+	}
 	if ne, ok := httpx.AsNetError(err); ok {
 		return ne.Kind.String() // "DNS name not found", "certificate not trusted", …
 	}

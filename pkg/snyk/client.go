@@ -52,6 +52,17 @@ type Client struct {
 	deprecated func(Deprecation)
 }
 
+// Load reports how much of the request budget of the stack the client
+// sends through is spent, for callers that pace work they may put off
+// (import polls) or size how much they do at once; Limit 0 when the stack
+// keeps no budget (a plain *http.Client).
+func (c *Client) Load() httpx.Load {
+	if b, ok := c.httpClient.(interface{ Load() httpx.Load }); ok {
+		return b.Load()
+	}
+	return httpx.Load{}
+}
+
 // Doer sends one request: an *http.Client, or the stack of internal/httpx
 // that attaches the credential, retries and paces.
 type Doer interface {
