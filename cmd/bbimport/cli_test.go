@@ -296,7 +296,7 @@ func TestHelpCommand(t *testing.T) {
 			t.Errorf("bbimport help does not list %s:\n%s", c.Name, r.Stdout)
 		}
 	}
-	if !strings.Contains(r.Stdout, "GLOBAL OPTIONS") || !strings.Contains(r.Stdout, "--dryRun") {
+	if !strings.Contains(r.Stdout, "GLOBAL FLAGS") || !strings.Contains(r.Stdout, "--dryRun") {
 		t.Errorf("bbimport help lists no global options:\n%s", r.Stdout)
 	}
 	e.MustRun(0, "--help")
