@@ -12,6 +12,7 @@ import (
 	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
@@ -41,8 +42,11 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 		refused *safefile.Error
 		de      *routing.DiscoveryError
 		ue      *routing.UnservedError
+		nig     *importer.OrgNotInGroupError
 	)
 	switch {
+	case errors.As(err, &nig):
+		problem, fix = nig.Problem(), "check that SNYK_API and the Snyk credential are those of the group's tenant; or run orgs:data --groupId="+nig.GroupID+" and orgs:create again with them, and use the snyk-created-orgs.json they write"
 	case errors.As(err, &de):
 		problem, fix = explainDiscovery(de)
 	case errors.As(err, &ue):
