@@ -352,8 +352,8 @@ func TestDiscoveryUsageErrors(t *testing.T) {
 		{[]string{"import:data", "--orgsData=" + orgsFile, "--workspacesFile=" + empty}, "names no workspace"},
 		{[]string{"import:data", "--orgsData=" + orgsFile, "--workspacesFile=/nonexistent/ws.txt"}, "--workspacesFile"},
 		{[]string{"import:data", "--orgsData=" + orgsFile, "--orgPer=repo"}, "--orgPer"},
-		{[]string{"orgs:data", "--groupId="+sim.SimSnykGroupID, "--orgPer=repo"}, "--orgPer"},
-		{[]string{"orgs:data", "--groupId="+sim.SimSnykGroupID, "--workspacesFile=" + empty}, "names no workspace"},
+		{[]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--orgPer=repo"}, "--orgPer"},
+		{[]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--workspacesFile=" + empty}, "names no workspace"},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s %s", i, tt.args[0], tt.want), func(t *testing.T) {
@@ -478,7 +478,7 @@ func TestOrgsDataDiscovery(t *testing.T) {
 				}
 				var r result
 				delta := bbDelta(e, func() {
-					r = e.MustRun(0, append([]string{"orgs:data", "--groupId="+sim.SimSnykGroupID, "--logFormat=json"}, tt.args...)...)
+					r = e.MustRun(0, append([]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--logFormat=json"}, tt.args...)...)
 				})
 				if diff := cmp.Diff(tt.rows, orgRows(t, e.File("group-"+sim.SimSnykGroupID+"-"+source+"-orgs.json"))); diff != "" {
 					t.Errorf("rows (-want +got):\n%s", diff)

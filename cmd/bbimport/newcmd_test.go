@@ -119,19 +119,19 @@ func TestNewCmdOrgsData(t *testing.T) {
 		want string
 	}{
 		{"no group", consumerEnv, nil, "--groupId is required"},
-		{"unknown source", consumerEnv, []string{"--groupId="+sim.SimSnykGroupID, "--source=gitlab"}, `--source "gitlab" is not supported`},
-		{"bad orgPer", consumerEnv, []string{"--groupId="+sim.SimSnykGroupID, "--orgPer=team"}, `--orgPer="team"`},
-		{"no consumer", nil, []string{"--groupId="+sim.SimSnykGroupID}, "BITBUCKET_APP_CLIENT_ID"},
-		{"bad base", consumerEnv, []string{"--groupId="+sim.SimSnykGroupID, "--sourceUrl=ftp://example.test"}, "--sourceUrl"},
-		{"bad rate limit", withEnv(consumerEnv, map[string]string{"BITBUCKET_RATE_LIMIT": "lots"}), []string{"--groupId="+sim.SimSnykGroupID}, "BITBUCKET_RATE_LIMIT"},
-		{"bad CA bundle", withEnv(consumerEnv, map[string]string{"BBIMPORT_EXTRA_CA_CERTS": "/nonexistent/ca.pem"}), []string{"--groupId="+sim.SimSnykGroupID}, "BBIMPORT_EXTRA_CA_CERTS"},
-		{"token with a newline", map[string]string{"BITBUCKET_CLOUD_OAUTH_TOKEN": "a\nb"}, []string{"--groupId="+sim.SimSnykGroupID, "--source=bitbucket-cloud"}, "BITBUCKET_CLOUD_OAUTH_TOKEN contains control characters"},
-		{"stray argument", consumerEnv, []string{"--groupId="+sim.SimSnykGroupID, "extra"}, `unexpected argument "extra"`},
-		{"bad wait", consumerEnv, []string{"--groupId="+sim.SimSnykGroupID, "--rateLimitWait=forever"}, "--rateLimitWait"},
+		{"unknown source", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--source=gitlab"}, `--source "gitlab" is not supported`},
+		{"bad orgPer", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--orgPer=team"}, `--orgPer="team"`},
+		{"no consumer", nil, []string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_APP_CLIENT_ID"},
+		{"bad base", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--sourceUrl=ftp://example.test"}, "--sourceUrl"},
+		{"bad rate limit", withEnv(consumerEnv, map[string]string{"BITBUCKET_RATE_LIMIT": "lots"}), []string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_RATE_LIMIT"},
+		{"bad CA bundle", withEnv(consumerEnv, map[string]string{"BBIMPORT_EXTRA_CA_CERTS": "/nonexistent/ca.pem"}), []string{"--groupId=" + sim.SimSnykGroupID}, "BBIMPORT_EXTRA_CA_CERTS"},
+		{"token with a newline", map[string]string{"BITBUCKET_CLOUD_OAUTH_TOKEN": "a\nb"}, []string{"--groupId=" + sim.SimSnykGroupID, "--source=bitbucket-cloud"}, "BITBUCKET_CLOUD_OAUTH_TOKEN contains control characters"},
+		{"stray argument", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "extra"}, `unexpected argument "extra"`},
+		{"bad wait", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--rateLimitWait=forever"}, "--rateLimitWait"},
 		{"a list of credentials holding a secret", map[string]string{"BITBUCKET_CREDENTIALS": "labs access-token token=ATCTT3xFf-secret"},
-			[]string{"--groupId="+sim.SimSnykGroupID}, "BITBUCKET_CREDENTIALS line 1 (credential \"labs\"): token= must name an environment variable"},
+			[]string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_CREDENTIALS line 1 (credential \"labs\"): token= must name an environment variable"},
 		{"a list naming an unset variable", map[string]string{"BITBUCKET_CREDENTIALS": "labs access-token token=BB_LABS_TOKEN"},
-			[]string{"--groupId="+sim.SimSnykGroupID}, "token= names the variable BB_LABS_TOKEN, which is not set"},
+			[]string{"--groupId=" + sim.SimSnykGroupID}, "token= names the variable BB_LABS_TOKEN, which is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -301,7 +301,7 @@ func TestNewCmdListImported(t *testing.T) {
 		group, org   string
 		integrations []string
 	}{
-		{"group", []string{"--groupId="+sim.SimSnykGroupID}, sim.SimSnykGroupID, "", []string{sourceApp, sourceCloud}},
+		{"group", []string{"--groupId=" + sim.SimSnykGroupID}, sim.SimSnykGroupID, "", []string{sourceApp, sourceCloud}},
 		{"org, one type", []string{"--orgId=o1", "--integrationType=bitbucket-cloud"}, "", "o1", []string{sourceCloud}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -319,8 +319,8 @@ func TestNewCmdListImported(t *testing.T) {
 		want string
 	}{
 		{"neither", nil, "pass exactly one of --groupId or --orgId"},
-		{"both", []string{"--groupId="+sim.SimSnykGroupID, "--orgId=o"}, "were both given"},
-		{"unknown type", []string{"--groupId="+sim.SimSnykGroupID, "--integrationType=bitbucket-clod"}, `--integrationType="bitbucket-clod"`},
+		{"both", []string{"--groupId=" + sim.SimSnykGroupID, "--orgId=o"}, "were both given"},
+		{"unknown type", []string{"--groupId=" + sim.SimSnykGroupID, "--integrationType=bitbucket-clod"}, `--integrationType="bitbucket-clod"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -359,13 +359,13 @@ func TestNewCmdSync(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"detect tree", env, []string{"--groupId="+sim.SimSnykGroupID, "--detect=tree"}, "--detect=tree"},
-		{"bad onDeletedRepo", env, []string{"--groupId="+sim.SimSnykGroupID, "--onDeletedRepo=archive"}, "--onDeletedRepo"},
-		{"bad deleteAfter", env, []string{"--groupId="+sim.SimSnykGroupID, "--deleteAfter=-1d"}, "--deleteAfter"},
-		{"bad product", env, []string{"--groupId="+sim.SimSnykGroupID, "--snykProduct=sast"}, "--snykProduct"},
-		{"bad maxDeactivate", env, []string{"--groupId="+sim.SimSnykGroupID, "--maxDeactivate=lots"}, "--maxDeactivate"},
-		{"no Bitbucket credential", snykTokenEnv, []string{"--groupId="+sim.SimSnykGroupID}, "BITBUCKET_APP_CLIENT_ID"},
-		{"no Snyk credential", consumerEnv, []string{"--groupId="+sim.SimSnykGroupID}, "no Snyk credential"},
+		{"detect tree", env, []string{"--groupId=" + sim.SimSnykGroupID, "--detect=tree"}, "--detect=tree"},
+		{"bad onDeletedRepo", env, []string{"--groupId=" + sim.SimSnykGroupID, "--onDeletedRepo=archive"}, "--onDeletedRepo"},
+		{"bad deleteAfter", env, []string{"--groupId=" + sim.SimSnykGroupID, "--deleteAfter=-1d"}, "--deleteAfter"},
+		{"bad product", env, []string{"--groupId=" + sim.SimSnykGroupID, "--snykProduct=sast"}, "--snykProduct"},
+		{"bad maxDeactivate", env, []string{"--groupId=" + sim.SimSnykGroupID, "--maxDeactivate=lots"}, "--maxDeactivate"},
+		{"no Bitbucket credential", snykTokenEnv, []string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_APP_CLIENT_ID"},
+		{"no Snyk credential", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID}, "no Snyk credential"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
