@@ -206,6 +206,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 		ahead:  ahead,
 		prog:   opts.Progress,
 		resume: resume,
+		gate:   newKickOffGate(),
 	}
 	runErr := run.run()
 
@@ -218,6 +219,11 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	var errs []error
 	if runErr != nil {
 		errs = append(errs, runErr)
+	}
+	if !res.Interrupted {
+		if err := run.gate.verdict(res.NotStarted); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := run.authError(); err != nil {
 		errs = append(errs, err)
@@ -285,6 +291,8 @@ type importRun struct {
 	ahead  *importfiles.AheadLog // imported-targets.log, written ahead
 	prog   Progress
 	resume *ResumeLog
+	// gate holds kick-offs back until Snyk accepts one (ProbeKickOffs).
+	gate *kickOffGate
 
 	// kickCtx is what import POSTs run under: it outlives ctx by
 	// ShutdownGrace so an accepted import is still logged.
@@ -467,8 +475,12 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.kickOffFailed(it, key, fmt.Errorf("not sent, Snyk refused the token for this org: %w", err))
 		return
 	}
+	if !r.gate.enter(r.ctx) {
+		return // the first kick-offs failed alike: not sent, the next run sends it
+	}
 	room, err := r.reserveRequested(it)
 	if err != nil {
+		r.gate.cancelled()
 		r.resumeErr(err) // not sent: the next run imports it
 		return
 	}
@@ -479,8 +491,10 @@ func (r *importRun) importOne(it ImportTarget) {
 	if err != nil {
 		r.ahead.Release(room)
 		if r.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			r.gate.cancelled()
 			return // interrupted before Snyk answered: not started, retried next run
 		}
+		r.gate.failure(key, err)
 		if snyk.IsAuthError(err) {
 			r.update(func(*ImportResult) {
 				if r.denied[it.OrgID] == nil {
@@ -491,6 +505,7 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.kickOffFailed(it, key, err)
 		return
 	}
+	r.gate.accepted()
 	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add(CounterKickedOff, 1) })
 	line, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, loc)
 	if err == nil {

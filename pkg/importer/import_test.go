@@ -278,7 +278,8 @@ func TestImportLogLines(t *testing.T) {
 }
 
 // TestImportMaxInFlight: with kick-offs that block, exactly Concurrency
-// targets are in flight, never more.
+// targets are in flight, never more (once Snyk has accepted the first:
+// until then ProbeKickOffs at most, TestImportSystematic).
 func TestImportMaxInFlight(t *testing.T) {
 	for _, conc := range []int{1, 3, 8} {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
@@ -292,8 +293,11 @@ func TestImportMaxInFlight(t *testing.T) {
 			e.fake.kickOff = func(ctx context.Context, name string) error {
 				mu.Lock()
 				started++
-				first := started <= conc
+				accepted, first := started == 1, started > 1 && started <= conc+1
 				mu.Unlock()
+				if accepted {
+					return nil
+				}
 				if first {
 					waiting.Done()
 				}
