@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/doctor"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
@@ -50,6 +51,9 @@ func newDoctorCommand(rt *invocation, run func(context.Context, *doctorOptions) 
 	}
 }
 
+// doctorAttemptTimeout bounds each of doctor's requests: one page each.
+const doctorAttemptTimeout = 4 * time.Second
+
 // doctorOptions are doctor's checks (doctor.Options: the checked flags, the
 // environment, the clients) and where its report goes.
 type doctorOptions struct {
@@ -63,6 +67,13 @@ func bindDoctor(c *cli.Context, g globalOptions, rt *invocation) (*doctorOptions
 		return nil, err
 	}
 	f, x := rt.clients, explainer{rt.net}
+	// A check is one question: asked once, answered soon. An API that cannot
+	// be reached fails its check in seconds, naming the variable to fix,
+	// instead of minutes of retries.
+	f.tuning.RetryMax = -1
+	if t := f.tuning.AttemptTimeout; t <= 0 || t > doctorAttemptTimeout {
+		f.tuning.AttemptTimeout = doctorAttemptTimeout
+	}
 	network, caErr := doctorNetwork(rt.net, c.String("sourceUrl"), source)
 	return &doctorOptions{IO: rt.commandIO(nil), Checks: doctor.Options{
 		Source: source, GroupID: strings.TrimSpace(c.String("groupId")), OrgsData: strings.TrimSpace(c.String("orgsData")),

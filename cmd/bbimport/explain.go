@@ -28,7 +28,7 @@ type explainer struct{ net *network }
 // summaries and doctor all word them here.
 func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 	code := exitCodeOf(err)
-	if ne, ok := httpx.AsNetError(err); ok && x.net != nil {
+	if ne, ok := httpx.AsSpentNetError(err); ok && x.net != nil {
 		problem, fix = x.net.explainNet(ne)
 		return problem, fix, code
 	}

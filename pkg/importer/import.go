@@ -242,6 +242,9 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 		errs = append(errs, fmt.Errorf("%d log line(s) could not be written, the next run may import some targets again: %w", res.LogErrors, run.firstLogErr))
 	}
 	if !opts.NoSummary {
+		if res.StillFailed, err = stillFailed(&opts); err != nil {
+			errs = append(errs, fmt.Errorf("count what is still failed: %w", err))
+		}
 		if err := writeImportSummary(opts.LogPath, res); err != nil {
 			errs = append(errs, err)
 		}

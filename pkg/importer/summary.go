@@ -83,6 +83,9 @@ type ImportResult struct {
 
 	// Failures groups every failure by stage and cause, largest first.
 	Failures []FailureGroup `json:"failures"`
+	// StillFailed is what is not in Snyk yet across runs (nil for a dry
+	// run, or when the logs could not be read).
+	StillFailed *StillFailed `json:"stillFailed,omitempty"`
 
 	// Sample holds, for a dry run, the first targets that would be imported.
 	Sample []ImportTarget `json:"-"`
