@@ -187,6 +187,7 @@ func printImport(out io.Writer, res *importer.ImportResult) {
 		if res.WouldImport > len(res.Sample) {
 			fmt.Fprintf(out, "  … and %d more\n", res.WouldImport-len(res.Sample))
 		}
+		fmt.Fprintf(out, "The whole plan, as a targets file: %s\n", res.Plan)
 		return
 	}
 	if res.KickedOff+res.KickOffFailures == 0 && res.NotStarted == 0 && !res.Interrupted {

@@ -1,9 +1,12 @@
 package importer
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"maps"
 	"os"
@@ -62,7 +65,8 @@ type ImportOptions struct {
 	// cancel it at once). Polling stops at once either way.
 	ShutdownGrace time.Duration
 	// DryRun reads the targets file and the resume log and reports what
-	// would be imported; it calls nothing on Snyk and writes no file.
+	// would be imported; it calls nothing on Snyk and writes one file, the
+	// plan (ImportPlanFile), and no log.
 	DryRun bool
 	// Now is the clock (default time.Now); Hostname and PID are written in
 	// every log line (default: this host and process).
@@ -256,31 +260,61 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	return res, errors.Join(errs...)
 }
 
-// dryRun reports what Import would do without calling Snyk.
+// ImportPlanFile is the plan a dry run writes in the log directory: the
+// targets it would import, as a targets file (import --file takes it).
+const ImportPlanFile = "import-plan.json"
+
+// dryRun reports what Import would do without calling Snyk, and writes
+// the whole plan to ImportPlanFile (res.Plan).
 func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *ResumeLog) (*ImportResult, error) {
+	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
+		return nil, fmt.Errorf("create log directory: %w", err)
+	}
+	res.Plan = filepath.Join(opts.LogPath, ImportPlanFile)
 	seen := make(map[string]struct{})
-	for it, err := range opts.targets(nil) {
-		if err != nil {
-			return nil, err
-		}
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("import interrupted: %w", err)
-		}
-		switch {
-		case !opts.IgnoreResumeLog && resume.SkipTarget(it):
-			res.Skipped++
-		default:
-			id := importfiles.IdentityKey(it)
-			if _, dup := seen[id]; dup {
-				res.Duplicates++
-				continue
+	err := importfiles.WriteFileAtomic(res.Plan, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		bw.WriteString("{\"targets\":[")
+		for it, err := range opts.targets(nil) {
+			if err != nil {
+				return err
 			}
-			seen[id] = struct{}{}
-			res.WouldImport++
-			if len(res.Sample) < dryRunSampleSize {
-				res.Sample = append(res.Sample, it)
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("import interrupted: %w", err)
+			}
+			switch {
+			case !opts.IgnoreResumeLog && resume.SkipTarget(it):
+				res.Skipped++
+			default:
+				id := importfiles.IdentityKey(it)
+				if _, dup := seen[id]; dup {
+					res.Duplicates++
+					continue
+				}
+				seen[id] = struct{}{}
+				line, err := json.Marshal(it)
+				if err != nil {
+					return err
+				}
+				if res.WouldImport > 0 {
+					bw.WriteByte(',')
+				}
+				bw.WriteString("\n  ")
+				bw.Write(line)
+				res.WouldImport++
+				if len(res.Sample) < dryRunSampleSize {
+					res.Sample = append(res.Sample, it)
+				}
 			}
 		}
+		bw.WriteString("\n]}\n")
+		return bw.Flush()
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, err
+		}
+		return nil, fmt.Errorf("write the plan %s: %w", res.Plan, err)
 	}
 	res.Duration = opts.Now().Sub(res.Started)
 	return res, nil

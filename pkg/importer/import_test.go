@@ -578,9 +578,16 @@ func TestImportDryRun(t *testing.T) {
 		t.Errorf("sample[1] = %s", n)
 	}
 	entries, _ := os.ReadDir(e.logPath)
-	if len(entries) != 1 {
-		t.Errorf("dry run wrote files: %v", entries)
+	if len(entries) != 2 || res.Plan != filepath.Join(e.logPath, ImportPlanFile) {
+		t.Errorf("dry run wrote files: %v, plan %s", entries, res.Plan)
 	}
+	// The plan is every target it would import, as a targets file.
+	opts.File, opts.LogPath = res.Plan, t.TempDir()
+	again, err := Import(t.Context(), opts)
+	if err != nil || again.Targets != 29 || again.WouldImport != 29 {
+		t.Fatalf("the plan as a targets file: %+v, %v", again, err)
+	}
+	opts.File, opts.LogPath = e.file, e.logPath
 	// Same with a Snyk that fails on any call.
 	opts.Snyk = e.fake
 	if _, err := Import(t.Context(), opts); err != nil {

@@ -89,8 +89,10 @@ type ImportResult struct {
 
 	// Sample holds, for a dry run, the first targets that would be imported.
 	Sample []ImportTarget `json:"-"`
-	// WouldImport is, for a dry run, how many targets would be imported.
-	WouldImport int `json:"-"`
+	// WouldImport is, for a dry run, how many targets would be imported;
+	// Plan is the file listing them all.
+	WouldImport int    `json:"-"`
+	Plan        string `json:"-"`
 }
 
 // FailureGroup counts failures of one stage with one cause.
