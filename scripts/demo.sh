@@ -18,12 +18,9 @@ for _ in $(seq 1 100); do [ -s "$out/sim.env" ] && break; sleep 0.1; done
 [ -s "$out/sim.env" ] || { echo "demo: the simulator did not start; see $out/sim.log" >&2; exit 1; }
 # shellcheck disable=SC1090
 . "$out/sim.env"
-export SNYK_LOG_PATH="$out/logs" CONCURRENT_IMPORTS=${CONCURRENT_IMPORTS:-30}
-# The simulator's Snyk is not rate limited, so the demo tells bbimport so: at
-# the real API's pace (1,500 a minute) 30 workers may poll each job only every
-# 12 s (the polls' 10 % share, docs/polling.md), and the demo would spend two
-# minutes waiting for jobs the simulator finishes at once.
-export SNYK_RATE_LIMIT=${SNYK_RATE_LIMIT:-20000}
+# The default settings: 15 import workers, SNYK_RATE_LIMIT 1,500 a minute
+# (docs/polling.md: polls use what the budget leaves).
+export SNYK_LOG_PATH="$out/logs"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -27,7 +28,7 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin", "directory holding bbimport and bbsim (make build)")
 	flag.StringVar(&cfg.out, "out", "bench-out", "directory for the runs' files, logs and results.{md,json}")
 	flag.BoolVar(&cfg.quick, "quick", false, "small sizes (a smoke test of the driver, not a measurement)")
-	flag.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this (importdata, import, rate, budget, credentials, import-durations, sync)")
+	flag.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this (importdata, import, import-quick, budget, credentials, import-durations, orgs-create, sync-latency, sync)")
 	flag.Parse()
 	if err := run(cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bbbench:", err)
@@ -75,8 +76,10 @@ type report struct {
 	Load   [2]string   `json:"loadAverage"`
 	Rows   []row       `json:"rows"`
 	Budget []budgetRow `json:"budget"`
-	Checks []check     `json:"checks"`
-	Notes  []string    `json:"notes"`
+	// Profile is import:data's CPU profile at the largest estate.
+	Profile *profileRun `json:"profile,omitempty"`
+	Checks  []check     `json:"checks"`
+	Notes   []string    `json:"notes"`
 }
 
 func run(cfg config, stdout, stderr io.Writer) error {
@@ -100,9 +103,11 @@ func run(cfg config, stdout, stderr io.Writer) error {
 	rep.Load[0] = loadAverage()
 	b := &bench{cfg: cfg, rep: rep, log: stderr}
 
-	sz := sizes{dataWS: 200, bigWS: 400, repos: 250, importWS: 8, slowTargets: 200, rateTargets: 500, rateLimit: 1800, durationTargets: 500}
+	sz := sizes{dataWS: 200, bigWS: 400, repos: 250, importWS: 8, slowTargets: 200, quickTargets: 555, durationTargets: 2000,
+		createOrgs: 1000, syncLatencyWS: 50}
 	if cfg.quick {
-		sz = sizes{dataWS: 10, bigWS: 20, repos: 250, importWS: 1, slowTargets: 50, rateTargets: 60, rateLimit: 600, durationTargets: 60}
+		sz = sizes{dataWS: 10, bigWS: 20, repos: 250, importWS: 1, slowTargets: 50, quickTargets: 60, durationTargets: 60,
+			createOrgs: 30, syncLatencyWS: 2}
 	}
 	steps := []struct {
 		name string
@@ -111,10 +116,12 @@ func run(cfg config, stdout, stderr io.Writer) error {
 		{"importdata", b.importData},
 		{"import", b.importFast},
 		{"import-default-poll", b.importDefaultPoll},
-		{"rate", b.importRateBound},
+		{"import-quick", b.importQuick},
 		{"budget", b.budgetBench},
 		{"credentials", b.credentialsBench},
 		{"import-durations", b.importDurations},
+		{"orgs-create", b.orgsCreate},
+		{"sync-latency", b.syncLatency},
 		{"sync", b.syncBench},
 	}
 	for _, s := range steps {
@@ -153,16 +160,18 @@ type sizes struct {
 	dataWS, bigWS, repos int
 	importWS             int // workspaces of `repos` repositories: the import run's targets
 	slowTargets          int // targets of the default-poll run (one workspace)
-	rateTargets          int // targets of the rate-bound run (one workspace)
-	rateLimit            int // SNYK_RATE_LIMIT of the rate-bound run, per minute
-	durationTargets      int // targets of the run with job durations (pollbench.go)
+	quickTargets         int // targets of the run at default settings (spend.go)
+	durationTargets      int // targets of the runs with job durations (spend.go)
+	createOrgs           int // orgs of the orgs:create run
+	syncLatencyWS        int // workspaces of 1,000 of the sync runs at 200 ms
 }
 
 type bench struct {
 	probed, tokenNoted bool
-	cfg                config
-	rep                *report
-	log                io.Writer
+
+	cfg config
+	rep *report
+	log io.Writer
 }
 
 func (b *bench) note(format string, a ...any) {
@@ -294,6 +303,21 @@ func (b *bench) importData(sz sizes) error {
 				if ws == sz.dataWS && conc == importDataConcurrency {
 					best50k = r.Wall
 				}
+			}
+			if ws == sz.bigWS {
+				// The CPU profile, on a run of its own (profiling costs
+				// time): the ledger's share of bbimport's CPU.
+				args := []string{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + created, fmt.Sprintf("--concurrency=%d", importDataConcurrency)}
+				p, err := b.profileImportData(ctx, s, dir, env, args...)
+				if err != nil {
+					return err
+				}
+				p.Estate = estate
+				b.rep.Profile = p
+				b.check(fmt.Sprintf("import:data at %s repositories: the request ledger at most 5%% of bbimport's CPU", thousands(int64(ws*sz.repos))),
+					fmt.Sprintf("%s of the profile's samples in internal/ledger; %s CPU for %s requests, %s a request", percent(p.LedgerShare),
+						seconds(p.CPU), thousands(p.Requests), p.PerRequest.Round(time.Microsecond)),
+					p.LedgerShare >= 0 && p.LedgerShare <= 0.05)
 			}
 			// The untrimmed comparison: whole pages of one workspace with
 			// and without fields=, after the measured runs.
@@ -484,6 +508,9 @@ type importSetup struct {
 	env     map[string]string
 	targets string
 	n       int64
+	// sampleEvery is how often a measured import's counter is sampled
+	// (0: every 250 ms).
+	sampleEvery time.Duration
 }
 
 // prepareImport starts a simulator of ws × repos (all with a branch kept:
@@ -533,7 +560,7 @@ func (b *bench) measureImport(st *importSetup, name string, sampleKey string, ar
 	}
 	var sp *sampler
 	if sampleKey != "" {
-		sp = startSampler(st.sim, sampleKey, 250*time.Millisecond)
+		sp = startSampler(st.sim, sampleKey, cmp.Or(st.sampleEvery, 250*time.Millisecond))
 	}
 	all := append([]string{"import", "--file=" + st.targets}, args...)
 	simCPU := st.sim.CPU()
@@ -643,54 +670,13 @@ func (b *bench) importDefaultPoll(sz sizes) error {
 	if err != nil {
 		return err
 	}
-	r := b.importRow(st, res, fmt.Sprintf("50 ms, pending 2 polls, --concurrency=%d, default --pollInterval (2s)", importConcurrency))
+	r := b.importRow(st, res, fmt.Sprintf("50 ms, pending 2 polls, --concurrency=%d, default --pollInterval (%s)", importConcurrency, importer.DefaultPollInitial))
 	b.rep.Rows = append(b.rep.Rows, r)
-	waits := pollWaits(2*time.Second, importPendingPolls+1)
+	waits := pollWaits(importer.DefaultPollInitial, importPendingPolls+1)
 	bound := float64(importConcurrency) / (importLatency.Seconds()*r.SnykPerTarget + waits.Seconds())
 	got := float64(st.n) / res.run.Wall.Seconds()
-	b.note("Default --pollInterval: each job waits %s before its 3 polls (2 s each: a tenth of its age is less), so the bound is %d / (%.2f × 50 ms + %s) = %.1f targets/s; measured %.1f (%+.1f%%).",
+	b.note("Default --pollInterval: each job waits at most %s before its 3 polls (the floor each: a tenth of its age is less), so the bound is %d / (%.2f × 50 ms + %s) = %.1f targets/s; measured %.1f (%+.1f%%).",
 		waits, importConcurrency, r.SnykPerTarget, waits, bound, got, 100*(got/bound-1))
-	return nil
-}
-
-// importRateBound: SNYK_RATE_LIMIT binds. The simulator gets the same
-// per-minute limit (plus the setup's requests, made in its first window), so
-// any request beyond the configured rate is answered 429 and counted.
-func (b *bench) importRateBound(sz sizes) error {
-	// The simulator gets exactly the configured limit (a fixed window that
-	// opens at its first Snyk request). The setup's few Snyk requests open
-	// that window; they are in the same request ledger (the log directory),
-	// so the measured run counts them. The short pause below dates from the
-	// token-bucket limiter (a quarter of the limit at once) and only moves
-	// the run a little later into the simulator's first window.
-	st, err := b.prepareImport("import-rate", 1, sz.rateTargets,
-		"-latency", importLatency.String(), "-pending-polls", fmt.Sprint(importPendingPolls),
-		"-snyk-rate-limit", fmt.Sprint(sz.rateLimit))
-	if err != nil {
-		return err
-	}
-	defer st.sim.Stop()
-	c0, err := st.sim.Counters()
-	if err != nil {
-		return err
-	}
-	pause := time.Duration(float64(time.Minute) * float64(c0["snyk.requests"]+1) / (0.75 * float64(sz.rateLimit)))
-	time.Sleep(pause)
-	st.env["SNYK_RATE_LIMIT"] = fmt.Sprint(sz.rateLimit)
-	res, err := b.measureImport(st, "import", "snyk.requests",
-		fmt.Sprintf("--concurrency=%d", importConcurrency), "--pollInterval="+fastPollInterval.String())
-	if err != nil {
-		return err
-	}
-	r := b.importRow(st, res, fmt.Sprintf("50 ms, pending 2 polls, --concurrency=%d --pollInterval=%s, SNYK_RATE_LIMIT=%d", importConcurrency, fastPollInterval, sz.rateLimit))
-	b.rep.Rows = append(b.rep.Rows, r)
-
-	window := time.Minute
-	maxWin, span := maxInWindow(res.samples, window)
-	b.check(fmt.Sprintf("never above the configured Snyk rate (SNYK_RATE_LIMIT=%d/min)", sz.rateLimit),
-		fmt.Sprintf("%d requests in %.0f s; busiest %s window seen: %d (the budget lets the limit through in any rolling minute, then one request for each that leaves it); simulator 429s: %d",
-			res.d["snyk.requests"], res.run.Wall.Seconds(), span.Round(time.Second), maxWin, res.d["snyk.429"]),
-		res.d["snyk.429"] == 0 && maxWin <= int64(sz.rateLimit))
 	return nil
 }
 

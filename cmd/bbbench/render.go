@@ -63,7 +63,7 @@ func renderTable(rep *report) string {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
-	b.WriteString("\nRate limits: BITBUCKET_RATE_LIMIT=1000000 and SNYK_RATE_LIMIT=1000000 for every run but the SNYK_RATE_LIMIT one and the budget table's (defaults 1000/h and 1500/min would pace everything).\n")
+	b.WriteString("\nRate limits: BITBUCKET_RATE_LIMIT=1000000 and SNYK_RATE_LIMIT=1000000 for every run but the budget table's (defaults 1000/h and 1500/min would pace everything).\n")
 	return b.String()
 }
 

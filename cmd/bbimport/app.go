@@ -105,6 +105,6 @@ func commonFlags() []cli.Flag {
 		&cli.StringFlag{Name: "bitbucketRateLimit", Usage: "Bitbucket requests per hour for this credential, 1 or more (else BITBUCKET_RATE_LIMIT, default 1000)"},
 		&cli.StringFlag{Name: "snykRateLimit", Usage: "Snyk requests per minute, 1 or more (else SNYK_RATE_LIMIT, default 1500)"},
 		&cli.StringFlag{Name: "stateDir", Usage: "directory of the request ledgers that runs sharing a credential count their budget in (else BBIMPORT_STATE_DIR, else the log directory); see docs/budgets.md"},
-		&cli.StringFlag{Name: "rateLimitWait", Usage: "how long a request refused with 429 is retried, e.g. 30m (else BBIMPORT_RATE_LIMIT_WAIT, default 30m)"},
+		&cli.StringFlag{Name: "rateLimitWait", Usage: "how long this run may wait for 429s in all, e.g. 30m (else BBIMPORT_RATE_LIMIT_WAIT, default 30m); a pause past it is not waited"},
 	}
 }

@@ -46,6 +46,10 @@ var listKinds = map[string]listKind{
 	"api-token":    {kind: credential.BitbucketAPIToken, keys: []string{"email", "token"}, secrets: []string{"token"}, what: "an Atlassian account's e-mail and API token"},
 }
 
+// snykCredentialVars hold Snyk's credential: no Bitbucket credential of the
+// list may name them, or the Snyk secret would go to Bitbucket.
+var snykCredentialVars = []string{envSnykToken, envSnykOAuthToken, envSnykClientID, envSnykClientSecret}
+
 // listKindNames is how an error lists the kinds.
 const listKindNames = "consumer, access-token or api-token"
 
@@ -54,6 +58,10 @@ var (
 	credName     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 	slugOrUUID   = regexp.MustCompile(`^([A-Za-z0-9._-]+|\{[0-9A-Fa-f-]{36}\})$`)
 	listComments = regexp.MustCompile(`#.*`)
+	// listWord is what a kind or a key looks like; an error repeats a
+	// field only if it does: anything else may be a secret pasted in the
+	// wrong place (a token in the kind's, an env file's BB_TOKEN=value).
+	listWord = regexp.MustCompile(`^[a-z][a-z-]{0,19}$`)
 )
 
 // bitbucketCredentialList reads the list from BITBUCKET_CREDENTIALS or the
@@ -157,13 +165,17 @@ func parseCredentialEntry(e listEntry, env func(string) string, tokenURL, tokenU
 	}
 	name, kindName := e.fields[0], strings.ToLower(e.fields[1])
 	if !credName.MatchString(name) {
-		return credentialSpec{}, usagef("%s: the name %q is not one: letters, digits, '.', '_' and '-', at most 63", e.where, name)
+		// Not repeated: it may be a secret (an env file's BB_TOKEN=value).
+		return credentialSpec{}, usagef("%s: the name (first field) is not one: letters, digits, '.', '_' and '-', at most 63", e.where)
 	}
 	at := fmt.Sprintf("%s (credential %q)", e.where, name)
 	lk, ok := listKinds[kindName]
 	if !ok {
 		if kindName == "app-password" || kindName == "user" {
 			return credentialSpec{}, usagef("%s: app passwords were removed on %s; use an api-token (an Atlassian API token with the scopes %s)", at, bitbucket.AppPasswordsRemoved, apiTokenScopes)
+		}
+		if !listWord.MatchString(kindName) {
+			return credentialSpec{}, usagef("%s: the kind (second field) is not one: %s; the list names variables and holds no value", at, listKindNames)
 		}
 		return credentialSpec{}, usagef("%s: the kind %q is not one: %s", at, e.fields[1], listKindNames)
 	}
@@ -174,6 +186,9 @@ func parseCredentialEntry(e listEntry, env func(string) string, tokenURL, tokenU
 		key = strings.ToLower(key)
 		if !ok {
 			return credentialSpec{}, usagef("%s: a field is not key=value; %s takes %s, workspaces= and limit=", at, kindName, keysText(lk.keys))
+		}
+		if !listWord.MatchString(key) {
+			return credentialSpec{}, usagef("%s: a field is not one of the kind %s; it takes %s, workspaces= and limit=", at, kindName, keysText(lk.keys))
 		}
 		if _, dup := vals[key]; dup {
 			return credentialSpec{}, usagef("%s: %s= is given twice", at, key)
@@ -204,6 +219,9 @@ func parseCredentialEntry(e listEntry, env func(string) string, tokenURL, tokenU
 			// name is not repeated.
 			if !varName.MatchString(v) {
 				return credentialSpec{}, usagef("%s: %s= must name an environment variable (A-Z, 0-9 and _), not hold a value: keep the value in your CI's secret store as a variable and name the variable here", at, key)
+			}
+			if slices.Contains(snykCredentialVars, v) {
+				return credentialSpec{}, usagef("%s: %s= names %s, a Snyk credential: bbimport never sends it to Bitbucket; name the variable of a Bitbucket credential", at, key, v)
 			}
 		default:
 			return credentialSpec{}, usagef("%s: %s= is not a field of the kind %s; it takes %s, workspaces= and limit=", at, key, kindName, keysText(lk.keys))

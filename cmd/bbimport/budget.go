@@ -2,12 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"github.com/bbimport/bbimport/internal/httpx"
 	"github.com/bbimport/bbimport/internal/ledger"
 )
@@ -24,7 +25,8 @@ type budgetSpec struct {
 	class    func(*http.Request) string
 	window   time.Duration
 	pause    time.Duration // after a 429 without Retry-After; 0: backoff
-	wait     time.Duration // how long a request refused with 429 is held (--rateLimitWait)
+	wait     time.Duration // how long the run may wait for 429s in all (--rateLimitWait)
+	scope    *url.URL      // where the credential may go (httpx.Options.Scope)
 }
 
 // newBudget builds the budget of one credential, counted in a ledger in the
@@ -35,9 +37,10 @@ func (f *factory) newBudget(s budgetSpec) *httpx.Budget {
 		Window: s.window, Pause: s.pause, RateLimitWait: s.wait,
 		PauseMin: f.tuning.RetryWaitMin, PauseMax: f.tuning.RetryWaitMax, Observer: f.observer}
 	dir, from := f.globals.StateDir, f.globals.StateDirFrom
-	// The ledger may hold as many requests as an announced limit lets
-	// through: a count above the configured limit is no corruption then.
-	l, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(max(s.limit, s.ceiling)))
+	// The ledger may hold as many requests as any run sharing it could
+	// let through: its own limit, one an announcement raised, or the most
+	// the API grants another run.
+	l, err := ledger.Open(dir, s.api, s.identity, httpx.CountWindow(s.window), ledger.Max(max(ledgerCeiling(s.api, s.limit), s.ceiling)))
 	if err != nil {
 		f.out.log.Warn().Str("api", s.api).Str("state_dir", dir).AnErr("error", err).
 			Msgf("%s budget: cannot keep a request ledger in %s (%s): pacing on this run's own count; runs sharing the credential may meet 429s", apiName(s.api), dir, from)
@@ -46,6 +49,23 @@ func (f *factory) newBudget(s budgetSpec) *httpx.Budget {
 		cfg.Ledger = l
 	}
 	return httpx.NewBudget(cfg)
+}
+
+// snykMostPerMinute is the most Snyk grants one credential: its v1 API
+// allows 2,000 requests a minute. (Bitbucket's is httpx.DefaultCeiling.)
+const snykMostPerMinute = 2_000
+
+// ledgerCeiling is the largest count a ledger shared by runs with this
+// credential can legitimately hold: the most any run could be allowed,
+// its own limit or the API's, whichever is larger. Runs with different
+// settings, or whose limit a server raised, share the ledger; a count
+// above it is corruption.
+func ledgerCeiling(api string, limit int) int {
+	most := snykMostPerMinute
+	if api == "bitbucket" {
+		most = httpx.DefaultCeiling
+	}
+	return max(limit, most)
 }
 
 func (h *httpLog) setRetryFor(d time.Duration) {
@@ -101,6 +121,19 @@ func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
 func (h *httpLog) BudgetFallback(api string, err error) {
 	h.log.Warn().Str("api", api).AnErr("error", err).
 		Msgf("%s budget: the request ledger cannot be used (%v): pacing on this run's own count from now on", apiName(api), err)
+}
+
+// RateLimitWaitSpent implements httpx.BudgetObserver: said once, when a 429
+// asks for a pause the run's --rateLimitWait no longer covers.
+func (h *httpLog) RateLimitWaitSpent(e *httpx.RateLimitWaitError) {
+	h.log.Warn().Str("api", e.API).Str("rate_limit_wait", english.Duration(e.Limit)).Str("waited", humanDuration(e.Waited)).Time("until", e.Until).
+		Msg(rateLimitWaitSpent(e))
+}
+
+// rateLimitWaitSpent words a pause past the run's --rateLimitWait.
+func rateLimitWaitSpent(e *httpx.RateLimitWaitError) string {
+	return fmt.Sprintf("%s rate limit: %s asks to wait until %s, past what is left of this run's --rateLimitWait of %s for 429s (%s waited): requests refused with 429 now fail at once",
+		apiName(e.API), apiName(e.API), e.Until.Local().Format("15:04:05"), english.Duration(e.Limit), humanDuration(e.Waited))
 }
 
 func windowName(d time.Duration) string {

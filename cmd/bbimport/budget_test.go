@@ -104,7 +104,7 @@ func TestBudgetSnykLimitBelowOurs(t *testing.T) {
 			if e.Sim.Count("snyk.429") == 0 {
 				t.Fatalf("Snyk never answered 429: %v", e.Sim.Counters())
 			}
-			if !strings.Contains(r.Stderr, "Snyk rate limit reached") || !strings.Contains(r.Stderr, "retried for up to") {
+			if !strings.Contains(r.Stderr, "Snyk rate limit reached") || !strings.Contains(r.Stderr, "waits for 429s for up to") {
 				t.Errorf("the wait was not reported:\n%s", r.Stderr)
 			}
 		})

@@ -24,7 +24,7 @@ func newImportCommand(rt *invocation, run func(context.Context, *importOptions) 
 			// A string, so that intSetting answers `--concurrency=abc` with the range.
 			&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 			&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
-			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "shortest wait between polls of an import job, and before its first; then a job is polled after a tenth of its age, up to 30s"},
+			&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: pollIntervalUsage},
 			pollShareFlag(),
 			shardFlag(),
 			waitFlag(),

@@ -48,7 +48,8 @@ func newSyncCommand(rt *invocation, run func(context.Context, *syncOptions) erro
 		&cli.StringFlag{Name: "detect", Value: "updated", Usage: "how changed repositories are found: updated (updated_on, no extra request)"},
 		&cli.StringFlag{Name: "concurrency", Usage: "import workers, 1 to 50 (else CONCURRENT_IMPORTS, default 15)"},
 		&cli.DurationFlag{Name: "pollTimeout", Value: importer.DefaultPollTimeout, Usage: "how long one import job may take before it is logged as failed"},
-		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: "shortest wait between polls of an import job, and before its first; then a job is polled after a tenth of its age, up to 30s"},
+		&cli.DurationFlag{Name: "pollInterval", Value: importer.DefaultPollInitial, Usage: pollIntervalUsage},
+		pollShareFlag(),
 		shardFlag(),
 		waitFlag(),
 	}
@@ -200,6 +201,10 @@ func (b *binding) syncFlags() (syncer.Options, error) {
 		return opts, err
 	}
 	pollInitial := b.pollInterval()
+	polls, err := b.pollSettings()
+	if err != nil {
+		return opts, err
+	}
 	shard, err := b.shardSetting()
 	if err != nil {
 		return opts, err
@@ -210,6 +215,7 @@ func (b *binding) syncFlags() (syncer.Options, error) {
 		ExclusionGlobs: globs, Products: products, Filter: filter,
 		Concurrency: conc, PollTimeout: c.Duration("pollTimeout"),
 		PollInitial: pollInitial, PollMax: b.tuning.PollMax, Now: b.io.Now, Shard: shard,
+		PollShare: polls.share, SnykRateLimit: polls.limit, OnPollSchedule: polls.report,
 		ErrorText: b.io.ErrText, Redact: b.clients.out.redactor.String,
 	}, nil
 }

@@ -40,6 +40,7 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 		srl     *snyk.RateLimitError
 		ie      *listing.IncompleteError
 		refused *safefile.Error
+		spent   *httpx.RateLimitWaitError
 		de      *routing.DiscoveryError
 		ue      *routing.UnservedError
 		nig     *importer.OrgNotInGroupError
@@ -47,6 +48,8 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 	switch {
 	case errors.As(err, &nig):
 		problem, fix = nig.Problem(), "check that SNYK_API and the Snyk credential are those of the group's tenant; or run orgs:data --groupId="+nig.GroupID+" and orgs:create again with them, and use the snyk-created-orgs.json they write"
+	case errors.As(err, &spent):
+		problem, fix = rateLimitWaitSpent(spent), rateLimitWaitFix
 	case errors.As(err, &de):
 		problem, fix = explainDiscovery(de)
 	case errors.As(err, &ue):
@@ -73,6 +76,9 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 	}
 	return problem, fix, code
 }
+
+// rateLimitWaitFix is what to do about a run whose wait for 429s ran out.
+const rateLimitWaitFix = "run again later (it resumes), or give this run a longer --rateLimitWait (BBIMPORT_RATE_LIMIT_WAIT)"
 
 // exitCodeOf is the exit code of a command that ran and failed with err.
 func exitCodeOf(err error) int { return exitCode(err, true) }
@@ -101,6 +107,10 @@ func (x explainer) errMessage(err error) string {
 	var refused *safefile.Error
 	if errors.As(err, &refused) {
 		return err.Error() + fixSuffix(refusedFix(refused))
+	}
+	var spent *httpx.RateLimitWaitError
+	if errors.As(err, &spent) {
+		return rateLimitWaitSpent(spent) + fixSuffix(rateLimitWaitFix)
 	}
 	var ae apiError
 	if !errors.As(err, &ae) {

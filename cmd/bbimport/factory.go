@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,9 @@ type snykSettings struct {
 	Credential credentialSpec
 	// options are the client's checked options (base, REST version).
 	options []snyk.Option
+	// scope is where the client sends requests, and so where its
+	// credential may go (snyk.Client.Scope).
+	scope *url.URL
 }
 
 // bitbucketSettings reads the Bitbucket API's settings for a source:
@@ -225,11 +229,13 @@ func (f *factory) snykSettings() (snykSettings, error) {
 	if v := f.getenv(envRESTVersion); v != "" {
 		s.options = append(s.options, snyk.WithRESTVersion(v))
 	}
-	if _, err := snyk.NewClient(s.options...); errors.Is(err, snyk.ErrRESTVersion) {
+	cl, err := snyk.NewClient(s.options...)
+	if errors.Is(err, snyk.ErrRESTVersion) {
 		return s, usagef("%s=%q is %v; unset it to use %s, the version bbimport is tested with", envRESTVersion, f.getenv(envRESTVersion), snyk.ErrRESTVersion, snyk.DefaultRESTVersion)
 	} else if err != nil {
 		return s, usagef("%v", err)
 	}
+	s.scope = cl.Scope()
 	_, err = f.net.transport()
 	return s, err
 }
@@ -263,7 +269,13 @@ func (f *factory) newBitbucket(s bitbucketSettings, spec credentialSpec) (*bitbu
 	}
 	cred.Named(spec.name)
 	limit, ceiling := s.limitOf(spec)
-	b := budgetSpec{api: "bitbucket", name: spec.name, limit: limit, ceiling: ceiling,
+	// The credential goes under the API base only: behind a gateway that
+	// serves Snyk too, a next-page link to /snyk/… is refused.
+	scope, err := httpx.CheckBaseURL(s.BaseURL, "the Bitbucket API base")
+	if err != nil {
+		return nil, err
+	}
+	b := budgetSpec{api: "bitbucket", name: spec.name, limit: limit, ceiling: ceiling, scope: scope,
 		window: windowOr(f.tuning.BitbucketWindow, time.Hour),
 		class:  func(req *http.Request) string { return bitbucket.RequestClass(req.URL.Path) }}
 	hc, budget, err := f.apiStack(cred, b)
@@ -343,7 +355,7 @@ func (f *factory) newSnyk(s snykSettings) (*snykClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, _, err := f.apiStack(cred, budgetSpec{api: "snyk", limit: s.PerMinute,
+	hc, _, err := f.apiStack(cred, budgetSpec{api: "snyk", limit: s.PerMinute, scope: s.scope,
 		window: windowOr(f.tuning.SnykWindow, time.Minute),
 		// Snyk REST answers 429 "until requests stop for the duration of
 		// the rate-limiting interval (one minute)": pause that long.
@@ -374,6 +386,12 @@ func (f *factory) buildCredential(spec credentialSpec, tokenAPI string) (*creden
 			return nil, err
 		}
 		opts.Replayable = true
+		// The exchange carries the client secret (Basic, or the form) in
+		// the request itself: a redirect away from the token URL, to
+		// another API behind the same host, is not followed.
+		if opts.Scope, err = httpx.CheckURL(spec.tokenURL, spec.tokenURLFrom); err != nil {
+			return nil, err
+		}
 		opts.Budget = httpx.NewBudget(httpx.BudgetConfig{API: tokenAPI, PauseMin: f.tuning.RetryWaitMin, PauseMax: f.tuning.RetryWaitMax,
 			Observer: f.observer, RateLimitWait: f.globals.RateLimitWait})
 		hc, err := httpx.New(opts)
@@ -394,7 +412,7 @@ func (f *factory) apiStack(cred *credential.Credential, b budgetSpec) (*httpx.Cl
 		return nil, nil, err
 	}
 	b.identity, b.wait = cred.Identity(), f.globals.RateLimitWait
-	opts.Budget, opts.Credential = f.newBudget(b), cred
+	opts.Budget, opts.Credential, opts.Scope = f.newBudget(b), cred, b.scope
 	hc, err := httpx.New(opts)
 	return hc, opts.Budget, err
 }

@@ -140,6 +140,33 @@ func TestHostileProcesses(t *testing.T) {
 		})
 	}
 
+	// Retry-After: 99999999 (or 3600) with --rateLimitWait=20s: the run
+	// was still waiting at 100 s, each request up to an hour. The wait is
+	// the run's, not each request's: a pause it cannot cover is not waited,
+	// every target fails at once (the next run retries them), and the run
+	// says why.
+	for _, retryAfter := range []string{"99999999", "3600"} {
+		t.Run("Retry-After "+retryAfter+" with --rateLimitWait=20s", func(t *testing.T) {
+			t.Parallel()
+			e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: []sim.WorkspaceSpec{{Slug: "tight", Name: "Tight", Repos: 20}}}})
+			targets := e.Pipeline()
+			e.Sim.ThrottleSnyk(true, retryAfter)
+			r := runBounded(t, bin, binaryEnv(e), 20*time.Second, "import", "--file="+targets, "--rateLimitWait=20s")
+			if r.Code != exitPartial {
+				t.Fatalf("exit %d, want %d (every target failed, retried next run)\n%s", r.Code, exitPartial, lastLines(r.Stderr, 20))
+			}
+			if r.Elapsed > 10*time.Second {
+				t.Errorf("took %s with --rateLimitWait=20s and a pause past it: waited for it", r.Elapsed)
+			}
+			if n := strings.Count(r.Stderr, "past what is left of this run's --rateLimitWait of 20s"); n != 1 {
+				t.Errorf("said %d times that the wait is spent, want once:\n%s", n, r.Stderr)
+			}
+			if n := e.Sim.Count("snyk.imports"); n != 0 {
+				t.Errorf("%d imports accepted", n)
+			}
+		})
+	}
+
 	// 50 workers each given a 32 MiB poll answer held 1.94 GB: all bodies
 	// in flight share one budget now, and the import finishes.
 	t.Run("50 workers, 32 MiB poll bodies", func(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 func main() {
 	rt := newInvocation(os.Stdout, os.Stderr, os.Getenv)
 	out := rt.setupOutput()
-	if err := applyTestingHooks(os.Getenv, &rt.Tuning); err != nil {
+	stopHooks, err := applyTestingHooks(os.Getenv, &rt.Tuning)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bbimport:", err)
 		os.Exit(exitUsage)
 	}
@@ -37,5 +38,6 @@ func main() {
 	}()
 	code := rt.run(ctx, os.Args)
 	signal.Stop(sigs)
+	stopHooks()
 	os.Exit(code)
 }

@@ -253,7 +253,8 @@ func TestNewCmdImport(t *testing.T) {
 		o := wantBound(t, bindCommand(t, newImportCommand, withEnv(snykTokenEnv, map[string]string{
 			"SNYK_IMPORT_PATH": dir, "CONCURRENT_IMPORTS": "7", "SNYK_RATE_LIMIT": "600", "BBIMPORT_SHARD": "1/2"})))
 		i := o.Import
-		if i.File != targets || i.Concurrency != 7 || i.SnykRateLimit != 600 || i.PollShare != importer.DefaultPollShare ||
+		// SNYK_RATE_LIMIT is the budget's; the polls have no cap of their own.
+		if i.File != targets || i.Concurrency != 7 || i.SnykRateLimit != 0 || i.PollShare != 0 ||
 			i.PollTimeout != importer.DefaultPollTimeout || i.PollInitial != importer.DefaultPollInitial || i.Shard.String() != "1/2" || i.DryRun || o.Snyk == nil {
 			t.Errorf("options %+v", i)
 		}
@@ -263,7 +264,7 @@ func TestNewCmdImport(t *testing.T) {
 		o := wantBound(t, bindCommand(t, newImportCommand, withEnv(snykTokenEnv, map[string]string{"CONCURRENT_IMPORTS": "7"}),
 			"--file="+targets, "--concurrency=3", "--pollTimeout=2m", "--pollInterval=3s", "--pollShare=20", "--shard=2/2"))
 		i := o.Import
-		if i.Concurrency != 3 || i.PollTimeout != 2*time.Minute || i.PollInitial != 3*time.Second || i.PollShare != 0.2 || i.Shard.String() != "2/2" {
+		if i.Concurrency != 3 || i.PollTimeout != 2*time.Minute || i.PollInitial != 3*time.Second || i.PollShare != 0.2 || i.SnykRateLimit != 1500 || i.Shard.String() != "2/2" {
 			t.Errorf("options %+v", i)
 		}
 	})

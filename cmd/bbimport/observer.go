@@ -80,7 +80,7 @@ func (h *httpLog) RateLimited(api string, wait time.Duration, status int) {
 	h.mu.Unlock()
 	if tell {
 		h.log.Info().Str("retry_for", english.Duration(h.retryFor)).
-			Msgf("every request of that API pauses; requests refused with 429 are retried for up to %s (--rateLimitWait)", english.Duration(h.retryFor))
+			Msgf("every request of that API pauses; this run waits for 429s for up to %s in all (--rateLimitWait)", english.Duration(h.retryFor))
 	}
 }
 

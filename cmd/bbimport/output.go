@@ -76,12 +76,15 @@ func (o *output) setupLogging(logLevel, logFormat string) error {
 	switch f := strings.ToLower(strings.TrimSpace(logFormat)); f {
 	case "", "auto":
 		if o.stderrTTY {
-			w = o.consoleWriter(w)
+			w = o.redactor.Writer(o.consoleWriter(w))
 		}
 	case "json":
 		o.jsonStderr = true
 	case "text", "console":
-		w = o.consoleWriter(w)
+		// Redacted before it is rendered too: the rendering quotes field
+		// values (a bidi override in a secret becomes \u202e), after which
+		// the redactor would not know the secret.
+		w = o.redactor.Writer(o.consoleWriter(w))
 	default:
 		return usagef("--logFormat %q is not a format; use auto (text on a terminal, JSON lines otherwise), json or text", f)
 	}
@@ -124,7 +127,7 @@ func (o *output) finalLine(code int, err error, msg string) {
 		errorFields(l.Error(), err).Int("exit_code", code).Msg(msg)
 		return
 	}
-	msg = termSafe(msg, true)
+	msg = termSafe(o.redactor.String(msg), true) // redacted before it is escaped
 	if o.colour(o.stderrTTY) {
 		msg = colourRed + msg + colourReset
 	}

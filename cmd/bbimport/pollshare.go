@@ -5,32 +5,49 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// pollShareFlag is --pollShare: the percentage of SNYK_RATE_LIMIT the
-// polls of all import workers together may spend.
+// pollShareFlag is --pollShare: an optional cap on the polls of all import
+// workers, as a percentage of SNYK_RATE_LIMIT. Without it the polls use
+// what the Snyk budget leaves after everything else (docs/polling.md).
 func pollShareFlag() cli.Flag {
 	// A string, so that intSetting answers `--pollShare=abc` with the range.
 	return &cli.StringFlag{Name: "pollShare",
-		Usage: "percentage of SNYK_RATE_LIMIT the polls of all workers may use, 1 to 100 (default 10); sets the shortest wait between polls unless --pollInterval alone does"}
+		Usage: "cap the polls of all import workers at this percentage of SNYK_RATE_LIMIT, 1 to 100 (default: no cap, polls use what the Snyk budget leaves)"}
 }
 
-// pollBudget fills the poll-rate fields of opts and logs the schedule at
-// debug. An explicit --pollInterval (or a test's tuning) is the operator's
-// own floor: the share then applies only if --pollShare is given too, so a
-// chosen interval is kept as chosen.
-func (b *binding) pollBudget(opts *importer.ImportOptions) error {
-	c := b.c
-	percent, err := b.intSetting("pollShare", "", int(100*importer.DefaultPollShare))
+// pollIntervalUsage is --pollInterval's help, for import and sync.
+const pollIntervalUsage = "shortest wait between polls of an import job, and before its first (how often a job that has likely finished is polled while the Snyk budget is idle); jobs are polled by the chance they have finished and what the budget leaves, at least every 30s"
+
+// pollSettings are the poll settings import and sync share: --pollShare's
+// cap (0: none) of SNYK_RATE_LIMIT, and the debug line of the schedule in
+// force, said whenever it changes much.
+type pollSettings struct {
+	share  float64
+	limit  int
+	report func(importer.PollSchedule)
+}
+
+func (b *binding) pollSettings() (pollSettings, error) {
+	log := b.io.Log
+	ps := pollSettings{report: func(s importer.PollSchedule) {
+		log.Debug().Float64("poll_rate", s.Rate).Int("jobs", s.Jobs).Int("durations_seen", s.Seen).Msg(s.String())
+	}}
+	if !b.c.IsSet("pollShare") {
+		return ps, nil
+	}
+	percent, err := b.intSetting("pollShare", "", 0)
 	if err != nil {
-		return err
+		return ps, err
 	}
-	opts.PollShare = float64(percent) / 100
-	ownFloor := c.IsSet("pollInterval") || b.tuning.PollInitial > 0
-	if !ownFloor || c.IsSet("pollShare") {
-		if opts.SnykRateLimit, err = b.intSetting("snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute); err != nil {
-			return err
-		}
+	if ps.limit, err = b.intSetting("snykRateLimit", "SNYK_RATE_LIMIT", defaultSnykPerMinute); err != nil {
+		return ps, err
 	}
-	b.io.Log.Debug().Float64("pollShare", opts.PollShare).Int("snykRateLimit", opts.SnykRateLimit).
-		Msg(opts.PollSchedule().String())
-	return nil
+	ps.share = float64(percent) / 100
+	return ps, nil
+}
+
+// pollBudget fills the poll settings of opts.
+func (b *binding) pollBudget(opts *importer.ImportOptions) error {
+	ps, err := b.pollSettings()
+	opts.PollShare, opts.SnykRateLimit, opts.OnPollSchedule = ps.share, ps.limit, ps.report
+	return err
 }

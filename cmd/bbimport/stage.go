@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -102,9 +104,56 @@ func (st *stageRun) write(finished time.Time, code int, err error, msg string, r
 		Error: r.String(msg),
 	}
 	if len(s.Failures) == 0 && err != nil && !errors.Is(err, errSilent) && code != exitInterrupted {
-		s.Failures = []importer.FailureGroup{{Stage: "run", Cause: r.String(importer.FailureCause(err)), Count: 1}}
+		s.Failures = []importer.FailureGroup{{Stage: "run", Cause: importer.FailureCause(err), Count: 1}}
 	}
-	if _, _, werr := importer.WriteStageSummary(st.logPath, s, st.detail); werr != nil {
+	s.Failures = scrubFailures(s.Failures, r)
+	var detail any
+	if st.detail != nil {
+		detail = scrubbedDetail{st.detail, r}
+	}
+	if _, _, werr := importer.WriteStageSummary(st.logPath, s, detail); werr != nil {
 		errorFields(log.Warn(), werr).Msgf("could not write the %s summary: %v", st.name, werr)
 	}
+}
+
+// scrubFailures masks secrets in the failure groups of a summary: a cause
+// is an error's text when it has no status, and an error may quote a
+// server that echoed the credential.
+func scrubFailures(fs []importer.FailureGroup, r *redact.Redactor) []importer.FailureGroup {
+	out := make([]importer.FailureGroup, len(fs))
+	for i, f := range fs {
+		f.Cause = r.String(f.Cause)
+		if f.Examples != nil {
+			ex := make([]string, len(f.Examples))
+			for j, e := range f.Examples {
+				ex[j] = r.String(e)
+			}
+			f.Examples = ex
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// scrubbedDetail is a stage's summary detail with every secret masked: its
+// warnings quote Bitbucket's and Snyk's refusals, which a gateway may fill
+// with the credential it was sent (orgs:data's projects fallback wrote the
+// access token into orgs-data-summary.json).
+type scrubbedDetail struct {
+	v any
+	r *redact.Redactor
+}
+
+func (d scrubbedDetail) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // as importer.WriteStageSummary encodes
+	if err := enc.Encode(d.v); err != nil {
+		return nil, err
+	}
+	out := []byte(d.r.String(b.String()))
+	if !json.Valid(out) {
+		return nil, errors.New("the summary is no JSON once its secrets are masked")
+	}
+	return out, nil
 }

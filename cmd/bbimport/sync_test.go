@@ -674,3 +674,47 @@ func TestSyncGuardFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncConfirmations429ShareOnePause: every repository read (sync's
+// confirmations of deletions, one after another) answered 429 without
+// Retry-After. Each waited a whole --rateLimitWait before (30 min by
+// default); the wait is the run's now, each moment of a pause counted
+// once: the run ends about one wait in, the first confirmation having
+// waited it and the others not sent, each deletion left alone as unproven,
+// and the run says once that its wait is spent.
+func TestSyncConfirmations429ShareOnePause(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t)
+	const ws = "acme-platform"
+	var gone []string
+	for _, r := range e.importable(ws)[:6] {
+		gone = append(gone, r.Slug)
+	}
+	if err := e.Sim.ChangeEstate(sim.EstateChange{Workspace: ws, Delete: gone}); err != nil {
+		t.Fatal(err)
+	}
+	e.Sim.ThrottleRepositoryReads(true, "")
+	const wait = time.Second
+	e.Tuning.RateLimitWait = wait
+	c0 := e.Sim.Counters()
+	start := time.Now()
+	r := e.MustRun(3, e.syncArgs("--maxDeactivate=100%")...)
+	elapsed := time.Since(start)
+	if d := delta(e.Sim, c0, "bitbucket.repository_reads"); d["bitbucket.repository_reads"] == 0 {
+		t.Fatal("no confirmation was asked")
+	}
+	// Six confirmations each waiting the whole wait took 6 s and more.
+	if elapsed > 4*wait {
+		t.Errorf("the run took %s: its confirmations waited more than one wait of %s between them", elapsed, wait)
+	}
+	if got := writesSince(e.Sim, c0); got != 0 {
+		t.Errorf("%d writes: an unproven deletion was acted on", got)
+	}
+	if n := strings.Count(r.Stderr, "past what is left of this run's --rateLimitWait"); n != 1 {
+		t.Errorf("said %d times that the wait is spent, want once:\n%s", n, r.Stderr)
+	}
+	if n := strings.Count(r.Stdout+r.Stderr, "proved nothing"); n < len(gone) {
+		t.Errorf("%d deletions reported unproven, want %d:\n%s", n, len(gone), r.Stdout)
+	}
+	t.Logf("sync with every confirmation refused: %s, %d repository reads", elapsed.Round(time.Millisecond), delta(e.Sim, c0, "bitbucket.repository_reads")["bitbucket.repository_reads"])
+}

@@ -45,6 +45,7 @@ type options struct {
 	bbRateLimit                          int
 	bbRateWindow                         time.Duration
 	snykRateLimit                        int
+	snykRateWindow                       time.Duration
 	failProjectEvery, failJobEvery       int
 	acceptThen5xx                        float64
 	locationForm                         string
@@ -79,7 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.snykTokenTTL, "snyk-token-ttl", time.Hour, "lifetime of the tokens Snyk's /oauth2/token mints for the service account")
 	fs.IntVar(&o.bbRateLimit, "bitbucket-rate-limit", 0, "Bitbucket requests per credential per -bitbucket-rate-window (0 = unlimited)")
 	fs.DurationVar(&o.bbRateWindow, "bitbucket-rate-window", time.Hour, "the rolling window of -bitbucket-rate-limit")
-	fs.IntVar(&o.snykRateLimit, "snyk-rate-limit", 0, "Snyk requests per minute (0 = unlimited)")
+	fs.IntVar(&o.snykRateLimit, "snyk-rate-limit", 0, "Snyk requests per -snyk-rate-window (0 = unlimited)")
+	fs.DurationVar(&o.snykRateWindow, "snyk-rate-window", time.Minute, "the window of -snyk-rate-limit (a benchmark that scales time scales it)")
 	fs.IntVar(&o.failProjectEvery, "fail-project-every", 0, "every Nth imported project fails (0 = never)")
 	fs.IntVar(&o.failJobEvery, "fail-job-every", 0, "every Nth import job fails: complete with a failed log entry, as Snyk reports it (0 = never)")
 	fs.BoolVar(&o.failWholeJob, "fail-whole-job", false, "lenient: -fail-job-every's jobs end with the job status failed instead")
@@ -147,6 +149,7 @@ func (o *options) config() sim.Config {
 			AcceptThen5xx:      o.acceptThen5xx,
 			LocationForm:       o.locationForm,
 			RateLimitPerMinute: o.snykRateLimit,
+			RateLimitWindow:    o.snykRateWindow,
 			TokenTTL:           o.snykTokenTTL,
 		},
 	}

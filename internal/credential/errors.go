@@ -110,9 +110,10 @@ func newTokenError(kind Kind, err error, secret string) error {
 	if !ok {
 		return err
 	}
-	te := &TokenError{Kind: kind, Code: oneLine(re.ErrorCode), Description: oneLine(re.ErrorDescription), Err: re}
-	te.Code = redact.Literal(te.Code, secret)
-	te.Description = redact.Literal(te.Description, secret)
+	// Scrubbed before they are cut: a cut through the secret would leave
+	// its head, which Literal no longer finds.
+	te := &TokenError{Kind: kind, Code: oneLine(redact.Literal(re.ErrorCode, secret)),
+		Description: oneLine(redact.Literal(re.ErrorDescription, secret)), Err: re}
 	if re.Response != nil {
 		te.StatusCode = re.Response.StatusCode
 	}
@@ -120,11 +121,8 @@ func newTokenError(kind Kind, err error, secret string) error {
 }
 
 // oneLine collapses whitespace and caps s at 300 runes so a server message
-// fits in one line of an error.
+// fits in one line of an error; the cut falls between tokens, so an echoed
+// secret is never cut in half (redact.Cut).
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:300]) + "…"
-	}
-	return s
+	return redact.CutRunes(strings.Join(strings.Fields(s), " "), 300)
 }

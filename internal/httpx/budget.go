@@ -13,7 +13,9 @@ import (
 
 // Ledger counts the requests of one credential in a rolling window, possibly
 // shared with other processes (*ledger.File). An error means the count
-// cannot be trusted: the Budget warns once and paces on its own.
+// cannot be trusted: the Budget warns once and paces on its own. Used may
+// answer from a count a moment old: it is what Load reports, never what
+// admits a request.
 type Ledger interface {
 	Admit(now time.Time, limit int) (ok bool, used int, next time.Time, err error)
 	Used(now time.Time) (int, error)
@@ -38,11 +40,15 @@ type BudgetConfig struct {
 	// (one minute)", so its pause is that minute.
 	Pause              time.Duration
 	PauseMin, PauseMax time.Duration
-	// RateLimitWait is how long a request refused with 429 keeps waiting at
-	// the gate and being sent again, from its first 429, however many
-	// sends that takes: the server did not act on it, and a budget shared
-	// with another job frees up in minutes. 0 means a 429 is the answer at
-	// once (the gate still closes for every other request).
+	// RateLimitWait is how long the whole run may wait for 429s: the time
+	// the gate is closed, counted once however many requests wait at it.
+	// While it lasts, a request refused with 429 waits at the gate and is
+	// sent again (the server did not act on it, and a budget shared with
+	// another job frees up in minutes). A pause it cannot cover is not
+	// waited: the refused request's 429 is its answer, and requests that
+	// meet the closed gate fail at once with a *RateLimitWaitError. 0 means
+	// a 429 is the answer at once (the gate still closes for every other
+	// request).
 	RateLimitWait time.Duration
 	// Name is the credential's name in reports (one of several of an API).
 	Name string
@@ -82,6 +88,44 @@ type BudgetObserver interface {
 	// BudgetFallback is called once when the ledger fails and the budget
 	// falls back to pacing on its own.
 	BudgetFallback(api string, err error)
+	// RateLimitWaitSpent is called once, when a 429 asks for a pause the
+	// run's wait for 429s (BudgetConfig.RateLimitWait) cannot cover.
+	RateLimitWaitSpent(*RateLimitWaitError)
+}
+
+// RateLimitWaitError is a request not sent because the API's 429 gate is
+// closed longer than what is left of the run's wait for 429s
+// (BudgetConfig.RateLimitWait).
+type RateLimitWaitError struct {
+	API string
+	// Until is when the server lets requests in again (its Retry-After,
+	// or the pause the budget chose).
+	Until time.Time
+	// Waited is how long the run has waited for 429s; Limit is
+	// BudgetConfig.RateLimitWait.
+	Waited, Limit time.Duration
+}
+
+func (e *RateLimitWaitError) Error() string {
+	return fmt.Sprintf("%s rate limit: requests are refused until %s, past the run's wait for 429s (%s, of which %s spent)",
+		e.API, e.Until.Format(time.RFC3339), e.Limit, e.Waited.Round(time.Millisecond))
+}
+
+// Load is how much of a budget is spent, for a caller that paces work it
+// may defer (import polls).
+type Load struct {
+	// Used requests of Limit in the last Window, the window the budget
+	// counts in (every process's, when the count is a shared ledger's);
+	// Limit 0 means no limit.
+	Used, Limit int
+	Window      time.Duration
+	// Waiting requests that do not defer wait for a slot, Deferred
+	// requests that do; Paused says a 429 has closed the gate.
+	Waiting, Deferred int
+	Paused            bool
+	// Latency is how long the API's answers take to start (a moving
+	// average; 0 before the first).
+	Latency time.Duration
 }
 
 // Budget admits requests while fewer than the limit were sent in the rolling
@@ -104,6 +148,8 @@ type Budget struct {
 	// is let through with room to spare and nobody waiting for a slot.
 	waiting bool
 	waiters int
+	// deferred counts the deferrable requests waiting for a slot.
+	deferred int
 	// pausedUntil is the 429 gate; streak counts 429s since the last
 	// success, for the backoff without Retry-After.
 	pausedUntil time.Time
@@ -115,6 +161,17 @@ type Budget struct {
 	lowerUntil time.Time
 	probe      bool
 	announced  announcedLimits // X-RateLimit-Limit, per resource group
+	// turn is closed when the last request that does not defer stops
+	// waiting for a slot: deferrable requests wait for it.
+	turn chan struct{}
+	// heldUntil is the end of the last closed gate the run's wait for 429s
+	// covers, and waited what the run has spent of it; spent says a pause
+	// it could not cover was reported.
+	heldUntil time.Time
+	waited    time.Duration
+	spent     bool
+	// latency is a moving average of the time to an answer.
+	latency time.Duration
 }
 
 // NewBudget returns a Budget; see BudgetConfig for the zero values.
@@ -146,17 +203,28 @@ func (b *Budget) useMemory() {
 	b.fallback = WindowLimiter(b.cfg.Limit, b.cfg.Window)
 }
 
+// deferReserve is the share of the limit that requests which defer
+// (Deferrable) leave to the others: a kick-off finds room at once even when
+// polls have filled the window.
+const deferReserve = 50
+
 // Wait blocks until a request may be sent, and records it as sent. It
 // returns at once when ctx is done, or when ctx's deadline comes before the
-// next slot would (errSlotAfterDeadline).
+// next slot would (errSlotAfterDeadline), or with a *RateLimitWaitError
+// when a 429's gate is closed longer than the run may wait. A request of a
+// ctx marked Deferrable goes only while no other request waits for a slot
+// and a reserve of the limit is left.
 func (b *Budget) Wait(ctx context.Context) error {
-	class := classFrom(ctx)
+	deferrable, class := isDeferrable(ctx), classFrom(ctx)
 	for {
 		now := b.cfg.Now()
 		b.mu.Lock()
-		gate := b.pausedUntil
+		gate, covered := b.pausedUntil, !b.pausedUntil.After(b.heldUntil) || b.cfg.RateLimitWait <= 0
 		b.mu.Unlock()
 		if now.Before(gate) {
+			if !covered {
+				return b.spentError()
+			}
 			if err := sleepUntil(ctx, gate, now); err != nil {
 				return err
 			}
@@ -165,7 +233,17 @@ func (b *Budget) Wait(ctx context.Context) error {
 		b.mu.Lock()
 		store, fallback, limit := b.store, b.fallback, b.limitAt(now, class)
 		_, announced := b.announced.limit(class, 0)
+		turn := b.turn
 		b.mu.Unlock()
+		if deferrable && turn != nil {
+			// A request that does not defer is waiting for a slot: it goes first.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-turn:
+			}
+			continue
+		}
 		if fallback != nil {
 			if err := fallback.Wait(ctx); err != nil {
 				return err
@@ -181,14 +259,18 @@ func (b *Budget) Wait(ctx context.Context) error {
 		if b.unlimited() {
 			return nil
 		}
-		ok, used, next, err := store.Admit(now, limit)
+		admit := limit
+		if deferrable {
+			admit = max(limit-limit/deferReserve, 1)
+		}
+		ok, used, next, err := store.Admit(now, admit)
 		if err != nil {
 			b.fail(store, err)
 			continue
 		}
-		b.mu.Lock()
 		if ok {
-			if b.waiters == 0 && used+1 < limit {
+			b.mu.Lock()
+			if !deferrable && b.waiters == 0 && used+1 < limit {
 				b.waiting = false // room left and nobody queued: the budget is not full
 			}
 			if b.probe && limit > b.lowered {
@@ -197,9 +279,26 @@ func (b *Budget) Wait(ctx context.Context) error {
 			b.mu.Unlock()
 			return nil
 		}
+		if deferrable {
+			b.mu.Lock()
+			b.deferred++
+			b.mu.Unlock()
+			err := sleepUntil(ctx, next, now)
+			b.mu.Lock()
+			b.deferred--
+			b.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		b.mu.Lock()
 		report := !b.waiting
 		b.waiting = true
 		b.waiters++
+		if b.turn == nil {
+			b.turn = make(chan struct{})
+		}
 		b.mu.Unlock()
 		if report && b.obs != nil {
 			b.obs.BudgetWait(BudgetWait{API: b.cfg.API, Name: b.cfg.Name, Used: used, Limit: limit, Announced: announced,
@@ -208,11 +307,46 @@ func (b *Budget) Wait(ctx context.Context) error {
 		err = sleepUntil(ctx, next, now)
 		b.mu.Lock()
 		b.waiters--
+		if b.waiters == 0 && b.turn != nil {
+			close(b.turn)
+			b.turn = nil
+		}
 		b.mu.Unlock()
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// Load reports how much of the budget is spent: the count of the last
+// window as the ledger last saw it, the effective limit, and whether
+// requests wait. It reads no file it has not read in the last moment.
+func (b *Budget) Load() Load {
+	now := b.cfg.Now()
+	b.mu.Lock()
+	l := Load{Window: CountWindow(b.cfg.Window), Waiting: b.waiters, Deferred: b.deferred, Paused: now.Before(b.pausedUntil), Latency: b.latency}
+	store := b.store
+	if !b.unlimited() {
+		l.Limit = b.limitAt(now, "")
+	}
+	b.mu.Unlock()
+	if l.Limit > 0 {
+		if n, err := store.Used(now); err == nil {
+			l.Used = n
+		}
+	}
+	return l
+}
+
+// noteLatency adds one answer's time to the moving average Load reports.
+func (b *Budget) noteLatency(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.latency == 0 {
+		b.latency = d
+		return
+	}
+	b.latency += (d - b.latency) / 8
 }
 
 // CountWindow is the window a budget counts requests in, for an API that
@@ -281,12 +415,54 @@ func sleepUntil(ctx context.Context, t, now time.Time) error {
 	}
 }
 
-// holds reports whether a request refused with 429 since heldFrom (the
-// budget's clock) waits at the gate and goes again rather than fail. It is
-// the one place that decides how long 429s are waited out: a wait budget
-// for the whole run, shared by every request, belongs here.
-func (b *Budget) holds(heldFrom time.Time) bool {
-	return b.cfg.RateLimitWait > 0 && b.cfg.Now().Sub(heldFrom) < b.cfg.RateLimitWait
+// holds reports whether a request refused with 429 waits at the gate and
+// goes again rather than fail: whether the run's wait for 429s
+// (RateLimitWait) covers the gate as it is now. It is the one place that
+// decides how long 429s are waited out; observe spends the wait as gates
+// close, each moment of a closed gate counted once however many requests
+// wait at it.
+func (b *Budget) holds() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cfg.RateLimitWait > 0 && !b.pausedUntil.After(b.heldUntil)
+}
+
+// spendWait extends the run's wait for 429s to cover the gate, or reports
+// once that it cannot; b.mu is held. It returns the report to make.
+func (b *Budget) spendWait(now time.Time) *RateLimitWaitError {
+	if b.cfg.RateLimitWait <= 0 || !b.pausedUntil.After(b.heldUntil) {
+		return nil
+	}
+	more := b.pausedUntil.Sub(maxTime(now, b.heldUntil))
+	if b.waited+more <= b.cfg.RateLimitWait {
+		b.waited += more
+		b.heldUntil = b.pausedUntil
+		return nil
+	}
+	if b.spent {
+		return nil
+	}
+	b.spent = true
+	return b.spentErrorLocked()
+}
+
+// spentError is the error of a request that meets a gate the run's wait
+// does not cover.
+func (b *Budget) spentError() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.spentErrorLocked()
+}
+
+func (b *Budget) spentErrorLocked() *RateLimitWaitError {
+	return &RateLimitWaitError{API: b.cfg.API, Until: b.pausedUntil, Waited: b.waited, Limit: b.cfg.RateLimitWait}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // observe reads what a response says of the budget: a 429 closes the gate
@@ -336,9 +512,16 @@ func (b *Budget) observe(resp *http.Response) {
 		b.probe = true
 	}
 	b.applyHints(h, used, now, class)
+	spent := b.spendWait(now)
+	// A pause the run will not wait is said by the spent report, not as
+	// a wait.
+	waits := b.cfg.RateLimitWait <= 0 || !b.pausedUntil.After(b.heldUntil)
 	b.mu.Unlock()
-	if reopened && b.cfg.Observer != nil {
+	if reopened && waits && b.cfg.Observer != nil {
 		b.cfg.Observer.RateLimited(b.cfg.API, pause, resp.StatusCode)
+	}
+	if spent != nil && b.obs != nil {
+		b.obs.RateLimitWaitSpent(spent)
 	}
 }
 

@@ -1,10 +1,12 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -20,6 +22,7 @@ type budgetRecorder struct {
 	recorder
 	waits     []BudgetWait
 	fallbacks []error
+	spent     []*RateLimitWaitError
 }
 
 func (r *budgetRecorder) BudgetWait(w BudgetWait) {
@@ -32,6 +35,12 @@ func (r *budgetRecorder) BudgetFallback(_ string, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fallbacks = append(r.fallbacks, err)
+}
+
+func (r *budgetRecorder) RateLimitWaitSpent(e *RateLimitWaitError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.spent = append(r.spent, e)
 }
 
 func (r *budgetRecorder) counts() (waits, fallbacks, limited int) {
@@ -136,8 +145,10 @@ func TestBudgetFreshRunsAtFullSpeed(t *testing.T) {
 	if waits, fallbacks, _ := rec.counts(); waits != 0 || fallbacks != 0 {
 		t.Errorf("%d wait reports, %d fallbacks on a fresh budget", waits, fallbacks)
 	}
+	// A paced request would wait 12 s (an hour ÷ 300); a second is room for
+	// a loaded machine's scheduling, not a pace.
 	for _, e := range rec.Exchanges() {
-		if e.Wait > 50*time.Millisecond {
+		if e.Wait > time.Second {
 			t.Fatalf("an exchange waited %s for the limiter on a fresh budget", e.Wait)
 		}
 	}
@@ -257,15 +268,16 @@ func TestBudget429PausesEveryWorker(t *testing.T) {
 }
 
 // TestBudget429RetriedForATime: with RateLimitWait, a 429 storm is sent
-// again for that long whatever RetryMax says, and ends with the last 429;
-// other failures keep the RetryMax count.
+// again for that long whatever RetryMax says, and ends with the last 429,
+// said once; other failures keep the RetryMax count.
 func TestBudget429RetriedForATime(t *testing.T) {
 	t.Parallel()
 	srv, hits := statusServer(t, "slow down", http.StatusTooManyRequests)
 	// A short window, so the limit lowered by each 429 climbs back fast.
+	rec := &budgetRecorder{}
 	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 1000, Window: 200 * time.Millisecond, PauseMin: time.Millisecond, PauseMax: 5 * time.Millisecond,
-		RateLimitWait: 150 * time.Millisecond})
-	c := budgetClient(t, b, nil, nil)
+		RateLimitWait: 150 * time.Millisecond, Observer: rec})
+	c := budgetClient(t, b, rec, nil)
 	start := time.Now()
 	resp, err := c.Get(srv.URL)
 	if err != nil {
@@ -273,18 +285,99 @@ func TestBudget429RetriedForATime(t *testing.T) {
 	}
 	resp.Body.Close()
 	took := time.Since(start)
-	if resp.StatusCode != 429 || took < 150*time.Millisecond || hits.Load() <= 3 {
-		t.Errorf("status %d after %s and %d attempts, want 429 after >=150ms and more than RetryMax+1", resp.StatusCode, took, hits.Load())
+	if resp.StatusCode != 429 || took < 140*time.Millisecond || hits.Load() <= 3 {
+		t.Errorf("status %d after %s and %d attempts, want 429 after about 150ms and more than RetryMax+1", resp.StatusCode, took, hits.Load())
+	}
+	rec.mu.Lock()
+	spent := rec.spent
+	rec.mu.Unlock()
+	if len(spent) != 1 || spent[0].Limit != 150*time.Millisecond || spent[0].Waited > 150*time.Millisecond {
+		t.Errorf("spent reports %+v, want one of a 150ms wait", spent)
 	}
 
 	srv5, hits5 := statusServer(t, "down", http.StatusServiceUnavailable)
-	resp, err = c.Get(srv5.URL)
+	c5 := budgetClient(t, NewBudget(BudgetConfig{API: "bitbucket", RateLimitWait: time.Minute}), nil, nil)
+	resp, err = c5.Get(srv5.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if hits5.Load() != 3 {
 		t.Errorf("503 tried %d times, want RetryMax+1 = 3", hits5.Load())
+	}
+}
+
+// TestBudget429WaitIsTheRuns: RateLimitWait bounds the run's waiting for
+// 429s, not each request's. One worker's sequential requests (sync's
+// confirmations) each refused once with a pause of 40ms: the first three
+// pauses fit a wait of 130ms and each is waited once; the fourth does not,
+// so its 429 is the answer at once and the gate it closed turns the next
+// request away without sending it (a *RateLimitWaitError), said once.
+// Eight workers refused together by one pause spend it once.
+func TestBudget429WaitIsTheRuns(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	// Every other arrival is refused: each request's first send gets a 429.
+	srv := newWindowServer(t, func(i int, w http.ResponseWriter) bool {
+		n.Add(1)
+		if i%2 == 1 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	rec := &budgetRecorder{}
+	const pause = 40 * time.Millisecond
+	b := NewBudget(BudgetConfig{API: "bitbucket", Pause: pause, RateLimitWait: 130 * time.Millisecond, Observer: rec})
+	c := budgetClient(t, b, rec, nil)
+	var statuses []int
+	var last error
+	for range 5 {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			last = err
+			break
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	if want := []int{200, 200, 200, 429}; !slices.Equal(statuses, want) {
+		t.Errorf("statuses %v, want %v", statuses, want)
+	}
+	var spent *RateLimitWaitError
+	if !errors.As(last, &spent) || spent.Limit != 130*time.Millisecond || spent.Waited != 3*pause {
+		t.Errorf("fifth request: %v, want a RateLimitWaitError after 3 pauses waited", last)
+	}
+	if got := n.Load(); got != 7 {
+		t.Errorf("server saw %d requests, want 7 (the fifth is not sent)", got)
+	}
+	rec.mu.Lock()
+	reports := len(rec.spent)
+	rec.mu.Unlock()
+	if reports != 1 {
+		t.Errorf("%d spent reports, want 1", reports)
+	}
+
+	// Eight workers, one pause: the wait is spent once.
+	var refused atomic.Int64
+	srv8 := newWindowServer(t, func(i int, w http.ResponseWriter) bool {
+		if i <= 8 {
+			refused.Add(1)
+			time.Sleep(5 * time.Millisecond)
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	b8 := NewBudget(BudgetConfig{API: "bitbucket", Pause: 100 * time.Millisecond, RateLimitWait: 150 * time.Millisecond})
+	c8 := budgetClient(t, b8, nil, nil)
+	for i, s := range getAll(t, c8, srv8.URL, 8, 8) {
+		if s != 200 {
+			t.Errorf("worker %d ended %d, want 200 after one shared pause", i, s)
+		}
+	}
+	if b8.waited > 150*time.Millisecond {
+		t.Errorf("the run's 429 wait is %s for one shared pause of 100ms", b8.waited)
 	}
 }
 
@@ -453,5 +546,69 @@ func TestBudgetHints(t *testing.T) {
 	b.mu.Unlock()
 	if got != 7 {
 		t.Errorf("limit %d with 3 sent and 4 remaining, want 7", got)
+	}
+}
+
+// TestBudgetDeferrableYields: a Deferrable request (an import poll) goes
+// only while a fiftieth of the limit is left for the others, and after any
+// request that does not defer and waits for a slot; Load reports the count.
+func TestBudgetDeferrableYields(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	f, err := ledger.Open(t.TempDir(), "snyk", "token", CountWindow(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := NewBudget(BudgetConfig{API: "snyk", Limit: 100, Window: time.Minute, Ledger: f, Now: func() time.Time { return now }})
+	polls := Deferrable(t.Context())
+	for i := range 98 {
+		if err := b.Wait(polls); err != nil {
+			t.Fatalf("poll %d: %v", i, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(polls, 20*time.Millisecond)
+	defer cancel()
+	if err := b.Wait(ctx); err == nil {
+		t.Error("a poll took the two requests kept for the others")
+	}
+	if err := b.Wait(t.Context()); err != nil {
+		t.Errorf("a kick-off: %v", err)
+	}
+	if l := b.Load(); l.Used != 99 || l.Limit != 100 || l.Window != CountWindow(time.Minute) {
+		t.Errorf("load %+v, want 99 of 100 in %s", l, CountWindow(time.Minute))
+	}
+
+	// A full window of 200 ms: a kick-off waits for the next slot; a poll
+	// that comes after it goes after it.
+	g, err := ledger.Open(t.TempDir(), "snyk", "token", CountWindow(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	full := NewBudget(BudgetConfig{API: "snyk", Limit: 2, Window: 200 * time.Millisecond, Ledger: g})
+	for range 2 {
+		if err := full.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kick, poll time.Time
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := full.Wait(t.Context()); err == nil {
+			kick = time.Now()
+		}
+	})
+	for full.Load().Waiting == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	wg.Go(func() {
+		if err := full.Wait(Deferrable(t.Context())); err == nil {
+			poll = time.Now()
+		}
+	})
+	wg.Wait()
+	if kick.IsZero() || poll.IsZero() || poll.Before(kick) {
+		t.Errorf("kick-off let through at %v, the poll at %v: want the kick-off first", kick, poll)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/credential"
@@ -35,6 +36,15 @@ type Options struct {
 	// request that queued leaves with a token fresh at that moment. Nil
 	// means no credentials (a token endpoint).
 	Credential *credential.Credential
+	// Scope is where Credential may go (InScope): a request outside it is
+	// refused before anything is attached (*ScopeError, final), and a
+	// redirect out of it is not followed. Two APIs behind one gateway host
+	// (/bitbucket/…, /snyk/…) are one origin, so the origin alone would
+	// let one API's next-page link take its credential to the other. A
+	// token endpoint's stack (no Credential: the secret is in the request)
+	// sets it to the token URL, for redirects. Nil means the origin of each
+	// request's first hop only.
+	Scope *url.URL
 	// Transport is the base transport. Nil means a clone of
 	// http.DefaultTransport whose proxy settings are read from the
 	// environment when New is called (HTTPS_PROXY, NO_PROXY, as Go defines them).
@@ -89,8 +99,9 @@ func (o Options) withDefaults() (Options, error) {
 // it came, and a transport error is returned only when no response exists.
 // It is safe for concurrent use.
 type Client struct {
-	rc   *retryablehttp.Client
-	base http.RoundTripper
+	rc     *retryablehttp.Client
+	base   http.RoundTripper
+	budget *Budget
 }
 
 // New returns a Client for one API and credential.
@@ -108,7 +119,7 @@ func New(opts Options) (*Client, error) {
 		budget = NewBudget(BudgetConfig{API: o.API, PauseMin: o.RetryWaitMin, PauseMax: o.RetryWaitMax,
 			Observer: o.Observer, RateLimitWait: DefaultRateLimitWait})
 	}
-	send := &sendTransport{api: o.API, budget: budget, cred: o.Credential, obs: o.Observer,
+	send := &sendTransport{api: o.API, budget: budget, cred: o.Credential, scope: o.Scope, obs: o.Observer,
 		next: &wireTransport{base: base, timeout: o.AttemptTimeout, replayable: o.Replayable}}
 	p := &policy{now: time.Now}
 	rc := &retryablehttp.Client{
@@ -117,7 +128,7 @@ func New(opts Options) (*Client, error) {
 			// Credentials are attached by the stack, not the request, so
 			// Go's rule of dropping Authorization on a cross-host hop would
 			// not protect them: sameOriginRedirects does.
-			CheckRedirect: sameOriginRedirects,
+			CheckRedirect: sameOriginRedirects(o.Scope),
 		},
 		Logger:         nil, // the default writes to stderr; we report through Observer
 		RetryWaitMin:   o.RetryWaitMin,
@@ -129,7 +140,7 @@ func New(opts Options) (*Client, error) {
 		// Keep the final 429 or 5xx so callers can type it (RateLimitError).
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	return &Client{rc: rc, base: base}, nil
+	return &Client{rc: rc, base: base, budget: budget}, nil
 }
 
 // ErrRedirectLoop is a request redirected more than 10 times. (Its text is
@@ -170,6 +181,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// Load reports how much of the client's budget is spent (Budget.Load).
+func (c *Client) Load() Load { return c.budget.Load() }
+
 // CloseIdleConnections closes the base transport's idle connections.
 func (c *Client) CloseIdleConnections() {
 	if t, ok := c.base.(interface{ CloseIdleConnections() }); ok {
@@ -188,16 +202,19 @@ type doTransport struct{ c *Client }
 func (t doTransport) RoundTrip(req *http.Request) (*http.Response, error) { return t.c.Do(req) }
 
 // sameOriginRedirects follows a redirect only within the origin (scheme,
-// host, port) of the first request: the credential the stack attaches to
-// every hop must not reach another host or plain http.
-func sameOriginRedirects(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return ErrRedirectLoop
+// host, port) of the first request, and within scope if set: the
+// credential the stack attaches to every hop must not reach another host,
+// plain http, or another API behind the same host.
+func sameOriginRedirects(scope *url.URL) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return ErrRedirectLoop
+		}
+		if !SameOrigin(req.URL, via[0].URL) || scope != nil && !InScope(req.URL, scope) {
+			return http.ErrUseLastResponse
+		}
+		return nil
 	}
-	if !SameOrigin(req.URL, via[0].URL) {
-		return http.ErrUseLastResponse
-	}
-	return nil
 }
 
 // markAttempt is retryablehttp's RequestLogHook, the one place that knows

@@ -25,6 +25,21 @@ func serverErrorRetryDisabled(ctx context.Context) bool {
 	return v
 }
 
+type deferrableKey struct{}
+
+// Deferrable marks a request context as one that may wait for every other
+// request of its API (an import job's poll): the budget lets it go only
+// while no other request waits for a slot and a small reserve of the limit
+// is left, so the work it waits on is started first.
+func Deferrable(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deferrableKey{}, true)
+}
+
+func isDeferrable(ctx context.Context) bool {
+	v, _ := ctx.Value(deferrableKey{}).(bool)
+	return v
+}
+
 type attemptKey struct{}
 
 // attemptState is shared by the sends of one request. Sends run one after

@@ -44,7 +44,8 @@ func waitFor(req *http.Request, b *Budget, st *attemptState) error {
 	st.wait.Store(int64(time.Since(start)))
 	if err != nil {
 		closeBody(req)
-		if ctx.Err() == nil && !errors.Is(err, errSlotAfterDeadline) {
+		var spent *RateLimitWaitError
+		if ctx.Err() == nil && !errors.Is(err, errSlotAfterDeadline) && !errors.As(err, &spent) {
 			err = fmt.Errorf("%w (%w)", errSlotAfterDeadline, context.DeadlineExceeded)
 		}
 		return err

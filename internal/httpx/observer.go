@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 // errorBodyLimit is how much of a non-2xx body an Exchange carries: enough
@@ -48,9 +50,11 @@ func peekBody(resp *http.Response) string {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return ""
 	}
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit+1))
 	resp.Body = &peekedBody{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body}
-	return string(head)
+	// Cut between tokens: an echoed credential cut in half would leave its
+	// head in the debug line, where no redactor finds it.
+	return redact.Cut(string(head), errorBodyLimit)
 }
 
 type peekedBody struct {

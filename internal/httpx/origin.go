@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"net/url"
+	"path"
 	"strings"
 )
 
@@ -23,4 +24,34 @@ func effectivePort(u *url.URL) string {
 		return "80"
 	}
 	return "443"
+}
+
+// InScope reports whether u is within scope: scope's origin, and a path
+// at or under scope's once dot segments are resolved (a server on the
+// other side may resolve "/2.0/../snyk/" to "/snyk/", and decodes %2F).
+// It is where a credential may go when one host serves several APIs
+// behind a gateway, each under its own path.
+func InScope(u, scope *url.URL) bool {
+	if !SameOrigin(u, scope) {
+		return false
+	}
+	under := path.Clean("/" + scope.Path)
+	if under == "/" {
+		return true
+	}
+	p := path.Clean("/" + u.Path)
+	return p == under || strings.HasPrefix(p, under+"/")
+}
+
+// ScopeError is a request the stack refused to send with its credential:
+// its URL (a next-page link, a job location, a redirect) is outside the
+// API's scope, another origin or another path of the same host.
+type ScopeError struct {
+	// URL is the request's, without user info; Scope is where the
+	// credential may go.
+	URL, Scope string
+}
+
+func (e *ScopeError) Error() string {
+	return "not sent: the credential is for " + e.Scope + " only"
 }

@@ -61,7 +61,8 @@ func retryableStatus(code int) bool {
 }
 
 func retryableError(err error) bool {
-	if errors.Is(err, errSlotAfterDeadline) {
+	var spent *RateLimitWaitError
+	if errors.Is(err, errSlotAfterDeadline) || errors.As(err, &spent) {
 		return false
 	}
 	if _, final := AsNetError(err); final {
@@ -72,6 +73,11 @@ func retryableError(err error) bool {
 	// would only count those retries a second time.
 	var ce *credentialError
 	if errors.As(err, &ce) {
+		return false
+	}
+	// A URL outside the credential's scope stays outside it.
+	var se *ScopeError
+	if errors.As(err, &se) {
 		return false
 	}
 	// retryablehttp already knows which transport errors are permanent

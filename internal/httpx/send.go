@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/credential"
@@ -18,8 +19,8 @@ import (
 // retry policy to count:
 //
 //   - a 429: the budget has closed its gate for every worker; the request
-//     waits at the gate and goes again for as long as the budget holds it
-//     (Budget.holds), then the 429 is the answer;
+//     waits at the gate and goes again while the run's wait for 429s
+//     covers the gate (Budget.holds), else the 429 is the answer;
 //   - a 401 that a minted credential can answer with a newer token
 //     (credential.Reauthorize, at most twice).
 //
@@ -29,6 +30,7 @@ type sendTransport struct {
 	api    string
 	budget *Budget
 	cred   *credential.Credential // nil: no credentials
+	scope  *url.URL               // where cred may go; nil: anywhere
 	obs    Observer
 	next   http.RoundTripper
 }
@@ -39,19 +41,26 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if st == nil {
 		st = &attemptState{}
 	}
+	if t.cred != nil && t.scope != nil && !InScope(req.URL, t.scope) {
+		// Refused before the budget: nothing is sent, nothing is paid.
+		err := &ScopeError{URL: req.URL.Redacted(), Scope: t.scope.Redacted()}
+		closeBody(req)
+		t.report(req, nil, err, time.Now(), st)
+		return nil, err
+	}
 	var (
-		auth     credential.Authorization
-		reauth   bool           // the last answer was a 401 to re-authorise
-		limited  *http.Response // the last answer was a 429 being waited out
-		heldFrom time.Time      // when the budget first held this request
+		auth    credential.Authorization
+		reauth  bool           // the last answer was a 401 to re-authorise
+		limited *http.Response // the last answer was a 429 being waited out
 	)
 	for {
 		start := time.Now()
 		if err := waitFor(req, t.budget, st); err != nil {
 			t.report(req, nil, err, start, st)
 			if limited != nil {
-				if ctx.Err() == nil && errors.Is(err, errSlotAfterDeadline) {
-					return limited, nil // the gate opens after the deadline: the 429 is the answer
+				var spent *RateLimitWaitError
+				if ctx.Err() == nil && (errors.Is(err, errSlotAfterDeadline) || errors.As(err, &spent)) {
+					return limited, nil // the gate opens after the deadline, or past the run's wait: the 429 is the answer
 				}
 				limited.Body.Close()
 			}
@@ -69,20 +78,19 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		st.sent.Store(false)
 		st.sends.Add(1)
+		sent := time.Now()
 		resp, err := t.next.RoundTrip(out)
 		t.report(req, resp, err, start, st)
 		if err != nil {
 			return nil, err
 		}
+		t.budget.noteLatency(time.Since(sent))
 		t.budget.observe(resp)
 
 		reauth = false
 		switch resp.StatusCode {
 		case http.StatusTooManyRequests:
-			if heldFrom.IsZero() {
-				heldFrom = t.budget.cfg.Now()
-			}
-			if !t.budget.holds(heldFrom) {
+			if !t.budget.holds() {
 				return resp, nil
 			}
 		case http.StatusUnauthorized:

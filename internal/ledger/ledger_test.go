@@ -208,3 +208,170 @@ func TestFileEmptyIsAFreshCount(t *testing.T) {
 		t.Errorf("Admit on an empty ledger = %v, %d, %v; want admitted as a fresh count", ok, used, err)
 	}
 }
+
+// TestFileTakesBlocks: one process admitting 3,000 requests at a steady pace
+// under a limit of 100,000 a minute reads and writes the file a few dozen
+// times, not once a request; what its last block has left is given back at
+// Close, so the file then counts exactly what was sent.
+func TestFileTakesBlocks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f, err := Open(dir, "snyk", "token", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Close gives back on the real clock: the test's times are near it.
+	start := time.Now()
+	const n = 3000
+	for i := range n {
+		// 3,000 requests in 3 s.
+		if ok, _, _, err := f.Admit(start.Add(time.Duration(i)*time.Millisecond), 100_000); !ok || err != nil {
+			t.Fatalf("request %d: %v, %v", i, ok, err)
+		}
+	}
+	if f.syncs > n/20 {
+		t.Errorf("%d syncs for %d requests: the file is not taken in blocks", f.syncs, n)
+	}
+	end := start.Add(n * time.Millisecond)
+	if used, err := f.Used(end); err != nil || used != n {
+		t.Errorf("Used = %d, %v; want %d (the unsent block left out)", used, err, n)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(dir, "snyk", "token", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if used, err := g.Used(end); err != nil || used != n {
+		t.Errorf("after Close the file counts %d, %v; want %d", used, err, n)
+	}
+}
+
+// TestFileBlocksNeverExceedTogether: three processes taking blocks from one
+// file at a limit of 300 admit exactly 300 together, each until the file
+// refuses it; a block never lets one process hold back what another could
+// use for long, and never lets them together past the limit.
+func TestFileBlocksNeverExceedTogether(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const limit = 300
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	var files []*File
+	for range 3 {
+		f, err := Open(dir, "snyk", "token", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+		wg.Go(func() {
+			for range 10 * limit {
+				ok, _, _, err := f.Admit(time.Now(), limit)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !ok {
+					return
+				}
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if admitted != limit {
+		t.Errorf("admitted %d together, want exactly %d", admitted, limit)
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	g, _ := Open(dir, "snyk", "token", time.Minute)
+	defer g.Close()
+	if used, err := g.Used(time.Now()); err != nil || used != limit {
+		t.Errorf("the file counts %d, %v; want %d", used, err, limit)
+	}
+}
+
+// TestFileGivesBackAnExpiredBlock: a block's requests may be sent only
+// within its time; what is left when it expires is given back at the next
+// sync, so it stops counting against the other processes.
+func TestFileGivesBackAnExpiredBlock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f, err := Open(dir, "snyk", "token", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	// A quick pace first, so the blocks grow past one request.
+	for i := range 200 {
+		f.Admit(t0.Add(time.Duration(i)*time.Millisecond), 10_000)
+	}
+	if f.claim.left == 0 {
+		t.Fatalf("no block held after 200 quick requests")
+	}
+	left := f.claim.left
+	later := f.claim.until.Add(time.Millisecond)
+	other, _ := Open(dir, "snyk", "token", time.Minute)
+	defer other.Close()
+	if used, _ := other.Used(t0.Add(200 * time.Millisecond)); used != 200+left {
+		t.Errorf("another process sees %d, want the 200 sent and the %d of the block", used, left)
+	}
+	if ok, _, _, err := f.Admit(later, 10_000); !ok || err != nil {
+		t.Fatalf("Admit after the block expired: %v, %v", ok, err)
+	}
+	// The expired block was given back; a new one was taken. (A third
+	// process reads the file: other's count of a moment ago is an estimate.)
+	third, _ := Open(dir, "snyk", "token", time.Minute)
+	defer third.Close()
+	if used, _ := third.Used(later); used != 201+f.claim.left {
+		t.Errorf("after the expired block: another process sees %d, want %d", used, 201+f.claim.left)
+	}
+}
+
+// TestFileCeilingIsTheMostAnyRunHolds: runs with different limits share a
+// ledger (another setting, or a limit a server raised): a count above this
+// run's limit but within the ceiling (the most any run could hold) is a
+// budget spent, not corruption; above the ceiling it is corruption.
+func TestFileCeilingIsTheMostAnyRunHolds(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	dir := t.TempDir()
+	high, err := Open(dir, "bitbucket", "consumer", time.Hour, Max(10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer high.Close()
+	// A run allowed 5,000 an hour (a raised limit) sends 3,000.
+	for i := range 3000 {
+		if ok, _, _, err := high.Admit(now, 5000); !ok || err != nil {
+			t.Fatalf("request %d: %v, %v", i, ok, err)
+		}
+	}
+	if err := high.Close(); err != nil {
+		t.Fatal(err)
+	}
+	low, err := Open(dir, "bitbucket", "consumer", time.Hour, Max(10_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer low.Close()
+	ok, used, next, err := low.Admit(now, 1000)
+	if err != nil || ok || used != 3000 || next.IsZero() {
+		t.Errorf("a run of 1,000 an hour after 3,000 sent: ok %v, used %d, next %v, %v; want a wait, no error", ok, used, next, err)
+	}
+	strict, err := Open(dir, "bitbucket", "consumer", time.Hour, Max(2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Close()
+	if _, _, _, err := strict.Admit(now, 1000); err == nil || !strings.Contains(err.Error(), "over the limit of 2000") {
+		t.Errorf("3,000 under a ceiling of 2,000: %v, want corruption", err)
+	}
+}

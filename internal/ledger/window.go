@@ -63,9 +63,8 @@ func (w *Window) prune(now time.Time) {
 
 // check reports errFuture for a slot later than now + FutureTolerance, and
 // a corrupt count when the window ending at now holds more than max
-// requests (max > 0): no process admits past its limit, so such a count
-// was not written by one (or by one with a higher limit, whose count this
-// process cannot follow either).
+// requests (max > 0): max is the largest limit any process sharing the
+// file could hold, so no process wrote such a count.
 func (w *Window) check(now time.Time, max int) error {
 	limit := now.Add(FutureTolerance).UnixMilli()
 	for start := range w.counts {
@@ -75,7 +74,7 @@ func (w *Window) check(now time.Time, max int) error {
 		}
 	}
 	if used := w.Used(now); max > 0 && used > max {
-		return corrupt("%d requests in the window, over the limit of %d (a corrupt file, or a run with a higher limit sharing it)", used, max)
+		return corrupt("%d requests in the window, over the limit of %d", used, max)
 	}
 	return nil
 }

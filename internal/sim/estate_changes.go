@@ -252,6 +252,9 @@ func (st *bitbucketState) extraManifests(owner, name string) []string {
 // renamed repository's old slug: the simulator does not redirect).
 func (st *bitbucketState) getRepository(w http.ResponseWriter, r *http.Request, wsID, slug string) {
 	st.s.add("bitbucket.repository_reads", 1)
+	if st.s.throttles(w, "bitbucket.reads", "bitbucket") {
+		return
+	}
 	if st.s.hostile.isProxied(wsID) {
 		st.s.add("bitbucket.proxy_404", 1)
 		proxyNotFound(w)

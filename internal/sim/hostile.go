@@ -64,6 +64,9 @@ type hostileKnobs struct {
 	endless   map[string]bool // org id → endless targets
 	listCut   map[string]ListingCut
 	endlessID int
+	// throttled: api ("snyk", or "bitbucket.reads" for repository reads)
+	// → the Retry-After of the 429 every such request gets.
+	throttled map[string]string
 }
 
 func (h *hostileKnobs) set(f func()) {
@@ -72,6 +75,7 @@ func (h *hostileKnobs) set(f func()) {
 	if h.names == nil {
 		h.names, h.hidden, h.proxied, h.repeat = map[string]TargetNameForm{}, map[string]map[string]bool{}, map[string]bool{}, map[string]int{}
 		h.failing, h.endless, h.listCut = map[string]bool{}, map[string]bool{}, map[string]ListingCut{}
+		h.throttled = map[string]string{}
 	}
 	f()
 }
@@ -132,6 +136,45 @@ func (s *Server) EndlessTargets(orgID string) {
 // SetListingCut cuts workspace's repository listing short (see ListingCut).
 func (s *Server) SetListingCut(workspace string, cut ListingCut) {
 	s.hostile.set(func() { s.hostile.listCut[strings.ToLower(workspace)] = cut })
+}
+
+// ThrottleSnyk answers every Snyk request from now on with 429 and the
+// Retry-After retryAfter ("" sends none); ThrottleSnyk(false, "") stops.
+func (s *Server) ThrottleSnyk(on bool, retryAfter string) { s.throttle("snyk", on, retryAfter) }
+
+// ThrottleRepositoryReads answers every Bitbucket repository read (GET
+// /2.0/repositories/{workspace}/{repo_slug}, sync's confirmations) with
+// 429 and the Retry-After retryAfter, while listings go on as usual.
+func (s *Server) ThrottleRepositoryReads(on bool, retryAfter string) {
+	s.throttle("bitbucket.reads", on, retryAfter)
+}
+
+func (s *Server) throttle(what string, on bool, retryAfter string) {
+	s.hostile.set(func() {
+		if on {
+			s.hostile.throttled[what] = retryAfter
+		} else {
+			delete(s.hostile.throttled, what)
+		}
+	})
+}
+
+// throttles answers 429 when what is throttled, counting it in api's 429s.
+func (s *Server) throttles(w http.ResponseWriter, what, api string) bool {
+	var retryAfter string
+	var on bool
+	s.hostile.get(func() { retryAfter, on = s.hostile.throttled[what] })
+	if !on {
+		return false
+	}
+	s.add(api+".429", 1)
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write([]byte(`{"type":"error","error":{"message":"Rate limit for this resource has been exceeded"}}`))
+	return true
 }
 
 // targetName is the display name (and project name prefix) of a target of

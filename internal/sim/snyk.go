@@ -372,7 +372,7 @@ func (st *snykState) rest(h http.HandlerFunc) http.HandlerFunc {
 func (st *snykState) wrap(h http.HandlerFunc, rest bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st.s.add("snyk.requests", 1)
-		if st.s.inject(w, r, "snyk", st.cfg.Faults) {
+		if st.s.inject(w, r, "snyk", st.cfg.Faults) || st.s.throttles(w, "snyk", "snyk") {
 			return
 		}
 		if st.rateLimited(w) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 // AppPasswordsRemoved is the day Atlassian removed app passwords from the
@@ -389,11 +390,9 @@ func describe(resp *http.Response, msg string) string {
 // oneLine collapses whitespace and caps s at 300 runes so a server message
 // fits in one line of an error.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:300]) + "…"
-	}
-	return s
+	// The cut falls between tokens: an echoed credential is never cut in
+	// half, which would leave its head where no redactor finds it.
+	return redact.CutRunes(strings.Join(strings.Fields(s), " "), 300)
 }
 
 // HTTPStatus returns the response's status code, so callers can group

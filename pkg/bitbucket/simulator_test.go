@@ -27,6 +27,13 @@ type simClient struct {
 // budget and retries) against s, with millisecond waits.
 func newSimClient(t *testing.T, s *sim.Server, secret string, opts ...bitbucket.Option) simClient {
 	t.Helper()
+	return newSimClientWaiting(t, s, secret, 500*time.Millisecond, opts...)
+}
+
+// newSimClientWaiting is newSimClient whose run may wait for 429s for wait
+// in all.
+func newSimClientWaiting(t *testing.T, s *sim.Server, secret string, wait time.Duration, opts ...bitbucket.Option) simClient {
+	t.Helper()
 	tokenHTTP, err := httpx.New(httpx.Options{API: "bitbucket-token", RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -39,8 +46,8 @@ func newSimClient(t *testing.T, s *sim.Server, secret string, opts ...bitbucket.
 		t.Fatal(err)
 	}
 	// Retry-After from the simulator is honoured above the backoff's cap;
-	// a 429 is waited out for half a second, then typed.
-	budget := httpx.NewBudget(httpx.BudgetConfig{API: "bitbucket", PauseMin: time.Millisecond, PauseMax: 5 * time.Millisecond, RateLimitWait: 500 * time.Millisecond})
+	// 429s are waited out for wait in all, then typed.
+	budget := httpx.NewBudget(httpx.BudgetConfig{API: "bitbucket", PauseMin: time.Millisecond, PauseMax: 5 * time.Millisecond, RateLimitWait: wait})
 	hc, err := httpx.New(httpx.Options{
 		API: "bitbucket", Credential: cred, Budget: budget,
 		RetryMax: 8, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond,
@@ -193,7 +200,8 @@ func TestSimulator_429And5xxStillComplete(t *testing.T) {
 		Workspaces: sevenWorkspaces()[:6], // 0…250: keeps the Retry-After waits short
 		Faults:     sim.Faults{RateLimitEvery: 5, RetryAfter: "1", ServerErrorRate: 0.05},
 	}})
-	c := newSimClient(t, s, sim.DefaultBitbucketClientSecret)
+	// The run waits out every Retry-After: a few seconds in all.
+	c := newSimClientWaiting(t, s, sim.DefaultBitbucketClientSecret, time.Minute)
 	got := listAll(t, t.Context(), c)
 	for _, n := range sevenSizes[:6] {
 		if slug := fmt.Sprintf("ws-%d", n); got[slug] != n {

@@ -25,8 +25,6 @@ const (
 	MinConcurrency       = 1
 	MaxConcurrency       = 50
 	DefaultPollTimeout   = 2 * time.Hour
-	DefaultPollInitial   = 2 * time.Second
-	DefaultPollMax       = 30 * time.Second
 	DefaultShutdownGrace = 5 * time.Second
 
 	dryRunSampleSize = 20
@@ -47,18 +45,25 @@ type ImportOptions struct {
 	Concurrency int
 	// PollTimeout bounds the polling of one job (default 2h).
 	PollTimeout time.Duration
-	// PollInitial is the shortest wait between two polls of a job, and the
-	// wait before its first (default 2s); then a job is polled after a tenth
-	// of its age, up to PollMax between polls (default 30s). See
-	// PollSchedule.
+	// PollInitial is the shortest wait between two polls of a job, and
+	// before its first (default DefaultPollInitial): how often a job that
+	// has likely finished is polled while the Snyk budget is idle. PollMax
+	// is the longest (default DefaultPollMax). Between them the schedule
+	// follows the chance that the job finished and what the budget leaves
+	// (pollschedule.go).
 	PollInitial time.Duration
 	PollMax     time.Duration
-	// PollShare (0..1, default DefaultPollShare) of SnykRateLimit (requests
-	// per minute; 0: unknown) is what the polls of all workers together may
-	// spend: it sets a longer shortest wait when Concurrency workers
-	// polling at PollInitial would spend more.
+	// PollShare (0..1; 0: none, the default) caps the polls of all workers
+	// together at that share of SnykRateLimit (requests per minute).
 	PollShare     float64
 	SnykRateLimit int
+	// OnPollSchedule, if set, hears the poll schedule in force at the
+	// start and whenever it changes much (at most every 5 s).
+	OnPollSchedule func(PollSchedule)
+	// Pool, if set, is shared with other imports running at once (sync's
+	// orgs): its slots bound them together, its schedule polls all their
+	// jobs. Nil: Import makes its own of Concurrency slots.
+	Pool *Pool
 	// ShutdownGrace is how long an import request already on its way may
 	// take to finish after ctx is cancelled, so that a job Snyk accepted is
 	// logged and not imported again by the next run (default 5s; negative:
@@ -125,8 +130,6 @@ func (o *ImportOptions) validate() error {
 	if o.PollTimeout <= 0 {
 		o.PollTimeout = DefaultPollTimeout
 	}
-	sched := o.PollSchedule()
-	o.PollInitial, o.PollMax = sched.Floor, sched.Max
 	if o.ShutdownGrace == 0 {
 		o.ShutdownGrace = DefaultShutdownGrace
 	}
@@ -187,13 +190,17 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
+	pool := opts.Pool
+	if pool == nil {
+		pool = NewPool(opts)
+	}
 	// Write-ahead: nothing is sent before the resume log is open and the
 	// directory takes new files, so an import is never sent whose record
 	// could not be kept (a read-only directory sent all 155 and recorded none).
-	ahead, err := importfiles.OpenAheadLog(opts.openFile, filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
+	ahead, err := pool.openAhead(opts.openFile, filepath.Join(opts.LogPath, importfiles.ImportedTargetsLog))
 	if err == nil {
 		if err = importfiles.CheckWritableDir(opts.openFile, opts.LogPath); err != nil {
-			_ = ahead.Close()
+			_ = pool.closeAhead()
 		}
 	}
 	if err != nil {
@@ -202,6 +209,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	logs := importfiles.NewLogFiles(opts.LogPath, opts.Hostname, opts.PID, opts.Now)
 	logs.Open, logs.Redact = opts.openFile, opts.Redact
 	run := &importRun{
+		pool:   pool,
 		denied: make(map[string]error),
 		ctx:    ctx,
 		opts:   &opts,
@@ -235,7 +243,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	if err := run.logs.Close(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := run.ahead.Close(); err != nil {
+	if err := run.pool.closeAhead(); err != nil {
 		errs = append(errs, err)
 	}
 	if run.stopErr != nil {
@@ -322,10 +330,11 @@ func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *
 
 // importRun is the state of one Import call.
 type importRun struct {
+	pool   *Pool
 	ctx    context.Context
 	opts   *ImportOptions
 	logs   *importfiles.LogFiles
-	ahead  *importfiles.AheadLog // imported-targets.log, written ahead
+	ahead  *importfiles.AheadLog // imported-targets.log, written ahead (the pool's)
 	prog   Progress
 	resume *ResumeLog
 	// gate holds kick-offs back until Snyk accepts one (ProbeKickOffs).
@@ -407,10 +416,11 @@ func (r *importRun) run() error {
 	for range r.opts.Concurrency {
 		wg.Go(func() {
 			for it := range queue {
-				if r.ctx.Err() != nil || r.stopped() {
+				if !r.takeSlot() {
 					continue // interrupted or stopped: drain without starting
 				}
 				r.importOne(it)
+				<-r.pool.slots
 			}
 		})
 	}
@@ -420,6 +430,25 @@ func (r *importRun) run() error {
 	close(finished)
 	<-graceDone
 	return feedErr
+}
+
+// takeSlot waits for one of the pool's slots (shared with other imports
+// running at once); false, with no slot taken, when the run is interrupted
+// or stopped.
+func (r *importRun) takeSlot() bool {
+	if r.ctx.Err() != nil || r.stopped() {
+		return false
+	}
+	select {
+	case r.pool.slots <- struct{}{}:
+	case <-r.ctx.Done():
+		return false
+	}
+	if r.stopped() {
+		<-r.pool.slots
+		return false
+	}
+	return true
 }
 
 // feed streams the targets file into queue, leaving out targets already
@@ -543,8 +572,11 @@ func (r *importRun) importOne(it ImportTarget) {
 		return
 	}
 	r.gate.accepted()
+	started := r.pool.polls.cfg.now()
 	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add(CounterKickedOff, 1) })
-	line, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, loc)
+	// The Location is scrubbed like every text of a server (the resume log
+	// never reads it back): a gateway may put the token in it.
+	line, err := r.logs.RenderTargetLine(importfiles.LevelInfo, importfiles.MsgTargetRequested, it, r.scrub(loc))
 	if err == nil {
 		err = r.ahead.Fill(room, line)
 	}
@@ -555,7 +587,7 @@ func (r *importRun) importOne(it ImportTarget) {
 		return // interrupted: Snyk has the job, the next run skips the target
 	}
 
-	job, err := pollJob(r.ctx, r.opts.Snyk, loc, r.opts.PollInitial, r.opts.PollMax, r.opts.PollTimeout)
+	job, err := pollJob(r.ctx, r.opts.Snyk, loc, r.pool.polls, started, r.opts.PollTimeout)
 	if err != nil {
 		if r.ctx.Err() != nil {
 			return
@@ -578,7 +610,7 @@ func (r *importRun) importOne(it ImportTarget) {
 // failedLine appends a "failed" line for it to the resume log, so the next
 // run imports it again.
 func (r *importRun) failedLine(it ImportTarget, loc, msg string) error {
-	line, err := r.logs.RenderTargetLine(importfiles.LevelError, importfiles.MsgTargetFailed, it, loc, importfiles.LogField{Key: "errorMessage", Value: r.scrub(msg)})
+	line, err := r.logs.RenderTargetLine(importfiles.LevelError, importfiles.MsgTargetFailed, it, r.scrub(loc), importfiles.LogField{Key: "errorMessage", Value: r.scrub(msg)})
 	if err != nil {
 		return err
 	}

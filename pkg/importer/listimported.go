@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,9 +23,6 @@ var ListImportedTypes = []string{
 	"bitbucket-connect-app", "gcr", "docker-hub", "gitlab", "azure-repos", "bitbucket-server",
 }
 
-// defaultListImportedConcurrency is how many orgs are listed at once (as the original).
-const defaultListImportedConcurrency = 15
-
 // ListImportedOptions configures ListImported.
 type ListImportedOptions struct {
 	// Snyk lists orgs, projects and integrations.
@@ -39,7 +37,8 @@ type ListImportedOptions struct {
 	IntegrationTypes []string
 	// LogPath is the directory of imported-targets.log (created if missing).
 	LogPath string
-	// Concurrency is how many orgs are listed at once (default 15).
+	// Concurrency is how many orgs are listed at once (0: OrgsAtOnce,
+	// sized from the Snyk budget and the latency its answers take).
 	Concurrency int
 	// Now, Hostname and PID are written in every log line (defaults: the
 	// clock, this host and process).
@@ -123,7 +122,8 @@ func ListImported(ctx context.Context, opts ListImportedOptions) (*ListImportedR
 		res:    &ListImportedResult{LogFile: logFile, Orgs: len(orgs)},
 	}
 	prog.Start(StageListImported, len(orgs))
-	_ = boundedEach(ctx, len(orgs), opts.Concurrency, func(_ context.Context, i int) error {
+	atOnce := func() int { return cmp.Or(opts.Concurrency, OrgsAtOnce(opts.Snyk)) }
+	_ = BoundedEach(ctx, len(orgs), atOnce, func(_ context.Context, i int) error {
 		org := orgs[i]
 		if err := l.org(org); err != nil {
 			l.mu.Lock()
@@ -167,8 +167,8 @@ func (o *ListImportedOptions) validate() error {
 			return fieldErrorf("", "IntegrationTypes", fmt.Sprintf("unknown {IntegrationTypes} %q (one of %s)", t, strings.Join(ListImportedTypes, ", ")))
 		}
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = defaultListImportedConcurrency
+	if o.Concurrency < 0 {
+		o.Concurrency = 0
 	}
 	return nil
 }

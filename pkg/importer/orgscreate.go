@@ -1,12 +1,14 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bbimport/bbimport/pkg/importfiles"
@@ -31,6 +33,9 @@ type OrgsCreateOptions struct {
 	DryRun bool
 	// LogPath is where snyk-created-orgs.json and the logs go (required).
 	LogPath string
+	// Concurrency is how many rows are settled at once (0: OrgsAtOnce,
+	// sized from the Snyk budget and the latency its answers take).
+	Concurrency int
 	// Now stamps log lines; time.Now if nil.
 	Now func() time.Time
 	// Hostname and PID are written in every log line (default: this host
@@ -188,10 +193,16 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 
 	// A log line that cannot be written must not lose the orgs already
 	// created: the file is still written, and the error returned after it.
+	// The rows of a group are settled several at once (OrgsAtOnce), those
+	// of one name in file order: a later row reuses the org the first
+	// created.
 	var ctxErr, listErr, logErr error
+	var mu sync.Mutex // guards logErr and prog
 	listFailures := 0
-groups:
 	for _, gid := range groupOrder {
+		if ctxErr = ctx.Err(); ctxErr != nil || logs.stopped() != nil {
+			break
+		}
 		byName, err := listGroupOrgsByName(ctx, opts.Snyk, gid)
 		if err != nil {
 			if ctxErr = ctx.Err(); ctxErr != nil {
@@ -210,27 +221,33 @@ groups:
 			}
 			continue
 		}
-		for _, i := range groups[gid] {
-			if ctxErr = ctx.Err(); ctxErr != nil {
-				break groups
+		names := rowsByName(rows, groups[gid])
+		atOnce := func() int { return cmp.Or(opts.Concurrency, OrgsAtOnce(opts.Snyk)) }
+		_ = BoundedEach(ctx, len(names), atOnce, func(ctx context.Context, k int) error {
+			for _, i := range names[k] {
+				if ctx.Err() != nil || logs.stopped() != nil {
+					return nil
+				}
+				out := &res.Orgs[i]
+				err := createOrReuseOrg(ctx, &opts, byName, out, logs)
+				mu.Lock()
+				logErr = errors.Join(logErr, err)
+				if out.Status == OrgFailed {
+					prog.Add(CounterFailed, 1)
+				}
+				if out.Status != OrgNotAttempted {
+					prog.Add(CounterOrgs, 1)
+				}
+				mu.Unlock()
 			}
-			if logs.stopErr != nil {
-				break groups
-			}
-			out := &res.Orgs[i]
-			logErr = errors.Join(logErr, createOrReuseOrg(ctx, &opts, byName, out, logs))
-			if out.Status == OrgFailed {
-				prog.Add(CounterFailed, 1)
-			}
-			if out.Status != OrgNotAttempted {
-				prog.Add(CounterOrgs, 1)
-			}
-		}
+			return nil
+		})
+		ctxErr = ctx.Err()
 	}
-	if logs.stopErr != nil {
+	if stopErr := logs.stopped(); stopErr != nil {
 		// Orgs created before the failure are kept in the file below.
 		logErr = fmt.Errorf("stopped creating orgs after a log in %s could not be written (%w); every org Snyk created is recorded, and the next run goes on from there once the directory is writable",
-			opts.LogPath, logs.stopErr)
+			opts.LogPath, stopErr)
 	}
 	if listFailures == len(groupOrder) {
 		// Nothing could even be listed (a rejected token, most likely): say
@@ -251,7 +268,7 @@ groups:
 		orgs = append(orgs, *o.Org)
 	}
 	res.Path = filepath.Join(opts.LogPath, importfiles.CreatedOrgsFileName)
-	if ctxErr != nil || logs.stopErr != nil {
+	if ctxErr != nil || logs.stopped() != nil {
 		// An interrupted or stopped run must not forget
 		// the orgs an earlier run recorded: keep those not settled now.
 		orgs = appendEarlierOrgs(res.Path, orgs, seen)
@@ -281,9 +298,9 @@ func appendEarlierOrgs(path string, orgs []CreatedOrg, seen map[string]bool) []C
 
 // createOrReuseOrg settles one row. Only errors writing the logs are
 // returned; the row's own failure is recorded in out.
-func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[string][]snyk.Org, out *OrgOutcome, logs *orgsCreateLogs) error {
+func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName *orgNames, out *OrgOutcome, logs *orgsCreateLogs) error {
 	row := out.Row
-	if existing := byName[row.Name]; len(existing) > 0 && !opts.AllowDuplicateNames {
+	if existing := byName.get(row.Name); len(existing) > 0 && !opts.AllowDuplicateNames {
 		org := existing[0]
 		co := CreatedOrg{
 			OrgID: org.ID, Name: org.Name, GroupID: row.GroupID, OrigName: row.Name,
@@ -310,7 +327,7 @@ func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[s
 	if opts.DryRun {
 		out.Status = OrgWouldCreate
 		// A later row of the same name would reuse this one.
-		byName[row.Name] = append(byName[row.Name], snyk.Org{Name: row.Name})
+		byName.add(snyk.Org{Name: row.Name})
 		return nil
 	}
 
@@ -343,7 +360,7 @@ func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[s
 		co.Name = row.Name
 	}
 	out.Status, out.Org = OrgCreated, &co
-	byName[row.Name] = append(byName[row.Name], *org)
+	byName.add(snyk.Org{ID: org.ID, Name: row.Name, Created: org.Created, Slug: org.Slug, URL: org.URL})
 
 	integ, err := opts.Snyk.ListIntegrations(ctx, org.ID)
 	if err != nil {
@@ -356,17 +373,52 @@ func createOrReuseOrg(ctx context.Context, opts *OrgsCreateOptions, byName map[s
 	return logs.created(row, &co, room)
 }
 
-// listGroupOrgsByName lists a group's orgs, all pages, by exact name, each
-// name's orgs in listing order.
-func listGroupOrgsByName(ctx context.Context, s Snyk, groupID string) (map[string][]snyk.Org, error) {
-	byName := map[string][]snyk.Org{}
+// orgNames are a group's orgs by exact name, each name's in listing
+// order, then those this run created. Safe for concurrent use.
+type orgNames struct {
+	mu sync.Mutex
+	m  map[string][]snyk.Org
+}
+
+func (n *orgNames) get(name string) []snyk.Org {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.m[name]
+}
+
+func (n *orgNames) add(org snyk.Org) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.m[org.Name] = append(n.m[org.Name], org)
+}
+
+// listGroupOrgsByName lists a group's orgs, all pages, by exact name.
+func listGroupOrgsByName(ctx context.Context, s Snyk, groupID string) (*orgNames, error) {
+	byName := &orgNames{m: map[string][]snyk.Org{}}
 	for org, err := range s.ListGroupOrgsIter(ctx, groupID) {
 		if err != nil {
 			return nil, err
 		}
-		byName[org.Name] = append(byName[org.Name], org)
+		byName.m[org.Name] = append(byName.m[org.Name], org)
 	}
 	return byName, nil
+}
+
+// rowsByName groups the rows idx (of one group) by name, in the order the
+// names first appear, each name's rows in file order.
+func rowsByName(rows []OrgRow, idx []int) [][]int {
+	at := map[string]int{}
+	var out [][]int
+	for _, i := range idx {
+		k, ok := at[rows[i].Name]
+		if !ok {
+			k = len(out)
+			at[rows[i].Name] = k
+			out = append(out, nil)
+		}
+		out[k] = append(out[k], i)
+	}
+	return out
 }
 
 // orgsCreateLogs appends JSON lines to <groupId>.created-orgs.log and
@@ -382,6 +434,8 @@ type orgsCreateLogs struct {
 	off      bool
 	open     importfiles.OpenFunc
 	redact   func(string) string
+	// mu guards the fields below: rows are settled several at once.
+	mu sync.Mutex
 	// failures holds <groupId>.failed-to-create-orgs.log.
 	failures *importfiles.LogFiles
 	// errText words an error (nil: err.Error()).
@@ -405,6 +459,8 @@ func (l *orgsCreateLogs) reserveCreated(row OrgRow) (importfiles.Slot, error) {
 	if l.off {
 		return importfiles.Slot{}, nil
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	name := createdLogName(row.GroupID)
 	a := l.ahead[name]
 	if a == nil {
@@ -430,6 +486,8 @@ func (l *orgsCreateLogs) reserveCreated(row OrgRow) (importfiles.Slot, error) {
 }
 
 func (l *orgsCreateLogs) release(row OrgRow, s importfiles.Slot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if a := l.ahead[createdLogName(row.GroupID)]; a != nil {
 		a.Release(s)
 	}
@@ -484,6 +542,8 @@ func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s importfiles.Slot
 	if l.off {
 		return nil
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	line, err := l.createdLine(row, org)
 	if err == nil {
 		err = l.ahead[createdLogName(row.GroupID)].Fill(s, line)
@@ -492,6 +552,13 @@ func (l *orgsCreateLogs) created(row OrgRow, org *CreatedOrg, s importfiles.Slot
 		l.stopErr = err
 	}
 	return err
+}
+
+// stopped is the first failure to keep a created org's record, if any.
+func (l *orgsCreateLogs) stopped() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stopErr
 }
 
 func (l *orgsCreateLogs) text(err error) string {
@@ -513,6 +580,8 @@ func (l *orgsCreateLogs) append(name string, line any) error {
 	if l.off {
 		return nil
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	b, err := importfiles.EncodeLine(line)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +18,10 @@ import (
 
 var stagesNow = func() time.Time { return time.Date(2025, 3, 4, 5, 6, 7, 890_000_000, time.FixedZone("X", 7200)) }
 
+// orgsCreateOpts settles one row at a time, so the fake's org ids and the
+// logs' order are the file's (TestOrgsCreateManyAtOnce takes several).
 func orgsCreateOpts(s *stagesSnyk, file, dir string) OrgsCreateOptions {
-	return OrgsCreateOptions{Snyk: s, File: file, LogPath: dir, Now: stagesNow, Hostname: "build-host", PID: 4242}
+	return OrgsCreateOptions{Snyk: s, File: file, LogPath: dir, Now: stagesNow, Concurrency: 1, Hostname: "build-host", PID: 4242}
 }
 
 const stagesOrgsFile = `{"orgs":[
@@ -409,5 +412,39 @@ func TestOrgsCreateInterruptedKeepsEarlierOrgs(t *testing.T) {
 	orgs, rerr := importfiles.ReadCreatedOrgsFile(res.Path)
 	if rerr != nil || len(orgs) != 2 || orgs[1].OrgID != "old-1" {
 		t.Errorf("file after interrupt: %+v %v, want the created org then the earlier one", orgs, rerr)
+	}
+}
+
+// TestOrgsCreateManyAtOnce: 60 rows settled 8 at once, three rows to a
+// name: each name's org is created once and its later rows reuse it (in
+// file order), every org is in the created-orgs file once, and its
+// notifications are switched off once.
+func TestOrgsCreateManyAtOnce(t *testing.T) {
+	s := newStagesSnyk()
+	dir := t.TempDir()
+	var rows []string
+	for i := range 60 {
+		rows = append(rows, fmt.Sprintf(`{"name":"org-%02d","groupId":"g"}`, i%20))
+	}
+	opts := orgsCreateOpts(s, writeStagesFile(t, dir, "orgs.json", `{"orgs":[`+strings.Join(rows, ",")+`]}`), dir)
+	opts.Concurrency = 8
+	res, err := OrgsCreate(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created, reused := res.Count(OrgCreated), res.Count(OrgReused); created != 20 || reused != 40 {
+		t.Errorf("created %d, reused %d; want 20 and 40", created, reused)
+	}
+	for i, o := range res.Orgs {
+		if want := OrgCreated; i >= 20 && o.Status != OrgReused || i < 20 && o.Status != want {
+			t.Errorf("row %d (%s): %s; the first row of a name creates it, the later ones reuse it", i, o.Row.Name, o.Status)
+		}
+	}
+	if len(s.creates) != 20 || len(s.notifCalls) != 20 {
+		t.Errorf("%d creates and %d notification switches, want 20 each", len(s.creates), len(s.notifCalls))
+	}
+	orgs, err := importfiles.ReadCreatedOrgsFile(res.Path)
+	if err != nil || len(orgs) != 20 {
+		t.Errorf("created-orgs file: %d orgs, %v; want 20", len(orgs), err)
 	}
 }

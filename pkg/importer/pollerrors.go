@@ -9,7 +9,8 @@ import (
 )
 
 // unhealablePollError reports whether a poll failed in a way the same
-// request cannot repair: a Location that cannot be polled, a poll answered
+// request cannot repair: a Location that cannot be polled (or lies outside
+// the scope of the credential: another API behind the same host), a poll answered
 // with a redirect bbimport does not follow (to another origin, where the
 // token would go: 15 workers polled 885 times in 2 minutes, importing
 // nothing) or redirected in a loop, or a 2xx body that is not an import
@@ -22,12 +23,13 @@ import (
 func unhealablePollError(err error) bool {
 	var (
 		loc    *snyk.LocationError
+		scope  *httpx.ScopeError
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError
 	)
 	if s := errorStatus(err); s >= 300 && s < 400 {
 		return true
 	}
-	return errors.As(err, &loc) || errors.As(err, &syntax) || errors.As(err, &typ) ||
+	return errors.As(err, &loc) || errors.As(err, &scope) || errors.As(err, &syntax) || errors.As(err, &typ) ||
 		httpx.IsResponseTooLarge(err) || errors.Is(err, httpx.ErrRedirectLoop)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 	"github.com/bbimport/bbimport/pkg/importfiles"
 )
 
@@ -204,6 +205,12 @@ func errorCause(err error) string {
 	if s := errorStatus(err); s != 0 {
 		return "HTTP " + strconv.Itoa(s)
 	}
+	var spent *httpx.RateLimitWaitError
+	if errors.As(err, &spent) {
+		// Not sent: a 429's pause was past the run's wait. Grouped with
+		// the 429s that were.
+		return "HTTP 429"
+	}
 	if ne, ok := httpx.AsNetError(err); ok {
 		return ne.Kind.String() // "DNS name not found", "certificate not trusted", …
 	}
@@ -230,9 +237,7 @@ func messageClass(msg string) string {
 	msg = reURL.ReplaceAllString(msg, "<url>")
 	msg = reQuoted.ReplaceAllString(msg, `"…"`)
 	msg = reNumber.ReplaceAllString(msg, "<n>")
-	if r := []rune(msg); len(r) > 160 {
-		msg = string(r[:160]) + "…"
-	}
+	msg = redact.CutRunes(msg, 160) // between tokens: no secret cut in half
 	if msg == "" {
 		msg = "unknown error"
 	}

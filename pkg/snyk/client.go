@@ -52,6 +52,17 @@ type Client struct {
 	deprecated func(Deprecation)
 }
 
+// Load reports how much of the request budget of the stack the client
+// sends through is spent, for callers that pace work they may put off
+// (import polls) or size how much they do at once; Limit 0 when the stack
+// keeps no budget (a plain *http.Client).
+func (c *Client) Load() httpx.Load {
+	if b, ok := c.httpClient.(interface{ Load() httpx.Load }); ok {
+		return b.Load()
+	}
+	return httpx.Load{}
+}
+
 // Doer sends one request: an *http.Client, or the stack of internal/httpx
 // that attaches the credential, retries and paces.
 type Doer interface {
@@ -166,6 +177,24 @@ func NewClient(opts ...Option) (*Client, error) {
 		c.restURL = restBaseFor(c.baseURL)
 	}
 	return c, nil
+}
+
+// Scope is where the client sends requests, for the stack that carries its
+// credential (httpx.Options.Scope): the origin of its v1 and REST bases and
+// the longest path they share ("/" for https://api.snyk.io/v1/ and /rest/,
+// "/snyk/" behind a gateway's /snyk/v1/). Nil when REST is on another
+// origin.
+func (c *Client) Scope() *url.URL {
+	if !httpx.SameOrigin(c.baseURL, c.restURL) {
+		return nil
+	}
+	a, b := strings.Split(c.baseURL.Path, "/"), strings.Split(c.restURL.Path, "/")
+	n := 0
+	for n < len(a)-1 && n < len(b)-1 && a[n] == b[n] {
+		n++
+	}
+	p := strings.Join(a[:n], "/") + "/"
+	return &url.URL{Scheme: c.baseURL.Scheme, Host: c.baseURL.Host, Path: p}
 }
 
 // BaseURL returns a copy of the v1 base URL.

@@ -9,10 +9,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bbimport/bbimport/internal/credential"
 	"github.com/bbimport/bbimport/internal/httpx"
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 // ErrorResponse is a non-2xx answer from Snyk (other than 429, see
@@ -273,16 +273,9 @@ func parseErrorBody(data []byte) (message, code string) {
 
 // excerpt keeps a message to one short line.
 func excerpt(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	const max = 300
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	// The cut falls between tokens: an echoed credential is never cut in
+	// half, which would leave its head where no redactor finds it.
+	return redact.Cut(strings.Join(strings.Fields(s), " "), 300)
 }
 
 // subjectFromPath reads the group, org and integration ids from a v1 or REST

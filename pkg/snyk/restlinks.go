@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/bbimport/bbimport/internal/redact"
 )
 
 // restLink is one JSON:API link of a Snyk REST answer. Snyk's REST OpenAPI
@@ -58,9 +60,4 @@ func restLimit(n int) int {
 	return min(max(n, 10), 100)
 }
 
-func truncate(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
-	}
-	return string(b)
-}
+func truncate(b []byte, n int) string { return redact.Cut(string(b), n) }

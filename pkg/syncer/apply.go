@@ -16,7 +16,7 @@ import (
 // then deactivations and deletions, a rename's only once its import
 // produced projects. Every write is logged as the original logs it.
 type applier struct {
-	s             *syncRun
+	s             *orgSync
 	ctx           context.Context
 	org           importfiles.CreatedOrg
 	integrationID string
@@ -199,11 +199,12 @@ func (a *applier) imports() {
 	if len(targets) == 0 || a.ctx.Err() != nil {
 		return
 	}
-	a.s.importsRan = true
+	// The run's pool: several orgs import at once within one Concurrency
+	// and one poll schedule. Sync's progress counts orgs, not targets.
 	_, err := importer.Import(a.ctx, importer.ImportOptions{
-		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency,
+		Snyk: opts.Snyk, LogPath: opts.LogPath, Concurrency: opts.Concurrency, Pool: a.s.pool,
 		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollTimeout: opts.PollTimeout,
-		Now: opts.Now, Progress: opts.Progress, NoSummary: true, IgnoreResumeLog: true, ErrorText: opts.ErrorText, Redact: opts.Redact,
+		Now: opts.Now, NoSummary: true, IgnoreResumeLog: true, ErrorText: opts.ErrorText, Redact: opts.Redact,
 		Targets: func(yield func(importfiles.ImportTarget, error) bool) {
 			for _, t := range targets {
 				if !yield(t, nil) {

@@ -18,7 +18,7 @@ import (
 // page). The same uuid under another slug is the repository renamed. Any
 // other answer proves nothing: the steps are dropped and reported, and the
 // next run asks again.
-func (s *syncRun) confirm(ctx context.Context, orgID string, plan *Plan, pic *picture, prev *State, o *OrgResult) {
+func (s *orgSync) confirm(ctx context.Context, orgID string, plan *Plan, pic *picture, prev *State, o *OrgResult) {
 	type candidate struct {
 		steps []int
 		repo  bitbucket.Repository

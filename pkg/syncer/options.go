@@ -117,12 +117,19 @@ type Options struct {
 	// Filter is import:data's discovery filters, applied client-side to a
 	// whole listing.
 	Filter importer.RepoFilter
-	// Import pool settings (see importer.ImportOptions).
+	// Import pool settings (see importer.ImportOptions): one pool of
+	// Concurrency slots and one poll schedule for the whole run.
 	Concurrency          int
 	PollInitial, PollMax time.Duration
 	PollTimeout          time.Duration
-	Now                  func() time.Time
-	Progress             importer.Progress
+	PollShare            float64
+	SnykRateLimit        int
+	OnPollSchedule       func(importer.PollSchedule)
+	// OrgConcurrency is how many orgs are synced at once (0:
+	// importer.OrgsAtOnce, sized from the Snyk budget and latency).
+	OrgConcurrency int
+	Now            func() time.Time
+	Progress       importer.Progress
 	// WriteConcurrency bounds the project writes in flight (default 8).
 	WriteConcurrency int
 	// Shard, if set, syncs only the orgs of Orgs in it; the others are

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bbimport/bbimport/internal/httpx"
@@ -115,7 +116,14 @@ func (r *Result) Failed() bool {
 	return slices.ContainsFunc(r.Orgs, (*OrgResult).Failed)
 }
 
-// Sync syncs every org of opts.Orgs in turn: it reads the org's Snyk
+// reposInFlight bounds the repositories of the orgs synced at once, as
+// far as the orgs synced so far tell their size: each org holds its picture
+// (its Snyk targets and projects, its workspaces' listings, its state:
+// about 4 KiB a repository) while it is planned and applied, so 50,000 are
+// about 200 MiB however large each org is.
+const reposInFlight = 50_000
+
+// Sync syncs every org of opts.Orgs, several at once: it reads the org's Snyk
 // targets and projects once, lists each workspace once per run, matches
 // targets to repositories by evidence (identity.go), plans, applies the
 // guard, proves each deletion with one request, and applies the plan (or,
@@ -145,43 +153,53 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	s := &syncRun{opts: &opts, resume: resume, listings: newListingCache(opts.Orgs)}
+	// One pool for every org's imports: the run keeps to one Concurrency
+	// and one poll schedule however many orgs import at once.
+	s.pool = importer.NewPool(importer.ImportOptions{Snyk: opts.Snyk, Concurrency: opts.Concurrency,
+		PollInitial: opts.PollInitial, PollMax: opts.PollMax, PollShare: opts.PollShare, SnykRateLimit: opts.SnykRateLimit,
+		OnPollSchedule: opts.OnPollSchedule})
 	var errs []error
-	authFailures := 0
 	prog := opts.Progress
 	if prog == nil {
 		prog = nopProgress{}
 	}
 	prog.Start(importer.StageSync, len(opts.Orgs))
 	defer prog.Done()
-	for i, org := range opts.Orgs {
-		if ctx.Err() != nil {
-			break
-		}
+	// Several orgs at once (each org's reads go one after another), in
+	// order of the file: each org is reported as soon as it is done.
+	done := make([]*OrgResult, len(opts.Orgs))
+	atOnce := func() int { return cmp.Or(opts.OrgConcurrency, min(importer.OrgsAtOnce(opts.Snyk), s.orgsThatFit())) }
+	_ = importer.BoundedEach(ctx, len(opts.Orgs), atOnce, func(ctx context.Context, i int) error {
+		org := opts.Orgs[i]
 		o := s.org(ctx, org)
 		s.listings.done(org)
-		if s.importsRan {
-			// The import pool showed its own stage: back to the orgs.
-			s.importsRan = false
-			prog.Start(importer.StageSync, len(opts.Orgs))
-			prog.Add(importer.CounterOrgs, i)
-		}
-		prog.Add(importer.CounterOrgs, 1)
 		if o.Err != nil {
 			o.ErrMsg = opts.errText(o.Err)
-			if isAuth(o.Err) {
-				authFailures++
-			}
 		}
+		s.mu.Lock() // the progress is shared with the listings
+		defer s.mu.Unlock()
+		prog.Add(importer.CounterOrgs, 1)
 		if opts.OnOrg != nil {
 			opts.OnOrg(o)
 		}
 		o.Plan = nil
+		done[i] = o
+		return nil
+	})
+	authFailures := 0
+	for _, o := range done {
+		if o == nil {
+			continue // not started: interrupted
+		}
+		if o.Err != nil && isAuth(o.Err) {
+			authFailures++
+		}
 		res.Orgs = append(res.Orgs, o)
 	}
 	res.Duration = opts.Now().Sub(res.Started)
 	res.Interrupted = ctx.Err() != nil
-	if s.logErr != nil {
-		errs = append(errs, fmt.Errorf("some sync log lines could not be written: %w", s.logErr))
+	if err := s.logFailure(); err != nil {
+		errs = append(errs, fmt.Errorf("some sync log lines could not be written: %w", err))
 	}
 	if authFailures > 0 && authFailures == len(res.Orgs) {
 		errs = append(errs, res.Orgs[0].Err)
@@ -194,17 +212,37 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// syncRun is the state of one Sync call.
+// syncRun is the state of one Sync call, shared by the orgs synced at once.
 type syncRun struct {
 	opts     *Options
 	resume   *importfiles.ResumeLog
 	listings *listingCache
-	// logs and failed are the org's sync logs, open while it is synced.
+	pool     *importer.Pool
+
+	// mu guards logErr, the sizes below, the progress and OnOrg.
+	mu     sync.Mutex
+	logErr error
+	// orgs and repos are the orgs planned so far and their repositories
+	// listed, for the size of an org (orgsThatFit).
+	orgs, repos int
+}
+
+// orgsThatFit is how many orgs of the size seen so far fit reposInFlight.
+func (s *syncRun) orgsThatFit() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orgs == 0 || s.repos == 0 {
+		return reposInFlight
+	}
+	return max(reposInFlight/(s.repos/s.orgs), 1)
+}
+
+// orgSync is the state of one org's sync: its log files, open while it is
+// synced (an estate of thousands of orgs must not hold thousands of files
+// open).
+type orgSync struct {
+	*syncRun
 	logs, failed *importfiles.LogFiles
-	logErr       error
-	// importsRan says the last org started imports (whose pool took over
-	// the progress display).
-	importsRan bool
 }
 
 type nopProgress struct{}
@@ -214,9 +252,20 @@ func (nopProgress) Add(importer.Counter, int) {}
 func (nopProgress) Done()                     {}
 
 func (s *syncRun) logLine(err error) {
-	if err != nil && s.logErr == nil {
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.logErr == nil {
 		s.logErr = err
 	}
+}
+
+func (s *syncRun) logFailure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logErr
 }
 
 // org syncs one org.
@@ -228,45 +277,68 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 		o.Err = err
 		return o
 	}
-	// An org's log files are open while it is synced: an estate of
-	// thousands of orgs must not hold thousands of files open.
-	s.logs = newLogFiles(opts.LogPath, updatedLoggerName, opts.Now, opts.Redact)
-	s.failed = newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now, opts.Redact)
+	run := &orgSync{syncRun: s,
+		logs:   newLogFiles(opts.LogPath, updatedLoggerName, opts.Now, opts.Redact),
+		failed: newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now, opts.Redact)}
 	defer func() {
-		s.logLine(s.logs.Close())
-		s.logLine(s.failed.Close())
+		s.logLine(run.logs.Close())
+		s.logLine(run.failed.Close())
 	}()
+	run.syncOrg(ctx, row, o)
+	return o
+}
+
+// syncOrg syncs the org of row into o.
+func (s *orgSync) syncOrg(ctx context.Context, row importfiles.CreatedOrg, o *OrgResult) {
+	opts := s.opts
 	// Snyk, once and whole: a partial listing would make repositories look
 	// new or gone, so an incomplete one stops the org.
 	// What is kept of each item is what sync reads, its repeated words
 	// shared: an org is held in memory while it is planned.
-	words := interner{}
-	var targets []snyk.Target
-	for t, err := range opts.Snyk.ListTargetsIter(ctx, row.OrgID) {
-		if err != nil {
-			o.Err = fmt.Errorf("org %s: list its Snyk targets: %w", row.OrgID, err)
-			return o
-		}
-		targets = append(targets, snyk.Target{ID: t.ID, DisplayName: t.DisplayName, URL: t.URL, IsPrivate: t.IsPrivate})
+	var (
+		targets          []snyk.Target
+		projects         []snyk.Project
+		targetsErr, pErr error
+		wg               sync.WaitGroup
+	)
+	// The org's own workspace is listed while Snyk is read: the pages of
+	// one listing go one after another, the three listings side by side.
+	if row.Workspace != "" || row.Name != "" {
+		wg.Go(func() { s.listing(ctx, row.WorkspaceSlug()) })
 	}
-	var projects []snyk.Project
-	for p, err := range opts.Snyk.ListProjectsIter(ctx, row.OrgID, &snyk.ProjectListOptions{Origins: opts.origins()}) {
-		if err != nil {
-			o.Err = fmt.Errorf("org %s: list its Snyk projects: %w", row.OrgID, err)
-			return o
+	wg.Go(func() {
+		for t, err := range opts.Snyk.ListTargetsIter(ctx, row.OrgID) {
+			if err != nil {
+				targetsErr = fmt.Errorf("org %s: list its Snyk targets: %w", row.OrgID, err)
+				return
+			}
+			targets = append(targets, snyk.Target{ID: t.ID, DisplayName: t.DisplayName, URL: t.URL, IsPrivate: t.IsPrivate})
 		}
-		p.Origin, p.Branch, p.Type, p.Status = words.of(p.Origin), words.of(p.Branch), words.of(p.Type), words.of(p.Status)
-		projects = append(projects, p)
+	})
+	wg.Go(func() {
+		words := interner{}
+		for p, err := range opts.Snyk.ListProjectsIter(ctx, row.OrgID, &snyk.ProjectListOptions{Origins: opts.origins()}) {
+			if err != nil {
+				pErr = fmt.Errorf("org %s: list its Snyk projects: %w", row.OrgID, err)
+				return
+			}
+			p.Origin, p.Branch, p.Type, p.Status = words.of(p.Origin), words.of(p.Branch), words.of(p.Type), words.of(p.Status)
+			projects = append(projects, p)
+		}
+	})
+	wg.Wait()
+	if o.Err = cmp.Or(targetsErr, pErr); o.Err != nil {
+		return
 	}
 	integrationID, err := importer.ResolveIntegrationID(ctx, opts.Snyk, row, opts.Source, opts.IntegrationType)
 	if err != nil {
 		o.Err = err
-		return o
+		return
 	}
 	prev, err := LoadState(opts.LogPath, row.OrgID)
 	if err != nil {
 		o.Err = err
-		return o
+		return
 	}
 	matcher := importer.NewRepoMatcher(opts.Filter, row.Project)
 	products := opts.Products
@@ -315,8 +387,14 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	}
 	if ctx.Err() != nil {
 		o.Err = ctx.Err()
-		return o
+		return
 	}
+	s.mu.Lock()
+	s.orgs++
+	for _, l := range in.Listings {
+		s.repos += len(l.Repos)
+	}
+	s.mu.Unlock()
 	pic := newPicture(in)
 	pic.identify(prev)
 	plan := build(in, pic)
@@ -338,10 +416,10 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	o.ActiveProjects, o.Removals, o.MaxRemovals = plan.ActiveProjects, plan.Removals, plan.MaxRemovals
 	if err := writePlan(opts.LogPath, plan); err != nil {
 		o.Err = err
-		return o
+		return
 	}
 	if opts.DryRun || plan.HeldBack != nil {
-		return o
+		return
 	}
 
 	a := &applier{s: s, ctx: ctx, org: row, integrationID: integrationID, plan: plan, pic: pic, res: o, out: newOutcome()}
@@ -353,14 +431,20 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 	if ctx.Err() != nil && o.Err == nil {
 		o.Err = ctx.Err()
 	}
-	return o
 }
 
 // listing lists a workspace once per run (see listingCache). A listing
-// that failed or was not whole keeps its error and no repository.
+// that failed or was not whole keeps its error and no repository. Orgs
+// synced at once that name the same workspace share one listing.
 func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
-	if l := s.listings.get(ws); l != nil {
-		return l
+	e, lead := s.listings.claim(ws)
+	if !lead {
+		select {
+		case <-e.ready:
+			return e.l
+		case <-ctx.Done():
+			return &Listing{Workspace: ws, Err: fmt.Errorf("listing interrupted: %w", ctx.Err())}
+		}
 	}
 	l := &Listing{Workspace: ws}
 	prog := s.opts.Progress
@@ -375,7 +459,9 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 			IsPrivate: r.IsPrivate, MainBranch: words.of(r.MainBranch), IsFork: r.IsFork, UpdatedOn: r.UpdatedOn,
 			Project: bitbucket.Project{Key: words.of(r.Project.Key)}})
 		if prog != nil {
+			s.mu.Lock()
 			prog.Add(importer.CounterRepositories, 1)
+			s.mu.Unlock()
 		}
 	}
 	if l.Err == nil && ctx.Err() != nil {
@@ -384,7 +470,7 @@ func (s *syncRun) listing(ctx context.Context, ws string) *Listing {
 	if l.Err != nil {
 		l.Repos = nil
 	}
-	s.listings.put(ws, l)
+	s.listings.put(e, l)
 	return l
 }
 
@@ -403,9 +489,11 @@ func (w interner) of(s string) string {
 // listingCache keeps each workspace's listing while an org still to be
 // synced names it, so a workspace shared by several orgs (one per
 // Bitbucket project) is listed once, and a run's memory holds the listings
-// of one org at a time, not of the estate.
+// of the orgs being synced, not of the estate. Safe for concurrent use:
+// the orgs synced at once that need one workspace wait for one listing.
 type listingCache struct {
-	m    map[string]*Listing
+	mu   sync.Mutex
+	m    map[string]*listingEntry
 	need map[string]int // orgs still to come that name the workspace
 	// refused is the first listing Bitbucket refused the credentials for;
 	// others says some listing was not refused.
@@ -413,8 +501,14 @@ type listingCache struct {
 	others  bool
 }
 
+// listingEntry is one workspace's listing: ready is closed once l is set.
+type listingEntry struct {
+	ready chan struct{}
+	l     *Listing
+}
+
 func newListingCache(orgs []importfiles.CreatedOrg) *listingCache {
-	c := &listingCache{m: map[string]*Listing{}, need: map[string]int{}}
+	c := &listingCache{m: map[string]*listingEntry{}, need: map[string]int{}}
 	for _, o := range orgs {
 		if o.Workspace != "" || o.Name != "" {
 			c.need[strings.ToLower(o.WorkspaceSlug())]++
@@ -423,10 +517,26 @@ func newListingCache(orgs []importfiles.CreatedOrg) *listingCache {
 	return c
 }
 
-func (c *listingCache) get(ws string) *Listing { return c.m[strings.ToLower(ws)] }
+// claim returns ws's entry, and whether the caller is to list it (no other
+// org has started to).
+func (c *listingCache) claim(ws string) (*listingEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := strings.ToLower(ws)
+	if e := c.m[k]; e != nil {
+		return e, false
+	}
+	e := &listingEntry{ready: make(chan struct{})}
+	c.m[k] = e
+	return e, true
+}
 
-func (c *listingCache) put(ws string, l *Listing) {
-	c.m[strings.ToLower(ws)] = l
+// put completes e with its listing.
+func (c *listingCache) put(e *listingEntry, l *Listing) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.l = l
+	close(e.ready)
 	if l.Err != nil && httpx.CredentialsRejected(l.Err) {
 		c.refused = cmp.Or(c.refused, l.Err)
 	} else {
@@ -434,13 +544,15 @@ func (c *listingCache) put(ws string, l *Listing) {
 	}
 }
 
-// done releases the listings no org still to come names.
+// done releases the finished listings no org still to come names.
 func (c *listingCache) done(row importfiles.CreatedOrg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if row.Workspace != "" || row.Name != "" {
 		c.need[strings.ToLower(row.WorkspaceSlug())]--
 	}
-	for k := range c.m {
-		if c.need[k] <= 0 {
+	for k, e := range c.m {
+		if e.l != nil && c.need[k] <= 0 {
 			delete(c.m, k)
 		}
 	}
@@ -449,6 +561,8 @@ func (c *listingCache) done(row importfiles.CreatedOrg) {
 // allRefused is the error of a run in which Bitbucket refused the
 // credentials for every workspace listed (exit 4, not a partial run).
 func (c *listingCache) allRefused() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.refused == nil || c.others {
 		return nil
 	}
@@ -529,7 +643,7 @@ type restTarget struct {
 }
 
 // targetFailed writes a <orgId>.failed-to-sync-target.log line.
-func (s *syncRun) targetFailed(orgID string, t *TargetRef, name, msg string) {
+func (s *orgSync) targetFailed(orgID string, t *TargetRef, name, msg string) {
 	rt := restTarget{Type: "target"}
 	rt.Attributes.DisplayName, rt.Attributes.Origin = name, s.opts.Source
 	if t != nil {
