@@ -51,8 +51,12 @@ func newDoctorCommand(rt *invocation, run func(context.Context, *doctorOptions) 
 	}
 }
 
-// doctorAttemptTimeout bounds each of doctor's requests: one page each.
-const doctorAttemptTimeout = 4 * time.Second
+// doctorAttemptTimeout bounds each of doctor's requests: one page each;
+// doctorRetries are the retries of an answer that may pass (5xx).
+const (
+	doctorAttemptTimeout = 4 * time.Second
+	doctorRetries        = 2
+)
 
 // doctorOptions are doctor's checks (doctor.Options: the checked flags, the
 // environment, the clients) and where its report goes.
@@ -67,10 +71,10 @@ func bindDoctor(c *cli.Context, g globalOptions, rt *invocation) (*doctorOptions
 		return nil, err
 	}
 	f, x := rt.clients, explainer{rt.net}
-	// A check is one question: asked once, answered soon. An API that cannot
-	// be reached fails its check in seconds, naming the variable to fix,
-	// instead of minutes of retries.
-	f.tuning.RetryMax = -1
+	// A check is one question, answered soon: an API that cannot be reached
+	// is asked once and fails its check in seconds, naming the variable to
+	// fix, instead of minutes of retries; a 5xx is asked again twice.
+	f.tuning.OneConnectAttempt, f.tuning.RetryMax = true, doctorRetries
 	if t := f.tuning.AttemptTimeout; t <= 0 || t > doctorAttemptTimeout {
 		f.tuning.AttemptTimeout = doctorAttemptTimeout
 	}

@@ -200,6 +200,7 @@ func printImport(out io.Writer, res *importer.ImportResult) {
 			msg = "Nothing to do: the targets file has no targets"
 		}
 		fmt.Fprintf(out, "%s. Took %s.\n", msg, humanDuration(res.Duration))
+		fmt.Fprintf(out, "Processed 0 out of a total of %d targets (%d were skipped as they have been previously imported).\n", res.Targets, res.Skipped)
 		printStillFailed(out, res)
 		return
 	}

@@ -261,17 +261,18 @@ func TestNetwork_firstRetryIsShown(t *testing.T) {
 	}
 }
 
-// import sends one request per target: with Snyk's name not resolving,
-// every kick-off fails at once, and the closing message carries the fix.
+// import: with Snyk's name not resolving, the first kick-offs fail at once
+// and alike, so the run stops there (exit 1, issue 23) and the closing
+// message carries the fix.
 func TestNetwork_importEveryTargetFailsFast(t *testing.T) {
 	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
 	targets := e.Pipeline()
 	productionWaits(e)
 	e.Set("SNYK_API", "https://api.snyk.bbimport-test.invalid/v1")
-	r := timedRun(t, e, exitPartial, "import", "--file="+targets)
-	wantContains(t, r.Stdout, "155 × DNS name not found")
-	wantContains(t, finalLine(t, r.Stderr), "155× kick-off: DNS name not found",
+	r := timedRun(t, e, exitFailed, "import", "--file="+targets)
+	wantContains(t, r.Stdout, "5 × DNS name not found")
+	wantContains(t, finalLine(t, r.Stderr),
 		`cannot reach Snyk API: the host name "api.snyk.bbimport-test.invalid" does not resolve`,
 		"fix: check SNYK_API (https://api.snyk.bbimport-test.invalid/v1) for a typo")
 }
