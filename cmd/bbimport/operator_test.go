@@ -49,8 +49,8 @@ func otherTenantTargets(t *testing.T) string {
 // TestWrongSetupFailsEarly (issue 23 row 1): a group id that is no id is a
 // usage error; a group the Snyk credential cannot see fails orgs:data with
 // one Snyk request and no Bitbucket request; a created-orgs file of another
-// tenant fails import:data (exit 1, naming the org and the group) with one
-// listing of the group and no Bitbucket request; an import whose kick-offs
+// tenant fails import:data and sync (exit 1, naming the org and the group)
+// with one listing of the group and no Bitbucket request; an import whose kick-offs
 // are all refused alike stops after ProbeKickOffs and exits 1 with the
 // cause on its final line, not 3.
 func TestWrongSetupFailsEarly(t *testing.T) {
@@ -75,6 +75,14 @@ func TestWrongSetupFailsEarly(t *testing.T) {
 		"check that SNYK_API and the Snyk credential are those of the group's tenant")
 	if bb, sn := counts(); bb != bb0 || sn-sn0 > 2 {
 		t.Errorf("import:data of another tenant's orgs: %d Bitbucket and %d Snyk requests, want 0 and at most 2", bb-bb0, sn-sn0)
+	}
+
+	bb0, sn0 = counts()
+	r = e.MustRun(exitFailed, "sync", "--orgsData="+otherTenantOrgs(t), "--importNew")
+	wantContains(t, finalLine(t, r.Stderr), "none of the 2 orgs of", "so nothing was synced",
+		`org "North" (0b1e0000-0000-4000-8000-0000000000a1) is not in Snyk group `+sim.SimSnykGroupID)
+	if bb, sn := counts(); bb != bb0 || sn-sn0 > 2 {
+		t.Errorf("sync of another tenant's orgs: %d Bitbucket and %d Snyk requests, want 0 and at most 2", bb-bb0, sn-sn0)
 	}
 
 	sn0 = e.Sim.Count("snyk.requests")

@@ -5,6 +5,12 @@ import (
 	"fmt"
 )
 
+// CheckGroups is checkGroups for sync, which reads the created-orgs file
+// itself.
+func CheckGroups(ctx context.Context, s Snyk, rows []CreatedOrg) (map[string]error, error) {
+	return checkGroups(ctx, s, rows)
+}
+
 // checkGroups lists each group of rows once and returns, for every org
 // that is not in the group its row names, the error that org fails with. A
 // group that cannot be read is an error for the run: nothing of it could
