@@ -269,7 +269,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 }
 
 // ImportPlanFile is the plan a dry run writes in the log directory: the
-// targets it would import, as a targets file (import --file takes it).
+// targets it would import, in the targets file format (import takes it).
 const ImportPlanFile = "import-plan.json"
 
 // dryRun reports what Import would do without calling Snyk, and writes
