@@ -90,13 +90,11 @@ func bindImportData(b *binding) (*importDataOptions, error) {
 	// With a Snyk credential every org is checked against Snyk first (its
 	// group, its integration); without one the file's integrations are
 	// used as they are, and an org whose row lacks one fails.
-	if set, err := snykCredentialSet(b.env); err != nil {
+	sn, err := b.optionalSnyk()
+	if err != nil {
 		return nil, err
-	} else if set {
-		sn, err := b.snyk()
-		if err != nil {
-			return nil, err
-		}
+	}
+	if sn != nil {
 		opts.Snyk = func() (importer.Snyk, error) { return sn() }
 	}
 	return opts, nil

@@ -56,13 +56,11 @@ func bindOrgsData(b *binding) (*orgsDataOptions, error) {
 	// With a Snyk credential the group is checked before Bitbucket is
 	// listed; without one orgs:data runs on Bitbucket alone, as the
 	// original does.
-	if set, err := snykCredentialSet(b.env); err != nil {
+	sn, err := b.optionalSnyk()
+	if err != nil {
 		return nil, err
-	} else if set {
-		sn, err := b.snyk()
-		if err != nil {
-			return nil, err
-		}
+	}
+	if sn != nil {
 		opts.Snyk = func() (groupReader, error) { return sn() }
 	}
 	return opts, nil
