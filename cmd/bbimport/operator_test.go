@@ -170,3 +170,46 @@ func TestReleaseBinaryOperator(t *testing.T) {
 	_, stderr, _ := run(exitFailed, nil, "import:data", "--orgsData="+otherTenantOrgs(t))
 	wantContains(t, finalLine(t, stderr), `org "North" (0b1e0000-0000-4000-8000-0000000000a1) is not in Snyk group `+sim.SimSnykGroupID)
 }
+
+// TestTrueOutput (issue 23 row 5): what the output says is so. A resume
+// with nothing left says so; a dry run names the file holding its whole
+// plan; the created-orgs log lines carry bunyan's common fields; after
+// orgs:create reuses orgs from a file not named by orgs:data, the Next:
+// line names the source in use.
+func TestTrueOutput(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}})
+	targets := e.Pipeline()
+	r := e.MustRun(0, "import", "--dryRun", "--file="+targets)
+	plan := e.File("import-plan.json")
+	wantContains(t, r.Stdout, "The whole plan, as a targets file: "+plan)
+	data, err := os.ReadFile(plan)
+	if err != nil || strings.Count(string(data), `"orgId"`) < 10 {
+		t.Fatalf("the plan: %v\n%.300s", err, data)
+	}
+	e.MustRun(0, "import", "--file="+targets)
+	r = e.MustRun(0, "import", "--file="+targets)
+	wantContains(t, r.Stdout, "Nothing to do: all ", " targets already imported")
+	if strings.Contains(r.Stdout, "No projects imported") {
+		t.Errorf("a resume with nothing left:\n%s", r.Stdout)
+	}
+
+	logs, _ := filepath.Glob(e.File("*.created-orgs.log"))
+	if len(logs) != 1 {
+		t.Fatalf("created-orgs logs: %v", logs)
+	}
+	line, _ := os.ReadFile(logs[0])
+	for _, f := range []string{`"name":`, `"hostname":`, `"pid":`, `"level":30`, `"msg":"Created org"`} {
+		if !strings.Contains(string(line), f) {
+			t.Errorf("created-orgs log lacks %s:\n%s", f, line)
+		}
+	}
+
+	orgs, _ := os.ReadFile(e.File("group-" + sim.SimSnykGroupID + "-bitbucket-cloud-app-orgs.json"))
+	renamed := filepath.Join(t.TempDir(), "orgs.json")
+	if err := os.WriteFile(renamed, orgs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = e.MustRun(0, "orgs:create", "--file="+renamed)
+	wantContains(t, r.Stdout, "reused", "Next: bbimport import:data --source=bitbucket-cloud-app --orgsData=")
+}
