@@ -492,6 +492,8 @@ func TestCompletion(t *testing.T) {
 			{"bbimport orgs:d", "orgs:data", "--groupId"},
 			{"bbimport orgs:data --gr", "--groupId", "--file"},
 			{"bbimport --logLevel=debug import x", "--dryRun", "orgs:data"},
+			{"bbimport sync --onDeletedRepo d", "delete", "--dryRun"},
+			{"bbimport help s", "sync", "--help"},
 		} {
 			words := strings.Fields(tt.words)
 			out := shell(t, "zsh", append([]string{"-f", "-c", `compdef() { :; }; compadd() { shift; print -r -- "$@"; }; source "$1"; shift; words=("$@"); CURRENT=$#; _bbimport`, "zsh", p}, words...)...)
@@ -507,6 +509,8 @@ func TestCompletion(t *testing.T) {
 		for _, tt := range []struct{ line, want string }{
 			{"bbimport orgs:d", "orgs:data"},
 			{"bbimport orgs:data --grou", "--groupId --group-id"},
+			{"bbimport --logFormat ", "auto json text"},
+			{"bbimport completion ", "bash zsh fish"},
 		} {
 			// `string split` exits 1 when no line had a tab (no description).
 			out := shell(t, "fish", "-c", `source $argv[1]; complete -C $argv[2] | string split -f1 \t; true`, p, tt.line)

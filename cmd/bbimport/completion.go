@@ -157,7 +157,7 @@ _bbimport() {
     _bbimport_values "$prev" && opts="$vals"
   elif [[ "$cur" != -* && -z "$cmd" ]]; then
     opts=` + fmt.Sprintf("%q", strings.Join(w.commands, " ")) + `
-  elif [[ "$cur" != -* ]]; then
+  elif [[ "$cur" != -* && " ` + strings.Join(sortedKeys(w.args), " ") + ` " == *" $cmd "* ]]; then
     case "$cmd" in
 ` + argCases.String() + `    esac
   else
@@ -214,7 +214,7 @@ _bbimport() {
     _bbimport_values $prev && compadd -- $reply
   elif [[ $cur != -* && -z $cmd ]]; then
     compadd -- ` + strings.Join(w.commands, " ") + `
-  elif [[ $cur != -* ]]; then
+  elif [[ $cur != -* && " ` + strings.Join(sortedKeys(w.args), " ") + ` " == *" $cmd "* ]]; then
     case $cmd in
 ` + argCases.String() + `    esac
   else
