@@ -254,7 +254,7 @@ func hostOnly(hostport string) string {
 // netMessage is the final line for an error that is, at bottom, a network
 // failure that waiting cannot fix; ok is false for any other error.
 func (n *network) netMessage(err error) (string, bool) {
-	ne, ok := httpx.AsNetError(err)
+	ne, ok := httpx.AsSpentNetError(err)
 	if !ok {
 		return "", false
 	}

@@ -131,6 +131,26 @@ func AsNetError(err error) (*NetError, bool) {
 	return nil, false
 }
 
+// AsSpentNetError classifies a network error that is left after the
+// retries: what AsNetError classifies, and a connection refused by a
+// loopback address, which the retry policy retries (a local server may be
+// restarting) but which, once the retries are spent or not wanted, is the
+// same failure to the person running the command.
+func AsSpentNetError(err error) (*NetError, bool) {
+	if ne, ok := AsNetError(err); ok {
+		return ne, true
+	}
+	var op *net.OpError
+	if err == nil || !errors.As(err, &op) || op.Op != "dial" || !errors.Is(op.Err, syscall.ECONNREFUSED) {
+		return nil, false
+	}
+	ne := &NetError{Kind: NetRefused, Host: urlHost(err), Detail: "connection refused", Err: err}
+	if ne.Host == "" && op.Addr != nil {
+		ne.Host = op.Addr.String()
+	}
+	return ne, true
+}
+
 // proxyFailureIsFinal: a proxy that refuses, cannot be reached or does not
 // resolve will do the same on the next attempt. Its timeouts may pass.
 // (Its answers to CONNECT are ProxyStatusError.)
