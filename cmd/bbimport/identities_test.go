@@ -224,7 +224,7 @@ func TestDoctor_severalCredentials(t *testing.T) {
 	r := e.MustRun(0, "doctor", "--groupId="+sim.SimSnykGroupID)
 	t.Logf("doctor output:\n%s", r.Stdout)
 	for _, want := range []string{
-		`• Bitbucket credential "north": OAuth consumer key-north (BB_NORTH_KEY + BB_NORTH_SECRET): its token is an app user`,
+		`• Bitbucket credential "north": OAuth consumer key-… (BB_NORTH_KEY + BB_NORTH_SECRET): its token is an app user`,
 		`• Bitbucket credential "labs": access token (BB_LABS_TOKEN): Bearer, no user`,
 		`✓ Bitbucket token "north": client_credentials exchange works; scopes granted: project account`,
 		`✓ Bitbucket token "south": client_credentials exchange works`,
