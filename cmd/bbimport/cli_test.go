@@ -511,6 +511,12 @@ func TestCompletion(t *testing.T) {
 			{"bbimport orgs:data --grou", "--groupId --group-id"},
 			{"bbimport --logFormat ", "auto json text"},
 			{"bbimport completion ", "bash zsh fish"},
+			{"bbimport help ", "orgs:data orgs:create import:data import list:imported sync doctor help version completion"},
+			// a global flag's value is no command: the commands, then the command's flags
+			{"bbimport --logLevel debug ", "orgs:data orgs:create import:data import list:imported sync doctor help version completion"},
+			{"bbimport --logLevel debug import --con", "--concurrency"},
+			{"bbimport --logFormat=json sync --onDeletedRepo ", "deactivate delete ignore"},
+			{"bbimport import --h", "--help"},
 		} {
 			// `string split` exits 1 when no line had a tab (no description).
 			out := shell(t, "fish", "-c", `source $argv[1]; complete -C $argv[2] | string split -f1 \t; true`, p, tt.line)

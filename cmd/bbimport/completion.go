@@ -232,12 +232,39 @@ func fishCompletion(app *cli.App) string {
 	var b strings.Builder
 	b.WriteString("# fish completion for bbimport: bbimport completion fish > ~/.config/fish/completions/bbimport.fish\n")
 	b.WriteString("complete -c bbimport -f\n")
+	// fish's __fish_use_subcommand takes a global flag's value (--logLevel
+	// debug) for the command; __bbimport_using skips the values of the
+	// flags that take one, as the bash and zsh scripts do.
+	b.WriteString("set -g __bbimport_takes -- " + strings.Join(w.takes, " "))
+	b.WriteString(`
+# __bbimport_using: no command yet; __bbimport_using C: the command is C.
+function __bbimport_using
+  set -l words (commandline -opc)
+  set -e words[1]
+  set -l skip 0
+  for w in $words
+    if test $skip = 1
+      set skip 0
+      continue
+    end
+    switch $w
+      case '*=*'
+      case '-*'
+        contains -- $w $__bbimport_takes; and set skip 1
+      case '*'
+        test (count $argv) -gt 0; and test "$w" = "$argv[1]"
+        return
+    end
+  end
+  test (count $argv) -eq 0
+end
+`)
 	usage := map[string]string{}
 	for _, c := range app.Commands {
 		usage[c.Name] = c.Usage
 	}
 	for _, c := range w.commands {
-		fmt.Fprintf(&b, "complete -c bbimport -n __fish_use_subcommand -a %s -d %s\n", fishQuote(c), fishQuote(usage[c]))
+		fmt.Fprintf(&b, "complete -c bbimport -n __bbimport_using -a %s -d %s\n", fishQuote(c), fishQuote(usage[c]))
 	}
 	flag := func(cond, f string) {
 		fmt.Fprintf(&b, "complete -c bbimport -n %s -l %s", fishQuote(cond), strings.TrimPrefix(f, "--"))
@@ -250,15 +277,15 @@ func fishCompletion(app *cli.App) string {
 		b.WriteString("\n")
 	}
 	for _, g := range w.flags[""] {
-		flag("__fish_use_subcommand", g)
+		flag("__bbimport_using", g)
 	}
 	for _, c := range w.commands {
 		for _, f := range w.flags[c] {
-			flag("__fish_seen_subcommand_from "+c, f)
+			flag("__bbimport_using "+c, f)
 		}
 	}
 	for _, c := range sortedKeys(w.args) {
-		fmt.Fprintf(&b, "complete -c bbimport -n %s -a %s\n", fishQuote("__fish_seen_subcommand_from "+c), fishQuote(strings.Join(w.args[c], " ")))
+		fmt.Fprintf(&b, "complete -c bbimport -n %s -a %s\n", fishQuote("__bbimport_using "+c), fishQuote(strings.Join(w.args[c], " ")))
 	}
 	return b.String()
 }

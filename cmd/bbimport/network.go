@@ -199,6 +199,9 @@ func (n *network) explainNet(ne *httpx.NetError) (problem, fix string) {
 	case httpx.NetRefused:
 		return fmt.Sprintf("cannot reach %s: %s refused the connection", what, host),
 			"check " + setting + " (host and port) and any firewall between this machine and it"
+	case httpx.NetTimeout:
+		return fmt.Sprintf("cannot reach %s: %s did not answer in time", what, host),
+			"check " + setting + " (host and port), and any firewall or proxy (HTTPS_PROXY) between this machine and it"
 	}
 	return ne.Error(), ""
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,6 +104,74 @@ func TestRefusedDuringStageNamesVariable(t *testing.T) {
 	e.Set("SNYK_API", "http://127.0.0.1:1/v1")
 	r := e.MustRun(exitFailed, "import", "--file="+otherTenantTargets(t))
 	wantContains(t, finalLine(t, r.Stderr), "cannot reach Snyk API: 127.0.0.1:1 refused the connection", "fix: check SNYK_API")
+}
+
+// silentAPI is a loopback address that accepts connections and never
+// answers: a firewall that drops packets, as a request sees it.
+func silentAPI(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// TestSilentAPINamesVariable (issue 23 row 4): an API that accepts the
+// connection and never answers fails doctor's check, and a stage after its
+// retries, worded with the endpoint and the variable to check, not as a
+// bare "context deadline exceeded".
+func TestSilentAPINamesVariable(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		variable, path string
+		args           []string
+		check          string // doctor's ✗ line; "" for a stage's final line
+		want           string
+	}{
+		{"BITBUCKET_APP_API_BASE", "/2.0", []string{"doctor"}, "workspaces", "cannot reach Bitbucket API: "},
+		{"BITBUCKET_APP_TOKEN_URL", "/site/oauth2/access_token", []string{"doctor"}, "Bitbucket token", "cannot reach Bitbucket token endpoint: "},
+		{"SNYK_API", "/v1", []string{"doctor", "--groupId=" + sim.SimSnykGroupID}, "Snyk group " + sim.SimSnykGroupID, "cannot reach Snyk API: "},
+		{"BITBUCKET_APP_API_BASE", "/2.0", []string{"orgs:data", "--groupId=" + sim.SimSnykGroupID}, "", "cannot reach Bitbucket API: "},
+	} {
+		t.Run(tt.variable+"/"+tt.args[0], func(t *testing.T) {
+			t.Parallel()
+			e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}})
+			e.Tuning.AttemptTimeout = 250 * time.Millisecond
+			base := silentAPI(t)
+			e.Set(tt.variable, base+tt.path)
+			r := e.MustRun(exitFailed, tt.args...)
+			line := ""
+			if tt.check != "" {
+				line = checkLine(t, r.Stdout, "✗", tt.check)
+			} else {
+				line = finalLine(t, r.Stderr)
+			}
+			wantContains(t, line, tt.want+strings.TrimPrefix(base, "http://")+" did not answer in time", "fix: check "+tt.variable+" ("+base+tt.path+")")
+			if strings.Contains(line, "deadline exceeded") {
+				t.Errorf("worded as a bare timeout: %s", line)
+			}
+		})
+	}
 }
 
 // TestReleaseBinaryOperator (issue 23): on the built binary, every
