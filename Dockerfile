@@ -1,6 +1,7 @@
 # Container image: the static bbimport binary on distroless/static (CA
 # certificates and /etc/passwd included, no shell, runs as nonroot).
-# Build:  docker build --build-arg VERSION=$(git describe --tags) -t bbimport .
+# Build:  make image (docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t bbimport:<version> .);
+#         without VERSION the binary says "dev"
 # Run:    docker run --rm --user "$(id -u)" -v "$PWD/snyk-logs:/logs" -e SNYK_LOG_PATH=/logs \
 #           -e SNYK_TOKEN -e BITBUCKET_APP_CLIENT_ID -e BITBUCKET_APP_CLIENT_SECRET bbimport doctor
 # This recipe is not exercised by `make test` (no image pulls there); a test

@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # One static binary: no cgo, no local paths in it.
 STATIC := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
-.PHONY: all build dist test lint fmt golden demo bench fuzz clean
+.PHONY: all build dist image test lint fmt golden demo bench fuzz clean
 
 all: build
 
@@ -39,6 +39,13 @@ dist:
 	done
 	cd $(DIST) && $(SHA256SUM) $$(ls *.tar.gz *.zip 2>/dev/null) > SHA256SUMS
 	@cat $(DIST)/SHA256SUMS
+
+# make image: the container image, its binary stamped with the version (the
+# Dockerfile's VERSION build argument), tagged bbimport:$(VERSION). Needs a
+# Docker engine, which make test does not.
+IMAGE ?= bbimport
+image:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
 
 test:
 	$(GO) vet ./...

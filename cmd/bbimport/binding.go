@@ -56,6 +56,15 @@ func (b *binding) snyk() (func() (*snykClient, error), error) {
 	return func() (*snykClient, error) { return b.clients.newSnyk(s) }, nil
 }
 
+// optionalSnyk is snyk for a command that uses Snyk only when a Snyk
+// credential is set: nil without one.
+func (b *binding) optionalSnyk() (func() (*snykClient, error), error) {
+	if set, err := snykCredentialSet(b.env); err != nil || !set {
+		return nil, err
+	}
+	return b.snyk()
+}
+
 // intSetting is a whole-number flag, else its variable, else def.
 func (b *binding) intSetting(flag, envName string, def int) (int, error) {
 	return intSetting(flag, flagValue(b.c, flag), envName, b.env, def)

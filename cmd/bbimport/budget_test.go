@@ -63,6 +63,7 @@ func TestBudgetUnusableLedgerFallsBack(t *testing.T) {
 			e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: smallEstate()}})
 			state := t.TempDir()
 			e.Set("BBIMPORT_STATE_DIR", state)
+			e.Set("SNYK_TOKEN", "") // orgs:data on Bitbucket alone: one ledger
 			g := sim.SimSnykGroupID
 			// Write every ledger the run could open as the bad content.
 			r := e.MustRun(0, "orgs:data", "--groupId="+g)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -74,24 +76,24 @@ func TestCIExamples(t *testing.T) {
 		}
 	}
 
-	// GitHub Actions: the state step runs before import, the cache save
-	// depends on it, and 3 is the only failure let through.
+	// GitHub Actions: the state step runs before the sync, the run's
+	// summary goes to the step summary whatever the sync's outcome, the
+	// cache save depends on the state step.
 	gh := docs["github-actions.yml"]
-	steps := yamlAt[[]any](t, gh, "jobs", "import", "steps")
-	var stateAt, importAt, saveAt = -1, -1, -1
+	steps := yamlAt[[]any](t, gh, "jobs", "sync", "steps")
+	var stateAt, syncAt, summaryAt, saveAt = -1, -1, -1, -1
 	for i, s := range steps {
 		step := s.(map[string]any)
 		run, _ := step["run"].(string)
 		switch {
 		case step["id"] == "state":
 			stateAt = i
-			if !strings.Contains(run, "bbimport list:imported") {
-				t.Error("github: the state step does not rebuild the skip list with list:imported")
-			}
-		case strings.Contains(run, "bbimport import --file"):
-			importAt = i
-			if !strings.Contains(run, `if [ "$code" = 3 ]`) || !strings.Contains(run, `exit "$code"`) {
-				t.Errorf("github: the import step does not let 3 through and fail the rest:\n%s", run)
+		case step["id"] == "sync":
+			syncAt = i
+		case strings.Contains(run, `>> "$GITHUB_STEP_SUMMARY"`):
+			summaryAt = i
+			if cond, _ := step["if"].(string); !strings.Contains(cond, "always()") {
+				t.Errorf("github: the summary step runs only when the sync passed: if: %q", cond)
 			}
 		case step["uses"] == "actions/cache/save@v4":
 			saveAt = i
@@ -100,18 +102,18 @@ func TestCIExamples(t *testing.T) {
 			}
 		}
 	}
-	if !(stateAt >= 0 && stateAt < importAt && importAt < saveAt) {
-		t.Errorf("github: steps state %d, import %d, save %d: want state < import < save", stateAt, importAt, saveAt)
+	if !(stateAt >= 0 && stateAt < syncAt && syncAt < summaryAt && summaryAt < saveAt) {
+		t.Errorf("github: steps state %d, sync %d, summary %d, save %d: want them in that order", stateAt, syncAt, summaryAt, saveAt)
 	}
 
 	// Bitbucket Pipelines: the restore tells 404 from the rest, the upload
-	// waits for the marker.
+	// waits for the marker, the summary is an artifact.
 	bb := docs["bitbucket-pipelines.yml"]
 	pipe := yamlAt[[]any](t, bb, "pipelines", "custom", "bbimport")
 	step := pipe[0].(map[string]any)["step"].(map[string]any)
 	script := joinStrings(step["script"].([]any))
 	after := joinStrings(step["after-script"].([]any))
-	for _, want := range []string{"404)", "*)", "exit 1", "list:imported", "state-established"} {
+	for _, want := range []string{"404)", "*)", "exit 1", "state-established"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("bitbucket: the restore lacks %q", want)
 		}
@@ -119,9 +121,10 @@ func TestCIExamples(t *testing.T) {
 	if !strings.Contains(after, `[ ! -e "$BITBUCKET_CLONE_DIR/state-established" ]`) {
 		t.Error("bitbucket: the after-script uploads without checking the state was established")
 	}
-	if n := strings.Count(script, "|| [ $? -eq 3 ]"); n != 3 {
-		t.Errorf("bitbucket: %d stages let exit 3 through, want 3 (orgs:create, import:data, import)", n)
+	if arts := fmt.Sprint(step["artifacts"]); !strings.Contains(arts, "snyk-logs/sync-summary.json") {
+		t.Errorf("bitbucket: the summary is no artifact: %s", arts)
 	}
+	checkNightlySync(t, all)
 
 	// Kubernetes: never two runs at once, and every container runs the image.
 	k8 := docs["kubernetes-cronjob.yml"]
@@ -170,7 +173,7 @@ func checkCredentialExamples(t *testing.T, docs map[string]map[string]any) {
 		step := st.(map[string]any)
 		run, _ := step["run"].(string)
 		steps.WriteString(run + "\n")
-		if strings.Contains(run, "bbimport sync") && (!strings.Contains(run, `if [ "$code" = 3 ]`) || !strings.Contains(run, `exit "$code"`)) {
+		if strings.Contains(run, "bbimport sync --orgsData") && (!strings.Contains(run, `if [ "$code" = 3 ]`) || !strings.Contains(run, `exit "$code"`)) {
 			t.Errorf("github credentials: the sync step does not let 3 through and fail the rest:\n%s", run)
 		}
 	}
@@ -185,8 +188,8 @@ func checkCredentialExamples(t *testing.T, docs map[string]map[string]any) {
 		t.Error("bitbucket credentials: BITBUCKET_CREDENTIALS_FILE is not the committed file")
 	}
 	inOrder("bitbucket-pipelines-credentials.yml", script)
-	if n := strings.Count(script, "|| [ $? -eq 3 ]"); n != 2 {
-		t.Errorf("bitbucket credentials: %d stages let exit 3 through, want 2 (orgs:create, sync)", n)
+	if n := strings.Count(script, "|| [ $? -eq 3 ]"); n != 1 || !strings.Contains(script, `if [ "$code" = 3 ]`) {
+		t.Errorf("bitbucket credentials: %d stages let exit 3 through, want orgs:create, and the sync's policy", n)
 	}
 	file := repoFile(t, "docs/ci/bbimport-credentials.txt")
 	if !strings.Contains(repoFile(t, "docs/ci-examples.md"), "```text\n"+file+"```") {
@@ -256,4 +259,74 @@ func joinStrings(items []any) string {
 		b.WriteString(s + "\n")
 	}
 	return b.String()
+}
+
+// policyScript is the shell text of an example that runs the nightly sync
+// and applies the exit-code policy to it.
+var policyScript = regexp.MustCompile(`(?m)^( *)code=0\n *bbimport sync --orgsData=snyk-created-orgs.json --importNew \|\| code=\$\?\n(?:.*\n)*? *elif \[ "\$code" != 0 \]; then exit "\$code"; fi\n`)
+
+// checkNightlySync (issue 23 row 3): every example runs the nightly sync
+// with --importNew, and every one with a shell applies the exit-code
+// policy, which is run here against a summary history: 0 passes; 3 passes
+// once and fails when the run before ended 3 too; anything else fails with
+// its code. (The Kubernetes CronJob's image has no shell: any exit but 0
+// fails its Job.)
+func checkNightlySync(t *testing.T, all map[string][]map[string]any) {
+	t.Helper()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	for name := range all {
+		text := repoFile(t, "docs/ci/"+name)
+		if name == "kubernetes-cronjob.yml" {
+			if !strings.Contains(text, `args: ["sync", "--orgsData=snyk-created-orgs.json", "--importNew"]`) {
+				t.Errorf("%s: no nightly sync", name)
+			}
+			continue
+		}
+		m := policyScript.FindStringSubmatch(text)
+		if m == nil {
+			t.Errorf("%s: no nightly sync with the exit-code policy", name)
+			continue
+		}
+		script := regexp.MustCompile(`(?m)^`+m[1]).ReplaceAllString(m[0], "")
+		for _, tt := range []struct {
+			code, previous int // previous -1: no run before
+			want           int
+		}{
+			{0, 3, 0}, {3, -1, 0}, {3, 0, 0}, {3, 1, 0}, {3, 3, 1}, {1, 0, 1}, {2, -1, 2}, {4, 3, 4}, {130, 0, 130},
+		} {
+			dir := t.TempDir()
+			logs := filepath.Join(dir, "logs")
+			hist := filepath.Join(logs, "summaries")
+			bin := filepath.Join(dir, "bin")
+			for _, d := range []string{hist, bin} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			summary := func(at string, code int) {
+				body := fmt.Sprintf("{\n  \"stage\": \"sync\",\n  \"outcome\": \"x\",\n  \"exitCode\": %d,\n  \"failures\": []\n}\n", code)
+				if err := os.WriteFile(filepath.Join(hist, "sync-"+at+".json"), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.previous >= 0 {
+				summary("20261205T021700.000Z", tt.previous)
+				summary("20261201T021700.000Z", 3) // before the previous: not looked at
+			}
+			// The stub writes this run's summary, as bbimport does, and exits.
+			stub := fmt.Sprintf("#!/bin/sh\ncat > \"$SNYK_LOG_PATH/summaries/sync-20261206T021700.000Z.json\" <<'E'\n{\n  \"exitCode\": %d,\n}\nE\nexit %d\n", tt.code, tt.code)
+			if err := os.WriteFile(filepath.Join(bin, "bbimport"), []byte(stub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(sh, "-c", script)
+			cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "SNYK_LOG_PATH=" + logs}
+			out, _ := cmd.CombinedOutput()
+			if got := cmd.ProcessState.ExitCode(); got != tt.want {
+				t.Errorf("%s: exit %d after a run that ended %d: the job ends %d, want %d\n%s", name, tt.code, tt.previous, got, tt.want, out)
+			}
+		}
+	}
 }

@@ -36,10 +36,11 @@ var urfaveGlobals sync.Mutex
 // help and completion commands. It works from app.Commands, so a new
 // command needs nothing here.
 func finishApp(rt *invocation, app *cli.App) {
-	app.Commands = append(app.Commands, newHelpCommand(), newCompletionCommand())
+	app.Commands = append(app.Commands, newHelpCommand(), newVersionCommand(), newCompletionCommand())
 	// Our own help command keeps urfave from adding --help to the app.
 	app.Flags = append(globalFlags(app), cli.HelpFlag)
 	app.OnUsageError = func(c *cli.Context, err error, _ bool) error { return usageFrom(c, err) }
+	setHelp(app, helpWidth(rt))
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = app.OnUsageError
 		before := cmd.Before
@@ -112,6 +113,22 @@ func newHelpCommand() *cli.Command {
 			default:
 				return usagef("help takes one command name, e.g. bbimport help import")
 			}
+		},
+	}
+}
+
+// newVersionCommand: `bbimport version`, as `--version` says it.
+func newVersionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print bbimport's version",
+		Action: func(c *cli.Context) error {
+			if c.Args().Len() > 0 {
+				return usagef("version takes no arguments")
+			}
+			root := c.Lineage()[1]
+			_, err := fmt.Fprintf(root.App.Writer, "bbimport version %s\n", root.App.Version)
+			return err
 		},
 	}
 }

@@ -262,14 +262,14 @@ func TestMistypedCommandLine(t *testing.T) {
 		{[]string{"improt"}, "did you mean import?"},
 		{[]string{"import-data"}, "did you mean import:data?"},
 		{[]string{"list"}, "did you mean list:imported?"},
-		{[]string{"doctr", "--groupId=x"}, "did you mean doctor?"},
+		{[]string{"doctr", "--groupId=" + sim.SimSnykGroupID}, "did you mean doctor?"},
 		{[]string{"help", "orgs:dat"}, "did you mean orgs:data?"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"; the commands are orgs:data`},
 		{[]string{"orgs:data", "--zzzzzz"}, "bbimport help orgs:data lists the flags"},
 		{[]string{"orgs:data", "--groupId"}, "--groupId needs a value"},
 		{[]string{"import", "--dryRun=maybe"}, `--dryRun="maybe" is not true or false`},
 		{[]string{"--file=x", "orgs:create"}, "--file is not a global option: put it after the command name (bbimport orgs:create --file=…)"},
-		{[]string{"--skipEmptyOrgs", "orgs:data", "--groupId=g"}, "--skipEmptyOrgs is not a global option: put it after the command name"},
+		{[]string{"--skipEmptyOrgs", "orgs:data", "--groupId=" + sim.SimSnykGroupID}, "--skipEmptyOrgs is not a global option: put it after the command name"},
 		{[]string{"--file=x", "orgs:data"}, "unknown flag --file for orgs:data"},
 		{[]string{"--grupId=g", "orgs:data"}, "did you mean --groupId?"},
 		{[]string{"import", "-v"}, "unknown flag --v for import; bbimport help import lists the flags"},
@@ -296,7 +296,7 @@ func TestHelpCommand(t *testing.T) {
 			t.Errorf("bbimport help does not list %s:\n%s", c.Name, r.Stdout)
 		}
 	}
-	if !strings.Contains(r.Stdout, "GLOBAL OPTIONS") || !strings.Contains(r.Stdout, "--dryRun") {
+	if !strings.Contains(r.Stdout, "GLOBAL FLAGS") || !strings.Contains(r.Stdout, "--dryRun") {
 		t.Errorf("bbimport help lists no global options:\n%s", r.Stdout)
 	}
 	e.MustRun(0, "--help")
@@ -323,9 +323,9 @@ func TestFlagValueMessages(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"orgs:data", "--groupId=g", "--bitbucketRateLimit=abc"}, []string{`--bitbucketRateLimit="abc" is not a whole number`, "1 or more"}},
-		{[]string{"orgs:data", "--groupId=g", "--bitbucket-rate-limit=abc"}, []string{`--bitbucketRateLimit="abc" is not a whole number`}},
-		{[]string{"orgs:data", "--groupId=g", "--bitbucketRateLimit=0"}, []string{"--bitbucketRateLimit=0 is out of range", "1 or more"}},
+		{[]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--bitbucketRateLimit=abc"}, []string{`--bitbucketRateLimit="abc" is not a whole number`, "1 or more"}},
+		{[]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--bitbucket-rate-limit=abc"}, []string{`--bitbucketRateLimit="abc" is not a whole number`}},
+		{[]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--bitbucketRateLimit=0"}, []string{"--bitbucketRateLimit=0 is out of range", "1 or more"}},
 		{[]string{"import", "--file=" + file, "--snykRateLimit=99999999999999999999999"}, []string{"--snykRateLimit=99999999999999999999999 is too large"}},
 		{[]string{"import", "--file=" + file, "--concurrency=abc"}, []string{`--concurrency="abc" is not a whole number`, "1 to 50"}},
 		{[]string{"import:data", "--orgsData=x", "--concurrency=abc"}, []string{`--concurrency="abc" is not a whole number`, "1 to 50"}},
@@ -344,9 +344,9 @@ func TestFlagValueMessages(t *testing.T) {
 	}
 	// The variable's message is the flag's with the variable's name.
 	e.Set("BITBUCKET_RATE_LIMIT", "abc")
-	env := e.Run("orgs:data", "--groupId=g")
+	env := e.Run("orgs:data", "--groupId="+sim.SimSnykGroupID)
 	e.Set("BITBUCKET_RATE_LIMIT", "")
-	flag := e.Run("orgs:data", "--groupId=g", "--bitbucketRateLimit=abc")
+	flag := e.Run("orgs:data", "--groupId="+sim.SimSnykGroupID, "--bitbucketRateLimit=abc")
 	if got, want := strings.Replace(env.Stderr, "BITBUCKET_RATE_LIMIT", "--bitbucketRateLimit", 1), flag.Stderr; got != want {
 		t.Errorf("variable and flag messages differ:\n%s%s", env.Stderr, flag.Stderr)
 	}
@@ -492,6 +492,8 @@ func TestCompletion(t *testing.T) {
 			{"bbimport orgs:d", "orgs:data", "--groupId"},
 			{"bbimport orgs:data --gr", "--groupId", "--file"},
 			{"bbimport --logLevel=debug import x", "--dryRun", "orgs:data"},
+			{"bbimport sync --onDeletedRepo d", "delete", "--dryRun"},
+			{"bbimport help s", "sync", "--help"},
 		} {
 			words := strings.Fields(tt.words)
 			out := shell(t, "zsh", append([]string{"-f", "-c", `compdef() { :; }; compadd() { shift; print -r -- "$@"; }; source "$1"; shift; words=("$@"); CURRENT=$#; _bbimport`, "zsh", p}, words...)...)
@@ -507,6 +509,14 @@ func TestCompletion(t *testing.T) {
 		for _, tt := range []struct{ line, want string }{
 			{"bbimport orgs:d", "orgs:data"},
 			{"bbimport orgs:data --grou", "--groupId --group-id"},
+			{"bbimport --logFormat ", "auto json text"},
+			{"bbimport completion ", "bash zsh fish"},
+			{"bbimport help ", "orgs:data orgs:create import:data import list:imported sync doctor help version completion"},
+			// a global flag's value is no command: the commands, then the command's flags
+			{"bbimport --logLevel debug ", "orgs:data orgs:create import:data import list:imported sync doctor help version completion"},
+			{"bbimport --logLevel debug import --con", "--concurrency"},
+			{"bbimport --logFormat=json sync --onDeletedRepo ", "deactivate delete ignore"},
+			{"bbimport import --h", "--help"},
 		} {
 			// `string split` exits 1 when no line had a tab (no description).
 			out := shell(t, "fish", "-c", `source $argv[1]; complete -C $argv[2] | string split -f1 \t; true`, p, tt.line)

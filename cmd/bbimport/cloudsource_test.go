@@ -282,7 +282,7 @@ func TestCloudSourceCredentialErrors(t *testing.T) {
 				e.Set(k, v)
 			}
 			e.Set("DEBUG", "*")
-			r := e.Run("orgs:data", "--source=bitbucket-cloud", "--groupId=g", "--logLevel=trace")
+			r := e.Run("orgs:data", "--source=bitbucket-cloud", "--groupId="+sim.SimSnykGroupID, "--logLevel=trace")
 			if r.Code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.Code, tt.code, r.Stderr)
 			}

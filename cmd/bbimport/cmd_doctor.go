@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/doctor"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
@@ -50,6 +51,13 @@ func newDoctorCommand(rt *invocation, run func(context.Context, *doctorOptions) 
 	}
 }
 
+// doctorAttemptTimeout bounds each of doctor's requests: one page each;
+// doctorRetries are the retries of an answer that may pass (5xx).
+const (
+	doctorAttemptTimeout = 4 * time.Second
+	doctorRetries        = 2
+)
+
 // doctorOptions are doctor's checks (doctor.Options: the checked flags, the
 // environment, the clients) and where its report goes.
 type doctorOptions struct {
@@ -63,6 +71,13 @@ func bindDoctor(c *cli.Context, g globalOptions, rt *invocation) (*doctorOptions
 		return nil, err
 	}
 	f, x := rt.clients, explainer{rt.net}
+	// A check is one question, answered soon: an API that cannot be reached
+	// is asked once and fails its check in seconds, naming the variable to
+	// fix, instead of minutes of retries; a 5xx is asked again twice.
+	f.tuning.OneConnectAttempt, f.tuning.RetryMax = true, doctorRetries
+	if t := f.tuning.AttemptTimeout; t <= 0 || t > doctorAttemptTimeout {
+		f.tuning.AttemptTimeout = doctorAttemptTimeout
+	}
 	network, caErr := doctorNetwork(rt.net, c.String("sourceUrl"), source)
 	return &doctorOptions{IO: rt.commandIO(nil), Checks: doctor.Options{
 		Source: source, GroupID: strings.TrimSpace(c.String("groupId")), OrgsData: strings.TrimSpace(c.String("orgsData")),

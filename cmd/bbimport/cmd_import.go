@@ -187,6 +187,21 @@ func printImport(out io.Writer, res *importer.ImportResult) {
 		if res.WouldImport > len(res.Sample) {
 			fmt.Fprintf(out, "  … and %d more\n", res.WouldImport-len(res.Sample))
 		}
+		fmt.Fprintf(out, "The whole plan, as a targets file: %s\n", res.Plan)
+		return
+	}
+	if res.KickedOff+res.KickOffFailures == 0 && res.NotStarted == 0 && !res.Interrupted {
+		// A resume with nothing left, not a failure.
+		msg := fmt.Sprintf("Nothing to do: all %s already imported", english.Plural(res.Targets, "target"))
+		if res.Duplicates > 0 {
+			msg += fmt.Sprintf(" (%d of them duplicates in the targets file)", res.Duplicates)
+		}
+		if res.Targets == 0 {
+			msg = "Nothing to do: the targets file has no targets"
+		}
+		fmt.Fprintf(out, "%s. Took %s.\n", msg, humanDuration(res.Duration))
+		fmt.Fprintf(out, "Processed 0 out of a total of %d targets (%d were skipped as they have been previously imported).\n", res.Targets, res.Skipped)
+		printStillFailed(out, res)
 		return
 	}
 	if res.ProjectsImported == 0 {
@@ -208,5 +223,23 @@ func printImport(out io.Writer, res *importer.ImportResult) {
 		}
 		fmt.Fprintf(out, "Interrupted: %d targets not started; run the same command again to resume.\n", res.NotStarted)
 	}
+	printStillFailed(out, res)
 	fmt.Fprintf(out, "Check the logs for any failures located at: %s/*\n", res.LogPath)
+}
+
+// printStillFailed says what is still failed across runs, this one
+// included (import-summary.json's stillFailed).
+func printStillFailed(out io.Writer, res *importer.ImportResult) {
+	sf := res.StillFailed
+	if sf == nil || sf.Targets+sf.Projects == 0 {
+		return
+	}
+	var parts []string
+	if sf.Targets > 0 {
+		parts = append(parts, english.Plural(sf.Targets, "target")+" not in Snyk (the next run sends them)")
+	}
+	if sf.Projects > 0 {
+		parts = append(parts, english.Plural(sf.Projects, "project")+" failed in completed jobs (<orgId>.failed-projects.log; not retried)")
+	}
+	fmt.Fprintf(out, "Still failed, over every run so far: %s.\n", strings.Join(parts, "; "))
 }

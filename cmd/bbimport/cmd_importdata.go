@@ -87,15 +87,14 @@ func bindImportData(b *binding) (*importDataOptions, error) {
 		return nil, err
 	}
 	opts.Bitbucket = func() (importer.Bitbucket, error) { return bb() }
-	// Snyk is only needed for orgs whose integrations the file lacks;
-	// without a Snyk credential those orgs fail with a clear message.
-	if set, err := snykCredentialSet(b.env); err != nil {
+	// With a Snyk credential every org is checked against Snyk first (its
+	// group, its integration); without one the file's integrations are
+	// used as they are, and an org whose row lacks one fails.
+	sn, err := b.optionalSnyk()
+	if err != nil {
 		return nil, err
-	} else if set {
-		sn, err := b.snyk()
-		if err != nil {
-			return nil, err
-		}
+	}
+	if sn != nil {
 		opts.Snyk = func() (importer.Snyk, error) { return sn() }
 	}
 	return opts, nil

@@ -54,13 +54,17 @@ func bindOrgsCreate(b *binding) (*orgsCreateOptions, error) {
 		return nil, err
 	}
 	opts.Snyk = func() (importer.Snyk, error) { return sn() }
+	opts.Source = sourceOfOrgsFile(opts.File, b.env)
 	return opts, nil
 }
 
 // orgsCreateOptions are orgs:create's checked flags and its dependencies,
 // so that runOrgsCreate can be called with a fake Snyk.
 type orgsCreateOptions struct {
-	File, LogPath       string
+	File, LogPath string
+	// Source is the source the next command names: the orgs file's, else
+	// the one the environment's Bitbucket credentials are for.
+	Source              string
 	AllowDuplicateNames bool
 	ExcludeExistingOrgs bool
 	DryRun              bool
@@ -94,7 +98,7 @@ func runOrgsCreate(ctx context.Context, opts *orgsCreateOptions) error {
 	if res != nil {
 		st := opts.IO.Stage
 		st.output, st.detail, st.failures = res.Path, orgsCreateSummary(opts.File, res), orgsCreateFailures(res)
-		printOrgsCreate(ctx, opts.IO, res, opts.DryRun, opts.LogPath, sourceOfOrgsFile(opts.File), err)
+		printOrgsCreate(ctx, opts.IO, res, opts.DryRun, opts.LogPath, opts.Source, err)
 	}
 	if err != nil {
 		return err
@@ -106,15 +110,21 @@ func runOrgsCreate(ctx context.Context, opts *orgsCreateOptions) error {
 }
 
 // sourceOfOrgsFile reads the source back from orgs:data's file name
-// (group-<id>-<source>-orgs.json), for the hint of the next command.
-func sourceOfOrgsFile(path string) string {
+// (group-<id>-<source>-orgs.json), for the hint of the next command; a
+// file named otherwise gets the source whose credentials the environment
+// holds (the bitbucket-cloud variables alone: bitbucket-cloud; else the
+// default).
+func sourceOfOrgsFile(path string, env func(string) string) string {
 	base := filepath.Base(path)
 	for _, s := range importer.Sources() {
 		if strings.HasSuffix(base, "-"+s.Name+"-orgs.json") {
 			return s.Name
 		}
 	}
-	return "<source>"
+	if env(envAppClientID) == "" && (env(envCloudUsername) != "" || env(envCloudAPIToken) != "" || env(envCloudOAuthToken) != "") {
+		return sourceCloud
+	}
+	return sourceApp
 }
 
 func printOrgsCreate(ctx context.Context, cio *commandIO, res *importer.OrgsCreateResult, dryRun bool, logPath, source string, runErr error) {

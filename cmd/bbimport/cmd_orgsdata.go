@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/urfave/cli/v2"
 )
 
@@ -52,8 +53,47 @@ func bindOrgsData(b *binding) (*orgsDataOptions, error) {
 		return nil, err
 	}
 	opts.Bitbucket = func() (importer.Bitbucket, error) { return bb() }
+	// With a Snyk credential the group is checked before Bitbucket is
+	// listed; without one orgs:data runs on Bitbucket alone, as the
+	// original does.
+	sn, err := b.optionalSnyk()
+	if err != nil {
+		return nil, err
+	}
+	if sn != nil {
+		opts.Snyk = func() (groupReader, error) { return sn() }
+	}
 	return opts, nil
 }
+
+// groupReader reads one page of a Snyk group's orgs (*snyk.Client).
+type groupReader interface {
+	ListGroupOrgs(ctx context.Context, groupID string, page, perPage int) (*snyk.GroupOrgs, error)
+}
+
+// checkGroup reads the group with one request, so that a group id of
+// another tenant, or a credential that cannot see it, fails before any
+// Bitbucket request and before a file that names the group is written.
+func checkGroup(ctx context.Context, sn groupReader, groupID string) (name string, err error) {
+	page, err := sn.ListGroupOrgs(ctx, groupID, 1, 1)
+	if err != nil {
+		return "", &groupCheckError{GroupID: groupID, Err: err}
+	}
+	return page.Name, nil
+}
+
+// groupCheckError is a group orgs:data could not read (exit 1, or 4 for a
+// rejected credential).
+type groupCheckError struct {
+	GroupID string
+	Err     error
+}
+
+func (e *groupCheckError) Error() string {
+	return fmt.Sprintf("Snyk group %s could not be read, so no Bitbucket workspace was listed: %v", e.GroupID, e.Err)
+}
+
+func (e *groupCheckError) Unwrap() error { return e.Err }
 
 // orgsDataOptions are orgs:data's checked flags and its dependencies, so
 // that runOrgsData can be called with a fake Bitbucket (cli/cli's Options
@@ -71,11 +111,25 @@ type orgsDataOptions struct {
 	// Bitbucket builds the client from checked settings; called after the
 	// log directory is locked.
 	Bitbucket func() (importer.Bitbucket, error)
-	IO        *commandIO
+	// Snyk builds the Snyk client that checks the group; nil when no Snyk
+	// credential is set.
+	Snyk func() (groupReader, error)
+	IO   *commandIO
 }
 
 func runOrgsData(ctx context.Context, opts *orgsDataOptions) error {
 	out, log := opts.IO.Out, opts.IO.Log
+	if opts.Snyk != nil {
+		sn, err := opts.Snyk()
+		if err != nil {
+			return err
+		}
+		name, err := checkGroup(ctx, sn, opts.GroupID)
+		if err != nil {
+			return err
+		}
+		log.Info().Str("groupId", opts.GroupID).Msgf("Snyk group %q (%s) is readable with this Snyk credential", name, opts.GroupID)
+	}
 	bb, err := opts.Bitbucket()
 	if err != nil {
 		return err

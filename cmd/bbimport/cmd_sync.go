@@ -241,6 +241,16 @@ func syncOrgs(ctx context.Context, sn importer.Snyk, orgID, file, group string) 
 			seen[r.OrgID] = true
 			rows = append(rows, r)
 		}
+		// A file of another group or tenant fails here, in a listing of each
+		// group, and not org by org every night (exit 1). An org or two
+		// missing fail as the sync of each would (exit 3).
+		notIn, err := importer.CheckGroups(ctx, sn, rows)
+		if err != nil {
+			return nil, err
+		}
+		if len(notIn) > 0 && len(notIn) == len(rows) {
+			return nil, fmt.Errorf("none of the %d orgs of %s is in its Snyk group, so nothing was synced; the first: %w", len(rows), file, notIn[rows[0].OrgID])
+		}
 	}
 	switch {
 	case orgID != "" && len(rows) == 0:

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/bbimport/bbimport/pkg/importer"
+	"github.com/bbimport/bbimport/pkg/syncer"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,63 +27,147 @@ func completionScript(app *cli.App, shell string) (string, error) {
 	}
 }
 
-// completionWords lists the commands, and per command its flags (every
-// name, as --name), global options included.
-func completionWords(app *cli.App) (commands []string, flags map[string][]string, global []string) {
-	flags = map[string][]string{}
+var completionShells = []string{"bash", "zsh", "fish"}
+
+// enumValues are the values a flag takes from a fixed list: completion
+// offers them after the flag (--logFormat <TAB>).
+func enumValues() map[string][]string {
+	var sources, integrations []string
+	for _, s := range importer.Sources() {
+		sources = append(sources, s.Name)
+		integrations = append(integrations, s.Integrations...)
+	}
+	return map[string][]string{
+		"logFormat":       {"auto", "json", "text"},
+		"logLevel":        {"trace", "debug", "info", "warn", "error"},
+		"source":          sources,
+		"integrationType": integrations,
+		"orgPer":          {string(importer.OrgPerWorkspace), string(importer.OrgPerProject)},
+		"onDeletedRepo":   {syncer.OnDeletedDeactivate, syncer.OnDeletedDelete, syncer.OnDeletedIgnore},
+		"snykProduct":     {syncer.ProductOpenSource, syncer.ProductContainer, syncer.ProductIaC},
+		"detect":          {"updated"},
+	}
+}
+
+// completionWords are what completion offers: the commands; per command
+// its flags (every long name once, as --name; no -h, no --help twice); the
+// flags that take a value; and the values of the enumerated ones.
+type completionWords struct {
+	commands []string
+	flags    map[string][]string // command → its flags; "" → the app's
+	takes    []string            // flags that take a value
+	values   map[string][]string // --flag → its values
+	args     map[string][]string // command → the arguments it takes
+}
+
+func wordsOf(app *cli.App) completionWords {
+	w := completionWords{flags: map[string][]string{}, values: map[string][]string{}, args: map[string][]string{}}
+	enum := enumValues()
+	add := func(cmd string, flags []cli.Flag) {
+		seen := map[string]bool{}
+		for _, f := range flags {
+			for _, n := range f.Names() {
+				if len(n) == 1 || seen[n] {
+					continue
+				}
+				seen[n] = true
+				name := "--" + n
+				w.flags[cmd] = append(w.flags[cmd], name)
+				if takesValue(f) && !slices.Contains(w.takes, name) {
+					w.takes = append(w.takes, name)
+				}
+				if v := enum[f.Names()[0]]; v != nil {
+					w.values[name] = v
+				}
+			}
+		}
+		if !seen["help"] {
+			w.flags[cmd] = append(w.flags[cmd], "--help")
+		}
+		sort.Strings(w.flags[cmd])
+	}
 	for _, c := range app.Commands {
 		if c.Hidden {
 			continue
 		}
-		commands = append(commands, c.Name)
-		for _, f := range c.Flags {
-			for _, n := range f.Names() {
-				flags[c.Name] = append(flags[c.Name], "--"+n)
-			}
-		}
-		sort.Strings(flags[c.Name])
+		w.commands = append(w.commands, c.Name)
+		add(c.Name, c.Flags)
 	}
-	for _, f := range app.Flags {
-		for _, n := range f.Names() {
-			global = append(global, "--"+n)
-		}
+	add("", append(slices.Clone(app.Flags), &cli.BoolFlag{Name: "version"}))
+	sort.Strings(w.takes)
+	w.args["help"] = w.commands
+	w.args["completion"] = completionShells
+	return w
+}
+
+// sortedKeys are m's keys in order, so that a script is the same each time.
+func sortedKeys[T any](m map[string]T) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	global = append(global, "--help", "--version")
-	sort.Strings(global)
-	return commands, flags, global
+	sort.Strings(keys)
+	return keys
 }
 
 func bashCompletion(app *cli.App) string {
-	commands, flags, global := completionWords(app)
-	var cases strings.Builder
-	for _, c := range commands {
-		fmt.Fprintf(&cases, "    %s) opts=%q ;;\n", c, strings.Join(flags[c], " "))
+	w := wordsOf(app)
+	var flagCases, valueCases, argCases strings.Builder
+	for _, c := range w.commands {
+		fmt.Fprintf(&flagCases, "      %s) opts=%q ;;\n", c, strings.Join(w.flags[c], " "))
 	}
-	// COMP_WORDBREAKS splits orgs:data at the colon, so the words are taken
-	// from COMP_LINE, and the part of the word up to its last colon is cut
-	// from the replies. Plain bash 3.2 (macOS) syntax.
+	for _, f := range sortedKeys(w.values) {
+		fmt.Fprintf(&valueCases, "    %s) vals=%q ;;\n", f, strings.Join(w.values[f], " "))
+	}
+	for _, c := range sortedKeys(w.args) {
+		fmt.Fprintf(&argCases, "      %s) opts=%q ;;\n", c, strings.Join(w.args[c], " "))
+	}
+	// COMP_WORDBREAKS splits orgs:data at the colon and --logFormat=json at
+	// the equals sign, so the words are taken from COMP_LINE, and the part
+	// of the word up to its last colon or equals sign is cut from the
+	// replies. A flag's value is not taken for the command name. Plain bash
+	// 3.2 (macOS) syntax.
 	return `# bash completion for bbimport: source <(bbimport completion bash)
+_bbimport_values() {
+  case "$1" in
+` + valueCases.String() + `    *) return 1 ;;
+  esac
+}
 _bbimport() {
-  local line="${COMP_LINE:0:COMP_POINT}" cur="" cmd="" w opts
+  local line="${COMP_LINE:0:COMP_POINT}" cur="" prev="" cmd="" w skip="" opts="" vals=""
+  local takes=` + fmt.Sprintf("%q", " "+strings.Join(w.takes, " ")+" ") + `
   local -a words
   read -r -a words <<< "$line"
   if [[ "$line" != *" " && ${#words[@]} -gt 0 ]]; then
     cur="${words[${#words[@]}-1]}"
     unset "words[${#words[@]}-1]"
   fi
+  if [[ ${#words[@]} -gt 1 ]]; then prev="${words[${#words[@]}-1]}"; fi
   for w in "${words[@]:1}"; do
-    case "$w" in -*) ;; *) cmd="$w"; break ;; esac
+    if [[ -n "$skip" ]]; then skip=""; continue; fi
+    case "$w" in
+      *=*) ;;
+      -*) [[ "$takes" == *" $w "* ]] && skip=1 ;;
+      *) cmd="$w"; break ;;
+    esac
   done
-  if [[ -z "$cmd" && "$cur" != -* ]]; then
-    opts=` + fmt.Sprintf("%q", strings.Join(commands, " ")) + `
+  if [[ "$cur" == --*=* ]]; then
+    _bbimport_values "${cur%%=*}" && for w in $vals; do opts="$opts ${cur%%=*}=$w"; done
+  elif [[ "$prev" == -* && "$prev" != *=* && "$takes" == *" $prev "* ]]; then
+    _bbimport_values "$prev" && opts="$vals"
+  elif [[ "$cur" != -* && -z "$cmd" ]]; then
+    opts=` + fmt.Sprintf("%q", strings.Join(w.commands, " ")) + `
+  elif [[ "$cur" != -* && " ` + strings.Join(sortedKeys(w.args), " ") + ` " == *" $cmd "* ]]; then
+    case "$cmd" in
+` + argCases.String() + `    esac
   else
     case "$cmd" in
-` + cases.String() + `    *) opts=` + fmt.Sprintf("%q", strings.Join(global, " ")) + ` ;;
+` + flagCases.String() + `      *) opts=` + fmt.Sprintf("%q", strings.Join(w.flags[""], " ")) + ` ;;
     esac
   fi
   COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-  if [[ "$cur" == *:* ]]; then
-    local prefix="${cur%"${cur##*:}"}" i
+  if [[ "$cur" == *[:=]* ]]; then
+    local prefix="${cur%"${cur##*[:=]}"}" i
     for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]="${COMPREPLY[i]#"$prefix"}"; done
   fi
 }
@@ -89,50 +176,116 @@ complete -o default -F _bbimport bbimport
 }
 
 func zshCompletion(app *cli.App) string {
-	commands, flags, global := completionWords(app)
-	var cases strings.Builder
-	for _, c := range commands {
-		fmt.Fprintf(&cases, "    %s) compadd -- %s ;;\n", c, strings.Join(flags[c], " "))
+	w := wordsOf(app)
+	var flagCases, valueCases, argCases strings.Builder
+	for _, c := range w.commands {
+		fmt.Fprintf(&flagCases, "      %s) compadd -- %s ;;\n", c, strings.Join(w.flags[c], " "))
+	}
+	for _, f := range sortedKeys(w.values) {
+		fmt.Fprintf(&valueCases, "    %s) reply=(%s) ;;\n", f, strings.Join(w.values[f], " "))
+	}
+	for _, c := range sortedKeys(w.args) {
+		fmt.Fprintf(&argCases, "      %s) compadd -- %s ;;\n", c, strings.Join(w.args[c], " "))
 	}
 	return `#compdef bbimport
 # zsh completion for bbimport: bbimport completion zsh > "${fpath[1]}/_bbimport"
 # (or source <(bbimport completion zsh) after compinit)
-_bbimport() {
-  local cmd w
-  for w in ${words[2,CURRENT-1]}; do
-    [[ $w != -* ]] && { cmd=$w; break }
-  done
-  if [[ -z $cmd && ${words[CURRENT]} != -* ]]; then
-    compadd -- ` + strings.Join(commands, " ") + `
-    return
-  fi
-  case $cmd in
-` + cases.String() + `    *) compadd -- ` + strings.Join(global, " ") + ` ;;
+_bbimport_values() {
+  reply=()
+  case $1 in
+` + valueCases.String() + `    *) return 1 ;;
   esac
+}
+_bbimport() {
+  local cmd w skip cur=${words[CURRENT]} prev=${words[CURRENT-1]}
+  local takes=' ` + strings.Join(w.takes, " ") + ` '
+  local -a reply
+  for w in ${words[2,CURRENT-1]}; do
+    if [[ -n $skip ]]; then skip=; continue; fi
+    case $w in
+      *=*) ;;
+      -*) [[ $takes == *" $w "* ]] && skip=1 ;;
+      *) cmd=$w; break ;;
+    esac
+  done
+  if [[ $cur == --*=* ]]; then
+    _bbimport_values ${cur%%=*} && compadd -P ${cur%%=*}= -- $reply
+  elif [[ $prev == -* && $prev != *=* && $takes == *" $prev "* ]]; then
+    _bbimport_values $prev && compadd -- $reply
+  elif [[ $cur != -* && -z $cmd ]]; then
+    compadd -- ` + strings.Join(w.commands, " ") + `
+  elif [[ $cur != -* && " ` + strings.Join(sortedKeys(w.args), " ") + ` " == *" $cmd "* ]]; then
+    case $cmd in
+` + argCases.String() + `    esac
+  else
+    case $cmd in
+` + flagCases.String() + `      *) compadd -- ` + strings.Join(w.flags[""], " ") + ` ;;
+    esac
+  fi
 }
 if [[ $funcstack[1] == _bbimport ]]; then _bbimport "$@"; else compdef _bbimport bbimport; fi
 `
 }
 
 func fishCompletion(app *cli.App) string {
-	commands, flags, global := completionWords(app)
+	w := wordsOf(app)
 	var b strings.Builder
 	b.WriteString("# fish completion for bbimport: bbimport completion fish > ~/.config/fish/completions/bbimport.fish\n")
 	b.WriteString("complete -c bbimport -f\n")
+	// fish's __fish_use_subcommand takes a global flag's value (--logLevel
+	// debug) for the command; __bbimport_using skips the values of the
+	// flags that take one, as the bash and zsh scripts do.
+	b.WriteString("set -g __bbimport_takes -- " + strings.Join(w.takes, " "))
+	b.WriteString(`
+# __bbimport_using: no command yet; __bbimport_using C: the command is C.
+function __bbimport_using
+  set -l words (commandline -opc)
+  set -e words[1]
+  set -l skip 0
+  for w in $words
+    if test $skip = 1
+      set skip 0
+      continue
+    end
+    switch $w
+      case '*=*'
+      case '-*'
+        contains -- $w $__bbimport_takes; and set skip 1
+      case '*'
+        test (count $argv) -gt 0; and test "$w" = "$argv[1]"
+        return
+    end
+  end
+  test (count $argv) -eq 0
+end
+`)
 	usage := map[string]string{}
 	for _, c := range app.Commands {
 		usage[c.Name] = c.Usage
 	}
-	for _, c := range commands {
-		fmt.Fprintf(&b, "complete -c bbimport -n __fish_use_subcommand -a %s -d %s\n", fishQuote(c), fishQuote(usage[c]))
+	for _, c := range w.commands {
+		fmt.Fprintf(&b, "complete -c bbimport -n __bbimport_using -a %s -d %s\n", fishQuote(c), fishQuote(usage[c]))
 	}
-	for _, g := range global {
-		fmt.Fprintf(&b, "complete -c bbimport -n __fish_use_subcommand -l %s\n", strings.TrimPrefix(g, "--"))
-	}
-	for _, c := range commands {
-		for _, f := range flags[c] {
-			fmt.Fprintf(&b, "complete -c bbimport -n %s -l %s\n", fishQuote("__fish_seen_subcommand_from "+c), strings.TrimPrefix(f, "--"))
+	flag := func(cond, f string) {
+		fmt.Fprintf(&b, "complete -c bbimport -n %s -l %s", fishQuote(cond), strings.TrimPrefix(f, "--"))
+		switch {
+		case w.values[f] != nil:
+			fmt.Fprintf(&b, " -x -a %s", fishQuote(strings.Join(w.values[f], " ")))
+		case slices.Contains(w.takes, f):
+			b.WriteString(" -rF") // a path, most often
 		}
+		b.WriteString("\n")
+	}
+	for _, g := range w.flags[""] {
+		flag("__bbimport_using", g)
+	}
+	for _, c := range w.commands {
+		for _, f := range w.flags[c] {
+			flag("__bbimport_using "+c, f)
+		}
+	}
+	for _, c := range sortedKeys(w.args) {
+		fmt.Fprintf(&b, "complete -c bbimport -n %s -a %s\n", fishQuote("__bbimport_using "+c), fishQuote(strings.Join(w.args[c], " ")))
 	}
 	return b.String()
 }

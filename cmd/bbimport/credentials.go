@@ -279,6 +279,18 @@ func (s credentialSpec) identity() string {
 	return "token:" + s.secret
 }
 
+// idHint is enough of a client id for its owner to recognise it: an id and
+// its secret pasted into each other's variables would otherwise print the
+// secret, which the redactor knows only as the other variable's value.
+func idHint(id string) string {
+	const shown = 4
+	r := []rune(id)
+	if len(r) <= 2*shown {
+		return "…"
+	}
+	return string(r[:shown]) + "…"
+}
+
 // fieldVar names the variable behind a credential field.
 func (s credentialSpec) fieldVar(field string) string {
 	vars := s.variables()
@@ -315,13 +327,13 @@ func (s credentialSpec) describe() string {
 	vars := strings.Join(s.variables(), " + ")
 	switch s.kind {
 	case credential.SnykServiceAccount:
-		return fmt.Sprintf("service account %s (%s)", s.clientID, vars)
+		return fmt.Sprintf("service account %s (%s)", idHint(s.clientID), vars)
 	case credential.SnykOAuthToken:
 		return "OAuth token (" + vars + ")"
 	case credential.SnykAPIToken:
 		return "API token (" + vars + ")"
 	case credential.BitbucketConsumer:
-		return fmt.Sprintf("OAuth consumer %s (%s): its token is an app user (since 2026-05-04), which reaches the workspace owning the consumer", s.clientID, vars)
+		return fmt.Sprintf("OAuth consumer %s (%s): its token is an app user (since 2026-05-04), which reaches the workspace owning the consumer", idHint(s.clientID), vars)
 	case credential.BitbucketAccessToken:
 		return "access token (" + vars + "): Bearer, no user; it sees the workspace, project or repository it was made in, with a rate limit of its own"
 	case credential.BitbucketAPIToken, credential.BitbucketUser:

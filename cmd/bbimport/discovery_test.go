@@ -352,8 +352,8 @@ func TestDiscoveryUsageErrors(t *testing.T) {
 		{[]string{"import:data", "--orgsData=" + orgsFile, "--workspacesFile=" + empty}, "names no workspace"},
 		{[]string{"import:data", "--orgsData=" + orgsFile, "--workspacesFile=/nonexistent/ws.txt"}, "--workspacesFile"},
 		{[]string{"import:data", "--orgsData=" + orgsFile, "--orgPer=repo"}, "--orgPer"},
-		{[]string{"orgs:data", "--groupId=g", "--orgPer=repo"}, "--orgPer"},
-		{[]string{"orgs:data", "--groupId=g", "--workspacesFile=" + empty}, "names no workspace"},
+		{[]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--orgPer=repo"}, "--orgPer"},
+		{[]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--workspacesFile=" + empty}, "names no workspace"},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s %s", i, tt.args[0], tt.want), func(t *testing.T) {
@@ -478,9 +478,9 @@ func TestOrgsDataDiscovery(t *testing.T) {
 				}
 				var r result
 				delta := bbDelta(e, func() {
-					r = e.MustRun(0, append([]string{"orgs:data", "--groupId=g1", "--logFormat=json"}, tt.args...)...)
+					r = e.MustRun(0, append([]string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--logFormat=json"}, tt.args...)...)
 				})
-				if diff := cmp.Diff(tt.rows, orgRows(t, e.File("group-g1-"+source+"-orgs.json"))); diff != "" {
+				if diff := cmp.Diff(tt.rows, orgRows(t, e.File("group-"+sim.SimSnykGroupID+"-"+source+"-orgs.json"))); diff != "" {
 					t.Errorf("rows (-want +got):\n%s", diff)
 				}
 				total := int64(0)
@@ -523,11 +523,11 @@ func TestOrgsDataPerProjectWithoutProjectScope(t *testing.T) {
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: discoveryEstate(), Scopes: "account repository"}})
 	var r result
 	delta := bbDelta(e, func() {
-		r = e.MustRun(0, "orgs:data", "--groupId=g1", "--orgPer=project", "--skipEmptyOrgs", "--logFormat=json")
+		r = e.MustRun(0, "orgs:data", "--groupId="+sim.SimSnykGroupID, "--orgPer=project", "--skipEmptyOrgs", "--logFormat=json")
 	})
 	want := []string{"Big Estate / Project CORE|big|CORE", "Big Estate / Project DATA|big|DATA", "Big Estate / Project WEB|big|WEB",
 		"Small Team / Project MOB|small|MOB", "OSS Mirrors / Untitled project|mirrors|PROJ"}
-	if diff := cmp.Diff(want, orgRows(t, e.File("group-g1-bitbucket-cloud-app-orgs.json"))); diff != "" {
+	if diff := cmp.Diff(want, orgRows(t, e.File("group-"+sim.SimSnykGroupID+"-bitbucket-cloud-app-orgs.json"))); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 	// 4 refused project listings + every repository page (5+1+1+1), no probes.

@@ -253,12 +253,18 @@ func TestDoctor_resumeLogReported(t *testing.T) {
 	if err := os.MkdirAll(e.LogPath, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	line := `{"level":30,"message":"Target requested for import"}` + "\n"
-	if err := os.WriteFile(filepath.Join(e.LogPath, "imported-targets.log"), []byte(line+line+line), 0o644); err != nil {
+	// Two targets, one logged twice, and the blank room a running import
+	// reserves ahead (issue 23 row 5): not lines, not targets.
+	line := func(repo string) string {
+		return `{"name":"snyk:import-projects-script","level":30,"orgId":"o","integrationId":"i","target":{"owner":"ws","name":"` + repo +
+			`","branch":"main"},"msg":"Target requested for import","time":"2024-05-01T10:00:00.000Z","v":0}` + "\n"
+	}
+	reserved := strings.Repeat("\n", 40) + strings.Repeat(" ", 200) + "\n"
+	if err := os.WriteFile(filepath.Join(e.LogPath, "imported-targets.log"), []byte(line("a")+line("b")+line("a")+reserved), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := e.MustRun(0, "doctor")
-	wantContains(t, checkLine(t, r.Stdout, "✓", "log directory"), "imported-targets.log has 3 lines from earlier runs")
+	wantContains(t, checkLine(t, r.Stdout, "✓", "log directory"), "imported-targets.log records 2 targets from earlier runs")
 }
 
 // The repository check is bounded: each read spends the hourly budget the

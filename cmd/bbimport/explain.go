@@ -12,6 +12,7 @@ import (
 	"github.com/bbimport/bbimport/internal/listing"
 	"github.com/bbimport/bbimport/internal/safefile"
 	"github.com/bbimport/bbimport/pkg/bitbucket"
+	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/routing"
 	"github.com/bbimport/bbimport/pkg/snyk"
 )
@@ -27,7 +28,7 @@ type explainer struct{ net *network }
 // summaries and doctor all word them here.
 func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 	code := exitCodeOf(err)
-	if ne, ok := httpx.AsNetError(err); ok && x.net != nil {
+	if ne, ok := httpx.AsSpentNetError(err); ok && x.net != nil {
 		problem, fix = x.net.explainNet(ne)
 		return problem, fix, code
 	}
@@ -42,8 +43,11 @@ func (x explainer) explain(err error) (problem, fix string, exitCode int) {
 		spent   *httpx.RateLimitWaitError
 		de      *routing.DiscoveryError
 		ue      *routing.UnservedError
+		nig     *importer.OrgNotInGroupError
 	)
 	switch {
+	case errors.As(err, &nig):
+		problem, fix = nig.Problem(), "check that SNYK_API and the Snyk credential are those of the group's tenant; or run orgs:data --groupId="+nig.GroupID+" and orgs:create again with them, and use the snyk-created-orgs.json they write"
 	case errors.As(err, &spent):
 		problem, fix = rateLimitWaitSpent(spent), rateLimitWaitFix
 	case errors.As(err, &de):

@@ -426,7 +426,8 @@ func (f *factory) stackOptions(api string) (httpx.Options, error) {
 	}
 	return httpx.Options{API: api, Transport: transport, Observer: f.observer,
 		RetryWaitMin: f.tuning.RetryWaitMin, RetryWaitMax: f.tuning.RetryWaitMax,
-		AttemptTimeout: f.tuning.AttemptTimeout}, nil
+		AttemptTimeout: f.tuning.AttemptTimeout, RetryMax: f.tuning.RetryMax,
+		OneConnectAttempt: f.tuning.OneConnectAttempt}, nil
 }
 
 // getenv is a variable of the run, trimmed.

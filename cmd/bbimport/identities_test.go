@@ -167,7 +167,7 @@ func TestListedCredentialThatCannotListNamesItsLine(t *testing.T) {
 	consumers[1].UserWorkspaces = "403"
 	e := newSimEnv(t, sim.Config{Bitbucket: sim.BitbucketConfig{Workspaces: estate, Consumers: consumers}})
 	e.Set(envBitbucketCredentials, listOf(e, consumers, false))
-	r := e.Run("orgs:data", "--groupId=g")
+	r := e.Run("orgs:data", "--groupId="+sim.SimSnykGroupID)
 	if r.Code != exitFailed || !strings.Contains(r.Stderr, `Bitbucket credential "south" (OAuth consumer) cannot list its workspaces`) ||
 		!strings.Contains(r.Stderr, `add workspaces=<slug>[,<slug>…] for the workspace that owns the consumer`) {
 		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
@@ -179,7 +179,7 @@ func TestListedCredentialThatCannotListNamesItsLine(t *testing.T) {
 	// Pinned, it works; the pinned workspace is verified with one request
 	// and never listed.
 	e.Set(envBitbucketCredentials, listOf(e, consumers, true))
-	e.MustRun(0, "orgs:data", "--groupId=g")
+	e.MustRun(0, "orgs:data", "--groupId="+sim.SimSnykGroupID)
 	if n := e.Sim.Count("bitbucket.identity.key-south"); n != 2 {
 		t.Errorf("south's consumer sent %d requests, want 2 (the refused listing, then one verification)", n)
 	}
@@ -193,7 +193,7 @@ func TestAppPasswordRefusedNamesTheRemoval(t *testing.T) {
 	e.Set("BITBUCKET_APP_CLIENT_SECRET", "")
 	e.Set("BITBUCKET_CLOUD_USERNAME", "ci-bot")
 	e.Set("BITBUCKET_CLOUD_PASSWORD", "ATBB-an-app-password-0123456789")
-	r := e.Run("orgs:data", "--source=bitbucket-cloud", "--groupId=g")
+	r := e.Run("orgs:data", "--source=bitbucket-cloud", "--groupId="+sim.SimSnykGroupID)
 	for _, want := range []string{"Bitbucket rejected the app password: Atlassian removed app passwords on 2026-07-28",
 		"create an Atlassian API token", apiTokenScopes, "BITBUCKET_CLOUD_USERNAME to your Atlassian account's e-mail"} {
 		if !strings.Contains(r.Stderr, want) {
@@ -224,7 +224,7 @@ func TestDoctor_severalCredentials(t *testing.T) {
 	r := e.MustRun(0, "doctor", "--groupId="+sim.SimSnykGroupID)
 	t.Logf("doctor output:\n%s", r.Stdout)
 	for _, want := range []string{
-		`• Bitbucket credential "north": OAuth consumer key-north (BB_NORTH_KEY + BB_NORTH_SECRET): its token is an app user`,
+		`• Bitbucket credential "north": OAuth consumer key-… (BB_NORTH_KEY + BB_NORTH_SECRET): its token is an app user`,
 		`• Bitbucket credential "labs": access token (BB_LABS_TOKEN): Bearer, no user`,
 		`✓ Bitbucket token "north": client_credentials exchange works; scopes granted: project account`,
 		`✓ Bitbucket token "south": client_credentials exchange works`,
@@ -315,7 +315,7 @@ func TestAccessTokenNamesItsWorkspace(t *testing.T) {
 	e.Set("BITBUCKET_APP_CLIENT_ID", "")
 	e.Set("BITBUCKET_APP_CLIENT_SECRET", "")
 	e.Set("BITBUCKET_CLOUD_API_TOKEN", "labs-access-token-0123456789")
-	r := e.Run("orgs:data", "--source=bitbucket-cloud", "--groupId=g")
+	r := e.Run("orgs:data", "--source=bitbucket-cloud", "--groupId="+sim.SimSnykGroupID)
 	for _, want := range []string{"the access token cannot list its workspaces", "an access token is no user",
 		"pass --workspace=<slug> (repeatable; as in bitbucket.org/<slug>) for the workspace the token was made in"} {
 		if !strings.Contains(r.Stderr, want) {

@@ -129,6 +129,11 @@ type tuning struct {
 	RetryWaitMin, RetryWaitMax time.Duration
 	PollInitial, PollMax       time.Duration
 	AttemptTimeout             time.Duration
+	// RetryMax is the retries of a failed request (0: the default;
+	// negative: none); OneConnectAttempt sends a request that got no
+	// answer once (doctor).
+	RetryMax          int
+	OneConnectAttempt bool
 	// The budgets' windows (0: an hour for Bitbucket, a minute for Snyk),
 	// Snyk's pause after a 429 without Retry-After (0: a minute) and how
 	// long 429s are retried (0: --rateLimitWait or its default).

@@ -67,9 +67,9 @@ func TestLogging_levelsAndDEBUG(t *testing.T) {
 func TestLogging_badFlags(t *testing.T) {
 	t.Parallel()
 	e := newSimEnv(t, sim.Config{})
-	r := e.MustRun(exitUsage, "orgs:data", "--groupId=g", "--logLevel=loud")
+	r := e.MustRun(exitUsage, "orgs:data", "--groupId="+sim.SimSnykGroupID, "--logLevel=loud")
 	wantContains(t, r.Stderr, `--logLevel "loud" is not a level; use one of trace, debug, info, warn, error`)
-	r = e.MustRun(exitUsage, "orgs:data", "--groupId=g", "--logFormat=xml")
+	r = e.MustRun(exitUsage, "orgs:data", "--groupId="+sim.SimSnykGroupID, "--logFormat=xml")
 	wantContains(t, r.Stderr, `--logFormat "xml" is not a format; use auto`)
 	if r.Stdout != "" {
 		t.Errorf("stdout on a usage error: %q", r.Stdout)

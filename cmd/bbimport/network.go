@@ -199,6 +199,9 @@ func (n *network) explainNet(ne *httpx.NetError) (problem, fix string) {
 	case httpx.NetRefused:
 		return fmt.Sprintf("cannot reach %s: %s refused the connection", what, host),
 			"check " + setting + " (host and port) and any firewall between this machine and it"
+	case httpx.NetTimeout:
+		return fmt.Sprintf("cannot reach %s: %s did not answer in time", what, host),
+			"check " + setting + " (host and port), and any firewall or proxy (HTTPS_PROXY) between this machine and it"
 	}
 	return ne.Error(), ""
 }
@@ -254,7 +257,7 @@ func hostOnly(hostport string) string {
 // netMessage is the final line for an error that is, at bottom, a network
 // failure that waiting cannot fix; ok is false for any other error.
 func (n *network) netMessage(err error) (string, bool) {
-	ne, ok := httpx.AsNetError(err)
+	ne, ok := httpx.AsSpentNetError(err)
 	if !ok {
 		return "", false
 	}

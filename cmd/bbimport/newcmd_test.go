@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bbimport/bbimport/internal/dirlock"
+	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/bbimport/bbimport/pkg/syncer"
 	"github.com/urfave/cli/v2"
@@ -94,9 +95,9 @@ func TestNewCmdOrgsData(t *testing.T) {
 	t.Parallel()
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
-		b := bindCommand(t, newOrgsDataCommand, consumerEnv, "--groupId=g1")
+		b := bindCommand(t, newOrgsDataCommand, consumerEnv, "--groupId="+sim.SimSnykGroupID)
 		o := wantBound(t, b)
-		if o.Source != sourceApp || o.GroupID != "g1" || o.OrgPer != importer.OrgPerWorkspace || o.LogPath != b.logPath ||
+		if o.Source != sourceApp || o.GroupID != sim.SimSnykGroupID || o.OrgPer != importer.OrgPerWorkspace || o.LogPath != b.logPath ||
 			o.Workspaces != nil || o.SkipEmptyOrgs || o.Bitbucket == nil || !b.locked() {
 			t.Errorf("options %+v, locked %v", o, b.locked())
 		}
@@ -104,9 +105,9 @@ func TestNewCmdOrgsData(t *testing.T) {
 	t.Run("flags", func(t *testing.T) {
 		t.Parallel()
 		o := wantBound(t, bindCommand(t, newOrgsDataCommand, map[string]string{"BITBUCKET_CLOUD_API_TOKEN": "api-token-0123456789"},
-			"--source=bitbucket-cloud", "--group-id=g2", "--workspace=a,b", "--workspace=c", "--orgPer=project",
+			"--source=bitbucket-cloud", "--group-id=4A18D42F-0706-4AD0-B127-24078731FBED", "--workspace=a,b", "--workspace=c", "--orgPer=project",
 			"--skipEmptyOrgs", "--sourceOrgPublicId=org-template"))
-		if o.Source != sourceCloud || o.GroupID != "g2" || !slices.Equal(o.Workspaces, []string{"a", "b", "c"}) ||
+		if o.Source != sourceCloud || o.GroupID != "4A18D42F-0706-4AD0-B127-24078731FBED" || !slices.Equal(o.Workspaces, []string{"a", "b", "c"}) ||
 			o.OrgPer != importer.OrgPerProject || !o.SkipEmptyOrgs || o.SourceOrgID != "org-template" {
 			t.Errorf("options %+v", o)
 		}
@@ -118,19 +119,19 @@ func TestNewCmdOrgsData(t *testing.T) {
 		want string
 	}{
 		{"no group", consumerEnv, nil, "--groupId is required"},
-		{"unknown source", consumerEnv, []string{"--groupId=g", "--source=gitlab"}, `--source "gitlab" is not supported`},
-		{"bad orgPer", consumerEnv, []string{"--groupId=g", "--orgPer=team"}, `--orgPer="team"`},
-		{"no consumer", nil, []string{"--groupId=g"}, "BITBUCKET_APP_CLIENT_ID"},
-		{"bad base", consumerEnv, []string{"--groupId=g", "--sourceUrl=ftp://example.test"}, "--sourceUrl"},
-		{"bad rate limit", withEnv(consumerEnv, map[string]string{"BITBUCKET_RATE_LIMIT": "lots"}), []string{"--groupId=g"}, "BITBUCKET_RATE_LIMIT"},
-		{"bad CA bundle", withEnv(consumerEnv, map[string]string{"BBIMPORT_EXTRA_CA_CERTS": "/nonexistent/ca.pem"}), []string{"--groupId=g"}, "BBIMPORT_EXTRA_CA_CERTS"},
-		{"token with a newline", map[string]string{"BITBUCKET_CLOUD_OAUTH_TOKEN": "a\nb"}, []string{"--groupId=g", "--source=bitbucket-cloud"}, "BITBUCKET_CLOUD_OAUTH_TOKEN contains control characters"},
-		{"stray argument", consumerEnv, []string{"--groupId=g", "extra"}, `unexpected argument "extra"`},
-		{"bad wait", consumerEnv, []string{"--groupId=g", "--rateLimitWait=forever"}, "--rateLimitWait"},
+		{"unknown source", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--source=gitlab"}, `--source "gitlab" is not supported`},
+		{"bad orgPer", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--orgPer=team"}, `--orgPer="team"`},
+		{"no consumer", nil, []string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_APP_CLIENT_ID"},
+		{"bad base", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--sourceUrl=ftp://example.test"}, "--sourceUrl"},
+		{"bad rate limit", withEnv(consumerEnv, map[string]string{"BITBUCKET_RATE_LIMIT": "lots"}), []string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_RATE_LIMIT"},
+		{"bad CA bundle", withEnv(consumerEnv, map[string]string{"BBIMPORT_EXTRA_CA_CERTS": "/nonexistent/ca.pem"}), []string{"--groupId=" + sim.SimSnykGroupID}, "BBIMPORT_EXTRA_CA_CERTS"},
+		{"token with a newline", map[string]string{"BITBUCKET_CLOUD_OAUTH_TOKEN": "a\nb"}, []string{"--groupId=" + sim.SimSnykGroupID, "--source=bitbucket-cloud"}, "BITBUCKET_CLOUD_OAUTH_TOKEN contains control characters"},
+		{"stray argument", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "extra"}, `unexpected argument "extra"`},
+		{"bad wait", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID, "--rateLimitWait=forever"}, "--rateLimitWait"},
 		{"a list of credentials holding a secret", map[string]string{"BITBUCKET_CREDENTIALS": "labs access-token token=ATCTT3xFf-secret"},
-			[]string{"--groupId=g"}, "BITBUCKET_CREDENTIALS line 1 (credential \"labs\"): token= must name an environment variable"},
+			[]string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_CREDENTIALS line 1 (credential \"labs\"): token= must name an environment variable"},
 		{"a list naming an unset variable", map[string]string{"BITBUCKET_CREDENTIALS": "labs access-token token=BB_LABS_TOKEN"},
-			[]string{"--groupId=g"}, "token= names the variable BB_LABS_TOKEN, which is not set"},
+			[]string{"--groupId=" + sim.SimSnykGroupID}, "token= names the variable BB_LABS_TOKEN, which is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -140,7 +141,7 @@ func TestNewCmdOrgsData(t *testing.T) {
 	t.Run("a list of credentials", func(t *testing.T) {
 		t.Parallel()
 		env := map[string]string{"BB_LABS_TOKEN": "labs-token-0123456789", "BITBUCKET_CREDENTIALS": "labs access-token token=BB_LABS_TOKEN workspaces=labs"}
-		if o := wantBound(t, bindCommand(t, newOrgsDataCommand, env, "--groupId=g")); o.Bitbucket == nil {
+		if o := wantBound(t, bindCommand(t, newOrgsDataCommand, env, "--groupId="+sim.SimSnykGroupID)); o.Bitbucket == nil {
 			t.Errorf("options %+v", o)
 		}
 	})
@@ -301,7 +302,7 @@ func TestNewCmdListImported(t *testing.T) {
 		group, org   string
 		integrations []string
 	}{
-		{"group", []string{"--groupId=g1"}, "g1", "", []string{sourceApp, sourceCloud}},
+		{"group", []string{"--groupId=" + sim.SimSnykGroupID}, sim.SimSnykGroupID, "", []string{sourceApp, sourceCloud}},
 		{"org, one type", []string{"--orgId=o1", "--integrationType=bitbucket-cloud"}, "", "o1", []string{sourceCloud}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -319,8 +320,8 @@ func TestNewCmdListImported(t *testing.T) {
 		want string
 	}{
 		{"neither", nil, "pass exactly one of --groupId or --orgId"},
-		{"both", []string{"--groupId=g", "--orgId=o"}, "were both given"},
-		{"unknown type", []string{"--groupId=g", "--integrationType=bitbucket-clod"}, `--integrationType="bitbucket-clod"`},
+		{"both", []string{"--groupId=" + sim.SimSnykGroupID, "--orgId=o"}, "were both given"},
+		{"unknown type", []string{"--groupId=" + sim.SimSnykGroupID, "--integrationType=bitbucket-clod"}, `--integrationType="bitbucket-clod"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -335,11 +336,11 @@ func TestNewCmdSync(t *testing.T) {
 	t.Run("flags", func(t *testing.T) {
 		t.Parallel()
 		b := bindCommand(t, newSyncCommand, withEnv(env, map[string]string{"CONCURRENT_IMPORTS": "4"}),
-			"--orgPublicId=org-1", "--groupId=g1", "--importNew", "--onDeletedRepo=delete", "--deleteAfter=2d",
+			"--orgPublicId=org-1", "--groupId="+sim.SimSnykGroupID, "--importNew", "--onDeletedRepo=delete", "--deleteAfter=2d",
 			"--maxDeactivate=5", "--snykProduct=container,iac", "--exclusionGlobs=test/**", "--skipForks", "--integrationType=bitbucket-cloud-app")
 		o := wantBound(t, b)
 		s := o.Sync
-		if o.OrgID != "org-1" || o.GroupID != "g1" || o.OrgsData != "" || !s.ImportNew || s.OnDeleted != syncer.OnDeletedDelete ||
+		if o.OrgID != "org-1" || o.GroupID != sim.SimSnykGroupID || o.OrgsData != "" || !s.ImportNew || s.OnDeleted != syncer.OnDeletedDelete ||
 			s.DeleteAfter != 48*time.Hour || s.MaxDeactivate.String() != "5" || !slices.Equal(s.Products, []string{"container", "iac"}) ||
 			!slices.Equal(s.ExclusionGlobs, []string{"test/**"}) || !s.Filter.SkipForks || s.Concurrency != 4 || s.LogPath != b.logPath ||
 			s.IntegrationType != sourceApp || s.DryRun || !b.locked() || o.Bitbucket == nil || o.Snyk == nil {
@@ -348,7 +349,7 @@ func TestNewCmdSync(t *testing.T) {
 	})
 	t.Run("dry run writes its summary but takes no lock", func(t *testing.T) {
 		t.Parallel()
-		b := bindCommand(t, newSyncCommand, env, "--groupId=g1", "--dryRun")
+		b := bindCommand(t, newSyncCommand, env, "--groupId="+sim.SimSnykGroupID, "--dryRun")
 		if o := wantBound(t, b); !o.Sync.DryRun || o.IO.Stage.dryRun || b.locked() || o.Sync.MaxDeactivate != syncer.DefaultLimit {
 			t.Errorf("options %+v, stage dry run %v, locked %v", o.Sync, o.IO.Stage.dryRun, b.locked())
 		}
@@ -359,13 +360,13 @@ func TestNewCmdSync(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"detect tree", env, []string{"--groupId=g", "--detect=tree"}, "--detect=tree"},
-		{"bad onDeletedRepo", env, []string{"--groupId=g", "--onDeletedRepo=archive"}, "--onDeletedRepo"},
-		{"bad deleteAfter", env, []string{"--groupId=g", "--deleteAfter=-1d"}, "--deleteAfter"},
-		{"bad product", env, []string{"--groupId=g", "--snykProduct=sast"}, "--snykProduct"},
-		{"bad maxDeactivate", env, []string{"--groupId=g", "--maxDeactivate=lots"}, "--maxDeactivate"},
-		{"no Bitbucket credential", snykTokenEnv, []string{"--groupId=g"}, "BITBUCKET_APP_CLIENT_ID"},
-		{"no Snyk credential", consumerEnv, []string{"--groupId=g"}, "no Snyk credential"},
+		{"detect tree", env, []string{"--groupId=" + sim.SimSnykGroupID, "--detect=tree"}, "--detect=tree"},
+		{"bad onDeletedRepo", env, []string{"--groupId=" + sim.SimSnykGroupID, "--onDeletedRepo=archive"}, "--onDeletedRepo"},
+		{"bad deleteAfter", env, []string{"--groupId=" + sim.SimSnykGroupID, "--deleteAfter=-1d"}, "--deleteAfter"},
+		{"bad product", env, []string{"--groupId=" + sim.SimSnykGroupID, "--snykProduct=sast"}, "--snykProduct"},
+		{"bad maxDeactivate", env, []string{"--groupId=" + sim.SimSnykGroupID, "--maxDeactivate=lots"}, "--maxDeactivate"},
+		{"no Bitbucket credential", snykTokenEnv, []string{"--groupId=" + sim.SimSnykGroupID}, "BITBUCKET_APP_CLIENT_ID"},
+		{"no Snyk credential", consumerEnv, []string{"--groupId=" + sim.SimSnykGroupID}, "no Snyk credential"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -379,9 +380,9 @@ func TestNewCmdDoctor(t *testing.T) {
 	t.Run("flags", func(t *testing.T) {
 		t.Parallel()
 		b := bindCommand(t, newDoctorCommand, withEnv(consumerEnv, snykTokenEnv),
-			"--groupId=g1", "--orgsData=/x.json", "--workspace=north", "--maxWorkspaces=3", "--integrationType=bitbucket-cloud")
+			"--groupId="+sim.SimSnykGroupID, "--orgsData=/x.json", "--workspace=north", "--maxWorkspaces=3", "--integrationType=bitbucket-cloud")
 		c := wantBound(t, b).Checks
-		if c.Source != sourceApp || c.GroupID != "g1" || c.OrgsData != "/x.json" || !slices.Equal(c.Workspaces, []string{"north"}) ||
+		if c.Source != sourceApp || c.GroupID != sim.SimSnykGroupID || c.OrgsData != "/x.json" || !slices.Equal(c.Workspaces, []string{"north"}) ||
 			c.MaxWorkspaces != 3 || c.IntegrationType != sourceCloud || b.locked() {
 			t.Errorf("options %+v, locked %v", c, b.locked())
 		}

@@ -87,6 +87,15 @@ func TestDockerfileMatchesBuild(t *testing.T) {
 	if !strings.Contains(docker, `ENTRYPOINT ["`+copyLine[2]+`"]`) {
 		t.Errorf("Dockerfile: the entrypoint is not %s", copyLine[2])
 	}
+	// The image reports its version (issue 23): the Dockerfile stamps the
+	// build argument, and make image passes git describe's.
+	if !regexp.MustCompile(`(?m)^ARG VERSION=`).MatchString(docker) || !regexp.MustCompile(`(?m)^RUN make build VERSION=\$VERSION$`).MatchString(docker) {
+		t.Error("Dockerfile: the binary is not stamped with the VERSION build argument")
+	}
+	if !regexp.MustCompile(`(?m)^image:\n\tdocker build --build-arg VERSION=\$\(VERSION\) `).MatchString(mk) ||
+		!strings.Contains(mk, "VERSION ?= $(shell git describe") {
+		t.Error("Makefile: make image does not pass the version of git describe")
+	}
 	froms := regexp.MustCompile(`(?m)^FROM (\S+)`).FindAllStringSubmatch(docker, -1)
 	final := froms[len(froms)-1][1]
 	switch {

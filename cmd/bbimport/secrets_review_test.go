@@ -321,3 +321,20 @@ func TestSecrets_tokenInTheJobLocation(t *testing.T) {
 	}
 	assertNoSecrets(t, e, []result{r})
 }
+
+// A consumer's key and secret pasted into each other's variables: doctor
+// names the consumer by its key, which is then the secret; it shows only
+// the key's first characters, so neither value is printed whole.
+func TestSecrets_swappedClientIDAndSecret(t *testing.T) {
+	t.Parallel()
+	e := leakEnv(t)
+	key := e.Env["BITBUCKET_APP_CLIENT_ID"]
+	e.Set("BITBUCKET_APP_CLIENT_ID", leakClientSecret)
+	e.Set("BITBUCKET_APP_CLIENT_SECRET", key)
+	r := e.Run("doctor")
+	out := e.allOutput(r)
+	if !strings.Contains(out, "OAuth consumer "+leakClientSecret[:4]+"…") {
+		t.Fatalf("doctor does not name the consumer by its first characters (exit %d):\n%s", r.Code, lastLines(out, 20))
+	}
+	assertNoSecrets(t, e, []result{r}, key)
+}

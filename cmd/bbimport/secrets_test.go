@@ -126,6 +126,8 @@ func TestSecrets_pipelineDebug(t *testing.T) {
 	run(0, "import:data", "--source=bitbucket-cloud-app", "--orgsData="+e.File("snyk-created-orgs.json"))
 	e.Sim.ExpireBitbucketTokens() // the next stage renews on a 401
 	run(0, "doctor", "--orgsData="+e.File("snyk-created-orgs.json"))
+	run(0, "import", "--dryRun", "--file="+e.File("bitbucket-cloud-app-import-targets.json")) // import-plan.json
+	run(0, "sync", "--help")
 	run(exitPartial, "import", "--file="+e.File("bitbucket-cloud-app-import-targets.json"), "--concurrency=20")
 	run(0, "list:imported", "--groupId="+g)
 	run(0, "import", "--file="+e.File("bitbucket-cloud-app-import-targets.json"), "--logFormat=text")

@@ -147,7 +147,7 @@ func TestServiceAccount_choice(t *testing.T) {
 		}
 	}
 	r := e.MustRun(exitOK, "doctor", "--groupId="+sim.SimSnykGroupID)
-	if !strings.Contains(r.Stdout, "✓ Snyk credential: service account "+sim.SimSnykClientID+" (SNYK_CLIENT_ID + SNYK_CLIENT_SECRET): token minted at "+proxyURL+"/oauth2/token, valid for 1h") {
+	if !strings.Contains(r.Stdout, "✓ Snyk credential: service account "+idHint(sim.SimSnykClientID)+" (SNYK_CLIENT_ID + SNYK_CLIENT_SECRET): token minted at "+proxyURL+"/oauth2/token, valid for 1h") {
 		t.Errorf("doctor does not say which Snyk credential is in use:\n%s", r.Stdout)
 	}
 

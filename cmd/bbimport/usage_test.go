@@ -66,9 +66,9 @@ func TestUsageErrors(t *testing.T) {
 		want  []string
 	}{
 		{"no SNYK_LOG_PATH", "SNYK_LOG_PATH", []string{"import", "--file=" + file}, []string{"SNYK_LOG_PATH"}},
-		{"no SNYK_LOG_PATH orgs:data", "SNYK_LOG_PATH", []string{"orgs:data", "--groupId=g"}, []string{"SNYK_LOG_PATH"}},
+		{"no SNYK_LOG_PATH orgs:data", "SNYK_LOG_PATH", []string{"orgs:data", "--groupId=" + sim.SimSnykGroupID}, []string{"SNYK_LOG_PATH"}},
 		{"no groupId", "", []string{"orgs:data"}, []string{"--groupId"}},
-		{"unknown source", "", []string{"orgs:data", "--groupId=g", "--source=github"}, []string{`"github"`, "bitbucket-cloud-app"}},
+		{"unknown source", "", []string{"orgs:data", "--groupId=" + sim.SimSnykGroupID, "--source=github"}, []string{`"github"`, "bitbucket-cloud-app"}},
 		{"unknown source import:data", "", []string{"import:data", "--orgsData=x.json", "--source=gitlab"}, []string{`"gitlab"`, "bitbucket-cloud-app"}},
 		{"no targets file", "SNYK_IMPORT_PATH", []string{"import"}, []string{"--file", "SNYK_IMPORT_PATH"}},
 		{"unknown flag", "", []string{"import", "--file=" + file, "--nope"}, []string{"nope"}},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/bbimport/bbimport/cmd/bbimport/internal/english"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,9 @@ import (
 type valueRule struct {
 	duration bool
 	// shard: K/N, K from 1 to N, N from 1 to max.
-	shard    bool
+	shard bool
+	// snykID: a Snyk public id, which is a UUID (a group's name is not).
+	snykID   string
 	min, max int64 // whole numbers, or nanoseconds for durations
 }
 
@@ -45,10 +48,14 @@ var valueRules = map[string]valueRule{
 	"pollInterval": {duration: true, min: int64(time.Millisecond), max: int64(time.Minute)},
 	"pollShare":    {min: 1, max: 100}, // percent of SNYK_RATE_LIMIT
 	"shard":        {shard: true, min: 1, max: maxShards},
+	"groupId":      {snykID: "group"},
 }
 
 // check parses raw (from names the flag or variable) and checks the range.
 func (r valueRule) check(from, raw string) error {
+	if r.snykID != "" {
+		return checkSnykID(from, raw, r.snykID)
+	}
 	if r.duration {
 		_, err := checkDuration(from, raw, time.Duration(r.min), time.Duration(r.max))
 		return err
@@ -59,6 +66,20 @@ func (r valueRule) check(from, raw string) error {
 	}
 	_, err := checkWhole(from, raw, int(r.min), int(r.max))
 	return err
+}
+
+// snykPublicID is the form of Snyk's public ids (groups, orgs): a UUID.
+var snykPublicID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// checkSnykID refuses a value that cannot be a Snyk public id, such as a
+// group's name or slug given for its id: Snyk would answer 404, after the
+// run has listed Bitbucket.
+func checkSnykID(from, raw, what string) error {
+	if v := strings.TrimSpace(raw); !snykPublicID.MatchString(v) {
+		return usagef("%s=%q is not a Snyk %s id: an id is a UUID such as 4a18d42f-0706-4ad0-b127-24078731fbed; copy it from Snyk, %s settings → General",
+			from, v, what, capitalise(what))
+	}
+	return nil
 }
 
 // checkWhole parses a whole number in [min, max]; from is "--flag" or the

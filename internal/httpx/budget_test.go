@@ -145,8 +145,10 @@ func TestBudgetFreshRunsAtFullSpeed(t *testing.T) {
 	if waits, fallbacks, _ := rec.counts(); waits != 0 || fallbacks != 0 {
 		t.Errorf("%d wait reports, %d fallbacks on a fresh budget", waits, fallbacks)
 	}
+	// A paced request would wait 12 s (an hour ÷ 300); a second is room for
+	// a loaded machine's scheduling, not a pace.
 	for _, e := range rec.Exchanges() {
-		if e.Wait > 50*time.Millisecond {
+		if e.Wait > time.Second {
 			t.Fatalf("an exchange waited %s for the limiter on a fresh budget", e.Wait)
 		}
 	}

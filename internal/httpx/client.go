@@ -53,6 +53,11 @@ type Options struct {
 	// first attempt: 0 means DefaultRetryMax, a negative value disables
 	// retries. 429s are not failures here: the Budget waits them out.
 	RetryMax int
+	// OneConnectAttempt sends a request that could not reach its server
+	// (refused, timed out, no route) once: a caller that checks a set-up
+	// wants the failure said now, not after minutes of backoff. Answers
+	// (5xx) are still retried.
+	OneConnectAttempt bool
 	// RetryWaitMin and RetryWaitMax bound the exponential backoff; 0 means
 	// DefaultRetryWaitMin and DefaultRetryWaitMax. A 503's Retry-After may
 	// exceed RetryWaitMax, up to MaxRetryAfter.
@@ -121,7 +126,7 @@ func New(opts Options) (*Client, error) {
 	}
 	send := &sendTransport{api: o.API, budget: budget, cred: o.Credential, scope: o.Scope, obs: o.Observer,
 		next: &wireTransport{base: base, timeout: o.AttemptTimeout, replayable: o.Replayable}}
-	p := &policy{now: time.Now}
+	p := &policy{now: time.Now, oneConnectAttempt: o.OneConnectAttempt}
 	rc := &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: send,

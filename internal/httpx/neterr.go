@@ -32,6 +32,11 @@ const (
 	// (wrong port, a firewall's reject). Loopback is left to retry: a local
 	// server or simulator may be restarting.
 	NetRefused
+	// NetTimeout: the server did not answer within an attempt's timeout
+	// (a firewall that drops packets, a host that accepts and says
+	// nothing). Only AsSpentNetError reports it: a timeout may pass, so
+	// the retry policy retries it.
+	NetTimeout
 )
 
 func (k NetErrorKind) String() string {
@@ -44,6 +49,8 @@ func (k NetErrorKind) String() string {
 		return "proxy failed"
 	case NetRefused:
 		return "connection refused"
+	case NetTimeout:
+		return "no answer in time"
 	}
 	return "network error"
 }
@@ -129,6 +136,30 @@ func AsNetError(err error) (*NetError, bool) {
 		return ne, true
 	}
 	return nil, false
+}
+
+// AsSpentNetError classifies a network error that is left after the
+// retries: what AsNetError classifies, a request that timed out, and a
+// connection refused by a loopback address, which the retry policy retries
+// (a local server may be restarting) but which, once the retries are spent
+// or not wanted, is the same failure to the person running the command.
+func AsSpentNetError(err error) (*NetError, bool) {
+	if ne, ok := AsNetError(err); ok {
+		return ne, true
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Timeout() && !errors.Is(err, context.Canceled) {
+		return &NetError{Kind: NetTimeout, Host: urlHost(err), Detail: "no answer in time", Err: err}, true
+	}
+	var op *net.OpError
+	if err == nil || !errors.As(err, &op) || op.Op != "dial" || !errors.Is(op.Err, syscall.ECONNREFUSED) {
+		return nil, false
+	}
+	ne := &NetError{Kind: NetRefused, Host: urlHost(err), Detail: "connection refused", Err: err}
+	if ne.Host == "" && op.Addr != nil {
+		ne.Host = op.Addr.String()
+	}
+	return ne, true
 }
 
 // proxyFailureIsFinal: a proxy that refuses, cannot be reached or does not

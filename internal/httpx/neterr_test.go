@@ -1,8 +1,10 @@
 package httpx
 
 import (
+	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -115,6 +117,31 @@ func TestAsNetErrorRefusedElsewhere(t *testing.T) {
 	}
 	if _, ok := AsNetError(errors.New("EOF")); ok {
 		t.Error("EOF classified final")
+	}
+}
+
+// A request that timed out is final only once the retries are spent: the
+// policy retries it (AsNetError), the wording names it (AsSpentNetError);
+// an interrupted run is no timeout.
+func TestAsSpentNetErrorTimeout(t *testing.T) {
+	get := func(err error) error { return &url.Error{Op: "Get", URL: "https://api.example.com/x", Err: err} }
+	for _, tt := range []struct {
+		name  string
+		err   error
+		spent bool
+	}{
+		{"attempt timeout", get(context.DeadlineExceeded), true},
+		{"token exchange wraps it", fmt.Errorf("requesting a token: %w", &url.Error{Op: "Post", URL: "https://api.example.com/t", Err: get(context.DeadlineExceeded)}), true},
+		{"interrupted", get(context.Canceled), false},
+		{"no URL", context.DeadlineExceeded, false},
+	} {
+		if _, final := AsNetError(tt.err); final {
+			t.Errorf("%s: final for the retry policy", tt.name)
+		}
+		ne, ok := AsSpentNetError(tt.err)
+		if ok != tt.spent || (ok && (ne.Kind != NetTimeout || ne.Host != "api.example.com")) {
+			t.Errorf("%s: AsSpentNetError = %+v, %v; want spent %v, NetTimeout on api.example.com", tt.name, ne, ok, tt.spent)
+		}
 	}
 }
 

@@ -23,6 +23,9 @@ const MaxRetryAfter = time.Hour
 // every request on one and waits it out below the retry loop.
 type policy struct {
 	now func() time.Time
+	// oneConnectAttempt: a request that got no answer is not sent again
+	// (Options.OneConnectAttempt).
+	oneConnectAttempt bool
 }
 
 // checkRetry is retryablehttp's CheckRetry. It must not return an error with
@@ -33,6 +36,9 @@ func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	noServerRetry := serverErrorRetryDisabled(ctx)
 	if err != nil {
+		if p.oneConnectAttempt {
+			return false, nil
+		}
 		if noServerRetry && reachedServer(ctx, err) {
 			return false, nil
 		}

@@ -664,8 +664,11 @@ func TestSnykConcurrentImports(t *testing.T) {
 func TestSnyk_JobDurations(t *testing.T) {
 	s, c := snykSim(t, sim.SnykConfig{JobDurations: sim.JobDurations{Min: 40 * time.Millisecond, Max: 80 * time.Millisecond}})
 	orgID, ints := c.createOrg("acme")
-	loc := c.importTarget(orgID, ints["bitbucket-cloud"], "acme", "repo-1", "main")
+	// The job's clock starts when the import is handled, so ours starts
+	// before the request: after it, a slow answer would make the job look
+	// done early.
 	start := time.Now()
+	loc := c.importTarget(orgID, ints["bitbucket-cloud"], "acme", "repo-1", "main")
 	polls := 0
 	for {
 		polls++

@@ -1,9 +1,12 @@
 package importer
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"maps"
 	"os"
@@ -67,7 +70,8 @@ type ImportOptions struct {
 	// cancel it at once). Polling stops at once either way.
 	ShutdownGrace time.Duration
 	// DryRun reads the targets file and the resume log and reports what
-	// would be imported; it calls nothing on Snyk and writes no file.
+	// would be imported; it calls nothing on Snyk and writes one file, the
+	// plan (ImportPlanFile), and no log.
 	DryRun bool
 	// Now is the clock (default time.Now); Hostname and PID are written in
 	// every log line (default: this host and process).
@@ -214,6 +218,7 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 		ahead:  ahead,
 		prog:   opts.Progress,
 		resume: resume,
+		gate:   newKickOffGate(),
 	}
 	runErr := run.run()
 
@@ -226,6 +231,11 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	var errs []error
 	if runErr != nil {
 		errs = append(errs, runErr)
+	}
+	if !res.Interrupted {
+		if err := run.gate.verdict(res.NotStarted); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := run.authError(); err != nil {
 		errs = append(errs, err)
@@ -244,6 +254,9 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 		errs = append(errs, fmt.Errorf("%d log line(s) could not be written, the next run may import some targets again: %w", res.LogErrors, run.firstLogErr))
 	}
 	if !opts.NoSummary {
+		if res.StillFailed, err = stillFailed(&opts); err != nil {
+			errs = append(errs, fmt.Errorf("count what is still failed: %w", err))
+		}
 		if err := writeImportSummary(opts.LogPath, res); err != nil {
 			errs = append(errs, err)
 		}
@@ -255,31 +268,61 @@ func Import(ctx context.Context, opts ImportOptions) (*ImportResult, error) {
 	return res, errors.Join(errs...)
 }
 
-// dryRun reports what Import would do without calling Snyk.
+// ImportPlanFile is the plan a dry run writes in the log directory: the
+// targets it would import, in the targets file format (import takes it).
+const ImportPlanFile = "import-plan.json"
+
+// dryRun reports what Import would do without calling Snyk, and writes
+// the whole plan to ImportPlanFile (res.Plan).
 func dryRun(ctx context.Context, opts ImportOptions, res *ImportResult, resume *ResumeLog) (*ImportResult, error) {
+	if err := os.MkdirAll(opts.LogPath, 0o755); err != nil {
+		return nil, fmt.Errorf("create log directory: %w", err)
+	}
+	res.Plan = filepath.Join(opts.LogPath, ImportPlanFile)
 	seen := make(map[string]struct{})
-	for it, err := range opts.targets(nil) {
-		if err != nil {
-			return nil, err
-		}
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("import interrupted: %w", err)
-		}
-		switch {
-		case !opts.IgnoreResumeLog && resume.SkipTarget(it):
-			res.Skipped++
-		default:
-			id := importfiles.IdentityKey(it)
-			if _, dup := seen[id]; dup {
-				res.Duplicates++
-				continue
+	err := importfiles.WriteFileAtomic(res.Plan, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		bw.WriteString("{\"targets\":[")
+		for it, err := range opts.targets(nil) {
+			if err != nil {
+				return err
 			}
-			seen[id] = struct{}{}
-			res.WouldImport++
-			if len(res.Sample) < dryRunSampleSize {
-				res.Sample = append(res.Sample, it)
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("import interrupted: %w", err)
+			}
+			switch {
+			case !opts.IgnoreResumeLog && resume.SkipTarget(it):
+				res.Skipped++
+			default:
+				id := importfiles.IdentityKey(it)
+				if _, dup := seen[id]; dup {
+					res.Duplicates++
+					continue
+				}
+				seen[id] = struct{}{}
+				line, err := json.Marshal(it)
+				if err != nil {
+					return err
+				}
+				if res.WouldImport > 0 {
+					bw.WriteByte(',')
+				}
+				bw.WriteString("\n  ")
+				bw.Write(line)
+				res.WouldImport++
+				if len(res.Sample) < dryRunSampleSize {
+					res.Sample = append(res.Sample, it)
+				}
 			}
 		}
+		bw.WriteString("\n]}\n")
+		return bw.Flush()
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, err
+		}
+		return nil, fmt.Errorf("write the plan %s: %w", res.Plan, err)
 	}
 	res.Duration = opts.Now().Sub(res.Started)
 	return res, nil
@@ -294,6 +337,8 @@ type importRun struct {
 	ahead  *importfiles.AheadLog // imported-targets.log, written ahead (the pool's)
 	prog   Progress
 	resume *ResumeLog
+	// gate holds kick-offs back until Snyk accepts one (ProbeKickOffs).
+	gate *kickOffGate
 
 	// kickCtx is what import POSTs run under: it outlives ctx by
 	// ShutdownGrace so an accepted import is still logged.
@@ -496,8 +541,12 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.kickOffFailed(it, key, fmt.Errorf("not sent, Snyk refused the token for this org: %w", err))
 		return
 	}
+	if !r.gate.enter(r.ctx) {
+		return // the first kick-offs failed alike: not sent, the next run sends it
+	}
 	room, err := r.reserveRequested(it)
 	if err != nil {
+		r.gate.cancelled()
 		r.resumeErr(err) // not sent: the next run imports it
 		return
 	}
@@ -508,8 +557,10 @@ func (r *importRun) importOne(it ImportTarget) {
 	if err != nil {
 		r.ahead.Release(room)
 		if r.ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			r.gate.cancelled()
 			return // interrupted before Snyk answered: not started, retried next run
 		}
+		r.gate.failure(key, err)
 		if snyk.IsAuthError(err) {
 			r.update(func(*ImportResult) {
 				if r.denied[it.OrgID] == nil {
@@ -520,6 +571,7 @@ func (r *importRun) importOne(it ImportTarget) {
 		r.kickOffFailed(it, key, err)
 		return
 	}
+	r.gate.accepted()
 	started := r.pool.polls.cfg.now()
 	r.update(func(res *ImportResult) { res.KickedOff++; r.prog.Add(CounterKickedOff, 1) })
 	// The Location is scrubbed like every text of a server (the resume log

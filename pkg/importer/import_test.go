@@ -278,7 +278,8 @@ func TestImportLogLines(t *testing.T) {
 }
 
 // TestImportMaxInFlight: with kick-offs that block, exactly Concurrency
-// targets are in flight, never more.
+// targets are in flight, never more (once Snyk has accepted the first:
+// until then ProbeKickOffs at most, TestImportSystematic).
 func TestImportMaxInFlight(t *testing.T) {
 	for _, conc := range []int{1, 3, 8} {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
@@ -292,8 +293,11 @@ func TestImportMaxInFlight(t *testing.T) {
 			e.fake.kickOff = func(ctx context.Context, name string) error {
 				mu.Lock()
 				started++
-				first := started <= conc
+				accepted, first := started == 1, started > 1 && started <= conc+1
 				mu.Unlock()
+				if accepted {
+					return nil
+				}
 				if first {
 					waiting.Done()
 				}
@@ -574,9 +578,16 @@ func TestImportDryRun(t *testing.T) {
 		t.Errorf("sample[1] = %s", n)
 	}
 	entries, _ := os.ReadDir(e.logPath)
-	if len(entries) != 1 {
-		t.Errorf("dry run wrote files: %v", entries)
+	if len(entries) != 2 || res.Plan != filepath.Join(e.logPath, ImportPlanFile) {
+		t.Errorf("dry run wrote files: %v, plan %s", entries, res.Plan)
 	}
+	// The plan is every target it would import, as a targets file.
+	opts.File, opts.LogPath = res.Plan, t.TempDir()
+	again, err := Import(t.Context(), opts)
+	if err != nil || again.Targets != 29 || again.WouldImport != 29 {
+		t.Fatalf("the plan as a targets file: %+v, %v", again, err)
+	}
+	opts.File, opts.LogPath = e.file, e.logPath
 	// Same with a Snyk that fails on any call.
 	opts.Snyk = e.fake
 	if _, err := Import(t.Context(), opts); err != nil {

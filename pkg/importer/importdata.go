@@ -30,8 +30,11 @@ const DefaultImportDataConcurrency = 50
 type ImportDataOptions struct {
 	// Bitbucket lists each org's workspace.
 	Bitbucket Bitbucket
-	// Snyk is asked for an org's integrations when the created-orgs file
-	// has no usable one; may be nil (such an org then fails).
+	// Snyk, if set, checks each org before its workspace is listed: its
+	// group holds it (one listing per group) and it has the integration
+	// the targets will name (GET /org/{orgId}/integrations, which then
+	// decides the integration id). Nil: the created-orgs file's
+	// integrations are used as they are, unchecked.
 	Snyk Snyk
 	// OrgsData is the created-orgs file (required; ours or the original's).
 	OrgsData string
@@ -180,8 +183,16 @@ func ImportData(ctx context.Context, opts ImportDataOptions) (*ImportDataResult,
 	if err != nil {
 		return nil, err
 	}
+	// Orgs that their group does not hold fail before any Bitbucket
+	// request: every import into them would be refused.
+	var notInGroup map[string]error
+	if opts.Snyk != nil {
+		if notInGroup, err = checkGroups(ctx, opts.Snyk, selected); err != nil {
+			return nil, err
+		}
+	}
 	for _, row := range selected {
-		jobs = append(jobs, &orgListing{org: row, done: make(chan struct{}), skipped: map[SkipReason]int{}})
+		jobs = append(jobs, &orgListing{org: row, done: make(chan struct{}), skipped: map[SkipReason]int{}, err: notInGroup[row.OrgID]})
 	}
 
 	prog := &lockedStageProgress{p: progressOrNop(opts.Progress)}
@@ -449,6 +460,9 @@ func (j *orgListing) run(ctx context.Context, opts *ImportDataOptions, prog Prog
 		}
 		prog.Add(CounterOrgs, 1)
 	}()
+	if j.err != nil {
+		return
+	}
 	j.integrationID, j.err = resolveIntegrationID(ctx, opts.Snyk, j.org, opts.Source, opts.IntegrationType)
 	if j.err != nil {
 		return
@@ -532,21 +546,24 @@ func IntegrationCandidates(source, integrationType string) []string {
 	return slices.Clone(s.Integrations)
 }
 
-// resolveIntegrationID finds the org's integration id: the first candidate
-// present in the created-orgs file, else the first present in
-// GET /org/{orgId}/integrations. None: an error listing the keys it has.
+// resolveIntegrationID finds the org's integration id. With a Snyk client
+// it is the first candidate present in GET /org/{orgId}/integrations, so
+// that what the targets file names is what Snyk has now (the created-orgs
+// file may be older than the org's integrations); without one, the first
+// present in the created-orgs file. None: an error listing the keys it has.
 func resolveIntegrationID(ctx context.Context, s Snyk, org CreatedOrg, source, integrationType string) (string, error) {
 	cands := IntegrationCandidates(source, integrationType)
-	for _, c := range cands {
-		if id := org.Integrations[c]; id != "" {
-			return id, nil
-		}
-	}
 	have := map[string]string{}
-	for k, v := range org.Integrations {
-		have[k] = v
-	}
-	if s != nil {
+	if s == nil {
+		for _, c := range cands {
+			if id := org.Integrations[c]; id != "" {
+				return id, nil
+			}
+		}
+		for k, v := range org.Integrations {
+			have[k] = v
+		}
+	} else {
 		integ, err := s.ListIntegrations(ctx, org.OrgID)
 		if err != nil {
 			return "", fmt.Errorf("org %q (%s): read its integrations from Snyk: %w", org.Name, org.OrgID, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/importfiles"
+	"github.com/bbimport/bbimport/pkg/snyk"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -45,15 +46,37 @@ func stagesImportEstate() *stagesBB {
 	}
 }
 
+// snykAsFile is a Snyk whose orgs have the integrations the created-orgs
+// file says they have.
+func snykAsFile(t *testing.T, file string) *stagesSnyk {
+	t.Helper()
+	rows, err := importfiles.ReadCreatedOrgsFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStagesSnyk()
+	for _, r := range rows {
+		if s.integrations[r.OrgID] == nil {
+			s.integrations[r.OrgID] = r.Integrations
+		}
+	}
+	return s
+}
+
 func importDataOpts(bb *stagesBB, s *stagesSnyk, file, dir string) ImportDataOptions {
-	return ImportDataOptions{Bitbucket: bb, Snyk: s, OrgsData: file, Source: SourceBitbucketCloudApp, LogPath: dir}
+	opts := ImportDataOptions{Bitbucket: bb, OrgsData: file, Source: SourceBitbucketCloudApp, LogPath: dir}
+	if s != nil {
+		opts.Snyk = s
+	}
+	return opts
 }
 
 func TestGoldenImportData(t *testing.T) {
 	dir := t.TempDir()
 	bb := stagesImportEstate()
-	s := newStagesSnyk()
-	opts := importDataOpts(bb, s, writeStagesFile(t, dir, "created.json", stagesCreatedOrgs), dir)
+	file := writeStagesFile(t, dir, "created.json", stagesCreatedOrgs)
+	s := snykAsFile(t, file)
+	opts := importDataOpts(bb, s, file, dir)
 	opts.Filter = RepoFilter{SkipForks: true, Exclude: []string{"sandbox-*"}}
 	opts.Concurrency = 3
 	prog := &stagesProgress{}
@@ -95,8 +118,8 @@ func TestGoldenImportData(t *testing.T) {
 	if diff := cmp.Diff([]string{"acme q=", `acme q=project.key="PAY"`, "legacy q="}, calls); diff != "" {
 		t.Errorf("listings (-want +got):\n%s", diff)
 	}
-	if len(s.integCalls) != 0 {
-		t.Errorf("Snyk asked for integrations %v though the file has them", s.integCalls)
+	if slices.Sort(s.integCalls); !slices.Equal(s.integCalls, []string{"o-acme", "o-legacy", "o-pay"}) {
+		t.Errorf("Snyk asked for the integrations of %v, want each org's once", s.integCalls)
 	}
 	if prog.stage != "import:data" || prog.total != 3 || prog.counts["orgs"] != 3 || prog.counts["targets"] != 6 ||
 		prog.counts["repositories"] != 12 || prog.counts["skipped"] != 6 || prog.done != 1 {
@@ -199,32 +222,37 @@ func TestIntegrationIDResolution(t *testing.T) {
 		name      string
 		source    string
 		intType   string
-		file, api map[string]string
+		file, api map[string]string // api nil: no Snyk client
 		apiErr    error
 		want      string
 		wantErr   string // substring
-		wantAsked bool
 	}{
-		{"app: cloud-app first", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, nil, "a", "", false},
-		{"app: connect-app next", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud": "b"}, nil, nil, "c", "", false},
-		{"cloud: bitbucket-cloud", SourceBitbucketCloud, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud": "b"}, nil, nil, "b", "", false},
-		{"explicit type wins", SourceBitbucketCloudApp, "bitbucket-cloud", map[string]string{"bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, nil, "b", "", false},
-		{"file lacks it: Snyk asked", SourceBitbucketCloud, "", map[string]string{"github": "g"}, map[string]string{"bitbucket-cloud": "b2"}, nil, "b2", "", true},
-		{"no integrations in file: Snyk asked", SourceBitbucketCloudApp, "", nil, map[string]string{"bitbucket-connect-app": "c2"}, nil, "c2", "", true},
-		{"explicit type from Snyk", SourceBitbucketCloudApp, "bitbucket-cloud", nil, map[string]string{"bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, "b", "", true},
-		{"none anywhere: keys listed", SourceBitbucketCloudApp, "", map[string]string{"github": "g"}, map[string]string{"gitlab": "l", "bitbucket-cloud": "b"}, nil, "",
-			`has no bitbucket-cloud-app or bitbucket-connect-app integration (it has: bitbucket-cloud, github, gitlab); connect Bitbucket Cloud to this org in Snyk, or choose one of its integrations with IntegrationType`, true},
-		{"none at all", SourceBitbucketCloud, "", nil, map[string]string{}, nil, "", `has no bitbucket-cloud integration (it has: none); connect Bitbucket Cloud to this org in Snyk`, true},
-		{"Snyk fails", SourceBitbucketCloud, "", nil, nil, errors.New("403 forbidden"), "", "read its integrations from Snyk: 403 forbidden", true},
+		{"no Snyk: app: cloud-app first", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, nil, "a", ""},
+		{"no Snyk: app: connect-app next", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud": "b"}, nil, nil, "c", ""},
+		{"no Snyk: cloud: bitbucket-cloud", SourceBitbucketCloud, "", map[string]string{"bitbucket-connect-app": "c", "bitbucket-cloud": "b"}, nil, nil, "b", ""},
+		{"no Snyk: explicit type wins", SourceBitbucketCloudApp, "bitbucket-cloud", map[string]string{"bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, nil, "b", ""},
+		{"no Snyk: none in the file", SourceBitbucketCloud, "", nil, nil, nil, "", "(it has: none)"},
+		{"Snyk's id wins over an older file's", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-cloud-app": "old"}, map[string]string{"bitbucket-cloud-app": "new"}, nil, "new", ""},
+		{"file lacks it: Snyk has it", SourceBitbucketCloud, "", map[string]string{"github": "g"}, map[string]string{"bitbucket-cloud": "b2"}, nil, "b2", ""},
+		{"no integrations in file: Snyk has one", SourceBitbucketCloudApp, "", nil, map[string]string{"bitbucket-connect-app": "c2"}, nil, "c2", ""},
+		{"explicit type from Snyk", SourceBitbucketCloudApp, "bitbucket-cloud", nil, map[string]string{"bitbucket-cloud-app": "a", "bitbucket-cloud": "b"}, nil, "b", ""},
+		{"the file's, gone from Snyk: keys listed", SourceBitbucketCloudApp, "", map[string]string{"bitbucket-cloud-app": "a"}, map[string]string{"gitlab": "l", "bitbucket-cloud": "b"}, nil, "",
+			`has no bitbucket-cloud-app or bitbucket-connect-app integration (it has: bitbucket-cloud, gitlab); connect Bitbucket Cloud to this org in Snyk, or choose one of its integrations with IntegrationType`},
+		{"none at all", SourceBitbucketCloud, "", nil, map[string]string{}, nil, "", `has no bitbucket-cloud integration (it has: none); connect Bitbucket Cloud to this org in Snyk`},
+		{"Snyk fails", SourceBitbucketCloud, "", nil, map[string]string{}, errors.New("403 forbidden"), "", "read its integrations from Snyk: 403 forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			var client Snyk
 			s := newStagesSnyk()
-			s.integrations["o"] = tt.api
-			if tt.apiErr != nil {
-				s.integErr = map[string]error{"o": tt.apiErr}
+			if tt.api != nil {
+				s.integrations["o"] = tt.api
+				if tt.apiErr != nil {
+					s.integErr = map[string]error{"o": tt.apiErr}
+				}
+				client = s
 			}
-			got, err := resolveIntegrationID(t.Context(), s, CreatedOrg{OrgID: "o", Name: "n", Integrations: tt.file}, tt.source, tt.intType)
+			got, err := resolveIntegrationID(t.Context(), client, CreatedOrg{OrgID: "o", Name: "n", Integrations: tt.file}, tt.source, tt.intType)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("err = %v, want it to contain %q", err, tt.wantErr)
@@ -232,15 +260,69 @@ func TestIntegrationIDResolution(t *testing.T) {
 			} else if err != nil || got != tt.want {
 				t.Errorf("got %q, %v; want %q", got, err, tt.want)
 			}
-			if asked := len(s.integCalls) > 0; asked != tt.wantAsked {
-				t.Errorf("Snyk asked = %v, want %v", asked, tt.wantAsked)
+			if asked := len(s.integCalls) > 0; asked != (tt.api != nil) {
+				t.Errorf("Snyk asked = %v, want %v", asked, tt.api != nil)
 			}
 		})
 	}
-	t.Run("no Snyk client", func(t *testing.T) {
-		_, err := resolveIntegrationID(t.Context(), nil, CreatedOrg{OrgID: "o", Name: "n"}, SourceBitbucketCloud, "")
-		if err == nil || !strings.Contains(err.Error(), "(it has: none)") {
-			t.Errorf("err = %v", err)
+}
+
+// TestImportDataChecksOrgs (issue 23 row 1): with a Snyk client, an org its
+// group does not hold fails before its workspace is listed; when that is
+// every org (a created-orgs file of another tenant) the run fails naming
+// the org and the group, in one listing of the group; a group that cannot
+// be read fails the run before any Bitbucket request.
+func TestImportDataChecksOrgs(t *testing.T) {
+	const file = `{"orgData":[
+	 {"orgId":"o1","name":"North","groupId":"g","workspace":"north","integrations":{"bitbucket-cloud-app":"i1"}},
+	 {"orgId":"o2","name":"South","groupId":"g","workspace":"south","integrations":{"bitbucket-cloud-app":"i2"}}]}`
+	bb := &stagesBB{repos: map[string][]bitbucket.Repository{
+		"north": {{Slug: "a", MainBranch: "main"}}, "south": {{Slug: "b", MainBranch: "main"}}}}
+	run := func(t *testing.T, s *stagesSnyk) (*stagesBB, *ImportDataResult, error) {
+		dir := t.TempDir()
+		bb := &stagesBB{repos: bb.repos}
+		res, err := ImportData(t.Context(), importDataOpts(bb, s, writeStagesFile(t, dir, "c.json", file), dir))
+		return bb, res, err
+	}
+	t.Run("one org of another group", func(t *testing.T) {
+		s := snykAsFile(t, writeStagesFile(t, t.TempDir(), "c.json", file))
+		s.orgs["g"] = []snyk.Org{{ID: "o1"}}
+		bb, res, err := run(t, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nig *OrgNotInGroupError
+		if f := res.Failures(); len(f) != 1 || !errors.As(f[0].Err, &nig) || nig.OrgID != "o2" || nig.GroupID != "g" {
+			t.Fatalf("failures %+v", f)
+		}
+		for _, c := range bb.repoCalls() {
+			if c.Workspace == "south" {
+				t.Error("the workspace of the org outside the group was listed")
+			}
+		}
+	})
+	t.Run("every org of another tenant", func(t *testing.T) {
+		s := snykAsFile(t, writeStagesFile(t, t.TempDir(), "c.json", file))
+		s.orgs["g"] = []snyk.Org{{ID: "someone-else"}}
+		bb, _, err := run(t, s)
+		var all *AllOrgsFailedError
+		if !errors.As(err, &all) || !strings.Contains(err.Error(), `org "North" (o1) is not in Snyk group g`) {
+			t.Fatalf("err = %v", err)
+		}
+		if n := len(bb.repoCalls()); n != 0 || len(s.listedGroups) != 1 || len(s.integCalls) != 0 {
+			t.Errorf("%d Bitbucket listings, groups listed %v, integrations read %v: want 0, one, none", n, s.listedGroups, s.integCalls)
+		}
+	})
+	t.Run("a group that cannot be read", func(t *testing.T) {
+		s := snykAsFile(t, writeStagesFile(t, t.TempDir(), "c.json", file))
+		s.listGroupErr = map[string]error{"g": &stagesHTTPError{status: 404, msg: "Group not found"}}
+		bb, _, err := run(t, s)
+		var ge *GroupError
+		if !errors.As(err, &ge) || ge.GroupID != "g" || ge.OrgID != "o1" || !strings.Contains(err.Error(), "Group not found") {
+			t.Fatalf("err = %v", err)
+		}
+		if n := len(bb.repoCalls()); n != 0 {
+			t.Errorf("%d Bitbucket listings, want 0", n)
 		}
 	})
 }
@@ -324,7 +406,7 @@ func TestImportDataPerOrgFailures(t *testing.T) {
 	 {"orgId":"o3","name":"missing","integrations":{"bitbucket-cloud":"i"}},
 	 {"orgId":"o4","name":"halfway","integrations":{"bitbucket-cloud":"i"}},
 	 {"orgId":"o5","name":"good2","integrations":{"bitbucket-cloud":"i"}}]}`)
-	opts := importDataOpts(bb, newStagesSnyk(), file, dir)
+	opts := importDataOpts(bb, snykAsFile(t, file), file, dir)
 	opts.Source = SourceBitbucketCloud
 	prog := &stagesProgress{}
 	opts.Progress = prog

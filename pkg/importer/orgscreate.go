@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,6 +38,10 @@ type OrgsCreateOptions struct {
 	Concurrency int
 	// Now stamps log lines; time.Now if nil.
 	Now func() time.Time
+	// Hostname and PID are written in every log line (default: this host
+	// and process).
+	Hostname string
+	PID      int
 	// Progress receives "orgs" and "failed" counts; may be nil.
 	Progress Progress
 
@@ -167,7 +172,14 @@ func OrgsCreate(ctx context.Context, opts OrgsCreateOptions) (*OrgsCreateResult,
 			return nil, fmt.Errorf("the log directory %s cannot be written, so no org was created: %w", opts.LogPath, err)
 		}
 	}
-	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact, errText: opts.ErrorText}
+	logs := &orgsCreateLogs{dir: opts.LogPath, now: opts.Now, off: opts.DryRun, open: opts.openFile, redact: opts.Redact, errText: opts.ErrorText,
+		hostname: opts.Hostname, pid: opts.PID}
+	if logs.hostname == "" {
+		logs.hostname, _ = os.Hostname()
+	}
+	if logs.pid == 0 {
+		logs.pid = os.Getpid()
+	}
 	defer logs.close()
 
 	var groupOrder []string
@@ -414,11 +426,14 @@ func rowsByName(rows []OrgRow, idx []int) [][]int {
 // opened on first use, in append mode, and kept open for the run; each line
 // is one write.
 type orgsCreateLogs struct {
-	dir    string
-	now    func() time.Time
-	off    bool
-	open   importfiles.OpenFunc
-	redact func(string) string
+	// hostname and pid are bunyan's envelope, in every line.
+	hostname string
+	pid      int
+	dir      string
+	now      func() time.Time
+	off      bool
+	open     importfiles.OpenFunc
+	redact   func(string) string
 	// mu guards the fields below: rows are settled several at once.
 	mu sync.Mutex
 	// failures holds <groupId>.failed-to-create-orgs.log.
@@ -484,14 +499,19 @@ func (l *orgsCreateLogs) createdLine(row OrgRow, org *CreatedOrg) ([]byte, error
 		integ = append(integ, k+":"+org.Integrations[k])
 	}
 	return importfiles.EncodeLine(createdOrgLine{
-		Name: row.Name, ID: org.OrgID, Created: org.Created, Integrations: integ,
+		Name: row.Name, Hostname: l.hostname, PID: l.pid, Level: importfiles.LevelInfo,
+		ID: org.OrgID, Created: org.Created, Integrations: integ,
 		Msg: "Created org", Time: l.now().UTC().Format(logTimeLayout),
 	})
 }
 
-// createdOrgLine is a line of <groupId>.created-orgs.log.
+// createdOrgLine is a line of <groupId>.created-orgs.log: bunyan's
+// envelope, whose name the original's record set to the org's.
 type createdOrgLine struct {
 	Name         string   `json:"name"`
+	Hostname     string   `json:"hostname"`
+	PID          int      `json:"pid"`
+	Level        int      `json:"level"`
 	ID           string   `json:"id"`
 	Created      string   `json:"created,omitempty"`
 	Integrations []string `json:"integrations"`
@@ -502,6 +522,10 @@ type createdOrgLine struct {
 
 // failedOrgLine is a line of <groupId>.failed-to-create-orgs.log.
 type failedOrgLine struct {
+	Name         string `json:"name"`
+	Hostname     string `json:"hostname"`
+	PID          int    `json:"pid"`
+	Level        int    `json:"level"`
 	OrigName     string `json:"origName"`
 	GroupID      string `json:"groupId"`
 	ErrorMessage string `json:"errorMessage"`
@@ -546,6 +570,7 @@ func (l *orgsCreateLogs) text(err error) string {
 
 func (l *orgsCreateLogs) failed(row OrgRow, err error) error {
 	return l.append(row.GroupID+".failed-to-create-orgs.log", failedOrgLine{
+		Name: "snyk:create-orgs", Hostname: l.hostname, PID: l.pid, Level: importfiles.LevelError,
 		OrigName: row.Name, GroupID: row.GroupID, ErrorMessage: l.scrub(l.text(err)),
 		Msg: "Failed to create org", Time: l.now().UTC().Format(logTimeLayout),
 	})

@@ -21,7 +21,7 @@ var stagesNow = func() time.Time { return time.Date(2025, 3, 4, 5, 6, 7, 890_000
 // orgsCreateOpts settles one row at a time, so the fake's org ids and the
 // logs' order are the file's (TestOrgsCreateManyAtOnce takes several).
 func orgsCreateOpts(s *stagesSnyk, file, dir string) OrgsCreateOptions {
-	return OrgsCreateOptions{Snyk: s, File: file, LogPath: dir, Now: stagesNow, Concurrency: 1}
+	return OrgsCreateOptions{Snyk: s, File: file, LogPath: dir, Now: stagesNow, Concurrency: 1, Hostname: "build-host", PID: 4242}
 }
 
 const stagesOrgsFile = `{"orgs":[
@@ -186,12 +186,12 @@ func TestOrgsCreateLogsAppend(t *testing.T) {
 		}
 	}
 	wantCreated := `{"name":"from-an-earlier-run","msg":"Created org"}
-{"name":"good","id":"org-1","created":"2025-01-02T03:04:05.678Z","integrations":[],"msg":"Created org","time":"2025-03-04T03:06:07.890Z","v":0}
+{"name":"good","hostname":"build-host","pid":4242,"level":30,"id":"org-1","created":"2025-01-02T03:04:05.678Z","integrations":[],"msg":"Created org","time":"2025-03-04T03:06:07.890Z","v":0}
 `
 	if got := string(readStagesFile(t, created)); got != wantCreated {
 		t.Errorf("created log:\n%s\nwant:\n%s", got, wantCreated)
 	}
-	failLine := `{"origName":"bad","groupId":"g","errorMessage":"422 name invalid","msg":"Failed to create org","time":"2025-03-04T03:06:07.890Z","v":0}` + "\n"
+	failLine := `{"name":"snyk:create-orgs","hostname":"build-host","pid":4242,"level":50,"origName":"bad","groupId":"g","errorMessage":"422 name invalid","msg":"Failed to create org","time":"2025-03-04T03:06:07.890Z","v":0}` + "\n"
 	wantFailed := `{"origName":"earlier","msg":"Failed to create org"}` + "\n" + failLine + failLine
 	if got := string(readStagesFile(t, failed)); got != wantFailed {
 		t.Errorf("failed log:\n%s\nwant:\n%s", got, wantFailed)

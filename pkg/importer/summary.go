@@ -84,11 +84,16 @@ type ImportResult struct {
 
 	// Failures groups every failure by stage and cause, largest first.
 	Failures []FailureGroup `json:"failures"`
+	// StillFailed is what is not in Snyk yet across runs (nil for a dry
+	// run, or when the logs could not be read).
+	StillFailed *StillFailed `json:"stillFailed,omitempty"`
 
 	// Sample holds, for a dry run, the first targets that would be imported.
 	Sample []ImportTarget `json:"-"`
-	// WouldImport is, for a dry run, how many targets would be imported.
-	WouldImport int `json:"-"`
+	// WouldImport is, for a dry run, how many targets would be imported;
+	// Plan is the file listing them all.
+	WouldImport int    `json:"-"`
+	Plan        string `json:"-"`
 }
 
 // FailureGroup counts failures of one stage with one cause.

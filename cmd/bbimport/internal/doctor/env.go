@@ -1,12 +1,9 @@
 package doctor
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,38 +74,33 @@ func (r *run) logDir() {
 	_ = f.Close()
 	_ = os.Remove(f.Name())
 	resume := filepath.Join(dir, importfiles.ImportedTargetsLog)
-	n, err := countFileLines(resume)
+	n, err := resumeTargets(resume)
 	var refused *safefile.Error
 	switch {
 	case errors.As(err, &refused):
 		_, fix := r.explain(err)
 		r.fail("log directory", err.Error()+" (import would refuse it too)", fix)
 	case err == nil:
-		r.ok("log directory", fmt.Sprintf("%s is writable; %s has %s from earlier runs, import will skip what they did", dir, importfiles.ImportedTargetsLog, english.Plural(n, "line")))
+		r.ok("log directory", fmt.Sprintf("%s is writable; %s records %s from earlier runs, import will skip those in Snyk", dir, importfiles.ImportedTargetsLog, english.Plural(n, "target")))
 	default:
 		r.ok("log directory", fmt.Sprintf("%s is writable; no %s yet (first run; in CI, restore the directory from the previous run so import resumes)", dir, importfiles.ImportedTargetsLog))
 	}
 }
 
-func countFileLines(path string) (int, error) {
+// resumeTargets is how many targets imported-targets.log records: its
+// records, as import reads them (room reserved ahead by a running import
+// is blank and not a line).
+func resumeTargets(path string) (int, error) {
 	f, err := safefile.Open(path, os.O_RDONLY, 0, safefile.Rules{})
+	if err != nil {
+		return 0, err // missing, or refused as import would refuse it
+	}
+	_ = f.Close()
+	rl, err := importfiles.LoadResumeLog(path)
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	n := 0
-	r := bufio.NewReaderSize(f, 64<<10)
-	buf := make([]byte, 64<<10)
-	for {
-		k, err := r.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
+	return rl.Len(), nil
 }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
