@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/bbimport/bbimport/pkg/syncer"
 )
 
 // The rows of issue 22, "spend the budgets": each run against a simulator
@@ -166,26 +168,61 @@ func (b *bench) orgsCreate(sz sizes) error {
 	return nil
 }
 
-// syncLatency: sync of ws × repos repositories at 200 ms latency, 10 %
-// changed and then nothing changed, Snyk's limit raised to 15,000 a minute
-// in the simulator and bbimport (at 1,500 the changed run's 12,000-odd
-// requests are eight minutes of budget, not a measurement of bbimport),
-// Bitbucket's out of the way: within 1.5× of max(requests ÷ limit,
-// requests × latency ÷ concurrency).
+// syncSpend is one estate of the sync rows against their floor: Snyk's
+// limit a window enforced by the simulator, its latency, and time scaled
+// by scale (the window, the latency) so a run at Snyk's default limit
+// takes under a minute.
+type syncSpend struct {
+	name, label string
+	limit       int64
+	scale       float64
+}
+
+// syncSpends: the 50,000 of the sync rows at 200 ms with Snyk's limit
+// raised tenfold, past any limit Snyk grants (1,620/min REST, 2,000 v1), so
+// the latency term dominates; and at the default limit, time ×0.1, where
+// the limit's term dominates, as it does at every limit Snyk grants.
+var syncSpends = []syncSpend{
+	{name: "sync-latency", label: "200 ms latency, SNYK_RATE_LIMIT 15,000/min", limit: 10 * snykLimit, scale: 1},
+	{name: "sync-default-limit", label: "default SNYK_RATE_LIMIT (1,500/min); time ×0.1: 20 ms latency, 1,500 a 6 s window", limit: snykLimit, scale: 0.1},
+}
+
+// syncLatency measures sync of sz.syncLatencyWS orgs of 1,000 repositories
+// at each of syncSpends, beside max(requests ÷ limit, requests × latency ÷
+// concurrency). Sync runs as many orgs at once as its budget of
+// repositories in flight holds (syncer.ReposInFlight ÷ 1,000), fewer than
+// --concurrency: the row says so.
 func (b *bench) syncLatency(sz sizes) error {
+	for _, sp := range syncSpends {
+		if err := b.syncSpend(sz, sp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) syncSpend(sz sizes, sp syncSpend) error {
 	ctx := context.Background()
 	ws, repos := sz.syncLatencyWS, 1000
-	const limit = 10 * snykLimit
-	dir, _ := filepath.Abs(filepath.Join(b.cfg.out, fmt.Sprintf("sync-latency-%dx%d", ws, repos)))
+	scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * sp.scale) }
+	window, latency := scaled(time.Minute), scaled(spendLatency)
+	dir, _ := filepath.Abs(filepath.Join(b.cfg.out, fmt.Sprintf("%s-%dx%d", sp.name, ws, repos)))
 	s, err := startSim(b.cfg.bin, dir, "-workspaces", fmt.Sprint(ws), "-repos", fmt.Sprint(repos), "-pending-polls", "0",
-		"-latency", spendLatency.String(), "-snyk-rate-limit", fmt.Sprint(limit))
+		"-latency", latency.String(), "-snyk-rate-limit", fmt.Sprint(sp.limit), "-snyk-rate-window", window.String())
 	if err != nil {
 		return err
 	}
 	defer s.Stop()
 	logs := filepath.Join(dir, "logs")
 	env := unlimited(s, logs)
-	env["SNYK_RATE_LIMIT"] = fmt.Sprint(limit)
+	if sp.limit == snykLimit {
+		delete(env, "SNYK_RATE_LIMIT") // the default
+	} else {
+		env["SNYK_RATE_LIMIT"] = fmt.Sprint(sp.limit)
+	}
+	if sp.scale != 1 {
+		env["BBIMPORT_TESTING_SNYK_WINDOW"] = window.String()
+	}
 	args, rows, _, err := b.syncSetup(ctx, s, dir, env)
 	if err != nil {
 		return err
@@ -195,23 +232,28 @@ func (b *bench) syncLatency(sz sizes) error {
 		return err
 	}
 	estate := fmt.Sprintf("%d × %s = %s repos", ws, thousands(int64(repos)), thousands(int64(ws*repos)))
-	for _, run := range []struct{ name, setting string }{
-		{"sync-latency-changed", fmt.Sprintf("%s changed (10 %%), --importNew", thousands(int64(changes)))},
-		{"sync-latency-unchanged", "nothing changed since the last sync"},
-	} {
+	orgsAtOnce := min(max(syncer.ReposInFlight/repos, 1), spendConcurrency, ws)
+	runs := []struct{ name, setting string }{
+		{sp.name + "-changed", fmt.Sprintf("%s changed (10 %%), --importNew", thousands(int64(changes)))},
+		{sp.name + "-unchanged", "nothing changed since the last sync"},
+	}
+	for _, run := range runs {
 		r, err := measure(ctx, s, b.cfg.bin, dir, run.name, env, args...)
 		if err != nil {
 			return err
 		}
 		snykReqs, bbReqs := r.Moved["snyk.requests"], r.Moved["bitbucket.requests"]
-		floor := max(perLimit(snykReqs, limit), time.Duration(snykReqs+bbReqs)*spendLatency/spendConcurrency)
+		byLimit := time.Duration(float64(snykReqs) / float64(sp.limit) * float64(window))
+		floor := max(byLimit, time.Duration(snykReqs+bbReqs)*latency/spendConcurrency)
 		ratio := r.Wall.Seconds() / floor.Seconds()
-		setting := fmt.Sprintf("%s, %s; 200 ms latency, --concurrency=%d, SNYK_RATE_LIMIT 15,000/min (enforced by the simulator)", estate, run.setting, spendConcurrency)
+		setting := fmt.Sprintf("%s, %s; %s, --concurrency=%d (enforced by the simulator); %d orgs at once (the budget of %s repositories in flight)",
+			estate, run.setting, sp.label, spendConcurrency, orgsAtOnce, thousands(syncer.ReposInFlight))
 		b.rep.Budget = append(b.rep.Budget, budgetRow{
 			Run: "sync", Setting: setting, Requests: snykReqs, Ideal: floor, Wall: r.Wall, Ratio: ratio, Sim429: r.Moved["snyk.429"],
-			Result: fmt.Sprintf("floor: max(Snyk requests ÷ 15,000/min, (Snyk + %s Bitbucket requests) × 200 ms ÷ %d); peak RSS %.1f MiB", thousands(bbReqs), spendConcurrency, float64(r.MaxRSS)/1024),
+			Result: fmt.Sprintf("floor: max(Snyk requests ÷ %s a %s window, (Snyk + %s Bitbucket requests) × %s ÷ %d in flight); in flight at most: %d orgs × 3 listings while reading, × %d writes or confirmations while writing, %d imports; peak RSS %.1f MiB",
+				thousands(sp.limit), window, thousands(bbReqs), latency, spendConcurrency, orgsAtOnce, syncer.DefaultWriteConcurrency, spendConcurrency, float64(r.MaxRSS)/1024),
 		})
-		b.check(fmt.Sprintf("sync of %s (%s) at 200 ms latency within 1.5× of max(requests ÷ limit, requests × latency ÷ concurrency), 0 429s", estate, run.setting),
+		b.check(fmt.Sprintf("sync of %s (%s), %s, within 1.5× of max(requests ÷ limit, requests × latency ÷ concurrency), 0 429s", estate, run.setting, sp.label),
 			fmt.Sprintf("%s Snyk and %s Bitbucket requests in %s vs %s (%.2f×); %d 429s", thousands(snykReqs), thousands(bbReqs), seconds(r.Wall), seconds(floor), ratio, r.Moved["snyk.429"]),
 			ratio <= 1.5 && r.Moved["snyk.429"] == 0)
 	}

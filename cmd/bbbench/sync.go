@@ -27,7 +27,7 @@ var syncEstates = []struct{ ws, repos int }{{10, 1000}, {50, 1000}, {10, 5000}}
 // ../shared/research/sync.md: per Snyk target ≥ 3 Bitbucket requests
 // (repository, branch head, ≥ 1 file-tree page) and 1 Snyk project listing,
 // plus 3 Snyk reads per org. Peak memory follows the repositories of the
-// orgs synced at once (bounded), not the shape of the estate.
+// orgs synced at once (a fixed budget), not the size of the estate.
 func (b *bench) syncBench(sizes) error {
 	estates := syncEstates
 	if b.cfg.quick {
@@ -45,18 +45,25 @@ func (b *bench) syncBench(sizes) error {
 			rss[k] = append(rss[k], v)
 		}
 	}
-	// Orgs are synced several at once, within a bound of repositories in
-	// flight: the two 50,000 estates hold the same number whatever the
-	// size of their orgs, the 10,000 one a fifth of it. A quarter is left
-	// to the collector: orgs that end together free their pictures late.
+	// Orgs are synced several at once within a fixed budget of
+	// repositories in flight (syncer.ReposInFlight), so memory is the
+	// budget's, not the estate's: issue 18's check, 10,000 against 50,000
+	// in orgs of 1,000, flat within 10 %. The estate of orgs five times
+	// larger holds as many repositories in flight in fewer orgs: shown,
+	// not checked.
 	for _, setting := range []string{"changed", "unchanged"} {
 		peaks := rss[setting]
-		if len(peaks) < 3 {
+		if len(peaks) < 2 {
 			continue
 		}
-		ratio := float64(peaks[2]) / float64(peaks[1])
-		b.check(fmt.Sprintf("sync (%s): peak RSS at %s repositories within 25 %% of %s (the same repositories in flight, in orgs five times larger)", setting, names[2], names[1]),
-			fmt.Sprintf("%.1f MiB against %.1f MiB (×%.2f); %s: %.1f MiB", float64(peaks[2])/1024, float64(peaks[1])/1024, ratio, names[0], float64(peaks[0])/1024), ratio <= 1.25)
+		ratio := float64(peaks[1]) / float64(peaks[0])
+		larger := ""
+		if len(peaks) > 2 {
+			larger = fmt.Sprintf("; %s (orgs five times larger): %.1f MiB", names[2], float64(peaks[2])/1024)
+		}
+		b.check(fmt.Sprintf("sync (%s): peak RSS flat within 10 %% from %s to %s repositories", setting, names[0], names[1]),
+			fmt.Sprintf("%.1f MiB against %.1f MiB (×%.2f)%s", float64(peaks[1])/1024, float64(peaks[0])/1024, ratio, larger),
+			ratio <= 1.10 && ratio >= 1/1.10)
 	}
 	return nil
 }

@@ -23,6 +23,10 @@ type applier struct {
 	plan          *Plan
 	pic           *picture
 
+	// sem bounds the org's project writes in flight, whichever steps they
+	// are of.
+	sem chan struct{}
+
 	mu  sync.Mutex
 	res *OrgResult
 	out *outcome
@@ -35,6 +39,7 @@ type applier struct {
 
 func (a *applier) run() {
 	a.renamed, a.seen = map[int][]string{}, map[string]bool{}
+	a.sem = make(chan struct{}, a.s.opts.WriteConcurrency)
 	a.each(ActionUpdateBranch, func(i int, st *Step) bool {
 		return a.writeAll(st, st.Projects, "branch", func(id string) error {
 			return a.s.opts.Snyk.UpdateProjectBranch(a.ctx, a.org.OrgID, id, st.To)
@@ -58,7 +63,11 @@ func (a *applier) run() {
 		var done *[]string
 		if record {
 			done = new([]string)
-			defer func() { a.out.deactivated[st.UUID] = append(a.out.deactivated[st.UUID], *done...) }()
+			defer func() {
+				a.mu.Lock()
+				defer a.mu.Unlock()
+				a.out.deactivated[st.UUID] = append(a.out.deactivated[st.UUID], *done...)
+			}()
 		}
 		return a.writeAll(st, projects, "deactivate", func(id string) error {
 			return a.s.opts.Snyk.DeactivateProject(a.ctx, a.org.OrgID, id)
@@ -82,47 +91,58 @@ func (a *applier) run() {
 	a.each(ActionDeactivateExcluded, func(i int, st *Step) bool { return deactivate(st, st.Projects, false) })
 	a.each(ActionDeleteDeleted, func(i int, st *Step) bool {
 		done := new([]string)
-		defer func() { a.out.deleted[st.UUID] = append(a.out.deleted[st.UUID], *done...) }()
+		defer func() {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			a.out.deleted[st.UUID] = append(a.out.deleted[st.UUID], *done...)
+		}()
 		return a.writeAll(st, unfilled(st.Projects), "delete", func(id string) error {
 			return a.s.opts.Snyk.DeleteProject(a.ctx, a.org.OrgID, id)
 		}, func(ProjectRef) (string, string) { return "deactivated", "deleted" }, &a.res.ProjectsDeleted, done)
 	})
 }
 
-// each runs fn on the steps of one action, one after another (each step's
-// projects are written concurrently), and records the done ones.
+// each runs fn on the steps of one action side by side (the steps of an
+// action touch different repositories; their writes share the org's bound,
+// so an org's time is its writes', not one latency per step), and records
+// the done ones.
 func (a *applier) each(act Action, fn func(i int, st *Step) bool) {
+	var wg sync.WaitGroup
 	for i := range a.plan.Steps {
 		st := &a.plan.Steps[i]
 		if st.Action != act || a.ctx.Err() != nil {
 			continue
 		}
-		ok := fn(i, st)
-		a.mu.Lock()
-		a.out.done[i] = ok
-		if ok {
-			a.res.Done[act]++
-		}
-		a.mu.Unlock()
+		wg.Go(func() {
+			ok := fn(i, st)
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			a.out.done[i] = ok
+			if ok {
+				a.res.Done[act]++
+			}
+		})
 	}
+	wg.Wait()
 }
 
-// writeAll writes every project of projects with a bounded pool and logs
+// writeAll writes every project of projects within the org's bound and logs
 // each result; it reports whether all succeeded, and appends the written
 // ids to done if it is not nil.
 func (a *applier) writeAll(st *Step, projects []ProjectRef, update string, write func(id string) error,
 	fromTo func(ProjectRef) (string, string), counter *int, done *[]string) bool {
-	sem := make(chan struct{}, a.s.opts.WriteConcurrency)
 	var wg sync.WaitGroup
 	ok := true
 	for _, p := range projects {
 		if a.ctx.Err() != nil {
+			a.mu.Lock() // the writes in flight set it too
 			ok = false
+			a.mu.Unlock()
 			break
 		}
-		sem <- struct{}{}
+		a.sem <- struct{}{}
 		wg.Go(func() {
-			defer func() { <-sem }()
+			defer func() { <-a.sem }()
 			err := write(p.ID)
 			from, to := fromTo(p)
 			target := a.targetRef(p, st)

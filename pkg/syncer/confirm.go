@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/bbimport/bbimport/pkg/bitbucket"
 	"github.com/bbimport/bbimport/pkg/snyk"
@@ -35,18 +36,35 @@ func (s *orgSync) confirm(ctx context.Context, orgID string, plan *Plan, pic *pi
 			byUUID[st.UUID].steps = append(byUUID[st.UUID].steps, i)
 		}
 	}
+	// The reads go side by side (they only ask); what each answer proves
+	// is decided below in the plan's order.
+	asked := make([]bool, len(order))
+	sem := make(chan struct{}, s.opts.WriteConcurrency)
+	var wg sync.WaitGroup
+	for j, u := range order {
+		if ctx.Err() != nil {
+			break
+		}
+		c := byUUID[u]
+		asked[j] = true
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c.repo, c.err = s.opts.Bitbucket.GetRepository(ctx, plan.Steps[c.steps[0]].Workspace, u)
+		})
+	}
+	wg.Wait()
 	drop := map[int]bool{}
-	for _, u := range order {
+	for j, u := range order {
 		c := byUUID[u]
 		first := &plan.Steps[c.steps[0]]
-		if ctx.Err() != nil {
+		if !asked[j] {
 			for _, i := range c.steps {
 				drop[i] = true
 			}
 			continue
 		}
 		o.Confirmations++
-		c.repo, c.err = s.opts.Bitbucket.GetRepository(ctx, first.Workspace, u)
 		what := fmt.Sprintf("%s/%s (%s)", first.Workspace, first.Slug, u)
 		var failure string
 		switch r := c.repo; {

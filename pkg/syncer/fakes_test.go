@@ -87,6 +87,7 @@ type fakeBitbucket struct {
 	repos   []bitbucket.Repository
 	listErr error
 	get     map[string]func() (bitbucket.Repository, error) // uuid → answer (default Bitbucket's 404)
+	mu      sync.Mutex
 	gets    []string
 }
 
@@ -113,7 +114,9 @@ var (
 // GetRepository answers by uuid (what sync asks by): get's answer, else
 // Bitbucket's own 404.
 func (b *fakeBitbucket) GetRepository(_ context.Context, _, uuid string) (bitbucket.Repository, error) {
+	b.mu.Lock()
 	b.gets = append(b.gets, uuid)
+	b.mu.Unlock()
 	if f := b.get[uuid]; f != nil {
 		return f()
 	}

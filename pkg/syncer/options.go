@@ -22,10 +22,11 @@ const stage = "sync"
 // can still be undone by reactivating the projects.
 const DefaultDeleteAfter = 7 * 24 * time.Hour
 
-const (
-	defaultWriteConcurrency     = 8
-	defaultMaxDeactivatePercent = 10
-)
+// DefaultWriteConcurrency is an org's project writes (and confirmations)
+// in flight unless Options.WriteConcurrency says otherwise.
+const DefaultWriteConcurrency = 8
+
+const defaultMaxDeactivatePercent = 10
 
 // Limit is how many projects one run may deactivate or delete in an org: a
 // number of projects, or a percentage of the org's unique active projects.
@@ -125,12 +126,14 @@ type Options struct {
 	PollShare            float64
 	SnykRateLimit        int
 	OnPollSchedule       func(importer.PollSchedule)
-	// OrgConcurrency is how many orgs are synced at once (0:
-	// importer.OrgsAtOnce, sized from the Snyk budget and latency).
+	// OrgConcurrency is the most orgs synced at once (0:
+	// importer.OrgsAtOnce, sized from the Snyk budget and latency); fewer
+	// run while their repositories fill ReposInFlight.
 	OrgConcurrency int
 	Now            func() time.Time
 	Progress       importer.Progress
-	// WriteConcurrency bounds the project writes in flight (default 8).
+	// WriteConcurrency bounds an org's project writes, and its
+	// confirmations, in flight (default DefaultWriteConcurrency).
 	WriteConcurrency int
 	// Shard, if set, syncs only the orgs of Orgs in it; the others are
 	// counted in Result.OtherShards and left to the other jobs.
@@ -206,7 +209,7 @@ func (o *Options) validate() error {
 		}
 	}
 	o.Concurrency = cmp.Or(o.Concurrency, importer.DefaultConcurrency)
-	o.WriteConcurrency = cmp.Or(o.WriteConcurrency, defaultWriteConcurrency)
+	o.WriteConcurrency = cmp.Or(o.WriteConcurrency, DefaultWriteConcurrency)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -116,13 +116,6 @@ func (r *Result) Failed() bool {
 	return slices.ContainsFunc(r.Orgs, (*OrgResult).Failed)
 }
 
-// reposInFlight bounds the repositories of the orgs synced at once, as
-// far as the orgs synced so far tell their size: each org holds its picture
-// (its Snyk targets and projects, its workspaces' listings, its state:
-// about 4 KiB a repository) while it is planned and applied, so 50,000 are
-// about 200 MiB however large each org is.
-const reposInFlight = 50_000
-
 // Sync syncs every org of opts.Orgs, several at once: it reads the org's Snyk
 // targets and projects once, lists each workspace once per run, matches
 // targets to repositories by evidence (identity.go), plans, applies the
@@ -165,27 +158,44 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	}
 	prog.Start(importer.StageSync, len(opts.Orgs))
 	defer prog.Done()
-	// Several orgs at once (each org's reads go one after another), in
-	// order of the file: each org is reported as soon as it is done.
+	// Several orgs at once, within the budget of repositories in flight
+	// (inflight.go), in order of the file: each org is reported as soon as
+	// it is done. An org's state is read before it starts: its size.
 	done := make([]*OrgResult, len(opts.Orgs))
-	atOnce := func() int { return cmp.Or(opts.OrgConcurrency, min(importer.OrgsAtOnce(opts.Snyk), s.orgsThatFit())) }
-	_ = importer.BoundedEach(ctx, len(opts.Orgs), atOnce, func(ctx context.Context, i int) error {
-		org := opts.Orgs[i]
-		o := s.org(ctx, org)
-		s.listings.done(org)
-		if o.Err != nil {
-			o.ErrMsg = opts.errText(o.Err)
+	atOnce := func() int { return cmp.Or(opts.OrgConcurrency, importer.OrgsAtOnce(opts.Snyk)) }
+	gate := newGate()
+	var wg sync.WaitGroup
+	for i, row := range opts.Orgs {
+		if ctx.Err() != nil {
+			break
 		}
-		s.mu.Lock() // the progress is shared with the listings
-		defer s.mu.Unlock()
-		prog.Add(importer.CounterOrgs, 1)
-		if opts.OnOrg != nil {
-			opts.OnOrg(o)
+		prev, stateErr := loadOrgState(opts.LogPath, row.OrgID)
+		size := gate.guess()
+		if prev != nil {
+			size = len(prev.Repositories)
 		}
-		o.Plan = nil
-		done[i] = o
-		return nil
-	})
+		t, err := gate.enter(ctx, atOnce, size)
+		if err != nil {
+			break
+		}
+		wg.Go(func() {
+			defer t.leave()
+			o := s.org(ctx, row, prev, stateErr, t)
+			s.listings.done(row)
+			if o.Err != nil {
+				o.ErrMsg = opts.errText(o.Err)
+			}
+			s.mu.Lock() // the progress is shared with the listings
+			defer s.mu.Unlock()
+			prog.Add(importer.CounterOrgs, 1)
+			if opts.OnOrg != nil {
+				opts.OnOrg(o)
+			}
+			o.Plan = nil
+			done[i] = o
+		})
+	}
+	wg.Wait()
 	authFailures := 0
 	for _, o := range done {
 		if o == nil {
@@ -219,22 +229,18 @@ type syncRun struct {
 	listings *listingCache
 	pool     *importer.Pool
 
-	// mu guards logErr, the sizes below, the progress and OnOrg.
+	// mu guards logErr, the progress and OnOrg.
 	mu     sync.Mutex
 	logErr error
-	// orgs and repos are the orgs planned so far and their repositories
-	// listed, for the size of an org (orgsThatFit).
-	orgs, repos int
 }
 
-// orgsThatFit is how many orgs of the size seen so far fit reposInFlight.
-func (s *syncRun) orgsThatFit() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.orgs == 0 || s.repos == 0 {
-		return reposInFlight
+// loadOrgState is the org's state; an org id that cannot name a file has
+// none (the org fails on its id).
+func loadOrgState(dir, orgID string) (*State, error) {
+	if importfiles.CheckOrgID(orgID) != nil {
+		return nil, nil
 	}
-	return max(reposInFlight/(s.repos/s.orgs), 1)
+	return LoadState(dir, orgID)
 }
 
 // orgSync is the state of one org's sync: its log files, open while it is
@@ -242,6 +248,7 @@ func (s *syncRun) orgsThatFit() int {
 // open).
 type orgSync struct {
 	*syncRun
+	ticket       *ticket
 	logs, failed *importfiles.LogFiles
 }
 
@@ -268,8 +275,9 @@ func (s *syncRun) logFailure() error {
 	return s.logErr
 }
 
-// org syncs one org.
-func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResult {
+// org syncs one org whose state (or the error reading it) is prev
+// (stateErr); t is its place in the budget.
+func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg, prev *State, stateErr error, t *ticket) *OrgResult {
 	opts := s.opts
 	o := &OrgResult{OrgID: row.OrgID, Name: row.Name, Planned: map[Action]int{}, Done: map[Action]int{}}
 	// The org id names files in the log directory.
@@ -277,19 +285,23 @@ func (s *syncRun) org(ctx context.Context, row importfiles.CreatedOrg) *OrgResul
 		o.Err = err
 		return o
 	}
-	run := &orgSync{syncRun: s,
+	if stateErr != nil {
+		o.Err = stateErr
+		return o
+	}
+	run := &orgSync{syncRun: s, ticket: t,
 		logs:   newLogFiles(opts.LogPath, updatedLoggerName, opts.Now, opts.Redact),
 		failed: newLogFiles(opts.LogPath, failedTargetLoggerName, opts.Now, opts.Redact)}
 	defer func() {
 		s.logLine(run.logs.Close())
 		s.logLine(run.failed.Close())
 	}()
-	run.syncOrg(ctx, row, o)
+	run.syncOrg(ctx, row, prev, o)
 	return o
 }
 
-// syncOrg syncs the org of row into o.
-func (s *orgSync) syncOrg(ctx context.Context, row importfiles.CreatedOrg, o *OrgResult) {
+// syncOrg syncs the org of row, whose state is prev, into o.
+func (s *orgSync) syncOrg(ctx context.Context, row importfiles.CreatedOrg, prev *State, o *OrgResult) {
 	opts := s.opts
 	// Snyk, once and whole: a partial listing would make repositories look
 	// new or gone, so an incomplete one stops the org.
@@ -331,11 +343,6 @@ func (s *orgSync) syncOrg(ctx context.Context, row importfiles.CreatedOrg, o *Or
 		return
 	}
 	integrationID, err := importer.ResolveIntegrationID(ctx, opts.Snyk, row, opts.Source, opts.IntegrationType)
-	if err != nil {
-		o.Err = err
-		return
-	}
-	prev, err := LoadState(opts.LogPath, row.OrgID)
 	if err != nil {
 		o.Err = err
 		return
@@ -389,12 +396,11 @@ func (s *orgSync) syncOrg(ctx context.Context, row importfiles.CreatedOrg, o *Or
 		o.Err = ctx.Err()
 		return
 	}
-	s.mu.Lock()
-	s.orgs++
+	listed := 0
 	for _, l := range in.Listings {
-		s.repos += len(l.Repos)
+		listed += len(l.Repos)
 	}
-	s.mu.Unlock()
+	s.ticket.listed(listed)
 	pic := newPicture(in)
 	pic.identify(prev)
 	plan := build(in, pic)
