@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,5 +141,53 @@ func TestSyncCancelledStartsNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSyncConfirmationsOutOfOrder: the confirmations go side by side and
+// their answers arrive in any order; each proves or disproves only its own
+// uuid's deletion (answers here arrive last-asked first).
+func TestSyncConfirmationsOutOfOrder(t *testing.T) {
+	t.Parallel()
+	const n = 24
+	dir := t.TempDir()
+	var recordedRepos []bitbucket.Repository
+	var projects []snyk.Project
+	bb := &fakeBitbucket{get: map[string]func() (bitbucket.Repository, error){}}
+	var want []string
+	for i := range n {
+		slug := fmt.Sprintf("r%02d", i)
+		recordedRepos = append(recordedRepos, repo(slug, "main", t0))
+		projects = append(projects, proj("p"+slug, slug, "package.json", "main"))
+		delay := time.Duration(n-i) * time.Millisecond
+		switch i % 3 {
+		case 0: // gone: Bitbucket's own 404
+			bb.get[uuidOf(slug)] = func() (bitbucket.Repository, error) { time.Sleep(delay); return bitbucket.Repository{}, errGone }
+			want = append(want, "deactivate:p"+slug)
+		case 1: // still there under its slug: no proof
+			bb.get[uuidOf(slug)] = func() (bitbucket.Repository, error) { time.Sleep(delay); return repo(slug, "main", t0), nil }
+		case 2: // renamed: imported under the new slug, then the old project goes
+			bb.get[uuidOf(slug)] = func() (bitbucket.Repository, error) {
+				time.Sleep(delay)
+				return bitbucket.Repository{Workspace: "ws", Slug: slug + "-new", UUID: uuidOf(slug), MainBranch: "main", UpdatedOn: t0}, nil
+			}
+			want = append(want, "import:ws/"+slug+"-new", "deactivate:p"+slug)
+		}
+	}
+	recorded(t, dir, recordedRepos...)
+	sn := &fakeSnyk{projects: projects}
+	o := runSync(t, sn, bb, dir, nil)
+	slices.Sort(want)
+	slices.Sort(sn.writes)
+	if !slices.Equal(sn.writes, want) {
+		t.Errorf("writes %v\nwant %v", sn.writes, want)
+	}
+	if o.Confirmations != n || len(o.Failures) != n/3 || o.Done[ActionDeactivateDeleted] != n/3 || o.Done[ActionRename] != n/3 {
+		t.Errorf("confirmations %d, failures %d, done %v", o.Confirmations, len(o.Failures), o.Done)
+	}
+	for _, f := range o.Failures {
+		if !strings.Contains(f, "listing did not have it") {
+			t.Errorf("failure %q, want only the repositories still there", f)
+		}
 	}
 }
