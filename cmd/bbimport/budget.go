@@ -87,7 +87,7 @@ func windowOr(tuned, real time.Duration) time.Duration {
 // spent and when the next request goes.
 func (h *httpLog) BudgetWait(w httpx.BudgetWait) {
 	quiet := h.quiet("budget "+w.API+" "+w.Name, time.Minute)
-	who := "by this consumer"
+	who := "by this credential"
 	switch {
 	case w.API == "snyk":
 		who = "with this token"

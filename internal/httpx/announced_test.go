@@ -143,3 +143,35 @@ func TestBudgetNearLimitSlows(t *testing.T) {
 		t.Errorf("limit %d after NearLimit with 2,000 sent of 5,000, want 3,000", got)
 	}
 }
+
+// TestBudgetFallbackPacedByTheAnnouncement: without a shared ledger (none
+// configured, or one refused) the process's own pacing follows an
+// announced limit too: a token announcing five times the configured limit
+// gets five times the burst, not the configured limit's trickle.
+func TestBudgetFallbackPacedByTheAnnouncement(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC)
+	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 40, Ceiling: DefaultCeiling, Window: time.Hour,
+		Class: classByPath, Now: func() time.Time { return now }})
+	req, _ := http.NewRequest(http.MethodGet, "https://api.bitbucket.org/2.0/repositories/labs", nil)
+	admitted := func(n int) int {
+		t.Helper()
+		got := 0
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		for range n {
+			if err := b.Wait(withClass(ctx, b, req)); err != nil {
+				break
+			}
+			got++
+		}
+		return got
+	}
+	if got := admitted(100); got != 10 {
+		t.Fatalf("before any answer: %d admitted, want 10 (a quarter of the configured 40 at once)", got)
+	}
+	b.observe(answer("/2.0/repositories/labs", http.Header{"X-Ratelimit-Limit": {"200"}, "X-Ratelimit-Resource": {"api"}}))
+	if got := admitted(100); got < 40 {
+		t.Fatalf("after announcing 200: %d more admitted, want the announced limit's burst (50, less the 10 taken)", got)
+	}
+}

@@ -200,8 +200,14 @@ func (b *Budget) unlimited() bool { return b.cfg.Limit <= 0 || b.cfg.Window <= 0
 
 func (b *Budget) useMemory() {
 	b.store, b.shared = &memLedger{w: ledger.NewWindow(max(CountWindow(b.cfg.Window), time.Millisecond))}, false
-	b.fallback = WindowLimiter(b.cfg.Limit, b.cfg.Window)
+	b.fallback = WindowLimiter(b.fallbackLimit(), b.cfg.Window)
 }
+
+// fallbackLimit is what this process's own pacing spreads: the highest
+// limit in force, so that a limit a server announced raises it as it
+// raises the shared count (each group's own limit is still its count's);
+// b.mu is held or b is new.
+func (b *Budget) fallbackLimit() int { return max(b.cfg.Limit, b.announced.highest()) }
 
 // deferReserve is the share of the limit that requests which defer
 // (Deferrable) leave to the others: a kick-off finds room at once even when
@@ -540,6 +546,11 @@ func (b *Budget) applyHints(h rateHints, used int, now time.Time, class string) 
 	}
 	if h.limit > 0 {
 		b.announced.set(class, h.resource, h.limit, b.cfg.Limit, b.cfg.Ceiling)
+		if paced := WindowLimiter(b.fallbackLimit(), b.cfg.Window); b.fallback != nil && paced.Limit() != b.fallback.Limit() {
+			// A new limiter: a larger burst is no token more in the old
+			// one. The window's count still bounds what goes.
+			b.fallback = paced
+		}
 	}
 	if used < 0 {
 		return
