@@ -579,18 +579,18 @@ func TestBudgetDeferrableYields(t *testing.T) {
 		t.Errorf("load %+v, want 99 of 100 in %s", l, CountWindow(time.Minute))
 	}
 
-	// A full window of 200 ms: a kick-off waits for the next slot; a poll
-	// that comes after it goes after it.
+	// A full window of 200 ms and a limit of 1: a kick-off waits for the
+	// next slot; a poll that comes after it goes a window after it (with a
+	// limit of 2 both went in the same slot, and only the goroutines'
+	// scheduling ordered their clocks).
 	g, err := ledger.Open(t.TempDir(), "snyk", "token", CountWindow(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	full := NewBudget(BudgetConfig{API: "snyk", Limit: 2, Window: 200 * time.Millisecond, Ledger: g})
-	for range 2 {
-		if err := full.Wait(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+	full := NewBudget(BudgetConfig{API: "snyk", Limit: 1, Window: 200 * time.Millisecond, Ledger: g})
+	if err := full.Wait(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	var kick, poll time.Time
 	var wg sync.WaitGroup

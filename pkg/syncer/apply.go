@@ -134,13 +134,12 @@ func (a *applier) writeAll(st *Step, projects []ProjectRef, update string, write
 	var wg sync.WaitGroup
 	ok := true
 	for _, p := range projects {
-		if a.ctx.Err() != nil {
+		if !acquire(a.ctx, a.sem) {
 			a.mu.Lock() // the writes in flight set it too
 			ok = false
 			a.mu.Unlock()
 			break
 		}
-		a.sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-a.sem }()
 			err := write(p.ID)

@@ -42,12 +42,11 @@ func (s *orgSync) confirm(ctx context.Context, orgID string, plan *Plan, pic *pi
 	sem := make(chan struct{}, s.opts.WriteConcurrency)
 	var wg sync.WaitGroup
 	for j, u := range order {
-		if ctx.Err() != nil {
+		if !acquire(ctx, sem) {
 			break
 		}
 		c := byUUID[u]
 		asked[j] = true
-		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			c.repo, c.err = s.opts.Bitbucket.GetRepository(ctx, plan.Steps[c.steps[0]].Workspace, u)

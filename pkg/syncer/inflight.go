@@ -103,3 +103,19 @@ func (g *gate) wake() {
 	close(g.changed)
 	g.changed = make(chan struct{})
 }
+
+// acquire takes a slot of sem, or reports false once ctx is done: a
+// request queued behind the org's bound when the run is cancelled is not
+// started (its queue may be every step of an action).
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	if ctx.Err() != nil { // both were ready: select chose at random
+		<-sem
+		return false
+	}
+	return true
+}
