@@ -10,36 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bbimport/bbimport/internal/apitest"
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/rs/zerolog"
 )
 
-// fakeClock is a settable clock for progress lines.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestProgress_ciLine(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := apitest.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	p := newProgress(&terminal{w: &bytes.Buffer{}}, false, zerolog.Nop(), time.Hour)
-	p.now = clock.now
+	p.now = clock.Now
 	p.Start("import", 155)
 	defer p.Done()
 	p.Add("kicked off", 105)
 	p.Add("completed", 78)
 	p.Add("failed", 12)
 	p.Add("skipped", 0)
-	clock.add(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	p.mu.Lock()
 	got := p.lineLocked()
 	p.mu.Unlock()
@@ -52,7 +40,7 @@ func TestProgress_ciLine(t *testing.T) {
 	p.Start("import", 100)
 	p.Add("skipped", 60)
 	p.Add("completed", 10)
-	clock.add(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	p.mu.Lock()
 	got = p.lineLocked()
 	p.mu.Unlock()

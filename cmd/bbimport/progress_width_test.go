@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bbimport/bbimport/internal/apitest"
 	"github.com/bbimport/bbimport/internal/sim"
 	"github.com/bbimport/bbimport/pkg/importer"
 	"github.com/creack/pty"
@@ -84,9 +85,9 @@ func TestTTY_barFits80Columns(t *testing.T) {
 // times give way before the count does.
 func TestProgress_barLineFits(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := apitest.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	p := newProgress(&terminal{w: &bytes.Buffer{}, cols: 80}, false, zerolog.Nop(), time.Hour)
-	p.now = clock.now
+	p.now = clock.Now
 	p.Start("import", 155_000)
 	defer p.Done()
 	p.mu.Lock()
@@ -98,7 +99,7 @@ func TestProgress_barLineFits(t *testing.T) {
 		p.counters[c] = 12345
 		p.order = append(p.order, c)
 	}
-	clock.add(90 * time.Second)
+	clock.Advance(90 * time.Second)
 	for _, w := range []int{20, 40, 60, 80, 100, 200} {
 		got := p.barLineLocked(w)
 		if n := utf8.RuneCountInString(got); n >= max(w, 21) {

@@ -381,13 +381,15 @@ var leakSecrets = []string{"cs-LEAK-0d9c8b7a6f5e", "a", "Q7", "k+z", `se"cr\et-L
 // the Basic value of id:secret as oauth2 really sends it (both URL-encoded
 // first). Each is framed by "|" so that a short one is a whole token.
 func wireForms(id, secret string) []string {
-	esc := func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }
 	return []string{
-		secret, url.QueryEscape(secret), esc(secret), esc(esc(secret)),
+		secret, url.QueryEscape(secret), jsonEscaped(secret), jsonEscaped(jsonEscaped(secret)),
 		base64.StdEncoding.EncodeToString([]byte(secret)),
 		base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret))),
 	}
 }
+
+// jsonEscaped is s as it stands inside a JSON string.
+func jsonEscaped(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }
 
 // echoForms answers 401 with every wire form of secret in the error text.
 func echoForms(forms []string, oauth bool) http.HandlerFunc {
@@ -410,12 +412,11 @@ func echoForms(forms []string, oauth bool) http.HandlerFunc {
 // may be JSON-escaped again by a log line.
 func assertNoForms(t *testing.T, secret, text string, forms []string) {
 	t.Helper()
-	esc := func(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }
 	if !strings.Contains(text, "ECHO") {
 		t.Fatalf("secret %q: the echoed message reached no output, so the test proves nothing", secret)
 	}
 	for _, f := range forms {
-		for _, g := range []string{f, esc(f), esc(esc(f))} {
+		for _, g := range []string{f, jsonEscaped(f), jsonEscaped(jsonEscaped(f))} {
 			if i := strings.Index(text, "|"+g+"|"); i >= 0 {
 				lo, hi := max(0, i-120), min(len(text), i+len(g)+40)
 				t.Errorf("secret %q: form %q leaked:\n…%s…", secret, g, text[lo:hi])

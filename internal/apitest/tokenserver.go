@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bbimport/bbimport/internal/credential"
 )
 
 // Test client credentials of TokenServer.
@@ -109,6 +111,18 @@ func (ts *TokenServer) check(r *http.Request) error {
 		return fmt.Errorf("want the client id and secret as HTTP Basic and only grant_type in the form, got form %v", r.PostForm)
 	}
 	return nil
+}
+
+// Consumer is a Bitbucket consumer minting its tokens at ts (its id and
+// secret in the form when ts.InForm), on the clock now (nil: time.Now).
+func (ts *TokenServer) Consumer(t testing.TB, now func() time.Time) *credential.Credential {
+	t.Helper()
+	c, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{
+		ClientID: TokenClientID, ClientSecret: TokenClientSecret, TokenURL: ts.URL, Now: now, InForm: ts.InForm})
+	if err != nil {
+		t.Fatalf("ClientCredentials: %v", err)
+	}
+	return c
 }
 
 // IssuedAt is when tok was issued, and whether this server issued it.

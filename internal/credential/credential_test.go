@@ -106,7 +106,7 @@ func second[T any](_ T, err error) error { return err }
 func TestCredentialNeverPrintsSecret(t *testing.T) {
 	t.Parallel()
 	ts := apitest.NewTokenServer(t, nil)
-	creds := []*credential.Credential{consumer(t, ts, nil)}
+	creds := []*credential.Credential{ts.Consumer(t, nil)}
 	for _, mk := range []func() (*credential.Credential, error){
 		func() (*credential.Credential, error) {
 			return credential.Basic(credential.BitbucketUser, "jdoe", "pass-SECRET")

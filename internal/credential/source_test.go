@@ -20,18 +20,6 @@ import (
 
 var start = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
-// consumer is a Bitbucket consumer minting at ts on the clock now (nil:
-// time.Now).
-func consumer(t *testing.T, ts *apitest.TokenServer, now func() time.Time) *credential.Credential {
-	t.Helper()
-	c, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{ClientID: apitest.TokenClientID, ClientSecret: apitest.TokenClientSecret,
-		TokenURL: ts.URL, Now: now, InForm: ts.InForm})
-	if err != nil {
-		t.Fatalf("ClientCredentials: %v", err)
-	}
-	return c
-}
-
 func bearer(t *testing.T, c *credential.Credential, ctx context.Context) string {
 	t.Helper()
 	tok, err := token(c, ctx)
@@ -78,7 +66,7 @@ func TestClientCredentialsAuthStyles(t *testing.T) {
 	t.Parallel()
 	for _, inForm := range []bool{false, true} {
 		ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.InForm = inForm })
-		if got := bearer(t, consumer(t, ts, nil), t.Context()); got != apitest.TokenPrefix+"1" {
+		if got := bearer(t, ts.Consumer(t, nil), t.Context()); got != apitest.TokenPrefix+"1" {
 			t.Errorf("InForm %v: token %q", inForm, got)
 		}
 	}
@@ -87,7 +75,7 @@ func TestClientCredentialsAuthStyles(t *testing.T) {
 func TestScopesAndTokenShareTheCache(t *testing.T) {
 	t.Parallel()
 	ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.Scopes = "account project repository team" })
-	c := consumer(t, ts, nil)
+	c := ts.Consumer(t, nil)
 	got, minted, err := c.Scopes(t.Context())
 	if err != nil || !minted {
 		t.Fatal(err, minted)
@@ -145,7 +133,7 @@ func TestRenewal(t *testing.T) {
 			t.Parallel()
 			ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ExpiresIn = tt.expiresIn })
 			clock := apitest.NewClock(start)
-			c := consumer(t, ts, clock.Now)
+			c := ts.Consumer(t, clock.Now)
 			mustToken := func(want string) {
 				t.Helper()
 				if got := bearer(t, c, t.Context()); got != want {
@@ -218,7 +206,7 @@ func TestLeaderCancelled(t *testing.T) {
 	t.Parallel()
 	started := make(chan struct{}, 4)
 	ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.FirstWait = 10 * time.Second; ts.Started = started })
-	c := consumer(t, ts, nil)
+	c := ts.Consumer(t, nil)
 
 	leaderCtx, cancelLeader := context.WithCancel(t.Context())
 	leaderErr := make(chan error, 1)
@@ -251,7 +239,7 @@ func TestCallerCancelledWhileWaiting(t *testing.T) {
 	t.Parallel()
 	started := make(chan struct{}, 4)
 	ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.FirstWait = 10 * time.Second; ts.Started = started })
-	c := consumer(t, ts, nil)
+	c := ts.Consumer(t, nil)
 	go c.Authorize(t.Context()) // leader, stuck at the server until the test ends
 	<-started
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
@@ -306,7 +294,7 @@ func TestRefusalIsRemembered(t *testing.T) {
 	ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) {
 		ts.ErrStatus, ts.ErrBody = 401, `{"error":"invalid_client"}`
 	})
-	c := consumer(t, ts, nil)
+	c := ts.Consumer(t, nil)
 	for range 5 {
 		if _, err := c.Authorize(t.Context()); err == nil {
 			t.Fatal("Authorize succeeded")

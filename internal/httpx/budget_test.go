@@ -474,7 +474,7 @@ func TestCredentialAfterBudget(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	b := NewBudget(BudgetConfig{API: "bitbucket", Limit: 1, Window: time.Second})
-	c := budgetClient(t, b, nil, func(o *Options) { o.Credential = tokenCredential(t, ts, nil) })
+	c := budgetClient(t, b, nil, func(o *Options) { o.Credential = ts.Consumer(t, nil) })
 	getAll(t, c, srv.URL, 2, 1)
 	mu.Lock()
 	defer mu.Unlock()

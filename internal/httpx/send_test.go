@@ -15,18 +15,6 @@ import (
 	"github.com/bbimport/bbimport/internal/credential"
 )
 
-// tokenCredential is a Bitbucket consumer minting its tokens at ts, on the
-// clock now (nil: time.Now).
-func tokenCredential(t *testing.T, ts *apitest.TokenServer, now func() time.Time) *credential.Credential {
-	t.Helper()
-	c, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{
-		ClientID: apitest.TokenClientID, ClientSecret: apitest.TokenClientSecret, TokenURL: ts.URL, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // TestSend401Reauthorizes: which token a refused request is sent again
 // with, and how often. Each case scripts the API's answer to sends 1, 2, 3
 // (advancing the fake clock first, as a queue at the server would) and may
@@ -88,7 +76,7 @@ func TestSend401Reauthorizes(t *testing.T) {
 			t.Parallel()
 			ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ExpiresIn = tt.expiresIn })
 			clock := apitest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			cred := tokenCredential(t, ts, clock.Now)
+			cred := ts.Consumer(t, clock.Now)
 			var sends atomic.Int64
 			var got []string
 			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +129,7 @@ func TestSendKeepsCallersRequest(t *testing.T) {
 	ts := apitest.NewTokenServer(t, nil)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(api.Close)
-	c, _ := newTestClient(t, Options{Credential: tokenCredential(t, ts, nil)})
+	c, _ := newTestClient(t, Options{Credential: ts.Consumer(t, nil)})
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, api.URL, nil)
 	resp, err := c.Do(req)
 	if err != nil {

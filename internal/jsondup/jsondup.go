@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error is a key that appears twice in one object (ignoring case, as
@@ -94,8 +96,9 @@ func (s *scanner) value() error {
 
 func (s *scanner) object() error {
 	s.i++ // {
-	var small [16][]byte
+	var small [scanKeys][]byte
 	keys := small[:0]
+	var byFold map[string][]byte // past scanKeys keys: first spelling by fold
 	for {
 		s.skipSpace()
 		if s.i >= len(s.data) || s.data[s.i] == '}' {
@@ -107,12 +110,26 @@ func (s *scanner) object() error {
 			continue
 		}
 		key := s.key()
-		for _, k := range keys {
-			if bytes.EqualFold(k, key) {
+		if byFold == nil {
+			for _, k := range keys {
+				if bytes.EqualFold(k, key) {
+					return &Error{Where: s.place(), Key: string(k), Again: string(key)}
+				}
+			}
+			keys = append(keys, key)
+			if len(keys) == scanKeys {
+				byFold = make(map[string][]byte, 2*len(keys))
+				for _, k := range keys {
+					byFold[fold(k)] = k
+				}
+			}
+		} else {
+			f := fold(key)
+			if k, ok := byFold[f]; ok {
 				return &Error{Where: s.place(), Key: string(k), Again: string(key)}
 			}
+			byFold[f] = key
 		}
-		keys = append(keys, key)
 		s.skipSpace()
 		s.i++ // :
 		s.path = append(s.path, step{key: key})
@@ -122,6 +139,35 @@ func (s *scanner) object() error {
 			return err
 		}
 	}
+}
+
+// scanKeys is how many keys of an object are compared one by one; past
+// that they are looked up by their fold, as a sync state's object of one
+// key per repository would otherwise cost a comparison per pair of keys.
+const scanKeys = 16
+
+// fold spells key so that two keys fold to the same string exactly when
+// bytes.EqualFold holds for them: each rune (an invalid byte decoding to
+// utf8.RuneError, as EqualFold decodes it) as the smallest rune of its
+// simple-folding orbit.
+func fold(key []byte) string {
+	b := make([]byte, 0, len(key))
+	for len(key) > 0 {
+		r, n := utf8.DecodeRune(key)
+		key = key[n:]
+		switch {
+		case 'a' <= r && r <= 'z':
+			r -= 'a' - 'A'
+		case r >= utf8.RuneSelf:
+			least := r
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				least = min(least, f)
+			}
+			r = least
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
 }
 
 func (s *scanner) array() error {

@@ -1,8 +1,11 @@
 package jsondup
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -21,6 +24,11 @@ func TestCheck(t *testing.T) {
 		{"keys inside strings do not count", `{"a":"{\"a\":1,\"a\":2}","b":[1,"a",{"c":null}]}`, "", ""},
 		{"same key in two objects", `[{"a":1},{"a":2}]`, "", ""},
 		{"scalar", `"x"`, "", ""},
+		{"many keys", manyKeys(`"k40":0`), "", ""},
+		{"many keys, one twice", manyKeys(`"k7":0`), "", `repositories: duplicate key "k7"`},
+		{"many keys, one in another case", manyKeys(`"K39":0`), "", `repositories: duplicate key "k39" (also written "K39")`},
+		{"many keys, Kelvin sign", manyKeys(`"\u212a3":0`), "", "repositories: duplicate key \"k3\" (also written \"\u212a3\")"},
+		{"many keys, long s", manyKeys(`"\u017f":0,"s":1`), "", "repositories: duplicate key \"\u017f\" (also written \"s\")"},
 	}
 	for _, tt := range tests {
 		if !json.Valid([]byte(tt.doc)) {
@@ -38,6 +46,32 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tt.name, de.Where+": "+de.Error(), tt.want)
 		}
 	}
+}
+
+// manyKeys is an object of 40 keys (a sync state's repositories are one
+// key each), k0 to k39, then last.
+func manyKeys(last string) string {
+	var b strings.Builder
+	b.WriteString(`{"repositories":{`)
+	for i := range 40 {
+		fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+	}
+	return b.String() + last + "}}"
+}
+
+// fold and bytes.EqualFold agree on every pair of keys, so an object of
+// many keys finds the duplicates a small one does.
+func FuzzFold(f *testing.F) {
+	for _, p := range [][2]string{{"orgId", "OrgID"}, {"k", "\u212a"}, {"s", "\u017f"}, {"\u03a3", "\u03c2"}, {"\xff", "\xfe"}, {"a", "ab"}} {
+		a, _ := strconv.Unquote(`"` + p[0] + `"`)
+		b, _ := strconv.Unquote(`"` + p[1] + `"`)
+		f.Add(a, b)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := fold([]byte(a)) == fold([]byte(b)), bytes.EqualFold([]byte(a), []byte(b)); got != want {
+			t.Errorf("%q, %q: same fold %v, EqualFold %v", a, b, got, want)
+		}
+	})
 }
 
 func FuzzCheck(f *testing.F) {

@@ -178,10 +178,6 @@ func ReadFile(path string, r Rules) ([]byte, error) {
 	return data, nil
 }
 
-// Check reports whether the open file f, named path, passes r: for a file
-// opened by other means (a lock file reopened by its holder).
-func Check(path string, f *os.File, r Rules) error { return r.checkOpen(path, f, nil) }
-
 // Publish writes data to path only if path does not exist, so that a reader
 // sees the whole content or no file, and two processes publishing at once
 // agree on one content: the data goes to a new temporary file, synced, which

@@ -8,31 +8,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bbimport/bbimport/internal/apitest"
 )
 
-// bbClock is a settable clock for token expiry and budgets.
-type bbClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newBBClock() *bbClock {
-	return &bbClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *bbClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *bbClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newBBClock() *apitest.Clock {
+	return apitest.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 }
 
 func newBB(t *testing.T, cfg BitbucketConfig) (*Server, string) {

@@ -1,8 +1,9 @@
 package sim
 
 import (
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -35,12 +36,7 @@ func tokenRequest(w http.ResponseWriter, r *http.Request, refuse func(w http.Res
 func sortedTokens(mu *sync.Mutex, tokens map[string]time.Time) []string {
 	mu.Lock()
 	defer mu.Unlock()
-	out := make([]string, 0, len(tokens))
-	for t := range tokens {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(tokens))
 }
 
 // expireTokens makes every token of an endpoint expire at now; mu guards

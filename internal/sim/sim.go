@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 )
@@ -145,18 +144,6 @@ func (s *Server) Counters() map[string]int64 {
 		out[k] = v
 	}
 	return out
-}
-
-// CounterNames lists the counters in order, for reports.
-func (s *Server) CounterNames() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	names := make([]string, 0, len(s.counters))
-	for k := range s.counters {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // add moves a counter by n.

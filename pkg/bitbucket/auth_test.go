@@ -20,17 +20,6 @@ import (
 // The client on the real stack with an OAuth consumer minting at a fake
 // token endpoint: what the credential and the stack do for a listing.
 
-// consumerCredential mints at ts as a Bitbucket consumer does (HTTP Basic).
-func consumerCredential(t *testing.T, ts *apitest.TokenServer, now func() time.Time) *credential.Credential {
-	t.Helper()
-	c, err := credential.ClientCredentials(credential.BitbucketConsumer, credential.Config{
-		ClientID: apitest.TokenClientID, ClientSecret: apitest.TokenClientSecret, TokenURL: ts.URL, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // stack is the httpx stack with cred and no retries of failures; 429s are
 // the answer at once.
 func stack(t *testing.T, cred *credential.Credential) *httpx.Client {
@@ -46,7 +35,7 @@ func stack(t *testing.T, cred *credential.Credential) *httpx.Client {
 // oauthSetup returns a client whose stack carries a consumer minting at ts.
 func oauthSetup(t *testing.T, ts *apitest.TokenServer) (*Client, *http.ServeMux, string, *credential.Credential) {
 	t.Helper()
-	cred := consumerCredential(t, ts, nil)
+	cred := ts.Consumer(t, nil)
 	c, mux, base := setup(t, WithHTTPClient(stack(t, cred)))
 	return c, mux, base, cred
 }

@@ -37,9 +37,9 @@ type Client struct {
 	// smallPages holds the listings (pageRoute) that refused pagelen=100
 	// once, so later first pages ask for fallbackPageLen at once.
 	smallPages sync.Map
-	// maxPages and maxItems bound every listing (httpx.MaxPages,
-	// listing.MaxItems); WithListingCaps lowers them.
-	maxPages, maxItems int
+	// maxPages bounds every listing (httpx.MaxPages; tests lower it); the
+	// item cap is listing.MaxItems.
+	maxPages int
 }
 
 // Option configures a [Client] in [NewClient]. An option returns an error for

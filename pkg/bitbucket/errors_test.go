@@ -278,7 +278,7 @@ func TestTokenErrors(t *testing.T) {
 				body = fmt.Sprintf(`{"error":%q,"error_description":%q}`, tt.code, tt.desc)
 			}
 			ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ErrStatus, ts.ErrBody = tt.status, body })
-			_, err := consumerCredential(t, ts, nil).Authorize(t.Context())
+			_, err := ts.Consumer(t, nil).Authorize(t.Context())
 			te, ok := errors.AsType[*credential.TokenError](err)
 			if !ok {
 				t.Fatalf("Token error = %v (%T); want *TokenError", err, err)
@@ -332,7 +332,7 @@ func TestErrors_noSecrets(t *testing.T) {
 	// API errors behind a real token.
 	for _, tc := range errorCases {
 		ts := apitest.NewTokenServer(t, nil)
-		_, err := listError(t, tc, WithHTTPClient(stack(t, consumerCredential(t, ts, nil))))
+		_, err := listError(t, tc, WithHTTPClient(stack(t, ts.Consumer(t, nil))))
 		add(err)
 	}
 	// Token endpoint errors, including one whose description echoes the secret.
@@ -345,7 +345,7 @@ func TestErrors_noSecrets(t *testing.T) {
 		`not json ` + apitest.TokenClientSecret,
 	} {
 		ts := apitest.NewTokenServer(t, func(ts *apitest.TokenServer) { ts.ErrStatus, ts.ErrBody = 400, body })
-		_, err := consumerCredential(t, ts, nil).Authorize(t.Context())
+		_, err := ts.Consumer(t, nil).Authorize(t.Context())
 		add(err)
 	}
 

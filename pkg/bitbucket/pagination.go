@@ -1,7 +1,6 @@
 package bitbucket
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -80,7 +79,7 @@ func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 func paginate[R, T any](ctx context.Context, c *Client, first, workspace, what string, id func(R) string, conv func(R) (T, bool)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		chk := listing.New("Bitbucket "+what, c.maxPages, c.maxItems)
+		chk := listing.New("Bitbucket "+what, c.maxPages, 0)
 		for u := first; ; {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
@@ -135,15 +134,5 @@ func paginate[R, T any](ctx context.Context, c *Client, first, workspace, what s
 			}
 			u = next
 		}
-	}
-}
-
-// WithListingCaps lowers the page and item caps of every listing (defaults
-// httpx.MaxPages and listing.MaxItems; 0 keeps a default): a listing that
-// reaches one is incomplete. For tests of servers that never end a listing.
-func WithListingCaps(maxPages, maxItems int) Option {
-	return func(c *Client) error {
-		c.maxPages, c.maxItems = cmp.Or(max(maxPages, 0), c.maxPages), cmp.Or(max(maxItems, 0), c.maxItems)
-		return nil
 	}
 }

@@ -553,36 +553,25 @@ func IntegrationCandidates(source, integrationType string) []string {
 // present in the created-orgs file. None: an error listing the keys it has.
 func resolveIntegrationID(ctx context.Context, s Snyk, org CreatedOrg, source, integrationType string) (string, error) {
 	cands := IntegrationCandidates(source, integrationType)
-	have := map[string]string{}
-	if s == nil {
-		for _, c := range cands {
-			if id := org.Integrations[c]; id != "" {
-				return id, nil
-			}
-		}
-		for k, v := range org.Integrations {
-			have[k] = v
-		}
-	} else {
-		integ, err := s.ListIntegrations(ctx, org.OrgID)
-		if err != nil {
+	have := org.Integrations
+	if s != nil {
+		var err error
+		if have, err = s.ListIntegrations(ctx, org.OrgID); err != nil {
 			return "", fmt.Errorf("org %q (%s): read its integrations from Snyk: %w", org.Name, org.OrgID, err)
 		}
-		for _, c := range cands {
-			if id := integ[c]; id != "" {
-				return id, nil
-			}
-		}
-		for k, v := range integ {
-			have[k] = v
+	}
+	for _, c := range cands {
+		if id := have[c]; id != "" {
+			return id, nil
 		}
 	}
+	sorted := importfiles.SortedIntegrationKeys(have)
 	keys := "none"
-	if len(have) > 0 {
-		keys = strings.Join(importfiles.SortedIntegrationKeys(have), ", ")
+	if len(sorted) > 0 {
+		keys = strings.Join(sorted, ", ")
 	}
 	hint := "connect Bitbucket Cloud to this org in Snyk"
-	if others := slices.DeleteFunc(importfiles.SortedIntegrationKeys(have), func(k string) bool { return slices.Contains(cands, k) }); len(others) > 0 {
+	if slices.ContainsFunc(sorted, func(k string) bool { return !slices.Contains(cands, k) }) {
 		hint += ", or choose one of its integrations with {IntegrationType}"
 	}
 	return "", &FieldError{Field: "IntegrationType",

@@ -625,12 +625,7 @@ func (tw *TargetsWriter) Close() error {
 
 // SortedIntegrationKeys returns an integrations map's keys in order.
 func SortedIntegrationKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // utf8BOM is the byte order mark some Windows editors put at the start of a

@@ -189,12 +189,8 @@ func (r *run) orgs(ctx context.Context, sn Snyk, orgs []importfiles.CreatedOrg, 
 			}
 		}
 		if key == "" {
-			have := make([]string, 0, len(ints))
-			for k := range ints {
-				have = append(have, k)
-			}
-			slices.Sort(have)
-			without = append(without, fmt.Sprintf("%q (%s, has: %s)", o.Name, o.OrgID, orNone(strings.Join(have, ", "))))
+			have := strings.Join(importfiles.SortedIntegrationKeys(ints), ", ")
+			without = append(without, fmt.Sprintf("%q (%s, has: %s)", o.Name, o.OrgID, orNone(have)))
 			continue
 		}
 		keys[key]++
