@@ -75,7 +75,7 @@ demo: build
 
 # make bench: Go benchmarks (short benchtime), then bbbench runs the real
 # binary against bbsim on loopback and prints one table (docs/benchmarks.md).
-# Not part of make test; takes about 15 minutes on 2 cores.
+# Not part of make test; takes about 11–15 minutes on 2 cores.
 BENCH_PKGS := ./internal/sim ./pkg/bitbucket ./pkg/importer
 bench: build
 	$(GO) build -o $(BIN)/bbbench ./cmd/bbbench

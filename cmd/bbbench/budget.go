@@ -85,6 +85,7 @@ func (b *bench) budgetFresh(ws, repos int, second bool) error {
 	if err := writeCreatedOrgs(filepath.Join(logs, "group-"+s.Env["SNYK_GROUP_ID"]+"-bitbucket-cloud-app-orgs.json"), created); err != nil {
 		return err
 	}
+	env = withoutSnyk(env) // the second run's too
 	args := []string{"import:data", "--source=bitbucket-cloud-app", "--orgsData=" + created}
 	r, err := measure(ctx, s, b.cfg.bin, dir, "budget-import-data", env, args...)
 	if err != nil {

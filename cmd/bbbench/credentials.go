@@ -171,7 +171,7 @@ func (b *bench) orgsThenImportData(ctx context.Context, s *sim, dir, name string
 	if err := writeCreatedOrgs(filepath.Join(env["SNYK_LOG_PATH"], "group-"+group+"-bitbucket-cloud-app-orgs.json"), created); err != nil {
 		return nil, err
 	}
-	return measure(ctx, s, b.cfg.bin, dir, name+"-import-data", env, "import:data", "--orgsData="+created)
+	return measure(ctx, s, b.cfg.bin, dir, name+"-import-data", withoutSnyk(env), "import:data", "--orgsData="+created)
 }
 
 // waitResult is what a run said of its budget: the first wait line, if any.
