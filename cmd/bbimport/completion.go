@@ -106,18 +106,26 @@ func sortedKeys[T any](m map[string]T) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-func bashCompletion(app *cli.App) string {
-	w := wordsOf(app)
-	var flagCases, valueCases, argCases strings.Builder
+// cases are a shell script's case arms, each word list joined by spaces:
+// every command's flags and the commands' arguments in wordCase, every
+// enumerated flag's values in valueCase (a format of the name and the list).
+func (w *completionWords) cases(wordCase, valueCase string) (flags, values, args string) {
+	var fb, vb, ab strings.Builder
 	for _, c := range w.commands {
-		fmt.Fprintf(&flagCases, "      %s) opts=%q ;;\n", c, strings.Join(w.flags[c], " "))
+		fmt.Fprintf(&fb, wordCase, c, strings.Join(w.flags[c], " "))
 	}
 	for _, f := range sortedKeys(w.values) {
-		fmt.Fprintf(&valueCases, "    %s) vals=%q ;;\n", f, strings.Join(w.values[f], " "))
+		fmt.Fprintf(&vb, valueCase, f, strings.Join(w.values[f], " "))
 	}
 	for _, c := range sortedKeys(w.args) {
-		fmt.Fprintf(&argCases, "      %s) opts=%q ;;\n", c, strings.Join(w.args[c], " "))
+		fmt.Fprintf(&ab, wordCase, c, strings.Join(w.args[c], " "))
 	}
+	return fb.String(), vb.String(), ab.String()
+}
+
+func bashCompletion(app *cli.App) string {
+	w := wordsOf(app)
+	flagCases, valueCases, argCases := w.cases("      %s) opts=%q ;;\n", "    %s) vals=%q ;;\n")
 	// COMP_WORDBREAKS splits orgs:data at the colon and --logFormat=json at
 	// the equals sign, so the words are taken from COMP_LINE, and the part
 	// of the word up to its last colon or equals sign is cut from the
@@ -126,7 +134,7 @@ func bashCompletion(app *cli.App) string {
 	return `# bash completion for bbimport: source <(bbimport completion bash)
 _bbimport_values() {
   case "$1" in
-` + valueCases.String() + `    *) return 1 ;;
+` + valueCases + `    *) return 1 ;;
   esac
 }
 _bbimport() {
@@ -155,10 +163,10 @@ _bbimport() {
     opts=` + fmt.Sprintf("%q", strings.Join(w.commands, " ")) + `
   elif [[ "$cur" != -* && " ` + strings.Join(sortedKeys(w.args), " ") + ` " == *" $cmd "* ]]; then
     case "$cmd" in
-` + argCases.String() + `    esac
+` + argCases + `    esac
   else
     case "$cmd" in
-` + flagCases.String() + `      *) opts=` + fmt.Sprintf("%q", strings.Join(w.flags[""], " ")) + ` ;;
+` + flagCases + `      *) opts=` + fmt.Sprintf("%q", strings.Join(w.flags[""], " ")) + ` ;;
     esac
   fi
   COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -173,23 +181,14 @@ complete -o default -F _bbimport bbimport
 
 func zshCompletion(app *cli.App) string {
 	w := wordsOf(app)
-	var flagCases, valueCases, argCases strings.Builder
-	for _, c := range w.commands {
-		fmt.Fprintf(&flagCases, "      %s) compadd -- %s ;;\n", c, strings.Join(w.flags[c], " "))
-	}
-	for _, f := range sortedKeys(w.values) {
-		fmt.Fprintf(&valueCases, "    %s) reply=(%s) ;;\n", f, strings.Join(w.values[f], " "))
-	}
-	for _, c := range sortedKeys(w.args) {
-		fmt.Fprintf(&argCases, "      %s) compadd -- %s ;;\n", c, strings.Join(w.args[c], " "))
-	}
+	flagCases, valueCases, argCases := w.cases("      %s) compadd -- %s ;;\n", "    %s) reply=(%s) ;;\n")
 	return `#compdef bbimport
 # zsh completion for bbimport: bbimport completion zsh > "${fpath[1]}/_bbimport"
 # (or source <(bbimport completion zsh) after compinit)
 _bbimport_values() {
   reply=()
   case $1 in
-` + valueCases.String() + `    *) return 1 ;;
+` + valueCases + `    *) return 1 ;;
   esac
 }
 _bbimport() {
@@ -212,10 +211,10 @@ _bbimport() {
     compadd -- ` + strings.Join(w.commands, " ") + `
   elif [[ $cur != -* && " ` + strings.Join(sortedKeys(w.args), " ") + ` " == *" $cmd "* ]]; then
     case $cmd in
-` + argCases.String() + `    esac
+` + argCases + `    esac
   else
     case $cmd in
-` + flagCases.String() + `      *) compadd -- ` + strings.Join(w.flags[""], " ") + ` ;;
+` + flagCases + `      *) compadd -- ` + strings.Join(w.flags[""], " ") + ` ;;
     esac
   fi
 }
